@@ -1,0 +1,72 @@
+// Config loading shared by every program: YAML file → schema defaults →
+// validation, with one clear line naming the file, the key and what was expected.
+
+import { readFileSync } from 'node:fs'
+import { Value } from '@sinclair/typebox/value'
+import type { Static, TSchema } from '@sinclair/typebox'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { parseDuration } from './duration.js'
+
+/** ConfigError is printed as its message alone, and the program exits 2. */
+export class ConfigError extends Error {
+  constructor (readonly file: string, readonly key: string, readonly expected: string) {
+    super(`${file}: ${key === '' ? '(top level)' : key}: ${expected}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** readYamlFile parses a YAML file, turning read and syntax failures into ConfigErrors. */
+export function readYamlFile (file: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
+  }
+  try {
+    return parseYaml(text, { prettyErrors: true }) ?? {}
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const where = err.linePos?.[0] ? `line ${err.linePos[0].line}` : ''
+      throw new ConfigError(file, where, `invalid YAML: ${err.message.split('\n')[0]}`)
+    }
+    throw err
+  }
+}
+
+/**
+ * checkConfig fills defaults from the schema and validates. Unknown keys are
+ * errors (a typo must not silently fall back to a default).
+ */
+export function checkConfig<S extends TSchema> (file: string, schema: S, raw: unknown): Static<S> {
+  const value = Value.Default(schema, Value.Clone(raw ?? {}))
+  const first = Value.Errors(schema, value).First()
+  if (first === undefined) return value as Static<S>
+  const key = first.path.slice(1).replace(/\//g, '.')
+  const got = first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)?.slice(0, 80)}`
+  // Find the innermost schema description: it says what is expected in words.
+  const want = (first.schema as { description?: string }).description ?? first.message
+  throw new ConfigError(file, key, `expected ${lowerFirst(want)}, ${got}`)
+}
+
+function lowerFirst (s: string): string {
+  return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s
+}
+
+/** durationAt reads a duration option that the schema already checked as a string or number. */
+export function durationAt (file: string, key: string, v: unknown, min = 0): number {
+  const ms = parseDuration(v)
+  if (ms === undefined || ms < min) {
+    throw new ConfigError(file, key, `expected a duration such as "10s", "5m" or "1h"${min > 0 ? ` of at least ${min}ms` : ''}, got ${JSON.stringify(v)}`)
+  }
+  return ms
+}
+
+/** deepFreeze freezes a checked config so no component changes it after start-up. */
+export function deepFreeze<T> (o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o as object)) deepFreeze(v)
+  }
+  return o
+}

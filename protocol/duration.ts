@@ -1,0 +1,35 @@
+// Durations in configs and rules: "250ms", "10s", "5m", "2h", "7d", or a number of milliseconds.
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/
+
+/** parseDuration returns milliseconds, or undefined when the text is not a duration. */
+export function parseDuration (v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined
+  if (typeof v !== 'string') return undefined
+  let total = 0
+  const rest = v.trim()
+  if (rest === '') return undefined
+  // compound forms such as "1h30m"
+  const parts = rest.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g)
+  if (parts === null || parts.join('') !== rest) return undefined
+  for (const p of parts) {
+    const m = RE.exec(p)
+    if (m === null) return undefined
+    total += Number(m[1]) * UNITS[m[2]!]!
+  }
+  return Math.round(total)
+}
+
+/** formatDuration renders milliseconds compactly, for logs and mails. */
+export function formatDuration (ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`
+  const h = Math.floor(m / 60)
+  if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`
+  const d = Math.floor(h / 24)
+  return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`
+}

@@ -1,0 +1,130 @@
+// Wire protocol v1 between agent and collector: one TypeBox schema per message,
+// the TypeScript types derived from them, and validators compiled once.
+
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+
+export const PROTOCOL_VERSION = 1
+
+/** Limits enforced at the collector's boundary; the agent keeps its batches inside them. */
+export const Limits = Object.freeze({
+  maxFrameBytes: 4 * 1024 * 1024,
+  maxPointsPerBatch: 20_000,
+  maxEventsPerBatch: 5_000,
+  maxTagsPerPoint: 32,
+  maxFieldsPerPoint: 256,
+  maxNameLength: 128,
+  maxTagValueLength: 256,
+  maxStringFieldLength: 16 * 1024,
+  maxEventMessageLength: 16 * 1024
+})
+
+const Name = Type.String({ minLength: 1, maxLength: Limits.maxNameLength })
+const TagValue = Type.String({ maxLength: Limits.maxTagValueLength })
+const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 })
+const FieldValue = Type.Union([
+  Type.Number(),
+  Type.Boolean(),
+  Type.String({ maxLength: Limits.maxStringFieldLength })
+])
+
+export const PointSchema = Type.Object({
+  m: Name,
+  t: Millis,
+  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint })),
+  f: Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), FieldValue, { minProperties: 1, maxProperties: Limits.maxFieldsPerPoint })
+})
+export type Point = Static<typeof PointSchema>
+
+export const LogLevel = Type.Union(['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'].map(l => Type.Literal(l)))
+
+export const EventSchema = Type.Object({
+  t: Millis,
+  source: Type.String({ minLength: 1, maxLength: 1024 }),
+  level: Type.String({ minLength: 1, maxLength: 16 }),
+  message: Type.String({ maxLength: Limits.maxEventMessageLength }),
+  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint }))
+})
+export type LogEvent = Static<typeof EventSchema>
+
+export const AgentInfoSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 128 }),
+  hostname: Type.String({ maxLength: 256 }),
+  role: Type.Optional(Type.String({ maxLength: 64 })),
+  site: Type.Optional(Type.String({ maxLength: 64 })),
+  version: Type.String({ maxLength: 64 }),
+  os: Type.String({ maxLength: 64 }),
+  labels: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 256 }), { maxProperties: 32 })),
+  /** collection interval in ms; the collector judges silence from it */
+  intervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000 }))
+})
+
+export const HelloSchema = Type.Object({
+  type: Type.Literal('hello'),
+  protocol: Type.Integer(),
+  agent: AgentInfoSchema
+})
+export type Hello = Static<typeof HelloSchema>
+
+export const BatchSchema = Type.Object({
+  type: Type.Literal('batch'),
+  seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  points: Type.Array(PointSchema, { maxItems: Limits.maxPointsPerBatch }),
+  events: Type.Optional(Type.Array(EventSchema, { maxItems: Limits.maxEventsPerBatch }))
+})
+export type Batch = Static<typeof BatchSchema>
+
+export const WelcomeSchema = Type.Object({
+  type: Type.Literal('welcome'),
+  protocol: Type.Integer(),
+  ackedSeq: Type.Integer({ minimum: 0 }),
+  serverTime: Type.Integer()
+})
+export type Welcome = Static<typeof WelcomeSchema>
+
+export const AckSchema = Type.Object({ type: Type.Literal('ack'), seq: Type.Integer({ minimum: 0 }) })
+export type Ack = Static<typeof AckSchema>
+
+export const ErrorFrameSchema = Type.Object({
+  type: Type.Literal('error'),
+  seq: Type.Optional(Type.Integer()),
+  code: Type.String(),
+  message: Type.String()
+})
+export type ErrorFrame = Static<typeof ErrorFrameSchema>
+
+const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false })
+
+export interface Validator<T> {
+  (value: unknown): value is T
+  /** describe renders the first schema error as "path: message". */
+  describe(): string
+}
+
+/** compile builds a validator once; callers keep it for the life of the process. */
+export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
+  const fn: ValidateFunction = ajv.compile(schema)
+  const v = ((value: unknown) => fn(value)) as Validator<Static<S>>
+  v.describe = () => describeErrors(fn.errors)
+  return v
+}
+
+export function describeErrors (errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0]
+  if (e === undefined) return 'invalid'
+  const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.')
+  const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params['additionalProperty'])})` : ''
+  return `${path}: ${e.message ?? 'invalid'}${extra}`
+}
+
+export const validateHello = compile(HelloSchema)
+export const validateBatch = compile(BatchSchema)
+export const validateWelcome = compile(WelcomeSchema)
+export const validateAck = compile(AckSchema)
+export const validateErrorFrame = compile(ErrorFrameSchema)
+
+/** Measurements and fields fixed by DESIGN.md, referenced by inputs, rules, dashboards and reports. */
+export const Measurements = Object.freeze({
+  cpu: 'cpu', mem: 'mem', disk: 'disk', diskio: 'diskio', net: 'net', system: 'system',
+  service: 'service', logEvent: 'log_event', agent: 'agent', hostUp: 'host_up', alert: 'alert'
+})
