@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
-import { parseDuration } from './duration.js'
+import { parseBytes, parseDuration } from './units.js'
 
 /** ConfigError is printed as its message alone, and the program exits 2. */
 export class ConfigError extends Error {
@@ -69,4 +69,13 @@ export function deepFreeze<T> (o: T): T {
     for (const v of Object.values(o as object)) deepFreeze(v)
   }
   return o
+}
+
+/** bytesAt reads a byte-size option ("256MiB" or a number). */
+export function bytesAt (file: string, key: string, v: unknown, min = 0): number {
+  const n = parseBytes(v)
+  if (n === undefined || n < min) {
+    throw new ConfigError(file, key, `expected a size such as "256MiB", "1GiB" or a number of bytes${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`)
+  }
+  return n
 }

@@ -1,4 +1,4 @@
-// Durations in configs and rules: "250ms", "10s", "5m", "2h", "7d", or a number of milliseconds.
+// Durations and byte sizes in configs and rules: "250ms", "10s", "5m", "2h", "7d"; "256MiB", "1GiB".
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 const RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/
@@ -32,4 +32,16 @@ export function formatDuration (ms: number): string {
   if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`
   const d = Math.floor(h / 24)
   return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+
+/** parseBytes reads 1048576, "256MiB", "1GiB", "500MB"; undefined when it is not a size. */
+export function parseBytes (v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v)
+  if (m === null) return undefined
+  const unit = BYTE_UNITS[m[2]!.toLowerCase()]
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit)
 }

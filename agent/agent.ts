@@ -1,0 +1,122 @@
+// The agent's loop: every interval, aligned to the wall clock, gather all
+// inputs into one batch, spool it durably, and let the transport send it.
+
+import { hostname, platform } from 'node:os'
+import type { Logger } from 'pino'
+import type { LogEvent, Point } from '../protocol/messages.js'
+import type { AgentConfig } from './config.js'
+import { PointAccumulator, type Input } from './inputs/input.js'
+import { SelfInput } from './inputs/self.js'
+import { Spool } from './spool.js'
+import { Transport } from './transport.js'
+
+export const AGENT_VERSION = '0.1.0'
+
+export interface AgentOptions {
+  config: AgentConfig
+  logger: Logger
+  inputs: Input[]
+  now?: () => number
+}
+
+/** nextTick returns the next multiple of interval after now: ticks land on :00, :10, :20 … */
+export function nextTick (now: number, intervalMs: number): number {
+  return (Math.floor(now / intervalMs) + 1) * intervalMs
+}
+
+export class Agent {
+  spool!: Spool
+  transport!: Transport
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private readonly inputs: Input[]
+  private readonly errorSeen = new Map<string, string>()
+  private readonly now: () => number
+  private adding: Promise<unknown> = Promise.resolve()
+  gathers = 0
+
+  constructor (private readonly o: AgentOptions) {
+    this.now = o.now ?? Date.now
+    this.inputs = [...o.inputs]
+  }
+
+  async start (): Promise<void> {
+    const c = this.o.config
+    this.spool = await Spool.open(c.dataDir, c.spool.maxBytes)
+    this.spool.onDrop = (d, totals) => {
+      this.o.logger.error({ droppedBatches: d.batches, droppedPoints: d.points, totalDroppedBatches: totals.batches, totalDroppedPoints: totals.points }, `spool full (${c.spool.maxBytes} bytes): dropped the oldest ${d.batches} batches`)
+    }
+    this.transport = new Transport({
+      url: c.collector.url,
+      token: c.collector.token,
+      ...(c.collector.ca !== undefined ? { ca: c.collector.ca } : {}),
+      insecureSkipVerify: c.collector.insecureSkipVerify,
+      hello: { id: c.id, hostname: hostname(), role: c.role, site: c.site, version: AGENT_VERSION, os: platform(), labels: c.labels, intervalMs: c.intervalMs },
+      spool: this.spool,
+      logger: this.o.logger.child({ component: 'transport' }),
+      backoffMinMs: c.collector.backoffMinMs,
+      backoffMaxMs: c.collector.backoffMaxMs,
+      pingIntervalMs: c.collector.pingIntervalMs,
+      maxInflight: c.collector.maxInflight
+    })
+    this.inputs.push(new SelfInput(this.spool, this.transport))
+    this.o.logger.info({ id: c.id, spooled: this.spool.batches, lastSeq: this.spool.highestSeq, intervalMs: c.intervalMs, inputs: this.inputs.map(i => i.name) }, 'agent started')
+    this.transport.start()
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.stopped) return
+    const now = this.now()
+    const at = nextTick(now, this.o.config.intervalMs)
+    this.timer = setTimeout(() => {
+      void this.tick(at).finally(() => this.schedule())
+    }, at - now)
+  }
+
+  /** tick gathers every input in parallel, each bounded by the interval, and spools one batch. */
+  async tick (t: number): Promise<void> {
+    const acc = new PointAccumulator(t)
+    const budget = Math.max(100, Math.floor(this.o.config.intervalMs * 0.8))
+    await Promise.all(this.inputs.map(async input => {
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([
+          input.gather(acc, t),
+          new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`gather took longer than ${budget}ms`)), budget) })
+        ])
+        this.errorSeen.delete(input.name)
+      } catch (err) {
+        this.noteInputError(input.name, err)
+      } finally {
+        clearTimeout(timer)
+      }
+    }))
+    this.gathers++
+    if (acc.points.length === 0) return
+    await this.enqueue(acc.points)
+  }
+
+  /** enqueue spools a batch (serialised, so seqs follow arrival order) and wakes the transport. */
+  enqueue (points: Point[], events: LogEvent[] = []): Promise<number> {
+    const p = this.adding.then(async () => await this.spool.add(points, events))
+    this.adding = p.catch(() => {})
+    return p.then(seq => { this.transport.notify(); return seq })
+  }
+
+  /** An input's error is logged when it first appears or changes, not every interval. */
+  private noteInputError (name: string, err: unknown): void {
+    const msg = err instanceof AggregateError ? err.errors.map(e => String((e as Error).message ?? e)).join('; ') : String((err as Error).message ?? err)
+    if (this.errorSeen.get(name) === msg) return
+    this.errorSeen.set(name, msg)
+    this.o.logger.warn({ input: name, err: msg }, 'input failed')
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    await this.adding
+    await this.transport?.stop()
+    await Promise.all(this.inputs.map(async i => await i.close?.()))
+  }
+}

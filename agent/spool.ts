@@ -1,0 +1,175 @@
+// The agent's disk-backed queue: every batch is written here (fsync + rename)
+// before it is sent, and removed only when the collector acks it. Bounded by
+// bytes: when full, the oldest batches go first and every drop is counted.
+//
+// One file per batch, <seq>-<points>.batch, holding {"points":[...],"events":[...]};
+// the seq lives in the name so a renumbering is a rename. state.json keeps the
+// last seq so it survives restarts even when the spool is empty.
+
+import { promises as fsp } from 'node:fs'
+import { join } from 'node:path'
+import type { LogEvent, Point } from '../protocol/messages.js'
+
+const FILE_RE = /^(\d{16})-(\d+)\.batch$/
+
+interface Entry { seq: number, bytes: number, points: number }
+
+export interface DropReport { batches: number, points: number, bytes: number }
+
+export class Spool {
+  private entries: Entry[] = []
+  private bytes = 0
+  private lastSeq = 0
+  droppedBatches = 0
+  droppedPoints = 0
+  rejectedBatches = 0
+  onDrop?: (d: DropReport, totals: { batches: number, points: number }) => void
+
+  private constructor (readonly dir: string, private readonly maxBytes: number, private readonly stateFile: string) {}
+
+  /** open recovers the spool in dir: whole batch files are kept, half-written temp files removed. */
+  static async open (dir: string, maxBytes: number): Promise<Spool> {
+    const spoolDir = join(dir, 'spool')
+    await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 })
+    const s = new Spool(spoolDir, maxBytes, join(dir, 'state.json'))
+    try {
+      const st = JSON.parse(await fsp.readFile(s.stateFile, 'utf8')) as { lastSeq?: number }
+      if (Number.isSafeInteger(st.lastSeq)) s.lastSeq = st.lastSeq!
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`agent state ${s.stateFile} is unreadable: ${String(err)}`)
+    }
+    for (const name of await fsp.readdir(spoolDir)) {
+      const m = FILE_RE.exec(name)
+      if (m === null) {
+        if (name.endsWith('.tmp')) await fsp.rm(join(spoolDir, name), { force: true })
+        continue
+      }
+      const { size } = await fsp.stat(join(spoolDir, name))
+      s.entries.push({ seq: Number(m[1]), points: Number(m[2]), bytes: size })
+      s.bytes += size
+    }
+    s.entries.sort((a, b) => a.seq - b.seq)
+    const last = s.entries.at(-1)
+    if (last !== undefined && last.seq > s.lastSeq) s.lastSeq = last.seq
+    return s
+  }
+
+  get batches (): number { return this.entries.length }
+  get sizeBytes (): number { return this.bytes }
+  get highestSeq (): number { return this.lastSeq }
+
+  private path (e: { seq: number, points: number }): string {
+    return join(this.dir, `${String(e.seq).padStart(16, '0')}-${e.points}.batch`)
+  }
+
+  /** add stores a new batch durably and returns its seq. */
+  async add (points: Point[], events: LogEvent[] = []): Promise<number> {
+    const body = Buffer.from(JSON.stringify(events.length > 0 ? { points, events } : { points }))
+    const seq = this.lastSeq + 1
+    const e: Entry = { seq, bytes: body.length, points: points.length + events.length }
+    const dropped = this.makeRoom(body.length)
+    const file = this.path(e)
+    const tmp = `${file}.tmp`
+    const fh = await fsp.open(tmp, 'w', 0o600)
+    try {
+      await fh.writeFile(body)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await fsp.rename(tmp, file)
+    this.lastSeq = seq
+    this.entries.push(e)
+    this.bytes += e.bytes
+    await this.saveState()
+    await dropped
+    return seq
+  }
+
+  /** makeRoom drops the oldest batches until n more bytes fit; the report says exactly what went. */
+  private async makeRoom (n: number): Promise<void> {
+    const d: DropReport = { batches: 0, points: 0, bytes: 0 }
+    const doomed: Entry[] = []
+    while (this.entries.length > 0 && this.bytes + n > this.maxBytes) {
+      const e = this.entries.shift()!
+      this.bytes -= e.bytes
+      d.batches++
+      d.points += e.points
+      d.bytes += e.bytes
+      doomed.push(e)
+    }
+    if (d.batches === 0) return
+    this.droppedBatches += d.batches
+    this.droppedPoints += d.points
+    this.onDrop?.(d, { batches: this.droppedBatches, points: this.droppedPoints })
+    await Promise.all(doomed.map(e => fsp.rm(this.path(e), { force: true })))
+  }
+
+  private async saveState (): Promise<void> {
+    const tmp = `${this.stateFile}.tmp`
+    await fsp.writeFile(tmp, JSON.stringify({ lastSeq: this.lastSeq }))
+    await fsp.rename(tmp, this.stateFile)
+  }
+
+  /** seqsAfter lists spooled seqs above seq, oldest first. */
+  seqsAfter (seq: number): number[] {
+    const out: number[] = []
+    for (const e of this.entries) if (e.seq > seq) out.push(e.seq)
+    return out
+  }
+
+  firstAfter (seq: number): number | undefined {
+    for (const e of this.entries) if (e.seq > seq) return e.seq
+    return undefined
+  }
+
+  has (seq: number): boolean {
+    return this.entries.some(e => e.seq === seq)
+  }
+
+  /** frame returns the wire text of a spooled batch, or undefined if it was dropped meanwhile. */
+  async frame (seq: number): Promise<string | undefined> {
+    const e = this.entries.find(x => x.seq === seq)
+    if (e === undefined) return undefined
+    let body: string
+    try {
+      body = await fsp.readFile(this.path(e), 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    return `{"type":"batch","seq":${seq},${body.slice(1)}`
+  }
+
+  /** remove deletes a batch (acked, or refused for good). */
+  async remove (seq: number): Promise<void> {
+    const i = this.entries.findIndex(e => e.seq === seq)
+    if (i < 0) return
+    const [e] = this.entries.splice(i, 1)
+    this.bytes -= e!.bytes
+    await fsp.rm(this.path(e!), { force: true })
+  }
+
+  /** removeThrough deletes every batch at or below seq (the collector holds them: welcome.ackedSeq). */
+  async removeThrough (seq: number): Promise<void> {
+    while (this.entries.length > 0 && this.entries[0]!.seq <= seq) await this.remove(this.entries[0]!.seq)
+  }
+
+  /**
+   * continueAfter handles a collector that has seen higher seqs than this agent
+   * ever assigned (the agent's data dir was wiped or restored): spooled batches
+   * are renumbered above ackedSeq so they are stored, not taken for duplicates.
+   */
+  async continueAfter (ackedSeq: number): Promise<boolean> {
+    if (ackedSeq <= this.lastSeq) return false
+    let next = ackedSeq
+    for (const e of this.entries) {
+      const old = this.path(e)
+      e.seq = ++next
+      await fsp.rename(old, this.path(e))
+    }
+    this.lastSeq = next
+    await this.saveState()
+    return true
+  }
+}

@@ -1,0 +1,204 @@
+// The collector's app factory: build(opts) wires WAL → ingest → storage and
+// the HTTP/WebSocket routes, without listening, so tests build the real app.
+
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import websocket from '@fastify/websocket'
+import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
+import { Errors } from '../protocol/errors.js'
+import type { CollectorConfig } from './config.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { Wal } from './state/wal.js'
+import { SeqStore } from './state/seqs.js'
+import { decodeEntry } from './state/entry.js'
+import { AddressLimiter, AgentAuth } from './ingest/auth.js'
+import { Ingest } from './ingest/ingest.js'
+import { Session } from './ingest/session.js'
+import type { StorageBackend } from './storage/backend.js'
+import { InfluxV1 } from './storage/influx-v1.js'
+import { InfluxV2 } from './storage/influx-v2.js'
+import { DeadLetter } from './storage/dead-letter.js'
+import { StorageWriter } from './storage/writer.js'
+
+export interface BuildOptions {
+  config: CollectorConfig
+  logger: Logger
+  /** a back end to use instead of the one influx.* describes (benchmarks: NullSink) */
+  backend?: StorageBackend
+  /** the InfluxDB URL when the config has none (the embedded influxd) */
+  influxUrl?: string
+  registry?: Registry
+}
+
+export interface Collector {
+  app: FastifyInstance
+  wal: Wal
+  ingest: Ingest
+  auth: AgentAuth
+  writer: StorageWriter | undefined
+  metrics: Metrics
+  /** storage describes where data goes, for logs and /readyz */
+  storage: string
+  /** shutdown stops accepting, lets the writer flush what it can, and leaves the rest in the WAL. */
+  shutdown(): Promise<void>
+}
+
+export function makeBackend (c: CollectorConfig, url: string | undefined): StorageBackend | undefined {
+  if (url === undefined) return undefined
+  const i = c.influx
+  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs })
+  return new InfluxV1({
+    url, db: i.db, timeoutMs: i.timeoutMs,
+    ...(i.rp !== undefined ? { rp: i.rp } : {}),
+    ...(i.username !== undefined ? { username: i.username } : {}),
+    ...(i.password !== undefined ? { password: i.password } : {})
+  })
+}
+
+export async function build (opts: BuildOptions): Promise<Collector> {
+  const { config, logger } = opts
+  const metrics = createMetrics(opts.registry ?? new Registry())
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const seqs = new SeqStore(config.dataDir)
+  await seqs.load()
+  const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl)
+  const walLog = logger.child({ component: 'wal' })
+  const wal = await Wal.open({
+    dir: join(config.dataDir, 'wal'),
+    maxBytes: config.wal.maxBytes,
+    segmentBytes: config.wal.segmentBytes,
+    readers: backend === undefined ? [] : ['storage'],
+    onRecover: data => {
+      const e = decodeEntry(data)
+      if (e.a !== '') seqs.observe(e.a, e.s)
+    },
+    beforeDelete: async () => await seqs.checkpoint()
+  })
+  const rec = wal.recovery
+  metrics.walTornBytes.set(rec.tornBytes)
+  metrics.walRecovered.set(rec.records)
+  if (rec.tornBytes > 0) walLog.warn(rec, 'WAL recovery cut a torn or corrupt tail')
+  else walLog.info(rec, 'WAL recovered')
+  wal.onFlush = (records, _bytes, ms) => {
+    metrics.walRecords.inc(records)
+    metrics.walFsync.observe(ms / 1000)
+  }
+  metrics.walMaxBytes.set(config.wal.maxBytes)
+
+  const auth = new AgentAuth(config.agents)
+  const limiter = new AddressLimiter(config.ingest.maxErrorsPerMinute, config.ingest.maxConnectionsPerAddress)
+  const ingest = new Ingest({
+    wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
+    defaultIntervalMs: config.ingest.defaultIntervalMs,
+    hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
+    knownAgents: () => config.agents.map(a => ({ id: a.id, role: a.role, site: a.site, labels: a.labels }))
+  })
+
+  let writer: StorageWriter | undefined
+  if (backend !== undefined) {
+    writer = new StorageWriter({
+      wal, reader: wal.reader('storage'), backend, metrics,
+      logger: logger.child({ component: 'storage', backend: backend.name }),
+      deadLetter: new DeadLetter(config.dataDir),
+      batchLines: config.influx.batchLines,
+      lingerMs: config.influx.flushIntervalMs
+    })
+  }
+  const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
+
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, ...httpsOptions(await readTls(config)) })
+  await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2 } })
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('cache-control', 'no-store')
+  })
+
+  app.get('/v1/agent', {
+    websocket: true,
+    preValidation: async (req, reply) => {
+      const addr = req.ip
+      if (limiter.blocked(addr)) {
+        metrics.authFailures.inc({ reason: 'rate_limited' })
+        return await reply.code(429).send({ code: 'E_RATE_LIMIT', message: Errors.E_RATE_LIMIT.message })
+      }
+      const id = auth.authenticate(req.headers.authorization)
+      if (id === undefined) {
+        limiter.fail(addr)
+        metrics.authFailures.inc({ reason: req.headers.authorization === undefined ? 'missing' : 'invalid' })
+        req.log.warn({ remote: addr }, 'agent authentication failed')
+        return await reply.code(401).send({ code: 'E_AUTH', message: Errors.E_AUTH.message })
+      }
+      if (!limiter.tryOpen(addr)) {
+        metrics.authFailures.inc({ reason: 'too_many_connections' })
+        return await reply.code(429).send({ code: 'E_RATE_LIMIT', message: 'too many connections from this address' })
+      }
+      ;(req as unknown as { kanshiIdentity: unknown }).kanshiIdentity = id
+    }
+  }, (socket, req) => {
+    const id = (req as unknown as { kanshiIdentity: ReturnType<AgentAuth['authenticate']> }).kanshiIdentity!
+    metrics.connections.inc()
+    metrics.connectionsTotal.inc()
+    socket.on('close', () => limiter.closed(req.ip))
+    new Session(socket, id, req.ip, {
+      ingest, metrics, logger: logger.child({ component: 'session' }),
+      maxFrameBytes: config.ingest.maxFrameBytes, maxErrorsPerMinute: config.ingest.maxErrorsPerMinute
+    })
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_req, reply) => {
+    const problems: string[] = []
+    if (backend === undefined) problems.push(`storage: ${storage}`)
+    else if (writer !== undefined && !writer.healthy && writer.lastError !== undefined) problems.push(`storage: ${writer.lastError}`)
+    else if (!(await backend.ping())) problems.push('storage: InfluxDB does not answer')
+    const walBytes = wal.totalBytes
+    if (walBytes > config.wal.maxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${config.wal.maxBytes}`)
+    if (wal.diskError !== undefined) problems.push(`wal: ${wal.diskError}`)
+    const body = { status: problems.length === 0 ? 'ready' : 'not ready', storage, problems, walBytes, walMaxBytes: config.wal.maxBytes, agentsConnected: [...ingest.status.values()].filter(s => s.connected).length }
+    return await reply.code(problems.length === 0 ? 200 : 503).send(body)
+  })
+
+  app.get('/metrics', async (_req, reply) => {
+    metrics.walBytes.set(wal.totalBytes)
+    if (writer !== undefined) {
+      const r = wal.reader('storage')
+      metrics.walOldestAge.set({ reader: 'storage' }, r.oldestPendingTs === 0 ? 0 : Math.max(0, (Date.now() - r.oldestPendingTs) / 1000))
+    }
+    return await reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+
+  app.get('/api/v1/agents', async () => ({ agents: [...ingest.status.values()] }))
+
+  ingest.start()
+  writer?.start()
+
+  let down: Promise<void> | undefined
+  const shutdown = (): Promise<void> => {
+    down ??= (async () => {
+      ingest.stop()
+      ingest.closeAll(1001, 'collector shutting down')
+      await app.close()
+      await writer?.stop()
+      await wal.close()
+      await seqs.checkpoint()
+      await backend?.close()
+    })()
+    return down
+  }
+  return { app, wal, ingest, auth, writer, metrics, storage, shutdown }
+}
+
+async function readTls (c: CollectorConfig): Promise<{ key: Buffer, cert: Buffer, ca?: Buffer } | undefined> {
+  const t = c.listen.tls
+  if (t === undefined) return undefined
+  const [key, cert, ca] = await Promise.all([readFile(t.key), readFile(t.cert), t.ca === undefined ? undefined : readFile(t.ca)])
+  return ca === undefined ? { key, cert } : { key, cert, ca }
+}
+
+function httpsOptions (tls: { key: Buffer, cert: Buffer, ca?: Buffer } | undefined): { https?: { key: Buffer, cert: Buffer, ca?: Buffer } } {
+  return tls === undefined ? {} : { https: tls }
+}

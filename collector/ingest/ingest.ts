@@ -1,0 +1,196 @@
+// The ingest stage: accepted batches are stamped with the identity bound to the
+// token, appended to the WAL, and acked only once durable. It also keeps one
+// session per agent and writes host_up from what it sees.
+
+import type { Logger } from 'pino'
+import type { Batch, Point } from '../../protocol/messages.js'
+import { KanshiError } from '../../protocol/errors.js'
+import type { Wal } from '../state/wal.js'
+import type { SeqStore } from '../state/seqs.js'
+import { encodeEntry, type WalEntry } from '../state/entry.js'
+import type { Metrics } from '../metrics.js'
+import type { Identity } from './auth.js'
+
+/** What ingest needs from a connection: close it when it must reconnect and resend. */
+export interface SessionHandle {
+  readonly agentId: string
+  close(code: number, reason: string): void
+}
+
+export interface AgentStatus {
+  id: string
+  connected: boolean
+  up: boolean
+  lastSeen: number
+  intervalMs: number
+  hostname?: string
+  version?: string
+  os?: string
+  remote?: string
+  connectedAt?: number
+}
+
+export type AcceptResult = { kind: 'ack', seq: number, duplicate: boolean } | { kind: 'refused', error: KanshiError }
+
+export interface IngestOptions {
+  wal: Wal
+  seqs: SeqStore
+  metrics: Metrics
+  logger: Logger
+  defaultIntervalMs: number
+  hostDownAfterIntervals: number
+  /** configured agents, so one that never connects is reported down too */
+  knownAgents: () => Identity[]
+  now?: () => number
+}
+
+export class Ingest {
+  private readonly lastAccepted = new Map<string, number>()
+  private readonly sessions = new Map<string, SessionHandle>()
+  readonly status = new Map<string, AgentStatus>()
+  private readonly now: () => number
+  private timer: NodeJS.Timeout | undefined
+  private readonly startedAt: number
+
+  constructor (private readonly o: IngestOptions) {
+    this.now = o.now ?? Date.now
+    this.startedAt = this.now()
+  }
+
+  /** ackedSeq is what welcome reports: the highest seq durable for the agent. */
+  async ackedSeq (agentId: string): Promise<number> {
+    // Batches of an earlier connection may still be in the group commit: let them land first.
+    await this.o.wal.flushed().catch(() => {})
+    return this.o.seqs.acked(agentId)
+  }
+
+  /** attach registers the session for an agent, closing any older one (the newer connection wins). */
+  attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number }, remote: string): void {
+    const old = this.sessions.get(s.agentId)
+    if (old !== undefined && old !== s) old.close(4000, 'replaced by a newer connection')
+    this.sessions.set(s.agentId, s)
+    const prev = this.status.get(id.id)
+    const st: AgentStatus = {
+      id: id.id, connected: true, up: prev?.up ?? false, lastSeen: this.now(), intervalMs: info.intervalMs ?? this.o.defaultIntervalMs,
+      hostname: info.hostname, version: info.version, os: info.os, remote, connectedAt: this.now()
+    }
+    this.status.set(id.id, st)
+    if (!st.up) this.setUp(id, st, true)
+  }
+
+  detach (s: SessionHandle): void {
+    if (this.sessions.get(s.agentId) !== s) return
+    this.sessions.delete(s.agentId)
+    const st = this.status.get(s.agentId)
+    if (st !== undefined) st.connected = false
+  }
+
+  /**
+   * accept stores one batch and resolves when it may be acked. A batch at or
+   * below the highest seq accepted is acked once that one is durable, and not
+   * stored again. A refusal leaves the agent's seq where the WAL has it.
+   */
+  async accept (id: Identity, batch: Batch): Promise<AcceptResult> {
+    const agent = id.id
+    const received = this.now()
+    const st = this.status.get(agent)
+    if (st !== undefined) st.lastSeen = received
+    const last = this.lastAccepted.get(agent) ?? this.o.seqs.acked(agent)
+    if (batch.seq <= last) {
+      this.o.metrics.duplicates.inc()
+      await this.o.wal.flushed().catch(() => {})
+      if (this.o.seqs.acked(agent) >= batch.seq) return { kind: 'ack', seq: batch.seq, duplicate: true }
+      return { kind: 'refused', error: new KanshiError('E_INTERNAL', 'an earlier copy of this batch failed to store; resend') }
+    }
+    const entry = stamp(id, batch, received)
+    const buf = encodeEntry(entry)
+    if (this.o.wal.wouldRefuse(buf.length)) {
+      return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? 'write-ahead log is at its byte bound') }
+    }
+    this.lastAccepted.set(agent, batch.seq)
+    try {
+      await this.o.wal.append(buf)
+    } catch (err) {
+      // Forget what was not stored so the agent's resend is taken, not skipped as a duplicate.
+      this.lastAccepted.set(agent, this.o.seqs.acked(agent))
+      return { kind: 'refused', error: err instanceof KanshiError ? err : new KanshiError('E_INTERNAL', String(err)) }
+    }
+    this.o.seqs.observe(agent, batch.seq)
+    this.o.metrics.points.inc(batch.points.length)
+    if (batch.events !== undefined) this.o.metrics.events.inc(batch.events.length)
+    return { kind: 'ack', seq: batch.seq, duplicate: false }
+  }
+
+  /** start runs the silence check that turns host_up to 0 after hostDownAfterIntervals intervals. */
+  start (): void {
+    this.timer = setInterval(() => { void this.checkSilence() }, 1000)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+  }
+
+  closeAll (code: number, reason: string): void {
+    for (const s of this.sessions.values()) s.close(code, reason)
+  }
+
+  private readonly lastDownWrite = new Map<string, number>()
+
+  private async checkSilence (): Promise<void> {
+    const now = this.now()
+    for (const id of this.o.knownAgents()) {
+      let st = this.status.get(id.id)
+      if (st === undefined) {
+        st = { id: id.id, connected: false, up: true, lastSeen: this.startedAt, intervalMs: this.o.defaultIntervalMs }
+        this.status.set(id.id, st)
+      }
+      const silentFor = now - st.lastSeen
+      const limit = this.o.hostDownAfterIntervals * st.intervalMs
+      if (st.up && silentFor > limit) {
+        this.setUp(id, st, false)
+      } else if (!st.up && silentFor > limit && now - (this.lastDownWrite.get(id.id) ?? 0) >= st.intervalMs) {
+        // Keep writing 0 each interval while down, so availability sums see every interval.
+        this.writeHostUp(id, 0, now)
+      }
+    }
+  }
+
+  private setUp (id: Identity, st: AgentStatus, up: boolean): void {
+    st.up = up
+    this.o.metrics.hostUp.inc({ up: up ? '1' : '0' })
+    this.o.logger[up ? 'info' : 'warn']({ agent: id.id, up }, up ? 'agent up' : `agent down: silent for ${this.o.hostDownAfterIntervals} intervals`)
+    this.writeHostUp(id, up ? 1 : 0, this.now())
+  }
+
+  private writeHostUp (id: Identity, up: 0 | 1, t: number): void {
+    if (up === 0) this.lastDownWrite.set(id.id, t)
+    const entry: WalEntry = { a: '', s: 0, r: t, p: [{ m: 'host_up', t, tags: identityTags(id), f: { up } }] }
+    this.o.wal.append(encodeEntry(entry)).catch(err => {
+      this.o.logger.error({ err, agent: id.id }, 'could not record host_up')
+    })
+  }
+}
+
+function identityTags (id: Identity): Record<string, string> {
+  return { host: id.id, role: id.role, site: id.site }
+}
+
+/**
+ * stamp sets host/role/site on every point and event from the token's identity,
+ * overriding whatever the agent sent, and adds host_up=1 for the batch.
+ */
+export function stamp (id: Identity, b: Batch, received: number): WalEntry {
+  const idTags = identityTags(id)
+  const p: Point[] = new Array(b.points.length + 1)
+  for (let i = 0; i < b.points.length; i++) {
+    const pt = b.points[i]!
+    p[i] = { m: pt.m, t: pt.t, tags: { ...pt.tags, ...idTags }, f: pt.f }
+  }
+  p[b.points.length] = { m: 'host_up', t: received, tags: idTags, f: { up: 1 } }
+  const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
+  if (b.events !== undefined && b.events.length > 0) {
+    entry.e = b.events.map(e => ({ t: e.t, source: e.source, level: e.level, message: e.message, tags: { ...e.tags, ...idTags } }))
+  }
+  return entry
+}

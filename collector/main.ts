@@ -1,0 +1,150 @@
+// kanshi-collector: the entry point. Parses arguments, loads the config, starts
+// the embedded InfluxDB when none is configured, and handles signals.
+
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync, renameSync } from 'node:fs'
+import { pino, type Logger } from 'pino'
+import { parseDocument } from 'yaml'
+import { ConfigError } from '../protocol/config.js'
+import { loadCollectorConfig, type CollectorConfig } from './config.js'
+import { build } from './app.js'
+import { sha256Hex } from './ingest/auth.js'
+import { findInfluxd, startInfluxd, type InfluxdProcess } from './storage/influxd-process.js'
+
+const HELP = `kanshi-collector — receives agent data over WebSocket, keeps it in a write-ahead log, writes it to InfluxDB
+
+Usage:
+  kanshi-collector --config FILE               run the collector
+  kanshi-collector token add ID --role ROLE --site SITE --config FILE
+                                               create a token for agent ID: prints it once,
+                                               stores only its SHA-256 in FILE (agents:)
+  kanshi-collector --help
+
+Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list from FILE.
+Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD override the file.
+`
+
+/** redactPaths keeps secrets out of every log line. */
+export const redactPaths = ['token', '*.token', 'password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'config.influx.token', 'config.influx.password']
+
+export function makeLogger (level: string): Logger {
+  return pino({ level, base: { program: 'kanshi-collector' }, redact: { paths: redactPaths, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime })
+}
+
+async function main (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      role: { type: 'string', default: 'server' },
+      site: { type: 'string', default: '' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    allowPositionals: true
+  })
+  if (values.help === true) { process.stdout.write(HELP); return 0 }
+  if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }
+  if (positionals[0] === 'token') {
+    if (positionals[1] !== 'add' || positionals[2] === undefined) { process.stderr.write('kanshi-collector: usage: token add ID --role ROLE --site SITE --config FILE\n'); return 2 }
+    return tokenAdd(values.config, positionals[2], values.role!, values.site!)
+  }
+  if (positionals.length > 0) { process.stderr.write(`kanshi-collector: unknown command ${positionals[0]} (see --help)\n`); return 2 }
+  return await run(values.config)
+}
+
+/** tokenAdd appends an agent entry to the config, keeping its comments, and prints the token once. */
+function tokenAdd (file: string, id: string, role: string, site: string): number {
+  const config = loadCollectorConfig(file)
+  if (config.agents.some(a => a.id === id)) {
+    process.stderr.write(`kanshi-collector: ${file}: agents: an agent "${id}" exists already; remove it first to issue a new token\n`)
+    return 2
+  }
+  const token = randomBytes(32).toString('base64url')
+  const doc = parseDocument(readFileSync(file, 'utf8'))
+  const entry = doc.createNode({ id, tokenSha256: sha256Hex(token), role, site })
+  entry.flow = true
+  const agents = doc.get('agents')
+  if (agents === undefined || agents === null) doc.set('agents', doc.createNode([entry]))
+  else doc.addIn(['agents'], entry)
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, doc.toString(), { mode: 0o600 })
+  renameSync(tmp, file)
+  process.stdout.write(`${token}\n`)
+  process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
+  return 0
+}
+
+async function run (file: string): Promise<number> {
+  const config = loadCollectorConfig(file)
+  const logger = makeLogger(config.log.level)
+  let influxd: InfluxdProcess | undefined
+  let influxUrl: string | undefined
+  if (config.influx.url === undefined && config.influx.version === 1 && config.influx.embedded.enabled) {
+    const bin = findInfluxd()
+    if (bin === undefined) {
+      logger.error('NO STORAGE: influx.url is not set and influxd is not on PATH; running WAL-only — data is kept in the write-ahead log and written nowhere until influx.url is configured (install Debian package influxdb for the embedded mode)')
+    } else {
+      influxd = await startInfluxd({ dataDir: config.influx.embeddedDataDir, port: config.influx.embedded.port, bin, logFile: `${config.influx.embeddedDataDir}/influxd.log` })
+      influxUrl = influxd.url
+      logger.info({ url: influxUrl, dataDir: config.influx.embeddedDataDir }, 'started embedded InfluxDB')
+    }
+  }
+  const c = await build({ config, logger, ...(influxUrl !== undefined ? { influxUrl } : {}) })
+  const address = await c.app.listen({ host: config.listen.host, port: config.listen.port })
+  const wsUrl = address.replace(/^http/, 'ws') + '/v1/agent'
+  logger.info({ address, agentUrl: wsUrl, storage: c.storage, agents: config.agents.length }, 'collector listening')
+  printWhereToLook(config, address, wsUrl, config.influx.url ?? influxUrl)
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    const hard = setTimeout(() => { logger.error('shutdown took over 30 s; exiting (unsent data stays in the WAL)'); process.exit(1) }, 30_000)
+    hard.unref()
+    c.shutdown()
+      .then(async () => await influxd?.stop())
+      .then(() => { logger.info('stopped'); logger.flush(); process.exitCode = 0 })
+      .catch(err => { logger.error({ err }, 'shutdown failed'); process.exitCode = 1 })
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadCollectorConfig(file)
+      c.auth.reload(next.agents)
+      logger.info({ agents: next.agents.length }, 'reloaded agents from config')
+    } catch (err) {
+      logger.error({ err: err instanceof ConfigError ? err.message : err }, 'reload failed; keeping the previous agents')
+    }
+  })
+  return -1
+}
+
+function printWhereToLook (config: CollectorConfig, address: string, wsUrl: string, influxUrl: string | undefined): void {
+  if (process.stdout.isTTY !== true) return
+  const lines = [
+    '',
+    `  kanshi collector  ${address}`,
+    `    agents connect   ${wsUrl}`,
+    `    health           ${address}/readyz   metrics ${address}/metrics`,
+    influxUrl === undefined
+      ? '    storage          NONE — WAL-only (set influx.url or install influxd)'
+      : `    InfluxDB         ${influxUrl}  db=${config.influx.db}\n    query            curl -G '${influxUrl}/query' --data-urlencode 'db=${config.influx.db}' --data-urlencode 'q=SELECT last(usage_percent) FROM cpu GROUP BY host'`,
+    ''
+  ]
+  process.stderr.write(lines.join('\n') + '\n')
+}
+
+main(process.argv.slice(2)).then(code => {
+  if (code >= 0) process.exitCode = code
+}, err => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`kanshi-collector: ${err.message}\n`)
+    process.exitCode = 2
+  } else {
+    process.stderr.write(`kanshi-collector: ${(err as Error).stack ?? String(err)}\n`)
+    process.exitCode = 1
+  }
+})

@@ -1,0 +1,23 @@
+// What one WAL record holds: a batch as accepted from an agent, with the
+// collector's identity tags already stamped on every point.
+
+import type { LogEvent, Point } from '../../protocol/messages.js'
+
+export interface WalEntry {
+  /** agent id; '' for points the collector writes itself (host_up) */
+  a: string
+  /** the agent's batch seq; 0 for the collector's own points */
+  s: number
+  /** receive time at the collector (ms) */
+  r: number
+  p: Point[]
+  e?: LogEvent[]
+}
+
+export function encodeEntry (e: WalEntry): Buffer {
+  return Buffer.from(JSON.stringify(e))
+}
+
+export function decodeEntry (b: Buffer): WalEntry {
+  return JSON.parse(b.toString('utf8')) as WalEntry
+}

@@ -1,0 +1,438 @@
+// The collector's write-ahead log: every accepted batch is appended here, and
+// fsynced, before the agent gets its ack; storage and alerting read from it.
+//
+// Layout: <dir>/<16-digit index>.wal segments. Record = header + payload:
+//   u32 LE payload length | u32 LE crc32(ts bytes + payload) | f64 LE append time (ms) | payload
+// Recovery keeps every whole record and truncates a torn tail of the last segment.
+
+import { promises as fsp, constants as fsc } from 'node:fs'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { KanshiError } from '../../protocol/errors.js'
+
+export const HEADER_BYTES = 16
+const SEGMENT_RE = /^(\d{16})\.wal$/
+/** A record larger than this is corruption, not data (frames are capped well below). */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+export interface Position { segment: number, offset: number }
+
+export interface WalRecord {
+  /** position just after this record: commit it to consume the record */
+  readonly end: Position
+  readonly ts: number
+  readonly data: Buffer
+}
+
+export interface WalOptions {
+  dir: string
+  /** segment size at which a new segment is started (default 64 MiB) */
+  segmentBytes?: number
+  /** total bytes at which appends are refused with E_WAL_FULL (default 1 GiB) */
+  maxBytes?: number
+  /** names of the consumers; a segment is deleted once all of them are past it */
+  readers: string[]
+  /** called with every whole record found at open, in order (to rebuild indexes) */
+  onRecover?: (data: Buffer, ts: number) => void
+  /** called before segments are deleted, so callers can persist what the records implied */
+  beforeDelete?: () => Promise<void>
+  now?: () => number
+}
+
+export interface RecoveryReport { segments: number, records: number, bytes: number, tornBytes: number, corruptSegments: number }
+
+export function encodeRecord (data: Buffer, ts: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + data.length)
+  buf.writeUInt32LE(data.length, 0)
+  buf.writeDoubleLE(ts, 8)
+  data.copy(buf, HEADER_BYTES)
+  buf.writeUInt32LE(crc32(buf.subarray(8)), 4)
+  return buf
+}
+
+/**
+ * decodeRecords parses whole records from buf starting at 0. It stops at the
+ * first incomplete or corrupt record and returns how many bytes were good.
+ */
+export function decodeRecords (buf: Buffer, onRecord: (data: Buffer, ts: number, end: number) => void): { good: number, corrupt: boolean } {
+  let off = 0
+  while (off + HEADER_BYTES <= buf.length) {
+    const len = buf.readUInt32LE(off)
+    if (len > MAX_RECORD_BYTES) return { good: off, corrupt: true }
+    const end = off + HEADER_BYTES + len
+    if (end > buf.length) return { good: off, corrupt: false }
+    if (crc32(buf.subarray(off + 8, end)) !== buf.readUInt32LE(off + 4)) return { good: off, corrupt: true }
+    onRecord(buf.subarray(off + HEADER_BYTES, end), buf.readDoubleLE(off + 8), end)
+    off = end
+  }
+  return { good: off, corrupt: false }
+}
+
+const segName = (i: number): string => `${String(i).padStart(16, '0')}.wal`
+
+interface Pending { buf: Buffer, resolve: () => void, reject: (e: Error) => void }
+
+export class Wal {
+  readonly dir: string
+  private readonly segmentBytes: number
+  private readonly maxBytes: number
+  private readonly now: () => number
+  private readonly beforeDelete?: () => Promise<void>
+  /** size of each segment on disk (durable part for the active one) */
+  private readonly sizes = new Map<number, number>()
+  private active = 0
+  private fh: fsp.FileHandle | undefined
+  private pending: Pending[] = []
+  private pendingBytes = 0
+  private flushing: Promise<void> | undefined
+  private waiters: Array<() => void> = []
+  private readonly readers = new Map<string, WalReader>()
+  private closed = false
+  /** set while the disk refuses writes; cleared by the next successful flush */
+  diskError: string | undefined
+  recovery: RecoveryReport = { segments: 0, records: 0, bytes: 0, tornBytes: 0, corruptSegments: 0 }
+  onFlush?: (records: number, bytes: number, ms: number) => void
+
+  private constructor (opts: WalOptions) {
+    this.dir = opts.dir
+    this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024
+    this.maxBytes = opts.maxBytes ?? 1024 * 1024 * 1024
+    this.now = opts.now ?? Date.now
+    if (opts.beforeDelete !== undefined) this.beforeDelete = opts.beforeDelete
+  }
+
+  /** open recovers the log in dir (creating it) and makes it ready to append. */
+  static async open (opts: WalOptions): Promise<Wal> {
+    const wal = new Wal(opts)
+    await fsp.mkdir(opts.dir, { recursive: true })
+    await wal.recover(opts.onRecover)
+    for (const name of opts.readers) {
+      const r = new WalReader(wal, name)
+      await r.load()
+      wal.readers.set(name, r)
+    }
+    await wal.deleteConsumed()
+    return wal
+  }
+
+  private async listSegments (): Promise<number[]> {
+    const names = await fsp.readdir(this.dir)
+    return names.map(n => SEGMENT_RE.exec(n)).filter(m => m !== null).map(m => Number(m![1])).sort((a, b) => a - b)
+  }
+
+  private async recover (onRecover?: (data: Buffer, ts: number) => void): Promise<void> {
+    const segs = await this.listSegments()
+    const rep = this.recovery
+    for (const [i, seg] of segs.entries()) {
+      const path = join(this.dir, segName(seg))
+      const buf = await fsp.readFile(path)
+      const { good, corrupt } = decodeRecords(buf, (data, ts) => { rep.records++; onRecover?.(data, ts) })
+      rep.segments++
+      rep.bytes += good
+      if (good < buf.length) {
+        rep.tornBytes += buf.length - good
+        if (corrupt) rep.corruptSegments++
+        // A torn tail is the normal result of a crash mid-append: cut it so appends continue on a clean edge.
+        // Earlier segments are never appended to again; cutting them too keeps readers from stopping there.
+        await fsp.truncate(path, good)
+      }
+      this.sizes.set(seg, good)
+      if (i === segs.length - 1) this.active = seg
+    }
+    if (segs.length === 0) this.active = 1
+    await this.openActive()
+  }
+
+  private async openActive (): Promise<void> {
+    this.fh = await fsp.open(join(this.dir, segName(this.active)), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o600)
+    if (!this.sizes.has(this.active)) {
+      this.sizes.set(this.active, 0)
+      await this.syncDir()
+    }
+  }
+
+  private async syncDir (): Promise<void> {
+    const d = await fsp.open(this.dir, 'r')
+    try { await d.sync() } finally { await d.close() }
+  }
+
+  /** totalBytes is what the log holds on disk plus what waits to be written. */
+  get totalBytes (): number {
+    let n = this.pendingBytes
+    for (const s of this.sizes.values()) n += s
+    return n
+  }
+
+  get maxTotalBytes (): number { return this.maxBytes }
+
+  /** full tells whether an append of n bytes would be refused now. */
+  wouldRefuse (n: number): boolean {
+    return this.diskError !== undefined || this.totalBytes + n + HEADER_BYTES > this.maxBytes
+  }
+
+  /**
+   * append queues data for the next group commit and resolves once it is on
+   * disk (written and fdatasync'ed). It throws E_WAL_FULL at once when the log
+   * is at its byte bound or the disk refused the last write.
+   */
+  append (data: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new KanshiError('E_SHUTTING_DOWN'))
+    if (this.wouldRefuse(data.length)) {
+      return Promise.reject(new KanshiError('E_WAL_FULL', this.diskError ?? `write-ahead log at its bound of ${this.maxBytes} bytes`))
+    }
+    const buf = encodeRecord(data, this.now())
+    return new Promise((resolve, reject) => {
+      this.pending.push({ buf, resolve, reject })
+      this.pendingBytes += buf.length
+      this.scheduleFlush()
+    })
+  }
+
+  /** flushed resolves once everything appended so far is durable. */
+  async flushed (): Promise<void> {
+    while (this.flushing !== undefined || this.pending.length > 0) {
+      this.scheduleFlush()
+      await this.flushing
+    }
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushing !== undefined) return
+    this.flushing = new Promise<void>(resolve => setImmediate(resolve))
+      .then(async () => await this.flushOnce())
+      .finally(() => {
+        this.flushing = undefined
+        if (this.pending.length > 0) this.scheduleFlush()
+      })
+  }
+
+  private async flushOnce (): Promise<void> {
+    const batch = this.pending
+    this.pending = []
+    this.pendingBytes = 0
+    if (batch.length === 0) return
+    const t0 = performance.now()
+    const fh = this.fh!
+    const before = this.sizes.get(this.active)!
+    const bufs = batch.map(p => p.buf)
+    const total = bufs.reduce((n, b) => n + b.length, 0)
+    try {
+      await writeAll(fh, Buffer.concat(bufs, total))
+      await fh.datasync()
+    } catch (err) {
+      // ENOSPC or EIO: cut back to the last good edge so no half record stays behind, and refuse
+      // appends until a later write succeeds (the caller stops acking; agents keep spooling).
+      await fh.truncate(before).catch(() => {})
+      this.diskError = `write-ahead log write failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
+      this.scheduleRetryProbe()
+      const e = new KanshiError('E_WAL_FULL', this.diskError)
+      // Appends queued meanwhile fail too: a later seq must never be stored after an earlier one failed.
+      const queued = this.pending
+      this.pending = []
+      this.pendingBytes = 0
+      for (const p of batch) p.reject(e)
+      for (const p of queued) p.reject(e)
+      return
+    }
+    this.diskError = undefined
+    this.sizes.set(this.active, before + total)
+    this.onFlush?.(batch.length, total, performance.now() - t0)
+    for (const p of batch) p.resolve()
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+    if (before + total >= this.segmentBytes) await this.roll()
+  }
+
+  private probeTimer: NodeJS.Timeout | undefined
+  /** After a disk error, try a tiny write every second so appends resume once space returns. */
+  private scheduleRetryProbe (): void {
+    if (this.probeTimer !== undefined || this.closed) return
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined
+      void this.probe()
+    }, 1000)
+    this.probeTimer.unref()
+  }
+
+  private async probe (): Promise<void> {
+    if (this.closed || this.diskError === undefined) return
+    const path = join(this.dir, '.probe')
+    try {
+      await fsp.writeFile(path, Buffer.alloc(64 * 1024))
+      await fsp.unlink(path)
+      this.diskError = undefined
+    } catch {
+      await fsp.unlink(path).catch(() => {})
+      this.scheduleRetryProbe()
+    }
+  }
+
+  private async roll (): Promise<void> {
+    await this.fh!.close()
+    this.active++
+    await this.openActive()
+  }
+
+  /** durableEnd is the position after the last durable record. */
+  durableEnd (): Position {
+    return { segment: this.active, offset: this.sizes.get(this.active)! }
+  }
+
+  segmentSize (seg: number): number | undefined { return this.sizes.get(seg) }
+  segmentPath (seg: number): string { return join(this.dir, segName(seg)) }
+  nextSegment (seg: number): number | undefined {
+    let best: number | undefined
+    for (const s of this.sizes.keys()) if (s > seg && (best === undefined || s < best)) best = s
+    return best
+  }
+
+  firstSegment (): number {
+    return Math.min(...this.sizes.keys())
+  }
+
+  /** waitForData resolves on the next successful flush (or at once when closed). */
+  waitForData (): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return new Promise(resolve => this.waiters.push(resolve))
+  }
+
+  reader (name: string): WalReader {
+    const r = this.readers.get(name)
+    if (r === undefined) throw new Error(`WAL reader ${name} was not registered at open`)
+    return r
+  }
+
+  /** deleteConsumed removes whole segments every reader has moved past. */
+  async deleteConsumed (): Promise<number> {
+    if (this.readers.size === 0) return 0
+    let min = Infinity
+    for (const r of this.readers.values()) min = Math.min(min, r.committed.segment)
+    const doomed = [...this.sizes.keys()].filter(s => s < min && s !== this.active)
+    if (doomed.length === 0) return 0
+    await this.beforeDelete?.()
+    for (const s of doomed) {
+      await fsp.rm(join(this.dir, segName(s)), { force: true })
+      this.sizes.delete(s)
+    }
+    return doomed.length
+  }
+
+  async close (): Promise<void> {
+    await this.flushed()
+    this.closed = true
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer)
+    for (const w of this.waiters) w()
+    this.waiters = []
+    await this.fh?.close()
+    this.fh = undefined
+  }
+}
+
+async function writeAll (fh: fsp.FileHandle, buf: Buffer): Promise<void> {
+  let off = 0
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off)
+    off += bytesWritten
+  }
+}
+
+/**
+ * WalReader is one consumer's cursor. read() moves an in-memory position;
+ * commit() persists a position once the consumer has handed the records on.
+ */
+export class WalReader {
+  committed: Position = { segment: 0, offset: 0 }
+  private pos: Position = { segment: 0, offset: 0 }
+  /** append time of the first record after the committed position, 0 when caught up */
+  oldestPendingTs = 0
+  private readonly file: string
+
+  constructor (private readonly wal: Wal, readonly name: string) {
+    this.file = join(wal.dir, `cursor-${name}.json`)
+  }
+
+  async load (): Promise<void> {
+    try {
+      const c = JSON.parse(await fsp.readFile(this.file, 'utf8')) as Position
+      if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) this.committed = c
+    } catch { /* no cursor yet: start at the first segment */ }
+    const first = this.wal.firstSegment()
+    if (this.committed.segment < first) this.committed = { segment: first, offset: 0 }
+    const size = this.wal.segmentSize(this.committed.segment)
+    // A cursor past a truncated tail points at the new edge.
+    if (size !== undefined && this.committed.offset > size) this.committed = { ...this.committed, offset: size }
+    this.pos = { ...this.committed }
+  }
+
+  /** rewind goes back to the committed position (after a failed hand-off). */
+  rewind (): void { this.pos = { ...this.committed } }
+
+  /** caughtUp tells whether every durable record has been read. */
+  caughtUp (): boolean {
+    const end = this.wal.durableEnd()
+    return this.pos.segment === end.segment && this.pos.offset >= end.offset
+  }
+
+  /** read returns up to maxBytes of durable records after the read position (at least one record when any). */
+  async read (maxBytes: number): Promise<WalRecord[]> {
+    const out: WalRecord[] = []
+    let budget = maxBytes
+    while (budget > 0) {
+      const size = this.wal.segmentSize(this.pos.segment)
+      if (size === undefined || this.pos.offset >= size) {
+        const next = this.wal.nextSegment(this.pos.segment)
+        if (next === undefined) break
+        this.pos = { segment: next, offset: 0 }
+        continue
+      }
+      const want = Math.min(size - this.pos.offset, Math.max(budget, HEADER_BYTES), 8 * 1024 * 1024)
+      const buf = await readAt(this.wal.segmentPath(this.pos.segment), this.pos.offset, want, size)
+      const seg = this.pos.segment
+      const base = this.pos.offset
+      let got = 0
+      const { good } = decodeRecords(buf, (data, ts, end) => {
+        out.push({ end: { segment: seg, offset: base + end }, ts, data: Buffer.from(data) })
+        got = end
+      })
+      if (good === 0) {
+        // The next record is larger than the window: read exactly that record.
+        const len = buf.length >= 4 ? buf.readUInt32LE(0) : 0
+        const whole = await readAt(this.wal.segmentPath(seg), base, HEADER_BYTES + len, size)
+        const r = decodeRecords(whole, (data, ts, end) => { out.push({ end: { segment: seg, offset: base + end }, ts, data: Buffer.from(data) }); got = end })
+        if (r.good === 0) throw new Error(`WAL segment ${seg} is corrupt at offset ${base}`)
+      }
+      this.pos = { segment: seg, offset: base + got }
+      budget -= got
+    }
+    if (this.oldestPendingTs === 0 && out.length > 0) this.oldestPendingTs = out[0]!.ts
+    return out
+  }
+
+  /** commit persists pos (atomically) and lets the WAL delete segments everyone is past. */
+  async commit (pos: Position, nextTs = 0): Promise<void> {
+    this.committed = { ...pos }
+    this.oldestPendingTs = nextTs
+    const tmp = `${this.file}.tmp`
+    await fsp.writeFile(tmp, JSON.stringify(pos))
+    await fsp.rename(tmp, this.file)
+    await this.wal.deleteConsumed()
+  }
+}
+
+async function readAt (path: string, offset: number, length: number, limit: number): Promise<Buffer> {
+  const n = Math.max(0, Math.min(length, limit - offset))
+  const fh = await fsp.open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(n)
+    let got = 0
+    while (got < n) {
+      const { bytesRead } = await fh.read(buf, got, n - got, offset + got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    return buf.subarray(0, got)
+  } finally {
+    await fh.close()
+  }
+}

@@ -1,0 +1,65 @@
+// InfluxDB 2.x back end through @influxdata/influxdb-client's WriteApi, with
+// the client's own batching and retries turned off: writer.ts owns retries, and
+// the WAL is the buffer, so nothing sits only in the client's memory.
+
+import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client'
+import type { SendResult, StorageBackend } from './backend.js'
+import { classifyStatus, networkFailure } from './backend.js'
+
+export interface InfluxV2Options {
+  url: string
+  token: string
+  org: string
+  bucket: string
+  timeoutMs: number
+}
+
+export class InfluxV2 implements StorageBackend {
+  readonly name = 'influxdb-v2'
+  private readonly api: WriteApi
+  private readonly base: string
+
+  constructor (private readonly o: InfluxV2Options) {
+    this.base = o.url.replace(/\/+$/, '')
+    const client = new InfluxDB({ url: this.base, token: o.token, timeout: o.timeoutMs })
+    this.api = client.getWriteApi(o.org, o.bucket, 'ms', {
+      batchSize: Number.MAX_SAFE_INTEGER,
+      maxBatchBytes: Number.MAX_SAFE_INTEGER,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: Number.MAX_SAFE_INTEGER,
+      gzipThreshold: 64 * 1024
+    })
+  }
+
+  async write (lines: string[]): Promise<SendResult> {
+    this.api.writeRecords(lines)
+    try {
+      await this.api.flush(true)
+      return { kind: 'ok' }
+    } catch (err) {
+      if (err instanceof HttpError) {
+        const ra = err.headers?.['retry-after']
+        return classifyStatus(err.statusCode, err.body ?? err.message, typeof ra === 'string' ? ra : null)
+      }
+      return networkFailure(err)
+    }
+  }
+
+  async prepare (): Promise<SendResult> { return { kind: 'ok' } }
+
+  async ping (): Promise<boolean> {
+    for (const path of ['/health', '/ping']) {
+      try {
+        const res = await fetch(this.base + path, { signal: AbortSignal.timeout(Math.min(this.o.timeoutMs, 5000)) })
+        await res.arrayBuffer()
+        if (res.ok) return true
+      } catch { /* try the next one */ }
+    }
+    return false
+  }
+
+  async close (): Promise<void> {
+    await this.api.close().catch(() => {})
+  }
+}

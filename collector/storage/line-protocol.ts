@@ -1,0 +1,97 @@
+// InfluxDB line protocol, escaped exactly: the one place where points become
+// text for /write (v1) and /api/v2/write (v2). Numbers are always written as
+// floats so a field never changes type between 1 and 1.5.
+
+import type { LogEvent, Point } from '../../protocol/messages.js'
+
+// Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
+// Backslash is escaped too so a value ending in "\" cannot swallow the separator after it.
+// Line breaks cannot be escaped in names or tag values, so they become spaces.
+const MEASUREMENT_RE = /[\\, \n\r]/g
+const KEY_RE = /[\\,= \n\r]/g
+const STRING_RE = /[\\"\n\r]/g
+
+function escapeChar (c: string): string {
+  return c === '\n' || c === '\r' ? ' ' : '\\' + c
+}
+
+export function escapeMeasurement (s: string): string {
+  return s.replace(MEASUREMENT_RE, escapeChar)
+}
+
+export function escapeKey (s: string): string {
+  return s.replace(KEY_RE, escapeChar)
+}
+
+/** escapeString quotes a string field value; a newline is kept as the escape \n. */
+export function escapeString (s: string): string {
+  return '"' + s.replace(STRING_RE, c => c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\' + c) + '"'
+}
+
+function fieldValue (v: number | boolean | string): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  return escapeString(v)
+}
+
+/**
+ * toLine renders one point; it returns undefined when nothing writable is left
+ * (no finite field), so a bad value never produces a line InfluxDB would refuse.
+ * Tags are sorted by key (what InfluxDB does anyway, and faster for it).
+ */
+export function toLine (m: string, tags: Record<string, string> | undefined, fields: Record<string, number | boolean | string>, t: number): string | undefined {
+  let line = escapeMeasurement(m)
+  if (tags !== undefined) {
+    const keys = Object.keys(tags).sort()
+    for (const k of keys) {
+      const v = tags[k]!
+      if (v === '') continue // InfluxDB has no empty tag values
+      line += ',' + escapeKey(k) + '=' + escapeKey(v)
+    }
+  }
+  let sep = ' '
+  for (const k in fields) {
+    const v = fieldValue(fields[k]!)
+    if (v === undefined) continue
+    line += sep + escapeKey(k) + '=' + v
+    sep = ','
+  }
+  if (sep === ' ') return undefined
+  return line + ' ' + String(Math.trunc(t))
+}
+
+export function pointToLine (p: Point): string | undefined {
+  return toLine(p.m, p.tags, p.f, p.t)
+}
+
+/**
+ * eventsToLines renders log events as log_event points. Two events of one
+ * series in the same millisecond would overwrite each other in InfluxDB: the
+ * same message is folded into count, a different one moves to the next free ms.
+ */
+export function eventsToLines (events: LogEvent[], out: string[]): void {
+  const seen = new Map<string, { message: string, count: number, idx: number }>()
+  const lines: Array<{ ev: LogEvent, t: number, count: number }> = []
+  for (const ev of events) {
+    const series = `${ev.source}\u0000${ev.level}\u0000${JSON.stringify(ev.tags ?? {})}`
+    let t = ev.t
+    for (;;) {
+      const key = `${series}\u0000${t}`
+      const prev = seen.get(key)
+      if (prev === undefined) {
+        seen.set(key, { message: ev.message, count: 1, idx: lines.length })
+        lines.push({ ev, t, count: 1 })
+        break
+      }
+      if (prev.message === ev.message) {
+        lines[prev.idx]!.count++
+        break
+      }
+      t++
+    }
+  }
+  for (const { ev, t, count } of lines) {
+    const line = toLine('log_event', { ...ev.tags, source: ev.source, level: ev.level }, { message: ev.message, count }, t)
+    if (line !== undefined) out.push(line)
+  }
+}

@@ -1,0 +1,184 @@
+// Drains the WAL into a storage back end: batches of up to batchLines lines or
+// lingerMs, retried with jittered backoff (honouring Retry-After), refused lines
+// isolated by bisection and dead-lettered, and the WAL cursor committed only
+// after InfluxDB said yes. Rewriting a point is idempotent in InfluxDB, so a
+// crash between write and commit repeats a write but never duplicates a point.
+
+import type { Logger } from 'pino'
+import type { Wal, WalReader, Position } from '../state/wal.js'
+import { decodeEntry, type WalEntry } from '../state/entry.js'
+import type { Metrics } from '../metrics.js'
+import type { SendResult, StorageBackend } from './backend.js'
+import { eventsToLines, pointToLine } from './line-protocol.js'
+import type { DeadLetter } from './dead-letter.js'
+
+export interface WriterOptions {
+  wal: Wal
+  reader: WalReader
+  backend: StorageBackend
+  deadLetter: DeadLetter
+  metrics: Metrics
+  logger: Logger
+  batchLines?: number
+  lingerMs?: number
+  minBackoffMs?: number
+  maxBackoffMs?: number
+  readBytes?: number
+  random?: () => number
+}
+
+export function entryToLines (e: WalEntry, out: string[]): void {
+  for (const p of e.p) {
+    const line = pointToLine(p)
+    if (line !== undefined) out.push(line)
+  }
+  if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, out)
+}
+
+class Stopped extends Error {}
+
+export class StorageWriter {
+  /** healthy is false from the first failed write until the next good one */
+  healthy = false
+  lastError: string | undefined
+  lastOkAt = 0
+  private stopping = false
+  private wake: (() => void) | undefined
+  private loop: Promise<void> | undefined
+  private readonly batchLines: number
+  private readonly lingerMs: number
+  private readonly minBackoff: number
+  private readonly maxBackoff: number
+  private readonly random: () => number
+  private prepared = false
+
+  constructor (private readonly o: WriterOptions) {
+    this.batchLines = o.batchLines ?? 5000
+    this.lingerMs = o.lingerMs ?? 1000
+    this.minBackoff = o.minBackoffMs ?? 500
+    this.maxBackoff = o.maxBackoffMs ?? 30_000
+    this.random = o.random ?? Math.random
+  }
+
+  start (): void {
+    this.loop = this.run().catch(err => {
+      if (!(err instanceof Stopped)) this.o.logger.fatal({ err }, 'storage writer stopped on an unexpected error')
+    })
+  }
+
+  /** stop ends the loop after the write in flight (or at once when waiting); unsent records stay in the WAL. */
+  async stop (): Promise<void> {
+    this.stopping = true
+    this.wake?.()
+    await this.loop
+  }
+
+  private sleep (ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve()
+    return new Promise(resolve => {
+      const timer = setTimeout(done, ms)
+      const self = this
+      function done (): void { clearTimeout(timer); self.wake = undefined; resolve() }
+      this.wake = done
+    })
+  }
+
+  private waitData (ms: number): Promise<void> {
+    return Promise.race([this.o.wal.waitForData(), this.sleep(ms)])
+  }
+
+  private async run (): Promise<void> {
+    const { reader } = this.o
+    while (!this.stopping) {
+      if (!this.prepared) await this.prepare()
+      const lines: string[] = []
+      let end: Position | undefined
+      const started = Date.now()
+      while (lines.length < this.batchLines && !this.stopping) {
+        const recs = await reader.read(this.o.readBytes ?? 1024 * 1024)
+        if (recs.length === 0) {
+          if (lines.length === 0) { await this.waitData(1000); continue }
+          const left = this.lingerMs - (Date.now() - started)
+          if (left <= 0) break
+          await this.waitData(left)
+          if (reader.caughtUp()) break
+          continue
+        }
+        for (const r of recs) {
+          entryToLines(decodeEntry(r.data), lines)
+          end = r.end
+        }
+      }
+      if (end === undefined) continue
+      try {
+        for (let i = 0; i < lines.length; i += this.batchLines) {
+          await this.send(lines.slice(i, i + this.batchLines))
+        }
+      } catch (err) {
+        if (err instanceof Stopped) { reader.rewind(); return }
+        throw err
+      }
+      await reader.commit(end)
+    }
+  }
+
+  private async prepare (): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const r = await this.o.backend.prepare()
+      if (r.kind === 'ok') { this.prepared = true; return }
+      this.noteFailure(r.reason)
+      await this.sleep(this.backoff(attempt))
+    }
+  }
+
+  private backoff (attempt: number): number {
+    const cap = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(attempt - 1, 20))
+    return cap / 2 + this.random() * cap / 2
+  }
+
+  private noteFailure (reason: string): void {
+    if (this.healthy || this.lastError === undefined) this.o.logger.warn({ reason }, 'storage write failing; data is kept in the WAL and retried')
+    this.healthy = false
+    this.lastError = reason
+    this.o.metrics.storageUp.set({ backend: this.o.backend.name }, 0)
+  }
+
+  /** send writes lines until they are stored or dead-lettered; it throws Stopped on shutdown. */
+  private async send (lines: string[]): Promise<void> {
+    const { backend, metrics } = this.o
+    const name = backend.name
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping && attempt > 1) throw new Stopped()
+      const t0 = performance.now()
+      const r: SendResult = await backend.write(lines)
+      metrics.writeDuration.observe({ backend: name, result: r.kind }, (performance.now() - t0) / 1000)
+      if (r.kind === 'ok') {
+        if (!this.healthy && this.lastError !== undefined) this.o.logger.info('storage writes succeed again')
+        this.healthy = true
+        this.lastOkAt = Date.now()
+        metrics.storageUp.set({ backend: name }, 1)
+        metrics.pointsWritten.inc({ backend: name }, lines.length)
+        return
+      }
+      if (r.kind === 'fail') return await this.isolate(lines, r.reason, r.status)
+      metrics.writeRetries.inc({ backend: name })
+      this.noteFailure(r.reason)
+      if (r.status === 404) this.prepared = (await backend.prepare()).kind === 'ok'
+      await this.sleep(r.afterMs ?? this.backoff(attempt))
+      if (this.stopping) throw new Stopped()
+    }
+  }
+
+  /** isolate splits a refused batch until the refused lines stand alone, and dead-letters those. */
+  private async isolate (lines: string[], reason: string, status?: number): Promise<void> {
+    if (lines.length === 1) {
+      await this.o.deadLetter.add(lines, reason, status)
+      this.o.metrics.deadLettered.inc({ backend: this.o.backend.name }, 1)
+      this.o.logger.error({ reason, status, line: lines[0]!.slice(0, 200) }, 'storage refused a point for good; moved to the dead-letter file')
+      return
+    }
+    const mid = lines.length >> 1
+    await this.send(lines.slice(0, mid))
+    await this.send(lines.slice(mid))
+  }
+}
