@@ -108,8 +108,9 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   }
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
 
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, ...httpsOptions(await readTls(config)) })
-  await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2 } })
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, ...httpsOptions(await readTls(config)) })
+  // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
+  await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff')

@@ -6,13 +6,13 @@ import type { LogEvent, Point } from '../../protocol/messages.js'
 
 // Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
 // Backslash is escaped too so a value ending in "\" cannot swallow the separator after it.
-// Line breaks cannot be escaped in names or tag values, so they become spaces.
+// Line breaks cannot be escaped in names or tag values, so they become (escaped) spaces.
 const MEASUREMENT_RE = /[\\, \n\r]/g
 const KEY_RE = /[\\,= \n\r]/g
 const STRING_RE = /[\\"\n\r]/g
 
 function escapeChar (c: string): string {
-  return c === '\n' || c === '\r' ? ' ' : '\\' + c
+  return c === '\n' || c === '\r' ? '\\ ' : '\\' + c
 }
 
 export function escapeMeasurement (s: string): string {

@@ -1,0 +1,202 @@
+// The collector's WebSocket boundary, through the real app on a real port:
+// every refusal code, identity stamping, dedup of resent batches.
+
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import { pino } from 'pino'
+import { build, type Collector } from '../../collector/app.js'
+import { checkCollectorConfig } from '../../collector/config.js'
+import { sha256Hex } from '../../collector/ingest/auth.js'
+import { NullSink } from '../../collector/storage/null-sink.js'
+import { decodeEntry } from '../../collector/state/entry.js'
+import { Wal } from '../../collector/state/wal.js'
+
+const TOKENS = { web01: 'token-web01-secret', kiosk1: 'token-kiosk1-secret' }
+
+async function start (t: Tap.Test, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string, sink: NullSink, dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-proto-'))
+  const config = checkCollectorConfig('test.yaml', {
+    dataDir,
+    listen: { port: 0 },
+    influx: { flushInterval: '20ms' },
+    agents: [
+      { id: 'web01', tokenSha256: sha256Hex(TOKENS.web01), role: 'server', site: 'honcho' },
+      { id: 'kiosk1', tokenSha256: sha256Hex(TOKENS.kiosk1), role: 'kiosk', site: '本庁舎' }
+    ],
+    ...extra
+  })
+  const sink = new NullSink()
+  const c = await build({ config, logger: pino({ level: 'silent' }), backend: sink })
+  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => {
+    await c.shutdown()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+  return { c, url: address.replace('http', 'ws') + '/v1/agent', sink, dataDir }
+}
+
+interface Conn { ws: WebSocket, next: () => Promise<any>, closed: Promise<number> }
+
+async function connect (url: string, token?: string): Promise<Conn> {
+  const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+  const queue: any[] = []
+  const waiting: Array<(m: any) => void> = []
+  ws.on('message', d => {
+    const m = JSON.parse(d.toString())
+    const w = waiting.shift()
+    if (w !== undefined) w(m); else queue.push(m)
+  })
+  const closed = new Promise<number>(resolve => ws.on('close', code => resolve(code)))
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+  return {
+    ws,
+    closed,
+    next: () => queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise(resolve => waiting.push(resolve))
+  }
+}
+
+/** refusedStatus opens an upgrade that must be refused and returns the HTTP status. */
+async function refusedStatus (url: string, headers: Record<string, string>): Promise<number> {
+  const ws = new WebSocket(url, { headers })
+  ws.on('error', () => {})
+  const status = await new Promise<number>((resolve, reject) => {
+    ws.on('unexpected-response', (_req, res) => { res.resume(); resolve(res.statusCode!) })
+    ws.on('open', () => reject(new Error('upgrade was accepted')))
+  })
+  ws.terminate()
+  return status
+}
+
+const hello = (id = 'web01', protocol = 1) => JSON.stringify({ type: 'hello', protocol, agent: { id, hostname: id, role: 'server', site: 'x', version: '0.1.0', os: 'linux', labels: {} } })
+const batch = (seq: number, points: unknown[] = [{ m: 'cpu', t: 1763800000000, tags: {}, f: { usage_percent: 12.5 } }]) => JSON.stringify({ type: 'batch', seq, points })
+
+async function greeted (url: string, id = 'web01'): Promise<Conn> {
+  const c = await connect(url, TOKENS[id as keyof typeof TOKENS])
+  c.ws.send(hello(id))
+  const w = await c.next()
+  if (w.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(w)}`)
+  return c
+}
+
+t.test('upgrade without a token or with a wrong one is refused with 401', async t => {
+  const { url } = await start(t)
+  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${TOKENS.web01}` }]) {
+    t.equal(await refusedStatus(url, headers), 401, JSON.stringify(headers))
+  }
+})
+
+t.test('brute force from one address is rate limited with 429', async t => {
+  const { url } = await start(t, { ingest: { maxErrorsPerMinute: 5 } })
+  const statuses: number[] = []
+  for (let i = 0; i < 8; i++) {
+    statuses.push(await refusedStatus(url, { authorization: `Bearer guess-${i}` }))
+  }
+  t.same(statuses.slice(0, 5), [401, 401, 401, 401, 401])
+  t.same(statuses.slice(5), [429, 429, 429])
+  t.equal(await refusedStatus(url, { authorization: `Bearer ${TOKENS.web01}` }), 429, 'even a good token waits out the block from that address')
+})
+
+t.test('welcome reports ackedSeq; acks follow durable batches; resent batches are acked and not stored twice', async t => {
+  const { c, url, sink } = await start(t)
+  const a = await greeted(url)
+  for (let s = 1; s <= 3; s++) a.ws.send(batch(s))
+  t.same([await a.next(), await a.next(), await a.next()], [{ type: 'ack', seq: 1 }, { type: 'ack', seq: 2 }, { type: 'ack', seq: 3 }])
+  a.ws.send(batch(2))
+  t.same(await a.next(), { type: 'ack', seq: 2 }, 'duplicate acked again')
+  a.ws.close()
+  await a.closed
+  const b = await connect(url, TOKENS.web01)
+  b.ws.send(hello())
+  const w = await b.next()
+  t.equal(w.type, 'welcome')
+  t.equal(w.ackedSeq, 3)
+  t.equal(w.protocol, 1)
+  t.ok(Math.abs(w.serverTime - Date.now()) < 5000)
+  await c.wal.flushed()
+  // WAL: exactly three batch records for web01
+  const seqs: number[] = []
+  await c.shutdown()
+  const wal = await Wal.open({ dir: `${c.wal.dir}`, readers: [], onRecover: d => { const e = decodeEntry(d); if (e.a === 'web01') seqs.push(e.s) } })
+  await wal.close()
+  t.same(seqs, [1, 2, 3], 'each seq stored once')
+  t.ok(sink.lines >= 0)
+})
+
+t.test('the collector stamps host/role/site from the token, whatever the agent says', async t => {
+  const { c, url } = await start(t)
+  const a = await greeted(url, 'kiosk1')
+  a.ws.send(batch(1, [{ m: 'cpu', t: 1, tags: { host: 'web01', site: 'evil', core: '0' }, f: { usage_percent: 1 } }]))
+  t.same(await a.next(), { type: 'ack', seq: 1 })
+  const entries: any[] = []
+  await c.shutdown()
+  const wal = await Wal.open({ dir: c.wal.dir, readers: [], onRecover: d => entries.push(decodeEntry(d)) })
+  await wal.close()
+  const e = entries.find(x => x.a === 'kiosk1')
+  t.same(e.p[0].tags, { host: 'kiosk1', role: 'kiosk', site: '本庁舎', core: '0' })
+  t.same(e.p[1], { m: 'host_up', t: e.r, tags: { host: 'kiosk1', role: 'kiosk', site: '本庁舎' }, f: { up: 1 } })
+})
+
+t.test('every refusal code, each on a live connection that keeps working', async t => {
+  const { url } = await start(t)
+  const a = await connect(url, TOKENS.web01)
+  const expect = async (send: string | Buffer, code: string, seq?: number, binary = false) => {
+    a.ws.send(send, { binary })
+    const m = await a.next()
+    t.equal(m.type, 'error', `${code}: error frame`)
+    t.equal(m.code, code)
+    if (seq !== undefined) t.equal(m.seq, seq)
+  }
+  await expect(batch(1), 'E_NO_HELLO', 1)
+  await expect('not json', 'E_BAD_FRAME')
+  await expect('{"type":', 'E_BAD_FRAME')
+  await expect('[1,2]', 'E_BAD_FRAME')
+  await expect('{"no":"type"}', 'E_BAD_FRAME')
+  await expect(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'E_BAD_UTF8')
+  await expect(Buffer.from('{"type":"hello"}'), 'E_BAD_FRAME', undefined, true)
+  await expect('{"type":"bogus"}', 'E_UNKNOWN_TYPE')
+  await expect('{"type":"hello","protocol":1}', 'E_BAD_HELLO')
+  a.ws.send(hello())
+  t.equal((await a.next()).type, 'welcome')
+  await expect(hello(), 'E_DUP_HELLO')
+  await expect(JSON.stringify({ type: 'batch', seq: 7, points: [{ m: 'cpu', t: 'now', f: { v: 1 } }] }), 'E_BAD_BATCH', 7)
+  await expect(JSON.stringify({ type: 'batch', seq: 8, points: [{ m: 'cpu', t: 1, f: {} }] }), 'E_BAD_BATCH', 8)
+  await expect(JSON.stringify({ type: 'batch', seq: 9, points: [{ m: 'cpu', t: 1, f: { v: { nested: 1 } } }] }), 'E_BAD_BATCH', 9)
+  await expect(JSON.stringify({ type: 'batch', seq: -1, points: [] }), 'E_BAD_BATCH', -1)
+  await expect('{"type":"batch","seq":10,"points":[' + '{"m":"x","t":1,"f":{"v":1}},'.repeat(200_000) + '{"m":"x","t":1,"f":{"v":1}}]}', 'E_TOO_LARGE')
+  a.ws.send(batch(11))
+  t.same(await a.next(), { type: 'ack', seq: 11 }, 'a good batch after all that is still acked')
+})
+
+t.test('protocol version and identity mismatches close the socket', async t => {
+  const { url } = await start(t)
+  const a = await connect(url, TOKENS.web01)
+  a.ws.send(hello('web01', 2))
+  t.equal((await a.next()).code, 'E_PROTOCOL')
+  t.equal(await a.closed, 1002)
+  const b = await connect(url, TOKENS.web01)
+  b.ws.send(hello('kiosk1'))
+  t.equal((await b.next()).code, 'E_ID_MISMATCH')
+  t.equal(await b.closed, 1008)
+})
+
+t.test('repeated abuse closes that socket with 1008; other agents are unaffected', async t => {
+  const { url } = await start(t, { ingest: { maxErrorsPerMinute: 5 } })
+  const good = await greeted(url, 'kiosk1')
+  const bad = await greeted(url, 'web01')
+  for (let i = 0; i < 10; i++) bad.ws.send('garbage')
+  t.equal(await bad.closed, 1008)
+  good.ws.send(batch(1))
+  t.same(await good.next(), { type: 'ack', seq: 1 })
+})
+
+t.test('a newer connection for the same agent replaces the older one', async t => {
+  const { url } = await start(t)
+  const a = await greeted(url)
+  const b = await greeted(url)
+  t.equal(await a.closed, 4000)
+  b.ws.send(batch(1))
+  t.same(await b.next(), { type: 'ack', seq: 1 })
+})

@@ -1,0 +1,118 @@
+import t from 'tap'
+import { promises as fsp } from 'node:fs'
+import { join } from 'node:path'
+import { Wal, encodeRecord, HEADER_BYTES } from '../../collector/state/wal.js'
+import { KanshiError } from '../../protocol/errors.js'
+
+async function readAll (wal: Wal, name = 'r'): Promise<string[]> {
+  const r = wal.reader(name)
+  const out: string[] = []
+  for (;;) {
+    const recs = await r.read(1 << 20)
+    if (recs.length === 0) return out
+    for (const rec of recs) out.push(rec.data.toString())
+  }
+}
+
+t.test('appends are read back in order after reopen', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['r'] })
+  await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append(Buffer.from(`rec-${i}`))))
+  await wal.close()
+  const recovered: string[] = []
+  const again = await Wal.open({ dir, readers: ['r'], onRecover: d => recovered.push(d.toString()) })
+  t.same(recovered, Array.from({ length: 50 }, (_, i) => `rec-${i}`))
+  t.same(await readAll(again), recovered)
+  t.equal(again.recovery.tornBytes, 0)
+  await again.close()
+})
+
+t.test('group commit: concurrent appends share flushes', async t => {
+  const wal = await Wal.open({ dir: t.testdir(), readers: [] })
+  let flushes = 0
+  wal.onFlush = () => { flushes++ }
+  await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append(Buffer.from(String(i)))))
+  t.ok(flushes >= 1 && flushes < 200, `200 appends took ${flushes} flushes`)
+  await wal.close()
+})
+
+t.test('a torn tail is cut at the last whole record and appends continue', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['r'] })
+  for (let i = 0; i < 5; i++) await wal.append(Buffer.from(`good-${i}`))
+  await wal.close()
+  const seg = join(dir, '0000000000000001.wal')
+  const whole = (await fsp.stat(seg)).size
+  // half a record: a header promising 100 bytes, then only 10 of them
+  const torn = encodeRecord(Buffer.alloc(100, 7), Date.now()).subarray(0, HEADER_BYTES + 10)
+  await fsp.appendFile(seg, torn)
+  const again = await Wal.open({ dir, readers: ['r'] })
+  t.equal(again.recovery.records, 5)
+  t.equal(again.recovery.tornBytes, torn.length)
+  t.equal((await fsp.stat(seg)).size, whole, 'file cut back to the whole records')
+  await again.append(Buffer.from('after'))
+  t.same(await readAll(again), ['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'after'])
+  await again.close()
+})
+
+t.test('a record with a bad checksum ends recovery of the segment there', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['r'] })
+  for (let i = 0; i < 3; i++) await wal.append(Buffer.from(`rec-${i}`))
+  await wal.close()
+  const seg = join(dir, '0000000000000001.wal')
+  const buf = await fsp.readFile(seg)
+  const recLen = HEADER_BYTES + 'rec-0'.length
+  buf[recLen + HEADER_BYTES] ^= 0xff // flip a payload byte of the second record
+  await fsp.writeFile(seg, buf)
+  const again = await Wal.open({ dir, readers: ['r'] })
+  t.equal(again.recovery.records, 1)
+  t.equal(again.recovery.corruptSegments, 1)
+  t.same(await readAll(again), ['rec-0'])
+  await again.close()
+})
+
+t.test('segments roll, and are deleted once every reader committed past them', async t => {
+  const dir = t.testdir()
+  let checkpoints = 0
+  const wal = await Wal.open({ dir, readers: ['a', 'b'], segmentBytes: 64 * 1024, beforeDelete: async () => { checkpoints++ } })
+  const payload = Buffer.alloc(10 * 1024, 1)
+  for (let i = 0; i < 20; i++) await wal.append(payload)
+  const segs = (await fsp.readdir(dir)).filter(n => n.endsWith('.wal'))
+  t.ok(segs.length >= 3, `rolled into ${segs.length} segments`)
+  const a = wal.reader('a')
+  const b = wal.reader('b')
+  const ra = await a.read(1 << 30)
+  t.equal(ra.length, 20)
+  await a.commit(ra.at(-1)!.end)
+  t.equal((await fsp.readdir(dir)).filter(n => n.endsWith('.wal')).length, segs.length, 'b has not consumed: nothing deleted')
+  const rb = await b.read(1 << 30)
+  await b.commit(rb.at(-1)!.end)
+  const left = (await fsp.readdir(dir)).filter(n => n.endsWith('.wal'))
+  t.equal(left.length, 1, 'only the active segment is left')
+  t.ok(checkpoints >= 1, 'beforeDelete ran before deletion')
+  await wal.close()
+  const again = await Wal.open({ dir, readers: ['a', 'b'] })
+  t.same(await readAll(again, 'a'), [], 'committed cursors survive reopen')
+  await again.close()
+})
+
+t.test('appends are refused with E_WAL_FULL at the byte bound, and taken again after consumption', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['r'], maxBytes: 200 * 1024, segmentBytes: 64 * 1024 })
+  const payload = Buffer.alloc(20 * 1024, 2)
+  let stored = 0
+  let refused: unknown
+  for (let i = 0; i < 20; i++) {
+    try { await wal.append(payload); stored++ } catch (err) { refused = err; break }
+  }
+  t.ok(refused instanceof KanshiError && refused.code === 'E_WAL_FULL', 'refused with E_WAL_FULL')
+  t.ok(stored >= 8 && stored < 10, `stored ${stored} of 20 KiB under a 200 KiB bound`)
+  const r = wal.reader('r')
+  const recs = await r.read(1 << 30)
+  t.equal(recs.length, stored, 'nothing accepted was lost')
+  await r.commit(recs.at(-1)!.end)
+  await wal.append(payload)
+  t.pass('append succeeds after the reader consumed the log')
+  await wal.close()
+})
