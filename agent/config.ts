@@ -31,7 +31,7 @@ export const AgentConfigSchema = Type.Object({
     maxBytes: Type.Union([Type.String(), Type.Number()], { default: '256MiB', description: 'a size such as "256MiB"' })
   }, { ...Strict, default: {} }),
   inputs: Type.Object({
-    enabled: Type.Array(Type.Union(['cpu', 'mem', 'disk', 'diskio', 'net', 'system'].map(n => Type.Literal(n))), { default: ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'], description: 'a list drawn from cpu, mem, disk, diskio, net, system' }),
+    enabled: Type.Array(Type.Union(['cpu', 'mem', 'disk', 'diskio', 'net', 'system'].map(n => Type.Literal(n)), { description: 'one of cpu, mem, disk, diskio, net, system' }), { default: ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'], description: 'a list drawn from cpu, mem, disk, diskio, net, system' }),
     disk: Type.Object({
       ignoreFs: Type.Optional(StringList('a list of filesystem types')),
       includeFs: Type.Optional(StringList('a list of filesystem types')),

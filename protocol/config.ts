@@ -2,7 +2,7 @@
 // validation, with one clear line naming the file, the key and what was expected.
 
 import { readFileSync } from 'node:fs'
-import { Value } from '@sinclair/typebox/value'
+import { Value, ValueErrorType } from '@sinclair/typebox/value'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { parseBytes, parseDuration } from './units.js'
@@ -44,6 +44,10 @@ export function checkConfig<S extends TSchema> (file: string, schema: S, raw: un
   if (first === undefined) return value as Static<S>
   const key = first.path.slice(1).replace(/\//g, '.')
   const got = first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)?.slice(0, 80)}`
+  if (first.type === ValueErrorType.ObjectAdditionalProperties) {
+    const known = Object.keys((first.schema as { properties?: object }).properties ?? {})
+    throw new ConfigError(file, key, `unknown key (a typo?); expected one of ${known.join(', ')}`)
+  }
   // Find the innermost schema description: it says what is expected in words.
   const want = (first.schema as { description?: string }).description ?? first.message
   throw new ConfigError(file, key, `expected ${lowerFirst(want)}, ${got}`)
