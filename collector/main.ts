@@ -4,11 +4,11 @@
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync, renameSync } from 'node:fs'
-import { pino, type Logger } from 'pino'
 import { parseDocument } from 'yaml'
 import { ConfigError } from '../protocol/config.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { build } from './app.js'
+import { makeLogger } from './logger.js'
 import { sha256Hex } from './ingest/auth.js'
 import { findInfluxd, startInfluxd, type InfluxdProcess } from './storage/influxd-process.js'
 
@@ -24,13 +24,6 @@ Usage:
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list from FILE.
 Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD override the file.
 `
-
-/** redactPaths keeps secrets out of every log line. */
-export const redactPaths = ['token', '*.token', 'password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'config.influx.token', 'config.influx.password']
-
-export function makeLogger (level: string): Logger {
-  return pino({ level, base: { program: 'kanshi-collector' }, redact: { paths: redactPaths, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime })
-}
 
 async function main (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

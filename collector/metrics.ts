@@ -4,7 +4,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export function createMetrics (registry = new Registry(), defaults = true) {
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'kanshi_collector_' })
+  if (defaults) {
+    collectDefaultMetrics({ register: registry, prefix: 'kanshi_collector_' })
+    // These gauges end in _total, which the exposition format reserves for counters (promtool rejects them).
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(`kanshi_collector_${n}`)
+    }
+  }
   const r = [registry]
   return {
     registry,
