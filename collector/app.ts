@@ -48,7 +48,7 @@ export interface Collector {
 export function makeBackend (c: CollectorConfig, url: string | undefined): StorageBackend | undefined {
   if (url === undefined) return undefined
   const i = c.influx
-  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs })
+  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs, maxLines: i.batchLines })
   return new InfluxV1({
     url, db: i.db, timeoutMs: i.timeoutMs,
     ...(i.rp !== undefined ? { rp: i.rp } : {}),

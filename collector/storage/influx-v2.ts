@@ -2,7 +2,7 @@
 // the client's own batching and retries turned off: writer.ts owns retries, and
 // the WAL is the buffer, so nothing sits only in the client's memory.
 
-import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client'
+import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client'
 import type { SendResult, StorageBackend } from './backend.js'
 import { classifyStatus, networkFailure } from './backend.js'
 
@@ -12,7 +12,12 @@ export interface InfluxV2Options {
   org: string
   bucket: string
   timeoutMs: number
+  /** the most lines one write() gets; the client's buffer must never flush on its own */
+  maxLines: number
 }
+
+// The client logs every failed write to the console; writer.ts logs failures once, through pino.
+setLogger({ error: () => {}, warn: () => {} })
 
 export class InfluxV2 implements StorageBackend {
   readonly name = 'influxdb-v2'
@@ -23,7 +28,9 @@ export class InfluxV2 implements StorageBackend {
     this.base = o.url.replace(/\/+$/, '')
     const client = new InfluxDB({ url: this.base, token: o.token, timeout: o.timeoutMs })
     this.api = client.getWriteApi(o.org, o.bucket, 'ms', {
-      batchSize: Number.MAX_SAFE_INTEGER,
+      // The client preallocates batchSize slots and flushes by itself (swallowing errors) when a
+      // buffer fills: keep both limits above what one write() hands it.
+      batchSize: o.maxLines + 1,
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
       flushInterval: 0,
       maxRetries: 0,
