@@ -2,7 +2,7 @@
 // about WAL-only), Prometheus metrics checked by the real promtool, and logs
 // that never show a secret.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,7 +14,7 @@ import { checkCollectorConfig } from '../../collector/config.js'
 import { makeLogger } from '../../collector/logger.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 
-async function app (t: Tap.Test, withBackend: boolean, logger = pino({ level: 'silent' })) {
+async function app (t: Test, withBackend: boolean, logger = pino({ level: 'silent' })) {
   const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-http-'))
   const config = checkCollectorConfig('c.yaml', { dataDir, agents: [] })
   const c = await build({ config, logger, ...(withBackend ? { backend: new NullSink() } : {}) })

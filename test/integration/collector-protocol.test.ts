@@ -1,7 +1,7 @@
 // The collector's WebSocket boundary, through the real app on a real port:
 // every refusal code, identity stamping, dedup of resent batches.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ import { Wal } from '../../collector/state/wal.js'
 
 const TOKENS = { web01: 'token-web01-secret', kiosk1: 'token-kiosk1-secret' }
 
-async function start (t: Tap.Test, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string, sink: NullSink, dataDir: string }> {
+async function start (t: Test, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string, sink: NullSink, dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-proto-'))
   const config = checkCollectorConfig('test.yaml', {
     dataDir,
@@ -83,7 +83,7 @@ async function greeted (url: string, id = 'web01'): Promise<Conn> {
 
 t.test('upgrade without a token or with a wrong one is refused with 401', async t => {
   const { url } = await start(t)
-  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${TOKENS.web01}` }]) {
+  for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: `Basic ${TOKENS.web01}` }]) {
     t.equal(await refusedStatus(url, headers), 401, JSON.stringify(headers))
   }
 })

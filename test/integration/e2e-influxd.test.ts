@@ -2,7 +2,7 @@
 // kanshi-collector → WAL → a real influxd (Debian influxdb 1.x), and the same
 // through influx.version 2 into a real VictoriaMetrics (/api/v2/write).
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
@@ -13,7 +13,7 @@ import { spawnProgram, tmpDir, freePort, waitFor } from '../helpers/procs.js'
 
 const TOKEN = 'e2e-token-' + Math.random().toString(36).slice(2)
 
-async function startPair (t: Tap.Test, influx: Record<string, unknown>): Promise<{ dir: string }> {
+async function startPair (t: Test, influx: Record<string, unknown>): Promise<{ dir: string }> {
   const dir = await tmpDir(t)
   const port = await freePort()
   writeFileSync(join(dir, 'collector.yaml'), JSON.stringify({

@@ -2,7 +2,7 @@
 // 500s, 429 with Retry-After, 400 for one bad line in a good batch, a hang,
 // and a dropped database. Good data must arrive; bad lines are dead-lettered.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -17,7 +17,7 @@ import { createMetrics } from '../../collector/metrics.js'
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 
-async function fakeInflux (t: Tap.Test): Promise<{ url: string, setHandler: (h: Handler) => void, written: Set<string>, queries: string[] }> {
+async function fakeInflux (t: Test): Promise<{ url: string, setHandler: (h: Handler) => void, written: Set<string>, queries: string[] }> {
   const written = new Set<string>()
   const queries: string[] = []
   let handler: Handler = (_req, body, res) => { for (const l of body.split('\n')) written.add(l); res.writeHead(204).end() }
@@ -37,7 +37,7 @@ async function fakeInflux (t: Tap.Test): Promise<{ url: string, setHandler: (h: 
   return { url: `http://127.0.0.1:${port}`, setHandler: h => { handler = h === undefined ? ok : h }, written, queries }
 }
 
-async function setup (t: Tap.Test, url: string, n: number, lineOf: (i: number) => string = i => `m${i}`) {
+async function setup (t: Test, url: string, n: number, lineOf: (i: number) => string = i => `m${i}`) {
   const dir = t.testdir()
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage'] })
   for (let i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 // The agent's spool and transport against the real collector app over real
 // WebSockets: in-order delivery, resend after reconnect, wss:// with a private CA.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,13 +18,13 @@ import { Transport } from '../../agent/transport.js'
 
 const TOKEN = 'transport-test-token'
 
-async function tmp (t: Tap.Test, prefix: string): Promise<string> {
+async function tmp (t: Test, prefix: string): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), prefix))
   t.teardown(async () => await rm(d, { recursive: true, force: true }))
   return d
 }
 
-async function collector (t: Tap.Test, dataDir: string, tls?: { cert: string, key: string }, port = 0): Promise<{ c: Collector, url: string }> {
+async function collector (dataDir: string, tls?: { cert: string, key: string }, port = 0): Promise<{ c: Collector, url: string }> {
   const config = checkCollectorConfig(join(dataDir, 'collector.yaml'), {
     dataDir, listen: { port, ...(tls !== undefined ? { tls } : {}) },
     agents: [{ id: 'web01', tokenSha256: sha256Hex(TOKEN), role: 'server', site: 'honcho' }]
@@ -62,7 +62,7 @@ const point = (i: number) => [{ m: 'test', t: i, tags: {}, f: { n: i } }]
 t.test('spooled batches are delivered once each, in order, across a collector outage', async t => {
   const cdir = await tmp(t, 'kanshi-c-')
   const adir = await tmp(t, 'kanshi-a-')
-  let { c, url } = await collector(t, cdir)
+  let { c, url } = await collector(cdir)
   const port = Number(new URL(url).port)
   const spool = await Spool.open(adir, 1 << 24)
   const tr = transport(url, spool)
@@ -73,7 +73,7 @@ t.test('spooled batches are delivered once each, in order, across a collector ou
   // collector away: the agent keeps spooling
   for (let i = 21; i <= 60; i++) { await spool.add(point(i)); tr.notify() }
   t.equal(spool.batches, 40, 'all batches spooled while the collector is down')
-  ;({ c } = await collector(t, cdir, undefined, port))
+  ;({ c } = await collector(cdir, undefined, port))
   await until(() => spool.batches === 0)
   await tr.stop()
   await c.shutdown()
@@ -87,7 +87,7 @@ t.test('wss:// with a private CA; a wrong CA is refused', async t => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
   const other = join(dir, 'other.pem')
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'other.key'), '-out', other, '-days', '2', '-subj', '/CN=other'], { stdio: 'ignore' })
-  const { c, url } = await collector(t, join(dir, 'c'), { cert, key })
+  const { c, url } = await collector(join(dir, 'c'), { cert, key })
   t.match(url, /^wss:\/\//)
   const bad = transport(url, await Spool.open(join(dir, 'bad'), 1 << 20), { ca: other })
   bad.start()
@@ -107,7 +107,7 @@ t.test('wss:// with a private CA; a wrong CA is refused', async t => {
 
 t.test('an agent whose data dir was reset continues above the collector\'s ackedSeq', async t => {
   const cdir = await tmp(t, 'kanshi-c-')
-  const { c, url } = await collector(t, cdir)
+  const { c, url } = await collector(cdir)
   const s1 = await Spool.open(await tmp(t, 'kanshi-a1-'), 1 << 20)
   const t1 = transport(url, s1)
   t1.start()

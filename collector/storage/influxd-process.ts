@@ -1,0 +1,121 @@
+// A private InfluxDB 1.x as a child process: the collector's embedded mode
+// (npm start with no influx.url) and the tests' real database.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { delimiter, join } from 'node:path'
+
+export interface InfluxdOptions {
+  dataDir: string
+  /** HTTP port; 0 picks a free loopback port */
+  port?: number
+  bin?: string
+  logFile?: string
+  readyTimeoutMs?: number
+}
+
+export interface InfluxdProcess {
+  url: string
+  port: number
+  readonly pid: number
+  /** stop sends SIGTERM (SIGKILL after 10 s) and waits for exit */
+  stop(): Promise<void>
+  kill9(): Promise<void>
+  /** restart starts it again on the same port and data */
+  restart(): Promise<void>
+}
+
+/** findInfluxd returns the path of influxd on PATH, or undefined. */
+export function findInfluxd (): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const p = join(dir, 'influxd')
+    try { accessSync(p, constants.X_OK); return p } catch { /* next */ }
+  }
+  return undefined
+}
+
+export function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function configText (dir: string, port: number, rpcPort: number): string {
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${join(dir, 'meta')}"
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+  index-version = "tsi1"
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${port}"
+  log-enabled = false
+[logging]
+  level = "warn"
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  log-enabled = false
+`
+}
+
+export async function startInfluxd (o: InfluxdOptions): Promise<InfluxdProcess> {
+  const bin = o.bin ?? findInfluxd()
+  if (bin === undefined) throw new Error('influxd is not on PATH (Debian: apt-get install influxdb)')
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
+  const port = o.port === undefined || o.port === 0 ? await freePort() : o.port
+  const rpcPort = await freePort()
+  const conf = join(o.dataDir, 'influxdb.conf')
+  writeFileSync(conf, configText(o.dataDir, port, rpcPort))
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess
+  let tail = ''
+
+  const launch = async (): Promise<void> => {
+    child = spawn(bin, ['run', '-config', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile, { flags: 'a' })
+    const keep = (b: Buffer): void => { tail = (tail + b.toString()).slice(-4000); log?.write(b) }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    child.once('exit', () => log?.end())
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000)
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`influxd exited at start (${child.exitCode ?? child.signalCode}): ${tail.slice(-1000)}`)
+      try {
+        const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) })
+        await res.arrayBuffer()
+        if (res.status === 204) return
+      } catch { /* not yet */ }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    child.kill('SIGKILL')
+    throw new Error(`influxd did not answer ${url}/ping in time: ${tail.slice(-1000)}`)
+  }
+
+  const waitExit = (signal: NodeJS.Signals, graceMs: number): Promise<void> => new Promise(resolve => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => { clearTimeout(t); resolve() })
+    child.kill(signal)
+  })
+
+  await launch()
+  return {
+    url,
+    port,
+    get pid () { return child.pid ?? -1 },
+    stop: async () => await waitExit('SIGTERM', 10_000),
+    kill9: async () => await waitExit('SIGKILL', 0),
+    restart: async () => { await waitExit('SIGTERM', 10_000); await launch() }
+  }
+}

@@ -1,0 +1,21 @@
+// A real influxd (Debian package influxdb, 1.x) per test, in a temp dir on a free port.
+
+import type { Test } from 'tap'
+import { startInfluxd, findInfluxd, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
+import { tmpDir } from './procs.js'
+
+export async function withInfluxd (t: Test): Promise<InfluxdProcess> {
+  if (findInfluxd() === undefined) throw new Error('influxd is not installed: apt-get install influxdb (scripts/test.sh does this as root)')
+  const dir = await tmpDir(t)
+  const p = await startInfluxd({ dataDir: dir })
+  t.teardown(async () => await p.stop())
+  return p
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function query (url: string, db: string, q: string): Promise<any> {
+  const res = await fetch(`${url}/query?${new URLSearchParams({ db, q, epoch: 'ms' }).toString()}`, { signal: AbortSignal.timeout(10_000) })
+  const body = await res.json() as { results?: Array<{ error?: string }>, error?: string }
+  if (!res.ok || body.error !== undefined || body.results?.[0]?.error !== undefined) throw new Error(`query ${q}: ${JSON.stringify(body)}`)
+  return body
+}
