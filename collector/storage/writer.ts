@@ -76,9 +76,8 @@ export class StorageWriter {
   private sleep (ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve()
     return new Promise(resolve => {
+      const done = (): void => { clearTimeout(timer); this.wake = undefined; resolve() }
       const timer = setTimeout(done, ms)
-      const self = this
-      function done (): void { clearTimeout(timer); self.wake = undefined; resolve() }
       this.wake = done
     })
   }

@@ -12,7 +12,6 @@ export async function withInfluxd (t: Test): Promise<InfluxdProcess> {
   return p
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function query (url: string, db: string, q: string): Promise<any> {
   const res = await fetch(`${url}/query?${new URLSearchParams({ db, q, epoch: 'ms' }).toString()}`, { signal: AbortSignal.timeout(10_000) })
   const body = await res.json() as { results?: Array<{ error?: string }>, error?: string }

@@ -62,7 +62,9 @@ const point = (i: number) => [{ m: 'test', t: i, tags: {}, f: { n: i } }]
 t.test('spooled batches are delivered once each, in order, across a collector outage', async t => {
   const cdir = await tmp(t, 'kanshi-c-')
   const adir = await tmp(t, 'kanshi-a-')
-  let { c, url } = await collector(cdir)
+  const first = await collector(cdir)
+  let c = first.c
+  const url = first.url
   const port = Number(new URL(url).port)
   const spool = await Spool.open(adir, 1 << 24)
   const tr = transport(url, spool)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The README's test command, and what CI runs: installs what the tests need on
+# a fresh Debian machine, builds, type-checks, lints and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n==> %s\n' "$*"; }
+
+section "system packages"
+need=()
+command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2
+    exit 1
+  fi
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps the packages' own services (influxdb, prometheus) from starting on install:
+  # the tests start private instances on free ports.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+echo "influxd: $(influxd version 2>/dev/null | head -1)"
+echo "victoria-metrics: $(victoria-metrics --version 2>/dev/null | head -1)"
+echo "promtool: $(promtool --version 2>&1 | head -1)"
+
+section "npm ci"
+npm ci --no-audit --no-fund
+
+section "build (tsc → dist/)"
+npx tsc -p tsconfig.json
+
+section "type-check tests"
+npx tsc -p tsconfig.test.json
+
+section "lint"
+npx eslint .
+
+section "tests"
+# Integration and durability tests start real processes; two at a time fits a 2-core machine.
+npx tap --disable-coverage --jobs=2 --timeout=300 --reporter=terse \
+  'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/durability/**/*.test.ts'
