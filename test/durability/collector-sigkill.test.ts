@@ -54,6 +54,4 @@ t.test('collector killed with SIGKILL 4 times mid-stream: nothing acked is lost 
   }, 60_000, 500)
   const sum = pusher.confirmed.reduce((a, b) => a + b, 0)
   t.same(got, [n, sum], 'count and sum match: each point once')
-  const dup = await query(influxd.url, 'kanshi', "SELECT count(n) FROM seqtest WHERE host = 'dur' GROUP BY time(1h)")
-  t.ok(dup.results[0].series !== undefined)
 })
