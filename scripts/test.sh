@@ -44,5 +44,18 @@ npx eslint .
 
 section "tests"
 # Integration and durability tests start real processes; two at a time fits a 2-core machine.
-npx tap --disable-coverage --jobs=2 --timeout=300 --reporter=terse \
-  'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/durability/**/*.test.ts'
+log=$(mktemp)
+set +e
+npx tap --disable-coverage --jobs=2 --timeout=300 --reporter=tap \
+  'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/durability/**/*.test.ts' | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# The closing line CI reads: "N passed, N failed" from tap's own totals.
+summary=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -1)
+pass=$(printf '%s' "$summary" | grep -oE 'pass: [0-9]+' | grep -oE '[0-9]+' || echo 0)
+fail=$(printf '%s' "$summary" | grep -oE 'fail: [0-9]+' | grep -oE '[0-9]+' || echo 0)
+skip=$(printf '%s' "$summary" | grep -oE 'skip: [0-9]+' | grep -oE '[0-9]+' || echo 0)
+rm -f "$log"
+if [ "$pass" = 0 ] && [ "$status" = 0 ]; then echo "no test ran" >&2; exit 1; fi
+printf 'tests: %s passed, %s failed, %s skipped\n' "$pass" "$fail" "$skip"
+exit "$status"

@@ -126,7 +126,8 @@ t.test('a server that hangs is timed out and retried', async t => {
   const { writer } = await setup(t, f.url, 5)
   await until(() => f.written.size === 5)
   t.ok(hung)
-  t.equal(writer.healthy, true)
+  await until(() => writer.healthy)
+  t.pass('healthy again after the retry')
 })
 
 t.test('a dropped database (404) is created again and the write retried', async t => {
