@@ -2,6 +2,8 @@
 // batches of P points as fast as acks allow (window W). Prints one JSON line:
 // points/s and ack latency percentiles. Run in its own process.
 //   node dist/scripts/bench/loadgen.js --url ws://127.0.0.1:8080/v1/agent --tokens FILE --seconds 20
+// With --influx URL --writers N it is the reference instead: N writers POST the
+// same points as line protocol straight to InfluxDB /write, no kanshi between.
 
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -13,10 +15,12 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     seconds: { type: 'string', default: '20' },
     points: { type: 'string', default: '100' },
-    window: { type: 'string', default: '8' }
+    window: { type: 'string', default: '8' },
+    influx: { type: 'string' },
+    writers: { type: 'string', default: '8' }
   }
 })
-const agents = JSON.parse(readFileSync(values.tokens!, 'utf8')) as Array<{ id: string, token: string }>
+const agents = values.influx !== undefined ? [] : JSON.parse(readFileSync(values.tokens!, 'utf8')) as Array<{ id: string, token: string }>
 const seconds = Number(values.seconds)
 const perBatch = Number(values.points)
 const window = Number(values.window)
@@ -25,11 +29,26 @@ let acked = 0
 let errors = 0
 let stopAt = 0
 
+const base = Date.now()
+
+// Timestamps are unique per agent (base + running number), so InfluxDB keeps every point.
 function batch (seq: number, id: string): string {
-  const t = Date.now()
   const points = []
-  for (let i = 0; i < perBatch; i++) points.push({ m: 'bench', t: t + i, tags: { n: String(i % 10) }, f: { v: seq * perBatch + i, agent: id } })
+  for (let i = 0; i < perBatch; i++) points.push({ m: 'bench', t: base + seq * perBatch + i, tags: { n: String(i % 10) }, f: { v: seq * perBatch + i, agent: id } })
   return JSON.stringify({ type: 'batch', seq, points })
+}
+
+async function runWriter (url: string, w: number): Promise<void> {
+  for (let seq = 1; Date.now() < stopAt; seq++) {
+    const lines: string[] = []
+    for (let i = 0; i < perBatch; i++) lines.push(`bench,host=writer${w},n=${i % 10} v=${seq * perBatch + i},agent="writer${w}" ${base + seq * perBatch + i}`)
+    const t0 = performance.now()
+    const res = await fetch(`${url}/write?db=kanshi&precision=ms`, { method: 'POST', body: lines.join('\n') })
+    await res.arrayBuffer()
+    if (res.status !== 204) { errors++; continue }
+    latencies.push(performance.now() - t0)
+    acked += perBatch
+  }
 }
 
 async function runAgent (a: { id: string, token: string }): Promise<void> {
@@ -63,7 +82,12 @@ async function runAgent (a: { id: string, token: string }): Promise<void> {
 const pct = (xs: number[], p: number): number => xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!
 const started = Date.now()
 stopAt = started + seconds * 1000
-await Promise.all(agents.map(runAgent))
+if (values.influx !== undefined) {
+  await fetch(`${values.influx}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
+  await Promise.all(Array.from({ length: Number(values.writers) }, (_, w) => runWriter(values.influx!, w)))
+} else {
+  await Promise.all(agents.map(runAgent))
+}
 const elapsed = (Date.now() - started) / 1000
 latencies.sort((a, b) => a - b)
-process.stdout.write(JSON.stringify({ agents: agents.length, pointsPerBatch: perBatch, seconds: elapsed, points: acked, pointsPerSec: Math.round(acked / elapsed), ackP50ms: +pct(latencies, 0.5).toFixed(2), ackP99ms: +pct(latencies, 0.99).toFixed(2), errors }) + '\n')
+process.stdout.write(JSON.stringify({ agents: values.influx !== undefined ? Number(values.writers) : agents.length, pointsPerBatch: perBatch, seconds: elapsed, points: acked, pointsPerSec: Math.round(acked / elapsed), ackP50ms: +pct(latencies, 0.5).toFixed(2), ackP99ms: +pct(latencies, 0.99).toFixed(2), errors }) + '\n')

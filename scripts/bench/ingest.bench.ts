@@ -1,0 +1,99 @@
+// Collector ingest, side by side in one run on this machine:
+//   (a) the collector alone (null sink): protocol v1 load → WAL fsync → ack
+//   (b) the collector into a real influxd: acked rate, and the rate at which InfluxDB holds the points
+//   (c) the reference: the same influxd fed line protocol directly by the generator, no kanshi
+// Each runs in its own processes; prints a table of points/s and ack latency and the ratios.
+//   node dist/scripts/bench/ingest.bench.js [seconds] [agents]
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startInfluxd, freePort } from '../../collector/storage/influxd-process.js'
+
+const seconds = Number(process.argv[2] ?? 20)
+const agents = Number(process.argv[3] ?? 20)
+const here = resolve(import.meta.dirname)
+const dist = resolve(here, '..', '..')
+
+function run (file: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+}
+
+function output (c: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    c.stdout!.on('data', (b: Buffer) => { out += b.toString() })
+    c.on('exit', code => code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`)))
+  })
+}
+
+function firstLine (c: ChildProcess): Promise<string> {
+  return new Promise(resolve => c.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())))
+}
+
+async function countPoints (url: string): Promise<number> {
+  const q = new URLSearchParams({ db: 'kanshi', q: 'SELECT count(v) FROM bench' })
+  const r = await (await fetch(`${url}/query?${q.toString()}`)).json() as { results: Array<{ series?: Array<{ values: number[][] }> }> }
+  return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0
+}
+
+interface Load { pointsPerSec: number, points: number, ackP50ms: number, ackP99ms: number, seconds: number }
+
+async function viaCollector (dir: string, influxUrl: string | undefined): Promise<{ load: Load, storedPerSec?: number }> {
+  const port = await freePort()
+  const tokens = Array.from({ length: agents }, (_, i) => ({ id: `bench${i}`, token: randomBytes(16).toString('hex') }))
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens))
+  const config = {
+    listen: { host: '127.0.0.1', port }, dataDir: join(dir, `collector-${port}`),
+    influx: influxUrl === undefined ? {} : { version: 1, url: influxUrl, db: 'kanshi' },
+    log: { level: 'warn' },
+    agents: tokens.map(a => ({ id: a.id, tokenSha256: createHash('sha256').update(a.token).digest('hex') }))
+  }
+  writeFileSync(join(dir, 'c.yaml'), JSON.stringify(config))
+  const collector = influxUrl === undefined
+    ? run(join(dist, 'scripts/bench/collector-null.js'), ['--config', join(dir, 'c.yaml')])
+    : run(join(dist, 'collector/main.js'), ['--config', join(dir, 'c.yaml')])
+  if (influxUrl === undefined) await firstLine(collector)
+  else await new Promise(resolve => setTimeout(resolve, 1500))
+  const t0 = Date.now()
+  const load = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(dir, 'tokens.json'), '--seconds', String(seconds)]))) as Load
+  let storedPerSec: number | undefined
+  if (influxUrl !== undefined) {
+    // Stored rate: when did InfluxDB hold every acked point?
+    while ((await countPoints(influxUrl)) < load.points) await new Promise(resolve => setTimeout(resolve, 200))
+    storedPerSec = Math.round(load.points / ((Date.now() - t0) / 1000))
+  }
+  collector.kill('SIGTERM')
+  await new Promise(resolve => collector.on('exit', resolve))
+  return storedPerSec === undefined ? { load } : { load, storedPerSec }
+}
+
+async function direct (url: string): Promise<Load> {
+  return JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--influx', url, '--writers', String(Math.min(agents, 8)), '--seconds', String(seconds)]))) as Load
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kanshi-bench-'))
+try {
+  const nul = await viaCollector(dir, undefined)
+  const inf1 = await startInfluxd({ dataDir: join(dir, 'influx-ref') })
+  const ref = await direct(inf1.url)
+  await inf1.stop()
+  const inf2 = await startInfluxd({ dataDir: join(dir, 'influx-kanshi') })
+  await fetch(`${inf2.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
+  const kan = await viaCollector(dir, inf2.url)
+  await inf2.stop()
+  const rows = [
+    '| run | points/s | ack p50 ms | ack p99 ms |',
+    '|---|---|---|---|',
+    `| (a) collector, null sink | ${nul.load.pointsPerSec} | ${nul.load.ackP50ms} | ${nul.load.ackP99ms} |`,
+    `| (b) collector → influxd (acked) | ${kan.load.pointsPerSec} | ${kan.load.ackP50ms} | ${kan.load.ackP99ms} |`,
+    `| (b) collector → influxd (stored) | ${kan.storedPerSec} | | |`,
+    `| (c) reference: direct /write | ${ref.pointsPerSec} | ${ref.ackP50ms} | ${ref.ackP99ms} |`
+  ]
+  process.stdout.write(`ingest: ${agents} agents, 100 points per batch, ${seconds} s per run\n${rows.join('\n')}\n`)
+  process.stdout.write(`ratios: (b stored)/(c) = ${(kan.storedPerSec! / ref.pointsPerSec).toFixed(2)}; (a)/(c) = ${(nul.load.pointsPerSec / ref.pointsPerSec).toFixed(2)}\n`)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
