@@ -1,0 +1,60 @@
+// The programs as an operator runs them: --help, one clear line and exit 2 on a
+// bad config, and token add storing only a hash that then authenticates.
+
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parse } from 'yaml'
+import { sha256Hex } from '../../collector/ingest/auth.js'
+import { spawnProgram, tmpDir, freePort } from '../helpers/procs.js'
+
+const root = resolve(import.meta.dirname, '..', '..')
+const run = (prog: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [join(root, 'bin', `${prog}.js`), ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
+
+t.test('--help on both programs', async t => {
+  for (const p of ['kanshi-collector', 'kanshi-agent']) {
+    const r = run(p, ['--help'])
+    t.equal(r.status, 0, `${p} --help exits 0`)
+    t.match(r.stdout, /--config FILE/)
+  }
+})
+
+t.test('a bad config: exit 2 and one line naming file, key and expectation', async t => {
+  const dir = await tmpDir(t)
+  const file = join(dir, 'collector.yaml')
+  writeFileSync(file, 'listen: { port: 99999 }\n')
+  const r = run('kanshi-collector', ['--config', file])
+  t.equal(r.status, 2)
+  t.equal(r.stderr, `kanshi-collector: ${file}: listen.port: expected a TCP port (0-65535), got 99999\n`)
+  const a = join(dir, 'agent.yaml')
+  writeFileSync(a, 'collector: { url: ws://x/v1/agent }\n')
+  const r2 = run('kanshi-agent', ['--config', a])
+  t.equal(r2.status, 2)
+  t.match(r2.stderr, new RegExp(`^kanshi-agent: ${a}: collector.token: expected the agent token here or in KANSHI_AGENT_TOKEN, got missing\\n$`))
+})
+
+t.test('token add prints a token once, stores only its hash, keeps comments, and the token works', async t => {
+  const dir = await tmpDir(t)
+  const file = join(dir, 'collector.yaml')
+  const port = await freePort()
+  writeFileSync(file, `# our collector\nlisten: { host: 127.0.0.1, port: ${port} }\ndataDir: ./data\nagents: []\n`)
+  const r = run('kanshi-collector', ['token', 'add', 'kiosk7', '--role', 'kiosk', '--site', '本庁舎', '--config', file])
+  t.equal(r.status, 0, r.stderr)
+  const token = r.stdout.trim()
+  t.match(token, /^[A-Za-z0-9_-]{43}$/, '256-bit token, base64url')
+  const text = readFileSync(file, 'utf8')
+  t.notMatch(text, new RegExp(token), 'the token itself is not stored')
+  t.match(text, /^# our collector/, 'comments kept')
+  t.same(parse(text).agents, [{ id: 'kiosk7', tokenSha256: sha256Hex(token), role: 'kiosk', site: '本庁舎' }])
+  t.equal(run('kanshi-collector', ['token', 'add', 'kiosk7', '--config', file]).status, 2, 'a second token for the same id is refused')
+  writeFileSync(join(dir, 'agent.yaml'), `id: kiosk7\ncollector: { url: ws://127.0.0.1:${port}/v1/agent }\ninterval: 1s\ndataDir: ./agent\ninputs: { enabled: [mem] }\n`)
+  const c = await spawnProgram(t, 'collector', ['--config', file])
+  await c.waitForLine(l => l.includes('collector listening'), 20_000)
+  const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { KANSHI_AGENT_TOKEN: token }, cwd: dir })
+  await a.waitForLine(l => l.includes('connected to collector'), 20_000)
+  t.notOk(a.lines.concat(c.lines).some(l => l.includes(token)), 'the token appears in no log line')
+  c.kill('SIGTERM')
+  t.equal(await c.waitExit(), 0, 'graceful stop exits 0')
+})
