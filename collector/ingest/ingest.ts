@@ -64,6 +64,11 @@ export class Ingest {
     return this.o.seqs.acked(agentId)
   }
 
+  /** settled resolves once every append queued so far has landed or failed. */
+  async settled (): Promise<void> {
+    await this.o.wal.flushed().catch(() => {})
+  }
+
   /** attach registers the session for an agent, closing any older one (the newer connection wins). */
   attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number }, remote: string): void {
     const old = this.sessions.get(s.agentId)

@@ -21,6 +21,8 @@ export interface SessionOptions {
 
 export class Session implements SessionHandle {
   private helloDone = false
+  /** set once a batch could not be stored: later frames are ignored until the socket closes */
+  private failing = false
   private closed = false
   private errors: number[] = []
   private alive = true
@@ -79,7 +81,7 @@ export class Session implements SessionHandle {
   }
 
   private onFrame (data: RawData, isBinary: boolean): void {
-    if (this.closed) return
+    if (this.closed || this.failing) return
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
     if (buf.length > this.o.maxFrameBytes) return this.refuse('E_TOO_LARGE', `frame of ${buf.length} bytes exceeds ${this.o.maxFrameBytes}`)
     if (isBinary) return this.refuse('E_BAD_FRAME', 'binary frames are not part of protocol v1')
@@ -142,8 +144,10 @@ export class Session implements SessionHandle {
    */
   private onStoreFailure (err: KanshiError, seq: number): void {
     this.o.metrics.errors.inc({ code: err.code })
-    if (this.closed) return
+    if (this.closed || this.failing) return
+    // Take no more frames, but let the acks of batches already durable go out first.
+    this.failing = true
     this.log.warn({ code: err.code, seq, reason: err.message }, 'batch not stored; asking the agent to reconnect and resend')
-    this.close(1013, err.code)
+    void this.o.ingest.settled().then(() => setImmediate(() => this.close(1013, err.code)))
   }
 }

@@ -200,3 +200,27 @@ t.test('a newer connection for the same agent replaces the older one', async t =
   b.ws.send(batch(1))
   t.same(await b.next(), { type: 'ack', seq: 1 })
 })
+
+t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked is claimed stored', async t => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-full-'))
+  const config = checkCollectorConfig('test.yaml', {
+    dataDir, wal: { maxBytes: '1MiB', segmentBytes: '256KiB' },
+    agents: [{ id: 'web01', tokenSha256: sha256Hex(TOKENS.web01) }]
+  })
+  // WAL-only: nothing consumes the log, so it fills up
+  const c = await build({ config, logger: pino({ level: 'silent' }) })
+  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
+  const a = await greeted(address.replace('http', 'ws') + '/v1/agent')
+  const big = Array.from({ length: 1000 }, (_, i) => ({ m: 'x', t: i, f: { pad: 'p'.repeat(150) } }))
+  const acked: number[] = []
+  a.ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acked.push(m.seq) })
+  for (let s = 1; s <= 12; s++) a.ws.send(batch(s, big))
+  t.equal(await a.closed, 1013, 'closed with 1013 (try again later)')
+  t.ok(acked.length >= 3 && acked.length < 12, `${acked.length} batches acked before the bound`)
+  t.same(acked, Array.from({ length: acked.length }, (_, i) => i + 1), 'acks are a gapless prefix: the agent resends the rest')
+  const m = await c.app.inject('/metrics')
+  t.match(m.body, /kanshi_errors_total\{code="E_WAL_FULL"\} [1-9]/)
+  const r = await c.app.inject('/readyz')
+  t.equal(r.statusCode, 503)
+})
