@@ -41,6 +41,8 @@ export interface Collector {
   metrics: Metrics
   /** storage describes where data goes, for logs and /readyz */
   storage: string
+  /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
+  reloadAgents(agents: CollectorConfig['agents']): void
   /** shutdown stops accepting, lets the writer flush what it can, and leaves the rest in the WAL. */
   shutdown(): Promise<void>
 }
@@ -93,7 +95,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultIntervalMs,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
-    knownAgents: () => config.agents.map(a => ({ id: a.id, role: a.role, site: a.site, labels: a.labels }))
+    knownAgents: () => auth.identities()
   })
 
   let writer: StorageWriter | undefined
@@ -190,7 +192,11 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     })()
     return down
   }
-  return { app, wal, ingest, auth, writer, metrics, storage, shutdown }
+  const reloadAgents = (agents: CollectorConfig['agents']): void => {
+    auth.reload(agents)
+    ingest.revokeExcept(new Set(agents.map(a => a.id)))
+  }
+  return { app, wal, ingest, auth, writer, metrics, storage, shutdown, reloadAgents }
 }
 
 async function readTls (c: CollectorConfig): Promise<{ key: Buffer, cert: Buffer, ca?: Buffer } | undefined> {

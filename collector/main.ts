@@ -106,7 +106,7 @@ async function run (file: string): Promise<number> {
   process.on('SIGHUP', () => {
     try {
       const next = loadCollectorConfig(file)
-      c.auth.reload(next.agents)
+      c.reloadAgents(next.agents)
       logger.info({ agents: next.agents.length }, 'reloaded agents from config')
     } catch (err) {
       logger.error({ err: err instanceof ConfigError ? err.message : err }, 'reload failed; keeping the previous agents')

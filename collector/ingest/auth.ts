@@ -33,7 +33,9 @@ export class AgentAuth {
 
   get size (): number { return this.byHash.size }
 
-  ids (): string[] { return [...this.byHash.values()].map(e => e.id) }
+  identities (): Identity[] {
+    return [...this.byHash.values()].map(e => ({ id: e.id, role: e.role, site: e.site, labels: e.labels }))
+  }
 
   /**
    * authenticate returns the identity for an Authorization header value, or

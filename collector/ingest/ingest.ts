@@ -136,6 +136,12 @@ export class Ingest {
     if (this.timer !== undefined) clearInterval(this.timer)
   }
 
+  /** revokeExcept closes the sessions of agents no longer allowed (after a reload). */
+  revokeExcept (allowed: Set<string>): void {
+    for (const [id, s] of this.sessions) if (!allowed.has(id)) s.close(4001, 'agent token revoked')
+    for (const id of this.status.keys()) if (!allowed.has(id)) this.status.delete(id)
+  }
+
   closeAll (code: number, reason: string): void {
     for (const s of this.sessions.values()) s.close(code, reason)
   }

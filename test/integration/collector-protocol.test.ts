@@ -224,3 +224,14 @@ t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked
   const r = await c.app.inject('/readyz')
   t.equal(r.statusCode, 503)
 })
+
+t.test('reloading the agents list revokes a removed agent at once', async t => {
+  const { c, url } = await start(t)
+  const a = await greeted(url, 'kiosk1')
+  c.reloadAgents([{ id: 'web01', tokenSha256: sha256Hex(TOKENS.web01), role: 'server', site: 'honcho', labels: {} }])
+  t.equal(await a.closed, 4001)
+  t.equal(await refusedStatus(url, { authorization: `Bearer ${TOKENS.kiosk1}` }), 401, 'its token no longer works')
+  const b = await greeted(url, 'web01')
+  b.ws.send(batch(1))
+  t.same(await b.next(), { type: 'ack', seq: 1 }, 'the others carry on')
+})
