@@ -1,41 +1,67 @@
-// cpu: usage split from /proc/stat deltas and load averages (Linux), or
-// systeminformation's currentLoad elsewhere (Windows Server, kiosks).
+// cpu: usage split from /proc/stat deltas and load averages from /proc/loadavg
+// (Linux), or systeminformation's currentLoad elsewhere (Windows Server, kiosks).
 
 import { loadavg } from 'node:os'
-import si from 'systeminformation'
 import type { Accumulator, Input } from './input.js'
 import { readProc, useProc } from './proc.js'
 
+/** CpuTimes is the aggregate "cpu" line of /proc/stat, in jiffies since boot. */
 export interface CpuTimes { user: number, nice: number, system: number, idle: number, iowait: number, irq: number, softirq: number, steal: number }
+const TIME_KEYS: ReadonlyArray<keyof CpuTimes> = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal']
 
-/** parseProcStat reads the aggregate "cpu" line of /proc/stat (jiffies). */
+/**
+ * parseProcStat reads the aggregate "cpu" line of /proc/stat. guest and
+ * guest_nice (columns 9 and 10) are left out: the kernel already counts them
+ * in user and nice, so adding them would count guest time twice.
+ */
 export function parseProcStat (text: string): CpuTimes {
   const line = text.split('\n').find(l => l.startsWith('cpu '))
-  if (line === undefined) throw new Error('/proc/stat has no aggregate cpu line')
+  if (line === undefined) throw new Error('/proc/stat has no aggregate "cpu" line')
   const v = line.trim().split(/\s+/).slice(1).map(Number)
-  return { user: v[0] ?? 0, nice: v[1] ?? 0, system: v[2] ?? 0, idle: v[3] ?? 0, iowait: v[4] ?? 0, irq: v[5] ?? 0, softirq: v[6] ?? 0, steal: v[7] ?? 0 }
+  if (v.length < 4 || v.slice(0, 4).some(x => !Number.isFinite(x))) throw new Error(`/proc/stat: unreadable cpu line "${line}"`)
+  const t = {} as CpuTimes
+  TIME_KEYS.forEach((k, i) => { t[k] = Number.isFinite(v[i]) ? v[i]! : 0 })
+  return t
 }
 
-/** cpuPercents turns two readings into percentages of the elapsed jiffies; undefined when none elapsed or counters went back. */
-export function cpuPercents (a: CpuTimes, b: CpuTimes): Record<string, number> | undefined {
-  const d = (k: keyof CpuTimes): number => b[k] - a[k]
-  const keys = Object.keys(a) as Array<keyof CpuTimes>
-  if (keys.some(k => d(k) < 0)) return undefined
-  const total = keys.reduce((n, k) => n + d(k), 0)
-  if (total <= 0) return undefined
-  const pct = (x: number): number => Math.round(x / total * 10000) / 100
+export interface CpuPercents { usage_percent: number, user_percent: number, system_percent: number, iowait_percent: number }
+
+/**
+ * cpuPercents turns two readings into percentages of the jiffies elapsed
+ * between them, or undefined when none elapsed or the total went back (a reboot,
+ * a restored VM snapshot). A single column going back a little is clamped to 0
+ * instead: idle and iowait can decrease on tickless kernels (proc(5)).
+ */
+export function cpuPercents (a: CpuTimes, b: CpuTimes): CpuPercents | undefined {
+  let rawTotal = 0
+  let total = 0
+  const d = {} as CpuTimes
+  for (const k of TIME_KEYS) {
+    rawTotal += b[k] - a[k]
+    d[k] = Math.max(0, b[k] - a[k])
+    total += d[k]
+  }
+  if (rawTotal <= 0 || total <= 0) return undefined
   return {
-    usage_percent: pct(total - d('idle') - d('iowait')),
-    user_percent: pct(d('user') + d('nice')),
-    system_percent: pct(d('system') + d('irq') + d('softirq')),
-    iowait_percent: pct(d('iowait'))
+    usage_percent: pct(total - d.idle - d.iowait, total),
+    user_percent: pct(d.user + d.nice, total),
+    system_percent: pct(d.system + d.irq + d.softirq, total),
+    iowait_percent: pct(d.iowait, total)
   }
 }
 
-/** parseLoadavg reads /proc/loadavg: the three load averages and the total process count. */
-export function parseLoadavg (text: string): { load1: number, load5: number, load15: number, processes: number } {
+export interface LoadAvg { load1: number, load5: number, load15: number, running: number, threads: number }
+
+/**
+ * parseLoadavg reads /proc/loadavg. The fourth field "running/total" counts
+ * kernel scheduling entities, that is threads, not processes.
+ */
+export function parseLoadavg (text: string): LoadAvg {
   const f = text.trim().split(/\s+/)
-  return { load1: Number(f[0]), load5: Number(f[1]), load15: Number(f[2]), processes: Number((f[3] ?? '0/0').split('/')[1]) }
+  const [running, threads] = (f[3] ?? '').split('/').map(Number)
+  const l = { load1: Number(f[0]), load5: Number(f[1]), load15: Number(f[2]), running: running ?? NaN, threads: threads ?? NaN }
+  if (!Number.isFinite(l.load1 + l.load5 + l.load15)) throw new Error(`/proc/loadavg: unreadable "${text.trim()}"`)
+  return l
 }
 
 export class CpuInput implements Input {
@@ -46,19 +72,23 @@ export class CpuInput implements Input {
 
   async gather (acc: Accumulator): Promise<void> {
     if (!useProc(this.platform)) return await this.gatherGeneric(acc)
-    const [stat, load] = await Promise.all([readProc(this.procRoot, 'stat'), readProc(this.procRoot, 'loadavg')])
-    const cur = parseProcStat(stat)
-    const pct = this.last === undefined ? undefined : cpuPercents(this.last, cur)
+    const cur = parseProcStat(await readProc(this.procRoot, 'stat'))
+    const l = parseLoadavg(await readProc(this.procRoot, 'loadavg'))
+    // The first reading has nothing to subtract from: load averages only.
+    const p = this.last === undefined ? undefined : cpuPercents(this.last, cur)
     this.last = cur
-    const l = parseLoadavg(load)
-    acc.add('cpu', { ...pct, load1: l.load1, load5: l.load5, load15: l.load15 })
+    acc.add('cpu', { ...p, load1: l.load1, load5: l.load5, load15: l.load15 })
   }
 
   private async gatherGeneric (acc: Accumulator): Promise<void> {
+    // Loaded on first use: Linux never needs it, and it costs ~11 MB of RSS.
+    const si = await import('systeminformation')
     const c = await si.currentLoad()
+    // systeminformation gives no iowait (Windows has none); leave it out rather than report 0.
     const fields: Record<string, number> = {
-      usage_percent: round(c.currentLoad), user_percent: round(c.currentLoadUser + c.currentLoadNice),
-      system_percent: round(c.currentLoadSystem + c.currentLoadIrq)
+      usage_percent: round2(c.currentLoad),
+      user_percent: round2(c.currentLoadUser + c.currentLoadNice),
+      system_percent: round2(c.currentLoadSystem + c.currentLoadIrq)
     }
     // Windows has no load averages (os.loadavg() is all zeros there): leave them out rather than report 0.
     if (this.platform !== 'win32') {
@@ -69,4 +99,5 @@ export class CpuInput implements Input {
   }
 }
 
-const round = (x: number): number => Math.round(x * 100) / 100
+const round2 = (x: number): number => Math.round(x * 100) / 100
+const pct = (part: number, whole: number): number => Math.round(part / whole * 10000) / 100

@@ -3,36 +3,16 @@
 // through influx.version 2 into a real VictoriaMetrics (/api/v2/write).
 
 import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { sha256Hex } from '../../collector/ingest/auth.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { withVictoria, vmExport } from '../helpers/victoria.js'
-import { spawnProgram, tmpDir, freePort, waitFor } from '../helpers/procs.js'
+import { waitFor } from '../helpers/procs.js'
+import { makeStack } from '../helpers/stack.js'
 
-const TOKEN = 'e2e-token-' + Math.random().toString(36).slice(2)
-
-async function startPair (t: Test, influx: Record<string, unknown>): Promise<{ dir: string }> {
-  const dir = await tmpDir(t)
-  const port = await freePort()
-  writeFileSync(join(dir, 'collector.yaml'), JSON.stringify({
-    listen: { host: '127.0.0.1', port },
-    dataDir: join(dir, 'collector'),
-    influx: { ...influx, flushInterval: '200ms' },
-    ingest: { defaultInterval: '1s' },
-    agents: [{ id: 'e2e-host', tokenSha256: sha256Hex(TOKEN), role: 'server', site: '本庁舎' }]
-  }))
-  writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
-    id: 'e2e-host',
-    collector: { url: `ws://127.0.0.1:${port}/v1/agent`, backoffMin: '100ms', backoffMax: '1s' },
-    interval: '1s',
-    dataDir: join(dir, 'agent')
-  }))
-  const collector = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')])
-  await collector.waitForLine(l => l.includes('collector listening'), 20_000)
-  const agent = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { KANSHI_AGENT_TOKEN: TOKEN } })
+async function startPair (t: Test, influx: Record<string, unknown>): Promise<void> {
+  const stack = await makeStack(t, { influx, agentId: 'e2e-host', site: '本庁舎' })
+  await stack.startCollector()
+  const agent = await stack.startAgent()
   await agent.waitForLine(l => l.includes('connected to collector'), 20_000)
-  return { dir }
 }
 
 t.test('agent → collector → influxd 1.x: system measurements with identity tags', async t => {

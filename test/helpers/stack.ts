@@ -1,0 +1,71 @@
+// A collector and an agent as real processes, configured for a test: the
+// shared setup of the end-to-end and durability suites.
+
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { sha256Hex } from '../../collector/ingest/auth.js'
+import { spawnProgram, tmpDir, freePort, type Program } from './procs.js'
+
+export interface StackOptions {
+  influx: Record<string, unknown>
+  agentId: string
+  role?: string
+  site?: string
+  inputs?: string[]
+  push?: boolean
+  collector?: Record<string, unknown>
+}
+
+export interface Stack {
+  dir: string
+  port: number
+  /** push endpoint URL of the agent (when push is on) */
+  pushUrl: string
+  startCollector(): Promise<Program>
+  startAgent(): Promise<Program>
+}
+
+export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
+  const dir = await tmpDir(t)
+  const port = await freePort()
+  const pushPort = await freePort()
+  const token = `token-${o.agentId}-${Math.random().toString(36).slice(2)}`
+  writeFileSync(join(dir, 'collector.yaml'), JSON.stringify({
+    listen: { host: '127.0.0.1', port },
+    dataDir: join(dir, 'collector'),
+    influx: { flushInterval: '100ms', ...o.influx },
+    ingest: { defaultInterval: '1s' },
+    agents: [{ id: o.agentId, tokenSha256: sha256Hex(token), role: o.role ?? 'server', site: o.site ?? 's' }],
+    ...o.collector
+  }))
+  writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
+    id: o.agentId,
+    collector: { url: `ws://127.0.0.1:${port}/v1/agent`, backoffMin: '50ms', backoffMax: '1s' },
+    interval: '1s',
+    dataDir: join(dir, 'agent'),
+    ...(o.inputs !== undefined ? { inputs: { enabled: o.inputs } } : {}),
+    ...(o.push === true ? { push: { enabled: true, port: pushPort } } : {})
+  }))
+  return {
+    dir,
+    port,
+    pushUrl: `http://127.0.0.1:${pushPort}/v1/push`,
+    startCollector: async () => {
+      const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')])
+      await c.waitForLine(l => l.includes('collector listening'), 20_000)
+      return c
+    },
+    startAgent: async () => {
+      const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { KANSHI_AGENT_TOKEN: token } })
+      await a.waitForLine(l => l.includes(o.push === true ? 'push endpoint listening' : 'agent started'), 20_000)
+      return a
+    }
+  }
+}
+
+/** countSeqtest reads count and sum of the pusher's numbered points for a host. */
+export async function countSeqtest (query: (url: string, db: string, q: string) => Promise<any>, url: string, host: string): Promise<[number, number]> {
+  const r = await query(url, 'kanshi', `SELECT count(n), sum(n) FROM seqtest WHERE host = '${host}'`)
+  return r.results[0].series?.[0]?.values?.[0]?.slice(1) ?? [0, 0]
+}
