@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
-import { ConfigError } from '../protocol/config.js'
+import { runMain } from '../protocol/config.js'
 import { loadAgentConfig } from './config.js'
 import { Agent, AGENT_VERSION } from './agent.js'
 import { createSystemInputs } from './inputs/index.js'
@@ -56,14 +56,4 @@ async function main (argv: string[]): Promise<number> {
   return -1
 }
 
-main(process.argv.slice(2)).then(code => {
-  if (code >= 0) process.exitCode = code
-}, err => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`kanshi-agent: ${err.message}\n`)
-    process.exitCode = 2
-  } else {
-    process.stderr.write(`kanshi-agent: ${(err as Error).stack ?? String(err)}\n`)
-    process.exitCode = 1
-  }
-})
+runMain('kanshi-agent', main)

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { parseDocument } from 'yaml'
-import { ConfigError } from '../protocol/config.js'
+import { ConfigError, runMain } from '../protocol/config.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { build } from './app.js'
 import { makeLogger } from './logger.js'
@@ -130,14 +130,4 @@ function printWhereToLook (config: CollectorConfig, address: string, wsUrl: stri
   process.stderr.write(lines.join('\n') + '\n')
 }
 
-main(process.argv.slice(2)).then(code => {
-  if (code >= 0) process.exitCode = code
-}, err => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`kanshi-collector: ${err.message}\n`)
-    process.exitCode = 2
-  } else {
-    process.stderr.write(`kanshi-collector: ${(err as Error).stack ?? String(err)}\n`)
-    process.exitCode = 1
-  }
-})
+runMain('kanshi-collector', main)

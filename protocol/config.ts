@@ -83,3 +83,17 @@ export function bytesAt (file: string, key: string, v: unknown, min = 0): number
   }
   return n
 }
+
+/**
+ * runMain runs a program's main and sets the exit code: main's own result
+ * (negative: keep running, a server), 2 with one line for a ConfigError, 1 otherwise.
+ */
+export function runMain (program: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(code => {
+    if (code >= 0) process.exitCode = code
+  }, (err: unknown) => {
+    const config = err instanceof ConfigError
+    process.stderr.write(`${program}: ${config ? err.message : (err as Error).stack ?? String(err)}\n`)
+    process.exitCode = config ? 2 : 1
+  })
+}
