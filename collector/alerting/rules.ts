@@ -105,7 +105,7 @@ export function checkRule (file: string, index: number, raw: unknown): Rule {
     return v
   }
   const implied: Partial<Record<RuleSpec['type'], string>> = { heartbeat: 'host_up.up', service: 'service.up', log: 'log_event.message' }
-  const metric: string = spec.metric ?? implied[spec.type] ?? need(spec.metric, 'metric', 'a metric such as cpu.usage_percent')
+  const metric = need<string>(spec.metric ?? implied[spec.type], 'metric', 'a metric such as cpu.usage_percent')
   const [measurement, ...rest] = metric.split('.')
   const rule: Rule = {
     name: spec.name,
