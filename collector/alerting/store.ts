@@ -1,0 +1,282 @@
+// The alerting stage's durable state in SQLite (better-sqlite3, WAL journal,
+// synchronous=FULL): series state, the incident record the SLA report reads,
+// the mail outbox, silences, maintenance windows, and a hash-chained audit log.
+
+import Database from 'better-sqlite3'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import type { Series } from './evaluator.js'
+
+export interface Incident {
+  id: number
+  rule: string
+  severity: string
+  host: string
+  labels: Record<string, string>
+  summary: string
+  value: number
+  threshold: number | null
+  detected_at: number
+  notified_at: number | null
+  acked_at: number | null
+  acked_by: string | null
+  resolved_at: number | null
+  resolve_reason: string | null
+  escalated_at: number | null
+  /** id of the silence or maintenance window that muted it, e.g. "maintenance:3" */
+  suppressed_by: string | null
+  last_notified_at: number | null
+  resolved_notified: number
+  series_key: string
+}
+
+export interface OutboxMail {
+  id: number
+  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman'
+  incident_ids: number[]
+  receiver: string
+  recipients: string[]
+  subject: string
+  text: string
+  html: string
+  created_at: number
+  attempts: number
+  next_attempt_at: number
+  sent_at: number | null
+  last_error: string | null
+}
+
+export interface Matcher { [tag: string]: string }
+
+export interface Window {
+  id: number
+  kind: 'silence' | 'maintenance'
+  name: string
+  matchers: Matcher
+  starts_at: number
+  ends_at: number
+  /** recurring maintenance: weekdays (0-6) and a local time range "HH:MM-HH:MM" */
+  recur_days: number[] | null
+  recur_hours: string | null
+  created_by: string
+  comment: string
+  created_at: number
+  deleted_at: number | null
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS series (
+  key TEXT PRIMARY KEY, rule TEXT NOT NULL, data TEXT NOT NULL, incident_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, severity TEXT NOT NULL, host TEXT NOT NULL,
+  labels TEXT NOT NULL, summary TEXT NOT NULL, value REAL, threshold REAL,
+  detected_at INTEGER NOT NULL, notified_at INTEGER, acked_at INTEGER, acked_by TEXT,
+  resolved_at INTEGER, resolve_reason TEXT, escalated_at INTEGER, suppressed_by TEXT,
+  last_notified_at INTEGER, resolved_notified INTEGER NOT NULL DEFAULT 0, series_key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_open ON incidents (resolved_at);
+CREATE INDEX IF NOT EXISTS incidents_detected ON incidents (detected_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, incident_ids TEXT NOT NULL, receiver TEXT NOT NULL,
+  recipients TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL, html TEXT NOT NULL,
+  created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  sent_at INTEGER, last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, next_attempt_at);
+CREATE TABLE IF NOT EXISTS windows (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT NOT NULL, matchers TEXT NOT NULL,
+  starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, recur_days TEXT, recur_hours TEXT,
+  created_by TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, deleted_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+`
+
+type Row = Record<string, unknown>
+
+function incidentFromRow (r: Row): Incident {
+  return { ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string> }
+}
+
+function mailFromRow (r: Row): OutboxMail {
+  return { ...(r as unknown as OutboxMail), incident_ids: JSON.parse(r['incident_ids'] as string) as number[], recipients: JSON.parse(r['recipients'] as string) as string[] }
+}
+
+function windowFromRow (r: Row): Window {
+  return {
+    ...(r as unknown as Window),
+    matchers: JSON.parse(r['matchers'] as string) as Matcher,
+    recur_days: r['recur_days'] === null ? null : JSON.parse(r['recur_days'] as string) as number[]
+  }
+}
+
+export class AlertStore {
+  readonly db: Database.Database
+
+  constructor (dir: string) {
+    this.db = new Database(join(dir, 'alerting.db'))
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.exec(SCHEMA)
+  }
+
+  close (): void { this.db.close() }
+
+  tx<T> (fn: () => T): T { return this.db.transaction(fn)() }
+
+  // ---- series ----
+  loadSeries (): Series[] {
+    return (this.db.prepare('SELECT data FROM series').all() as Row[]).map(r => JSON.parse(r['data'] as string) as Series)
+  }
+
+  saveSeries (list: Series[], removed: string[] = []): void {
+    const up = this.db.prepare('INSERT INTO series (key, rule, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET data = excluded.data')
+    const del = this.db.prepare('DELETE FROM series WHERE key = ?')
+    this.tx(() => {
+      for (const s of list) up.run(s.key, s.rule, JSON.stringify(s))
+      for (const k of removed) del.run(k)
+    })
+  }
+
+  // ---- incidents ----
+  openIncident (i: Omit<Incident, 'id' | 'notified_at' | 'acked_at' | 'acked_by' | 'resolved_at' | 'resolve_reason' | 'escalated_at' | 'last_notified_at' | 'resolved_notified'>): number {
+    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, value, threshold, detected_at, suppressed_by, series_key)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key)
+    return Number(r.lastInsertRowid)
+  }
+
+  openIncidentFor (seriesKey: string): Incident | undefined {
+    const r = this.db.prepare('SELECT * FROM incidents WHERE series_key = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1').get(seriesKey) as Row | undefined
+    return r === undefined ? undefined : incidentFromRow(r)
+  }
+
+  resolveIncident (id: number, at: number, reason: string | null, value: number): void {
+    this.db.prepare('UPDATE incidents SET resolved_at = ?, resolve_reason = ?, value = ? WHERE id = ? AND resolved_at IS NULL').run(at, reason, value, id)
+  }
+
+  incident (id: number): Incident | undefined {
+    const r = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined
+    return r === undefined ? undefined : incidentFromRow(r)
+  }
+
+  incidents (from: number, to: number): Incident[] {
+    return (this.db.prepare('SELECT * FROM incidents WHERE detected_at < ? AND (resolved_at IS NULL OR resolved_at >= ?) ORDER BY detected_at').all(to, from) as Row[]).map(incidentFromRow)
+  }
+
+  firing (): Incident[] {
+    return (this.db.prepare('SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY detected_at').all() as Row[]).map(incidentFromRow)
+  }
+
+  /** unnotified lists open, unmuted incidents with no mail yet, detected before a time (group_wait). */
+  unnotified (detectedBefore: number): Incident[] {
+    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND suppressed_by IS NULL AND last_notified_at IS NULL AND detected_at <= ? ORDER BY detected_at`).all(detectedBefore) as Row[]).map(incidentFromRow)
+  }
+
+  dueRepeat (lastBefore: number): Incident[] {
+    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND suppressed_by IS NULL AND acked_at IS NULL AND last_notified_at IS NOT NULL AND last_notified_at <= ?`).all(lastBefore) as Row[]).map(incidentFromRow)
+  }
+
+  dueResolved (): Incident[] {
+    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NOT NULL AND resolved_notified = 0 AND last_notified_at IS NOT NULL`).all() as Row[]).map(incidentFromRow)
+  }
+
+  dueEscalation (notifiedBefore: number): Incident[] {
+    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND severity = 'critical' AND acked_at IS NULL AND escalated_at IS NULL AND suppressed_by IS NULL AND notified_at IS NOT NULL AND notified_at <= ?`).all(notifiedBefore) as Row[]).map(incidentFromRow)
+  }
+
+  markQueued (ids: number[], at: number): void {
+    const st = this.db.prepare('UPDATE incidents SET last_notified_at = ? WHERE id = ?')
+    for (const id of ids) st.run(at, id)
+  }
+
+  markResolvedQueued (ids: number[]): void {
+    const st = this.db.prepare('UPDATE incidents SET resolved_notified = 1 WHERE id = ?')
+    for (const id of ids) st.run(id)
+  }
+
+  markEscalated (ids: number[], at: number): void {
+    const st = this.db.prepare('UPDATE incidents SET escalated_at = ? WHERE id = ?')
+    for (const id of ids) st.run(at, id)
+  }
+
+  ack (id: number, by: string, at: number): Incident | undefined {
+    this.db.prepare('UPDATE incidents SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
+    return this.incident(id)
+  }
+
+  // ---- outbox ----
+  enqueue (m: Omit<OutboxMail, 'id' | 'attempts' | 'sent_at' | 'last_error' | 'next_attempt_at'>): number {
+    const r = this.db.prepare(`INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, created_at, next_attempt_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(m.kind, JSON.stringify(m.incident_ids), m.receiver, JSON.stringify(m.recipients), m.subject, m.text, m.html, m.created_at, m.created_at)
+    return Number(r.lastInsertRowid)
+  }
+
+  dueMail (now: number, limit = 20): OutboxMail[] {
+    return (this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Row[]).map(mailFromRow)
+  }
+
+  pendingMail (): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get() as { n: number }).n
+  }
+
+  /** mailSent records the SMTP server's acceptance; a first firing mail sets notified_at. */
+  mailSent (m: OutboxMail, at: number): void {
+    this.tx(() => {
+      this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(at, m.id)
+      if (m.kind === 'firing' || m.kind === 'repeat') {
+        const st = this.db.prepare('UPDATE incidents SET notified_at = ? WHERE id = ? AND notified_at IS NULL')
+        for (const id of m.incident_ids) st.run(at, id)
+      }
+    })
+  }
+
+  mailFailed (id: number, error: string, retryAt: number): void {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 500), retryAt, id)
+  }
+
+  // ---- silences and maintenance ----
+  addWindow (w: Omit<Window, 'id' | 'created_at' | 'deleted_at'>, at: number): number {
+    const r = this.db.prepare(`INSERT INTO windows (kind, name, matchers, starts_at, ends_at, recur_days, recur_hours, created_by, comment, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(w.kind, w.name, JSON.stringify(w.matchers), w.starts_at, w.ends_at, w.recur_days === null ? null : JSON.stringify(w.recur_days), w.recur_hours, w.created_by, w.comment, at)
+    return Number(r.lastInsertRowid)
+  }
+
+  deleteWindow (id: number, at: number): boolean {
+    return this.db.prepare('UPDATE windows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(at, id).changes > 0
+  }
+
+  windows (kind?: Window['kind'], includeDeleted = false): Window[] {
+    const rows = this.db.prepare(`SELECT * FROM windows WHERE (? IS NULL OR kind = ?) AND (? OR deleted_at IS NULL) ORDER BY id`).all(kind ?? null, kind ?? null, includeDeleted ? 1 : 0) as Row[]
+    return rows.map(windowFromRow)
+  }
+
+  // ---- audit ----
+  /** audit appends a row chained to the previous one by SHA-256, so an edit anywhere breaks the chain. */
+  audit (actor: string, action: string, detail: unknown, at: number): void {
+    const prev = (this.db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined)?.hash ?? ''
+    const d = JSON.stringify(detail)
+    const hash = createHash('sha256').update(`${prev}\n${at}\n${actor}\n${action}\n${d}`).digest('hex')
+    this.db.prepare('INSERT INTO audit (at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)').run(at, actor, action, d, prev, hash)
+  }
+
+  /** verifyAudit recomputes the chain; it returns the id of the first broken row, or undefined. */
+  verifyAudit (): number | undefined {
+    let prev = ''
+    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as Iterable<Row>) {
+      const h = createHash('sha256').update(`${prev}\n${String(r['at'])}\n${String(r['actor'])}\n${String(r['action'])}\n${String(r['detail'])}`).digest('hex')
+      if (r['prev_hash'] !== prev || r['hash'] !== h) return Number(r['id'])
+      prev = h
+    }
+    return undefined
+  }
+
+  auditLog (limit = 100): Array<{ id: number, at: number, actor: string, action: string, detail: unknown }> {
+    return (this.db.prepare('SELECT id, at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as Row[])
+      .map(r => ({ id: Number(r['id']), at: Number(r['at']), actor: String(r['actor']), action: String(r['action']), detail: JSON.parse(String(r['detail'])) as unknown }))
+  }
+}
