@@ -1,0 +1,46 @@
+// Sends one outbox mail through SMTP (nodemailer, STARTTLS/TLS, auth) and says
+// whether it was accepted, should be retried, or was refused for good.
+
+import nodemailer, { type Transporter } from 'nodemailer'
+
+export interface SmtpOptions {
+  host: string
+  port: number
+  secure: boolean
+  requireTLS?: boolean
+  user?: string
+  password?: string
+  from: string
+  timeoutMs: number
+  rejectUnauthorized?: boolean
+}
+
+export type SendOutcome = { kind: 'ok', messageId: string } | { kind: 'retry', reason: string } | { kind: 'fail', reason: string }
+
+export class SmtpSender {
+  private readonly t: Transporter
+
+  constructor (private readonly o: SmtpOptions) {
+    this.t = nodemailer.createTransport({
+      host: o.host, port: o.port, secure: o.secure, requireTLS: o.requireTLS ?? false,
+      ...(o.user !== undefined ? { auth: { user: o.user, pass: o.password ?? '' } } : {}),
+      connectionTimeout: o.timeoutMs, greetingTimeout: o.timeoutMs, socketTimeout: o.timeoutMs,
+      tls: { rejectUnauthorized: o.rejectUnauthorized ?? true }
+    })
+  }
+
+  async send (to: string[], subject: string, text: string, html: string): Promise<SendOutcome> {
+    try {
+      const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html })
+      if (info.rejected.length > 0 && info.accepted.length === 0) return { kind: 'fail', reason: `all recipients rejected: ${info.rejected.join(', ')}` }
+      return { kind: 'ok', messageId: info.messageId }
+    } catch (err) {
+      const e = err as { responseCode?: number, code?: string, message?: string }
+      // 5xx from the server about the message itself cannot be fixed by retrying; everything else (4xx, network) can.
+      if (e.responseCode !== undefined && e.responseCode >= 550 && e.responseCode < 560) return { kind: 'fail', reason: `${e.responseCode}: ${e.message ?? ''}` }
+      return { kind: 'retry', reason: `${e.code ?? e.responseCode ?? 'error'}: ${e.message ?? String(err)}` }
+    }
+  }
+
+  close (): void { this.t.close() }
+}

@@ -1,0 +1,154 @@
+// The alerting stage: reads the WAL as records become durable, feeds the
+// evaluator, records incidents (muted ones too, for the SLA report), writes
+// `alert` points back through the WAL for Grafana, and drives the notifier.
+
+import type { Logger } from 'pino'
+import type { Wal, WalReader } from '../state/wal.js'
+import { decodeEntry, encodeEntry } from '../state/entry.js'
+import { Evaluator, type Transition } from './evaluator.js'
+import { render, type Rule } from './rules.js'
+import type { AlertStore } from './store.js'
+import { mutedBy } from './mute.js'
+import type { BusinessCalendar } from './calendar.js'
+import type { Notifier } from './notifier.js'
+
+export interface StageOptions {
+  wal: Wal
+  reader: WalReader
+  store: AlertStore
+  evaluator: Evaluator
+  notifier: Notifier
+  calendar: BusinessCalendar
+  logger: Logger
+  tickMs?: number
+  now?: () => number
+  onTransition?: (t: Transition) => void
+}
+
+export class AlertingStage {
+  private stopped = false
+  private loop: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private readonly now: () => number
+  private readonly dirty = new Set<string>()
+  /** log lines of firing log-rule series, by incident id, for the mails */
+  readonly lines = new Map<number, string[]>()
+
+  constructor (private readonly o: StageOptions) {
+    this.now = o.now ?? Date.now
+    o.evaluator.restore(o.store.loadSeries())
+  }
+
+  start (): void {
+    this.loop = this.run().catch(err => this.o.logger.fatal({ err }, 'alerting stage stopped on an unexpected error'))
+    this.timer = setInterval(() => { void this.tick() }, this.o.tickMs ?? 1000)
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    await this.loop
+    this.persist()
+  }
+
+  private async run (): Promise<void> {
+    const r = this.o.reader
+    while (!this.stopped) {
+      const recs = await r.read(1024 * 1024)
+      if (recs.length === 0) {
+        await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 500))])
+        continue
+      }
+      const now = this.now()
+      for (const rec of recs) {
+        const e = decodeEntry(rec.data)
+        this.apply(this.o.evaluator.observePoints(e.p, now))
+        if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
+      }
+      this.persist()
+      await r.commit(recs[recs.length - 1]!.end)
+    }
+  }
+
+  /** tick moves time on: `for` durations, absences, log windows, then plans and sends mail. */
+  async tick (): Promise<void> {
+    const now = this.now()
+    this.apply(this.o.evaluator.tick(now))
+    this.persist()
+    this.o.notifier.plan(now)
+    await this.o.notifier.deliver(now)
+  }
+
+  apply (transitions: Transition[]): void {
+    if (transitions.length === 0) return
+    const { store } = this.o
+    store.tx(() => {
+      for (const t of transitions) {
+        this.dirty.add(t.series.key)
+        this.o.onTransition?.(t)
+        if (t.kind === 'firing') this.fire(t)
+        else if (t.kind === 'resolved') this.resolve(t)
+      }
+    })
+  }
+
+  private fire (t: Transition): void {
+    const { series: s, rule } = t
+    if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
+    const windows = this.o.store.windows()
+    const muted = mutedBy(windows, s.labels, rule.name, t.at, this.o.calendar)
+    const summary = summaryOf(rule, s.labels, s.value, 'ja')
+    const id = this.o.store.openIncident({
+      rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },
+      summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'), value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
+      detected_at: s.since || t.at, suppressed_by: muted ?? null, series_key: s.key
+    })
+    if (s.lines.length > 0) this.lines.set(id, [...s.lines])
+    this.o.logger.warn({ incident: id, rule: rule.name, host: s.labels['host'], value: s.value, muted }, muted === undefined ? 'alert firing' : `alert firing (muted by ${muted})`)
+    this.writePoint(rule, s.labels, 'firing', s.value, t.at, summary)
+  }
+
+  private resolve (t: Transition): void {
+    const inc = this.o.store.openIncidentFor(t.series.key)
+    if (inc === undefined) return
+    this.o.store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
+    this.lines.delete(inc.id)
+    this.o.logger.info({ incident: inc.id, rule: t.rule.name, host: inc.host, reason: t.reason }, 'alert resolved')
+    this.writePoint(t.rule, t.series.labels, 'resolved', t.series.value, t.at, inc.summary)
+  }
+
+  /** writePoint records the change as an `alert` point through the WAL, so it reaches InfluxDB like any data. */
+  private writePoint (rule: Rule, labels: Record<string, string>, state: 'firing' | 'resolved', value: number, t: number, summary: string): void {
+    const threshold = Number.isNaN(rule.threshold) ? rule.limit : rule.threshold
+    const f: Record<string, number | string> = { summary }
+    if (Number.isFinite(value)) f['value'] = value
+    if (Number.isFinite(threshold)) f['threshold'] = threshold
+    const tags = { host: labels['host'] ?? '', role: labels['role'] ?? '', site: labels['site'] ?? '', rule: rule.name, severity: rule.severity, state }
+    this.o.wal.append(encodeEntry({ a: '', s: 0, r: t, p: [{ m: 'alert', t, tags, f }] })).catch(err => {
+      this.o.logger.error({ err }, 'could not record the alert point')
+    })
+  }
+
+  private persist (): void {
+    if (this.dirty.size === 0) return
+    const keep = []
+    const removed = []
+    for (const k of this.dirty) {
+      const s = this.o.evaluator.series.get(k)
+      if (s === undefined) removed.push(k)
+      else keep.push(s)
+    }
+    this.o.store.saveSeries(keep, removed)
+    this.dirty.clear()
+  }
+}
+
+/** summaryOf renders a rule's summary for a series in a locale. */
+export function summaryOf (rule: Rule, labels: Record<string, string>, value: number, locale: 'ja' | 'en'): string {
+  const v = Number.isFinite(value) ? (Number.isInteger(value) ? value : Math.round(value * 100) / 100) : '-'
+  return render(rule.summary[locale], {
+    ...labels, value: v, threshold: Number.isNaN(rule.threshold) ? undefined : rule.threshold, op: rule.op,
+    metric: `${rule.measurement}.${rule.field}`, limit: Number.isNaN(rule.limit) ? undefined : rule.limit,
+    horizon: rule.horizonMs > 0 ? `${Math.round(rule.horizonMs / 86_400_000)}d` : undefined, rule: rule.name
+  })
+}
