@@ -21,6 +21,8 @@ import { InfluxV1 } from './storage/influx-v1.js'
 import { InfluxV2 } from './storage/influx-v2.js'
 import { DeadLetter } from './storage/dead-letter.js'
 import { StorageWriter } from './storage/writer.js'
+import { createAlerting, type Alerting } from './alerting/index.js'
+import { ApiAuth, registerAlertApi } from './api/alerts.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -39,6 +41,7 @@ export interface Collector {
   auth: AgentAuth
   writer: StorageWriter | undefined
   metrics: Metrics
+  alerting: Alerting | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
@@ -71,7 +74,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     dir: join(config.dataDir, 'wal'),
     maxBytes: config.wal.maxBytes,
     segmentBytes: config.wal.segmentBytes,
-    readers: backend === undefined ? [] : ['storage'],
+    readers: [...(backend === undefined ? [] : ['storage']), ...(config.alerting !== undefined ? ['alerting'] : [])],
     onRecover: data => {
       const e = decodeEntry(data)
       if (e.a !== '') seqs.observe(e.a, e.s)
@@ -109,6 +112,10 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     })
   }
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
+
+  const alerting = config.alerting === undefined
+    ? undefined
+    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }))
 
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, ...httpsOptions(await readTls(config)) })
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
@@ -161,6 +168,10 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     const walBytes = wal.totalBytes
     if (walBytes > config.wal.maxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${config.wal.maxBytes}`)
     if (wal.diskError !== undefined) problems.push(`wal: ${wal.diskError}`)
+    if (alerting !== undefined) {
+      const stuck = alerting.store.pendingMail()
+      if (stuck > 50) problems.push(`alerting: ${stuck} mails waiting in the outbox (SMTP down?)`)
+    }
     const body = { status: problems.length === 0 ? 'ready' : 'not ready', storage, problems, walBytes, walMaxBytes: config.wal.maxBytes, agentsConnected: [...ingest.status.values()].filter(s => s.connected).length }
     return await reply.code(problems.length === 0 ? 200 : 503).send(body)
   })
@@ -175,9 +186,11 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   })
 
   app.get('/api/v1/agents', async () => ({ agents: [...ingest.status.values()] }))
+  if (alerting !== undefined) registerAlertApi(app, alerting, new ApiAuth(config.api.tokens))
 
   ingest.start()
   writer?.start()
+  alerting?.stage.start()
 
   let down: Promise<void> | undefined
   const shutdown = (): Promise<void> => {
@@ -186,6 +199,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       ingest.closeAll(1001, 'collector shutting down')
       await app.close()
       await writer?.stop()
+      await alerting?.close()
       await wal.close()
       await seqs.checkpoint()
       await backend?.close()
@@ -196,7 +210,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     auth.reload(agents)
     ingest.revokeExcept(new Set(agents.map(a => a.id)))
   }
-  return { app, wal, ingest, auth, writer, metrics, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, writer, metrics, alerting, storage, shutdown, reloadAgents }
 }
 
 async function readTls (c: CollectorConfig): Promise<{ key: Buffer, cert: Buffer, ca?: Buffer } | undefined> {

@@ -4,6 +4,7 @@
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
+import { isValidTimeZone, parseHours } from './alerting/calendar.js'
 
 const Duration = (def: string, description = 'a duration such as "10s" or "5m"') =>
   Type.Union([Type.String(), Type.Number()], { default: def, description })
@@ -16,6 +17,67 @@ export const AgentEntrySchema = Type.Object({
   role: Type.String({ default: 'server', minLength: 1, maxLength: 64, description: 'a role such as server or kiosk' }),
   site: Type.String({ default: '', maxLength: 64, description: 'a site name' }),
   labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' })
+}, Strict)
+
+const Matchers = Type.Record(Type.String(), Type.String(), { description: 'a map of tag names (or rule, severity) to values; "~regex" for a pattern' })
+
+export const AlertingSchema = Type.Object({
+  rulesDir: Type.String({ default: './alert-rules', description: 'a directory of rule files' }),
+  timezone: Type.String({ default: 'Asia/Tokyo', description: 'an IANA timezone such as Asia/Tokyo' }),
+  calendar: Type.Object({
+    holidays: Type.Boolean({ default: true, description: 'true or false' }),
+    yearEndClosure: Type.Boolean({ default: true, description: 'true or false' }),
+    closedDays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date YYYY-MM-DD' }), { default: [] }),
+    openDays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date YYYY-MM-DD' }), { default: [] })
+  }, { ...Strict, default: {} }),
+  schedules: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, description: 'a schedule name' }),
+    days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' }),
+    hours: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM' }), { default: [] })
+  }, Strict), {
+    default: [
+      { name: 'business-hours', days: 'business', hours: ['08:30-17:45'] },
+      { name: 'kiosk-hours', days: 'business', hours: ['08:30-17:15'] }
+    ],
+    description: 'a list of { name, days, hours }'
+  }),
+  smtp: Type.Object({
+    host: Type.String({ default: '127.0.0.1', description: 'an SMTP server host' }),
+    port: Type.Integer({ default: 25, minimum: 1, maximum: 65535, description: 'a TCP port' }),
+    secure: Type.Boolean({ default: false, description: 'true for TLS from the start (465), false for plain or STARTTLS' }),
+    requireTLS: Type.Boolean({ default: false, description: 'true to insist on STARTTLS' }),
+    user: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    from: Type.String({ default: 'kanshi@localhost', description: 'a sender address' }),
+    timeout: Type.Union([Type.String(), Type.Number()], { default: '10s', description: 'a duration such as "10s"' })
+  }, { ...Strict, default: {} }),
+  receivers: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, description: 'a receiver name' }),
+    email: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an e-mail address' }), { minItems: 1, description: 'a list of e-mail addresses' }),
+    locale: Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'ja or en' })
+  }, Strict), { default: [] }),
+  routes: Type.Array(Type.Object({
+    match: Type.Optional(Matchers),
+    receiver: Type.String({ description: 'the name of a receiver' })
+  }, Strict), { default: [], description: 'a list of { match, receiver }; the first match wins' }),
+  groupWait: Type.Union([Type.String(), Type.Number()], { default: '30s', description: 'a duration such as "30s"' }),
+  groupInterval: Type.Union([Type.String(), Type.Number()], { default: '5m', description: 'a duration such as "5m"' }),
+  repeatInterval: Type.Union([Type.String(), Type.Number()], { default: '4h', description: 'a duration such as "4h"' }),
+  escalation: Type.Optional(Type.Object({
+    after: Type.Union([Type.String(), Type.Number()], { description: 'a duration such as "15m"' }),
+    receiver: Type.String({ description: 'the name of a receiver' })
+  }, Strict)),
+  publicUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the collector URL as on-call engineers reach it' })),
+  grafanaUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the Grafana base URL' })),
+  ackLinkTtl: Type.Union([Type.String(), Type.Number()], { default: '7d', description: 'a duration such as "7d"' }),
+  maintenance: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, description: 'a name' }),
+    match: Matchers,
+    start: Type.String({ description: 'an ISO 8601 time such as 2026-12-01T22:00:00+09:00' }),
+    end: Type.String({ description: 'an ISO 8601 time' }),
+    days: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { description: 'weekdays 0-6 for a recurring window' })),
+    hours: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM for a recurring window' }))
+  }, Strict), { default: [] })
 }, Strict)
 
 export const CollectorConfigSchema = Type.Object({
@@ -62,6 +124,14 @@ export const CollectorConfigSchema = Type.Object({
   }, { ...Strict, default: {} }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map(l => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace' })
+  }, { ...Strict, default: {} }),
+  alerting: Type.Optional(AlertingSchema),
+  api: Type.Object({
+    tokens: Type.Array(Type.Object({
+      name: Type.String({ minLength: 1, description: 'who holds the token (shown in the audit log)' }),
+      tokenSha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the hex SHA-256 of the API token (64 hex digits)' }),
+      role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')], { description: 'one of viewer, operator, admin' })
+    }, Strict), { default: [], description: 'a list of { name, tokenSha256, role }' })
   }, { ...Strict, default: {} })
 }, Strict)
 
@@ -77,6 +147,26 @@ export interface CollectorConfig {
   wal: { maxBytes: number, segmentBytes: number }
   ingest: { maxFrameBytes: number, hostDownAfterIntervals: number, defaultIntervalMs: number, maxConnectionsPerAddress: number, maxErrorsPerMinute: number }
   log: Raw['log']
+  alerting: AlertingConfig | undefined
+  api: Raw['api']
+}
+
+export interface AlertingConfig {
+  rulesDir: string
+  timezone: string
+  calendar: NonNullable<Raw['alerting']>['calendar']
+  schedules: NonNullable<Raw['alerting']>['schedules']
+  smtp: Omit<NonNullable<Raw['alerting']>['smtp'], 'timeout'> & { timeoutMs: number }
+  receivers: NonNullable<Raw['alerting']>['receivers']
+  routes: Array<{ match: Record<string, string>, receiver: string }>
+  groupWaitMs: number
+  groupIntervalMs: number
+  repeatIntervalMs: number
+  escalation: { afterMs: number, receiver: string } | undefined
+  publicUrl: string | undefined
+  grafanaUrl: string | undefined
+  ackLinkTtlMs: number
+  maintenance: NonNullable<Raw['alerting']>['maintenance']
 }
 
 /** loadCollectorConfig reads, checks and freezes a collector config; it throws ConfigError. */
@@ -131,6 +221,46 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
       maxConnectionsPerAddress: c.ingest.maxConnectionsPerAddress,
       maxErrorsPerMinute: c.ingest.maxErrorsPerMinute
     },
-    log: c.log
+    log: c.log,
+    alerting: c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env),
+    api: { tokens: c.api.tokens.map(t => ({ ...t, tokenSha256: t.tokenSha256.toLowerCase() })) }
   })
+}
+
+function checkAlerting (file: string, a: NonNullable<Raw['alerting']>, path: (p: string) => string, env: NodeJS.ProcessEnv): AlertingConfig {
+  if (!isValidTimeZone(a.timezone)) throw new ConfigError(file, 'alerting.timezone', `expected an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(a.timezone)}`)
+  const receivers = new Set(a.receivers.map(r => r.name))
+  a.routes.forEach((r, i) => {
+    if (!receivers.has(r.receiver)) throw new ConfigError(file, `alerting.routes.${i}.receiver`, `expected one of the receivers (${[...receivers].join(', ') || 'none configured'}), got ${JSON.stringify(r.receiver)}`)
+  })
+  if (a.escalation !== undefined && !receivers.has(a.escalation.receiver)) {
+    throw new ConfigError(file, 'alerting.escalation.receiver', `expected one of the receivers (${[...receivers].join(', ')}), got ${JSON.stringify(a.escalation.receiver)}`)
+  }
+  a.schedules.forEach((s, i) => s.hours.forEach((h, j) => {
+    if (parseHours(h) === undefined) throw new ConfigError(file, `alerting.schedules.${i}.hours.${j}`, `expected HH:MM-HH:MM with the start before the end, got ${JSON.stringify(h)}`)
+  }))
+  a.maintenance.forEach((m, i) => {
+    for (const k of ['start', 'end'] as const) {
+      if (Number.isNaN(Date.parse(m[k]))) throw new ConfigError(file, `alerting.maintenance.${i}.${k}`, `expected an ISO 8601 time such as 2026-12-01T22:00:00+09:00, got ${JSON.stringify(m[k])}`)
+    }
+  })
+  const { timeout, ...smtp } = a.smtp
+  if (env['KANSHI_SMTP_PASSWORD'] !== undefined) smtp.password = env['KANSHI_SMTP_PASSWORD']
+  return {
+    rulesDir: path(a.rulesDir),
+    timezone: a.timezone,
+    calendar: a.calendar,
+    schedules: a.schedules,
+    smtp: { ...smtp, timeoutMs: durationAt(file, 'alerting.smtp.timeout', timeout, 100) },
+    receivers: a.receivers,
+    routes: a.routes.map(r => ({ match: r.match ?? {}, receiver: r.receiver })),
+    groupWaitMs: durationAt(file, 'alerting.groupWait', a.groupWait),
+    groupIntervalMs: durationAt(file, 'alerting.groupInterval', a.groupInterval),
+    repeatIntervalMs: durationAt(file, 'alerting.repeatInterval', a.repeatInterval, 1000),
+    escalation: a.escalation === undefined ? undefined : { afterMs: durationAt(file, 'alerting.escalation.after', a.escalation.after), receiver: a.escalation.receiver },
+    publicUrl: a.publicUrl,
+    grafanaUrl: a.grafanaUrl,
+    ackLinkTtlMs: durationAt(file, 'alerting.ackLinkTtl', a.ackLinkTtl, 60_000),
+    maintenance: a.maintenance
+  }
 }

@@ -21,8 +21,8 @@ Usage:
                                                stores only its SHA-256 in FILE (agents:)
   kanshi-collector --help
 
-Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list from FILE.
-Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD override the file.
+Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
+Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD, KANSHI_SMTP_PASSWORD override the file.
 `
 
 async function main (argv: string[]): Promise<number> {
@@ -107,7 +107,8 @@ async function run (file: string): Promise<number> {
     try {
       const next = loadCollectorConfig(file)
       c.reloadAgents(next.agents)
-      logger.info({ agents: next.agents.length }, 'reloaded agents from config')
+      const rules = c.alerting?.reload()
+      logger.info({ agents: next.agents.length, rules }, 'reloaded agents and alert rules')
     } catch (err) {
       logger.error({ err: err instanceof ConfigError ? err.message : err }, 'reload failed; keeping the previous agents')
     }

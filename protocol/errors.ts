@@ -29,7 +29,11 @@ export const Errors = Object.freeze({
   E_RATE_LIMIT: def('E_RATE_LIMIT', 'too many failed attempts or connections from this address', 429, true),
   E_WAL_FULL: def('E_WAL_FULL', 'write-ahead log is full; retry later', 503, false),
   E_SHUTTING_DOWN: def('E_SHUTTING_DOWN', 'collector is shutting down; retry later', 503, false),
-  E_INTERNAL: def('E_INTERNAL', 'internal error; retry later', 500, false)
+  E_INTERNAL: def('E_INTERNAL', 'internal error; retry later', 500, false),
+  E_BAD_REQUEST: def('E_BAD_REQUEST', 'the API request is malformed', 400, true),
+  E_FORBIDDEN: def('E_FORBIDDEN', 'the API token lacks the role, or the acknowledge link is invalid or expired', 403, true),
+  E_NOT_FOUND: def('E_NOT_FOUND', 'no such alert, silence or maintenance window', 404, true),
+  E_BAD_RULES: def('E_BAD_RULES', 'the alert rules did not load; the running rules stay in place', 400, true)
 })
 
 export type ErrorCodeName = keyof typeof Errors

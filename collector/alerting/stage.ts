@@ -23,6 +23,8 @@ export interface StageOptions {
   tickMs?: number
   now?: () => number
   onTransition?: (t: Transition) => void
+  /** where the first lines of log-rule incidents are kept for the mails */
+  lines?: Map<number, string[]>
 }
 
 export class AlertingStage {
@@ -32,10 +34,11 @@ export class AlertingStage {
   private readonly now: () => number
   private readonly dirty = new Set<string>()
   /** log lines of firing log-rule series, by incident id, for the mails */
-  readonly lines = new Map<number, string[]>()
+  readonly lines: Map<number, string[]>
 
   constructor (private readonly o: StageOptions) {
     this.now = o.now ?? Date.now
+    this.lines = o.lines ?? new Map()
     o.evaluator.restore(o.store.loadSeries())
   }
 

@@ -15,6 +15,7 @@ export interface StackOptions {
   inputs?: string[]
   push?: boolean
   collector?: Record<string, unknown>
+  alerting?: Record<string, unknown>
 }
 
 export interface Stack {
@@ -36,6 +37,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     dataDir: join(dir, 'collector'),
     influx: { flushInterval: '100ms', ...o.influx },
     ingest: { defaultInterval: '1s' },
+    ...(o.alerting !== undefined ? { alerting: o.alerting } : {}),
     agents: [{ id: o.agentId, tokenSha256: sha256Hex(token), role: o.role ?? 'server', site: o.site ?? 's' }],
     ...o.collector
   }))

@@ -1,0 +1,95 @@
+// Builds the alerting stage from the config: calendar, schedules, rules,
+// store, notifier and the WAL-driven stage; reload swaps rules without losing state.
+
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import type { AlertingConfig } from '../config.js'
+import type { Wal } from '../state/wal.js'
+import { BusinessCalendar, makeSchedule, ALWAYS, type Schedule } from './calendar.js'
+import { Evaluator } from './evaluator.js'
+import { loadRules } from './rules.js'
+import { AlertStore } from './store.js'
+import { Notifier } from './notifier.js'
+import { SmtpSender } from './smtp.js'
+import { AlertingStage } from './stage.js'
+import { signAck } from './mail.js'
+
+export interface Alerting {
+  stage: AlertingStage
+  store: AlertStore
+  evaluator: Evaluator
+  notifier: Notifier
+  calendar: BusinessCalendar
+  ackSecret: Buffer
+  /** reload reads the rules again; a bad file leaves the running rules in place and throws */
+  reload(): number
+  close(): Promise<void>
+}
+
+/** ackSecret is kept in the data dir (0600) so ack links survive restarts. */
+function loadSecret (dir: string): Buffer {
+  const f = join(dir, 'ack-secret')
+  if (existsSync(f)) return Buffer.from(readFileSync(f, 'utf8').trim(), 'hex')
+  const s = randomBytes(32)
+  writeFileSync(f, s.toString('hex'), { mode: 0o600 })
+  return s
+}
+
+export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void): Alerting {
+  const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
+  const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
+  const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
+  const evaluator = new Evaluator({ rules, inSchedule: (r, t) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) })
+  const store = new AlertStore(dataDir)
+  const now = Date.now()
+  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
+  const known = new Set(store.windows('maintenance').filter(w => w.created_by === 'config').map(w => w.name))
+  for (const m of a.maintenance) {
+    if (known.has(m.name)) continue
+    store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now)
+  }
+  const ackSecret = loadSecret(dataDir)
+  const smtp = new SmtpSender({ ...a.smtp })
+  const publicUrl = a.publicUrl
+  const lines = new Map<number, string[]>()
+  const notifier: Notifier = new Notifier({
+    store,
+    send: async (to, subject, text, html) => await smtp.send(to, subject, text, html),
+    receivers: a.receivers,
+    routes: a.routes,
+    groupWaitMs: a.groupWaitMs,
+    groupIntervalMs: a.groupIntervalMs,
+    repeatIntervalMs: a.repeatIntervalMs,
+    ...(a.escalation !== undefined ? { escalation: a.escalation } : {}),
+    timezone: a.timezone,
+    ...(a.grafanaUrl !== undefined ? { grafanaUrl: a.grafanaUrl } : {}),
+    ...(publicUrl !== undefined
+      ? {
+          ackLink: (id: number) => {
+            const exp = Date.now() + a.ackLinkTtlMs
+            return `${publicUrl.replace(/\/+$/, '')}/v1/alerts/${id}/ack?exp=${exp}&sig=${signAck(ackSecret, id, exp)}`
+          }
+        }
+      : {}),
+    linesOf: (i): string[] => lines.get(i.id) ?? [],
+    logger: logger.child({ component: 'notifier' }),
+    ...(onMail !== undefined ? { onMail } : {})
+  })
+  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, logger: logger.child({ component: 'alerting' }) })
+  logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
+  return {
+    stage, store, evaluator, notifier, calendar, ackSecret,
+    reload: () => {
+      const next = loadRules(a.rulesDir, new Set(schedules.keys()))
+      stage.apply(evaluator.setRules(next, Date.now()))
+      return next.length
+    },
+    close: async () => {
+      await stage.stop()
+      smtp.close()
+      store.close()
+    }
+  }
+}
