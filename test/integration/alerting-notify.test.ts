@@ -1,0 +1,118 @@
+// The alerting stage inside the real collector app, fed through its evaluator,
+// with a real SMTP server: escalation, acknowledgement (token and signed link),
+// maintenance windows, API roles and the audit chain.
+
+import t, { type Test } from 'tap'
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { build, type Collector } from '../../collector/app.js'
+import { checkCollectorConfig } from '../../collector/config.js'
+import { NullSink } from '../../collector/storage/null-sink.js'
+import { withSmtp, type Smtp } from '../helpers/smtp.js'
+import { waitFor } from '../helpers/procs.js'
+
+const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
+const TOK = { viewer: 'tok-viewer', operator: 'tok-operator', admin: 'tok-admin' }
+const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+
+async function app (t: Test, smtp: Smtp, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-alert-'))
+  const config = checkCollectorConfig('c.yaml', {
+    dataDir,
+    api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha(tok), role })) },
+    alerting: {
+      rulesDir,
+      smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+      receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'managers', email: ['boss@example.jp'], locale: 'en' }],
+      routes: [{ receiver: 'oncall' }],
+      groupWait: '0s', groupInterval: '0s', repeatInterval: '1h',
+      escalation: { after: '1500ms', receiver: 'managers' },
+      publicUrl: 'http://127.0.0.1:1',
+      ...extra
+    }
+  })
+  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
+  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
+  return { c, url: address }
+}
+
+function breach (c: Collector, host: string, value = 95): void {
+  const a = c.alerting!
+  const now = Date.now()
+  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: now - 5000, tags: { host, role: 'kiosk', site: 's' }, f: { queue_length: value } }], now - 5000))
+  a.stage.apply(a.evaluator.tick(now))
+}
+
+const api = (url: string, path: string, token?: string, init: RequestInit = {}) =>
+  fetch(url + path, { ...init, headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) } })
+
+t.test('a critical alert nobody acknowledges is escalated', async t => {
+  const smtp = await withSmtp(t)
+  const { c } = await app(t, smtp)
+  breach(c, 'k1')
+  await waitFor(() => smtp.mails.length >= 2, 15_000, 100)
+  t.same(smtp.mails[0]!.to, ['oncall@example.jp'])
+  t.same(smtp.mails[1]!.to, ['boss@example.jp'])
+  t.match(smtp.mails[1]!.subject, /^\[CRITICAL\] \[ESCALATION: not acknowledged\] k1 queue length 95/, 'in the managers\' locale')
+})
+
+t.test('acknowledging stops escalation; roles are enforced; the audit chain holds', async t => {
+  const smtp = await withSmtp(t)
+  const { c, url } = await app(t, smtp)
+  breach(c, 'k2')
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  const id = c.alerting!.store.firing()[0]!.id
+  t.equal((await api(url, `/v1/alerts/${id}/ack`, TOK.viewer, { method: 'POST' })).status, 403, 'a viewer cannot ack')
+  t.equal((await api(url, `/v1/alerts/${id}/ack`, undefined, { method: 'POST' })).status, 401)
+  const r = await api(url, `/v1/alerts/${id}/ack`, TOK.operator, { method: 'POST' })
+  t.equal(r.status, 200)
+  const inc = await r.json() as { acked_by: string, acked_at: number }
+  t.equal(inc.acked_by, 'operator-user (operator)')
+  await new Promise(resolve => setTimeout(resolve, 3000))
+  t.equal(smtp.mails.length, 1, 'no escalation after the ack')
+  const audit = await (await api(url, '/v1/audit', TOK.admin)).json() as { brokenAt: number | null, entries: Array<{ action: string, actor: string }> }
+  t.equal(audit.brokenAt, null, 'hash chain intact')
+  t.equal(audit.entries[0]!.action, 'alert.ack')
+  t.equal((await api(url, '/v1/audit', TOK.operator)).status, 403)
+  t.throws(() => c.alerting!.store.db.prepare('UPDATE audit SET actor = ?').run('mallory'), /append-only/, 'the audit log cannot be edited')
+})
+
+t.test('the signed link in a mail acknowledges with a POST; GET only shows the button; a forged link fails', async t => {
+  const smtp = await withSmtp(t)
+  const { c, url } = await app(t, smtp)
+  breach(c, 'k3')
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  const link = /http:\/\/127\.0\.0\.1:1(\/v1\/alerts\/\d+\/ack\?exp=\d+&sig=[\w-]+)/.exec(smtp.mails[0]!.text)![1]!
+  const page = await fetch(url + link)
+  t.equal(page.status, 200)
+  t.match(await page.text(), /<form method="post">/)
+  t.equal(c.alerting!.store.firing()[0]!.acked_at, null, 'GET changed nothing')
+  t.equal((await fetch(url + link.replace(/sig=[\w-]+/, 'sig=forged'), { method: 'POST' })).status, 403)
+  t.equal((await fetch(url + link, { method: 'POST' })).status, 200)
+  t.equal(c.alerting!.store.firing()[0]!.acked_by, 'mail link')
+})
+
+t.test('a maintenance window mutes the alert and is recorded on the incident', async t => {
+  const smtp = await withSmtp(t)
+  const { c, url } = await app(t, smtp)
+  const body = JSON.stringify({ name: '月次パッチ適用', match: { host: 'k4' }, start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 3_600_000).toISOString() })
+  t.equal((await api(url, '/v1/maintenance', TOK.operator, { method: 'POST', body })).status, 403, 'maintenance needs admin')
+  const r = await api(url, '/v1/maintenance', TOK.admin, { method: 'POST', body })
+  t.equal(r.status, 201)
+  const { id } = await r.json() as { id: number }
+  breach(c, 'k4')
+  breach(c, 'k5')
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  t.notOk(smtp.mails.some(m => m.subject.includes('k4')), `nothing about k4 is mailed: ${smtp.mails.map(m => m.subject).join(' | ')}`)
+  t.match(smtp.mails[0]!.subject, /k5/, 'k5, outside the window, is')
+  const incidents = c.alerting!.store.firing()
+  t.equal(incidents.find(i => i.host === 'k4')!.suppressed_by, `maintenance:${id}`)
+  t.equal(incidents.find(i => i.host === 'k5')!.suppressed_by, null)
+  const bad = await api(url, '/v1/silences', TOK.operator, { method: 'POST', body: JSON.stringify({ name: 'x', match: {}, start: 'soon', end: 'later' }) })
+  t.equal(bad.status, 400, 'a malformed silence is refused')
+})
