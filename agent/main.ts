@@ -31,6 +31,9 @@ async function main (argv: string[]): Promise<number> {
     disk: config.inputs.disk,
     net: config.inputs.net
   })
+  // On Windows systeminformation runs PowerShell per call; one persistent shell serves all inputs instead.
+  const si = process.platform === 'win32' ? await import('systeminformation') : undefined
+  si?.powerShellStart()
   const agent = new Agent({ config, logger, inputs })
   await agent.start()
   let push: PushListener | undefined
@@ -47,6 +50,7 @@ async function main (argv: string[]): Promise<number> {
     void (async () => {
       await push?.close()
       await agent.stop()
+      si?.powerShellRelease()
       logger.info({ spooled: agent.spool.batches }, 'stopped')
       process.exitCode = 0
     })()
