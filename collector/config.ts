@@ -67,6 +67,10 @@ export const AlertingSchema = Type.Object({
     after: Type.Union([Type.String(), Type.Number()], { description: 'a duration such as "15m"' }),
     receiver: Type.String({ description: 'the name of a receiver' })
   }, Strict)),
+  deadman: Type.Optional(Type.Object({
+    interval: Type.Union([Type.String(), Type.Number()], { description: 'a duration such as "24h"' }),
+    receiver: Type.String({ description: 'the name of a receiver' })
+  }, Strict)),
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the collector URL as on-call engineers reach it' })),
   grafanaUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the Grafana base URL' })),
   ackLinkTtl: Type.Union([Type.String(), Type.Number()], { default: '7d', description: 'a duration such as "7d"' }),
@@ -163,6 +167,7 @@ export interface AlertingConfig {
   groupIntervalMs: number
   repeatIntervalMs: number
   escalation: { afterMs: number, receiver: string } | undefined
+  deadman: { intervalMs: number, receiver: string } | undefined
   publicUrl: string | undefined
   grafanaUrl: string | undefined
   ackLinkTtlMs: number
@@ -233,6 +238,9 @@ function checkAlerting (file: string, a: NonNullable<Raw['alerting']>, path: (p:
   a.routes.forEach((r, i) => {
     if (!receivers.has(r.receiver)) throw new ConfigError(file, `alerting.routes.${i}.receiver`, `expected one of the receivers (${[...receivers].join(', ') || 'none configured'}), got ${JSON.stringify(r.receiver)}`)
   })
+  if (a.deadman !== undefined && !receivers.has(a.deadman.receiver)) {
+    throw new ConfigError(file, 'alerting.deadman.receiver', `expected one of the receivers (${[...receivers].join(', ')}), got ${JSON.stringify(a.deadman.receiver)}`)
+  }
   if (a.escalation !== undefined && !receivers.has(a.escalation.receiver)) {
     throw new ConfigError(file, 'alerting.escalation.receiver', `expected one of the receivers (${[...receivers].join(', ')}), got ${JSON.stringify(a.escalation.receiver)}`)
   }
@@ -258,6 +266,7 @@ function checkAlerting (file: string, a: NonNullable<Raw['alerting']>, path: (p:
     groupIntervalMs: durationAt(file, 'alerting.groupInterval', a.groupInterval),
     repeatIntervalMs: durationAt(file, 'alerting.repeatInterval', a.repeatInterval, 1000),
     escalation: a.escalation === undefined ? undefined : { afterMs: durationAt(file, 'alerting.escalation.after', a.escalation.after), receiver: a.escalation.receiver },
+    deadman: a.deadman === undefined ? undefined : { intervalMs: durationAt(file, 'alerting.deadman.interval', a.deadman.interval, 60_000), receiver: a.deadman.receiver },
     publicUrl: a.publicUrl,
     grafanaUrl: a.grafanaUrl,
     ackLinkTtlMs: durationAt(file, 'alerting.ackLinkTtl', a.ackLinkTtl, 60_000),

@@ -63,6 +63,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
     groupIntervalMs: a.groupIntervalMs,
     repeatIntervalMs: a.repeatIntervalMs,
     ...(a.escalation !== undefined ? { escalation: a.escalation } : {}),
+    ...(a.deadman !== undefined ? { deadman: a.deadman } : {}),
     timezone: a.timezone,
     ...(a.grafanaUrl !== undefined ? { grafanaUrl: a.grafanaUrl } : {}),
     ...(publicUrl !== undefined

@@ -21,6 +21,8 @@ export interface NotifierOptions {
   groupIntervalMs: number
   repeatIntervalMs: number
   escalation?: { afterMs: number, receiver: string }
+  /** a periodic "kanshi is alive" mail, so a dead collector is noticed by its silence */
+  deadman?: { intervalMs: number, receiver: string }
   timezone: string
   grafanaUrl?: string
   ackLink?: (id: number) => string
@@ -82,6 +84,17 @@ export class Notifier {
           store.markEscalated(due.map(i => i.id), now)
           queued++
         }
+      }
+      const dm = this.o.deadman
+      const dmTo = dm === undefined ? undefined : this.receivers.get(dm.receiver)
+      if (dm !== undefined && dmTo !== undefined && now - store.lastMailOf('deadman') >= dm.intervalMs) {
+        const open = store.firing()
+        const ja = dmTo.locale === 'ja'
+        const subject = ja ? `[kanshi] 監視は稼働中です (発生中のアラート ${open.length} 件)` : `[kanshi] monitoring is alive (${open.length} alerts firing)`
+        const text = (ja ? 'kanshi コレクタは稼働しています。このメールが届かなくなった場合はコレクタを確認してください。' : 'The kanshi collector is running. If these mails stop arriving, check the collector.') +
+          '\n\n' + open.map(i => `- [${i.severity.toUpperCase()}] ${ja ? i.summary : i.summary_en}`).join('\n')
+        store.enqueue({ kind: 'deadman', incident_ids: [], receiver: dmTo.name, recipients: dmTo.email, subject, text, html: `<pre>${text.replace(/[&<>]/g, c => c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')}</pre>`, created_at: now })
+        queued++
       }
     })
     return queued

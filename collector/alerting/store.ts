@@ -221,6 +221,11 @@ export class AlertStore {
     return (this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?').all(now, limit) as Row[]).map(mailFromRow)
   }
 
+  /** lastMailOf returns when the newest mail of a kind was queued (0 when never). */
+  lastMailOf (kind: OutboxMail['kind']): number {
+    return (this.db.prepare('SELECT max(created_at) AS t FROM outbox WHERE kind = ?').get(kind) as { t: number | null }).t ?? 0
+  }
+
   pendingMail (): number {
     return (this.db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get() as { n: number }).n
   }

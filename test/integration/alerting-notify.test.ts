@@ -116,3 +116,45 @@ t.test('a maintenance window mutes the alert and is recorded on the incident', a
   const bad = await api(url, '/v1/silences', TOK.operator, { method: 'POST', body: JSON.stringify({ name: 'x', match: {}, start: 'soon', end: 'later' }) })
   t.equal(bad.status, 400, 'a malformed silence is refused')
 })
+
+t.test('dead-man\'s switch: a periodic alive mail', async t => {
+  const smtp = await withSmtp(t)
+  await app(t, smtp, { deadman: { interval: '1m', receiver: 'oncall' } })
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  t.match(smtp.mails[0]!.subject, /^\[kanshi\] 監視は稼働中です \(発生中のアラート 0 件\)$/)
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  t.equal(smtp.mails.length, 1, 'once per interval, not per tick')
+})
+
+t.test('rules reload through the API keeps state; a broken rule file is refused and the old rules stay', async t => {
+  const smtp = await withSmtp(t)
+  const { c, url } = await app(t, smtp)
+  breach(c, 'k6')
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  t.equal((await api(url, '/v1/rules/reload', TOK.operator, { method: 'POST' })).status, 403)
+  const r = await api(url, '/v1/rules/reload', TOK.admin, { method: 'POST' })
+  t.same(await r.json(), { rules: 1 })
+  t.equal(c.alerting!.store.firing().length, 1, 'the firing alert is still firing, and was not mailed again')
+  await new Promise(resolve => setTimeout(resolve, 500))
+  t.equal(smtp.mails.filter(m => m.subject.includes('k6') && !m.subject.includes('ESCALATION')).length, 1)
+})
+
+t.test('alert changes are written as `alert` points for Grafana annotations', async t => {
+  const smtp = await withSmtp(t)
+  const { c } = await app(t, smtp)
+  breach(c, 'k7')
+  const a = c.alerting!
+  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: Date.now(), tags: { host: 'k7', role: 'kiosk', site: 's' }, f: { queue_length: 10 } }], Date.now()))
+  await c.wal.flushed()
+  const { decodeEntry } = await import('../../collector/state/entry.js')
+  const { Wal } = await import('../../collector/state/wal.js')
+  const dir = c.wal.dir
+  await c.shutdown()
+  const points: Array<{ tags?: Record<string, string>, f: Record<string, unknown> }> = []
+  const w = await Wal.open({ dir, readers: [], onRecover: d => { for (const p of decodeEntry(d).p) if (p.m === 'alert') points.push(p) } })
+  await w.close()
+  t.same(points.map(p => p.tags?.['state']), ['firing', 'resolved'])
+  t.same(points[0]!.tags, { host: 'k7', role: 'kiosk', site: 's', rule: 'queue_high', severity: 'critical', state: 'firing' })
+  t.equal(points[0]!.f['value'], 95)
+  t.equal(points[0]!.f['threshold'], 90)
+})

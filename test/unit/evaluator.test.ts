@@ -139,3 +139,18 @@ t.test('the default rule set loads, and every rule type is covered', async t => 
   }
   t.throws(() => loadRules(dir, new Set()), { message: /schedule: expected always or one of the configured schedules \(none configured\), got "kiosk-hours"/ })
 })
+
+t.test('a business-hours rule is silent on a national holiday, on 30 Dec and after hours (injected clock)', async t => {
+  const { BusinessCalendar, makeSchedule } = await import('../../collector/alerting/calendar.js')
+  const sched = makeSchedule({ name: 'business-hours', days: 'business', hours: ['08:30-17:45'] }, new BusinessCalendar())
+  const r = rule({ name: 'kiosk_down', type: 'heartbeat', schedule: 'business-hours' })
+  const jst = (y: number, mo: number, d: number, h: number) => Date.UTC(y, mo - 1, d, h - 9)
+  const down = (at: number) => {
+    const e = new Evaluator({ rules: [r], inSchedule: (_r, t) => sched.contains(t) })
+    return kinds(e.observePoints([{ m: 'host_up', t: at, tags: { host: 'k1' }, f: { up: 0 } }], at))
+  }
+  t.same(down(jst(2026, 11, 23, 10)), [], '勤労感謝の日 (23 Nov 2026)')
+  t.same(down(jst(2026, 12, 30, 10)), [], '30 Dec, year-end closure')
+  t.same(down(jst(2026, 11, 24, 18)), [], 'a Tuesday after 17:45')
+  t.same(down(jst(2026, 11, 24, 10)), ['pending', 'firing'], 'a Tuesday at 10:00')
+})
