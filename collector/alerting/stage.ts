@@ -50,6 +50,7 @@ export class AlertingStage {
   async stop (): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
+    if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
     this.persist()
   }
@@ -82,8 +83,17 @@ export class AlertingStage {
     await this.o.notifier.deliver(now)
   }
 
+  private soon: NodeJS.Immediate | undefined
+
   apply (transitions: Transition[]): void {
     if (transitions.length === 0) return
+    // A firing or resolved alert is planned and sent now, not at the next tick (group_wait still applies).
+    if (!this.stopped && this.soon === undefined && transitions.some(t => t.kind === 'firing' || t.kind === 'resolved')) {
+      this.soon = setImmediate(() => {
+        this.soon = undefined
+        void this.tick()
+      })
+    }
     const { store } = this.o
     store.tx(() => {
       for (const t of transitions) {
