@@ -109,7 +109,7 @@ export class AlertingStage {
     const { series: s, rule } = t
     if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
     const windows = this.o.store.windows()
-    const muted = mutedBy(windows, s.labels, rule.name, t.at, this.o.calendar)
+    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar)
     const summary = summaryOf(rule, s.labels, s.value, 'ja')
     const id = this.o.store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },
