@@ -15,6 +15,7 @@ import { Notifier } from './notifier.js'
 import { SmtpSender } from './smtp.js'
 import { AlertingStage } from './stage.js'
 import { signAck } from './mail.js'
+import { mutedBy } from './mute.js'
 
 export interface Alerting {
   stage: AlertingStage
@@ -75,6 +76,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
         }
       : {}),
     linesOf: (i): string[] => lines.get(i.id) ?? [],
+    mutedAt: (i, t) => mutedBy(store.windows(), { ...i.labels, severity: i.severity }, i.rule, t, calendar) !== undefined,
     logger: logger.child({ component: 'notifier' }),
     ...(onMail !== undefined ? { onMail } : {})
   })

@@ -92,8 +92,10 @@ export function compose (kind: MailKind, incidents: Incident[], ctx: MailContext
   })
   const text = [subject, ''].concat(incidents.flatMap((i, n) => {
     const lines = ctx.lines?.get(i.id) ?? []
+    const desc = ctx.locale === 'en' && i.description_en !== '' ? i.description_en : i.description
     return [
       `■ ${summary(i, ctx.locale)}`,
+      ...(desc !== '' ? [`  ${desc}`] : []),
       ...blocks[n]!.map(([k, v]) => `  ${k}: ${v}`),
       ...(lines.length > 0 ? [`  ${w.lines}:`, ...lines.map(l => `    | ${l}`)] : []),
       ''
@@ -103,7 +105,8 @@ export function compose (kind: MailKind, incidents: Incident[], ctx: MailContext
     `<h2 style="color:${incidents.some(i => i.severity === 'critical') && kind !== 'resolved' ? '#c00' : '#333'}">${escapeHtml(subject)}</h2>` +
     incidents.map((i, n) => {
       const lines = ctx.lines?.get(i.id) ?? []
-      return `<h3>${escapeHtml(summary(i, ctx.locale))}</h3><table cellpadding="4" style="border-collapse:collapse">` +
+      const desc = ctx.locale === 'en' && i.description_en !== '' ? i.description_en : i.description
+      return `<h3>${escapeHtml(summary(i, ctx.locale))}</h3>${desc !== '' ? `<p>${escapeHtml(desc)}</p>` : ''}<table cellpadding="4" style="border-collapse:collapse">` +
         blocks[n]!.map(([k, v, href]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${href !== undefined ? `<a href="${escapeHtml(href)}">${escapeHtml(v)}</a>` : escapeHtml(v)}</td></tr>`).join('') +
         '</table>' + (lines.length > 0 ? `<p>${escapeHtml(w.lines)}</p><pre>${escapeHtml(lines.join('\n'))}</pre>` : '')
     }).join('') + `<hr><small>${escapeHtml(w.footer)}</small></body></html>`

@@ -27,6 +27,8 @@ export interface NotifierOptions {
   grafanaUrl?: string
   ackLink?: (id: number) => string
   linesOf?: (incident: Incident) => string[]
+  /** mutedAt tells whether a silence or maintenance window covers the incident now (one created after it fired) */
+  mutedAt?: (incident: Incident, now: number) => boolean
   logger: Logger
   onMail?: (kind: string, result: SendOutcome['kind']) => void
   random?: () => number
@@ -56,7 +58,8 @@ export class Notifier {
     let queued = 0
     store.tx(() => {
       // firing: wait group_wait for companions, then one mail per receiver and rule
-      const groups = this.group(store.unnotified(now - this.o.groupWaitMs), i => i.rule)
+      const live = (list: Incident[]): Incident[] => this.o.mutedAt === undefined ? list : list.filter(i => !this.o.mutedAt!(i, now))
+      const groups = this.group(live(store.unnotified(now - this.o.groupWaitMs)), i => i.rule)
       for (const [key, { receiver, incidents }] of groups) {
         const last = this.lastGroupMail.get(key)
         if (last !== undefined && now - last < this.o.groupIntervalMs) continue
@@ -70,7 +73,7 @@ export class Notifier {
         store.markResolvedQueued(incidents.map(i => i.id))
         queued++
       }
-      for (const [, { receiver, incidents }] of this.group(store.dueRepeat(now - this.o.repeatIntervalMs), () => 'repeat')) {
+      for (const [, { receiver, incidents }] of this.group(live(store.dueRepeat(now - this.o.repeatIntervalMs)), () => 'repeat')) {
         this.enqueue('repeat', receiver, incidents, now)
         store.markQueued(incidents.map(i => i.id), now)
         queued++
@@ -78,7 +81,7 @@ export class Notifier {
       const esc = this.o.escalation
       if (esc !== undefined) {
         const to = this.receivers.get(esc.receiver)
-        const due = store.dueEscalation(now - esc.afterMs)
+        const due = live(store.dueEscalation(now - esc.afterMs))
         if (to !== undefined && due.length > 0) {
           this.enqueue('escalation', to, due, now)
           store.markEscalated(due.map(i => i.id), now)

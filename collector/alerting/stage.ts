@@ -113,7 +113,9 @@ export class AlertingStage {
     const summary = summaryOf(rule, s.labels, s.value, 'ja')
     const id = this.o.store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },
-      summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'), value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
+      summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'),
+      description: summaryOf(rule, s.labels, s.value, 'ja', 'description'), description_en: summaryOf(rule, s.labels, s.value, 'en', 'description'),
+      value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
       detected_at: s.since || t.at, suppressed_by: muted ?? null, series_key: s.key
     })
     if (s.lines.length > 0) this.lines.set(id, [...s.lines])
@@ -157,9 +159,9 @@ export class AlertingStage {
 }
 
 /** summaryOf renders a rule's summary for a series in a locale. */
-export function summaryOf (rule: Rule, labels: Record<string, string>, value: number, locale: 'ja' | 'en'): string {
+export function summaryOf (rule: Rule, labels: Record<string, string>, value: number, locale: 'ja' | 'en', which: 'summary' | 'description' = 'summary'): string {
   const v = Number.isFinite(value) ? (Number.isInteger(value) ? value : Math.round(value * 100) / 100) : '-'
-  return render(rule.summary[locale], {
+  return render(rule[which][locale], {
     ...labels, value: v, threshold: Number.isNaN(rule.threshold) ? undefined : rule.threshold, op: rule.op,
     metric: `${rule.measurement}.${rule.field}`, limit: Number.isNaN(rule.limit) ? undefined : rule.limit,
     horizon: rule.horizonMs > 0 ? `${Math.round(rule.horizonMs / 86_400_000)}d` : undefined, rule: rule.name

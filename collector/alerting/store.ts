@@ -15,6 +15,9 @@ export interface Incident {
   labels: Record<string, string>
   summary: string
   summary_en: string
+  /** rendered description templates (may be empty) */
+  description: string
+  description_en: string
   value: number
   threshold: number | null
   detected_at: number
@@ -71,7 +74,7 @@ CREATE TABLE IF NOT EXISTS series (
 );
 CREATE TABLE IF NOT EXISTS incidents (
   id INTEGER PRIMARY KEY AUTOINCREMENT, rule TEXT NOT NULL, severity TEXT NOT NULL, host TEXT NOT NULL,
-  labels TEXT NOT NULL, summary TEXT NOT NULL, summary_en TEXT NOT NULL DEFAULT '', value REAL, threshold REAL,
+  labels TEXT NOT NULL, summary TEXT NOT NULL, summary_en TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '', description_en TEXT NOT NULL DEFAULT '', value REAL, threshold REAL,
   detected_at INTEGER NOT NULL, notified_at INTEGER, acked_at INTEGER, acked_by TEXT,
   resolved_at INTEGER, resolve_reason TEXT, escalated_at INTEGER, suppressed_by TEXT,
   last_notified_at INTEGER, resolved_notified INTEGER NOT NULL DEFAULT 0, series_key TEXT NOT NULL
@@ -146,8 +149,8 @@ export class AlertStore {
 
   // ---- incidents ----
   openIncident (i: Omit<Incident, 'id' | 'notified_at' | 'acked_at' | 'acked_by' | 'resolved_at' | 'resolve_reason' | 'escalated_at' | 'last_notified_at' | 'resolved_notified'>): number {
-    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, value, threshold, detected_at, suppressed_by, series_key)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key)
+    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key)
     return Number(r.lastInsertRowid)
   }
 

@@ -55,6 +55,7 @@ t.test('breach → one firing mail after `for`; hysteresis holds; recovery → o
   t.ok(firing.at - breachAt < 10_000, 'and within a few seconds of it')
   t.match(firing.text, /ホスト: kiosk-01 \(拠点: 本庁舎\)/)
   t.match(firing.text, /閾値: 90/)
+  t.match(firing.text, /1番窓口 の待ち人数が多すぎます/, 'the description, rendered from the point\'s tags')
   t.match(firing.text, /grafana\.example\.jp:3000\/d\/kanshi-host\/host-detail\?var-host=kiosk-01/)
   t.match(firing.text, /\/v1\/alerts\/\d+\/ack\?exp=\d+&sig=/)
   t.match(firing.html, /<table/)
@@ -76,19 +77,25 @@ t.test('breach → one firing mail after `for`; hysteresis holds; recovery → o
   t.equal((await fetch(`http://127.0.0.1:${stack.port}/v1/incidents`)).status, 401, 'the API needs a token')
 })
 
-t.test('SMTP down: the mail waits in the outbox and goes out when the server is back', async t => {
+t.test('SMTP down for a minute: the mail waits in the outbox and goes out when the server is back', async t => {
   const smtp = await withSmtp(t)
   await smtp.stop()
-  const stack = await makeStack(t, { influx: { embedded: { enabled: false } }, agentId: 'kiosk-02', role: 'kiosk', inputs: ['mem'], push: true, alerting: alertingConfig(smtp) })
+  const stack = await makeStack(t, {
+    influx: { embedded: { enabled: false } }, agentId: 'kiosk-02', role: 'kiosk', inputs: ['mem'], push: true, alerting: alertingConfig(smtp),
+    collector: { api: { tokens: [{ name: 'noc', tokenSha256: createHash('sha256').update(VIEWER).digest('hex'), role: 'viewer' }] } }
+  })
   await stack.startCollector()
   await stack.startAgent()
   await feed(stack.pushUrl, 99, 4000)
-  await new Promise(resolve => setTimeout(resolve, 3000))
+  await new Promise(resolve => setTimeout(resolve, 56_000)) // a minute without SMTP
   const backAt = Date.now()
   await smtp.start()
-  await waitFor(() => smtp.mails.length >= 1, 40_000, 200)
+  await waitFor(() => smtp.mails.length >= 1, 60_000, 200)
   t.match(smtp.mails[0]!.subject, /^\[CRITICAL\] kiosk-02/)
   t.ok(smtp.mails[0]!.at >= backAt, 'delivered after the server returned')
+  const res = await fetch(`http://127.0.0.1:${stack.port}/v1/incidents`, { headers: { authorization: `Bearer ${VIEWER}` } })
+  const inc = (await res.json() as { incidents: Array<{ notified_at: number, detected_at: number }> }).incidents[0]!
+  t.ok(Math.abs(inc.notified_at - smtp.mails[0]!.at) < 1000, `notified_at is the real acceptance time, ${Math.round((inc.notified_at - inc.detected_at) / 1000)} s after detection`)
 })
 
 t.test('collector SIGKILLed while pending and while firing: no duplicate mail, no lost alert', async t => {

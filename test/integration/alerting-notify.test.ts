@@ -158,3 +158,14 @@ t.test('alert changes are written as `alert` points for Grafana annotations', as
   t.equal(points[0]!.f['value'], 95)
   t.equal(points[0]!.f['threshold'], 90)
 })
+
+t.test('a silence created after an alert fired stops its escalation', async t => {
+  const smtp = await withSmtp(t)
+  const { c, url } = await app(t, smtp)
+  breach(c, 'k8')
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  const body = JSON.stringify({ name: '調査中', match: { host: 'k8', rule: 'queue_high' }, start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 600_000).toISOString() })
+  t.equal((await api(url, '/v1/silences', TOK.operator, { method: 'POST', body })).status, 201)
+  await new Promise(resolve => setTimeout(resolve, 3000))
+  t.equal(smtp.mails.length, 1, 'no escalation while silenced')
+})
