@@ -21,6 +21,7 @@ import { InfluxV1 } from './storage/influx-v1.js'
 import { InfluxV2 } from './storage/influx-v2.js'
 import { DeadLetter } from './storage/dead-letter.js'
 import { StorageWriter } from './storage/writer.js'
+import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { ApiAuth, registerAlertApi } from './api/alerts.js'
 
@@ -53,9 +54,11 @@ export interface Collector {
 export function makeBackend (c: CollectorConfig, url: string | undefined): StorageBackend | undefined {
   if (url === undefined) return undefined
   const i = c.influx
-  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs, maxLines: i.batchLines })
+  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs, maxLines: i.batchLines, rollupBucket: i.rollupBucket ?? `${i.bucket!}_5m` })
+  const r = i.retention
   return new InfluxV1({
     url, db: i.db, timeoutMs: i.timeoutMs,
+    ...(r.manage ? { retention: { raw: { name: r.rawPolicy, duration: r.raw }, rollup: { name: r.rollupPolicy, duration: r.rollup } } } : {}),
     ...(i.rp !== undefined ? { rp: i.rp } : {}),
     ...(i.username !== undefined ? { username: i.username } : {}),
     ...(i.password !== undefined ? { password: i.password } : {})
@@ -74,7 +77,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     dir: join(config.dataDir, 'wal'),
     maxBytes: config.wal.maxBytes,
     segmentBytes: config.wal.segmentBytes,
-    readers: [...(backend === undefined ? [] : ['storage']), ...(config.alerting !== undefined ? ['alerting'] : [])],
+    readers: [...(backend === undefined ? [] : ['storage']), ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])],
     onRecover: data => {
       const e = decodeEntry(data)
       if (e.a !== '') seqs.observe(e.a, e.s)
@@ -188,8 +191,13 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   app.get('/api/v1/agents', async () => ({ agents: [...ingest.status.values()] }))
   if (alerting !== undefined) registerAlertApi(app, alerting, new ApiAuth(config.api.tokens))
 
+  const rollups = backend !== undefined && config.influx.rollups
+    ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })
+    : undefined
+
   ingest.start()
   writer?.start()
+  rollups?.start()
   alerting?.stage.start()
 
   let down: Promise<void> | undefined
@@ -198,6 +206,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       ingest.stop()
       ingest.closeAll(1001, 'collector shutting down')
       await app.close()
+      await rollups?.stop()
       await writer?.stop()
       await alerting?.close()
       await wal.close()

@@ -108,6 +108,15 @@ export const CollectorConfigSchema = Type.Object({
     timeout: Duration('10s'),
     batchLines: Type.Integer({ default: 5000, minimum: 1, maximum: 100000, description: 'a number of lines (1-100000)' }),
     flushInterval: Duration('1s'),
+    rollups: Type.Boolean({ default: true, description: 'true or false: write 5-minute rollups as data passes' }),
+    retention: Type.Object({
+      manage: Type.Boolean({ default: true, description: 'true to create or alter the retention policies at start (version 1)' }),
+      raw: Type.String({ default: '35d', pattern: '^(\\d+[hdw]|INF)$', description: 'an InfluxQL duration such as 35d, 5w or INF' }),
+      rollup: Type.String({ default: '730d', pattern: '^(\\d+[hdw]|INF)$', description: 'an InfluxQL duration such as 730d or INF' }),
+      rawPolicy: Type.String({ default: 'kanshi_raw', minLength: 1, description: 'a retention policy name' }),
+      rollupPolicy: Type.String({ default: 'kanshi_5m', minLength: 1, description: 'a retention policy name' })
+    }, { ...Strict, default: {} }),
+    rollupBucket: Type.Optional(Type.String({ minLength: 1, description: 'the 2.x bucket for rollups (default: <bucket>_5m)' })),
     embedded: Type.Object({
       enabled: Type.Boolean({ default: true, description: 'true or false' }),
       port: Type.Integer({ default: 8086, minimum: 0, maximum: 65535, description: 'a TCP port' }),

@@ -12,6 +12,8 @@ export interface WalEntry {
   r: number
   p: Point[]
   e?: LogEvent[]
+  /** set on the collector's 5-minute rollups: they go to the rollup retention policy / bucket */
+  rollup?: true
 }
 
 export function encodeEntry (e: WalEntry): Buffer {

@@ -6,10 +6,12 @@ export type SendResult =
   | { kind: 'retry', reason: string, afterMs?: number, status?: number }
   | { kind: 'fail', reason: string, status?: number }
 
+export type Target = 'raw' | 'rollup'
+
 export interface StorageBackend {
   readonly name: string
-  /** write sends lines of line protocol (ms precision) in one request. */
-  write(lines: string[]): Promise<SendResult>
+  /** write sends lines of line protocol (ms precision) in one request, to the raw or the rollup retention. */
+  write(lines: string[], target?: Target): Promise<SendResult>
   /** ping tells whether the server answers at all (for /readyz). */
   ping(): Promise<boolean>
   /** prepare creates what the back end needs (the database on 1.x); retried by the caller. */

@@ -1,7 +1,11 @@
 // InfluxDB 1.x back end: POST /write?db=&rp=&precision=ms with line protocol;
 // the database is created when missing.
 
-import type { SendResult, StorageBackend } from './backend.js'
+import type { SendResult, StorageBackend, Target } from './backend.js'
+
+function quoteIdent (s: string): string {
+  return '"' + s.replace(/["\\]/g, '\\$&') + '"'
+}
 import { classifyStatus, networkFailure } from './backend.js'
 
 export interface InfluxV1Options {
@@ -11,6 +15,8 @@ export interface InfluxV1Options {
   username?: string
   password?: string
   timeoutMs: number
+  /** retention policies to create or alter at prepare(); raw becomes the database default */
+  retention?: { raw: { name: string, duration: string }, rollup: { name: string, duration: string } }
 }
 
 export class InfluxV1 implements StorageBackend {
@@ -25,9 +31,10 @@ export class InfluxV1 implements StorageBackend {
     }
   }
 
-  async write (lines: string[]): Promise<SendResult> {
+  async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
     const q = new URLSearchParams({ db: this.o.db, precision: 'ms' })
-    if (this.o.rp !== undefined && this.o.rp !== '') q.set('rp', this.o.rp)
+    const rp = target === 'rollup' ? this.o.retention?.rollup.name : this.o.rp
+    if (rp !== undefined && rp !== '') q.set('rp', rp)
     try {
       const res = await fetch(`${this.base}/write?${q.toString()}`, {
         method: 'POST', headers: this.headers, body: lines.join('\n'), signal: AbortSignal.timeout(this.o.timeoutMs)
@@ -54,11 +61,25 @@ export class InfluxV1 implements StorageBackend {
 
   async prepare (): Promise<SendResult> {
     try {
-      await this.query(`CREATE DATABASE "${this.o.db.replace(/["\\]/g, '\\$&')}"`)
+      const db = quoteIdent(this.o.db)
+      await this.query(`CREATE DATABASE ${db}`)
+      const r = this.o.retention
+      if (r !== undefined) {
+        const have = await this.retentionPolicies()
+        for (const [p, isDefault] of [[r.raw, true], [r.rollup, false]] as const) {
+          const verb = have.has(p.name) ? 'ALTER' : 'CREATE'
+          await this.query(`${verb} RETENTION POLICY ${quoteIdent(p.name)} ON ${db} DURATION ${p.duration} REPLICATION 1${isDefault ? ' DEFAULT' : ''}`)
+        }
+      }
       return { kind: 'ok' }
     } catch (err) {
       return networkFailure(err)
     }
+  }
+
+  private async retentionPolicies (): Promise<Set<string>> {
+    const r = await this.query(`SHOW RETENTION POLICIES ON ${quoteIdent(this.o.db)}`) as { results?: Array<{ series?: Array<{ values?: unknown[][] }> }> }
+    return new Set((r.results?.[0]?.series?.[0]?.values ?? []).map(v => String(v[0])))
   }
 
   async ping (): Promise<boolean> {

@@ -3,7 +3,7 @@
 // the WAL is the buffer, so nothing sits only in the client's memory.
 
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client'
-import type { SendResult, StorageBackend } from './backend.js'
+import type { SendResult, StorageBackend, Target } from './backend.js'
 import { classifyStatus, networkFailure } from './backend.js'
 
 export interface InfluxV2Options {
@@ -14,6 +14,8 @@ export interface InfluxV2Options {
   timeoutMs: number
   /** the most lines one write() gets; the client's buffer must never flush on its own */
   maxLines: number
+  /** the bucket for 5-minute rollups (created by the operator with its own retention) */
+  rollupBucket: string
 }
 
 // The client logs every failed write to the console; writer.ts logs failures once, through pino.
@@ -21,13 +23,13 @@ setLogger({ error: () => {}, warn: () => {} })
 
 export class InfluxV2 implements StorageBackend {
   readonly name = 'influxdb-v2'
-  private readonly api: WriteApi
+  private readonly apis: Record<Target, WriteApi>
   private readonly base: string
 
   constructor (private readonly o: InfluxV2Options) {
     this.base = o.url.replace(/\/+$/, '')
     const client = new InfluxDB({ url: this.base, token: o.token, timeout: o.timeoutMs })
-    this.api = client.getWriteApi(o.org, o.bucket, 'ms', {
+    const options = {
       // The client preallocates batchSize slots and flushes by itself (swallowing errors) when a
       // buffer fills: keep both limits above what one write() hands it.
       batchSize: o.maxLines + 1,
@@ -36,13 +38,15 @@ export class InfluxV2 implements StorageBackend {
       maxRetries: 0,
       maxBufferLines: Number.MAX_SAFE_INTEGER,
       gzipThreshold: 64 * 1024
-    })
+    }
+    this.apis = { raw: client.getWriteApi(o.org, o.bucket, 'ms', options), rollup: client.getWriteApi(o.org, o.rollupBucket, 'ms', options) }
   }
 
-  async write (lines: string[]): Promise<SendResult> {
-    this.api.writeRecords(lines)
+  async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
+    const api = this.apis[target]
+    api.writeRecords(lines)
     try {
-      await this.api.flush(true)
+      await api.flush(true)
       return { kind: 'ok' }
     } catch (err) {
       if (err instanceof HttpError) {
@@ -67,6 +71,6 @@ export class InfluxV2 implements StorageBackend {
   }
 
   async close (): Promise<void> {
-    await this.api.close().catch(() => {})
+    await Promise.all(Object.values(this.apis).map(async a => await a.close().catch(() => {})))
   }
 }

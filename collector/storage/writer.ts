@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import type { Wal, WalReader, Position } from '../state/wal.js'
 import { decodeEntry, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
-import type { SendResult, StorageBackend } from './backend.js'
+import type { SendResult, StorageBackend, Target } from './backend.js'
 import { eventsToLines, pointToLine } from './line-protocol.js'
 import type { DeadLetter } from './dead-letter.js'
 
@@ -91,12 +91,13 @@ export class StorageWriter {
     while (!this.stopping) {
       if (!this.prepared) await this.prepare()
       const lines: string[] = []
+      const rollupLines: string[] = []
       let end: Position | undefined
       const started = Date.now()
-      while (lines.length < this.batchLines && !this.stopping) {
+      while (lines.length + rollupLines.length < this.batchLines && !this.stopping) {
         const recs = await reader.read(this.o.readBytes ?? 1024 * 1024)
         if (recs.length === 0) {
-          if (lines.length === 0) { await this.waitData(1000); continue }
+          if (lines.length + rollupLines.length === 0) { await this.waitData(1000); continue }
           const left = this.lingerMs - (Date.now() - started)
           if (left <= 0) break
           await this.waitData(left)
@@ -104,14 +105,15 @@ export class StorageWriter {
           continue
         }
         for (const r of recs) {
-          entryToLines(decodeEntry(r.data), lines)
+          const e = decodeEntry(r.data)
+          entryToLines(e, e.rollup === true ? rollupLines : lines)
           end = r.end
         }
       }
       if (end === undefined) continue
       try {
-        for (let i = 0; i < lines.length; i += this.batchLines) {
-          await this.send(lines.slice(i, i + this.batchLines))
+        for (const [target, all] of [['raw', lines], ['rollup', rollupLines]] as const) {
+          for (let i = 0; i < all.length; i += this.batchLines) await this.send(all.slice(i, i + this.batchLines), target)
         }
       } catch (err) {
         if (err instanceof Stopped) { reader.rewind(); return }
@@ -143,13 +145,13 @@ export class StorageWriter {
   }
 
   /** send writes lines until they are stored or dead-lettered; it throws Stopped on shutdown. */
-  private async send (lines: string[]): Promise<void> {
+  private async send (lines: string[], target: Target = 'raw'): Promise<void> {
     const { backend, metrics } = this.o
     const name = backend.name
     for (let attempt = 1; ; attempt++) {
       if (this.stopping && attempt > 1) throw new Stopped()
       const t0 = performance.now()
-      const r: SendResult = await backend.write(lines)
+      const r: SendResult = await backend.write(lines, target)
       metrics.writeDuration.observe({ backend: name, result: r.kind }, (performance.now() - t0) / 1000)
       if (r.kind === 'ok') {
         if (!this.healthy && this.lastError !== undefined) this.o.logger.info('storage writes succeed again')
@@ -159,7 +161,7 @@ export class StorageWriter {
         metrics.pointsWritten.inc({ backend: name }, lines.length)
         return
       }
-      if (r.kind === 'fail') return await this.isolate(lines, r.reason, r.status)
+      if (r.kind === 'fail') return await this.isolate(lines, target, r.reason, r.status)
       metrics.writeRetries.inc({ backend: name })
       this.noteFailure(r.reason)
       if (r.status === 404) this.prepared = (await backend.prepare()).kind === 'ok'
@@ -169,7 +171,7 @@ export class StorageWriter {
   }
 
   /** isolate splits a refused batch until the refused lines stand alone, and dead-letters those. */
-  private async isolate (lines: string[], reason: string, status?: number): Promise<void> {
+  private async isolate (lines: string[], target: Target, reason: string, status?: number): Promise<void> {
     if (lines.length === 1) {
       await this.o.deadLetter.add(lines, reason, status)
       this.o.metrics.deadLettered.inc({ backend: this.o.backend.name }, 1)
@@ -177,7 +179,7 @@ export class StorageWriter {
       return
     }
     const mid = lines.length >> 1
-    await this.send(lines.slice(0, mid))
-    await this.send(lines.slice(mid))
+    await this.send(lines.slice(0, mid), target)
+    await this.send(lines.slice(mid), target)
   }
 }

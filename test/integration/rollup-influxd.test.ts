@@ -1,0 +1,92 @@
+// Rollups against a real influxd: a generated month of 10-second data goes
+// through the real collector (WAL → storage writer, WAL → rollup stage), and
+// every closed 5-minute rollup equals the aggregate InfluxDB computes from the
+// raw points. Retention policies are created by the collector.
+
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import { pino } from 'pino'
+import { build } from '../../collector/app.js'
+import { checkCollectorConfig } from '../../collector/config.js'
+import { sha256Hex } from '../../collector/ingest/auth.js'
+import { withInfluxd, query } from '../helpers/influxd.js'
+import { waitFor } from '../helpers/procs.js'
+
+t.test('a month of data: rollups equal aggregates of the raw data', async t => {
+  const influxd = await withInfluxd(t)
+  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-rollup-'))
+  t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
+  const config = checkCollectorConfig('c.yaml', {
+    dataDir, influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms' },
+    agents: [{ id: 'gen01', tokenSha256: sha256Hex('gen-token'), role: 'server', site: 's' }]
+  })
+  const c = await build({ config, logger: pino({ level: 'silent' }) })
+  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => await c.shutdown())
+
+  await waitFor(async () => (await query(influxd.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')).results[0].series[0].values.length >= 3, 10_000)
+  const policies = (await query(influxd.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')).results[0].series[0].values as unknown[][]
+  t.same(policies.filter(v => v[0] === 'kanshi_raw').map(v => [v[1], v[4]]), [['840h0m0s', true]], 'raw: 35 days, the default')
+  t.same(policies.filter(v => v[0] === 'kanshi_5m').map(v => [v[1], v[4]]), [['17520h0m0s', false]], 'rollups: 730 days')
+
+  // 30 days at 10 s, ending an hour ago, in order, as an agent would send after a long outage.
+  const step = 10_000
+  const end = Math.floor((Date.now() - 3_600_000) / 300_000) * 300_000
+  const start = end - 30 * 86_400_000
+  let seed = 42
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+  const ws = new WebSocket(address.replace('http', 'ws') + '/v1/agent', { headers: { authorization: 'Bearer gen-token' } })
+  const acks: number[] = []
+  const queue: Array<() => void> = []
+  ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acks.push(m.seq); queue.shift()?.() })
+  await new Promise(resolve => ws.once('open', resolve))
+  const welcomed = new Promise<void>(resolve => queue.push(resolve))
+  ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: 'gen01', hostname: 'gen01', version: 't', os: 'linux' } }))
+  await welcomed
+  let seq = 0
+  let total = 0
+  for (let ts = start; ts < end;) {
+    const points = []
+    for (let i = 0; i < 5000 && ts < end; i++, ts += step) {
+      points.push({ m: 'gen', t: ts, tags: {}, f: { v: Math.round(rnd() * 10000) / 100 } })
+    }
+    total += points.length
+    const acked = new Promise<void>(resolve => queue.push(resolve))
+    ws.send(JSON.stringify({ type: 'batch', seq: ++seq, points }))
+    await acked
+  }
+  ws.close()
+  t.equal(acks.length, seq, `${total} points in ${seq} batches acked`)
+
+  // every bucket but the last closes (the series has not moved a grace period past it)
+  const buckets = (end - start) / 300_000
+  await waitFor(async () => {
+    const r = await query(influxd.url, 'kanshi', 'SELECT count(v_mean) FROM "kanshi_5m"."gen"')
+    return r.results[0].series?.[0]?.values?.[0]?.[1] === buckets - 1
+  }, 60_000, 500)
+  await waitFor(async () => {
+    const r = await query(influxd.url, 'kanshi', 'SELECT count(v) FROM "kanshi_raw"."gen"')
+    return r.results[0].series?.[0]?.values?.[0]?.[1] === total
+  }, 60_000, 500)
+  const lastClosed = end - 300_000
+  const raw = await query(influxd.url, 'kanshi', `SELECT mean(v), max(v), min(v), count(v) FROM "kanshi_raw"."gen" WHERE time >= ${start}ms AND time < ${lastClosed}ms GROUP BY time(5m)`)
+  const roll = await query(influxd.url, 'kanshi', `SELECT v_mean, v_max, v_min, v_count FROM "kanshi_5m"."gen" WHERE time >= ${start}ms AND time < ${lastClosed}ms`)
+  const rawRows = raw.results[0].series[0].values as number[][]
+  const rollRows = roll.results[0].series[0].values as number[][]
+  t.equal(rollRows.length, rawRows.length, `${rollRows.length} buckets in both`)
+  let worst = 0
+  let mismatched = 0
+  for (let i = 0; i < rawRows.length; i++) {
+    const a = rawRows[i]!
+    const b = rollRows[i]!
+    if (a[0] !== b[0] || a[2] !== b[2] || a[3] !== b[3] || a[4] !== b[4]) mismatched++
+    worst = Math.max(worst, Math.abs(a[1]! - b[1]!))
+  }
+  t.equal(mismatched, 0, 'time, max, min and count identical in every bucket')
+  t.ok(worst < 1e-9, `means agree to ${worst}`)
+  const host = await query(influxd.url, 'kanshi', 'SHOW TAG VALUES FROM "kanshi_5m"."gen" WITH KEY = host')
+  t.same(host.results[0].series[0].values, [['host', 'gen01']], 'rollups carry the identity tags')
+})

@@ -1,0 +1,32 @@
+import t from 'tap'
+import { RollupAggregator } from '../../collector/storage/rollup.js'
+
+const M = 60_000
+const p = (t: number, v: number, host = 'a') => ({ m: 'cpu', t, tags: { host }, f: { usage_percent: v, note: 'x' } })
+
+t.test('mean, max, min and count per 5-minute bucket, closed after the grace', async t => {
+  const a = new RollupAggregator<number>({ graceMs: M })
+  // bucket [0, 5m): 10, 20, 60 -> mean 30
+  a.add(p(0, 10), 0, 1)
+  a.add(p(2 * M, 20), 0, 2)
+  a.add(p(4 * M, 60), 0, 3)
+  a.add(p(5 * M, 7), 0, 4) // next bucket
+  t.same(a.close(0), [], 'not closed before end + grace')
+  t.equal(a.firstOpen((x, y) => x < y), 1, 'the cursor is held at the first record of the oldest open bucket')
+  a.add(p(6 * M, 9), 0, 5) // 6m >= 5m + 1m grace
+  const out = a.close(0)
+  t.same(out, [{ point: { m: 'cpu', t: 0, tags: { host: 'a' }, f: { usage_percent_mean: 30, usage_percent_max: 60, usage_percent_min: 10, usage_percent_count: 3 } }, first: 1 }], 'string fields are not rolled up')
+  t.equal(a.firstOpen((x, y) => x < y), 4)
+})
+
+t.test('series are independent; a silent series closes after idle time; late points are counted, not folded in', async t => {
+  const a = new RollupAggregator<number>({ graceMs: M, idleMs: 10 * M })
+  a.add(p(0, 1, 'a'), 0, 1)
+  a.add(p(0, 5, 'b'), 0, 2)
+  a.add(p(7 * M, 1, 'a'), 0, 3)
+  t.same(a.close(0).map(x => x.point.tags), [{ host: 'a' }], 'a moved on, b did not')
+  t.same(a.close(10 * M).map(x => x.point.tags), [{ host: 'a' }, { host: 'b' }], 'after 10 minutes of silence both close')
+  a.add(p(M, 100, 'a'), 10 * M, 9)
+  t.equal(a.stats.late, 1, 'a point for a closed bucket is counted as late')
+  t.same(a.close(11 * M), [])
+})
