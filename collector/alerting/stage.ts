@@ -129,13 +129,15 @@ export class AlertingStage {
     this.o.store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
     this.lines.delete(inc.id)
     this.o.logger.info({ incident: inc.id, rule: t.rule.name, host: inc.host, reason: t.reason }, 'alert resolved')
-    this.writePoint(t.rule, t.series.labels, 'resolved', t.series.value, t.at, inc.summary)
+    this.writePoint(t.rule, t.series.labels, 'resolved', t.series.value, t.at, inc.summary, Math.round((t.at - inc.detected_at) / 1000))
   }
 
   /** writePoint records the change as an `alert` point through the WAL, so it reaches InfluxDB like any data. */
-  private writePoint (rule: Rule, labels: Record<string, string>, state: 'firing' | 'resolved', value: number, t: number, summary: string): void {
+  private writePoint (rule: Rule, labels: Record<string, string>, state: 'firing' | 'resolved', value: number, t: number, summary: string, durationS?: number): void {
     const threshold = Number.isNaN(rule.threshold) ? rule.limit : rule.threshold
-    const f: Record<string, number | string> = { summary }
+    // active: 1 while firing, 0 once resolved, so "last(active) per rule and host" lists what is firing now
+    const f: Record<string, number | string> = { summary, active: state === 'firing' ? 1 : 0 }
+    if (durationS !== undefined) f['duration_s'] = durationS
     if (Number.isFinite(value)) f['value'] = value
     if (Number.isFinite(threshold)) f['threshold'] = threshold
     const tags = { host: labels['host'] ?? '', role: labels['role'] ?? '', site: labels['site'] ?? '', rule: rule.name, severity: rule.severity, state }

@@ -1,0 +1,107 @@
+// The Grafana dashboards: structure (uids, ids, layout, datasource), in step
+// with their generator, and every query — panels, variables, annotations — run
+// with Grafana's macros substituted against a real influxd that holds data from
+// a real agent and collector plus generated history.
+
+import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { dashboards, DATASOURCE } from '../../scripts/dashboards.js'
+import { withInfluxd, query } from '../helpers/influxd.js'
+import { makeStack } from '../helpers/stack.js'
+import { waitFor } from '../helpers/procs.js'
+
+const dir = new URL('../../dashboards/', import.meta.url).pathname
+const files = readdirSync(dir).filter(f => f.endsWith('.json')).sort()
+type Json = Record<string, any>
+const parsed: Record<string, Json> = Object.fromEntries(files.map(f => [f, JSON.parse(readFileSync(join(dir, f), 'utf8'))]))
+
+t.test('the committed dashboards are what the generator makes (npm run dashboards)', async t => {
+  t.same(Object.keys(parsed).sort(), Object.keys(dashboards()).sort())
+  for (const [f, d] of Object.entries(dashboards())) t.same(parsed[f], JSON.parse(JSON.stringify(d)), f)
+})
+
+t.test('structure: unique uids and panel ids, no overlapping panels, one datasource', async t => {
+  const uids = files.map(f => parsed[f]!['uid'])
+  t.equal(new Set(uids).size, uids.length, `uids ${uids.join(', ')}`)
+  for (const f of files) {
+    const d = parsed[f]!
+    for (const k of ['uid', 'title', 'panels', 'schemaVersion', 'time', 'templating', 'annotations']) t.ok(k in d, `${f}: has ${k}`)
+    t.equal(d['timezone'], 'Asia/Tokyo', `${f}: Tokyo time`)
+    const panels = d['panels'] as Json[]
+    const ids = panels.map(p => p['id'])
+    t.equal(new Set(ids).size, ids.length, `${f}: unique panel ids`)
+    for (let i = 0; i < panels.length; i++) {
+      const a = panels[i]!['gridPos']
+      t.ok(a.x >= 0 && a.w > 0 && a.x + a.w <= 24, `${f}: panel ${panels[i]!['id']} within 24 columns`)
+      for (let j = i + 1; j < panels.length; j++) {
+        const b = panels[j]!['gridPos']
+        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+        if (overlap) t.fail(`${f}: panels ${panels[i]!['id']} and ${panels[j]!['id']} overlap`)
+      }
+      for (const target of panels[i]!['targets'] ?? []) t.same(target.datasource, DATASOURCE, `${f}: panel ${panels[i]!['id']} uses the provisioned datasource`)
+    }
+  }
+})
+
+/** grafana substitutes macros and variables the way Grafana's InfluxQL datasource does. */
+function grafana (q: string, vars: Record<string, string>): string {
+  return q.replace(/\$timeFilter/g, 'time > now() - 35d').replace(/\$__interval/g, '10m')
+    .replace(/\$(\w+)/g, (m, name: string) => vars[name] ?? m)
+}
+
+t.test('every query runs on real data and returns series', async t => {
+  const influxd = await withInfluxd(t)
+  const stack = await makeStack(t, { influx: { version: 1, url: influxd.url, db: 'kanshi' }, agentId: 'dash-01', role: 'kiosk', site: '本庁舎', inputs: ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'] })
+  await stack.startCollector()
+  await stack.startAgent()
+  await waitFor(async () => {
+    const r = await query(influxd.url, 'kanshi', `SELECT count(usage_percent) FROM cpu WHERE host = 'dash-01'`)
+    return (r.results[0].series?.[0]?.values?.[0]?.[1] ?? 0) >= 2
+  }, 30_000, 500)
+  // Generated history for what a short agent run cannot produce: services, printers, logs, alerts, kiosk apps, 30 days of rollups.
+  const now = Date.now()
+  const lines: string[] = []
+  const tags = 'host=dash-01,role=kiosk,site=本庁舎'
+  for (let i = 0; i < 60; i++) {
+    const ts = now - i * 60_000
+    lines.push(`service,${tags},service=printer,check=printer up=${i % 10 === 0 ? 0 : 1},message="${i % 10 === 0 ? '用紙切れ' : 'ready'}" ${ts}`)
+    lines.push(`service,${tags},service=portal,check=http up=1,response_ms=${20 + i} ${ts}`)
+    lines.push(`kiosk_app,${tags},counter=1番窓口 tickets_issued=${i},queue_length=${i % 7} ${ts}`)
+    lines.push(`log_event,${tags},source=/var/log/kiosk.log,level=error message="プリンタ エラー ${i}",count=1 ${ts}`)
+  }
+  lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=firing summary="発券機 dash-01 プリンタ異常",value=0,threshold=0,active=1 ${now - 3_600_000}`)
+  lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=resolved summary="発券機 dash-01 プリンタ異常",value=1,threshold=0,active=0,duration_s=1200 ${now - 2_400_000}`)
+  lines.push(`alert,${tags},rule=cpu_high_critical,severity=critical,state=firing summary="dash-01 CPU 95%",value=95,threshold=90,active=1 ${now - 600_000}`)
+  const rollups: string[] = []
+  for (let i = 0; i < 30 * 24; i++) {
+    const ts = now - i * 3_600_000
+    rollups.push(`cpu,${tags} usage_percent_mean=${20 + (i % 24)},usage_percent_max=${40 + (i % 24)},usage_percent_min=1,usage_percent_count=30 ${ts}`)
+    rollups.push(`mem,${tags} used_percent_mean=50,used_percent_max=60,used_percent_min=40,used_percent_count=30 ${ts}`)
+    rollups.push(`disk,${tags},mount=/,fstype=ext4 used_percent_mean=${70 - i * 0.01},used_percent_max=${70 - i * 0.01},used_bytes_mean=${7e9 - i * 1e6},free_bytes_mean=${3e9 + i * 1e6} ${ts}`)
+    rollups.push(`net,${tags},iface=eth0 rx_bytes_per_sec_mean=1000,tx_bytes_per_sec_mean=500 ${ts}`)
+  }
+  for (const [rp, body] of [['', lines], ['kanshi_5m', rollups]] as const) {
+    const res = await fetch(`${influxd.url}/write?db=kanshi&precision=ms${rp === '' ? '' : `&rp=${rp}`}`, { method: 'POST', body: body.join('\n') })
+    t.equal(res.status, 204, `generated history written${rp === '' ? '' : ' (rollups)'}`)
+  }
+  const vars = { host: 'dash\\-01', site: '.*', role: '.*' }
+  for (const f of files) {
+    const d = parsed[f]!
+    const queries: Array<[string, string]> = []
+    for (const p of d['panels'] as Json[]) for (const target of p['targets'] ?? []) queries.push([`panel ${p['id']} "${p['title']}" ${target.refId}`, target.query])
+    for (const v of d['templating'].list as Json[]) queries.push([`variable $${v['name']}`, v['query']])
+    for (const a of d['annotations'].list as Json[]) if (typeof a['query'] === 'string') queries.push([`annotation ${a['name']}`, a['query']])
+    for (const [what, q] of queries) {
+      let series: unknown[] = []
+      try {
+        const r = await query(influxd.url, 'kanshi', grafana(q, vars))
+        series = r.results[0].series ?? []
+      } catch (err) {
+        t.fail(`${f} ${what}: ${(err as Error).message}`)
+        continue
+      }
+      t.ok(series.length > 0, `${f} ${what} returns series`)
+    }
+  }
+})
