@@ -5,6 +5,8 @@ import { hostname } from 'node:os'
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
+import { CheckSchema, buildChecks } from './checks-config.js'
+import type { ServiceCheckSpec } from './inputs/service.js'
 
 const Duration = (def: string) => Type.Union([Type.String(), Type.Number()], { default: def, description: 'a duration such as "10s" or "1m"' })
 const Strict = { additionalProperties: false } as const
@@ -41,6 +43,7 @@ export const AgentConfigSchema = Type.Object({
       ignoreInterfaces: Type.Optional(StringList('a list of interface names or globs'))
     }, { ...Strict, default: {} })
   }, { ...Strict, default: {} }),
+  checks: Type.Array(CheckSchema, { default: [], description: 'a list of service checks' }),
   push: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'true or false' }),
     host: Type.String({ default: '127.0.0.1', description: 'a loopback address' }),
@@ -64,6 +67,7 @@ export interface AgentConfig {
   labels: Record<string, string>
   spool: { maxBytes: number }
   inputs: Raw['inputs']
+  checks: ServiceCheckSpec[]
   push: Raw['push']
   log: Raw['log']
 }
@@ -100,6 +104,7 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     labels: c.labels,
     spool: { maxBytes: bytesAt(file, 'spool.maxBytes', c.spool.maxBytes, 64 * 1024) },
     inputs: c.inputs,
+    checks: buildChecks(file, c.checks),
     push: c.push,
     log: c.log
   })

@@ -8,6 +8,7 @@ import { loadAgentConfig } from './config.js'
 import { Agent, AGENT_VERSION } from './agent.js'
 import { createSystemInputs } from './inputs/index.js'
 import { PushListener } from './inputs/push.js'
+import { ServiceChecks } from './inputs/service.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
@@ -34,8 +35,11 @@ async function main (argv: string[]): Promise<number> {
   // On Windows systeminformation runs PowerShell per call; one persistent shell serves all inputs instead.
   const si = process.platform === 'win32' ? await import('systeminformation') : undefined
   si?.powerShellStart()
+  const checks = new ServiceChecks([...config.checks])
+  if (config.checks.length > 0) inputs.push(checks)
   const agent = new Agent({ config, logger, inputs })
   await agent.start()
+  checks.start()
   let push: PushListener | undefined
   if (config.push.enabled) {
     push = new PushListener({ host: config.push.host, port: config.push.port, enqueue: async (p, e) => await agent.enqueue(p, e) })
