@@ -26,6 +26,7 @@ export const AgentConfigSchema = Type.Object({
   }, Strict),
   interval: Duration('10s'),
   dataDir: Type.String({ default: './var/agent', description: 'a directory path' }),
+  timezone: Type.String({ default: 'Asia/Tokyo', description: 'an IANA timezone for job deadlines' }),
   role: Type.String({ default: 'server', description: 'a role reported in hello (the collector decides the stored tag)' }),
   site: Type.String({ default: '', description: 'a site name reported in hello' }),
   labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' }),
@@ -62,6 +63,7 @@ export interface AgentConfig {
   collector: Omit<Raw['collector'], 'backoffMin' | 'backoffMax' | 'pingInterval' | 'token'> & { token: string, backoffMinMs: number, backoffMaxMs: number, pingIntervalMs: number }
   intervalMs: number
   dataDir: string
+  timezone: string
   role: string
   site: string
   labels: Record<string, string>
@@ -99,6 +101,7 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     },
     intervalMs: durationAt(file, 'interval', c.interval, 100),
     dataDir: path(c.dataDir),
+    timezone: c.timezone,
     role: c.role,
     site: c.site,
     labels: c.labels,

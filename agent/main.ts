@@ -9,11 +9,15 @@ import { Agent, AGENT_VERSION } from './agent.js'
 import { createSystemInputs } from './inputs/index.js'
 import { PushListener } from './inputs/push.js'
 import { ServiceChecks } from './inputs/service.js'
+import { JobResults } from './inputs/jobs.js'
+import { jobRun } from './job-run.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
 Usage:
   kanshi-agent --config FILE      run the agent
+  kanshi-agent job run --name NAME [--deadline HH:MM] --config FILE -- COMMAND [ARGS…]
+                                  run a batch job or backup and record its result for the agent
   kanshi-agent --version
   kanshi-agent --help
 
@@ -21,6 +25,7 @@ Environment: KANSHI_AGENT_TOKEN overrides collector.token.
 `
 
 async function main (argv: string[]): Promise<number> {
+  if (argv[0] === 'job') return await job(argv.slice(1))
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
   if (values.version === true) { process.stdout.write(`${AGENT_VERSION}\n`); return 0 }
@@ -35,6 +40,7 @@ async function main (argv: string[]): Promise<number> {
   // On Windows systeminformation runs PowerShell per call; one persistent shell serves all inputs instead.
   const si = process.platform === 'win32' ? await import('systeminformation') : undefined
   si?.powerShellStart()
+  inputs.push(new JobResults(config.dataDir))
   const checks = new ServiceChecks([...config.checks])
   if (config.checks.length > 0) inputs.push(checks)
   const agent = new Agent({ config, logger, inputs })
@@ -62,6 +68,22 @@ async function main (argv: string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   return -1
+}
+
+async function job (argv: string[]): Promise<number> {
+  const sep = argv.indexOf('--')
+  const { values, positionals } = parseArgs({ args: sep < 0 ? argv : argv.slice(0, sep), options: { config: { type: 'string', short: 'c' }, name: { type: 'string' }, deadline: { type: 'string' } }, allowPositionals: true })
+  const command = sep < 0 ? [] : argv.slice(sep + 1)
+  if (positionals[0] !== 'run' || values.name === undefined || values.config === undefined || command.length === 0) {
+    process.stderr.write('kanshi-agent: usage: job run --name NAME [--deadline HH:MM] --config FILE -- COMMAND [ARGS…]\n')
+    return 2
+  }
+  if (values.deadline !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(values.deadline)) {
+    process.stderr.write(`kanshi-agent: --deadline: expected HH:MM such as 06:00, got ${JSON.stringify(values.deadline)}\n`)
+    return 2
+  }
+  const config = loadAgentConfig(values.config, { ...process.env, KANSHI_AGENT_TOKEN: process.env['KANSHI_AGENT_TOKEN'] ?? 'unused-by-job-run' })
+  return await jobRun({ name: values.name, dataDir: config.dataDir, timezone: config.timezone, command, ...(values.deadline !== undefined ? { deadline: values.deadline } : {}) })
 }
 
 runMain('kanshi-agent', main)
