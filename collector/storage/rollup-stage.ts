@@ -1,5 +1,6 @@
-// Feeds the WAL to the rollup aggregator and appends closed 5-minute buckets
-// back to the WAL (marked rollup) for the storage writer. The cursor is
+// Feeds the WAL to the rollup aggregators — 5-minute buckets under the
+// measurement's name, hourly ones under <measurement>_1h, for year-long panels —
+// and appends closed buckets back to the WAL (marked rollup) for the storage writer. The cursor is
 // committed only up to the first record an open bucket still holds, so a
 // restart rebuilds every open bucket from the WAL.
 
@@ -19,11 +20,10 @@ export interface RollupStageOptions {
   logger: Logger
   now?: () => number
   onLate?: (n: number) => void
-  aggregator?: RollupAggregator<Position>
 }
 
 export class RollupStage {
-  readonly agg: RollupAggregator<Position>
+  readonly tiers: Array<RollupAggregator<Position>>
   private stopped = false
   private loop: Promise<void> | undefined
   private lastEnd: Position
@@ -33,7 +33,7 @@ export class RollupStage {
   private readonly now: () => number
 
   constructor (private readonly o: RollupStageOptions) {
-    this.agg = o.aggregator ?? new RollupAggregator<Position>()
+    this.tiers = [new RollupAggregator<Position>(), new RollupAggregator<Position>({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' })]
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
   }
@@ -56,7 +56,7 @@ export class RollupStage {
         this.lastEnd = r.end
         const e = decodeEntry(r.data)
         if (e.rollup === true) continue
-        for (const p of e.p) if (!SKIP.has(p.m)) this.agg.add(p, now, start)
+        for (const p of e.p) if (!SKIP.has(p.m)) for (const a of this.tiers) a.add(p, now, start)
       }
       await this.flush(now)
       if (recs.length === 0) await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 1000))])
@@ -65,7 +65,7 @@ export class RollupStage {
 
   /** flush writes closed buckets durably, then moves the cursor up to the first record still in an open bucket. */
   async flush (now: number): Promise<void> {
-    this.pending.push(...this.agg.close(now))
+    for (const a of this.tiers) this.pending.push(...a.close(now))
     if (this.pending.length > 0) {
       try {
         await this.o.wal.append(encodeEntry({ a: '', s: 0, r: now, p: this.pending.map(x => x.point), rollup: true }))
@@ -74,12 +74,14 @@ export class RollupStage {
         this.o.logger.warn({ err: (err as Error).message, buckets: this.pending.length }, 'could not store rollups yet; retrying')
       }
     }
-    if (this.agg.stats.late > this.late) {
-      this.o.onLate?.(this.agg.stats.late - this.late)
-      this.o.logger.warn({ late: this.agg.stats.late }, 'points arrived after their rollup bucket closed; they are kept raw')
-      this.late = this.agg.stats.late
+    const late = this.tiers[0]!.stats.late
+    if (late > this.late) {
+      this.o.onLate?.(late - this.late)
+      this.o.logger.warn({ late }, 'points arrived after their rollup bucket closed; they are kept raw')
+      this.late = late
     }
-    let hold = this.agg.firstOpen(before) ?? this.lastEnd
+    let hold = this.lastEnd
+    for (const a of this.tiers) { const f = a.firstOpen(before); if (f !== undefined && before(f, hold)) hold = f }
     for (const x of this.pending) if (before(x.first, hold)) hold = x.first
     if (before(this.o.reader.committed, hold)) await this.o.reader.commit(hold)
   }

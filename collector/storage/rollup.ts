@@ -22,6 +22,8 @@ export interface RollupOptions {
   graceMs?: number
   /** a bucket also closes when nothing reached it for this long (wall clock): a silent host */
   idleMs?: number
+  /** appended to the measurement name of rollup points ("_1h" for the hourly tier) */
+  suffix?: string
 }
 
 export interface RollupStats { late: number }
@@ -37,12 +39,14 @@ export class RollupAggregator<P = number> {
   private readonly bucketMs: number
   private readonly graceMs: number
   private readonly idleMs: number
+  private readonly suffix: string
   readonly stats: RollupStats = { late: 0 }
 
   constructor (o: RollupOptions = {}) {
     this.bucketMs = o.bucketMs ?? BUCKET_MS
     this.graceMs = o.graceMs ?? 60_000
     this.idleMs = o.idleMs ?? 10 * 60_000
+    this.suffix = o.suffix ?? ''
   }
 
   /** add folds a point's numeric fields into its bucket; pos is where the point's record starts. */
@@ -87,7 +91,7 @@ export class RollupAggregator<P = number> {
           f[`${name}_min`] = a.min
           f[`${name}_count`] = a.count
         }
-        out.push({ point: { m: s.m, t: b.start, tags: s.tags, f }, first: b.first })
+        out.push({ point: { m: s.m + this.suffix, t: b.start, tags: s.tags, f }, first: b.first })
       }
       // A series silent for long is forgotten once it has nothing open.
       if (s.buckets.size === 0 && now - s.maxT > 24 * 3_600_000) this.series.delete(key)

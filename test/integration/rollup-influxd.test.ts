@@ -15,7 +15,7 @@ import { sha256Hex } from '../../collector/ingest/auth.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
 
-t.test('a month of data: rollups equal aggregates of the raw data', async t => {
+t.test('a month of data: 5-minute and hourly rollups equal aggregates of the raw data', async t => {
   const influxd = await withInfluxd(t)
   const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-rollup-'))
   t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
@@ -87,6 +87,20 @@ t.test('a month of data: rollups equal aggregates of the raw data', async t => {
   }
   t.equal(mismatched, 0, 'time, max, min and count identical in every bucket')
   t.ok(worst < 1e-9, `means agree to ${worst}`)
+  // the hourly tier, for year-long panels: every hour but the last, equal to raw aggregates too
+  // An hour closes once the series is 5 minutes past its end; the month need not start on the hour.
+  const H = 3_600_000
+  const firstHour = Math.floor(start / H) * H
+  const hours = Math.floor((end - step - 5 * 60_000 - H - firstHour) / H) + 1
+  await waitFor(async () => {
+    const r = await query(influxd.url, 'kanshi', 'SELECT count(v_mean) FROM "kanshi_5m"."gen_1h"')
+    return r.results[0].series?.[0]?.values?.[0]?.[1] === hours
+  }, 60_000, 500)
+  const lastHour = firstHour + hours * H
+  const rawH = (await query(influxd.url, 'kanshi', `SELECT mean(v), max(v), min(v), count(v) FROM "kanshi_raw"."gen" WHERE time >= ${firstHour}ms AND time < ${lastHour}ms GROUP BY time(1h) fill(none)`)).results[0].series[0].values as number[][]
+  const rollH = (await query(influxd.url, 'kanshi', `SELECT v_mean, v_max, v_min, v_count FROM "kanshi_5m"."gen_1h" WHERE time >= ${firstHour}ms AND time < ${lastHour}ms`)).results[0].series[0].values as number[][]
+  t.equal(rollH.length, rawH.length, `${rollH.length} hours in both`)
+  t.equal(rawH.filter((a, i) => a[0] !== rollH[i]![0] || a[2] !== rollH[i]![2] || a[3] !== rollH[i]![3] || a[4] !== rollH[i]![4] || Math.abs(a[1]! - rollH[i]![1]!) > 1e-9).length, 0, 'hourly rollups equal raw aggregates')
   const host = await query(influxd.url, 'kanshi', 'SHOW TAG VALUES FROM "kanshi_5m"."gen" WITH KEY = host')
   t.same(host.results[0].series[0].values, [['host', 'gen01']], 'rollups carry the identity tags')
 })
