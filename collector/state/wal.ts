@@ -352,10 +352,14 @@ export class WalReader {
     this.file = join(wal.dir, `cursor-${name}.json`)
   }
 
+  /** state saved with the last commit, atomically with the position (a consumer's own checkpoint) */
+  state: unknown
+
   async load (): Promise<void> {
     try {
-      const c = JSON.parse(await fsp.readFile(this.file, 'utf8')) as Position
-      if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) this.committed = c
+      const c = JSON.parse(await fsp.readFile(this.file, 'utf8')) as Position & { state?: unknown }
+      if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) this.committed = { segment: c.segment, offset: c.offset }
+      this.state = c.state
     } catch { /* no cursor yet: start at the first segment */ }
     const first = this.wal.firstSegment()
     if (this.committed.segment < first) this.committed = { segment: first, offset: 0 }
@@ -409,12 +413,16 @@ export class WalReader {
     return out
   }
 
-  /** commit persists pos (atomically) and lets the WAL delete segments everyone is past. */
-  async commit (pos: Position, nextTs = 0): Promise<void> {
+  /**
+   * commit persists pos (atomically, with an optional state that reflects exactly
+   * the records before pos) and lets the WAL delete segments everyone is past.
+   */
+  async commit (pos: Position, nextTs = 0, state?: unknown): Promise<void> {
     this.committed = { ...pos }
     this.oldestPendingTs = nextTs
+    this.state = state
     const tmp = `${this.file}.tmp`
-    await fsp.writeFile(tmp, JSON.stringify(pos))
+    await fsp.writeFile(tmp, JSON.stringify(state === undefined ? pos : { ...pos, state }))
     await fsp.rename(tmp, this.file)
     await this.wal.deleteConsumed()
   }

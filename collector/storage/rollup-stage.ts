@@ -1,8 +1,9 @@
 // Feeds the WAL to the rollup aggregators — 5-minute buckets under the
 // measurement's name, hourly ones under <measurement>_1h, for year-long panels —
-// and appends closed buckets back to the WAL (marked rollup) for the storage writer. The cursor is
-// committed only up to the first record an open bucket still holds, so a
-// restart rebuilds every open bucket from the WAL.
+// and appends closed buckets back to the WAL (marked rollup) for the storage writer. Every
+// checkpointMs the open buckets are saved with the WAL cursor in one atomic
+// write, so the WAL does not have to keep an hour of data for the hourly tier,
+// and a restart resumes exactly where the checkpoint was.
 
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
@@ -20,6 +21,7 @@ export interface RollupStageOptions {
   logger: Logger
   now?: () => number
   onLate?: (n: number) => void
+  checkpointMs?: number
 }
 
 export class RollupStage {
@@ -31,11 +33,17 @@ export class RollupStage {
   /** closed buckets not yet in the WAL (an append failed): retried, and they hold the cursor */
   private pending: Array<{ point: import('../../protocol/messages.js').Point, first: Position }> = []
   private readonly now: () => number
+  private lastCheckpoint = 0
 
   constructor (private readonly o: RollupStageOptions) {
     this.tiers = [new RollupAggregator<Position>(), new RollupAggregator<Position>({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' })]
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
+    const st = o.reader.state as { tiers?: unknown[], pending?: RollupStage['pending'] } | undefined
+    if (st !== undefined) {
+      st.tiers?.forEach((snap, i) => this.tiers[i]?.restore(snap, this.lastEnd))
+      this.pending = st.pending ?? []
+    }
   }
 
   start (): void {
@@ -45,6 +53,12 @@ export class RollupStage {
   async stop (): Promise<void> {
     this.stopped = true
     await this.loop
+    await this.checkpoint()
+  }
+
+  private async checkpoint (): Promise<void> {
+    this.lastCheckpoint = this.now()
+    await this.o.reader.commit(this.lastEnd, 0, { tiers: this.tiers.map(a => a.snapshot()), pending: this.pending })
   }
 
   private async run (): Promise<void> {
@@ -80,9 +94,6 @@ export class RollupStage {
       this.o.logger.warn({ late }, 'points arrived after their rollup bucket closed; they are kept raw')
       this.late = late
     }
-    let hold = this.lastEnd
-    for (const a of this.tiers) { const f = a.firstOpen(before); if (f !== undefined && before(f, hold)) hold = f }
-    for (const x of this.pending) if (before(x.first, hold)) hold = x.first
-    if (before(this.o.reader.committed, hold)) await this.o.reader.commit(hold)
+    if (now - this.lastCheckpoint >= (this.o.checkpointMs ?? 10_000) && before(this.o.reader.committed, this.lastEnd)) await this.checkpoint()
   }
 }

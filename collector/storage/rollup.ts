@@ -5,8 +5,8 @@
 // silent). Agents send each series in order, so a point for a bucket already
 // closed is rare; it is counted, kept raw, and not folded in (re-emitting a
 // bucket rebuilt from part of its points would overwrite a good rollup).
-// Each open bucket remembers the first WAL record in it, so the WAL cursor never
-// passes data that only an open bucket holds. Pure: the clock is a parameter.
+// Open buckets are checkpointed with the WAL cursor (snapshot/restore), so a
+// restart neither loses nor double-counts a point. Pure: the clock is a parameter.
 
 import type { Point } from '../../protocol/messages.js'
 
@@ -99,7 +99,22 @@ export class RollupAggregator<P = number> {
     return out
   }
 
-  /** firstOpen returns the earliest record position an open bucket holds (the WAL cursor must stay at or before it). */
+  /** snapshot returns the open buckets as plain data; restore takes it back (the checkpoint). */
+  snapshot (): unknown {
+    return [...this.series].map(([k, s]) => [k, { m: s.m, tags: s.tags, maxT: s.maxT, closedThrough: s.closedThrough, buckets: [...s.buckets.values()].map(b => [b.start, b.touched, [...b.fields]]) }])
+  }
+
+  restore (snap: unknown, first: P): void {
+    if (!Array.isArray(snap)) return
+    for (const [k, s] of snap as Array<[string, { m: string, tags: Record<string, string>, maxT: number, closedThrough: number | null, buckets: Array<[number, number, Array<[string, FieldAgg]>]> }]>) {
+      this.series.set(k, {
+        m: s.m, tags: s.tags, maxT: s.maxT, closedThrough: s.closedThrough ?? -Infinity,
+        buckets: new Map(s.buckets.map(([start, touched, fields]) => [start, { start, touched, first, fields: new Map(fields) }]))
+      })
+    }
+  }
+
+  /** firstOpen returns the earliest record position an open bucket holds. */
   firstOpen (before: (a: P, b: P) => boolean): P | undefined {
     let min: P | undefined
     for (const s of this.series.values()) for (const b of s.buckets.values()) if (min === undefined || before(b.first, min)) min = b.first

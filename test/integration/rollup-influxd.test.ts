@@ -15,7 +15,7 @@ import { sha256Hex } from '../../collector/ingest/auth.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
 
-t.test('a month of data: 5-minute and hourly rollups equal aggregates of the raw data', async t => {
+t.test('a month of data across a collector restart: 5-minute and hourly rollups equal aggregates of the raw data', async t => {
   const influxd = await withInfluxd(t)
   const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-rollup-'))
   t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
@@ -23,8 +23,8 @@ t.test('a month of data: 5-minute and hourly rollups equal aggregates of the raw
     dataDir, influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms' },
     agents: [{ id: 'gen01', tokenSha256: sha256Hex('gen-token'), role: 'server', site: 's' }]
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }) })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  let c = await build({ config, logger: pino({ level: 'silent' }) })
+  let address = await c.app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => await c.shutdown())
 
   await waitFor(async () => (await query(influxd.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')).results[0].series[0].values.length >= 3, 10_000)
@@ -38,28 +38,38 @@ t.test('a month of data: 5-minute and hourly rollups equal aggregates of the raw
   const start = end - 30 * 86_400_000
   let seed = 42
   const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
-  const ws = new WebSocket(address.replace('http', 'ws') + '/v1/agent', { headers: { authorization: 'Bearer gen-token' } })
-  const acks: number[] = []
-  const queue: Array<() => void> = []
-  ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acks.push(m.seq); queue.shift()?.() })
-  await new Promise(resolve => ws.once('open', resolve))
-  const welcomed = new Promise<void>(resolve => queue.push(resolve))
-  ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: 'gen01', hostname: 'gen01', version: 't', os: 'linux' } }))
-  await welcomed
   let seq = 0
   let total = 0
-  for (let ts = start; ts < end;) {
-    const points = []
-    for (let i = 0; i < 5000 && ts < end; i++, ts += step) {
-      points.push({ m: 'gen', t: ts, tags: {}, f: { v: Math.round(rnd() * 10000) / 100 } })
+  let acked = 0
+  // Two connections, with a collector restart between them half-way through the month:
+  // the open rollup buckets are checkpointed with the WAL cursor and resumed.
+  const sendRange = async (from: number, to: number): Promise<void> => {
+    const ws = new WebSocket(address.replace('http', 'ws') + '/v1/agent', { headers: { authorization: 'Bearer gen-token' } })
+    const queue: Array<() => void> = []
+    ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acked++; queue.shift()?.() })
+    await new Promise(resolve => ws.once('open', resolve))
+    const welcomed = new Promise<void>(resolve => queue.push(resolve))
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: 'gen01', hostname: 'gen01', version: 't', os: 'linux' } }))
+    await welcomed
+    for (let ts = from; ts < to;) {
+      const points = []
+      for (let i = 0; i < 5000 && ts < to; i++, ts += step) {
+        points.push({ m: 'gen', t: ts, tags: {}, f: { v: Math.round(rnd() * 10000) / 100 } })
+      }
+      total += points.length
+      const done = new Promise<void>(resolve => queue.push(resolve))
+      ws.send(JSON.stringify({ type: 'batch', seq: ++seq, points }))
+      await done
     }
-    total += points.length
-    const acked = new Promise<void>(resolve => queue.push(resolve))
-    ws.send(JSON.stringify({ type: 'batch', seq: ++seq, points }))
-    await acked
+    ws.close()
   }
-  ws.close()
-  t.equal(acks.length, seq, `${total} points in ${seq} batches acked`)
+  const middle = start + 15 * 86_400_000 + 17 * 60_000 + 30_000 // mid-bucket and mid-hour
+  await sendRange(start, middle)
+  await c.shutdown()
+  c = await build({ config, logger: pino({ level: 'silent' }) })
+  address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  await sendRange(middle, end)
+  t.equal(acked, seq, `${total} points in ${seq} batches acked`)
 
   // every bucket but the last closes (the series has not moved a grace period past it)
   const buckets = (end - start) / 300_000

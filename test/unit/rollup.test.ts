@@ -12,7 +12,7 @@ t.test('mean, max, min and count per 5-minute bucket, closed after the grace', a
   a.add(p(4 * M, 60), 0, 3)
   a.add(p(5 * M, 7), 0, 4) // next bucket
   t.same(a.close(0), [], 'not closed before end + grace')
-  t.equal(a.firstOpen((x, y) => x < y), 1, 'the cursor is held at the first record of the oldest open bucket')
+  t.equal(a.firstOpen((x, y) => x < y), 1, 'firstOpen names the first record of the oldest open bucket')
   a.add(p(6 * M, 9), 0, 5) // 6m >= 5m + 1m grace
   const out = a.close(0)
   t.same(out, [{ point: { m: 'cpu', t: 0, tags: { host: 'a' }, f: { usage_percent_mean: 30, usage_percent_max: 60, usage_percent_min: 10, usage_percent_count: 3 } }, first: 1 }], 'string fields are not rolled up')
@@ -29,4 +29,17 @@ t.test('series are independent; a silent series closes after idle time; late poi
   a.add(p(M, 100, 'a'), 10 * M, 9)
   t.equal(a.stats.late, 1, 'a point for a closed bucket is counted as late')
   t.same(a.close(11 * M), [])
+})
+
+t.test('snapshot and restore carry open buckets through a restart', async t => {
+  const a = new RollupAggregator<number>({ graceMs: M })
+  a.add(p(0, 10), 0, 1)
+  a.add(p(M, 30), 0, 2)
+  const b = new RollupAggregator<number>({ graceMs: M })
+  b.restore(JSON.parse(JSON.stringify(a.snapshot())), 0)
+  b.add(p(2 * M, 50), 0, 3)
+  b.add(p(7 * M, 1), 0, 4)
+  t.same(b.close(0).map(x => x.point.f), [{ usage_percent_mean: 30, usage_percent_max: 50, usage_percent_min: 10, usage_percent_count: 3 }])
+  b.add(p(0, 99), 0, 5)
+  t.equal(b.stats.late, 1, 'closedThrough survives too')
 })
