@@ -1,48 +1,239 @@
 #!/usr/bin/env bash
-# Installs or upgrades kanshi on a systemd Linux host: ./deploy/install-linux.sh agent|collector
-# Run as root from a built tree (npm ci && npm run build). Idempotent; never touches an existing config.
+# Installs or upgrades kanshi on a systemd Linux host (Debian/Ubuntu, RHEL and
+# its rebuilds). Run as root from an unpacked, built kanshi tree:
+#
+#   ./deploy/install-linux.sh agent        # or: collector
+#
+# The tree is the repository after `npm ci && npm run build` (dist/ and
+# node_modules/), or a release archive of it. Idempotent: run it again from a
+# newer tree to upgrade. It never changes an existing /etc/kanshi/*.yaml or
+# *.env. See docs/deploy-linux.md.
 set -euo pipefail
 
-what=${1:-}
-case "$what" in agent|collector) ;; *) echo "usage: $0 agent|collector" >&2; exit 2 ;; esac
-[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
-src=$(cd "$(dirname "$0")/.." && pwd)
-[ -f "$src/dist/$what/main.js" ] || { echo "$src/dist/$what/main.js is missing: run 'npm ci && npm run build' first" >&2; exit 1; }
+PREFIX=/opt/kanshi
+ETC=/etc/kanshi
+STATE=/var/lib/kanshi
+UNITDIR=/etc/systemd/system
+BINDIR=/usr/local/bin
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "Node.js 20 or newer is required: Debian 13 / Ubuntu 24.04: apt-get install nodejs; RHEL 9: dnf module install nodejs:20" >&2
+die() { echo "install-linux.sh: $*" >&2; exit 1; }
+say() { echo "install-linux.sh: $*"; }
+
+what=${1:-}
+case "$what" in
+  agent|collector) ;;
+  *) echo "usage: $0 agent|collector" >&2; exit 2 ;;
+esac
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo $0 $what)"
+
+src=$(cd "$(dirname "$0")/.." && pwd -P)
+[ -f "$src/dist/$what/main.js" ] || die "$src/dist/$what/main.js is missing: build the tree first (npm ci && npm run build)"
+[ -f "$src/deploy/systemd/kanshi-$what.service" ] || die "$src/deploy/systemd/kanshi-$what.service is missing"
+
+# --- Node.js 20 or newer ------------------------------------------------------
+node_help() {
+  cat >&2 <<'EOF'
+Install Node.js 20 or newer from the distribution, then run this script again:
+  Debian 13 (trixie):              apt-get install nodejs
+  Debian 12 / Ubuntu 22.04, 24.04: their nodejs is older than 20; use the
+                                   NodeSource packages (nodejs 20.x or 22.x) or the
+                                   official linux-x64 tarball unpacked to /usr/local
+  RHEL / Rocky / Alma 8.9+, 9.3+:  dnf module install nodejs:20
+  RHEL / Rocky / Alma 10:          dnf install nodejs
+Closed networks: download the package (or the tarball) on a connected machine
+and carry it in; `apt-get install ./nodejs_*.deb` or `dnf install ./nodejs-*.rpm`.
+EOF
+}
+node_bin=$(command -v node 2>/dev/null || true)
+if [ -z "$node_bin" ]; then
+  echo "install-linux.sh: node was not found on PATH" >&2
+  node_help
   exit 1
 fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 20 ] || { echo "Node.js $(node --version) is too old: kanshi needs 20 or newer" >&2; exit 1; }
-[ "$(command -v node)" = /usr/bin/node ] || sed_node=$(command -v node)
-
-getent group kanshi >/dev/null || groupadd --system kanshi
-getent passwd kanshi >/dev/null || useradd --system --gid kanshi --home-dir /var/lib/kanshi --shell /usr/sbin/nologin kanshi
-
-install -d -m 0755 /opt/kanshi
-cp -a "$src/dist" "$src/node_modules" "$src/package.json" "$src/bin" "$src/examples" "$src/docs" /opt/kanshi/
-install -d -m 0750 -o root -g kanshi /etc/kanshi
-if [ ! -f "/etc/kanshi/$what.yaml" ]; then
-  sed -e "s#dataDir: ./var/$what#dataDir: /var/lib/kanshi/$what#" "$src/examples/$what.yaml" > "/etc/kanshi/$what.yaml"
-  echo "wrote /etc/kanshi/$what.yaml from the example: edit it before starting"
+node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "install-linux.sh: $node_bin is Node.js $("$node_bin" --version); kanshi needs 20 or newer" >&2
+  node_help
+  exit 1
 fi
-if [ "$what" = collector ]; then
-  chown kanshi:kanshi /etc/kanshi/collector.yaml   # token add rewrites it
-  chmod 0640 /etc/kanshi/collector.yaml
+if [ ! -d "$src/node_modules" ]; then
+  say "warning: $src/node_modules is missing; assuming a self-contained bundle in dist/"
+fi
+
+# --- user and group ----------------------------------------------------------
+nologin=/usr/sbin/nologin
+[ -x "$nologin" ] || nologin=/sbin/nologin
+if ! getent group kanshi >/dev/null; then
+  groupadd --system kanshi
+  say "created group kanshi"
+fi
+if ! getent passwd kanshi >/dev/null; then
+  useradd --system --gid kanshi --no-create-home --home-dir "$STATE" \
+    --shell "$nologin" --comment "kanshi monitoring" kanshi
+  say "created system user kanshi (no login)"
+fi
+
+# --- program files: /opt/kanshi ----------------------------------------------
+# A new tree is staged beside the old one and swapped in; the previous tree is
+# kept as /opt/kanshi.prev for a quick roll back.
+running=()
+for u in kanshi-agent kanshi-collector; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$u.service" 2>/dev/null; then
+    running+=("$u")
+  fi
+done
+
+if [ "$src" = "$(cd "$PREFIX" 2>/dev/null && pwd -P)" ]; then
+  say "running from $PREFIX itself: program files left as they are"
+  copied=no
 else
-  chown root:kanshi "/etc/kanshi/$what.yaml"
-  chmod 0640 "/etc/kanshi/$what.yaml"
+  stage="$PREFIX.new"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  for item in dist node_modules package.json package-lock.json bin examples docs deploy alert-rules dashboards README.md; do
+    if [ -e "$src/$item" ]; then
+      cp -R "$src/$item" "$stage/"
+    fi
+  done
+  chown -R root:root "$stage"
+  chmod -R u+rwX,go+rX,go-w "$stage"
+  rm -rf "$PREFIX.prev"
+  if [ -d "$PREFIX" ]; then
+    mv "$PREFIX" "$PREFIX.prev"
+  fi
+  mv "$stage" "$PREFIX"
+  copied=yes
+  say "installed $src into $PREFIX$([ -d "$PREFIX.prev" ] && echo " (previous version kept in $PREFIX.prev)")"
+  # Read examples, rules and units from the installed copy from here on: the
+  # source may have been /opt/kanshi.prev (a roll back), which is now replaced.
+  src=$PREFIX
+fi
+if command -v restorecon >/dev/null 2>&1; then
+  restorecon -R "$PREFIX" >/dev/null 2>&1 || true
 fi
 
-unit="/etc/systemd/system/kanshi-$what.service"
-install -m 0644 "$src/deploy/systemd/kanshi-$what.service" "$unit"
-if [ -n "${sed_node:-}" ]; then sed -i "s#/usr/bin/node #$sed_node #" "$unit"; fi
+# Commands on PATH: wrappers that use this node and the installed tree.
+cat > "$BINDIR/kanshi-agent.tmp" <<EOF
+#!/bin/sh
+# kanshi-agent, written by deploy/install-linux.sh
+exec $node_bin $PREFIX/dist/agent/main.js "\$@"
+EOF
+# token add rewrites the config file with mode 0600, owned by the caller (root):
+# the wrapper gives files under /etc/kanshi back to the service (root:kanshi 0640).
+cat > "$BINDIR/kanshi-collector.tmp" <<EOF
+#!/bin/sh
+# kanshi-collector, written by deploy/install-linux.sh
+cfg=
+prev=
+for a in "\$@"; do
+  case "\$prev" in --config|-c) cfg=\$a ;; esac
+  case "\$a" in --config=*) cfg=\${a#--config=} ;; esac
+  prev=\$a
+done
+$node_bin $PREFIX/dist/collector/main.js "\$@"
+rc=\$?
+if [ "\$rc" -eq 0 ] && [ "\${1:-}" = token ] && [ "\$(id -u)" -eq 0 ]; then
+  case "\$cfg" in
+    $ETC/*) chown root:kanshi "\$cfg" && chmod 0640 "\$cfg" ;;
+  esac
+fi
+exit \$rc
+EOF
+for prog in agent collector; do
+  chmod 0755 "$BINDIR/kanshi-$prog.tmp"
+  mv "$BINDIR/kanshi-$prog.tmp" "$BINDIR/kanshi-$prog"
+done
+say "installed $BINDIR/kanshi-agent and $BINDIR/kanshi-collector"
+
+# --- configuration: /etc/kanshi ----------------------------------------------
+install -d -m 0750 -o root -g kanshi "$ETC"
+conf="$ETC/$what.yaml"
+fresh=no
+if [ ! -f "$conf" ]; then
+  host_id=$(uname -n)
+  host_id=${host_id%%.*}
+  tmp="$conf.tmp"
+  sed -e "s#^dataDir: ./var/$what#dataDir: $STATE/$what#" \
+      -e "s|^id: web01 .*|id: $host_id                # the id given to: kanshi-collector token add $host_id|" \
+      "$src/examples/$what.yaml" > "$tmp"
+  chown root:kanshi "$tmp"
+  chmod 0640 "$tmp"
+  mv "$tmp" "$conf"
+  fresh=yes
+  say "wrote $conf from the example (dataDir: $STATE/$what): edit it before starting"
+else
+  say "kept $conf"
+fi
+env_file="$ETC/$what.env"
+if [ ! -f "$env_file" ]; then
+  (
+    umask 077
+    if [ "$what" = agent ]; then
+      printf '%s\n' '# Secrets for kanshi-agent (systemd EnvironmentFile). One NAME=value per line.' \
+        '#KANSHI_AGENT_TOKEN=' > "$env_file"
+    else
+      printf '%s\n' '# Secrets for kanshi-collector (systemd EnvironmentFile). One NAME=value per line.' \
+        '#KANSHI_INFLUX_TOKEN=' '#KANSHI_INFLUX_PASSWORD=' '#KANSHI_SMTP_PASSWORD=' > "$env_file"
+    fi
+  )
+  chown root:root "$env_file"
+  chmod 0600 "$env_file"
+  say "wrote $env_file (mode 0600) for secrets"
+fi
+if [ "$what" = agent ]; then
+  # dataDir, and jobs/ for `kanshi-agent job run` run by root from cron: the
+  # result files must land in a directory the agent (user kanshi) can read and clean.
+  install -d -m 0755 "$STATE"
+  install -d -m 0700 -o kanshi -g kanshi "$STATE/agent" "$STATE/agent/jobs"
+fi
+if [ "$what" = collector ] && [ ! -d "$ETC/alert-rules" ] && [ -d "$src/alert-rules" ]; then
+  install -d -m 0750 -o root -g kanshi "$ETC/alert-rules"
+  for f in "$src"/alert-rules/*.yaml; do
+    [ -e "$f" ] || continue
+    install -m 0640 -o root -g kanshi "$f" "$ETC/alert-rules/"
+  done
+  say "copied the default alert rules to $ETC/alert-rules (used when alerting: is enabled)"
+fi
+if command -v restorecon >/dev/null 2>&1; then
+  restorecon -R "$ETC" >/dev/null 2>&1 || true
+fi
+
+# --- systemd unit ------------------------------------------------------------
+unit="$UNITDIR/kanshi-$what.service"
+sed -e "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" \
+  "$src/deploy/systemd/kanshi-$what.service" > "$unit.tmp"
+chmod 0644 "$unit.tmp"
+mv "$unit.tmp" "$unit"
+say "installed $unit"
+
+if [ ! -d /run/systemd/system ]; then
+  say "systemd is not running here: the unit is installed but not enabled or started"
+  exit 0
+fi
 systemctl daemon-reload
 systemctl enable "kanshi-$what.service"
-if systemctl is-active --quiet "kanshi-$what.service"; then
-  systemctl restart "kanshi-$what.service"
-  echo "kanshi-$what upgraded and restarted"
-else
-  echo "kanshi-$what installed and enabled; start it with: systemctl start kanshi-$what"
+say "enabled kanshi-$what (starts at boot)"
+
+# The code of every running kanshi service was just replaced: restart them.
+restarted=()
+if [ "$copied" = yes ]; then
+  for u in ${running[@]+"${running[@]}"}; do
+    systemctl restart "$u.service" || die "$u did not restart: journalctl -u $u -n 20"
+    restarted+=("$u")
+    say "restarted $u (upgraded)"
+  done
 fi
+case " ${restarted[*]+"${restarted[*]}"} " in
+  *" kanshi-$what "*) ;;
+  *)
+    if systemctl is-active --quiet "kanshi-$what.service"; then
+      say "kanshi-$what is running"
+    elif [ "$fresh" = yes ]; then
+      say "next: edit $conf$([ "$what" = agent ] && echo " and put the token in $env_file"), then: systemctl start kanshi-$what"
+    else
+      systemctl start "kanshi-$what.service" || die "kanshi-$what did not start: journalctl -u kanshi-$what -n 20"
+      say "started kanshi-$what"
+    fi
+    ;;
+esac
+say "check: systemctl status kanshi-$what; journalctl -u kanshi-$what -n 20"
