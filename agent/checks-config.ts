@@ -1,6 +1,7 @@
 // agent.yaml checks: one schema for every check type, then per-type rules
 // with errors that name the check and the key; builds the runnable checks.
 
+import { dirname, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, durationAt } from '../protocol/config.js'
 import type { ServiceCheckSpec } from './inputs/service.js'
@@ -66,7 +67,7 @@ export function buildChecks (file: string, checks: readonly CheckConfig[], platf
       case 'systemd': check = systemdCheck(need(c.unit, 'unit', 'a unit name such as nginx.service')); break
       case 'windows': check = windowsServiceCheck(need(c.unit, 'unit', 'a Windows service name')); break
       case 'printer': check = printerCheck(need(c.printer, 'printer', 'a printer name'), platform); break
-      default: check = fileCheck({ path: need(c.path, 'path', 'a file path'), maxAgeMs: durationAt(file, at('maxAge'), need(c.maxAge, 'maxAge', 'a duration such as "26h"'), 1000), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
+      default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: durationAt(file, at('maxAge'), need(c.maxAge, 'maxAge', 'a duration such as "26h"'), 1000), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
     return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs, timeoutMs, check }
   })

@@ -23,7 +23,7 @@ export const AgentConfigSchema = Type.Object({
     backoffMax: Duration('60s'),
     pingInterval: Duration('30s'),
     maxInflight: Type.Integer({ default: 64, minimum: 1, maximum: 10000, description: 'a number of batches' })
-  }, Strict),
+  }, { ...Strict, description: 'a map with the collector url (and token)' }),
   interval: Duration('10s'),
   dataDir: Type.String({ default: './var/agent', description: 'a directory path' }),
   timezone: Type.String({ default: 'Asia/Tokyo', description: 'an IANA timezone for job deadlines' }),

@@ -41,6 +41,7 @@ export class Transport {
   private timer: NodeJS.Timeout | undefined
   private pinger: NodeJS.Timeout | undefined
   private lastAckAt = 0
+  private lastError = ''
   private pumping = false
   private readonly ca: Buffer | undefined
   private readonly random: () => number
@@ -100,7 +101,11 @@ export class Transport {
     })
     ws.on('message', data => { void this.onMessage(data.toString(), helloAt) })
     ws.on('pong', () => { alive = true })
-    ws.on('error', err => this.o.logger.debug({ err: err.message }, 'connection error'))
+    ws.on('error', err => {
+      // Refused connections and certificate errors are what operators need to see: once per distinct cause.
+      if (err.message !== this.lastError) this.o.logger.warn({ err: err.message, url: this.o.url }, 'cannot connect to collector')
+      this.lastError = err.message
+    })
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()))
     let alive = true
     if (this.pinger !== undefined) clearInterval(this.pinger)
@@ -156,6 +161,7 @@ export class Transport {
     this.inflight.clear()
     this.lastAckAt = now
     this.attempt = 0
+    this.lastError = ''
     this.state = 'ready'
     this.o.logger.info({ ackedSeq, pending: spool.batches, clockSkewMs: this.clockSkewMs }, 'connected to collector')
     void this.pump()

@@ -77,7 +77,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     dir: join(config.dataDir, 'wal'),
     maxBytes: config.wal.maxBytes,
     segmentBytes: config.wal.segmentBytes,
-    readers: [...(backend === undefined ? [] : ['storage']), ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])],
+    // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
+    readers: ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])],
     onRecover: data => {
       const e = decodeEntry(data)
       if (e.a !== '') seqs.observe(e.a, e.s)

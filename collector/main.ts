@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync, renameSync } from 'node:fs'
+import { chownSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import { ConfigError, runMain } from '../protocol/config.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
@@ -60,8 +60,11 @@ function tokenAdd (file: string, id: string, role: string, site: string): number
   const agents = doc.get('agents')
   if (agents === undefined || agents === null) doc.set('agents', doc.createNode([entry]))
   else doc.addIn(['agents'], entry)
+  // Keep the file's mode and owner: the collector's service user must still read it after root edits it.
+  const st = statSync(file)
   const tmp = `${file}.tmp`
-  writeFileSync(tmp, doc.toString(), { mode: 0o600 })
+  writeFileSync(tmp, doc.toString(), { mode: st.mode & 0o777 })
+  try { chownSync(tmp, st.uid, st.gid) } catch { /* not root: the file stays ours, as it was */ }
   renameSync(tmp, file)
   process.stdout.write(`${token}\n`)
   process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
@@ -110,7 +113,7 @@ async function run (file: string): Promise<number> {
       const rules = c.alerting?.reload()
       logger.info({ agents: next.agents.length, rules }, 'reloaded agents and alert rules')
     } catch (err) {
-      logger.error({ err: err instanceof ConfigError ? err.message : err }, 'reload failed; keeping the previous agents')
+      logger.error({ err: err instanceof ConfigError ? err.message : err }, 'reload failed: the config or a rule file is wrong; what loaded before the error stays in effect')
     }
   })
   return -1

@@ -43,13 +43,13 @@ export function checkConfig<S extends TSchema> (file: string, schema: S, raw: un
   const first = Value.Errors(schema, value).First()
   if (first === undefined) return value as Static<S>
   const key = first.path.slice(1).replace(/\//g, '.')
-  const got = first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)?.slice(0, 80)}`
+  const got = first.value === undefined ? 'got missing' : `got ${JSON.stringify(first.value)?.slice(0, 80)}`
   if (first.type === ValueErrorType.ObjectAdditionalProperties) {
     const known = Object.keys((first.schema as { properties?: object }).properties ?? {})
     throw new ConfigError(file, key, `unknown key (a typo?); expected one of ${known.join(', ')}`)
   }
   // Find the innermost schema description: it says what is expected in words.
-  const want = (first.schema as { description?: string }).description ?? first.message
+  const want = (first.schema as { description?: string }).description ?? first.message.replace(/^Expected /i, '')
   throw new ConfigError(file, key, `expected ${lowerFirst(want)}, ${got}`)
 }
 

@@ -66,7 +66,13 @@ function readBody (req: IncomingMessage): Promise<string> {
     let n = 0
     req.on('data', (c: Buffer) => {
       n += c.length
-      if (n > MAX_BODY) { reject(Object.assign(new Error(`body over ${MAX_BODY} bytes`), { status: 413 })); req.destroy(); return }
+      if (n > MAX_BODY) {
+        // Answer first, then stop reading: destroying the request at once would reset the connection before the 413.
+        reject(Object.assign(new Error(`body over ${MAX_BODY} bytes`), { status: 413 }))
+        req.removeAllListeners('data')
+        req.resume()
+        return
+      }
       chunks.push(c)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))

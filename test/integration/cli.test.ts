@@ -3,7 +3,7 @@
 
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
@@ -39,7 +39,7 @@ t.test('token add prints a token once, stores only its hash, keeps comments, and
   const dir = await tmpDir(t)
   const file = join(dir, 'collector.yaml')
   const port = await freePort()
-  writeFileSync(file, `# our collector\nlisten: { host: 127.0.0.1, port: ${port} }\ndataDir: ./data\nagents: []\n`)
+  writeFileSync(file, `# our collector\nlisten: { host: 127.0.0.1, port: ${port} }\ndataDir: ./data\nagents: []\n`, { mode: 0o640 })
   const r = run('kanshi-collector', ['token', 'add', 'kiosk7', '--role', 'kiosk', '--site', '本庁舎', '--config', file])
   t.equal(r.status, 0, r.stderr)
   const token = r.stdout.trim()
@@ -47,6 +47,7 @@ t.test('token add prints a token once, stores only its hash, keeps comments, and
   const text = readFileSync(file, 'utf8')
   t.notMatch(text, new RegExp(token), 'the token itself is not stored')
   t.match(text, /^# our collector/, 'comments kept')
+  t.equal(statSync(file).mode & 0o777, 0o640, 'mode kept, so the service user can still read it')
   t.same(parse(text).agents, [{ id: 'kiosk7', tokenSha256: sha256Hex(token), role: 'kiosk', site: '本庁舎' }])
   t.equal(run('kanshi-collector', ['token', 'add', 'kiosk7', '--config', file]).status, 2, 'a second token for the same id is refused')
   writeFileSync(join(dir, 'agent.yaml'), `id: kiosk7\ncollector: { url: ws://127.0.0.1:${port}/v1/agent }\ninterval: 1s\ndataDir: ./agent\ninputs: { enabled: [mem] }\n`)

@@ -61,3 +61,21 @@ t.test('secrets are redacted from logs', async t => {
   t.match(text, /\[redacted\]/)
   t.notMatch(text, /sekrit/)
 })
+
+t.test('WAL-only keeps every record even when alerting consumes the log', async t => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-walonly-'))
+  t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
+  const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
+  const config = checkCollectorConfig('c.yaml', { dataDir, wal: { segmentBytes: '64KiB' }, alerting: { rulesDir, smtp: { port: 1 }, receivers: [], routes: [] } })
+  const c = await build({ config, logger: pino({ level: 'silent' }) })
+  const { encodeEntry } = await import('../../collector/state/entry.js')
+  for (let i = 0; i < 200; i++) await c.wal.append(encodeEntry({ a: 'x', s: i + 1, r: 0, p: [{ m: 'm', t: i, f: { pad: 'p'.repeat(1000) } }] }))
+  await new Promise(resolve => setTimeout(resolve, 1500)) // the alerting stage reads and commits meanwhile
+  t.ok(c.wal.reader('alerting').caughtUp(), 'alerting consumed everything')
+  await c.shutdown()
+  const { Wal } = await import('../../collector/state/wal.js')
+  let n = 0
+  const w = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: () => { n++ } })
+  await w.close()
+  t.ok(n >= 200, `${n} records still on disk for when a database is configured`)
+})

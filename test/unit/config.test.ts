@@ -24,7 +24,8 @@ const agentBad: Record<string, [key: string, expected: RegExp]> = {
   'interval.yaml': ['interval', /a duration such as "10s".*got "10 seconds"/],
   'unknown-input.yaml': ['inputs.enabled.1', /cpu, mem, disk, diskio, net, system.*got "gpu"/],
   'id-space.yaml': ['id', /without spaces.*got "web 01"/],
-  'backoff.yaml': ['collector.backoffMax', /at least collector.backoffMin/]
+  'backoff.yaml': ['collector.backoffMax', /at least collector.backoffMin/],
+  'no-collector.yaml': ['collector', /^.*: collector: expected a map with the collector url \(and token\), got missing$/]
 }
 
 function check (load: (f: string, env: NodeJS.ProcessEnv) => unknown, sub: string, table: Record<string, [string, RegExp]>): void {
