@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
 import { decodeEntry, encodeEntry } from '../state/entry.js'
 import { RollupAggregator } from './rollup.js'
+import type { Point } from '../../protocol/messages.js'
 
 /** Measurements not worth rolling up: events and the alert record. */
 const SKIP = new Set(['log_event', 'alert'])
@@ -25,23 +26,23 @@ export interface RollupStageOptions {
 }
 
 export class RollupStage {
-  readonly tiers: Array<RollupAggregator<Position>>
+  readonly tiers: Array<RollupAggregator>
   private stopped = false
   private loop: Promise<void> | undefined
   private lastEnd: Position
   private late = 0
   /** closed buckets not yet in the WAL (an append failed): retried, and they hold the cursor */
-  private pending: Array<{ point: import('../../protocol/messages.js').Point, first: Position }> = []
+  private pending: Point[] = []
   private readonly now: () => number
   private lastCheckpoint = 0
 
   constructor (private readonly o: RollupStageOptions) {
-    this.tiers = [new RollupAggregator<Position>(), new RollupAggregator<Position>({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' })]
+    this.tiers = [new RollupAggregator(), new RollupAggregator({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' })]
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
     const st = o.reader.state as { tiers?: unknown[], pending?: RollupStage['pending'] } | undefined
     if (st !== undefined) {
-      st.tiers?.forEach((snap, i) => this.tiers[i]?.restore(snap, this.lastEnd))
+      st.tiers?.forEach((snap, i) => this.tiers[i]?.restore(snap))
       this.pending = st.pending ?? []
     }
   }
@@ -66,23 +67,22 @@ export class RollupStage {
       const recs = await this.o.reader.read(1024 * 1024)
       const now = this.now()
       for (const r of recs) {
-        const start = this.lastEnd
         this.lastEnd = r.end
         const e = decodeEntry(r.data)
         if (e.rollup === true) continue
-        for (const p of e.p) if (!SKIP.has(p.m)) for (const a of this.tiers) a.add(p, now, start)
+        for (const p of e.p) if (!SKIP.has(p.m)) for (const a of this.tiers) a.add(p, now)
       }
       await this.flush(now)
       if (recs.length === 0) await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 1000))])
     }
   }
 
-  /** flush writes closed buckets durably, then moves the cursor up to the first record still in an open bucket. */
+  /** flush writes closed buckets durably; every checkpointMs it saves the open ones with the cursor. */
   async flush (now: number): Promise<void> {
     for (const a of this.tiers) this.pending.push(...a.close(now))
     if (this.pending.length > 0) {
       try {
-        await this.o.wal.append(encodeEntry({ a: '', s: 0, r: now, p: this.pending.map(x => x.point), rollup: true }))
+        await this.o.wal.append(encodeEntry({ a: '', s: 0, r: now, p: this.pending, rollup: true }))
         this.pending = []
       } catch (err) {
         this.o.logger.warn({ err: (err as Error).message, buckets: this.pending.length }, 'could not store rollups yet; retrying')

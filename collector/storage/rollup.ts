@@ -13,8 +13,8 @@ import type { Point } from '../../protocol/messages.js'
 export const BUCKET_MS = 5 * 60_000
 
 interface FieldAgg { sum: number, count: number, min: number, max: number }
-interface Bucket<P> { start: number, fields: Map<string, FieldAgg>, touched: number, first: P }
-interface SeriesState<P> { m: string, tags: Record<string, string>, buckets: Map<number, Bucket<P>>, maxT: number, closedThrough: number }
+interface Bucket { start: number, fields: Map<string, FieldAgg>, touched: number }
+interface SeriesState { m: string, tags: Record<string, string>, buckets: Map<number, Bucket>, maxT: number, closedThrough: number }
 
 export interface RollupOptions {
   bucketMs?: number
@@ -33,9 +33,9 @@ function seriesKey (m: string, tags: Record<string, string> | undefined): string
   return m + '\u0000' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join('\u0000')
 }
 
-/** RollupAggregator folds points into buckets; P is the position type of the record a point came from. */
-export class RollupAggregator<P = number> {
-  private readonly series = new Map<string, SeriesState<P>>()
+/** RollupAggregator folds points into per-series buckets. */
+export class RollupAggregator {
+  private readonly series = new Map<string, SeriesState>()
   private readonly bucketMs: number
   private readonly graceMs: number
   private readonly idleMs: number
@@ -49,8 +49,8 @@ export class RollupAggregator<P = number> {
     this.suffix = o.suffix ?? ''
   }
 
-  /** add folds a point's numeric fields into its bucket; pos is where the point's record starts. */
-  add (p: Point, now: number, pos: P): void {
+  /** add folds a point's numeric fields into its bucket. */
+  add (p: Point, now: number): void {
     const key = seriesKey(p.m, p.tags)
     let s = this.series.get(key)
     if (s === undefined) {
@@ -61,7 +61,7 @@ export class RollupAggregator<P = number> {
     if (start <= s.closedThrough) { this.stats.late++; return }
     let b = s.buckets.get(start)
     if (b === undefined) {
-      b = { start, fields: new Map(), touched: now, first: pos }
+      b = { start, fields: new Map(), touched: now }
       s.buckets.set(start, b)
     }
     b.touched = now
@@ -74,9 +74,9 @@ export class RollupAggregator<P = number> {
     if (p.t > s.maxT) s.maxT = p.t
   }
 
-  /** close returns the rollup points of the buckets that are complete, each with its first record's position. */
-  close (now: number): Array<{ point: Point, first: P }> {
-    const out: Array<{ point: Point, first: P }> = []
+  /** close returns the rollup points of the buckets that are complete. */
+  close (now: number): Point[] {
+    const out: Point[] = []
     for (const [key, s] of this.series) {
       for (const b of [...s.buckets.values()].sort((x, y) => x.start - y.start)) {
         const end = b.start + this.bucketMs
@@ -91,7 +91,7 @@ export class RollupAggregator<P = number> {
           f[`${name}_min`] = a.min
           f[`${name}_count`] = a.count
         }
-        out.push({ point: { m: s.m + this.suffix, t: b.start, tags: s.tags, f }, first: b.first })
+        out.push({ m: s.m + this.suffix, t: b.start, tags: s.tags, f })
       }
       // A series silent for long is forgotten once it has nothing open.
       if (s.buckets.size === 0 && now - s.maxT > 24 * 3_600_000) this.series.delete(key)
@@ -104,20 +104,13 @@ export class RollupAggregator<P = number> {
     return [...this.series].map(([k, s]) => [k, { m: s.m, tags: s.tags, maxT: s.maxT, closedThrough: s.closedThrough, buckets: [...s.buckets.values()].map(b => [b.start, b.touched, [...b.fields]]) }])
   }
 
-  restore (snap: unknown, first: P): void {
+  restore (snap: unknown): void {
     if (!Array.isArray(snap)) return
     for (const [k, s] of snap as Array<[string, { m: string, tags: Record<string, string>, maxT: number, closedThrough: number | null, buckets: Array<[number, number, Array<[string, FieldAgg]>]> }]>) {
       this.series.set(k, {
         m: s.m, tags: s.tags, maxT: s.maxT, closedThrough: s.closedThrough ?? -Infinity,
-        buckets: new Map(s.buckets.map(([start, touched, fields]) => [start, { start, touched, first, fields: new Map(fields) }]))
+        buckets: new Map(s.buckets.map(([start, touched, fields]) => [start, { start, touched, fields: new Map(fields) }]))
       })
     }
-  }
-
-  /** firstOpen returns the earliest record position an open bucket holds. */
-  firstOpen (before: (a: P, b: P) => boolean): P | undefined {
-    let min: P | undefined
-    for (const s of this.series.values()) for (const b of s.buckets.values()) if (min === undefined || before(b.first, min)) min = b.first
-    return min
   }
 }
