@@ -4,13 +4,14 @@
 import { hostname, platform } from 'node:os'
 import type { Logger } from 'pino'
 import type { LogEvent, Point } from '../protocol/messages.js'
+import { VERSION } from '../protocol/version.js'
 import type { AgentConfig } from './config.js'
 import { PointAccumulator, type Input } from './inputs/input.js'
 import { SelfInput } from './inputs/self.js'
 import { Spool } from './spool.js'
 import { Transport } from './transport.js'
 
-export const AGENT_VERSION = '0.1.0'
+export const AGENT_VERSION = VERSION
 
 export interface AgentOptions {
   config: AgentConfig

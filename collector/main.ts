@@ -9,6 +9,7 @@ import { ConfigError, runMain } from '../protocol/config.js'
 import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { build } from './app.js'
 import { makeLogger } from './logger.js'
+import { VERSION } from '../protocol/version.js'
 import { sha256Hex } from './ingest/auth.js'
 import { findInfluxd, startInfluxd, type InfluxdProcess } from './storage/influxd-process.js'
 
@@ -19,7 +20,7 @@ Usage:
   kanshi-collector token add ID --role ROLE --site SITE --config FILE
                                                create a token for agent ID: prints it once,
                                                stores only its SHA-256 in FILE (agents:)
-  kanshi-collector --help
+  kanshi-collector --help | --version
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
 Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD, KANSHI_SMTP_PASSWORD override the file.
@@ -32,11 +33,13 @@ async function main (argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       role: { type: 'string', default: 'server' },
       site: { type: 'string', default: '' },
-      help: { type: 'boolean', short: 'h' }
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' }
     },
     allowPositionals: true
   })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
+  if (values.version === true) { process.stdout.write(`${VERSION}\n`); return 0 }
   if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }
   if (positionals[0] === 'token') {
     if (positionals[1] !== 'add' || positionals[2] === undefined) { process.stderr.write('kanshi-collector: usage: token add ID --role ROLE --site SITE --config FILE\n'); return 2 }

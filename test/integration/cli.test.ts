@@ -18,6 +18,7 @@ t.test('--help on both programs', async t => {
     const r = run(p, ['--help'])
     t.equal(r.status, 0, `${p} --help exits 0`)
     t.match(r.stdout, /--config FILE/)
+    t.match(run(p, ['--version']).stdout, /^\d+\.\d+\.\d+\n$/, `${p} --version`)
   }
 })
 

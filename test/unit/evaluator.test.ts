@@ -134,7 +134,7 @@ t.test('the default rule set loads, and every rule type is covered', async t => 
   const dir = new URL('../../alert-rules/', import.meta.url).pathname
   const rules = loadRules(dir, new Set(['kiosk-hours', 'business-hours']))
   const names = rules.map(r => r.name)
-  for (const n of ['cpu_high_critical', 'mem_high_critical', 'disk_warning', 'disk_critical', 'disk_full_forecast', 'host_down', 'service_down', 'log_error_burst', 'kiosk_down', 'kiosk_printer_error', 'agent_spool_growing', 'clock_skew_behind']) {
+  for (const n of ['cpu_high_critical', 'mem_high_critical', 'disk_warning', 'disk_critical', 'disk_full_forecast', 'host_down', 'service_down', 'log_error_burst', 'kiosk_down', 'kiosk_printer_error', 'agent_spool_growing', 'clock_skew_behind', 'job_failed']) {
     t.ok(names.includes(n), n)
   }
   t.throws(() => loadRules(dir, new Set()), { message: /schedule: expected always or one of the configured schedules \(none configured\), got "kiosk-hours"/ })
