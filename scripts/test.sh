@@ -12,6 +12,10 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# chromium: the report's PDF and the console's browser tests (playwright-core drives /usr/bin/chromium).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# node_exporter: the reference the agent is measured against in the benchmarks' smoke run.
+command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2
@@ -29,6 +33,7 @@ fi
 echo "influxd: $(influxd version 2>/dev/null | head -1)"
 echo "victoria-metrics: $(victoria-metrics --version 2>/dev/null | head -1)"
 echo "promtool: $(promtool --version 2>&1 | head -1)"
+echo "chromium: $(chromium --version 2>/dev/null | head -1)"
 
 section "npm ci"
 npm ci --no-audit --no-fund
