@@ -16,6 +16,8 @@ export interface StackOptions {
   push?: boolean
   collector?: Record<string, unknown>
   alerting?: Record<string, unknown>
+  /** extra agent.yaml keys (logs, checks …) */
+  agent?: Record<string, unknown>
 }
 
 export interface Stack {
@@ -47,7 +49,8 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     interval: '1s',
     dataDir: join(dir, 'agent'),
     ...(o.inputs !== undefined ? { inputs: { enabled: o.inputs } } : {}),
-    ...(o.push === true ? { push: { enabled: true, port: pushPort } } : {})
+    ...(o.push === true ? { push: { enabled: true, port: pushPort } } : {}),
+    ...o.agent
   }))
   return {
     dir,
