@@ -40,6 +40,8 @@ npm ci --no-audit --no-fund
 
 section "build (tsc → dist/)"
 npx tsc -p tsconfig.json
+# The single-file agent (dist/kanshi-agent.mjs), as npm run build makes it.
+node dist/scripts/bundle.js
 
 section "type-check tests"
 npx tsc -p tsconfig.test.json
