@@ -1,20 +1,24 @@
 <#
 .SYNOPSIS
-  Installs, upgrades or removes the kanshi agent as a Windows service (WinSW).
+  Installs, upgrades, rolls back or removes the kanshi agent as a Windows service (WinSW).
 
 .DESCRIPTION
-  Run from the unpacked kanshi tree in an elevated Windows PowerShell 5.1
-  ("Run as administrator"):
+  Run in an elevated Windows PowerShell 5.1 ("Run as administrator"), from the
+  unpacked Windows agent zip (kanshi-agent-<version>-windows.zip: this script
+  beside kanshi-agent.mjs and kanshi-agent.xml):
 
-    powershell.exe -ExecutionPolicy Bypass -File .\deploy\windows\install-agent.ps1 `
+    powershell.exe -ExecutionPolicy Bypass -File .\install-agent.ps1 `
       -WinSW D:\WinSW-x64.exe -CollectorUrl ws://kanshi01.example.lg.jp:8080/v1/agent
+
+  or as deploy\windows\install-agent.ps1 in a built kanshi tree (it then takes
+  dist\kanshi-agent.mjs).
 
   What it does, every run (idempotent):
    1. checks node.exe (Node.js 20 or newer);
    2. stops the service kanshi-agent if it runs;
-   3. copies the program to C:\Program Files\kanshi (dist, node_modules, docs,
-      examples, deploy, package.json) and WinSW as kanshi-agent.exe with
-      kanshi-agent.xml;
+   3. copies the single-file agent kanshi-agent.mjs (no node_modules) to
+      C:\Program Files\kanshi, keeping the one it replaces in previous\;
+      WinSW as kanshi-agent.exe with kanshi-agent.xml; this script and the docs;
    4. creates C:\ProgramData\kanshi\ with agent-data\ (the spool) and logs\,
       readable only by SYSTEM and Administrators (agent.yaml holds the token);
    5. writes C:\ProgramData\kanshi\agent.yaml only if it does not exist
@@ -22,7 +26,8 @@
    6. installs the service (WinSW install) if it does not exist, sets
       delayed automatic start and restart on failure (sc.exe);
    7. starts the service when agent.yaml is complete.
-  Upgrade: run it again from the newer tree. Roll back: run it from the older tree.
+  Upgrade: run it again from the newer zip. Roll back: -Rollback (to the
+  version kept in previous\), or run the older zip's script.
 
 .PARAMETER WinSW
   Path of the WinSW 2.x executable (WinSW-x64.exe, or WinSW.NET461.exe).
@@ -41,6 +46,11 @@
   PEM file of the private CA that signed the collector's certificate (for wss://).
   Copied to C:\ProgramData\kanshi\ca.crt; a new agent.yaml points collector.ca at it.
 
+.PARAMETER Rollback
+  Swap C:\Program Files\kanshi\kanshi-agent.mjs with previous\kanshi-agent.mjs
+  (the version before the last upgrade) and restart the service. Run it again
+  to go forward again.
+
 .PARAMETER Uninstall
   Stop and remove the service and C:\Program Files\kanshi. C:\ProgramData\kanshi
   (config, unsent data, logs) is kept unless -RemoveData is given too.
@@ -57,6 +67,7 @@ param(
   [string]$Id = '',
   [string]$CollectorUrl = '',
   [string]$CaFile = '',
+  [switch]$Rollback,
   [switch]$Uninstall,
   [switch]$RemoveData
 )
@@ -76,7 +87,24 @@ $ConfigFile = Join-Path $DataRoot 'agent.yaml'
 $CaTarget = Join-Path $DataRoot 'ca.crt'
 $ServiceExe = Join-Path $ProgramDir ($ServiceName + '.exe')
 $ServiceXml = Join-Path $ProgramDir ($ServiceName + '.xml')
-$Source = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '..\..')).Path.TrimEnd('\')
+$AgentTarget = Join-Path $ProgramDir 'kanshi-agent.mjs'
+$PreviousDir = Join-Path $ProgramDir 'previous'
+$AgentPrevious = Join-Path $PreviousDir 'kanshi-agent.mjs'
+# Two layouts: the Windows zip (everything beside this script) or a built tree
+# (this script in deploy\windows, the agent in dist\).
+if (Test-Path -LiteralPath (Join-Path $PSScriptRoot 'kanshi-agent.mjs') -PathType Leaf) {
+  $AgentSource = Join-Path $PSScriptRoot 'kanshi-agent.mjs'
+  $XmlSource = Join-Path $PSScriptRoot 'kanshi-agent.xml'
+  $DocSources = @(Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.md' | ForEach-Object { $_.FullName })
+  $ExampleSource = Join-Path $PSScriptRoot 'agent.yaml'
+} else {
+  $tree = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '..\..')).Path.TrimEnd('\')
+  $AgentSource = Join-Path $tree 'dist\kanshi-agent.mjs'
+  $XmlSource = Join-Path $tree 'deploy\windows\kanshi-agent.xml'
+  $DocSources = @('deploy-windows.md', 'operations.md', 'operations.ja.md', 'upgrade.md', 'configuration.md') |
+    ForEach-Object { Join-Path $tree "docs\$_" } | Where-Object { Test-Path -LiteralPath $_ }
+  $ExampleSource = Join-Path $tree 'examples\agent.yaml'
+}
 $Utf8NoBom = New-Object System.Text.UTF8Encoding($false)
 
 # Invoke-Native runs an external program and throws when its exit code is above
@@ -105,6 +133,44 @@ function Stop-Agent {
     Write-Host "Stopping service $ServiceName ..."
     Stop-Service -Name $ServiceName -Force
   }
+}
+
+function Get-AgentVersion([string]$File) {
+  if (-not (Test-Path -LiteralPath $File -PathType Leaf)) { return '(none)' }
+  $saved = $ErrorActionPreference
+  $ErrorActionPreference = 'Continue'
+  try { return (& $nodeExe $File --version 2>&1 | Out-String).Trim() } finally { $ErrorActionPreference = $saved }
+}
+
+function Find-Node {
+  if ($Node) {
+    if (-not (Test-Path -LiteralPath $Node -PathType Leaf)) { throw "node.exe not found at $Node" }
+    return (Resolve-Path -LiteralPath $Node).Path
+  }
+  $exe = Join-Path $ProgramFilesDir 'nodejs\node.exe'
+  if (Test-Path -LiteralPath $exe -PathType Leaf) { return $exe }
+  $cmd = Get-Command -Name 'node.exe' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+  if (-not $cmd) {
+    throw 'node.exe was not found. Install Node.js 20 LTS or newer (the Windows x64 .msi, carried in on approved media), then run this script again.'
+  }
+  return $cmd.Path
+}
+
+# ---------------------------------------------------------------- rollback
+if ($Rollback) {
+  if (-not (Test-Path -LiteralPath $AgentPrevious -PathType Leaf)) {
+    throw "No previous version in $PreviousDir. Run install-agent.ps1 from the older version's zip instead."
+  }
+  $nodeExe = Find-Node
+  Stop-Agent
+  $swap = Join-Path $PreviousDir 'kanshi-agent.swap'
+  Move-Item -LiteralPath $AgentTarget -Destination $swap -Force
+  Move-Item -LiteralPath $AgentPrevious -Destination $AgentTarget -Force
+  Move-Item -LiteralPath $swap -Destination $AgentPrevious -Force
+  Write-Host ("Rolled back: now {0}; {1} kept in {2} (run -Rollback again to return to it)." -f (Get-AgentVersion $AgentTarget), (Get-AgentVersion $AgentPrevious), $PreviousDir)
+  Start-Service -Name $ServiceName
+  Get-Service -Name $ServiceName | Format-Table -AutoSize -Property @('Name', 'Status') | Out-String | Write-Host
+  return
 }
 
 # ---------------------------------------------------------------- uninstall
@@ -139,24 +205,12 @@ if ($Uninstall) {
 }
 
 # ---------------------------------------------------------------- checks
-$agentMain = Join-Path $Source 'dist\agent\main.js'
-if (-not (Test-Path -LiteralPath $agentMain -PathType Leaf)) {
-  throw "$agentMain is missing: unpack a built kanshi tree (npm ci && npm run build) and run the script from it."
+if (-not (Test-Path -LiteralPath $AgentSource -PathType Leaf)) {
+  throw "$AgentSource is missing: run the script from the unpacked kanshi-agent-<version>-windows.zip (or a tree built with npm run build)."
 }
+if (-not (Test-Path -LiteralPath $XmlSource -PathType Leaf)) { throw "$XmlSource is missing." }
 
-if ($Node) {
-  if (-not (Test-Path -LiteralPath $Node -PathType Leaf)) { throw "node.exe not found at $Node" }
-  $nodeExe = (Resolve-Path -LiteralPath $Node).Path
-} else {
-  $nodeExe = Join-Path $ProgramFilesDir 'nodejs\node.exe'
-  if (-not (Test-Path -LiteralPath $nodeExe -PathType Leaf)) {
-    $cmd = Get-Command -Name 'node.exe' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if (-not $cmd) {
-      throw 'node.exe was not found. Install Node.js 20 LTS or newer (the Windows x64 .msi, carried in on approved media), then run this script again.'
-    }
-    $nodeExe = $cmd.Path
-  }
-}
+$nodeExe = Find-Node
 $nodeVersion = (& $nodeExe -p 'process.versions.node' | Out-String).Trim()
 $nodeMajor = 0
 if (-not [int]::TryParse(($nodeVersion -split '\.')[0], [ref]$nodeMajor)) {
@@ -190,25 +244,36 @@ Stop-Agent
 if (-not (Test-Path -LiteralPath $ProgramDir)) {
   New-Item -ItemType Directory -Path $ProgramDir | Out-Null
 }
-if ($Source -ieq $ProgramDir) {
+$sourceFull = [IO.Path]::GetFullPath($AgentSource)
+if ($sourceFull -ieq [IO.Path]::GetFullPath($AgentTarget)) {
   Write-Host "Running from $ProgramDir itself: program files left as they are."
 } else {
-  foreach ($name in @('dist', 'node_modules', 'docs', 'examples', 'deploy')) {
-    $from = Join-Path $Source $name
-    if (Test-Path -LiteralPath $from -PathType Container) {
-      # /MIR makes the folder an exact copy: files of the previous version are removed.
-      Invoke-Native "Copying $name" 'robocopy.exe' @($from, (Join-Path $ProgramDir $name), '/MIR', '/R:2', '/W:2', '/NFL', '/NDL', '/NJH', '/NJS', '/NP') 7
-    }
+  $newVersion = Get-AgentVersion $AgentSource
+  if ($newVersion -notmatch '^\d+\.\d+\.\d+') { throw "$AgentSource does not run with $nodeExe (--version said: $newVersion)" }
+  if (Test-Path -LiteralPath $AgentTarget -PathType Leaf) {
+    if (-not (Test-Path -LiteralPath $PreviousDir)) { New-Item -ItemType Directory -Path $PreviousDir | Out-Null }
+    Copy-Item -LiteralPath $AgentTarget -Destination $AgentPrevious -Force
+    Write-Host ("Kept the installed version {0} in {1} (for -Rollback)." -f (Get-AgentVersion $AgentPrevious), $PreviousDir)
   }
-  Copy-Item -LiteralPath (Join-Path $Source 'package.json') -Destination $ProgramDir -Force
-  Write-Host "Copied the program to $ProgramDir."
+  Copy-Item -LiteralPath $AgentSource -Destination $AgentTarget -Force
+  Copy-Item -LiteralPath $PSCommandPath -Destination (Join-Path $ProgramDir 'install-agent.ps1') -Force
+  $docDir = Join-Path $ProgramDir 'docs'
+  if (-not (Test-Path -LiteralPath $docDir)) { New-Item -ItemType Directory -Path $docDir | Out-Null }
+  foreach ($d in $DocSources) { Copy-Item -LiteralPath $d -Destination $docDir -Force }
+  if (Test-Path -LiteralPath $ExampleSource) { Copy-Item -LiteralPath $ExampleSource -Destination (Join-Path $docDir 'agent.example.yaml') -Force }
+  # Earlier installs ran dist\agent\main.js with node_modules: that tree is not used any more.
+  foreach ($old in @('dist', 'node_modules', 'examples', 'deploy', 'package.json')) {
+    $path = Join-Path $ProgramDir $old
+    if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Recurse -Force }
+  }
+  Write-Host "Installed kanshi agent $newVersion as $AgentTarget."
 }
 if ($WinSW) {
   Copy-Item -LiteralPath $WinSW -Destination $ServiceExe -Force
   Unblock-File -LiteralPath $ServiceExe
   Write-Host "Installed WinSW as $ServiceExe."
 }
-$xml = [IO.File]::ReadAllText((Join-Path $Source 'deploy\windows\kanshi-agent.xml'))
+$xml = [IO.File]::ReadAllText($XmlSource)
 $xml = $xml.Replace('C:\Program Files\nodejs\node.exe', [Security.SecurityElement]::Escape($nodeExe))
 $xml = $xml.Replace('C:\Program Files\kanshi', [Security.SecurityElement]::Escape($ProgramDir))
 $xml = $xml.Replace('C:\ProgramData\kanshi', [Security.SecurityElement]::Escape($DataRoot))
