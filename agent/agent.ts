@@ -98,11 +98,21 @@ export class Agent {
     await this.enqueue(acc.points)
   }
 
-  /** enqueue spools a batch (serialised, so seqs follow arrival order) and wakes the transport. */
-  enqueue (points: Point[], events: LogEvent[] = []): Promise<number> {
-    const p = this.adding.then(async () => await this.spool.add(points, events))
+  /**
+   * enqueue spools a batch (serialised, so seqs follow arrival order) and wakes
+   * the transport. cursors are the producing input's positions, saved with it.
+   */
+  enqueue (points: Point[], events: LogEvent[] = [], cursors?: Record<string, unknown>): Promise<number> {
+    const p = this.adding.then(async () => await this.spool.add(points, events, cursors))
     this.adding = p.catch(() => {})
     return p.then(seq => { this.transport.notify(); return seq })
+  }
+
+  /** saveCursors records an input's position when it read lines that produced no batch. */
+  saveCursors (cursors: Record<string, unknown>): Promise<void> {
+    const p = this.adding.then(async () => await this.spool.saveCursors(cursors))
+    this.adding = p.catch(() => {})
+    return p
   }
 
   /** An input's error is logged when it first appears or changes, not every interval. */

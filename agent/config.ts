@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
 import { CheckSchema, buildChecks } from './checks-config.js'
 import type { ServiceCheckSpec } from './inputs/service.js'
+import { LogSchema, buildLogs, type LogSpecs } from './logs-config.js'
 
 const Duration = (def: string) => Type.Union([Type.String(), Type.Number()], { default: def, description: 'a duration such as "10s" or "1m"' })
 const Strict = { additionalProperties: false } as const
@@ -45,6 +46,8 @@ export const AgentConfigSchema = Type.Object({
     }, { ...Strict, default: {} })
   }, { ...Strict, default: {} }),
   checks: Type.Array(CheckSchema, { default: [], description: 'a list of service checks' }),
+  logs: Type.Array(LogSchema, { default: [], description: 'a list of log sources' }),
+  logPollInterval: Duration('1s'),
   push: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'true or false' }),
     host: Type.String({ default: '127.0.0.1', description: 'a loopback address' }),
@@ -70,6 +73,8 @@ export interface AgentConfig {
   spool: { maxBytes: number }
   inputs: Raw['inputs']
   checks: ServiceCheckSpec[]
+  logs: LogSpecs
+  logPollIntervalMs: number
   push: Raw['push']
   log: Raw['log']
 }
@@ -108,6 +113,8 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     spool: { maxBytes: bytesAt(file, 'spool.maxBytes', c.spool.maxBytes, 64 * 1024) },
     inputs: c.inputs,
     checks: buildChecks(file, c.checks),
+    logs: buildLogs(file, c.logs),
+    logPollIntervalMs: durationAt(file, 'logPollInterval', c.logPollInterval, 50),
     push: c.push,
     log: c.log
   })

@@ -11,6 +11,9 @@ import { PushListener } from './inputs/push.js'
 import { ServiceChecks } from './inputs/service.js'
 import { JobResults } from './inputs/jobs.js'
 import { jobRun } from './job-run.js'
+import { CURSOR_KEY, LogInput, type StreamFactory } from './inputs/logs.js'
+import { JournaldSource } from './inputs/journald.js'
+import { WinEventSource } from './inputs/winevent.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
@@ -43,9 +46,31 @@ async function main (argv: string[]): Promise<number> {
   inputs.push(new JobResults(config.dataDir))
   const checks = new ServiceChecks([...config.checks])
   if (config.checks.length > 0) inputs.push(checks)
+  const logLogger = logger.child({ input: 'logs' })
+  const seen = new Map<string, string>()
+  // A source's error is logged when it first appears or changes, not every poll.
+  const onError = (source: string, err: unknown): void => {
+    const msg = String((err as Error).message ?? err)
+    if (seen.get(source) === msg) return
+    seen.set(source, msg)
+    logLogger.warn({ source, err: msg }, 'log source failed')
+  }
+  const { files, journald, winevent } = config.logs
+  const streams: StreamFactory[] = [
+    ...journald.map(spec => (stamp: (s: string, t: number) => number, now: number) => new JournaldSource(spec, stamp, now, err => onError(spec.name, err))),
+    ...winevent.map(spec => (stamp: (s: string, t: number) => number, now: number) => new WinEventSource(spec, stamp, now, err => onError(spec.name, err)))
+  ]
+  const logs = files.length + streams.length > 0
+    ? new LogInput(files, { pollIntervalMs: config.logPollIntervalMs, onError, onWarn: (source, message) => logLogger.warn({ source }, message) }, streams)
+    : undefined
+  if (logs !== undefined) inputs.push(logs)
   const agent = new Agent({ config, logger, inputs })
   await agent.start()
   checks.start()
+  logs?.start({
+    enqueue: async (p, e, c) => await agent.enqueue(p, e, c),
+    saveCursors: async c => await agent.saveCursors(c)
+  }, agent.spool.cursor(CURSOR_KEY))
   let push: PushListener | undefined
   if (config.push.enabled) {
     push = new PushListener({ host: config.push.host, port: config.push.port, enqueue: async (p, e) => await agent.enqueue(p, e) })
@@ -59,6 +84,8 @@ async function main (argv: string[]): Promise<number> {
     logger.info({ signal }, 'stopping')
     void (async () => {
       await push?.close()
+      // The log input first: its last round spools while the spool is still served.
+      await logs?.close()
       await agent.stop()
       si?.powerShellRelease()
       logger.info({ spooled: agent.spool.batches }, 'stopped')

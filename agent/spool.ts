@@ -5,6 +5,12 @@
 // One file per batch, <seq>-<points>.batch, holding {"points":[...],"events":[...]};
 // the seq lives in the name so a renumbering is a rename. state.json keeps the
 // last seq so it survives restarts even when the spool is empty.
+//
+// Cursors (log offsets, journald cursors, event record ids) are saved with the
+// batch that carries the lines they point past: a batch file may end with a
+// second line, the cursors at that batch, and state.json holds them too. A
+// crash between the batch's rename and state.json's leaves the batch's own
+// copy, which open() prefers; so a restart neither repeats nor skips a line.
 
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
@@ -20,6 +26,7 @@ export class Spool {
   private entries: Entry[] = []
   private bytes = 0
   private lastSeq = 0
+  private cursorMap: Record<string, unknown> = {}
   droppedBatches = 0
   droppedPoints = 0
   rejectedBatches = 0
@@ -33,8 +40,9 @@ export class Spool {
     await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 })
     const s = new Spool(spoolDir, maxBytes, join(dir, 'state.json'))
     try {
-      const st = JSON.parse(await fsp.readFile(s.stateFile, 'utf8')) as { lastSeq?: number }
+      const st = JSON.parse(await fsp.readFile(s.stateFile, 'utf8')) as { lastSeq?: number, cursors?: Record<string, unknown> }
       if (Number.isSafeInteger(st.lastSeq)) s.lastSeq = st.lastSeq!
+      if (typeof st.cursors === 'object' && st.cursors !== null) s.cursorMap = st.cursors
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`agent state ${s.stateFile} is unreadable: ${String(err)}`)
     }
@@ -50,8 +58,30 @@ export class Spool {
     }
     s.entries.sort((a, b) => a.seq - b.seq)
     const last = s.entries.at(-1)
-    if (last !== undefined && last.seq > s.lastSeq) s.lastSeq = last.seq
+    if (last !== undefined && last.seq > s.lastSeq) {
+      // The agent stopped between the batch's rename and state.json: the batch holds the newer cursors.
+      s.lastSeq = last.seq
+      const cursors = await s.trailer(last)
+      if (cursors !== undefined) s.cursorMap = cursors
+      await s.saveState()
+    }
     return s
+  }
+
+  /** cursors returns the saved position of a long-running input (undefined before its first save). */
+  cursor (name: string): unknown {
+    return this.cursorMap[name]
+  }
+
+  private async trailer (e: Entry): Promise<Record<string, unknown> | undefined> {
+    const text = await fsp.readFile(this.path(e), 'utf8')
+    const nl = text.indexOf('\n')
+    if (nl < 0) return undefined
+    try {
+      return JSON.parse(text.slice(nl + 1)) as Record<string, unknown>
+    } catch {
+      return undefined
+    }
   }
 
   get batches (): number { return this.entries.length }
@@ -62,9 +92,17 @@ export class Spool {
     return join(this.dir, `${String(e.seq).padStart(16, '0')}-${e.points}.batch`)
   }
 
-  /** add stores a new batch durably and returns its seq. */
-  async add (points: Point[], events: LogEvent[] = []): Promise<number> {
-    const body = Buffer.from(JSON.stringify(events.length > 0 ? { points, events } : { points }))
+  /**
+   * add stores a new batch durably and returns its seq. cursors, when given,
+   * are the positions of the inputs that produced the batch's events: they
+   * are saved atomically with it (see the file comment).
+   */
+  async add (points: Point[], events: LogEvent[] = [], cursors?: Record<string, unknown>): Promise<number> {
+    const json = JSON.stringify(events.length > 0 ? { points, events } : { points })
+    // The new cursors count only once the batch is on disk: a failed write must not advance them.
+    const cursorMap = cursors === undefined ? this.cursorMap : { ...this.cursorMap, ...cursors }
+    const trailer = cursors === undefined ? '' : '\n' + JSON.stringify(cursorMap)
+    const body = Buffer.from(json + trailer)
     const seq = this.lastSeq + 1
     const e: Entry = { seq, bytes: body.length, points: points.length + events.length }
     const dropped = this.makeRoom(body.length)
@@ -79,11 +117,21 @@ export class Spool {
     }
     await fsp.rename(tmp, file)
     this.lastSeq = seq
+    this.cursorMap = cursorMap
+    // state.json first: once the entry is listed the transport may send it, the
+    // collector ack it and remove() delete the file, and a restart must still
+    // know both the seq and the cursors.
+    await this.saveState()
     this.entries.push(e)
     this.bytes += e.bytes
-    await this.saveState()
     await dropped
     return seq
+  }
+
+  /** saveCursors records input positions that carry no batch (lines read but all filtered out). */
+  async saveCursors (cursors: Record<string, unknown>): Promise<void> {
+    this.cursorMap = { ...this.cursorMap, ...cursors }
+    await this.saveState()
   }
 
   /** makeRoom drops the oldest batches until n more bytes fit; the report says exactly what went. */
@@ -107,7 +155,13 @@ export class Spool {
 
   private async saveState (): Promise<void> {
     const tmp = `${this.stateFile}.tmp`
-    await fsp.writeFile(tmp, JSON.stringify({ lastSeq: this.lastSeq }))
+    const fh = await fsp.open(tmp, 'w', 0o600)
+    try {
+      await fh.writeFile(JSON.stringify({ lastSeq: this.lastSeq, cursors: this.cursorMap }))
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
     await fsp.rename(tmp, this.stateFile)
   }
 
@@ -138,7 +192,8 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
     }
-    return `{"type":"batch","seq":${seq},${body.slice(1)}`
+    const nl = body.indexOf('\n')
+    return `{"type":"batch","seq":${seq},${(nl < 0 ? body : body.slice(0, nl)).slice(1)}`
   }
 
   /** remove deletes a batch (acked, or refused for good). */

@@ -68,3 +68,34 @@ t.test('a half-written temp file from a crash is removed at open', async t => {
   t.equal(again.batches, 1)
   t.same((await fsp.readdir(join(dir, 'spool'))).filter(n => n.endsWith('.tmp')), [])
 })
+
+t.test('cursors ride with their batch: saved with it, never sent, recovered from it after a crash', async t => {
+  const dir = t.testdir()
+  const s = await Spool.open(dir, 1 << 20)
+  const ev = [{ t: 1, source: '/var/log/app.log', level: 'info', message: 'line 1' }]
+  const seq = await s.add([], ev, { logs: { offset: 7 } })
+  const frame = (await s.frame(seq))!
+  t.notMatch(frame, /offset/, 'the cursor is not part of the wire frame')
+  t.same(JSON.parse(frame).events, ev)
+  t.same((await Spool.open(dir, 1 << 20)).cursor('logs'), { offset: 7 })
+  // A crash between the batch's rename and state.json: state.json still has the old cursor.
+  const seq2 = await s.add([], ev, { logs: { offset: 14 } })
+  await fsp.writeFile(join(dir, 'state.json'), JSON.stringify({ lastSeq: seq, cursors: { logs: { offset: 7 } } }))
+  const again = await Spool.open(dir, 1 << 20)
+  t.equal(again.highestSeq, seq2)
+  t.same(again.cursor('logs'), { offset: 14 }, 'the newest batch on disk holds the newer cursor')
+  await again.saveCursors({ logs: { offset: 20 } })
+  t.same((await Spool.open(dir, 1 << 20)).cursor('logs'), { offset: 20 }, 'saveCursors without a batch')
+})
+
+t.test('a batch that cannot be written does not advance the cursor', async t => {
+  const dir = t.testdir()
+  const s = await Spool.open(dir, 1 << 20)
+  await s.add([], [], { logs: 1 })
+  // The spool directory vanishes (a failing disk; permissions would not stop root): the write fails.
+  await fsp.rm(join(dir, 'spool'), { recursive: true })
+  await t.rejects(s.add([], [], { logs: 2 }))
+  t.same(s.cursor('logs'), 1)
+  await fsp.mkdir(join(dir, 'spool'), { recursive: true })
+  t.same((await Spool.open(dir, 1 << 20)).cursor('logs'), 1)
+})

@@ -1,0 +1,375 @@
+// The log input on real files: rotation by rename and by copytruncate, crashes
+// at any point (a new input from the last saved cursor), Japanese encodings,
+// multiline records, filters, rate limits and over-long lines. The sink stands
+// in for the spool: it keeps events and cursor together, as Spool.add does.
+
+import t, { type Test } from 'tap'
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import iconv from 'iconv-lite'
+import type { LogEvent } from '../../protocol/messages.js'
+import { LogInput, CURSOR_KEY, type FileSourceSpec } from '../../agent/inputs/logs.js'
+import { DEFAULT_LEVELS } from '../../agent/inputs/logline.js'
+import { expandGlob, globToRegExp } from '../../agent/inputs/tail.js'
+import { PointAccumulator } from '../../agent/inputs/input.js'
+
+class MemSink {
+  events: LogEvent[] = []
+  cursor: unknown = undefined
+  batches: Array<{ events: number }> = []
+  async enqueue (_p: unknown[], e: LogEvent[], c: Record<string, unknown>): Promise<number> {
+    this.events.push(...e)
+    this.cursor = c[CURSOR_KEY]
+    this.batches.push({ events: e.length })
+    return this.batches.length
+  }
+
+  async saveCursors (c: Record<string, unknown>): Promise<void> { this.cursor = c[CURSOR_KEY] }
+}
+
+function dir (t: Test): string {
+  const d = mkdtempSync(join(tmpdir(), 'kanshi-logs-'))
+  t.teardown(() => rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
+function spec (paths: string[], o: Partial<FileSourceSpec> = {}): FileSourceSpec {
+  return {
+    name: o.name ?? paths[0]!,
+    paths,
+    encoding: 'utf8',
+    startAt: 'beginning',
+    levels: DEFAULT_LEVELS,
+    defaultLevel: 'info',
+    minLevel: 'debug',
+    include: [],
+    exclude: [],
+    rateLimit: 0,
+    burst: 1,
+    maxLineBytes: 16 * 1024,
+    rotateWaitMs: 0,
+    tags: {},
+    ...o
+  }
+}
+
+/** A clock the test moves: each poll is 100 ms later. */
+function clock (): { now: () => number, tick: (ms?: number) => void } {
+  let n = 1_800_000_000_000
+  return { now: () => n, tick: (ms = 100) => { n += ms } }
+}
+
+function input (specs: FileSourceSpec[], sink: MemSink, saved: unknown, c: ReturnType<typeof clock>, maxBatchEvents?: number): LogInput {
+  const li = new LogInput(specs, { pollIntervalMs: 1000, now: c.now, ...(maxBatchEvents !== undefined ? { maxBatchEvents } : {}) })
+  li.attach(sink, saved)
+  return li
+}
+
+const nums = (events: LogEvent[]): number[] => events.map(e => Number(/line (\d+)/.exec(e.message)?.[1]))
+
+function exactlyOnce (t: Test, events: LogEvent[], n: number): void {
+  const got = nums(events)
+  const seen = new Map<number, number>()
+  for (const x of got) seen.set(x, (seen.get(x) ?? 0) + 1)
+  const missing: number[] = []
+  const twice: number[] = []
+  for (let i = 1; i <= n; i++) {
+    const k = seen.get(i) ?? 0
+    if (k === 0) missing.push(i)
+    if (k > 1) twice.push(i)
+  }
+  t.same({ missing: missing.slice(0, 10), twice: twice.slice(0, 10), total: got.length }, { missing: [], twice: [], total: n }, `each of ${n} lines exactly once`)
+}
+
+t.test('lines become events; an unterminated last line waits for its newline', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, 'first INFO line\r\nsecond ERROR line\npartial')
+  const sink = new MemSink()
+  const c = clock()
+  const li = input([spec([f])], sink, undefined, c)
+  await li.pollOnce()
+  t.same(sink.events.map(e => [e.message, e.level, e.source]), [['first INFO line', 'info', f], ['second ERROR line', 'error', f]])
+  t.ok(sink.events[1]!.t > sink.events[0]!.t, 'each event of a source has its own millisecond')
+  appendFileSync(f, ' now whole WARNING\n')
+  c.tick()
+  await li.pollOnce()
+  t.same(sink.events.at(-1)!.message, 'partial now whole WARNING')
+  t.equal(sink.events.at(-1)!.level, 'warning')
+  await li.close()
+})
+
+t.test('startAt end skips what files held at the first start, not files that appear later', async t => {
+  const d = dir(t)
+  writeFileSync(join(d, 'a.log'), 'line 1 old\nline 2 old\n')
+  const sink = new MemSink()
+  const c = clock()
+  let li = input([spec([join(d, '*.log')], { startAt: 'end' })], sink, undefined, c)
+  await li.pollOnce()
+  t.equal(sink.events.length, 0)
+  appendFileSync(join(d, 'a.log'), 'line 3 new\n')
+  writeFileSync(join(d, 'b.log'), 'line 4 new file\n')
+  c.tick()
+  await li.pollOnce()
+  t.same(sink.events.map(e => e.message).sort(), ['line 3 new', 'line 4 new file'])
+  await li.close()
+  // A restart is not a first start: a file that appeared while stopped is read whole.
+  writeFileSync(join(d, 'c.log'), 'line 5 while stopped\n')
+  li = input([spec([join(d, '*.log')], { startAt: 'end' })], sink, sink.cursor, c)
+  await li.pollOnce()
+  t.same(sink.events.map(e => e.message).at(-1), 'line 5 while stopped')
+  await li.close()
+})
+
+/** write numbered lines 'line N payload…' in bursts, calling between() after each burst. */
+async function writeLines (f: string, from: number, to: number, between: (n: number) => Promise<void>, burst = 250): Promise<void> {
+  for (let i = from; i <= to; i += burst) {
+    let text = ''
+    for (let j = i; j < Math.min(to + 1, i + burst); j++) text += `2026-11-23T10:00:00 INFO line ${j} ${'x'.repeat(j % 50)}\n`
+    appendFileSync(f, text)
+    await between(Math.min(to, i + burst - 1))
+  }
+}
+
+for (const mode of ['rename', 'copytruncate'] as const) {
+  t.test(`rotation by ${mode} while writing: every line exactly once`, async t => {
+    const d = dir(t)
+    const f = join(d, 'app.log')
+    writeFileSync(f, '')
+    const sink = new MemSink()
+    const c = clock()
+    const li = input([spec([f], { rotateWaitMs: 300 })], sink, undefined, c)
+    await li.pollOnce()
+    let rotations = 0
+    await writeLines(f, 1, 10_000, async n => {
+      if (n % 2000 === 0) {
+        rotations++
+        if (mode === 'rename') {
+          renameSync(f, `${f}.${rotations}`)
+          writeFileSync(f, '')
+        } else {
+          copyFileSync(f, `${f}.${rotations}`)
+          truncateSync(f, 0)
+        }
+      }
+      // Poll sometimes, not after every burst: rotation often lands between polls with unread lines.
+      if (n % 750 < 250) { c.tick(); await li.pollOnce() }
+    })
+    for (let i = 0; i < 10; i++) { c.tick(); await li.pollOnce() }
+    exactlyOnce(t, sink.events, 10_000)
+    t.equal(rotations, 5)
+    const acc = new PointAccumulator(c.now())
+    await li.gather(acc)
+    t.equal(acc.points[0]!.f['lines'], 10_000, 'log_input counts the lines')
+    t.equal(acc.points[0]!.f['files'], 1, 'rotated files are closed after rotateWait')
+    await li.close()
+  })
+
+  t.test(`a crash at any poll, and ${mode} rotation while stopped: nothing lost, nothing repeated`, async t => {
+    const d = dir(t)
+    const f = join(d, 'app.log')
+    writeFileSync(f, '')
+    const sink = new MemSink()
+    const c = clock()
+    let li = input([spec([f], { rotateWaitMs: 300 })], sink, undefined, c)
+    await li.pollOnce()
+    let crashes = 0
+    let rotations = 0
+    await writeLines(f, 1, 6000, async n => {
+      c.tick()
+      await li.pollOnce()
+      if (n % 1000 === 500) {
+        // kill -9: the input is dropped without close; what the sink holds is what the spool held.
+        crashes++
+        await li.close()
+        if (n % 2000 === 1500) {
+          rotations++
+          if (mode === 'rename') { renameSync(f, `${f}.${rotations}`); writeFileSync(f, '') } else { copyFileSync(f, `${f}.${rotations}`); truncateSync(f, 0) }
+        }
+        appendFileSync(f, '') // the writer keeps going while the agent is down (next burst)
+        li = input([spec([f], { rotateWaitMs: 300 })], sink, sink.cursor, c)
+      }
+    }, 125)
+    for (let i = 0; i < 10; i++) { c.tick(); await li.pollOnce() }
+    exactlyOnce(t, sink.events, 6000)
+    t.ok(crashes >= 6 && rotations >= 3, `${crashes} restarts, ${rotations} rotations while stopped`)
+    await li.close()
+  })
+}
+
+t.test('rotation while stopped with unread lines in the old file and new lines in the new one', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, 'line 1\nline 2\n')
+  const sink = new MemSink()
+  const c = clock()
+  let li = input([spec([f])], sink, undefined, c)
+  await li.pollOnce()
+  await li.close()
+  appendFileSync(f, 'line 3\nline 4\n') // written before the rotation, never read
+  renameSync(f, `${f}-20261123`)
+  writeFileSync(f, 'line 5\n')
+  li = input([spec([f])], sink, sink.cursor, c)
+  await li.pollOnce()
+  exactlyOnce(t, sink.events, 5)
+  await li.close()
+})
+
+t.test('a rotated file gone while stopped is counted and reported, not silently skipped', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, 'line 1\n')
+  const sink = new MemSink()
+  const c = clock()
+  let li = input([spec([f])], sink, undefined, c)
+  await li.pollOnce()
+  await li.close()
+  unlinkSync(f)
+  writeFileSync(f, 'line 2\n')
+  const warnings: string[] = []
+  li = new LogInput([spec([f])], { pollIntervalMs: 1000, now: c.now, onWarn: (_s, m) => warnings.push(m) })
+  li.attach(sink, sink.cursor)
+  await li.pollOnce()
+  exactlyOnce(t, sink.events, 2)
+  t.match(warnings[0], /could not be read/, 'the removed file is named in a warning (its inode may be reused by the new file)')
+  const acc = new PointAccumulator(c.now())
+  await li.gather(acc)
+  t.equal(acc.points[0]!.f['lost_files'], 1)
+  await li.close()
+})
+
+t.test('full batches: each carries the positions after its own lines', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  let text = ''
+  for (let i = 1; i <= 1000; i++) text += `line ${i}\n`
+  writeFileSync(f, text)
+  const sink = new MemSink()
+  const c = clock()
+  const li = input([spec([f])], sink, undefined, c, 64)
+  await li.pollOnce()
+  t.ok(sink.batches.length >= 16 && sink.batches.every(b => b.events <= 64), `${sink.batches.length} batches of at most 64`)
+  exactlyOnce(t, sink.events, 1000)
+  // A crash after any batch resumes right after it.
+  const cut = new MemSink()
+  const li2 = input([spec([f])], cut, undefined, c, 64)
+  await li2.pollOnce()
+  await li2.close()
+  t.equal((cut.cursor as { files: Record<string, Array<{ offset: number }>> }).files[f]![0]!.offset, Buffer.byteLength(text))
+  await li.close()
+})
+
+t.test('Shift_JIS, CP932, EUC-JP and invalid bytes', async t => {
+  const d = dir(t)
+  const text = '2026-11-23 エラー: 住民票の発行に失敗しました ①㈱\n'
+  writeFileSync(join(d, 'sjis.log'), iconv.encode(text, 'cp932'))
+  writeFileSync(join(d, 'euc.log'), iconv.encode('警告: ディスク残量わずか\n', 'euc-jp'))
+  writeFileSync(join(d, 'bad.log'), Buffer.concat([Buffer.from('ok '), Buffer.from([0x82, 0xff, 0xfe]), Buffer.from(' end\n'), Buffer.from([0xef, 0xbb, 0xbf])]))
+  writeFileSync(join(d, 'bom.log'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('先頭にBOM\n')]))
+  const sink = new MemSink()
+  const c = clock()
+  const li = input([
+    spec([join(d, 'sjis.log')], { encoding: 'shift_jis' }),
+    spec([join(d, 'euc.log')], { encoding: 'euc-jp' }),
+    spec([join(d, 'bad.log')], { encoding: 'shift_jis' }),
+    spec([join(d, 'bom.log')])
+  ], sink, undefined, c)
+  await li.pollOnce()
+  const by = (name: string): LogEvent => sink.events.find(e => e.source.endsWith(name))!
+  t.equal(by('sjis.log').message, text.trimEnd())
+  t.equal(by('sjis.log').level, 'error', 'エラー is an error')
+  t.equal(by('euc.log').message, '警告: ディスク残量わずか')
+  t.equal(by('euc.log').level, 'warning')
+  t.match(by('bad.log').message, /^ok .*\uFFFD.* end$/, 'invalid bytes become U+FFFD')
+  t.equal(by('bom.log').message, '先頭にBOM', 'a UTF-8 BOM is not part of the first line')
+  await li.close()
+})
+
+t.test('multiline records, held across a restart, closed by timeout and bounded', async t => {
+  const d = dir(t)
+  const f = join(d, 'java.log')
+  const start = /^\d{4}-\d\d-\d\d /
+  const ml = { start, maxLines: 5, maxBytes: 64 * 1024, timeoutMs: 2000 }
+  writeFileSync(f, '2026-11-23 ERROR boom\n  at a()\n  at b()\n2026-11-23 INFO ok\n  detail\n')
+  const sink = new MemSink()
+  const c = clock()
+  let li = input([spec([f], { multiline: ml })], sink, undefined, c)
+  await li.pollOnce()
+  t.same(sink.events.map(e => e.message), ['2026-11-23 ERROR boom\n  at a()\n  at b()'], 'the second record is held: it may go on')
+  t.equal(sink.events[0]!.level, 'error')
+  await li.close()
+  // Restart: the held record is read again from its first line, whole.
+  appendFileSync(f, '  more detail\n')
+  li = input([spec([f], { multiline: ml })], sink, sink.cursor, c)
+  await li.pollOnce()
+  t.equal(sink.events.length, 1)
+  c.tick(2500)
+  await li.pollOnce()
+  t.same(sink.events.map(e => e.message)[1], '2026-11-23 INFO ok\n  detail\n  more detail', 'closed by the timeout')
+  appendFileSync(f, '2026-11-23 WARN long\n' + '  x\n'.repeat(20) + '2026-11-23 INFO next\n')
+  c.tick()
+  await li.pollOnce()
+  t.match(sink.events[2]!.message, /^2026-11-23 WARN long\n( {2}x\n){3} {2}x …\[truncated by kanshi\]$/, 'maxLines bounds a record and says so')
+  await li.close()
+})
+
+t.test('include, exclude, minLevel, custom levels and the rate limit', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  let text = ''
+  for (let i = 1; i <= 100; i++) text += `line ${i} ${i % 10 === 0 ? 'ERROR' : 'INFO'} ${i % 7 === 0 ? 'healthcheck' : ''}\n`
+  writeFileSync(f, text)
+  const sink = new MemSink()
+  const c = clock()
+  const li = input([
+    spec([f], { name: 'errors', minLevel: 'error', exclude: [/healthcheck/] }),
+    spec([f], { name: 'limited', source: 'limited', rateLimit: 10, burst: 20, include: [/INFO/] }),
+    spec([f], { name: 'custom', source: 'custom', levels: [['crit', /line 5\b/]], defaultLevel: 'notice', include: [/line [5-6] /] })
+  ], sink, undefined, c)
+  await li.pollOnce()
+  const of = (s: string): LogEvent[] => sink.events.filter(e => e.source === s)
+  const errors = of(f)
+  const expectErrors = [10, 20, 30, 40, 50, 60, 80, 90, 100] // 70 is a healthcheck line
+  t.same(nums(errors), expectErrors)
+  const limited = of('limited')
+  t.equal(limited.filter(e => e.level === 'info').length, 20, 'the burst passes')
+  t.match(limited.at(-1)!.message, /kanshi: 70 lines dropped by the rate limit of 10 lines\/s/, '90 INFO lines, 20 passed, 70 reported dropped')
+  t.same(of('custom').map(e => [nums([e])[0], e.level]), [[5, 'crit'], [6, 'notice']])
+  const acc = new PointAccumulator(c.now())
+  await li.gather(acc)
+  const stats = Object.fromEntries(acc.points.map(p => [p.tags!['source'], p.f]))
+  t.equal(stats['limited']!['dropped_rate_limit'], 70)
+  t.equal(stats['errors']!['filtered'], 91)
+  await li.close()
+})
+
+t.test('an over-long line is cut once, the rest skipped, even across reads and restarts', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, 'line 1\n' + 'y'.repeat(700_000))
+  const sink = new MemSink()
+  const c = clock()
+  let li = input([spec([f], { maxLineBytes: 1000 })], sink, undefined, c)
+  await li.pollOnce()
+  t.equal(sink.events.length, 2)
+  t.equal(sink.events[1]!.message, 'y'.repeat(1000) + ' …[truncated by kanshi]')
+  await li.close()
+  appendFileSync(f, 'y'.repeat(300_000) + '\nline 3\n')
+  li = input([spec([f], { maxLineBytes: 1000 })], sink, sink.cursor, c)
+  await li.pollOnce()
+  t.same(sink.events.map(e => e.message.slice(0, 6)), ['line 1', 'yyyyyy', 'line 3'], 'the tail of the long line is not a line of its own')
+  await li.close()
+})
+
+t.test('globs', async t => {
+  const d = dir(t)
+  mkdirSync(join(d, 'a'))
+  mkdirSync(join(d, 'b'))
+  for (const p of ['a/x.log', 'a/y.txt', 'b/z.log', 'b/z.log.1']) writeFileSync(join(d, p), '')
+  t.same(await expandGlob(join(d, '*/*.log')), [join(d, 'a/x.log'), join(d, 'b/z.log')])
+  t.same(await expandGlob(join(d, 'b/z.log*')), [join(d, 'b/z.log'), join(d, 'b/z.log.1')])
+  t.same(await expandGlob(join(d, 'missing.log')), [join(d, 'missing.log')], 'a plain path names itself')
+  t.ok(globToRegExp('app-[0-9]?.LOG', true).test('app-1a.log'))
+  t.notOk(globToRegExp('*.log').test('dir/x.log'), '* stays inside one segment')
+})
