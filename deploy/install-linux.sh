@@ -27,7 +27,12 @@ esac
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0 $what)"
 
 src=$(cd "$(dirname "$0")/.." && pwd -P)
-[ -f "$src/dist/$what/main.js" ] || die "$src/dist/$what/main.js is missing: build the tree first (npm ci && npm run build)"
+if [ "$what" = agent ]; then
+  # The agent runs as one file (dist/kanshi-agent.mjs); it needs no node_modules.
+  [ -f "$src/dist/kanshi-agent.mjs" ] || die "$src/dist/kanshi-agent.mjs is missing: build the tree first (npm ci && npm run build), or unpack a release tarball"
+else
+  [ -f "$src/dist/collector/main.js" ] || die "$src/dist/collector/main.js is missing: build the tree first (npm ci && npm run build), or unpack a release tarball"
+fi
 [ -f "$src/deploy/systemd/kanshi-$what.service" ] || die "$src/deploy/systemd/kanshi-$what.service is missing"
 
 # --- Node.js 20 or newer ------------------------------------------------------
@@ -56,8 +61,8 @@ if [ "$node_major" -lt 20 ]; then
   node_help
   exit 1
 fi
-if [ ! -d "$src/node_modules" ]; then
-  say "warning: $src/node_modules is missing; assuming a self-contained bundle in dist/"
+if [ "$what" = collector ] && [ ! -d "$src/node_modules" ]; then
+  die "$src/node_modules is missing: the collector needs its modules (better-sqlite3 is native). Use the release tarball (npm run bundle:offline) or run npm ci --omit=dev in the tree"
 fi
 
 # --- user and group ----------------------------------------------------------
@@ -90,7 +95,7 @@ else
   stage="$PREFIX.new"
   rm -rf "$stage"
   mkdir -p "$stage"
-  for item in dist node_modules package.json package-lock.json bin examples docs deploy alert-rules dashboards README.md; do
+  for item in dist node_modules package.json package-lock.json bin examples docs deploy alert-rules dashboards README.md README.ja.md MANIFEST.txt; do
     if [ -e "$src/$item" ]; then
       cp -R "$src/$item" "$stage/"
     fi
@@ -116,7 +121,7 @@ fi
 cat > "$BINDIR/kanshi-agent.tmp" <<EOF
 #!/bin/sh
 # kanshi-agent, written by deploy/install-linux.sh
-exec $node_bin $PREFIX/dist/agent/main.js "\$@"
+exec $node_bin $PREFIX/dist/kanshi-agent.mjs "\$@"
 EOF
 # token add rewrites the config file with mode 0600, owned by the caller (root):
 # the wrapper gives files under /etc/kanshi back to the service (root:kanshi 0640).
