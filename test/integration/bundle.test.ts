@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import iconv from 'iconv-lite'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { freePort, spawnProgram, tmpDir, waitFor } from '../helpers/procs.js'
@@ -68,9 +69,9 @@ async function startCollector (t: Test, agentIds: string[]): Promise<Collector> 
 }
 
 /** runAgent starts a bundled agent (node FILE, or an executable) in its own directory. */
-async function runAgent (t: Test, c: Collector, id: string, cmd: string[], inputs: string[]): Promise<{ lines: string[] }> {
+async function runAgent (t: Test, c: Collector, id: string, cmd: string[], inputs: string[], extra = ''): Promise<{ lines: string[] }> {
   const dir = dirname(cmd[cmd.length - 1]!)
-  writeFileSync(join(dir, 'agent.yaml'), `id: ${id}\ncollector: { url: 'ws://127.0.0.1:${c.port}/v1/agent', backoffMin: 50ms, backoffMax: 1s }\ninterval: 1s\ndataDir: ./data\ninputs: { enabled: [${inputs.join(', ')}] }\n`)
+  writeFileSync(join(dir, 'agent.yaml'), `id: ${id}\ncollector: { url: 'ws://127.0.0.1:${c.port}/v1/agent', backoffMin: 50ms, backoffMax: 1s }\ninterval: 1s\ndataDir: ./data\ninputs: { enabled: [${inputs.join(', ')}] }\n${extra}`)
   const child = spawn(cmd[0]!, [...cmd.slice(1), '--config', 'agent.yaml'], { cwd: dir, env: cleanEnv({ KANSHI_AGENT_TOKEN: c.tokens.get(id) }), stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const exited = new Promise(resolve => child.once('exit', resolve))
@@ -114,7 +115,11 @@ t.test('kanshi-agent.mjs alone: --help, --version, and data from it reaches Infl
   // which must be inside the bundle, since nothing else can provide it here.
   const siMjs = await lonely(t, mjs, 'kanshi-agent.mjs')
   const c = await startCollector(t, ['bundle-linux', 'bundle-si'])
-  await runAgent(t, c, 'bundle-linux', [process.execPath, mjs], ['cpu', 'mem', 'disk', 'net', 'system'])
+  // A Shift_JIS log file: iconv-lite's code tables must be inside the bundle too.
+  const logDir = await tmpDir(t)
+  writeFileSync(join(logDir, 'app.log'), iconv.encode('2026-11-23 09:00:00 ERROR 発券プリンタ用紙切れ\n', 'shift_jis'))
+  await runAgent(t, c, 'bundle-linux', [process.execPath, mjs], ['cpu', 'mem', 'disk', 'net', 'system'],
+    `logs:\n  - { path: '${join(logDir, '*.log')}', encoding: shift_jis, startAt: beginning }\n`)
   const preload = 'data:text/javascript,Object.defineProperty(process,"platform",{value:"darwin"})'
   const si = await runAgent(t, c, 'bundle-si', [process.execPath, '--import', preload, siMjs], ['cpu'])
 
@@ -135,6 +140,12 @@ t.test('kanshi-agent.mjs alone: --help, --version, and data from it reaches Infl
     const r = await query(c.influxUrl, 'kanshi', `SELECT count(*) FROM "${m}" WHERE host = 'bundle-linux'`)
     t.ok(r.results[0].series?.[0] !== undefined, `${m} points from the bundled agent`)
   }
+
+  await waitFor(async () => {
+    const r = await query(c.influxUrl, 'kanshi', "SELECT message FROM log_event WHERE host = 'bundle-linux'")
+    return (r.results[0].series?.[0]?.values ?? []).some((v: unknown[]) => String(v[1]).includes('発券プリンタ用紙切れ'))
+  }, 30_000, 500)
+  t.pass('a Shift_JIS log line from the bundled agent arrived decoded in log_event')
 
   const agents = await agentsApi(c)
   const byId = new Map(agents.map(a => [a.id, a]))
