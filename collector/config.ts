@@ -5,6 +5,7 @@ import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
 import { isValidTimeZone, parseHours } from './alerting/calendar.js'
+import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 
 const Duration = (def: string, description = 'a duration such as "10s" or "5m"') =>
   Type.Union([Type.String(), Type.Number()], { default: def, description })
@@ -139,6 +140,7 @@ export const CollectorConfigSchema = Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map(l => Type.Literal(l)), { default: 'info', description: 'one of fatal, error, warn, info, debug, trace' })
   }, { ...Strict, default: {} }),
   alerting: Type.Optional(AlertingSchema),
+  report: ReportSchema,
   api: Type.Object({
     tokens: Type.Array(Type.Object({
       name: Type.String({ minLength: 1, description: 'who holds the token (shown in the audit log)' }),
@@ -161,6 +163,8 @@ export interface CollectorConfig {
   ingest: { maxFrameBytes: number, hostDownAfterIntervals: number, defaultIntervalMs: number, maxConnectionsPerAddress: number, maxErrorsPerMinute: number }
   log: Raw['log']
   alerting: AlertingConfig | undefined
+  /** kanshi-report: targets, service hours, thresholds (collector/report/config.ts) */
+  report: ReportConfig
   api: Raw['api']
 }
 
@@ -237,6 +241,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     },
     log: c.log,
     alerting: c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env),
+    report: checkReport(file, c.report, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[]), c.alerting?.timezone),
     api: { tokens: c.api.tokens.map(t => ({ ...t, tokenSha256: t.tokenSha256.toLowerCase() })) }
   })
 }

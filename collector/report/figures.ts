@@ -1,0 +1,100 @@
+// One month's figures: every section's queries against InfluxDB and the
+// incident record, computed the same way for the report month and the month
+// before it (for the month-over-month column).
+
+import type { Window } from '../alerting/store.js'
+import type { ReportConfig } from './config.js'
+import { InfluxQL, Sources, type InfluxTarget, type Tier } from './influxql.js'
+import { serviceIntervals, slotsIn, type Month, type ServiceHours } from './period.js'
+import { hostFigures, type HostRow } from './hosts.js'
+import { diskFigures, type DiskRow } from './disks.js'
+import { trafficFigures, type TrafficDay } from './network.js'
+import { availabilityFigures, type AvailRow } from './availability.js'
+import { jobFigures, type JobRow } from './jobs.js'
+import { incidentStats, readRecord, type IncidentRecord, type IncidentStats } from './incidents.js'
+import type { Lang } from './i18n.js'
+
+export interface MonthFigures {
+  month: Month
+  tiers: Record<string, Tier>
+  /** service-hours minutes in the month (before planned stops) */
+  serviceMinutes: number
+  hosts: HostRow[]
+  disks: DiskRow[]
+  traffic: TrafficDay[]
+  availability: AvailRow[]
+  jobs: JobRow[]
+  record: IncidentRecord
+  stats: IncidentStats
+  totals: Totals
+}
+
+export interface Totals {
+  worstService: AvailRow | null
+  worstHost: AvailRow | null
+  /** all services together: 100 × Σ(measured − down) / Σ measured */
+  serviceOverall: number | null
+  targetsMeeting: number
+  targetsJudged: number
+  batchRuns: number
+  batchOnTime: number
+  batchRate: number | null
+  worstResponse: AvailRow | null
+}
+
+export interface FigureInputs {
+  influx: InfluxTarget
+  dataDir: string
+  report: ReportConfig
+  serviceHours: ServiceHours
+  /** maintenance windows from the config, used when alerting.db does not hold them */
+  configMaintenance: Window[]
+  lang: Lang
+}
+
+export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(o.influx)): Promise<MonthFigures> {
+  const r = { start: m.start, end: m.end }
+  const src = new Sources(q, o.influx)
+  await src.probe(r)
+  const record = readRecord(o.dataDir, m.start, m.end, o.lang, { notifyWithinMin: o.report.targets.notifyWithinMin, majorSeverities: o.report.major.severities, majorMinMs: o.report.major.minDurationMs })
+  const known = new Set(record.maintenance.filter(w => w.created_by === 'config').map(w => w.name))
+  const maintenance = [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
+  const intervals = serviceIntervals(m, o.serviceHours, maintenance)
+  const t = o.report.thresholds
+  const [hosts, disks, traffic, availability, jobs] = await Promise.all([
+    hostFigures(q, src, r, { cpu: t.cpu, mem: t.mem }),
+    diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays }),
+    trafficFigures(q, src, r, m.timezone),
+    availabilityFigures(q, src, intervals, maintenance, o.report.targets.responseMs),
+    jobFigures(q, src, r)
+  ])
+  return {
+    month: m,
+    tiers: Object.fromEntries(src.tiers),
+    serviceMinutes: intervals.reduce((s, i) => s + slotsIn(i) * 5, 0),
+    hosts, disks, traffic, availability, jobs, record,
+    stats: incidentStats(record.incidents),
+    totals: totals(availability, jobs, o.report.targets.availability)
+  }
+}
+
+function totals (av: AvailRow[], jobs: JobRow[], target: number): Totals {
+  const lowest = (rows: AvailRow[]): AvailRow | null => rows.filter(r => r.availability !== null).sort((a, b) => a.availability! - b.availability!)[0] ?? null
+  const services = av.filter(r => r.kind === 'service')
+  const measured = services.reduce((s, r) => s + r.measuredMin, 0)
+  const down = services.reduce((s, r) => s + r.downMin, 0)
+  const judged = av.filter(r => r.availability !== null)
+  const runs = jobs.reduce((s, j) => s + j.runs, 0)
+  const onTime = jobs.reduce((s, j) => s + j.onTime, 0)
+  return {
+    worstService: lowest(services),
+    worstHost: lowest(av.filter(r => r.kind === 'host')),
+    serviceOverall: measured > 0 ? 100 * (measured - down) / measured : null,
+    targetsMeeting: judged.filter(r => r.availability! >= target).length,
+    targetsJudged: judged.length,
+    batchRuns: runs,
+    batchOnTime: onTime,
+    batchRate: runs > 0 ? 100 * onTime / runs : null,
+    worstResponse: services.filter(r => r.response !== null).sort((a, b) => b.response!.p95 - a.response!.p95)[0] ?? null
+  }
+}

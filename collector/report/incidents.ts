@@ -1,0 +1,121 @@
+// The collector's incident record and maintenance windows (alerting.db in its
+// dataDir, read-only) and the incident figures: notice within N minutes,
+// time to recovery, major incidents.
+
+import Database from 'better-sqlite3'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Window } from '../alerting/store.js'
+
+export interface IncidentRow {
+  id: number
+  rule: string
+  severity: string
+  host: string
+  summary: string
+  /** the rendered rule description, the nearest thing to a cause the record holds */
+  cause: string
+  detectedAt: number
+  notifiedAt: number | null
+  ackedAt: number | null
+  ackedBy: string | null
+  resolvedAt: number | null
+  /** minutes from detection to the first mail accepted by the SMTP server */
+  notifyMin: number | null
+  /** minutes from detection to recovery, or to the month's end while still open */
+  durationMin: number
+  /** 'maintenance' (planned stop: not counted), 'silence', or '' */
+  muted: '' | 'maintenance' | 'silence'
+  /** notified within targets.notifyWithinMin; null when not judged (muted, or recovered before a notice was due) */
+  notifiedInTime: boolean | null
+  major: boolean
+}
+
+export interface IncidentRecord {
+  /** false when the collector has no alerting.db (alerting off) */
+  available: boolean
+  incidents: IncidentRow[]
+  maintenance: Window[]
+}
+
+interface Row { [k: string]: unknown }
+
+/** readRecord reads incidents detected in [start, end) and every maintenance window. */
+export function readRecord (dataDir: string, start: number, end: number, lang: 'ja' | 'en', o: { notifyWithinMin: number, majorSeverities: readonly string[], majorMinMs: number }): IncidentRecord {
+  const file = join(dataDir, 'alerting.db')
+  if (!existsSync(file)) return { available: false, incidents: [], maintenance: [] }
+  const db = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    db.pragma('busy_timeout = 5000')
+    const rows = db.prepare('SELECT * FROM incidents WHERE detected_at >= ? AND detected_at < ? ORDER BY detected_at, id').all(start, end) as Row[]
+    const windows = (db.prepare("SELECT * FROM windows WHERE kind = 'maintenance' ORDER BY id").all() as Row[]).map(r => ({
+      ...(r as unknown as Window),
+      matchers: JSON.parse(String(r['matchers'])) as Record<string, string>,
+      recur_days: r['recur_days'] === null ? null : JSON.parse(String(r['recur_days'])) as number[]
+    }))
+    const limit = o.notifyWithinMin * 60_000
+    const incidents = rows.map((r): IncidentRow => {
+      const detectedAt = Number(r['detected_at'])
+      const notifiedAt = r['notified_at'] === null ? null : Number(r['notified_at'])
+      const resolvedAt = r['resolved_at'] === null ? null : Number(r['resolved_at'])
+      const sup = String(r['suppressed_by'] ?? '')
+      const muted = sup.startsWith('maintenance') ? 'maintenance' : sup.startsWith('silence') ? 'silence' : ''
+      const durationMs = (resolvedAt ?? Math.max(detectedAt, end)) - detectedAt
+      let inTime: boolean | null
+      if (muted !== '') inTime = null
+      else if (notifiedAt !== null) inTime = notifiedAt - detectedAt <= limit
+      else if (resolvedAt !== null && resolvedAt - detectedAt <= limit) inTime = null
+      else inTime = false
+      const severity = String(r['severity'])
+      const en = lang === 'en'
+      return {
+        id: Number(r['id']),
+        rule: String(r['rule']),
+        severity,
+        host: String(r['host']),
+        summary: String((en ? r['summary_en'] : r['summary']) || r['summary'] || ''),
+        cause: String((en ? r['description_en'] : r['description']) || r['description'] || ''),
+        detectedAt,
+        notifiedAt,
+        ackedAt: r['acked_at'] === null ? null : Number(r['acked_at']),
+        ackedBy: r['acked_by'] === null ? null : String(r['acked_by']),
+        resolvedAt,
+        notifyMin: notifiedAt === null ? null : (notifiedAt - detectedAt) / 60_000,
+        durationMin: durationMs / 60_000,
+        muted,
+        notifiedInTime: inTime,
+        major: muted !== 'maintenance' && o.majorSeverities.includes(severity) && durationMs >= o.majorMinMs
+      }
+    })
+    return { available: true, incidents, maintenance: windows }
+  } finally {
+    db.close()
+  }
+}
+
+export interface IncidentStats {
+  /** incidents not in planned maintenance */
+  count: number
+  major: number
+  /** incidents judged for the notice rule, and those notified in time */
+  judged: number
+  inTime: number
+  notifyRate: number | null
+  /** mean minutes from detection to recovery of the recovered, unplanned incidents */
+  mttrMin: number | null
+}
+
+export function incidentStats (rows: readonly IncidentRow[]): IncidentStats {
+  const counted = rows.filter(r => r.muted !== 'maintenance')
+  const judged = counted.filter(r => r.notifiedInTime !== null)
+  const inTime = judged.filter(r => r.notifiedInTime === true).length
+  const recovered = counted.filter(r => r.resolvedAt !== null)
+  return {
+    count: counted.length,
+    major: counted.filter(r => r.major).length,
+    judged: judged.length,
+    inTime,
+    notifyRate: judged.length > 0 ? 100 * inTime / judged.length : null,
+    mttrMin: recovered.length > 0 ? recovered.reduce((s, r) => s + r.durationMin, 0) / recovered.length : null
+  }
+}

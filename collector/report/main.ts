@@ -1,0 +1,70 @@
+// kanshi-report: the monthly capacity and SLA report (月次報告書) from
+// InfluxDB and the collector's incident record, in one command.
+
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { ConfigError, runMain } from '../../protocol/config.js'
+import { VERSION } from '../../protocol/version.js'
+import { checkCollectorConfig, loadCollectorConfig } from '../config.js'
+import { lastMonth, makeMonth, parseMonth } from './period.js'
+import { runReport } from './report.js'
+
+const HELP = `kanshi-report — the monthly capacity and SLA report (月次報告書)
+
+Usage:
+  kanshi-report --month YYYY-MM --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
+  kanshi-report --help | --version
+
+  --month YYYY-MM   the month, in report.timezone (default: the month before this one)
+  --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
+  --config FILE     the collector's config: InfluxDB (influx:), the incident record
+                    (dataDir/alerting.db), calendar and maintenance (alerting:),
+                    targets (report:); default: every default
+  --lang ja|en      language of the report (default ja)
+  --no-pdf          do not print report.pdf even when Chromium is installed
+
+report.pdf needs Chromium (chromium on PATH, or KANSHI_CHROMIUM=/path/to/chrome).
+Every figure is defined in docs/report.md.
+`
+
+async function main (argv: string[]): Promise<number> {
+  let values
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        month: { type: 'string' }, out: { type: 'string' }, config: { type: 'string', short: 'c' },
+        lang: { type: 'string', default: 'ja' }, 'no-pdf': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }
+      }
+    }).values
+  } catch (err) {
+    process.stderr.write(`kanshi-report: ${(err as Error).message} (see --help)\n`)
+    return 2
+  }
+  if (values.help === true) { process.stdout.write(HELP); return 0 }
+  if (values.version === true) { process.stdout.write(`${VERSION}\n`); return 0 }
+  if (values.out === undefined) { process.stderr.write('kanshi-report: --out: expected an output directory, got missing (see --help)\n'); return 2 }
+  if (values.lang !== 'ja' && values.lang !== 'en') { process.stderr.write(`kanshi-report: --lang: expected ja or en, got ${JSON.stringify(values.lang)}\n`); return 2 }
+  const config = values.config !== undefined ? loadCollectorConfig(values.config) : checkCollectorConfig('(defaults)', {})
+  const tz = config.report.timezone
+  let month = lastMonth(Date.now(), tz)
+  if (values.month !== undefined) {
+    const m = parseMonth(values.month)
+    if (m === undefined) throw new ConfigError('--month', '', `expected a month YYYY-MM, got ${JSON.stringify(values.month)}`)
+    month = makeMonth(m.year, m.month, tz)
+  }
+  const out = resolve(values.out)
+  let r
+  try {
+    r = await runReport({ config, month, outDir: out, lang: values.lang, pdf: values['no-pdf'] !== true, now: Date.now() })
+  } catch (err) {
+    // Operators get one line (InfluxDB down, output not writable); KANSHI_DEBUG=1 shows the stack.
+    process.stderr.write(`kanshi-report: ${process.env['KANSHI_DEBUG'] === '1' ? (err as Error).stack : (err as Error).message}\n`)
+    return 1
+  }
+  process.stdout.write(`kanshi-report: ${month.id}: wrote ${r.files.join(', ')} in ${out}\n`)
+  if (r.pdfSkipped !== undefined) process.stderr.write(`kanshi-report: no report.pdf: ${r.pdfSkipped}\n`)
+  return 0
+}
+
+runMain('kanshi-report', main)

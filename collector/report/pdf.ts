@@ -1,0 +1,35 @@
+// report.pdf, when a Chromium is installed: the headless browser prints
+// report.html as it is (A4 from the page's @page rule). No Chromium is not an
+// error: the caller says so and the HTML stays the report.
+
+import { execFile } from 'node:child_process'
+import { accessSync, constants, existsSync, statSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']
+
+/** findChromium looks at KANSHI_CHROMIUM, then PATH. */
+export function findChromium (env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const pinned = env['KANSHI_CHROMIUM']
+  if (pinned !== undefined && pinned !== '') return existsSync(pinned) ? pinned : undefined
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    for (const n of NAMES) {
+      const p = join(dir, n)
+      try { accessSync(p, constants.X_OK); return p } catch { /* next */ }
+    }
+  }
+  return undefined
+}
+
+export async function printPdf (chromium: string, html: string, pdf: string, timeoutMs = 120_000): Promise<void> {
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+    '--no-pdf-header-footer', '--run-all-compositor-stages-before-draw', `--print-to-pdf=${pdf}`, pathToFileURL(html).href]
+  await new Promise<void>((resolve, reject) => {
+    execFile(chromium, args, { timeout: timeoutMs, env: { ...process.env, HOME: process.env['HOME'] ?? '/tmp' } }, (err, _out, stderr) => {
+      if (err !== null && !existsSync(pdf)) reject(new Error(`${chromium} could not print the PDF: ${String(stderr).trim().split('\n').slice(-2).join(' ') || err.message}`))
+      else resolve()
+    })
+  })
+  if (!existsSync(pdf) || statSync(pdf).size === 0) throw new Error(`${chromium} wrote no PDF`)
+}

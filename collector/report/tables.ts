@@ -1,0 +1,147 @@
+// The report's tables, built once from the figures; the HTML, the workbook
+// and the CSV files all render these, so they cannot disagree.
+
+import type { ReportConfig } from './config.js'
+import type { MonthFigures } from './figures.js'
+import { summaryRows } from './summary.js'
+import { words, type Lang, type WordKey } from './i18n.js'
+
+/** Column types decide formatting: pct is in percent units (99.5), datetime is Unix ms. */
+export type ColType = 'text' | 'int' | 'num' | 'pct' | 'datetime' | 'date' | 'gb'
+
+export interface Column {
+  key: string
+  header: string
+  type: ColType
+  /** decimals for num and pct */
+  digits?: number
+  /** width in characters (workbook) */
+  width: number
+}
+
+export type Cell = string | number | null
+
+export interface Table {
+  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs'
+  sheet: string
+  title: string
+  columns: Column[]
+  rows: Array<Record<string, Cell>>
+}
+
+const GB = 1e9
+
+export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportConfig, lang: Lang): Table[] {
+  const w = words(lang)
+  const C = (key: WordKey, type: ColType, width: number, digits?: number, header?: string): Column =>
+    ({ key, header: header ?? w(key), type, width, ...(digits !== undefined ? { digits } : {}) })
+  const yesNo = (b: boolean): string => b ? w('yes') : ''
+  const tables: Table[] = []
+
+  tables.push({
+    id: 'summary', sheet: 'Summary', title: w('summary'),
+    columns: [C('item', 'text', 36), C('target', 'text', 10), C('actual', 'num', 12, 3), C('previous', 'num', 12, 3), C('change', 'num', 10, 3), C('unit', 'text', 7), C('result', 'text', 8), C('note', 'text', 40)],
+    rows: summaryRows(cur, prev, c, lang).map(r => ({ item: r.item, target: r.target, actual: r.actual, previous: r.previous, change: r.change, unit: r.unit, result: r.met === null ? w('na') : r.met ? w('met') : w('missed'), note: r.note }))
+  })
+
+  tables.push({
+    id: 'hosts', sheet: 'Hosts', title: w('hosts'),
+    columns: [C('host', 'text', 16), C('role', 'text', 9), C('site', 'text', 10),
+      C('cpuMean', 'num', 10, 1), C('cpuP95', 'num', 10, 1), C('cpuMax', 'num', 10, 1), C('cpuHours', 'num', 12, 1), C('cpuPeak', 'datetime', 17),
+      C('memMean', 'num', 10, 1), C('memP95', 'num', 10, 1), C('memMax', 'num', 10, 1), C('memHours', 'num', 12, 1), C('memPeak', 'datetime', 17),
+      C('firstSeen', 'datetime', 17), C('lastSeen', 'datetime', 17)],
+    rows: cur.hosts.map(h => ({
+      host: h.host, role: h.role, site: h.site,
+      cpuMean: h.cpu?.mean ?? null, cpuP95: h.cpu?.p95 ?? null, cpuMax: h.cpu?.max ?? null, cpuHours: h.cpu?.hoursAbove ?? null, cpuPeak: h.cpu?.maxAt ?? null,
+      memMean: h.mem?.mean ?? null, memP95: h.mem?.p95 ?? null, memMax: h.mem?.max ?? null, memHours: h.mem?.hoursAbove ?? null, memPeak: h.mem?.maxAt ?? null,
+      firstSeen: h.firstSeen, lastSeen: h.lastSeen
+    }))
+  })
+
+  tables.push({
+    id: 'disks', sheet: 'Disks', title: w('disks'),
+    columns: [C('host', 'text', 16), C('mount', 'text', 14), C('size', 'num', 9, 1), C('startPct', 'num', 11, 1), C('endPct', 'num', 11, 1), C('growth', 'num', 13, 2), C('fullAt', 'date', 12), C('flag', 'text', 18)],
+    rows: cur.disks.map(d => ({
+      host: d.host, mount: d.mount, size: d.sizeBytes === null ? null : d.sizeBytes / GB, startPct: d.start, endPct: d.end, growth: d.growth30d,
+      fullAt: d.fullAt === null ? null : Math.max(d.fullAt, d.endAt),
+      flag: [d.flagged ? w('flagFull', { n: c.diskFullWithinDays }) : '', d.aboveWarning ? w('flagWarn') : ''].filter(Boolean).join(', ')
+    }))
+  })
+
+  tables.push({
+    id: 'network', sheet: 'Network', title: w('network'),
+    columns: [C('date', 'text', 11), C('host', 'text', 16), C('rx', 'gb', 11), C('tx', 'gb', 11), C('total', 'gb', 11)],
+    rows: cur.traffic.map(d => ({ date: d.date, host: d.host, rx: d.rxBytes / GB, tx: d.txBytes / GB, total: (d.rxBytes + d.txBytes) / GB }))
+  })
+
+  const services = cur.availability.filter(r => r.kind === 'service')
+  tables.push({
+    id: 'services', sheet: 'Services', title: w('services'),
+    columns: [C('host', 'text', 16), C('service', 'text', 16), C('check', 'text', 9), C('avail', 'pct', 11, 3), C('meets', 'text', 7),
+      C('p50', 'num', 11, 0), C('p95', 'num', 11, 0), C('respMax', 'num', 11, 0), C('withinTarget', 'pct', 13, 1)],
+    rows: services.map(r => ({
+      host: r.host, service: r.service, check: r.check, avail: r.availability,
+      meets: r.availability === null ? w('na') : r.availability >= c.targets.availability ? w('met') : w('missed'),
+      p50: r.response?.p50 ?? null, p95: r.response?.p95 ?? null, respMax: r.response?.max ?? null, withinTarget: r.response?.withinTarget ?? null
+    }))
+  })
+
+  tables.push({
+    id: 'availability', sheet: 'Availability', title: w('availability'),
+    columns: [C('kind', 'text', 9), C('host', 'text', 16), C('service', 'text', 16), C('site', 'text', 10),
+      C('scheduledMin', 'int', 12), C('plannedMin', 'int', 11), C('measuredMin', 'int', 10), C('downMin', 'num', 10, 1), C('noDataMin', 'int', 11), C('avail', 'pct', 11, 3)],
+    rows: cur.availability.map(r => ({
+      kind: r.kind === 'host' ? w('kindHost') : w('kindService'), host: r.host, service: r.service, site: r.site,
+      scheduledMin: r.scheduledMin, plannedMin: r.plannedMin, measuredMin: r.measuredMin, downMin: r.downMin, noDataMin: r.noDataMin, avail: r.availability
+    }))
+  })
+
+  tables.push({
+    id: 'incidents', sheet: 'Incidents', title: w('incidents'),
+    columns: [C('id', 'int', 6), C('severity', 'text', 9), C('host', 'text', 14), C('summaryCol', 'text', 36), C('cause', 'text', 30),
+      C('detected', 'datetime', 17), C('notified', 'datetime', 17), C('notifyMin', 'num', 10, 1), C('inTime', 'text', 10, undefined, w('inTime', { n: c.targets.notifyWithinMin })),
+      C('acked', 'datetime', 17), C('ackedBy', 'text', 12), C('resolved', 'datetime', 17), C('duration', 'num', 10, 1), C('major', 'text', 6), C('muted', 'text', 10), C('rule', 'text', 18)],
+    rows: cur.record.incidents.map(i => ({
+      id: i.id, severity: i.severity, host: i.host, summaryCol: i.summary, cause: i.cause,
+      detected: i.detectedAt, notified: i.notifiedAt, notifyMin: i.notifyMin,
+      inTime: i.notifiedInTime === null ? w('na') : i.notifiedInTime ? w('yes') : w('no'),
+      acked: i.ackedAt, ackedBy: i.ackedBy, resolved: i.resolvedAt, duration: i.durationMin, major: yesNo(i.major),
+      muted: i.muted === 'maintenance' ? w('mutedMaintenance') : i.muted === 'silence' ? w('mutedSilence') : '', rule: i.rule
+    }))
+  })
+
+  tables.push({
+    id: 'jobs', sheet: 'Jobs', title: w('jobs'),
+    columns: [C('host', 'text', 16), C('jobName', 'text', 20), C('runs', 'int', 9), C('failures', 'int', 8), C('late', 'int', 8), C('onTime', 'int', 9), C('onTimeRate', 'pct', 12, 1)],
+    rows: cur.jobs.map(j => ({ host: j.host, jobName: j.service, runs: j.runs, failures: j.failures, late: j.late, onTime: j.onTime, onTimeRate: j.onTimeRate }))
+  })
+  return tables
+}
+
+/** formatCell renders a cell as text for HTML and CSV (pct without the % sign in CSV headers carrying it). */
+export function formatCell (v: Cell, col: Column, tz: string): string {
+  if (v === null || v === undefined) return ''
+  if (typeof v === 'string') return v
+  switch (col.type) {
+    case 'int': return String(Math.round(v))
+    case 'num': case 'pct': return v.toFixed(col.digits ?? 1)
+    case 'gb': return v.toFixed(2)
+    case 'datetime': return localStamp(v, tz)
+    case 'date': return localStamp(v, tz).slice(0, 10)
+    default: return String(v)
+  }
+}
+
+const stampFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/** localStamp is "YYYY-MM-DD HH:MM" in the report's timezone. */
+export function localStamp (t: number, tz: string): string {
+  let f = stampFormatters.get(tz)
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    stampFormatters.set(tz, f)
+  }
+  const p: Record<string, string> = {}
+  for (const x of f.formatToParts(new Date(t))) p[x.type] = x.value
+  return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}`
+}
