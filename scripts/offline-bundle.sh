@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --outdir=*) outdir=${1#--outdir=}; shift ;;
     --skip-npm-ci) skip_ci=yes; shift ;;
     --with-sea) with_sea=yes; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "offline-bundle.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
