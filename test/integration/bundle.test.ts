@@ -5,7 +5,7 @@
 
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import iconv from 'iconv-lite'
 import { sha256Hex } from '../../collector/ingest/auth.js'
@@ -39,11 +39,12 @@ async function buildInto (t: Test, args: string[] = []): Promise<string> {
   return out
 }
 
-/** lonely copies one file into a fresh empty temp dir and checks nothing above it holds node_modules. */
-async function lonely (t: Test, file: string, name: string): Promise<string> {
+/** lonely copies (or moves: the 100 MB executable) one file into a fresh empty temp dir and checks nothing above it holds node_modules. */
+async function lonely (t: Test, file: string, name: string, move = false): Promise<string> {
   const dir = await tmpDir(t)
   const target = join(dir, name)
-  copyFileSync(file, target)
+  if (move) renameSync(file, target)
+  else copyFileSync(file, target)
   t.same(readdirSync(dir), [name], `${name} is alone in its directory`)
   t.same(nodeModulesAbove(dir), [], `no node_modules in ${dir} or above it`)
   return target
@@ -158,7 +159,7 @@ const seaFuse = readFileSync(process.execPath).includes('NODE_SEA_FUSE_fce680ab2
 const noSea = seaFuse ? false : `${process.execPath} has no SEA fuse (a distribution build of Node?): single executables need the official nodejs.org binary`
 t.test('the Node single executable (npm run build:sea) runs and sends data', { skip: noSea }, async t => {
   const out = await buildInto(t, ['--sea'])
-  const exe = await lonely(t, join(out, 'kanshi-agent'), 'kanshi-agent')
+  const exe = await lonely(t, join(out, 'kanshi-agent'), 'kanshi-agent', true)
   const v = spawnSync(exe, ['--version'], { cwd: dirname(exe), env: cleanEnv(), encoding: 'utf8' })
   t.equal(v.stdout, `${version}\n`, '--version from the executable')
   t.equal(v.stderr, '', 'no warning on stderr (no require() of a non-built-in module)')
