@@ -19,7 +19,7 @@ export interface AvailRow {
   site: string
   service: string
   check: string
-  /** service-hours minutes between the first and last interval with data, planned stops excluded */
+  /** service-hours minutes from the target's first to its last 5-minute slot with data in the month, planned stops excluded */
   scheduledMin: number
   plannedMin: number
   measuredMin: number
@@ -72,10 +72,24 @@ export async function availabilityFigures (q: InfluxQL, src: Sources, intervals:
       `SELECT "response_ms_mean", "response_ms_max" FROM ${sv} WHERE ${w} AND "check" = 'http' AND "response_ms_count" > 0 GROUP BY "host", "service"`
     )
   }
+  // Each target's first and last 5-minute slot with data in the month: time before and after is not counted.
+  const month = { start: intervals[0]!.start, end: intervals[intervals.length - 1]!.end }
+  for (const [m, by] of [['host_up', '"host"'], ['service', '"host", "service", "check"']] as const) {
+    const from = src.from(m, month)
+    const cond = m === 'service' ? ` AND "check" != 'job'` : ''
+    stmts.push(`SELECT first("up_count") FROM ${from} WHERE ${timeCond(month)}${cond} GROUP BY ${by}`, `SELECT last("up_count") FROM ${from} WHERE ${timeCond(month)}${cond} GROUP BY ${by}`)
+  }
   const res = await q.query(stmts)
+  const spanKey = (kind: string, t: Record<string, string>): string => kind === 'host' ? `h\u0000${t['host']}` : `s\u0000${t['host']}\u0000${t['service']}\u0000${t['check']}`
+  const spans = new Map<string, { first: number, last: number }>()
+  const base = intervals.length * 4
+  for (const [j, kind] of [[0, 'host'], [2, 'service']] as const) {
+    for (const s of res[base + j]!) spans.set(spanKey(kind, s.tags), { first: Number(s.values[0]?.[0]), last: Number(s.values[0]?.[0]) })
+    for (const s of res[base + j + 1]!) { const sp = spans.get(spanKey(kind, s.tags)); if (sp !== undefined) sp.last = Number(s.values[0]?.[0]) }
+  }
   const acc = new Map<string, Acc>()
   const target = (kind: AvailRow['kind'], t: Record<string, string>): Acc => {
-    const key = kind === 'host' ? `h\u0000${t['host']}` : `s\u0000${t['host']}\u0000${t['service']}\u0000${t['check']}`
+    const key = spanKey(kind, t)
     let a = acc.get(key)
     if (a === undefined) {
       const row: AvailRow = { kind, host: t['host'] ?? '', role: t['role'] ?? '', site: t['site'] ?? '', service: kind === 'service' ? t['service'] ?? '' : '', check: kind === 'service' ? t['check'] ?? '' : '', scheduledMin: 0, plannedMin: 0, measuredMin: 0, downMin: 0, noDataMin: 0, availability: null, response: null }
@@ -123,18 +137,19 @@ export async function availabilityFigures (q: InfluxQL, src: Sources, intervals:
       }
     }
   })
-  await serviceOnDownHosts(q, src, intervals, hostDown, [...acc.values()].filter(a => a.row.kind === 'service'))
+  const inSpan = (a: Acc, slot: number): boolean => { const sp = spans.get(spanKey('service', a.labels)); return sp === undefined || (slot >= sp.first && slot <= sp.last) }
+  await serviceOnDownHosts(q, src, intervals, hostDown, [...acc.values()].filter(a => a.row.kind === 'service'), inSpan)
   const out: AvailRow[] = []
   for (const a of acc.values()) {
-    const ks = [...a.per.keys()]
-    const firstK = Math.min(...ks)
-    const lastK = Math.max(...ks)
     const r = a.row
+    const span = spans.get(spanKey(r.kind, a.labels)) ?? { first: month.start, last: month.end }
     intervals.forEach((iv, k) => {
-      const minutes = slotsIn(iv) * SLOT_MIN
+      const from = Math.max(iv.start, span.first)
+      const to = Math.min(iv.end, span.last + SLOT_MS)
+      if (to <= from) return
+      const minutes = slotsIn({ start: from, end: to }) * SLOT_MIN
       if (maintenanceHit(iv, maintenance, a.labels)) { r.plannedMin += minutes; return }
       const p = a.per.get(k)
-      if (k < firstK || k > lastK) return
       r.scheduledMin += minutes
       if (p === undefined) return
       r.measuredMin += p.n * SLOT_MIN
@@ -161,7 +176,7 @@ function maintenanceHit (iv: Interval, maintenance: readonly Window[], labels: R
  * a service slot without samples where its host_up says down counts as down
  * (by the host's down share) instead of "no data".
  */
-async function serviceOnDownHosts (q: InfluxQL, src: Sources, intervals: Interval[], hostDown: Map<string, Map<number, Map<number, number>>>, services: Acc[]): Promise<void> {
+async function serviceOnDownHosts (q: InfluxQL, src: Sources, intervals: Interval[], hostDown: Map<string, Map<number, Map<number, number>>>, services: Acc[], inSpan: (a: Acc, slot: number) => boolean): Promise<void> {
   if (hostDown.size === 0 || services.length === 0) return
   const byHost = new Map<string, Acc[]>()
   for (const a of services) byHost.set(a.row.host, [...byHost.get(a.row.host) ?? [], a])
@@ -180,7 +195,7 @@ async function serviceOnDownHosts (q: InfluxQL, src: Sources, intervals: Interva
     for (const h of hosts) {
       for (const [slot, upShare] of hostDown.get(h)!.get(k)!) {
         for (const a of byHost.get(h)!) {
-          if (seen.has(`${h}\u0000${a.row.service}\u0000${a.row.check}\u0000${slot}`)) continue
+          if (!inSpan(a, slot) || seen.has(`${h}\u0000${a.row.service}\u0000${a.row.check}\u0000${slot}`)) continue
           const p = a.per.get(k) ?? { n: 0, up: 0 }
           p.n += 1; p.up += upShare
           a.per.set(k, p)

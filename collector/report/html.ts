@@ -44,7 +44,7 @@ function tableHtml (t: Table, tz: string, emptyText: string): string {
   const head = t.columns.map(c => `<th>${esc(c.header)}</th>`).join('')
   const body = t.rows.map(r => '<tr>' + t.columns.map(c => {
     const v = r[c.key] ?? null
-    const text = formatCell(v, c, tz)
+    const text = formatCell(v, c, tz, r, true)
     const cls = [NUMERIC.has(c.type) && typeof v === 'number' ? 'n' : '', resultClass(text)].filter(Boolean).join(' ')
     return `<td${cls !== '' ? ` class="${cls}"` : ''}>${esc(text)}</td>`
   }).join('') + '</tr>').join('\n')
@@ -85,6 +85,7 @@ export function renderHtml (o: HtmlInputs): string {
     `<dt>${esc(w('source'))}</dt><dd>${['cpu', 'mem', 'disk', 'net', 'host_up', 'service'].map(k => `${k}: ${esc(tier(k))}`).join(' / ')}</dd>` +
     `<dt>${esc(w('generated'))}</dt><dd>${esc(localStamp(o.generatedAt, tz))}</dd></dl>`)
   s.push(`<p class="note">${esc(w('definitions'))}</p>`)
+  if (Object.values(o.cur.tiers).every(x => x === 'none')) s.push(`<p class="empty" id="no-data">${esc(w('noDataMonth'))}</p>`)
 
   s.push(`<section><h2>${esc(w('summary'))}</h2>${tableHtml(t('summary'), tz, w('noData'))}`)
   s.push(`<h3>${esc(w('attention'))}</h3>`)

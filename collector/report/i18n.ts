@@ -23,6 +23,7 @@ const W = {
   definitions: ['各数値の定義は docs/report.md を参照。', 'Every figure is defined in docs/report.md.'],
   noData: ['データなし', 'no data'],
   noRecord: ['障害記録なし（collector の alerting が無効、または alerting.db がありません）', 'No incident record (alerting is off in the collector, or alerting.db is missing)'],
+  noDataMonth: ['この月の監視データは InfluxDB にありません（収集前の月、保持期間切れ、または接続先の誤り）。表は空です。', 'InfluxDB holds no monitoring data for this month (before collection started, past retention, or the wrong database). The tables are empty.'],
   nothingToFlag: ['特記事項なし', 'Nothing to flag'],
   // summary rows
   item: ['項目', 'Item'],

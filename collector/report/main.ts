@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { ConfigError, runMain } from '../../protocol/config.js'
+import { runMain } from '../../protocol/config.js'
 import { VERSION } from '../../protocol/version.js'
 import { checkCollectorConfig, loadCollectorConfig } from '../config.js'
 import { lastMonth, makeMonth, parseMonth } from './period.js'
@@ -50,7 +50,7 @@ async function main (argv: string[]): Promise<number> {
   let month = lastMonth(Date.now(), tz)
   if (values.month !== undefined) {
     const m = parseMonth(values.month)
-    if (m === undefined) throw new ConfigError('--month', '', `expected a month YYYY-MM, got ${JSON.stringify(values.month)}`)
+    if (m === undefined) { process.stderr.write(`kanshi-report: --month: expected a month YYYY-MM, got ${JSON.stringify(values.month)}\n`); return 2 }
     month = makeMonth(m.year, m.month, tz)
   }
   const out = resolve(values.out)
@@ -63,6 +63,7 @@ async function main (argv: string[]): Promise<number> {
     return 1
   }
   process.stdout.write(`kanshi-report: ${month.id}: wrote ${r.files.join(', ')} in ${out}\n`)
+  if (Object.values(r.cur.tiers).every(x => x === 'none')) process.stderr.write(`kanshi-report: ${month.id}: InfluxDB at ${r.influxUrl} (db ${config.influx.db}) holds no data for this month; the report is empty\n`)
   if (r.pdfSkipped !== undefined) process.stderr.write(`kanshi-report: no report.pdf: ${r.pdfSkipped}\n`)
   return 0
 }

@@ -38,6 +38,7 @@ export interface ReportResult {
   attention: string[]
   queryMs: number
   statements: number
+  influxUrl: string
 }
 
 /** influxTarget reads where and how to query from the collector config. */
@@ -94,5 +95,5 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
       files.push('report.pdf')
     }
   }
-  return { files, pdfSkipped, cur, prev, tables, attention: att, queryMs, statements: q.statements }
+  return { files, pdfSkipped, cur, prev, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
 }

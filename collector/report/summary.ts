@@ -18,6 +18,8 @@ export interface SummaryRow {
   /** true met, false missed, null no target or no data */
   met: boolean | null
   note: string
+  /** decimals to show */
+  digits: number
 }
 
 export function who (r: AvailRow): string {
@@ -33,6 +35,7 @@ export function summaryRows (cur: MonthFigures, prev: MonthFigures, c: ReportCon
     const previous = get(prev)
     rows.push({
       item, unit, note, actual, previous,
+      digits: unit === w('uPct') ? 3 : unit === w('uMin') ? 1 : 0,
       target: target === null ? w('na') : `${target.op === '>=' ? '≥' : '≤'} ${target.v}`,
       change: actual !== null && previous !== null ? actual - previous : null,
       met: target === null || actual === null ? null : target.op === '>=' ? actual >= target.v : actual <= target.v

@@ -17,6 +17,8 @@ export interface Column {
   digits?: number
   /** width in characters (workbook) */
   width: number
+  /** a row field holding this cell's decimals (the summary mixes %, counts and minutes in one column) */
+  digitsKey?: string
 }
 
 export type Cell = string | number | null
@@ -40,8 +42,8 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
 
   tables.push({
     id: 'summary', sheet: 'Summary', title: w('summary'),
-    columns: [C('item', 'text', 36), C('target', 'text', 10), C('actual', 'num', 12, 3), C('previous', 'num', 12, 3), C('change', 'num', 10, 3), C('unit', 'text', 7), C('result', 'text', 8), C('note', 'text', 40)],
-    rows: summaryRows(cur, prev, c, lang).map(r => ({ item: r.item, target: r.target, actual: r.actual, previous: r.previous, change: r.change, unit: r.unit, result: r.met === null ? w('na') : r.met ? w('met') : w('missed'), note: r.note }))
+    columns: [C('item', 'text', 36), C('target', 'text', 10), ...(['actual', 'previous', 'change'] as const).map(k => ({ ...C(k, 'num', 12, 3), digitsKey: 'digits' })), C('unit', 'text', 7), C('result', 'text', 8), C('note', 'text', 40)],
+    rows: summaryRows(cur, prev, c, lang).map(r => ({ item: r.item, target: r.target, actual: r.actual, previous: r.previous, change: r.change, unit: r.unit, result: r.met === null ? w('na') : r.met ? w('met') : w('missed'), note: r.note, digits: r.digits }))
   })
 
   tables.push({
@@ -119,17 +121,23 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
 }
 
 /** formatCell renders a cell as text for HTML and CSV (pct without the % sign in CSV headers carrying it). */
-export function formatCell (v: Cell, col: Column, tz: string): string {
+export function formatCell (v: Cell, col: Column, tz: string, row?: Record<string, Cell>, short = false): string {
   if (v === null || v === undefined) return ''
   if (typeof v === 'string') return v
   switch (col.type) {
     case 'int': return String(Math.round(v))
-    case 'num': case 'pct': return v.toFixed(col.digits ?? 1)
+    case 'num': case 'pct': return v.toFixed(cellDigits(col, row))
     case 'gb': return v.toFixed(2)
-    case 'datetime': return localStamp(v, tz)
+    case 'datetime': return short ? localStamp(v, tz).slice(5) : localStamp(v, tz)
     case 'date': return localStamp(v, tz).slice(0, 10)
     default: return String(v)
   }
+}
+
+/** cellDigits is the decimals of a num or pct cell. */
+export function cellDigits (col: Column, row?: Record<string, Cell>): number {
+  const d = col.digitsKey !== undefined ? row?.[col.digitsKey] : undefined
+  return typeof d === 'number' ? d : col.digits ?? 1
 }
 
 const stampFormatters = new Map<string, Intl.DateTimeFormat>()

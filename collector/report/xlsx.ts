@@ -5,7 +5,7 @@
 
 import ExcelJS from 'exceljs'
 import { localTime } from '../alerting/calendar.js'
-import type { Cell, Column, Table } from './tables.js'
+import { cellDigits, type Cell, type Column, type Table } from './tables.js'
 
 const FORMATS: Record<Column['type'], (c: Column) => string | undefined> = {
   text: () => undefined,
@@ -46,7 +46,10 @@ export async function writeXlsx (file: string, tables: Table[], tz: string, meta
   for (const t of tables) {
     const ws = wb.addWorksheet(t.sheet, { views: [{ state: 'frozen', ySplit: 1 }], pageSetup: { paperSize: 9, orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0 } })
     ws.columns = t.columns.map(c => ({ header: c.header, key: c.key, width: Math.max(c.width, Math.min(40, displayWidth(c.header) + 2)), style: FORMATS[c.type](c) !== undefined ? { numFmt: FORMATS[c.type](c)! } : {} }))
-    for (const r of t.rows) ws.addRow(Object.fromEntries(t.columns.map(c => [c.key, cellValue(r[c.key] ?? null, c, tz)])))
+    for (const r of t.rows) {
+      const row = ws.addRow(Object.fromEntries(t.columns.map(c => [c.key, cellValue(r[c.key] ?? null, c, tz)])))
+      t.columns.forEach((c, i) => { if (c.digitsKey !== undefined) row.getCell(i + 1).numFmt = FORMATS[c.type]({ ...c, digits: cellDigits(c, r) })! })
+    }
     const head = ws.getRow(1)
     head.font = { bold: true }
     head.alignment = { vertical: 'middle', wrapText: true }

@@ -5,7 +5,6 @@
 // report.html rendered by headless Chromium.
 
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import ExcelJS from 'exceljs'
@@ -14,9 +13,9 @@ import { withInfluxd, query } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/procs.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { pngStats } from '../helpers/report-png.js'
+import { runReport } from '../helpers/report-cli.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
-const MAIN = join(root, 'dist', 'collector', 'report', 'main.js')
 const MIN = 60_000
 const SLOT = 5 * MIN
 const DAY = 86_400_000
@@ -54,15 +53,6 @@ async function write (url: string, rp: string, lines: string[]): Promise<void> {
     const res = await fetch(`${url}/write?db=kanshi&rp=${rp}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') })
     if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`)
   }
-}
-
-export function runReport (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (scripts/test.sh does)`)
-  return new Promise(resolve => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeout: 240_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
-    })
-  })
 }
 
 // ---- the generated month -------------------------------------------------
