@@ -24,6 +24,7 @@ import { StorageWriter } from './storage/writer.js'
 import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { ApiAuth, registerAlertApi } from './api/alerts.js'
+import { registerConsole } from './console/routes.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -190,7 +191,13 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   })
 
   app.get('/api/v1/agents', async () => ({ agents: [...ingest.status.values()] }))
-  if (alerting !== undefined) registerAlertApi(app, alerting, new ApiAuth(config.api.tokens))
+  const apiAuth = new ApiAuth(config.api.tokens)
+  const consoleAuth = registerConsole(app, {
+    apiAuth, ingest, wal, metrics, alerting, tls: config.listen.tls !== undefined,
+    readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])],
+    grafanaUrl: config.alerting?.grafanaUrl, publicUrl: config.alerting?.publicUrl, logger: logger.child({ component: 'console' })
+  })
+  if (alerting !== undefined) registerAlertApi(app, alerting, apiAuth, consoleAuth)
 
   const rollups = backend !== undefined && config.influx.rollups
     ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })

@@ -43,11 +43,19 @@ const WindowBody = Type.Object({
 type WindowBodyT = Static<typeof WindowBody>
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
 
-export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth: ApiAuth): void {
+/**
+ * RequestAuth resolves a request without a bearer token by other means (the
+ * operator console's session cookie); `refused` is a 403 (a missing CSRF token).
+ */
+export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } | { refused: string } | undefined
+
+export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth: ApiAuth, other?: RequestAuth): void {
   const { store } = alerting
 
   const need = (role: Role) => async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const who = auth.check(req.headers.authorization)
+    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+    if (alt !== undefined && 'refused' in alt) return await reply.code(403).send({ code: 'E_FORBIDDEN', message: alt.refused })
+    const who = auth.check(req.headers.authorization) ?? alt
     if (who === undefined) return await reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'E_AUTH', message: 'a valid API token is required' })
     if (RANK[who.role] < RANK[role]) return await reply.code(403).send({ code: 'E_FORBIDDEN', message: `this needs the ${role} role; the token has ${who.role}` })
     ;(req as unknown as { actor: string }).actor = `${who.name} (${who.role})`
