@@ -28,6 +28,10 @@ export interface AgentStatus {
   os?: string
   remote?: string
   connectedAt?: number
+  /** from the agent's last `agent` point (spool depth, clock skew at its last welcome) */
+  spoolBatches?: number
+  spoolBytes?: number
+  clockSkewMs?: number
 }
 
 export type AcceptResult = { kind: 'ack', seq: number, duplicate: boolean } | { kind: 'refused', error: KanshiError }
