@@ -125,6 +125,7 @@ export class Ingest {
       return { kind: 'refused', error: err instanceof KanshiError ? err : new KanshiError('E_INTERNAL', String(err)) }
     }
     this.o.seqs.observe(agent, batch.seq)
+    if (st !== undefined) noteSelf(st, batch.points)
     this.o.metrics.points.inc(batch.points.length)
     if (batch.events !== undefined) this.o.metrics.events.inc(batch.events.length)
     return { kind: 'ack', seq: batch.seq, duplicate: false }
@@ -184,6 +185,19 @@ export class Ingest {
     this.o.wal.append(encodeEntry(entry)).catch(err => {
       this.o.logger.error({ err, agent: id.id }, 'could not record host_up')
     })
+  }
+}
+
+/** noteSelf copies the agent's own health (its `agent` point) into its status for /api/v1/agents and the console. */
+function noteSelf (st: AgentStatus, points: readonly Point[]): void {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const p = points[i]!
+    if (p.m !== 'agent') continue
+    const num = (k: string): number | undefined => { const v = p.f[k]; return typeof v === 'number' ? v : undefined }
+    st.spoolBatches = num('spool_batches') ?? st.spoolBatches
+    st.spoolBytes = num('spool_bytes') ?? st.spoolBytes
+    st.clockSkewMs = num('clock_skew_ms') ?? st.clockSkewMs
+    return
   }
 }
 
