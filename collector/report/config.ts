@@ -52,6 +52,8 @@ export interface ReportConfig {
   major: { severities: readonly string[], minDurationMs: number }
 }
 
+const BUSINESS_HOURS = { name: 'business-hours', days: 'business', hours: ['08:30-17:45'] } as const
+
 export interface ScheduleLike { name: string, days: 'business' | 'all' | readonly number[], hours: readonly string[] }
 
 /** checkReport resolves the report section against the alerting schedules; it throws ConfigError. */
@@ -60,7 +62,9 @@ export function checkReport (file: string, r: RawReportConfig, schedules: readon
   if (!isValidTimeZone(timezone)) throw new ConfigError(file, 'report.timezone', `expected an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(timezone)}`)
   let serviceHours: ReportConfig['serviceHours']
   if (typeof r.serviceHours === 'string') {
-    const s = schedules.find(x => x.name === r.serviceHours)
+    // The default name falls back to its built-in definition, so a collector whose own
+    // schedules lack "business-hours" still starts; a name written in the file must exist.
+    const s = schedules.find(x => x.name === r.serviceHours) ?? (r.serviceHours === 'business-hours' ? BUSINESS_HOURS : undefined)
     if (s === undefined) throw new ConfigError(file, 'report.serviceHours', `expected the name of a schedule (${schedules.map(x => x.name).join(', ')}) or { days, hours }, got ${JSON.stringify(r.serviceHours)}`)
     serviceHours = { name: s.name, days: s.days, hours: s.hours }
   } else {

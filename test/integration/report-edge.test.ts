@@ -117,7 +117,7 @@ t.test('bad report settings and arguments: one line naming the file, the key and
     ['bad-severity', 'report: { major: { severities: [fatal] } }', /: report\.major\.severities\.0: expected one of info, warning, critical, got "fatal"$/],
     ['typo', 'report: { tagets: { availability: 99 } }', /: report\.tagets: unknown key \(a typo\?\); expected one of timezone, serviceHours, targets, thresholds, diskFullWithinDays, major$/],
     ['bad-timezone', 'report: { timezone: Mars/Olympus }', /: report\.timezone: expected an IANA timezone such as Asia\/Tokyo, got "Mars\/Olympus"$/],
-    ['custom-schedule', 'alerting: { schedules: [ { name: night, days: all, hours: [\'00:00-06:00\'] } ] }\nreport: { serviceHours: business-hours }', /: report\.serviceHours: expected the name of a schedule \(night\) or \{ days, hours \}, got "business-hours"$/]
+    ['custom-schedule', 'alerting: { schedules: [ { name: night, days: all, hours: [\'00:00-06:00\'] } ] }\nreport: { serviceHours: kiosk-hours }', /: report\.serviceHours: expected the name of a schedule \(night\) or \{ days, hours \}, got "kiosk-hours"$/]
   ]
   for (const [name, yaml, want] of cases) {
     const file = join(dir, `${name}.yaml`)
