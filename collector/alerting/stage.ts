@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino'
 import type { Wal, WalReader } from '../state/wal.js'
-import { decodeEntry, encodeEntry } from '../state/entry.js'
+import { encodeEntry, recordEntry } from '../state/entry.js'
 import { Evaluator, type Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
@@ -65,7 +65,7 @@ export class AlertingStage {
       }
       const now = this.now()
       for (const rec of recs) {
-        const e = decodeEntry(rec.data)
+        const e = recordEntry(rec)
         this.apply(this.o.evaluator.observePoints(e.p, now))
         if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
       }

@@ -14,6 +14,8 @@ import type { Identity } from './auth.js'
 /** What ingest needs from a connection: close it when it must reconnect and resend. */
 export interface SessionHandle {
   readonly agentId: string
+  /** the hash of the token the connection presented */
+  readonly tokenSha256?: string | undefined
   close(code: number, reason: string): void
 }
 
@@ -118,7 +120,7 @@ export class Ingest {
     }
     this.lastAccepted.set(agent, batch.seq)
     try {
-      await this.o.wal.append(buf)
+      await this.o.wal.append(buf, entry)
     } catch (err) {
       // Forget what was not stored so the agent's resend is taken, not skipped as a duplicate.
       this.lastAccepted.set(agent, this.o.seqs.acked(agent))
@@ -141,9 +143,11 @@ export class Ingest {
     if (this.timer !== undefined) clearInterval(this.timer)
   }
 
-  /** revokeExcept closes the sessions of agents no longer allowed (after a reload). */
-  revokeExcept (allowed: Set<string>): void {
-    for (const [id, s] of this.sessions) if (!allowed.has(id)) s.close(4001, 'agent token revoked')
+  /** revokeExcept closes the sessions of agents no longer allowed, or whose token is no longer valid (after a reload). */
+  revokeExcept (allowed: Set<string>, tokenValid: (sha256: string) => boolean = () => true): void {
+    for (const [id, s] of this.sessions) {
+      if (!allowed.has(id) || (s.tokenSha256 !== undefined && !tokenValid(s.tokenSha256))) s.close(4001, 'agent token revoked')
+    }
     for (const id of this.status.keys()) if (!allowed.has(id)) this.status.delete(id)
   }
 
@@ -182,7 +186,7 @@ export class Ingest {
   private writeHostUp (id: Identity, up: 0 | 1, t: number): void {
     if (up === 0) this.lastDownWrite.set(id.id, t)
     const entry: WalEntry = { a: '', s: 0, r: t, p: [{ m: 'host_up', t, tags: identityTags(id), f: { up } }] }
-    this.o.wal.append(encodeEntry(entry)).catch(err => {
+    this.o.wal.append(encodeEntry(entry), entry).catch(err => {
       this.o.logger.error({ err, agent: id.id }, 'could not record host_up')
     })
   }

@@ -2,6 +2,7 @@
 // collector's identity tags already stamped on every point.
 
 import type { LogEvent, Point } from '../../protocol/messages.js'
+import type { WalRecord } from './wal.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -22,4 +23,9 @@ export function encodeEntry (e: WalEntry): Buffer {
 
 export function decodeEntry (b: Buffer): WalEntry {
   return JSON.parse(b.toString('utf8')) as WalEntry
+}
+
+/** recordEntry is the record's entry: the appender's own object while the WAL still caches it, else parsed. Read-only. */
+export function recordEntry (r: WalRecord): WalEntry {
+  return (r.entry as WalEntry | undefined) ?? decodeEntry(r.data)
 }

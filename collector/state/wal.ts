@@ -22,6 +22,12 @@ export interface WalRecord {
   readonly end: Position
   readonly ts: number
   readonly data: Buffer
+  /**
+   * entry is the decoded form the appender handed in, when the record is still
+   * in the WAL's decoded cache: readers use it instead of parsing data again.
+   * Shared by every reader, so it must be treated as read-only.
+   */
+  readonly entry?: unknown
 }
 
 export interface WalOptions {
@@ -37,6 +43,8 @@ export interface WalOptions {
   /** called before segments are deleted, so callers can persist what the records implied */
   beforeDelete?: () => Promise<void>
   now?: () => number
+  /** bytes of recently appended records whose decoded form is kept for readers (default 32 MiB; 0 turns it off) */
+  decodedCacheBytes?: number
 }
 
 export interface RecoveryReport { segments: number, records: number, bytes: number, tornBytes: number, corruptSegments: number }
@@ -70,7 +78,7 @@ export function decodeRecords (buf: Buffer, onRecord: (data: Buffer, ts: number,
 
 const segName = (i: number): string => `${String(i).padStart(16, '0')}.wal`
 
-interface Pending { buf: Buffer, resolve: () => void, reject: (e: Error) => void }
+interface Pending { buf: Buffer, decoded: unknown, resolve: () => void, reject: (e: Error) => void }
 
 export class Wal {
   readonly dir: string
@@ -88,6 +96,14 @@ export class Wal {
   private waiters: Array<() => void> = []
   private readonly readers = new Map<string, WalReader>()
   private closed = false
+  /**
+   * decoded forms of recent records keyed by segment:endOffset, oldest first.
+   * Readers that follow the tail (storage, rollup, alerting) find their records
+   * here and skip JSON.parse; a reader that lags past the bound parses as before.
+   */
+  private readonly decoded = new Map<string, { entry: unknown, bytes: number }>()
+  private decodedBytes = 0
+  private readonly decodedMax: number
   /** set while the disk refuses writes; cleared by the next successful flush */
   diskError: string | undefined
   recovery: RecoveryReport = { segments: 0, records: 0, bytes: 0, tornBytes: 0, corruptSegments: 0 }
@@ -98,6 +114,7 @@ export class Wal {
     this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024
     this.maxBytes = opts.maxBytes ?? 1024 * 1024 * 1024
     this.now = opts.now ?? Date.now
+    this.decodedMax = opts.decodedCacheBytes ?? 32 * 1024 * 1024
     if (opts.beforeDelete !== undefined) this.beforeDelete = opts.beforeDelete
   }
 
@@ -175,14 +192,14 @@ export class Wal {
    * disk (written and fdatasync'ed). It throws E_WAL_FULL at once when the log
    * is at its byte bound or the disk refused the last write.
    */
-  append (data: Buffer): Promise<void> {
+  append (data: Buffer, decoded?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new KanshiError('E_SHUTTING_DOWN'))
     if (this.wouldRefuse(data.length)) {
       return Promise.reject(new KanshiError('E_WAL_FULL', this.diskError ?? `write-ahead log at its bound of ${this.maxBytes} bytes`))
     }
     const buf = encodeRecord(data, this.now())
     return new Promise((resolve, reject) => {
-      this.pending.push({ buf, resolve, reject })
+      this.pending.push({ buf, decoded, resolve, reject })
       this.pendingBytes += buf.length
       this.scheduleFlush()
     })
@@ -236,12 +253,34 @@ export class Wal {
     }
     this.diskError = undefined
     this.sizes.set(this.active, before + total)
+    if (this.decodedMax > 0) this.remember(batch, before)
     this.onFlush?.(batch.length, total, performance.now() - t0)
     for (const p of batch) p.resolve()
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
     if (before + total >= this.segmentBytes) await this.roll()
+  }
+
+  private remember (batch: Pending[], before: number): void {
+    let end = before
+    for (const p of batch) {
+      end += p.buf.length
+      if (p.decoded === undefined) continue
+      this.decoded.set(`${this.active}:${end}`, { entry: p.decoded, bytes: p.buf.length })
+      this.decodedBytes += p.buf.length
+    }
+    if (this.decodedBytes <= this.decodedMax) return
+    for (const [k, v] of this.decoded) {
+      this.decoded.delete(k)
+      this.decodedBytes -= v.bytes
+      if (this.decodedBytes <= this.decodedMax) break
+    }
+  }
+
+  /** decodedAt returns the decoded form of the record ending at seg:end, when still cached. */
+  decodedAt (seg: number, end: number): unknown {
+    return this.decoded.get(`${seg}:${end}`)?.entry
   }
 
   private probeTimer: NodeJS.Timeout | undefined
@@ -396,14 +435,14 @@ export class WalReader {
       const base = this.pos.offset
       let got = 0
       const { good } = decodeRecords(buf, (data, ts, end) => {
-        out.push({ end: { segment: seg, offset: base + end }, ts, data: Buffer.from(data) })
+        out.push(this.record(seg, base + end, ts, data))
         got = end
       })
       if (good === 0) {
         // The next record is larger than the window: read exactly that record.
         const len = buf.length >= 4 ? buf.readUInt32LE(0) : 0
         const whole = await readAt(this.wal.segmentPath(seg), base, HEADER_BYTES + len, size)
-        const r = decodeRecords(whole, (data, ts, end) => { out.push({ end: { segment: seg, offset: base + end }, ts, data: Buffer.from(data) }); got = end })
+        const r = decodeRecords(whole, (data, ts, end) => { out.push(this.record(seg, base + end, ts, data)); got = end })
         if (r.good === 0) throw new Error(`WAL segment ${seg} is corrupt at offset ${base}`)
       }
       this.pos = { segment: seg, offset: base + got }
@@ -411,6 +450,14 @@ export class WalReader {
     }
     if (this.oldestPendingTs === 0 && out.length > 0) this.oldestPendingTs = out[0]!.ts
     return out
+  }
+
+  private record (seg: number, end: number, ts: number, data: Buffer): WalRecord {
+    const entry = this.wal.decodedAt(seg, end)
+    // The copy lets the read window be collected; a cached record needs no bytes at all.
+    return entry === undefined
+      ? { end: { segment: seg, offset: end }, ts, data: Buffer.from(data) }
+      : { end: { segment: seg, offset: end }, ts, data, entry }
   }
 
   /**

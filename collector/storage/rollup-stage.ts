@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
-import { decodeEntry, encodeEntry } from '../state/entry.js'
+import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
 import { RollupAggregator } from './rollup.js'
 import type { Point } from '../../protocol/messages.js'
 
@@ -68,7 +68,7 @@ export class RollupStage {
       const now = this.now()
       for (const r of recs) {
         this.lastEnd = r.end
-        const e = decodeEntry(r.data)
+        const e = recordEntry(r)
         if (e.rollup === true) continue
         for (const p of e.p) if (!SKIP.has(p.m)) for (const a of this.tiers) a.add(p, now)
       }
@@ -82,7 +82,8 @@ export class RollupStage {
     for (const a of this.tiers) this.pending.push(...a.close(now))
     if (this.pending.length > 0) {
       try {
-        await this.o.wal.append(encodeEntry({ a: '', s: 0, r: now, p: this.pending, rollup: true }))
+        const entry: WalEntry = { a: '', s: 0, r: now, p: this.pending, rollup: true }
+        await this.o.wal.append(encodeEntry(entry), entry)
         this.pending = []
       } catch (err) {
         this.o.logger.warn({ err: (err as Error).message, buckets: this.pending.length }, 'could not store rollups yet; retrying')

@@ -3,10 +3,18 @@
 // isolated by bisection and dead-lettered, and the WAL cursor committed only
 // after InfluxDB said yes. Rewriting a point is idempotent in InfluxDB, so a
 // crash between write and commit repeats a write but never duplicates a point.
+//
+// Up to `concurrency` batches are in flight at once (InfluxDB takes parallel
+// writes on several cores; one at a time left it idle while the collector
+// rendered the next batch). The cursor only moves past a batch once it and every
+// batch before it succeeded, so a failure or shutdown rewinds to a point before
+// anything unwritten. Raw batches hold disjoint WAL ranges and ingest never stores
+// a point twice, so no two writes in flight carry the same series and timestamp;
+// rollup lines are sent one batch after another, in WAL order, all the same.
 
 import type { Logger } from 'pino'
 import type { Wal, WalReader, Position } from '../state/wal.js'
-import { decodeEntry, type WalEntry } from '../state/entry.js'
+import { recordEntry, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { SendResult, StorageBackend, Target } from './backend.js'
 import { eventsToLines, pointToLine } from './line-protocol.js'
@@ -24,6 +32,8 @@ export interface WriterOptions {
   minBackoffMs?: number
   maxBackoffMs?: number
   readBytes?: number
+  /** batches in flight at once (default 3) */
+  concurrency?: number
   random?: () => number
 }
 
@@ -36,6 +46,9 @@ export function entryToLines (e: WalEntry, out: string[]): void {
 }
 
 class Stopped extends Error {}
+
+/** One batch in flight: the WAL position after its last record, and how its writes ended. */
+interface InFlight { end: Position, done: Promise<void>, err?: unknown }
 
 export class StorageWriter {
   /** healthy is false from the first failed write until the next good one */
@@ -50,6 +63,7 @@ export class StorageWriter {
   private readonly minBackoff: number
   private readonly maxBackoff: number
   private readonly random: () => number
+  private readonly concurrency: number
   private prepared = false
 
   constructor (private readonly o: WriterOptions) {
@@ -58,6 +72,7 @@ export class StorageWriter {
     this.minBackoff = o.minBackoffMs ?? 500
     this.maxBackoff = o.maxBackoffMs ?? 30_000
     this.random = o.random ?? Math.random
+    this.concurrency = Math.max(1, o.concurrency ?? 3)
   }
 
   start (): void {
@@ -88,39 +103,76 @@ export class StorageWriter {
 
   private async run (): Promise<void> {
     const { reader } = this.o
-    while (!this.stopping) {
-      if (!this.prepared) await this.prepare()
-      const lines: string[] = []
-      const rollupLines: string[] = []
-      let end: Position | undefined
-      const started = Date.now()
-      while (lines.length + rollupLines.length < this.batchLines && !this.stopping) {
-        const recs = await reader.read(this.o.readBytes ?? 1024 * 1024)
-        if (recs.length === 0) {
-          if (lines.length + rollupLines.length === 0) { await this.waitData(1000); continue }
-          const left = this.lingerMs - (Date.now() - started)
-          if (left <= 0) break
-          await this.waitData(left)
-          if (reader.caughtUp()) break
-          continue
+    const inflight: InFlight[] = []
+    let rollupChain: Promise<void> = Promise.resolve()
+    try {
+      while (!this.stopping) {
+        if (!this.prepared) await this.prepare()
+        const lines: string[] = []
+        const rollupLines: string[] = []
+        let end: Position | undefined
+        const started = Date.now()
+        while (lines.length + rollupLines.length < this.batchLines && !this.stopping) {
+          const recs = await reader.read(this.o.readBytes ?? 1024 * 1024)
+          if (recs.length === 0) {
+            if (lines.length + rollupLines.length === 0) {
+              // Idle: settle what is in flight first, so the cursor does not wait for the next data.
+              if (inflight.length > 0) { await this.settle(inflight, true); continue }
+              await this.waitData(1000)
+              continue
+            }
+            const left = this.lingerMs - (Date.now() - started)
+            if (left <= 0) break
+            await this.waitData(left)
+            if (reader.caughtUp()) break
+            continue
+          }
+          for (const r of recs) {
+            const e = recordEntry(r)
+            entryToLines(e, e.rollup === true ? rollupLines : lines)
+            end = r.end
+          }
         }
-        for (const r of recs) {
-          const e = decodeEntry(r.data)
-          entryToLines(e, e.rollup === true ? rollupLines : lines)
-          end = r.end
-        }
+        if (end === undefined) continue
+        const raw = this.sendAll(lines, 'raw')
+        rollupChain = rollupChain.then(async () => { await raw.catch(() => {}); await this.sendAll(rollupLines, 'rollup') })
+        const job: InFlight = { end, done: Promise.resolve() }
+        job.done = Promise.all([raw, rollupChain]).then(() => {}, (err: unknown) => { job.err = err })
+        // A failed rollup write must not let later ones pass it: the chain carries the failure on.
+        inflight.push(job)
+        await this.settle(inflight, false)
       }
-      if (end === undefined) continue
-      try {
-        for (const [target, all] of [['raw', lines], ['rollup', rollupLines]] as const) {
-          for (let i = 0; i < all.length; i += this.batchLines) await this.send(all.slice(i, i + this.batchLines), target)
-        }
-      } catch (err) {
-        if (err instanceof Stopped) { reader.rewind(); return }
-        throw err
-      }
-      await reader.commit(end)
+      await this.settle(inflight, true)
+    } catch (err) {
+      await Promise.all(inflight.map(j => j.done))
+      reader.rewind()
+      if (err instanceof Stopped) return
+      throw err
     }
+  }
+
+  private async sendAll (all: string[], target: Target): Promise<void> {
+    for (let i = 0; i < all.length; i += this.batchLines) await this.send(all.slice(i, i + this.batchLines), target)
+  }
+
+  /**
+   * settle waits for the oldest batches in flight — until there is room for
+   * another (or, with all, until none is left) — and commits the position
+   * after the last of them that succeeded with everything before it.
+   */
+  private async settle (inflight: InFlight[], all: boolean): Promise<void> {
+    let end: Position | undefined
+    while (inflight.length > 0 && (all || inflight.length >= this.concurrency)) {
+      const j = inflight[0]!
+      await j.done
+      if (j.err !== undefined) {
+        if (end !== undefined) await this.o.reader.commit(end)
+        throw j.err
+      }
+      inflight.shift()
+      end = j.end
+    }
+    if (end !== undefined) await this.o.reader.commit(end)
   }
 
   private async prepare (): Promise<void> {
