@@ -3,15 +3,16 @@
 // (kanshi_5m); then the dashboard's daily mean/max query and the p95 query over
 // all of it on each tier, timed (median of 3). Reference: the daily query over
 // the last 1 day.
-//   node dist/scripts/bench/capacity.bench.js [hosts] [days]
+//   node dist/scripts/bench/capacity.bench.js [hosts] [days] [--smoke]
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startInfluxd } from '../../collector/storage/influxd-process.js'
 
-const hosts = Number(process.argv[2] ?? 200)
-const days = Number(process.argv[3] ?? 365)
+const smoke = process.argv.includes('--smoke')
+const hosts = smoke ? 5 : Number(process.argv[2] ?? 200)
+const days = smoke ? 7 : Number(process.argv[3] ?? 365)
 const dir = mkdtempSync(join(tmpdir(), 'kanshi-capacity-'))
 const influxd = await startInfluxd({ dataDir: dir })
 const q = async (s: string): Promise<unknown> => {

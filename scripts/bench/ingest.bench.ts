@@ -3,7 +3,7 @@
 //   (b) the collector into a real influxd: acked rate, and the rate at which InfluxDB holds the points
 //   (c) the reference: the same influxd fed line protocol directly by the generator, no kanshi
 // Each runs in its own processes; prints a table of points/s and ack latency and the ratios.
-//   node dist/scripts/bench/ingest.bench.js [seconds] [agents]
+//   node dist/scripts/bench/ingest.bench.js [seconds] [agents] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startInfluxd, freePort } from '../../collector/storage/influxd-process.js'
 
-const seconds = Number(process.argv[2] ?? 20)
-const agents = Number(process.argv[3] ?? 20)
+const smoke = process.argv.includes('--smoke')
+const seconds = smoke ? 2 : Number(process.argv[2] ?? 20)
+const agents = smoke ? 4 : Number(process.argv[3] ?? 20)
 const here = resolve(import.meta.dirname)
 const dist = resolve(here, '..', '..')
 

@@ -3,7 +3,7 @@
 // Windows and elsewhere), in one process. Prints µs per gather and the ratio
 // systeminformation / proc.
 //
-// Usage: node dist/scripts/bench/inputs.bench.js [rounds=20]
+// Usage: node dist/scripts/bench/inputs.bench.js [rounds=20] [--smoke]
 //
 // systeminformation caches fsStats, networkStats and processes for 500 ms; the
 // agent gathers every 10 s and never hits those caches, so rounds are spaced
@@ -16,7 +16,8 @@ import { createSystemInputs, SYSTEM_INPUTS } from '../../agent/inputs/index.js'
 import { PointAccumulator, type Input } from '../../agent/inputs/input.js'
 import { SystemInput } from '../../agent/inputs/system.js'
 
-const rounds = Number(process.argv[2] ?? 20)
+const smoke = process.argv.includes('--smoke')
+const rounds = smoke ? 3 : Number(process.argv[2] ?? 20)
 const SPACING_MS = 550
 
 interface Cost { wallUs: number[], cpuUs: number, childTicks: number }
@@ -91,4 +92,6 @@ const sum = (path: 'proc' | 'si'): Cost => {
   return c
 }
 lines.push(row('**all six, one interval**', sum('proc'), sum('si')))
+const all = (path: 'proc' | 'si'): number => mean(sum(path).wallUs)
+lines.push(`ratio systeminformation / proc, all six inputs: ${(all('si') / all('proc')).toFixed(1)}`)
 process.stdout.write(lines.join('\n') + '\n')
