@@ -94,6 +94,9 @@ export function registerConsole (app: FastifyInstance, o: ConsoleOptions): Reque
   app.get('/console.js', async (_req, reply) => await securityHeaders(reply).type('text/javascript; charset=utf-8').send(CONSOLE_JS))
   app.get('/console.css', async (_req, reply) => await securityHeaders(reply).type('text/css; charset=utf-8').send(CONSOLE_CSS))
 
+  // Browsers ask for it on every page; an empty answer keeps 404s out of their consoles.
+  app.get('/favicon.ico', async (_req, reply) => await reply.code(204).send())
+
   app.get('/console/session', async (req, reply) => {
     const s = sessionOf(req)
     securityHeaders(reply)
