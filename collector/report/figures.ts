@@ -16,6 +16,8 @@ import type { Lang } from './i18n.js'
 
 export interface MonthFigures {
   month: Month
+  /** ms spent per section (queries and computation), for the benchmark */
+  timings: Record<string, number>
   tiers: Record<string, Tier>
   /** service-hours minutes in the month (before planned stops) */
   serviceMinutes: number
@@ -52,7 +54,7 @@ export interface FigureInputs {
   lang: Lang
 }
 
-export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(o.influx)): Promise<MonthFigures> {
+export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(o.influx), summaryOnly = false): Promise<MonthFigures> {
   const r = { start: m.start, end: m.end }
   const src = new Sources(q, o.influx)
   await src.probe(r)
@@ -61,14 +63,22 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
   const maintenance = [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
   const intervals = serviceIntervals(m, o.serviceHours, maintenance)
   const t = o.report.thresholds
+  const timings: Record<string, number> = {}
+  const timed = async <T>(name: string, p: () => Promise<T>): Promise<T> => {
+    const a = performance.now()
+    try { return await p() } finally { timings[name] = Math.round(performance.now() - a) }
+  }
+  // The month before feeds only the summary's previous-month column: no per-host capacity tables.
+  const none = async (): Promise<never[]> => []
   const [hosts, disks, traffic, availability, jobs] = await Promise.all([
-    hostFigures(q, src, r, { cpu: t.cpu, mem: t.mem }),
-    diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays }),
-    trafficFigures(q, src, r, m.timezone),
-    availabilityFigures(q, src, intervals, maintenance, o.report.targets.responseMs),
-    jobFigures(q, src, r)
+    summaryOnly ? none() : timed('hosts', async () => await hostFigures(q, src, r, { cpu: t.cpu, mem: t.mem })),
+    summaryOnly ? none() : timed('disks', async () => await diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays })),
+    summaryOnly ? none() : timed('network', async () => await trafficFigures(q, src, r, m.timezone)),
+    timed('availability', async () => await availabilityFigures(q, src, intervals, maintenance, o.report.targets.responseMs)),
+    timed('jobs', async () => await jobFigures(q, src, r))
   ])
   return {
+    timings,
     month: m,
     tiers: Object.fromEntries(src.tiers),
     serviceMinutes: intervals.reduce((s, i) => s + slotsIn(i) * 5, 0),

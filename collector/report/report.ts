@@ -71,7 +71,7 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const inputs = figureInputs(o.config, o.lang)
   const q = new InfluxQL(inputs.influx)
   const t0 = performance.now()
-  const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q)])
+  const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])
   const queryMs = performance.now() - t0
   const tables = buildTables(cur, prev, o.config.report, o.lang)
   const att = attention(cur, o.config.report, o.lang)

@@ -1,5 +1,6 @@
 // The monthly report for a fleet: H hosts × one month of 5-minute rollups
-// (cpu, mem, disk, net, host_up, an http service, a nightly job), generated
+// (cpu, mem, disk, net, host_up, an http service, a nightly job; host_up,
+// service and job for the month before, which the summary compares), generated
 // into a private influxd (kanshi_5m), then kanshi-report timed end to end
 // without the PDF (median of R runs) and once with the PDF when Chromium is
 // there. Reference, same run: one server-side pass over every series of the
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startInfluxd } from '../../collector/storage/influxd-process.js'
 import { checkCollectorConfig } from '../../collector/config.js'
-import { makeMonth } from '../../collector/report/period.js'
+import { makeMonth, previousMonth } from '../../collector/report/period.js'
 import { runReport } from '../../collector/report/report.js'
 import { findChromium } from '../../collector/report/pdf.js'
 import { VERSION } from '../../protocol/version.js'
@@ -22,6 +23,7 @@ const smoke = process.argv.includes('--smoke')
 const args = process.argv.slice(2).filter(a => !a.startsWith('--'))
 const hosts = smoke ? 10 : Number(args[0] ?? 200)
 const month = makeMonth(2026, 10, 'Asia/Tokyo')
+const prev = previousMonth(month)
 const days = smoke ? 3 : Math.min(31, Number(args[1] ?? 31))
 const runs = smoke ? 1 : 3
 const SLOT = 300_000
@@ -35,6 +37,19 @@ const q = async (s: string): Promise<void> => {
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const r4 = (f: string, v: number, n = 30): string => `${f}_mean=${v},${f}_max=${v + 5},${f}_min=${Math.max(0, v - 5)},${f}_count=${n}`
+
+/** prevDay writes one host-day of the month before: only what its summary column reads (host_up, service, job). */
+function prevDay (h: number, d: number): string[] {
+  const tags = `host=host${String(h).padStart(3, '0')},role=server,site=s${h % 5}`
+  const start = prev.start + d * 86_400_000
+  const L: string[] = []
+  for (let b = 0; b < 288; b++) {
+    L.push(`host_up,${tags} up_mean=1,up_max=1,up_min=1,up_count=30 ${start + b * SLOT}`)
+    L.push(`service,${tags},service=portal,check=http up_mean=1,up_max=1,up_min=1,up_count=10,${r4('response_ms', 150 + (b % 40), 10)} ${start + b * SLOT}`)
+  }
+  L.push(`service,${tags},service=nightly,check=job up_mean=1,up_max=1,up_min=1,up_count=1,exit_code_mean=0,exit_code_max=0,exit_code_min=0,exit_code_count=1,on_time_mean=1,on_time_max=1,on_time_min=1,on_time_count=1 ${start + 3_600_000}`)
+  return L
+}
 
 /** hostDay writes one host-day of rollups: 288 slots × 6 series, and a job run. */
 function hostDay (h: number, d: number): string[] {
@@ -64,11 +79,14 @@ try {
   await q('CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
   const t0 = Date.now()
   let points = 0
-  const jobs: Array<[number, number]> = []
-  for (let h = 0; h < hosts; h++) for (let d = 0; d < days; d++) jobs.push([h, d])
+  const jobs: Array<() => string[]> = []
+  for (let h = 0; h < hosts; h++) {
+    for (let d = 0; d < days; d++) jobs.push(() => hostDay(h, d))
+    for (let d = 0; d < Math.min(days, prev.days.length); d++) jobs.push(() => prevDay(h, d))
+  }
   await Promise.all(Array.from({ length: 3 }, async (_, w) => {
     for (let j = w; j < jobs.length; j += 3) {
-      const lines = hostDay(...jobs[j]!)
+      const lines = jobs[j]!()
       const res = await fetch(`${influxd.url}/write?db=kanshi&rp=kanshi_5m&precision=ms`, { method: 'POST', body: lines.join('\n') })
       await res.arrayBuffer()
       if (res.status !== 204) throw new Error(`write ${res.status}`)
@@ -78,9 +96,11 @@ try {
   const loadS = (Date.now() - t0) / 1000
 
   const config = checkCollectorConfig(join(dir, 'collector.yaml'), { influx: { url: influxd.url }, dataDir: join(dir, 'collector') })
+  let sections = ''
   const report = async (pdf: boolean): Promise<{ ms: number, queryMs: number, statements: number }> => {
     const a = performance.now()
     const r = await runReport({ config, month, outDir: join(dir, 'out'), lang: 'ja', pdf, now: Date.now() })
+    sections += `  sections (ms, concurrent): ${JSON.stringify(r.cur.timings)}\n`
     return { ms: performance.now() - a, queryMs: r.queryMs, statements: r.statements }
   }
   const times: number[] = []
@@ -100,12 +120,13 @@ try {
   const withPdf = chromium !== undefined ? await report(true) : undefined
   const ms = median(times)
   const ref = median(refs)
-  process.stdout.write(`report: ${hosts} hosts × ${days} days of 5-minute rollups = ${points} points (loaded in ${loadS.toFixed(0)} s); kanshi ${VERSION}, node ${process.version}\n` +
+  process.stdout.write(`report: ${hosts} hosts × ${days} days of 5-minute rollups (and the month before for the summary) = ${points} points (loaded in ${loadS.toFixed(0)} s); kanshi ${VERSION}, node ${process.version}\n` +
     '| measure | median ms |\n|---|---|\n' +
     `| kanshi-report, no PDF (runs: ${times.map(x => Math.round(x)).join(', ')}) | ${Math.round(ms)} |\n` +
     `| of which InfluxDB queries, both months (${statements} statements) | ${Math.round(median(queryTimes))} |\n` +
     `| with the PDF (Chromium), one run | ${withPdf === undefined ? 'no Chromium' : Math.round(withPdf.ms)} |\n` +
     `| reference: one pass over the month, mean per host of 6 measurements | ${Math.round(ref)} |\n` +
+    sections +
     `ratio report / reference pass: ${(ms / Math.max(1, ref)).toFixed(1)}; target under 30 s: ${ms < 30_000 ? 'met' : 'MISSED'}\n`)
 } finally {
   await influxd.stop()
