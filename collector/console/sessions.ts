@@ -5,8 +5,17 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Role } from '../api/alerts.js'
 
+export interface ConsoleLimits {
+  sessionMaxMs: number
+  sessionIdleMs: number
+  maxSessions: number
+  maxFailures: number
+  failWindowMs: number
+  maxAddresses: number
+}
+
 /** CONSOLE_DEFAULTS are the console's fixed limits, in one place (docs/console.md lists them). */
-export const CONSOLE_DEFAULTS = Object.freeze({
+export const CONSOLE_DEFAULTS: Readonly<ConsoleLimits> = Object.freeze({
   /** a session ends this long after login, whatever happens */
   sessionMaxMs: 8 * 3_600_000,
   /** and this long after its last request */
@@ -33,14 +42,18 @@ export interface ConsoleSession {
 export class SessionStore {
   private readonly byId = new Map<string, ConsoleSession>()
 
-  constructor (private readonly now: () => number = Date.now, private readonly limits = CONSOLE_DEFAULTS) {}
+  constructor (private readonly now: () => number = Date.now, private readonly limits: Readonly<ConsoleLimits> = CONSOLE_DEFAULTS) {}
 
   get size (): number { return this.byId.size }
 
   create (name: string, role: Role): ConsoleSession {
     const t = this.now()
     const s: ConsoleSession = { id: randomBytes(32).toString('base64url'), name, role, csrf: randomBytes(32).toString('base64url'), createdAt: t, lastUsed: t }
-    if (this.byId.size >= this.limits.maxSessions) this.byId.delete(this.byId.keys().next().value!)
+    if (this.byId.size >= this.limits.maxSessions) {
+      // Expired sessions go first; only a store full of live ones loses its oldest.
+      for (const [id, old] of this.byId) if (this.expired(old, t)) this.byId.delete(id)
+      if (this.byId.size >= this.limits.maxSessions) this.byId.delete(this.byId.keys().next().value!)
+    }
     this.byId.set(s.id, s)
     return s
   }
@@ -51,7 +64,7 @@ export class SessionStore {
     const s = this.byId.get(id)
     if (s === undefined) return undefined
     const t = this.now()
-    if (t - s.createdAt > this.limits.sessionMaxMs || t - s.lastUsed > this.limits.sessionIdleMs) {
+    if (this.expired(s, t)) {
       this.byId.delete(id)
       return undefined
     }
@@ -60,6 +73,10 @@ export class SessionStore {
   }
 
   delete (id: string): void { this.byId.delete(id) }
+
+  private expired (s: ConsoleSession, t: number): boolean {
+    return t - s.createdAt > this.limits.sessionMaxMs || t - s.lastUsed > this.limits.sessionIdleMs
+  }
 
   /** maxAgeS is the cookie lifetime: the absolute limit (the idle limit is enforced here, not by the browser). */
   get maxAgeS (): number { return Math.floor(this.limits.sessionMaxMs / 1000) }
@@ -77,7 +94,7 @@ export function csrfMatches (s: ConsoleSession, presented: string | undefined): 
 export class LoginLimiter {
   private readonly fails = new Map<string, number[]>()
 
-  constructor (private readonly now: () => number = Date.now, private readonly limits = CONSOLE_DEFAULTS) {}
+  constructor (private readonly now: () => number = Date.now, private readonly limits: Readonly<ConsoleLimits> = CONSOLE_DEFAULTS) {}
 
   private recent (addr: string): number[] {
     const t = this.now()
