@@ -90,14 +90,16 @@ export function registerConsole (app: FastifyInstance, o: ConsoleOptions): Reque
 
   const me = (s: ConsoleSession): object => ({ name: s.name, role: s.role, csrf: s.csrf, alerting: o.alerting !== undefined })
 
-  app.get('/', async (_req, reply) => await securityHeaders(reply).type('text/html; charset=utf-8').send(CONSOLE_HTML))
-  app.get('/console.js', async (_req, reply) => await securityHeaders(reply).type('text/javascript; charset=utf-8').send(CONSOLE_JS))
-  app.get('/console.css', async (_req, reply) => await securityHeaders(reply).type('text/css; charset=utf-8').send(CONSOLE_CSS))
+  // The page polls: its reads log only warnings, so an open console does not fill the collector's log.
+  const quiet = { logLevel: 'warn' as const }
+  app.get('/', quiet, async (_req, reply) => await securityHeaders(reply).type('text/html; charset=utf-8').send(CONSOLE_HTML))
+  app.get('/console.js', quiet, async (_req, reply) => await securityHeaders(reply).type('text/javascript; charset=utf-8').send(CONSOLE_JS))
+  app.get('/console.css', quiet, async (_req, reply) => await securityHeaders(reply).type('text/css; charset=utf-8').send(CONSOLE_CSS))
 
   // Browsers ask for it on every page; an empty answer keeps 404s out of their consoles.
-  app.get('/favicon.ico', async (_req, reply) => await reply.code(204).send())
+  app.get('/favicon.ico', quiet, async (_req, reply) => await reply.code(204).send())
 
-  app.get('/console/session', async (req, reply) => {
+  app.get('/console/session', quiet, async (req, reply) => {
     const s = sessionOf(req)
     securityHeaders(reply)
     if (s === undefined) return await reply.code(401).send({ code: 'E_AUTH', message: 'not logged in' })
@@ -144,7 +146,7 @@ export function registerConsole (app: FastifyInstance, o: ConsoleOptions): Reque
     return await reply.header('set-cookie', cookie('', 0)).code(204).send()
   })
 
-  app.get('/console/state', async (req, reply) => {
+  app.get('/console/state', quiet, async (req, reply) => {
     securityHeaders(reply)
     if (sessionOf(req) === undefined) return await reply.code(401).send({ code: 'E_AUTH', message: 'not logged in' })
     // What /readyz decides, asked of the same app so the console never disagrees with the load balancer.
