@@ -27,6 +27,8 @@ export interface ConsoleOptions {
   grafanaUrl?: string | undefined
   /** the collector's URL as people reach it (behind a proxy the Host header may differ) */
   publicUrl?: string | undefined
+  /** where login events go when alerting (whose audit log /v1/audit shows) is off */
+  audit?: (actor: string, action: string, detail: unknown, at: number) => void
   logger: Logger
   now?: () => number
 }
@@ -55,7 +57,8 @@ export function registerConsole (app: FastifyInstance, o: ConsoleOptions): Reque
   const publicOrigin = o.publicUrl === undefined ? undefined : new URL(o.publicUrl).origin
 
   const audit = (actor: string, action: string, detail: unknown): void => {
-    o.alerting?.store.audit(actor, action, detail, now())
+    if (o.alerting !== undefined) o.alerting.store.audit(actor, action, detail, now())
+    else o.audit?.(actor, action, detail, now())
   }
 
   /** sameOrigin: Origin (or, without it, Sec-Fetch-Site) must show the request came from this site. */
