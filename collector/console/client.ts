@@ -272,8 +272,8 @@ export const CONSOLE_JS = String.raw`'use strict';
     });
     $('logout').addEventListener('click', async function () {
       try { await api('POST', '/console/logout'); } catch (e) { /* the session may have expired already */ }
-      last = null;
-      showLogin();
+      // A fresh page: nothing of the last user's data stays in the document.
+      location.replace('/');
     });
     $('maintenance-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
