@@ -64,7 +64,7 @@ t.test('console against a real collector, agent and alert', async t => {
     collector: { api: { tokens: apiTokens } }
   })
   await stack.startCollector()
-  await stack.startAgent()
+  const agent = await stack.startAgent()
   const base = `http://127.0.0.1:${stack.port}`
   const bearer = (role: keyof typeof TOKENS): Record<string, string> => ({ authorization: `Bearer ${TOKENS[role]}` })
   const browser = await launch(t)
@@ -230,6 +230,22 @@ t.test('console against a real collector, agent and alert', async t => {
   for (const a of ['console: console.login_failed', 'yamada (operator): console.login', 'yamada (operator): alert.ack', 'yamada (operator): silence.create', 'kanri (admin): maintenance.create', 'kanri (admin): maintenance.delete', 'yamada (operator): console.logout']) {
     t.ok(actions.includes(a), a)
   }
+
+  // The agent stops: the admin's page shows it disconnected, then down once host_up goes to 0.
+  agent.kill('SIGKILL')
+  await agent.waitExit()
+  const adRow = ad.page.locator('tr[data-agent="kiosk-01"]')
+  const seen: string[] = []
+  await waitFor(async () => {
+    await ad.page.reload()
+    await ad.page.locator('body[data-loaded="1"]').waitFor()
+    const st = await adRow.getAttribute('data-state')
+    if (st !== null && seen.at(-1) !== st) seen.push(st)
+    return st === 'down'
+  }, 20_000, 300)
+  t.equal(seen.at(-1), 'down')
+  t.equal(await adRow.locator('.state').textContent(), 'down', 'in English on the admin\'s page')
+  await ad.page.screenshot({ path: join(artifacts, '09-agent-down.png'), fullPage: true })
 
   // Failed logins are limited per address: after five in the window, even the right token waits.
   const attempt = async (token: string): Promise<number> => (await fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token }) })).status
