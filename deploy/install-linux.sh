@@ -5,9 +5,11 @@
 #   ./deploy/install-linux.sh agent        # or: collector
 #
 # The tree is the repository after `npm ci && npm run build` (dist/ and
-# node_modules/), or a release archive of it. Idempotent: run it again from a
-# newer tree to upgrade. It never changes an existing /etc/kanshi/*.yaml or
-# *.env. See docs/deploy-linux.md.
+# node_modules/), or a release archive of it (npm run bundle:offline). The agent
+# runs as one file, dist/kanshi-agent.mjs, and needs no node_modules; on a host
+# without Node.js 20+ it runs as the single executable dist/kanshi-agent when
+# the tree has one. Idempotent: run it again from a newer tree to upgrade. It
+# never changes an existing /etc/kanshi/*.yaml or *.env. See docs/deploy-linux.md.
 set -euo pipefail
 
 PREFIX=/opt/kanshi
@@ -50,16 +52,29 @@ and carry it in; `apt-get install ./nodejs_*.deb` or `dnf install ./nodejs-*.rpm
 EOF
 }
 node_bin=$(command -v node 2>/dev/null || true)
-if [ -z "$node_bin" ]; then
-  echo "install-linux.sh: node was not found on PATH" >&2
-  node_help
-  exit 1
+node_major=0
+if [ -n "$node_bin" ]; then
+  node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 fi
-node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "install-linux.sh: $node_bin is Node.js $("$node_bin" --version); kanshi needs 20 or newer" >&2
-  node_help
-  exit 1
+# An agent host without Node.js 20+ runs the single executable instead, when the
+# tree has one (npm run build:sea; offline-bundle.sh --with-sea).
+sea=no
+if [ "$what" = agent ] && [ "$node_major" -lt 20 ] && [ -x "$src/dist/kanshi-agent" ] \
+   && "$src/dist/kanshi-agent" --version >/dev/null 2>&1; then
+  sea=yes
+  say "no Node.js 20+ here: the agent runs as the single executable dist/kanshi-agent"
+fi
+if [ "$sea" = no ]; then
+  if [ -z "$node_bin" ]; then
+    echo "install-linux.sh: node was not found on PATH" >&2
+    node_help
+    exit 1
+  fi
+  if [ "$node_major" -lt 20 ]; then
+    echo "install-linux.sh: $node_bin is Node.js $("$node_bin" --version); kanshi needs 20 or newer" >&2
+    node_help
+    exit 1
+  fi
 fi
 if [ "$what" = collector ] && [ ! -d "$src/node_modules" ]; then
   die "$src/node_modules is missing: the collector needs its modules (better-sqlite3 is native). Use the release tarball (npm run bundle:offline) or run npm ci --omit=dev in the tree"
@@ -118,16 +133,19 @@ if command -v restorecon >/dev/null 2>&1; then
 fi
 
 # Commands on PATH: wrappers that use this node and the installed tree.
+if [ "$sea" = yes ]; then agent_cmd="$PREFIX/dist/kanshi-agent"; else agent_cmd="$node_bin $PREFIX/dist/kanshi-agent.mjs"; fi
 cat > "$BINDIR/kanshi-agent.tmp" <<EOF
 #!/bin/sh
 # kanshi-agent, written by deploy/install-linux.sh
-exec $node_bin $PREFIX/dist/kanshi-agent.mjs "\$@"
+exec $agent_cmd "\$@"
 EOF
 # token add rewrites the config file with mode 0600, owned by the caller (root):
 # the wrapper gives files under /etc/kanshi back to the service (root:kanshi 0640).
 cat > "$BINDIR/kanshi-collector.tmp" <<EOF
 #!/bin/sh
 # kanshi-collector, written by deploy/install-linux.sh
+# Anything but token: node replaces this shell (signals reach the collector).
+[ "\${1:-}" = token ] || exec $node_bin $PREFIX/dist/collector/main.js "\$@"
 cfg=
 prev=
 for a in "\$@"; do
@@ -144,11 +162,17 @@ if [ "\$rc" -eq 0 ] && [ "\${1:-}" = token ] && [ "\$(id -u)" -eq 0 ]; then
 fi
 exit \$rc
 EOF
-for prog in agent collector; do
+progs="agent collector"
+if [ "$sea" = yes ]; then
+  # No node here: a collector command could not run.
+  rm -f "$BINDIR/kanshi-collector.tmp"
+  progs=agent
+fi
+for prog in $progs; do
   chmod 0755 "$BINDIR/kanshi-$prog.tmp"
   mv "$BINDIR/kanshi-$prog.tmp" "$BINDIR/kanshi-$prog"
+  say "installed $BINDIR/kanshi-$prog"
 done
-say "installed $BINDIR/kanshi-agent and $BINDIR/kanshi-collector"
 
 # --- configuration: /etc/kanshi ----------------------------------------------
 install -d -m 0750 -o root -g kanshi "$ETC"
@@ -205,8 +229,13 @@ fi
 
 # --- systemd unit ------------------------------------------------------------
 unit="$UNITDIR/kanshi-$what.service"
-sed -e "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" \
-  "$src/deploy/systemd/kanshi-$what.service" > "$unit.tmp"
+if [ "$sea" = yes ]; then
+  sed -e "s#^ExecStart=/usr/bin/node /opt/kanshi/dist/kanshi-agent.mjs #ExecStart=$PREFIX/dist/kanshi-agent #" \
+    "$src/deploy/systemd/kanshi-$what.service" > "$unit.tmp"
+else
+  sed -e "s#^ExecStart=/usr/bin/node #ExecStart=$node_bin #" \
+    "$src/deploy/systemd/kanshi-$what.service" > "$unit.tmp"
+fi
 chmod 0644 "$unit.tmp"
 mv "$unit.tmp" "$unit"
 say "installed $unit"
