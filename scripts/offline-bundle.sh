@@ -46,6 +46,11 @@ done
 [ "$with_sea" = no ] || [ -f dist/kanshi-agent ] || die "dist/kanshi-agent is missing: run npm run build:sea first"
 
 version=$(node -p 'require("./package.json").version')
+# A stale dist/ (built from another version) must not be shipped under this name.
+for prog in dist/kanshi-agent.mjs dist/collector/main.js; do
+  built=$(node "$prog" --version) || die "$prog --version failed"
+  [ "$built" = "$version" ] || die "$prog says version $built but package.json says $version: run npm run build"
+done
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 platform=$(node -p 'process.platform + "-" + process.arch')
 name=kanshi-$version
