@@ -196,6 +196,7 @@ export const CONSOLE_JS = String.raw`'use strict';
 
   function renderAlerts(a, now) {
     var tb = $('alerts').tBodies[0]; clear(tb);
+    if (a.firing.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '6', text: t('none') })]));
     a.firing.forEach(function (i) {
       var acts = el('td', { cls: 'actions' });
       if (i.acked_at === null && can('operator')) {
@@ -243,6 +244,7 @@ export const CONSOLE_JS = String.raw`'use strict';
       cells.push(acts);
       tb.appendChild(el('tr', { 'data-window': String(w.id) }, cells));
     });
+    if (list.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '7', text: t('none') })]));
   }
 
   async function act(fn) {
