@@ -13,7 +13,8 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { Wal } from './state/wal.js'
 import { SeqStore } from './state/seqs.js'
 import { decodeEntry } from './state/entry.js'
-import { AddressLimiter, AgentAuth } from './ingest/auth.js'
+import { AddressLimiter, AgentAuth, sha256Hex } from './ingest/auth.js'
+import { AuditLog } from './ingest/audit.js'
 import { Ingest } from './ingest/ingest.js'
 import { Session } from './ingest/session.js'
 import type { StorageBackend } from './storage/backend.js'
@@ -41,6 +42,8 @@ export interface Collector {
   wal: Wal
   ingest: Ingest
   auth: AgentAuth
+  /** audit is dataDir/audit.db: agent authentication failures and agent list reloads */
+  audit: AuditLog
   writer: StorageWriter | undefined
   metrics: Metrics
   alerting: Alerting | undefined
@@ -98,6 +101,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   metrics.walMaxBytes.set(config.wal.maxBytes)
 
   const auth = new AgentAuth(config.agents)
+  const audit = new AuditLog(config.dataDir)
   const limiter = new AddressLimiter(config.ingest.maxErrorsPerMinute, config.ingest.maxConnectionsPerAddress)
   const ingest = new Ingest({
     wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
@@ -122,7 +126,14 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }))
 
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, ...httpsOptions(await readTls(config)) })
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    requestTimeout: config.listen.requestTimeoutMs,
+    // An HTTP socket idle this long is closed (ws clears it on upgraded sockets, which have their own pings).
+    connectionTimeout: config.listen.requestTimeoutMs,
+    ...serverOptions(await readTls(config), config.listen.headersTimeoutMs)
+  })
+  limitSockets(app, config.ingest.maxConnectionsPerAddress, config.listen.headersTimeoutMs, metrics)
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
   await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
 
@@ -139,11 +150,21 @@ export async function build (opts: BuildOptions): Promise<Collector> {
         metrics.authFailures.inc({ reason: 'rate_limited' })
         return await reply.code(429).send({ code: 'E_RATE_LIMIT', message: Errors.E_RATE_LIMIT.message })
       }
-      const id = auth.authenticate(req.headers.authorization)
+      const header = req.headers.authorization
+      const id = auth.authenticate(header)
       if (id === undefined) {
         limiter.fail(addr)
-        metrics.authFailures.inc({ reason: req.headers.authorization === undefined ? 'missing' : 'invalid' })
-        req.log.warn({ remote: addr }, 'agent authentication failed')
+        const reason = header === undefined ? 'missing' : 'invalid'
+        metrics.authFailures.inc({ reason })
+        req.log.warn({ remote: addr, reason }, 'agent authentication failed')
+        // The hash prefix tells a revoked or mistyped token apart from guessing, without the token itself.
+        const presented = header === undefined ? undefined : sha256Hex(header.replace(/^Bearer\s+/i, '').trim()).slice(0, 12)
+        audit.append('agent', 'agent.auth_failed', { remote: addr, reason, ...(presented !== undefined ? { tokenSha256Prefix: presented } : {}) })
+        if (limiter.blocked(addr)) {
+          // Logged and audited once per block; further attempts are only counted (kanshi_auth_failures_total).
+          req.log.warn({ remote: addr, code: 'E_RATE_LIMIT' }, 'agent authentication failures over the limit: this address is refused for a minute')
+          audit.append('agent', 'agent.auth_blocked', { remote: addr, limitPerMinute: config.ingest.maxErrorsPerMinute })
+        }
         return await reply.code(401).send({ code: 'E_AUTH', message: Errors.E_AUTH.message })
       }
       if (!limiter.tryOpen(addr)) {
@@ -159,7 +180,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     socket.on('close', () => limiter.closed(req.ip))
     new Session(socket, id, req.ip, {
       ingest, metrics, logger: logger.child({ component: 'session' }),
-      maxFrameBytes: config.ingest.maxFrameBytes, maxErrorsPerMinute: config.ingest.maxErrorsPerMinute
+      maxFrameBytes: config.ingest.maxFrameBytes, maxErrorsPerMinute: config.ingest.maxErrorsPerMinute,
+      audit: (action, detail) => audit.append('agent', action, detail)
     })
   })
 
@@ -220,14 +242,22 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       await wal.close()
       await seqs.checkpoint()
       await backend?.close()
+      audit.close()
     })()
     return down
   }
   const reloadAgents = (agents: CollectorConfig['agents']): void => {
+    const before = new Set(auth.identities().map(i => i.id))
     auth.reload(agents)
-    ingest.revokeExcept(new Set(agents.map(a => a.id)))
+    ingest.revokeExcept(new Set(agents.map(a => a.id)), h => auth.valid(h))
+    audit.append('collector', 'agents.reload', {
+      agents: agents.length,
+      added: agents.filter(a => !before.has(a.id)).map(a => a.id),
+      removed: [...before].filter(id => !agents.some(a => a.id === id)),
+      rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
+    })
   }
-  return { app, wal, ingest, auth, writer, metrics, alerting, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, metrics, alerting, storage, shutdown, reloadAgents }
 }
 
 async function readTls (c: CollectorConfig): Promise<{ key: Buffer, cert: Buffer, ca?: Buffer } | undefined> {
@@ -237,6 +267,36 @@ async function readTls (c: CollectorConfig): Promise<{ key: Buffer, cert: Buffer
   return ca === undefined ? { key, cert } : { key, cert, ca }
 }
 
-function httpsOptions (tls: { key: Buffer, cert: Buffer, ca?: Buffer } | undefined): { https?: { key: Buffer, cert: Buffer, ca?: Buffer } } {
-  return tls === undefined ? {} : { https: tls }
+/** serverOptions: TLS when configured, and a header deadline checked every second instead of Node's 30 s. */
+function serverOptions (tls: { key: Buffer, cert: Buffer, ca?: Buffer } | undefined, headersTimeout: number): { https?: object, http?: object } {
+  const timing = { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }
+  return tls === undefined ? { http: timing } : { https: { ...tls, ...timing } }
+}
+
+/**
+ * limitSockets caps open TCP sockets per remote address (upgraded WebSockets
+ * included), so one host cannot hold thousands of idle sockets, and closes a
+ * socket that sends nothing at all within the header deadline (Node's own
+ * headersTimeout starts only at the first byte).
+ */
+function limitSockets (app: FastifyInstance, max: number, silentMs: number, metrics: Metrics): void {
+  const open = new Map<string, number>()
+  app.server.on('connection', (socket: import('node:net').Socket) => {
+    const silent = setTimeout(() => socket.destroy(), silentMs)
+    silent.unref()
+    socket.once('data', () => clearTimeout(silent))
+    socket.once('close', () => clearTimeout(silent))
+    const addr = socket.remoteAddress ?? ''
+    const n = (open.get(addr) ?? 0) + 1
+    if (n > max) {
+      metrics.authFailures.inc({ reason: 'too_many_connections' })
+      socket.destroy()
+      return
+    }
+    open.set(addr, n)
+    socket.once('close', () => {
+      const left = (open.get(addr) ?? 1) - 1
+      if (left <= 0) open.delete(addr); else open.set(addr, left)
+    })
+  })
 }

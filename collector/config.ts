@@ -15,6 +15,8 @@ const Strict = { additionalProperties: false } as const
 export const AgentEntrySchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', description: 'an agent id without spaces' }),
   tokenSha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the hex SHA-256 of the agent token (64 hex digits)' }),
+  // A second valid token while one is rotated: both work until the old one is removed and the collector reloaded.
+  tokenSha256Next: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the hex SHA-256 of the agent\'s next token (64 hex digits)' })),
   role: Type.String({ default: 'server', minLength: 1, maxLength: 64, description: 'a role such as server or kiosk' }),
   site: Type.String({ default: '', maxLength: 64, description: 'a site name' }),
   labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' })
@@ -93,7 +95,10 @@ export const CollectorConfigSchema = Type.Object({
       cert: Type.String({ description: 'a PEM certificate file path' }),
       key: Type.String({ description: 'a PEM private key file path' }),
       ca: Type.Optional(Type.String({ description: 'a PEM CA file path' }))
-    }, Strict))
+    }, Strict)),
+    // Slow-loris and idle sockets: a client must send its request headers, and then the whole request, within these.
+    headersTimeout: Duration('10s'),
+    requestTimeout: Duration('30s')
   }, { ...Strict, default: {} }),
   dataDir: Type.String({ default: './var/collector', description: 'a directory path' }),
   influx: Type.Object({
@@ -155,7 +160,7 @@ type Raw = Static<typeof CollectorConfigSchema>
 /** CollectorConfig is the checked config with durations and sizes in numbers and paths resolved. */
 export interface CollectorConfig {
   file: string
-  listen: Raw['listen']
+  listen: Omit<Raw['listen'], 'headersTimeout' | 'requestTimeout'> & { headersTimeoutMs: number, requestTimeoutMs: number }
   dataDir: string
   influx: Omit<Raw['influx'], 'timeout' | 'flushInterval'> & { timeoutMs: number, flushIntervalMs: number, embeddedDataDir: string }
   agents: Raw['agents']
@@ -211,6 +216,17 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     if (seen.has(a.id)) throw new ConfigError(file, `agents.${i}.id`, `expected a unique agent id, got a second "${a.id}"`)
     seen.add(a.id)
   }
+  // One hash, one identity: a shared token would let one agent write as the other.
+  const hashes = new Map<string, string>()
+  for (const [i, a] of c.agents.entries()) {
+    for (const k of ['tokenSha256', 'tokenSha256Next'] as const) {
+      const h = a[k]?.toLowerCase()
+      if (h === undefined) continue
+      const other = hashes.get(h)
+      if (other !== undefined) throw new ConfigError(file, `agents.${i}.${k}`, `expected a token hash used by no other entry, got the same hash as ${other}`)
+      hashes.set(h, `agents.${i}.${k}`)
+    }
+  }
   if (c.listen.tls !== undefined) {
     c.listen.tls = { ...c.listen.tls, cert: path(c.listen.tls.cert), key: path(c.listen.tls.key) }
     if (c.listen.tls.ca !== undefined) c.listen.tls.ca = path(c.listen.tls.ca)
@@ -219,7 +235,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const { timeout, flushInterval, ...rest } = influx
   return deepFreeze({
     file,
-    listen: c.listen,
+    listen: listenTimeouts(file, c.listen),
     dataDir,
     influx: {
       ...rest,
@@ -227,7 +243,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
       flushIntervalMs: durationAt(file, 'influx.flushInterval', flushInterval, 10),
       embeddedDataDir: path(influx.embedded.dataDir ?? resolve(dataDir, '..', 'influxdb'))
     },
-    agents: c.agents.map(a => ({ ...a, tokenSha256: a.tokenSha256.toLowerCase() })),
+    agents: c.agents.map(a => ({ ...a, tokenSha256: a.tokenSha256.toLowerCase(), ...(a.tokenSha256Next !== undefined ? { tokenSha256Next: a.tokenSha256Next.toLowerCase() } : {}) })),
     wal: {
       maxBytes: bytesAt(file, 'wal.maxBytes', c.wal.maxBytes, 1024 * 1024),
       segmentBytes: bytesAt(file, 'wal.segmentBytes', c.wal.segmentBytes, 64 * 1024)
@@ -286,4 +302,13 @@ function checkAlerting (file: string, a: NonNullable<Raw['alerting']>, path: (p:
     ackLinkTtlMs: durationAt(file, 'alerting.ackLinkTtl', a.ackLinkTtl, 60_000),
     maintenance: a.maintenance
   }
+}
+
+/** listenTimeouts turns the listen durations into milliseconds; Node wants the headers bound within the request bound. */
+function listenTimeouts (file: string, l: Raw['listen']): CollectorConfig['listen'] {
+  const { headersTimeout, requestTimeout, ...rest } = l
+  const headersTimeoutMs = durationAt(file, 'listen.headersTimeout', headersTimeout, 100)
+  const requestTimeoutMs = durationAt(file, 'listen.requestTimeout', requestTimeout, 100)
+  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError(file, 'listen.requestTimeout', `expected a duration at least listen.headersTimeout (${headersTimeoutMs} ms), got ${requestTimeoutMs} ms`)
+  return { ...rest, headersTimeoutMs, requestTimeoutMs }
 }

@@ -4,9 +4,10 @@
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { chownSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { parseDocument } from 'yaml'
+import { parseDocument, type Document } from 'yaml'
 import { ConfigError, runMain } from '../protocol/config.js'
-import { loadCollectorConfig, type CollectorConfig } from './config.js'
+import { checkCollectorConfig, loadCollectorConfig, type CollectorConfig } from './config.js'
+import { verifyAudit } from './ingest/audit.js'
 import { build } from './app.js'
 import { makeLogger } from './logger.js'
 import { VERSION } from '../protocol/version.js'
@@ -20,6 +21,14 @@ Usage:
   kanshi-collector token add ID --role ROLE --site SITE --config FILE
                                                create a token for agent ID: prints it once,
                                                stores only its SHA-256 in FILE (agents:)
+  kanshi-collector token rotate ID --config FILE
+                                               a second token for agent ID (tokenSha256Next): both
+                                               work after SIGHUP until "token finish"
+  kanshi-collector token finish ID --config FILE
+                                               the next token becomes the only one; SIGHUP revokes the old
+  kanshi-collector audit verify [--config FILE]
+                                               recompute the audit logs' hash chains (audit.db,
+                                               alerting.db); exit 1 naming the first broken record
   kanshi-collector --help | --version
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
@@ -40,9 +49,15 @@ async function main (argv: string[]): Promise<number> {
   })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
   if (values.version === true) { process.stdout.write(`${VERSION}\n`); return 0 }
+  if (positionals[0] === 'audit') {
+    if (positionals[1] !== 'verify' || positionals.length > 2) { process.stderr.write('kanshi-collector: usage: audit verify [--config FILE]\n'); return 2 }
+    return auditVerify(values.config)
+  }
   if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }
   if (positionals[0] === 'token') {
-    if (positionals[1] !== 'add' || positionals[2] === undefined) { process.stderr.write('kanshi-collector: usage: token add ID --role ROLE --site SITE --config FILE\n'); return 2 }
+    if (positionals[1] === 'rotate' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'rotate')
+    if (positionals[1] === 'finish' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'finish')
+    if (positionals[1] !== 'add' || positionals[2] === undefined) { process.stderr.write('kanshi-collector: usage: token add|rotate|finish ID [--role ROLE --site SITE] --config FILE\n'); return 2 }
     return tokenAdd(values.config, positionals[2], values.role!, values.site!)
   }
   if (positionals.length > 0) { process.stderr.write(`kanshi-collector: unknown command ${positionals[0]} (see --help)\n`); return 2 }
@@ -63,15 +78,63 @@ function tokenAdd (file: string, id: string, role: string, site: string): number
   const agents = doc.get('agents')
   if (agents === undefined || agents === null) doc.set('agents', doc.createNode([entry]))
   else doc.addIn(['agents'], entry)
-  // Keep the file's mode and owner: the collector's service user must still read it after root edits it.
+  writeConfig(file, doc)
+  process.stdout.write(`${token}\n`)
+  process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
+  return 0
+}
+
+/** writeConfig replaces the file atomically, keeping its mode and owner: the collector's service user must still read it after root edits it. */
+function writeConfig (file: string, doc: Document): void {
   const st = statSync(file)
   const tmp = `${file}.tmp`
   writeFileSync(tmp, doc.toString(), { mode: st.mode & 0o777 })
   try { chownSync(tmp, st.uid, st.gid) } catch { /* not root: the file stays ours, as it was */ }
   renameSync(tmp, file)
+}
+
+/**
+ * tokenRotate: "rotate" gives an agent a second valid token (tokenSha256Next)
+ * and prints it once; "finish" makes that the only token. Each takes effect at
+ * the next SIGHUP, which the running collector records in its audit log.
+ */
+function tokenRotate (file: string, id: string, step: 'rotate' | 'finish'): number {
+  const config = loadCollectorConfig(file)
+  const i = config.agents.findIndex(a => a.id === id)
+  if (i < 0) { process.stderr.write(`kanshi-collector: ${file}: agents: expected an agent "${id}", got none\n`); return 2 }
+  const doc = parseDocument(readFileSync(file, 'utf8'))
+  const next = config.agents[i]!.tokenSha256Next
+  if (step === 'finish') {
+    if (next === undefined) { process.stderr.write(`kanshi-collector: ${file}: agents.${i}.tokenSha256Next: expected a token being rotated (run "token rotate ${id}" first), got missing\n`); return 2 }
+    doc.setIn(['agents', i, 'tokenSha256'], next)
+    doc.deleteIn(['agents', i, 'tokenSha256Next'])
+    writeConfig(file, doc)
+    process.stderr.write(`kanshi-collector: agent ${id}: the next token is now its only token in ${file}. Send SIGHUP to the collector: connections still using the old token are closed and it is refused from then on.\n`)
+    return 0
+  }
+  const token = randomBytes(32).toString('base64url')
+  doc.setIn(['agents', i, 'tokenSha256Next'], sha256Hex(token))
+  writeConfig(file, doc)
   process.stdout.write(`${token}\n`)
-  process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
+  process.stderr.write(`kanshi-collector: agent ${id}: a second token stored as tokenSha256Next in ${file}; the token above is shown only once. Send SIGHUP, give the agent the new token and restart it, then run "token finish ${id}" and SIGHUP again.\n`)
   return 0
+}
+
+/** auditVerify recomputes both audit chains under dataDir and names the first broken record. */
+function auditVerify (file: string | undefined): number {
+  const config = file !== undefined ? loadCollectorConfig(file) : checkCollectorConfig('(defaults)', {})
+  let bad = 0
+  const reports = verifyAudit(config.dataDir)
+  if (reports.length === 0) process.stdout.write(`${config.dataDir}: no audit log yet (audit.db is created when the collector first starts)\n`)
+  for (const r of reports) {
+    if (r.broken === undefined) {
+      process.stdout.write(`${r.file}: ${r.records} records, chain intact\n`)
+    } else {
+      bad++
+      process.stderr.write(`kanshi-collector: ${r.file}: audit record ${r.broken.id} is broken: ${r.broken.reason} (${r.records} records before it are intact)\n`)
+    }
+  }
+  return bad === 0 ? 0 : 1
 }
 
 async function run (file: string): Promise<number> {

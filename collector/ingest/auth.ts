@@ -1,5 +1,6 @@
 // Agent authentication: the bearer token's SHA-256 selects the agent entry, then
 // a constant-time compare confirms it. Failed attempts are limited per address.
+// An agent may have two valid tokens while one is rotated (tokenSha256Next).
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 
@@ -8,9 +9,13 @@ export interface Identity {
   role: string
   site: string
   labels: Record<string, string>
+  /** tokenSha256 is the hash of the token this connection presented, so a reload can cut sessions of a revoked token */
+  tokenSha256?: string
 }
 
 interface Entry extends Identity { hash: Buffer }
+
+export interface AgentEntry { id: string, tokenSha256: string, tokenSha256Next?: string | undefined, role: string, site: string, labels: Record<string, string> }
 
 export function sha256Hex (token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
@@ -19,22 +24,32 @@ export function sha256Hex (token: string): string {
 export class AgentAuth {
   private byHash = new Map<string, Entry>()
 
-  constructor (agents: ReadonlyArray<{ id: string, tokenSha256: string, role: string, site: string, labels: Record<string, string> }>) {
+  constructor (agents: readonly AgentEntry[]) {
     this.reload(agents)
   }
 
-  reload (agents: ReadonlyArray<{ id: string, tokenSha256: string, role: string, site: string, labels: Record<string, string> }>): void {
+  reload (agents: readonly AgentEntry[]): void {
     const m = new Map<string, Entry>()
     for (const a of agents) {
-      m.set(a.tokenSha256.toLowerCase(), { id: a.id, role: a.role, site: a.site, labels: { ...a.labels }, hash: Buffer.from(a.tokenSha256, 'hex') })
+      for (const h of [a.tokenSha256, a.tokenSha256Next]) {
+        if (h === undefined) continue
+        const hex = h.toLowerCase()
+        m.set(hex, { id: a.id, role: a.role, site: a.site, labels: { ...a.labels }, tokenSha256: hex, hash: Buffer.from(hex, 'hex') })
+      }
     }
     this.byHash = m
   }
 
+  /** size is the number of valid tokens (two for an agent in the middle of a rotation). */
   get size (): number { return this.byHash.size }
 
+  /** valid tells whether a token hash still authenticates (after a reload). */
+  valid (tokenSha256: string): boolean { return this.byHash.has(tokenSha256) }
+
   identities (): Identity[] {
-    return [...this.byHash.values()].map(e => ({ id: e.id, role: e.role, site: e.site, labels: e.labels }))
+    const seen = new Map<string, Identity>()
+    for (const e of this.byHash.values()) if (!seen.has(e.id)) seen.set(e.id, { id: e.id, role: e.role, site: e.site, labels: e.labels })
+    return [...seen.values()]
   }
 
   /**
@@ -49,7 +64,7 @@ export class AgentAuth {
     const digest = createHash('sha256').update(m[1]!, 'utf8').digest()
     const e = this.byHash.get(digest.toString('hex'))
     if (e === undefined || !timingSafeEqual(digest, e.hash)) return undefined
-    return { id: e.id, role: e.role, site: e.site, labels: e.labels }
+    return { id: e.id, role: e.role, site: e.site, labels: e.labels, tokenSha256: e.tokenSha256! }
   }
 }
 

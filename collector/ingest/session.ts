@@ -17,6 +17,8 @@ export interface SessionOptions {
   maxFrameBytes: number
   maxErrorsPerMinute: number
   pingIntervalMs?: number
+  /** audit records a hello that claims another agent's id */
+  audit?: (action: string, detail: Record<string, unknown>) => void
 }
 
 export class Session implements SessionHandle {
@@ -45,6 +47,8 @@ export class Session implements SessionHandle {
   }
 
   get agentId (): string { return this.id.id }
+
+  get tokenSha256 (): string | undefined { return this.id.tokenSha256 }
 
   close (code: number, reason: string): void {
     if (this.closed) return
@@ -110,6 +114,7 @@ export class Session implements SessionHandle {
       return this.close(1002, 'unsupported protocol')
     }
     if (msg.agent.id !== this.id.id) {
+      this.o.audit?.('agent.id_mismatch', { agent: this.id.id, claimed: msg.agent.id.slice(0, 128), remote: this.remote })
       this.refuse('E_ID_MISMATCH', `hello says agent ${JSON.stringify(msg.agent.id.slice(0, 64))} but the token belongs to ${this.id.id}`)
       return this.close(1008, 'agent id does not match token')
     }
