@@ -27,6 +27,9 @@ export interface AvailRow {
   noDataMin: number
   /** 100 × (measured − down) / measured; null without any measured minute */
   availability: number | null
+  /** the availability goal and the service-hours schedule that apply to this target (report.overrides) */
+  target: number
+  schedule: string
   response: ResponseStat | null
 }
 
@@ -47,6 +50,13 @@ interface Acc {
   per: Map<number, { n: number, up: number }>
   resp: number[]
   respMax: number
+}
+
+/** targetLabels are the tags overrides and maintenance windows match against. */
+export function targetLabels (r: AvailRow): Record<string, string> {
+  const l: Record<string, string> = { host: r.host, role: r.role, site: r.site }
+  if (r.kind === 'service') { l['service'] = r.service; l['check'] = r.check }
+  return l
 }
 
 /** maintenanceMatches ignores rule and severity matchers: a planned stop of a host or service is planned for its availability too. */
@@ -92,10 +102,8 @@ export async function availabilityFigures (q: InfluxQL, src: Sources, intervals:
     const key = spanKey(kind, t)
     let a = acc.get(key)
     if (a === undefined) {
-      const row: AvailRow = { kind, host: t['host'] ?? '', role: t['role'] ?? '', site: t['site'] ?? '', service: kind === 'service' ? t['service'] ?? '' : '', check: kind === 'service' ? t['check'] ?? '' : '', scheduledMin: 0, plannedMin: 0, measuredMin: 0, downMin: 0, noDataMin: 0, availability: null, response: null }
-      const labels: Record<string, string> = { host: row.host, role: row.role, site: row.site }
-      if (kind === 'service') { labels['service'] = row.service; labels['check'] = row.check }
-      a = { row, labels, per: new Map(), resp: [], respMax: 0 }
+      const row: AvailRow = { kind, host: t['host'] ?? '', role: t['role'] ?? '', site: t['site'] ?? '', service: kind === 'service' ? t['service'] ?? '' : '', check: kind === 'service' ? t['check'] ?? '' : '', scheduledMin: 0, plannedMin: 0, measuredMin: 0, downMin: 0, noDataMin: 0, availability: null, target: 0, schedule: '', response: null }
+      a = { row, labels: targetLabels(row), per: new Map(), resp: [], respMax: 0 }
       acc.set(key, a)
     }
     return a

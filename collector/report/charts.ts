@@ -103,7 +103,7 @@ export async function charts (f: MonthFigures, c: ReportConfig, lang: Lang): Pro
         height: { step: 16 },
         layer: [
           {
-            data: { values: svcs.map(s => ({ svc: who(s), v: s.availability, ok: s.availability! >= c.targets.availability ? w('met') : w('missed') })) },
+            data: { values: svcs.map(s => ({ svc: who(s), v: s.availability, ok: s.availability! >= s.target ? w('met') : w('missed') })) },
             mark: { type: 'bar', clip: true },
             encoding: {
               y: { field: 'svc', type: 'nominal', sort: 'x', title: null },

@@ -9,15 +9,22 @@ import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
 const Strict = { additionalProperties: false } as const
 const Percent = (def: number, what: string) => Type.Number({ default: def, minimum: 0, maximum: 100, description: `a percentage 0-100 (${what})` })
 
+const ServiceHours = (o: object) => Type.Union([
+  Type.String({ minLength: 1 }),
+  Type.Object({
+    days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' }),
+    hours: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM' }), { default: [] })
+  }, Strict)
+], { description: 'the name of a schedule (alerting.schedules) or { days, hours }', ...o })
+
 export const ReportSchema = Type.Object({
   timezone: Type.Optional(Type.String({ description: 'an IANA timezone such as Asia/Tokyo' })),
-  serviceHours: Type.Union([
-    Type.String({ minLength: 1 }),
-    Type.Object({
-      days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' }),
-      hours: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM' }), { default: [] })
-    }, Strict)
-  ], { default: 'business-hours', description: 'the name of a schedule (alerting.schedules) or { days, hours }' }),
+  serviceHours: ServiceHours({ default: 'business-hours' }),
+  overrides: Type.Array(Type.Object({
+    match: Type.Record(Type.String(), Type.String(), { description: 'a map of tags (host, role, site, service, check) to values; "~regex" for a pattern' }),
+    serviceHours: Type.Optional(ServiceHours({})),
+    availability: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'a percentage 0-100 (availability target)' }))
+  }, Strict), { default: [], description: 'a list of { match, serviceHours, availability }; the first match wins' }),
   targets: Type.Object({
     availability: Percent(99.5, 'availability target'),
     notifyWithinMin: Type.Number({ default: 15, exclusiveMinimum: 0, description: 'a number of minutes greater than 0' }),
@@ -45,7 +52,9 @@ export interface ReportConfig {
   /** IANA zone of the month, days and service hours; default alerting.timezone, else Asia/Tokyo */
   timezone: string
   /** a schedule name (resolved against the alerting schedules) or explicit days and hours */
-  serviceHours: { name: string, days: 'business' | 'all' | readonly number[], hours: readonly string[] }
+  serviceHours: ScheduleLike
+  /** per host or service (by tags): other service hours or another availability goal; first match wins */
+  overrides: Array<{ match: Record<string, string>, serviceHours: ScheduleLike | undefined, availability: number | undefined }>
   targets: RawReportConfig['targets']
   thresholds: RawReportConfig['thresholds']
   diskFullWithinDays: number
@@ -60,22 +69,27 @@ export interface ScheduleLike { name: string, days: 'business' | 'all' | readonl
 export function checkReport (file: string, r: RawReportConfig, schedules: readonly ScheduleLike[], alertingTz: string | undefined): ReportConfig {
   const timezone = r.timezone ?? alertingTz ?? 'Asia/Tokyo'
   if (!isValidTimeZone(timezone)) throw new ConfigError(file, 'report.timezone', `expected an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(timezone)}`)
-  let serviceHours: ReportConfig['serviceHours']
-  if (typeof r.serviceHours === 'string') {
-    // The default name falls back to its built-in definition, so a collector whose own
-    // schedules lack "business-hours" still starts; a name written in the file must exist.
-    const s = schedules.find(x => x.name === r.serviceHours) ?? (r.serviceHours === 'business-hours' ? BUSINESS_HOURS : undefined)
-    if (s === undefined) throw new ConfigError(file, 'report.serviceHours', `expected the name of a schedule (${schedules.map(x => x.name).join(', ')}) or { days, hours }, got ${JSON.stringify(r.serviceHours)}`)
-    serviceHours = { name: s.name, days: s.days, hours: s.hours }
-  } else {
-    r.serviceHours.hours.forEach((h, j) => {
-      if (parseHours(h) === undefined) throw new ConfigError(file, `report.serviceHours.hours.${j}`, `expected HH:MM-HH:MM with the start before the end, got ${JSON.stringify(h)}`)
+  const resolveHours = (v: RawReportConfig['serviceHours'], key: string, name: string): ScheduleLike => {
+    if (typeof v === 'string') {
+      // The default name falls back to its built-in definition, so a collector whose own
+      // schedules lack "business-hours" still starts; a name written in the file must exist.
+      const s = schedules.find(x => x.name === v) ?? (v === 'business-hours' ? BUSINESS_HOURS : undefined)
+      if (s === undefined) throw new ConfigError(file, key, `expected the name of a schedule (${schedules.map(x => x.name).join(', ')}) or { days, hours }, got ${JSON.stringify(v)}`)
+      return { name: s.name, days: s.days, hours: s.hours }
+    }
+    v.hours.forEach((h, j) => {
+      if (parseHours(h) === undefined) throw new ConfigError(file, `${key}.hours.${j}`, `expected HH:MM-HH:MM with the start before the end, got ${JSON.stringify(h)}`)
     })
-    serviceHours = { name: 'report', days: r.serviceHours.days, hours: r.serviceHours.hours }
+    return { name, days: v.days, hours: v.hours }
   }
   return {
     timezone,
-    serviceHours,
+    serviceHours: resolveHours(r.serviceHours, 'report.serviceHours', 'report'),
+    overrides: r.overrides.map((o, i) => ({
+      match: o.match,
+      serviceHours: o.serviceHours === undefined ? undefined : resolveHours(o.serviceHours, `report.overrides.${i}.serviceHours`, `override ${i}`),
+      availability: o.availability
+    })),
     targets: r.targets,
     thresholds: r.thresholds,
     diskFullWithinDays: r.diskFullWithinDays,

@@ -5,11 +5,12 @@
 import type { Window } from '../alerting/store.js'
 import type { ReportConfig } from './config.js'
 import { InfluxQL, Sources, type InfluxTarget, type Tier } from './influxql.js'
-import { serviceIntervals, slotsIn, type Month, type ServiceHours } from './period.js'
+import { serviceIntervals, slotsIn, type Interval, type Month, type ServiceHours } from './period.js'
 import { hostFigures, type HostRow } from './hosts.js'
 import { diskFigures, type DiskRow } from './disks.js'
 import { trafficFigures, type TrafficDay } from './network.js'
-import { availabilityFigures, type AvailRow } from './availability.js'
+import { availabilityFigures, targetLabels, type AvailRow } from './availability.js'
+import { matcherMatches } from '../alerting/mute.js'
 import { jobFigures, type JobRow } from './jobs.js'
 import { incidentStats, readRecord, type IncidentRecord, type IncidentStats } from './incidents.js'
 import type { Lang } from './i18n.js'
@@ -49,6 +50,8 @@ export interface FigureInputs {
   dataDir: string
   report: ReportConfig
   serviceHours: ServiceHours
+  /** the service hours of each report.overrides entry (undefined: the default) */
+  overrideHours: Array<ServiceHours | undefined>
   /** maintenance windows from the config, used when alerting.db does not hold them */
   configMaintenance: Window[]
   lang: Lang
@@ -62,6 +65,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
   const known = new Set(record.maintenance.filter(w => w.created_by === 'config').map(w => w.name))
   const maintenance = [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
   const intervals = serviceIntervals(m, o.serviceHours, maintenance)
+  const plan = targetPlan(o)
   const t = o.report.thresholds
   const timings: Record<string, number> = {}
   const timed = async <T>(name: string, p: () => Promise<T>): Promise<T> => {
@@ -74,7 +78,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     summaryOnly ? none() : timed('hosts', async () => await hostFigures(q, src, r, { cpu: t.cpu, mem: t.mem })),
     summaryOnly ? none() : timed('disks', async () => await diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays })),
     summaryOnly ? none() : timed('network', async () => await trafficFigures(q, src, r, m.timezone)),
-    timed('availability', async () => await availabilityFigures(q, src, intervals, maintenance, o.report.targets.responseMs)),
+    timed('availability', async () => await availabilityByHours(q, src, m, o, maintenance, intervals, plan)),
     timed('jobs', async () => await jobFigures(q, src, r))
   ])
   return {
@@ -84,12 +88,35 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     serviceMinutes: intervals.reduce((s, i) => s + slotsIn(i) * 5, 0),
     hosts, disks, traffic, availability, jobs, record,
     stats: incidentStats(record.incidents),
-    totals: totals(availability, jobs, o.report.targets.availability)
+    totals: totals(availability, jobs)
   }
 }
 
-function totals (av: AvailRow[], jobs: JobRow[], target: number): Totals {
-  const lowest = (rows: AvailRow[]): AvailRow | null => rows.filter(r => r.availability !== null).sort((a, b) => a.availability! - b.availability!)[0] ?? null
+/** targetPlan says, for a host or service, which service hours and availability goal apply: the first matching override, else the defaults. */
+function targetPlan (o: FigureInputs): (r: AvailRow) => { group: number, target: number } {
+  return r => {
+    const labels = targetLabels(r)
+    const i = o.report.overrides.findIndex(ov => matcherMatches(ov.match, labels, ''))
+    if (i < 0) return { group: -1, target: o.report.targets.availability }
+    const ov = o.report.overrides[i]!
+    return { group: ov.serviceHours === undefined ? -1 : i, target: ov.availability ?? o.report.targets.availability }
+  }
+}
+
+/** availabilityByHours runs the availability queries once per distinct service-hours schedule and keeps each target's own. */
+async function availabilityByHours (q: InfluxQL, src: Sources, m: Month, o: FigureInputs, maintenance: Window[], intervals: Interval[], plan: (r: AvailRow) => { group: number, target: number }): Promise<AvailRow[]> {
+  const groups = [-1, ...o.report.overrides.flatMap((ov, i) => ov.serviceHours !== undefined ? [i] : [])]
+  const all = await Promise.all(groups.map(async g => {
+    const sh = g < 0 ? o.serviceHours : o.overrideHours[g]!
+    const rows = await availabilityFigures(q, src, g < 0 ? intervals : serviceIntervals(m, sh, maintenance), maintenance, o.report.targets.responseMs)
+    return rows.filter(r => plan(r).group === g).map(r => ({ ...r, target: plan(r).target, schedule: sh.schedule.name }))
+  }))
+  return all.flat().sort((x, y) => x.kind.localeCompare(y.kind) || x.host.localeCompare(y.host) || x.service.localeCompare(y.service))
+}
+
+function totals (av: AvailRow[], jobs: JobRow[]): Totals {
+  // "Lowest" is the target furthest below (or least above) its own goal.
+  const lowest = (rows: AvailRow[]): AvailRow | null => rows.filter(r => r.availability !== null).sort((a, b) => (a.availability! - a.target) - (b.availability! - b.target))[0] ?? null
   const services = av.filter(r => r.kind === 'service')
   const measured = services.reduce((s, r) => s + r.measuredMin, 0)
   const down = services.reduce((s, r) => s + r.downMin, 0)
@@ -100,7 +127,7 @@ function totals (av: AvailRow[], jobs: JobRow[], target: number): Totals {
     worstService: lowest(services),
     worstHost: lowest(av.filter(r => r.kind === 'host')),
     serviceOverall: measured > 0 ? 100 * (measured - down) / measured : null,
-    targetsMeeting: judged.filter(r => r.availability! >= target).length,
+    targetsMeeting: judged.filter(r => r.availability! >= r.target).length,
     targetsJudged: judged.length,
     batchRuns: runs,
     batchOnTime: onTime,

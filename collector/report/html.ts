@@ -80,7 +80,8 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<h1>${esc(w('title'))} — ${esc(m.id)}</h1>`)
   s.push('<dl class="meta">' +
     `<dt>${esc(w('period'))}</dt><dd>${esc(m.days[0]!)} – ${esc(lastDay)}</dd>` +
-    `<dt>${esc(w('serviceHours'))}</dt><dd>${esc(days)} ${esc(sh.hours.length > 0 ? sh.hours.join(', ') : w('allDay'))} (${esc(sh.name)})</dd>` +
+    `<dt>${esc(w('serviceHours'))}</dt><dd>${esc(days)} ${esc(sh.hours.length > 0 ? sh.hours.join(', ') : w('allDay'))} (${esc(sh.name)})` +
+    o.config.overrides.map(ov => `<br>${esc(Object.entries(ov.match).map(([k, v]) => `${k}=${v}`).join(', '))}: ${esc(ov.serviceHours !== undefined ? `${ov.serviceHours.hours.join(', ') || w('allDay')} (${ov.serviceHours.name})` : '')}${ov.availability !== undefined ? esc(` ${w('target')} ${ov.availability}%`) : ''}`).join('') + '</dd>' +
     `<dt>${esc(w('timezone'))}</dt><dd>${esc(tz)}</dd>` +
     `<dt>${esc(w('source'))}</dt><dd>${['cpu', 'mem', 'disk', 'net', 'host_up', 'service'].map(k => `${k}: ${esc(tier(k))}`).join(' / ')}</dd>` +
     `<dt>${esc(w('generated'))}</dt><dd>${esc(localStamp(o.generatedAt, tz))}</dd></dl>`)

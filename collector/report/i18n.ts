@@ -99,6 +99,8 @@ const W = {
   service: ['サービス', 'Service'],
   check: ['監視種別', 'Check'],
   avail: ['稼働率 %', 'Availability %'],
+  schedule: ['サービス時間帯', 'Service hours'],
+  targetPct: ['目標 %', 'Target %'],
   scheduledMin: ['サービス時間 分', 'Service-hours min'],
   plannedMin: ['計画停止 分', 'Planned stop min'],
   measuredMin: ['計測 分', 'Measured min'],

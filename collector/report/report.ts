@@ -59,12 +59,14 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
 
 export function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
   const a = c.alerting
-  const sh = makeServiceHours(c.report.serviceHours, { timezone: c.report.timezone, ...(a?.calendar ?? {}) })
+  const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
+  const sh = makeServiceHours(c.report.serviceHours, cal)
+  const overrideHours = c.report.overrides.map(o => o.serviceHours === undefined ? undefined : makeServiceHours(o.serviceHours, cal))
   const configMaintenance: Window[] = (a?.maintenance ?? []).map((m, i) => ({
     id: -1 - i, kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end),
     recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '', created_at: 0, deleted_at: null
   }))
-  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, configMaintenance, lang }
+  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang }
 }
 
 export async function runReport (o: ReportRun): Promise<ReportResult> {

@@ -30,7 +30,7 @@ export function summaryRows (cur: MonthFigures, prev: MonthFigures, c: ReportCon
   const w = words(lang)
   const tg = c.targets
   const rows: SummaryRow[] = []
-  const add = (item: string, get: (f: MonthFigures) => number | null, unit: string, target: { op: '>=' | '<=', v: number } | null, note: string): void => {
+  const add = (item: string, get: (f: MonthFigures) => number | null, unit: string, target: { op: '>=' | '<=', v: number } | null, note: string, metBy?: boolean | null): void => {
     const actual = get(cur)
     const previous = get(prev)
     rows.push({
@@ -38,13 +38,15 @@ export function summaryRows (cur: MonthFigures, prev: MonthFigures, c: ReportCon
       digits: unit === w('uPct') ? 3 : unit === w('uMin') ? 1 : 0,
       target: target === null ? w('na') : `${target.op === '>=' ? '≥' : '≤'} ${target.v}`,
       change: actual !== null && previous !== null ? actual - previous : null,
-      met: target === null || actual === null ? null : target.op === '>=' ? actual >= target.v : actual <= target.v
+      met: metBy !== undefined ? metBy : target === null || actual === null ? null : target.op === '>=' ? actual >= target.v : actual <= target.v
     })
   }
   const t = cur.totals
-  add(w('sAvailService'), f => f.totals.worstService?.availability ?? null, w('uPct'), { op: '>=', v: tg.availability }, t.worstService !== null ? who(t.worstService) : '')
+  // The "lowest" rows are the targets furthest below their own goal (report.overrides may differ from the default).
+  const own = (r: AvailRow | null): boolean | null => r === null || r.availability === null ? null : r.availability >= r.target
+  add(w('sAvailService'), f => f.totals.worstService?.availability ?? null, w('uPct'), { op: '>=', v: t.worstService?.target ?? tg.availability }, t.worstService !== null ? who(t.worstService) : '', own(t.worstService))
   add(w('sAvailServiceAll'), f => f.totals.serviceOverall, w('uPct'), { op: '>=', v: tg.availability }, '')
-  add(w('sAvailHost'), f => f.totals.worstHost?.availability ?? null, w('uPct'), { op: '>=', v: tg.availability }, t.worstHost !== null ? who(t.worstHost) : '')
+  add(w('sAvailHost'), f => f.totals.worstHost?.availability ?? null, w('uPct'), { op: '>=', v: t.worstHost?.target ?? tg.availability }, t.worstHost !== null ? who(t.worstHost) : '', own(t.worstHost))
   add(w('sTargetsMet'), f => f.totals.targetsJudged > 0 ? f.totals.targetsMeeting : null, w('uCount'), null, `${t.targetsMeeting} / ${t.targetsJudged}`)
   add(w('sNotify', { n: tg.notifyWithinMin }), f => f.record.available ? f.stats.notifyRate : null, w('uPct'), { op: '>=', v: tg.notifyRatio }, cur.record.available ? `${cur.stats.inTime} / ${cur.stats.judged}` : w('noRecord'))
   add(w('sMajor'), f => f.record.available ? f.stats.major : null, w('uCount'), { op: '<=', v: tg.majorIncidents }, '')
@@ -69,8 +71,8 @@ export function attention (cur: MonthFigures, c: ReportConfig, lang: Lang): stri
   const seen = new Set<string>()
   const push = (key: string, s: string): void => { if (!seen.has(key) && out.length < 5) { seen.add(key); out.push(s) } }
   const day = (t: number): string => localTime(t, cur.month.timezone).date
-  const services = cur.availability.filter(r => r.kind === 'service' && r.availability !== null).sort((a, b) => a.availability! - b.availability!)
-  for (const r of services.filter(r => r.availability! < tg.availability).slice(0, 2)) push(`svc:${who(r)}`, w('aServiceBelow', { who: who(r), v: fmt(r.availability!, 3), t: tg.availability }))
+  const services = cur.availability.filter(r => r.kind === 'service' && r.availability !== null).sort((a, b) => (a.availability! - a.target) - (b.availability! - b.target))
+  for (const r of services.filter(r => r.availability! < r.target).slice(0, 2)) push(`svc:${who(r)}`, w('aServiceBelow', { who: who(r), v: fmt(r.availability!, 3), t: r.target }))
   const filling = cur.disks.filter(d => d.flagged).sort((a, b) => (a.fullAt ?? 0) - (b.fullAt ?? 0))
   for (const d of filling.slice(0, 2)) push(`disk:${d.host}:${d.mount}`, w('aDiskFull', { who: `${d.host} ${d.mount}`, d: d.fullAt !== null ? day(Math.max(d.fullAt, d.endAt)) : w('na'), g: fmt(d.growth30d ?? 0) }))
   if (cur.stats.notifyRate !== null && cur.stats.notifyRate < tg.notifyRatio) push('notify', w('aNotify', { n: tg.notifyWithinMin, v: fmt(cur.stats.notifyRate), t: tg.notifyRatio }))

@@ -83,7 +83,7 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
       C('p50', 'num', 11, 0), C('p95', 'num', 11, 0), C('respMax', 'num', 11, 0), C('withinTarget', 'pct', 13, 1)],
     rows: services.map(r => ({
       host: r.host, service: r.service, check: r.check, avail: r.availability,
-      meets: r.availability === null ? w('na') : r.availability >= c.targets.availability ? w('met') : w('missed'),
+      meets: r.availability === null ? w('na') : r.availability >= r.target ? w('met') : w('missed'),
       p50: r.response?.p50 ?? null, p95: r.response?.p95 ?? null, respMax: r.response?.max ?? null, withinTarget: r.response?.withinTarget ?? null
     }))
   })
@@ -91,10 +91,11 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
   tables.push({
     id: 'availability', sheet: 'Availability', title: w('availability'),
     columns: [C('kind', 'text', 9), C('host', 'text', 16), C('service', 'text', 16), C('site', 'text', 10),
-      C('scheduledMin', 'int', 12), C('plannedMin', 'int', 11), C('measuredMin', 'int', 10), C('downMin', 'num', 10, 1), C('noDataMin', 'int', 11), C('avail', 'pct', 11, 3)],
+      C('scheduledMin', 'int', 12), C('plannedMin', 'int', 11), C('measuredMin', 'int', 10), C('downMin', 'num', 10, 1), C('noDataMin', 'int', 11), C('avail', 'pct', 11, 3), C('targetPct', 'num', 8, 1), C('meets', 'text', 7), C('schedule', 'text', 14)],
     rows: cur.availability.map(r => ({
       kind: r.kind === 'host' ? w('kindHost') : w('kindService'), host: r.host, service: r.service, site: r.site,
-      scheduledMin: r.scheduledMin, plannedMin: r.plannedMin, measuredMin: r.measuredMin, downMin: r.downMin, noDataMin: r.noDataMin, avail: r.availability
+      scheduledMin: r.scheduledMin, plannedMin: r.plannedMin, measuredMin: r.measuredMin, downMin: r.downMin, noDataMin: r.noDataMin, avail: r.availability,
+      targetPct: r.target, meets: r.availability === null ? w('na') : r.availability >= r.target ? w('met') : w('missed'), schedule: r.schedule
     }))
   })
 

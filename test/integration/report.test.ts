@@ -93,7 +93,8 @@ function october (): string[] {
     const webUp = s === HALF_SLOT ? 0.5 : hostDown(s) ? 0 : 1
     L.push(line('host_up', WEB, roll('up', webUp, 30, webUp > 0 ? 1 : 0, webUp < 1 ? 0 : 1), s))
     L.push(line('host_up', DB, roll('up', 1, 30), s))
-    if (s >= KIOSK_FROM) L.push(line('host_up', KIOSK, roll('up', 1, 30), s))
+    // kiosk01 is switched off at 17:15 (the collector writes host_up 0): in kiosk hours that is not an outage
+    if (s >= KIOSK_FROM) { const off = localMinute(s) >= 1035 ? 0 : 1; L.push(line('host_up', KIOSK, roll('up', off, 30, off, off), s)) }
     if (s < APP_UNTIL) L.push(line('host_up', APP, roll('up', 1, 30), s))
     const dbCpu = hot(s) ? 85 : 30
     L.push(line('cpu', DB, roll('usage_percent', dbCpu, 30, s === PEAK ? 99 : dbCpu + 5, dbCpu - 5), s))
@@ -186,7 +187,8 @@ function expected () {
   const fullAt = OCT + (100 - 40.2) / 0.5 * DAY
   const disk = { start: 40.2, end: diskUsed(NOV - SLOT), growth: 15, fullDate: localDate(fullAt), flagged: fullAt <= NOV + 90 * DAY }
   // kiosk01 and app02: service hours only between their first and last day
-  const kiosk = hoursOf(KIOSK_FROM, NOV).length * 5
+  // kiosk01 is measured in kiosk hours (08:30-17:15) by its override
+  const kiosk = slots(KIOSK_FROM, NOV).filter(s => businessDay(s) && localMinute(s) >= 510 && localMinute(s) < 1035).length * 5
   const app = hoursOf(OCT, APP_UNTIL).length * 5
   // September: web01 down 10 minutes in hours
   const sep = hoursOf(SEP, OCT)
@@ -205,7 +207,7 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   await write(influx.url, 'kanshi_5m', [...september(), ...october()])
   incidents(dataDir)
   const config = join(dir, 'collector.yaml')
-  writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  targets: { responseMs: 500 }\n`)
+  writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  targets: { responseMs: 500 }\n  overrides: [ { match: { role: kiosk }, serviceHours: kiosk-hours, availability: 99 } ]\n`)
   const out = join(dir, 'out')
   const r = await runReport(['--month', '2026-10', '--out', out, '--config', config])
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`)
@@ -239,8 +241,12 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   near(portal['停止 分'], x.portal.down, 1e-9, 'portal down minutes: its own outage plus the host outage without samples')
   near(portal['稼働率 %'], x.portal.avail / 100, 1e-9, 'portal availability')
   const kiosk = av.find(r => r['ホスト'] === 'kiosk01')!
-  t.equal(kiosk['サービス時間 分'], x.kiosk, 'kiosk01 counted from its first day')
+  t.equal(kiosk['サービス時間 分'], x.kiosk, 'kiosk01 counted from its first day, in kiosk hours')
   t.equal(kiosk['データなし 分'], 0)
+  t.equal(kiosk['稼働率 %'], 1, 'switched off after 17:15: outside its service hours, not down')
+  t.equal(kiosk['目標 %'], 99, 'its own goal')
+  t.equal(kiosk['サービス時間帯'], 'kiosk-hours')
+  t.equal(webHost['サービス時間帯'], 'business-hours')
   t.equal(av.find(r => r['ホスト'] === 'app02')!['サービス時間 分'], x.app, 'app02 counted until its last day')
   t.notOk(av.some(r => r['サービス'] === 'backup-file' || r['サービス'] === 'nightly-backup'), 'check=job is not an availability target')
 
@@ -314,8 +320,9 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   // ---- CSV
   const csv = readFileSync(join(out, 'availability.csv'))
   t.same([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 with a BOM')
-  const csvWeb = csv.toString('utf8').split('\r\n').find(l => l.startsWith('サーバ,web01,'))!
-  t.equal(Number(csvWeb.split(',').at(-1)), Math.round(x.webHost.avail * 1e6) / 1e6, 'CSV availability in percent')
+  const csvLines = csv.toString('utf8').slice(1).split('\r\n')
+  const csvWeb = csvLines.find(l => l.startsWith('サーバ,web01,'))!.split(',')
+  t.equal(Number(csvWeb[csvLines[0]!.split(',').indexOf('稼働率 %')]), Math.round(x.webHost.avail * 1e6) / 1e6, 'CSV availability in percent')
   for (const n of ['summary', 'hosts', 'disks', 'network', 'services', 'availability', 'incidents', 'jobs']) t.ok(existsSync(join(out, `${n}.csv`)), `${n}.csv`)
 
   // ---- HTML: the figures are there, it is self-contained, and Chromium draws it
