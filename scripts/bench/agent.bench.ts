@@ -4,7 +4,9 @@
 // private textfile dir, scraped by this script every 10 s. CPU comes from
 // /proc/<pid>/stat (the process, its reaped children and live descendants),
 // memory from /proc/<pid>/status (VmRSS sampled every 10 s, VmHWM at the end).
-//   node dist/scripts/bench/agent.bench.js [--seconds 180] [--smoke]
+// Each --flags value adds a run of the single-file bundle under those node
+// options ("--max-semi-space-size=1"), to show what a launcher flag buys.
+//   node dist/scripts/bench/agent.bench.js [--seconds 180] [--smoke] [--flags "…"]…
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { freePort } from '../../collector/storage/influxd-process.js'
 import { cpuSeconds, loadavg, median, memory, mib } from './proc-stat.js'
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, smoke: { type: 'boolean', default: false }, 'warmup': { type: 'string' } } })
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, smoke: { type: 'boolean', default: false }, 'warmup': { type: 'string' }, flags: { type: 'string', multiple: true } } })
 const seconds = Number(values.seconds ?? (values.smoke ? 12 : 180))
 const warmup = Number(values.warmup ?? (values.smoke ? 3 : 20))
 const INTERVAL_S = 10
@@ -39,9 +41,13 @@ try {
   if (!existsSync(NODE_EXPORTER)) throw new Error(`${NODE_EXPORTER} is missing: apt-get install prometheus-node-exporter`)
   // The agents' targets: the collector process with a null sink (the agent's cost does not depend on the database).
   const port = await freePort()
-  const variants: Array<{ label: string, file: string }> = []
-  if (existsSync(join(dist, 'kanshi-agent.mjs'))) variants.push({ label: 'kanshi-agent (single-file bundle)', file: join(dist, 'kanshi-agent.mjs') })
-  variants.push({ label: 'kanshi-agent (dist/agent/main.js)', file: join(dist, 'agent', 'main.js') })
+  const variants: Array<{ label: string, file: string, flags: string[] }> = []
+  const bundle = join(dist, 'kanshi-agent.mjs')
+  if (existsSync(bundle)) {
+    variants.push({ label: 'kanshi-agent (single-file bundle)', file: bundle, flags: [] })
+    for (const f of values.flags ?? []) variants.push({ label: `kanshi-agent (bundle, node ${f})`, file: bundle, flags: f.split(' ').filter(x => x !== '') })
+  }
+  variants.push({ label: 'kanshi-agent (dist/agent/main.js)', file: join(dist, 'agent', 'main.js'), flags: [] })
   const tokens = variants.map((_, i) => ({ id: `bench-agent-${i}`, token: randomBytes(16).toString('hex') }))
   writeFileSync(join(dir, 'c.yaml'), JSON.stringify({
     listen: { host: '127.0.0.1', port }, dataDir: join(dir, 'collector'), log: { level: 'warn' },
@@ -55,7 +61,7 @@ try {
   for (const [i, v] of variants.entries()) {
     const cfg = join(dir, `agent-${i}.yaml`)
     writeFileSync(cfg, JSON.stringify({ id: tokens[i]!.id, collector: { url: `ws://127.0.0.1:${port}/v1/agent`, token: tokens[i]!.token }, interval: `${INTERVAL_S}s`, dataDir: join(dir, `agent-${i}`), log: { level: 'warn' } }))
-    const child = spawn(process.execPath, [v.file, '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const child = spawn(process.execPath, [...v.flags, v.file, '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] })
     children.push(child)
     subjects.push({ label: v.label, child, rss: [], cpu0: 0, cpu1: 0, hwm: 0 })
   }

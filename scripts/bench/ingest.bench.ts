@@ -18,8 +18,21 @@ const agents = smoke ? 4 : Number(process.argv[3] ?? 20)
 const here = resolve(import.meta.dirname)
 const dist = resolve(here, '..', '..')
 
+const children = new Set<ChildProcess>()
 function run (file: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const c = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(c)
+  c.on('exit', () => children.delete(c))
+  return c
+}
+
+/** ready polls /healthz: on a loaded machine the collector can take seconds to listen. */
+async function ready (port: number): Promise<void> {
+  for (const t0 = Date.now(); Date.now() - t0 < 60_000;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return } catch { /* not yet */ }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`collector on port ${port} did not become ready in 60 s`)
 }
 
 function output (c: ChildProcess): Promise<string> {
@@ -28,10 +41,6 @@ function output (c: ChildProcess): Promise<string> {
     c.stdout!.on('data', (b: Buffer) => { out += b.toString() })
     c.on('exit', code => code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`)))
   })
-}
-
-function firstLine (c: ChildProcess): Promise<string> {
-  return new Promise(resolve => c.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())))
 }
 
 async function countPoints (url: string): Promise<number> {
@@ -56,8 +65,7 @@ async function viaCollector (dir: string, influxUrl: string | undefined): Promis
   const collector = influxUrl === undefined
     ? run(join(dist, 'scripts/bench/collector-null.js'), ['--config', join(dir, 'c.yaml')])
     : run(join(dist, 'collector/main.js'), ['--config', join(dir, 'c.yaml')])
-  if (influxUrl === undefined) await firstLine(collector)
-  else await new Promise(resolve => setTimeout(resolve, 1500))
+  await ready(port)
   const t0 = Date.now()
   const load = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(dir, 'tokens.json'), '--seconds', String(seconds)]))) as Load
   let storedPerSec: number | undefined
@@ -76,12 +84,15 @@ async function direct (url: string): Promise<Load> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kanshi-bench-'))
+const influxds: Array<{ stop(): Promise<void> }> = []
 try {
   const nul = await viaCollector(dir, undefined)
   const inf1 = await startInfluxd({ dataDir: join(dir, 'influx-ref') })
+  influxds.push(inf1)
   const ref = await direct(inf1.url)
   await inf1.stop()
   const inf2 = await startInfluxd({ dataDir: join(dir, 'influx-kanshi') })
+  influxds.push(inf2)
   await fetch(`${inf2.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
   const kan = await viaCollector(dir, inf2.url)
   await inf2.stop()
@@ -96,5 +107,7 @@ try {
   process.stdout.write(`ingest: ${agents} agents, 100 points per batch, ${seconds} s per run\n${rows.join('\n')}\n`)
   process.stdout.write(`ratios: (b stored)/(c) = ${(kan.storedPerSec! / ref.pointsPerSec).toFixed(2)}; (a)/(c) = ${(nul.load.pointsPerSec / ref.pointsPerSec).toFixed(2)}\n`)
 } finally {
+  for (const c of children) c.kill('SIGKILL')
+  for (const i of influxds) await i.stop().catch(() => {})
   rmSync(dir, { recursive: true, force: true })
 }

@@ -32,16 +32,24 @@ let stopAt = 0
 const base = Date.now()
 
 // Timestamps are unique per agent (base + running number), so InfluxDB keeps every point.
+// Frames and lines are built by concatenation, not JSON.stringify of objects: the
+// generator shares the cores with what it measures, and should cost as little as
+// it can on both sides (kanshi's and the reference's) alike.
 function batch (seq: number, id: string): string {
-  const points = []
-  for (let i = 0; i < perBatch; i++) points.push({ m: 'bench', t: base + seq * perBatch + i, tags: { n: String(i % 10) }, f: { v: seq * perBatch + i, agent: id } })
-  return JSON.stringify({ type: 'batch', seq, points })
+  const f = `,"agent":${JSON.stringify(id)}}}`
+  let out = `{"type":"batch","seq":${seq},"points":[`
+  for (let i = 0; i < perBatch; i++) {
+    const n = seq * perBatch + i
+    out += `${i === 0 ? '' : ','}{"m":"bench","t":${base + n},"tags":{"n":"${i % 10}"},"f":{"v":${n}${f}`
+  }
+  return out + ']}'
 }
 
 async function runWriter (url: string, w: number): Promise<void> {
   for (let seq = 1; Date.now() < stopAt; seq++) {
     const lines: string[] = []
-    for (let i = 0; i < perBatch; i++) lines.push(`bench,host=writer${w},n=${i % 10} v=${seq * perBatch + i},agent="writer${w}" ${base + seq * perBatch + i}`)
+    // The same series shape as the collector writes (tags host, n, role; fields v, agent).
+    for (let i = 0; i < perBatch; i++) lines.push(`bench,host=writer${w},n=${i % 10},role=server v=${seq * perBatch + i},agent="writer${w}" ${base + seq * perBatch + i}`)
     const t0 = performance.now()
     const res = await fetch(`${url}/write?db=kanshi&precision=ms`, { method: 'POST', body: lines.join('\n') })
     await res.arrayBuffer()
