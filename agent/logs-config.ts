@@ -25,11 +25,11 @@ export const LogSchema = Type.Object({
   multiline: Type.Optional(Type.Object({
     start: Type.String({ description: 'a regular expression matching the first line of a record' }),
     maxLines: Type.Integer({ default: 500, minimum: 1, description: 'a number of lines' }),
-    maxBytes: Size('a size such as "64KiB"'),
-    timeout: Dur('a duration such as "2s"')
+    maxBytes: Type.Optional(Size('a size such as "64KiB"')),
+    timeout: Type.Optional(Dur('a duration such as "2s"'))
   }, { additionalProperties: false, description: 'a map with start (a regular expression)' })),
-  maxLineBytes: Size('a size such as "16KiB"'),
-  rotateWait: Dur('a duration such as "5s"'),
+  maxLineBytes: Type.Optional(Size('a size such as "16KiB"')),
+  rotateWait: Type.Optional(Dur('a duration such as "5s"')),
   // every type
   levels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'a map of level names to regular expressions' })),
   defaultLevel: Type.Optional(LevelName),

@@ -37,8 +37,15 @@ export interface FileEntry {
   skipping: boolean
 }
 
+/** A rotated file read to its end and closed: remembered for a day so that it is never read again. */
+export interface DoneEntry { dev: string, ino: string, fp: string, fpLen: number, at: number }
+
 export interface LogCursor {
   v: 1
+  /** start of the last poll whose reading is complete: rotated files written after it may be unseen ones */
+  polledAt?: number
+  /** per entry name: rotated files already read to their end */
+  done?: Record<string, DoneEntry[]>
   /** per entry name: its files (an empty list still says the entry has run before) */
   files: Record<string, FileEntry[]>
   /** per event source: the last timestamp given, so each event has its own millisecond */
@@ -150,6 +157,12 @@ class FileSource {
   /** positions from the cursor, for files not opened yet */
   saved = new Map<string, FileEntry>()
   initialized = false
+  /** files finished after rotation, by key */
+  done = new Map<string, DoneEntry>()
+  /** start of the previous complete poll (undefined before the first one ever) */
+  polledAt: number | undefined
+  /** something rotated in this poll (or the agent restarted): look for rotated files never seen */
+  private rotated = false
   readonly gate: Gate
   private readonly decode: (b: Buffer) => string
   private bytesClosed = 0
@@ -161,9 +174,17 @@ class FileSource {
 
   get stats (): Stats { return this.gate.stats }
 
-  restore (entries: FileEntry[] | undefined): void {
+  restore (entries: FileEntry[] | undefined, done: DoneEntry[] | undefined, polledAt: number | undefined): void {
     this.initialized = entries !== undefined
     this.saved = new Map((entries ?? []).map(e => [keyOf(e), e]))
+    this.done = new Map((done ?? []).map(e => [keyOf(e), e]))
+    this.polledAt = polledAt
+    this.rotated = entries !== undefined
+  }
+
+  doneEntries (now: number): DoneEntry[] {
+    for (const [k, d] of this.done) if (now - d.at > 86_400_000) this.done.delete(k)
+    return [...this.done.values()]
   }
 
   entries (): FileEntry[] {
@@ -195,10 +216,12 @@ class FileSource {
       if (m !== undefined) {
         tr.f.path = m.path
         tr.f.rotatedAt = undefined
-        if (await tr.f.truncated()) await this.truncatedInPlace(tr, now)
-      } else {
-        tr.f.rotatedAt ??= now
+      } else if (tr.f.rotatedAt === undefined) {
+        tr.f.rotatedAt = now
+        this.rotated = true
       }
+      // Checked through the open handle, so also for a file renamed away after it was cut in place.
+      if (await tr.f.truncated()) await this.truncatedInPlace(tr, now)
       if (!await this.drain(tr, batch, now)) return false
       if (tr.f.rotatedAt !== undefined && now - tr.f.lastReadAt >= this.spec.rotateWaitMs && now - tr.f.rotatedAt >= this.spec.rotateWaitMs) {
         if (!await this.finish(key, tr, batch, now)) return false
@@ -208,6 +231,7 @@ class FileSource {
     for (const [key, e] of [...this.saved]) {
       if (matches.has(key)) continue
       this.saved.delete(key)
+      this.rotated = true
       const found = await findMoved(e)
       if (found === undefined) {
         this.stats.lostFiles++
@@ -241,12 +265,49 @@ class FileSource {
         } else if (!this.initialized && this.spec.startAt === 'end') {
           offset = m.size
           skipping = m.size > 0 && !(await endsWithNewline(m.path, m.size))
+        } else {
+          this.rotated = true
         }
         const tr = await this.follow(m.path, source, offset, skipping, now)
         if (tr !== undefined && !await this.drain(tr, batch, now)) return false
       }
     }
+    if (this.rotated && this.polledAt !== undefined && !await this.unseen(batch, now, [...matches.values()].map(m => m.path))) return false
+    this.rotated = false
     this.initialized = true
+    return true
+  }
+
+  /**
+   * unseen finds rotated files that were created and rotated away between two
+   * polls, or during a long stop (two rotations over a weekend): beside the
+   * followed paths, written since the previous poll, and neither followed,
+   * finished, nor a copy of a followed file (a copytruncate copy before the
+   * truncation: readCopy claims it if the truncation follows). Read from 0.
+   */
+  private async unseen (batch: Batch, now: number, paths: string[]): Promise<boolean> {
+    const known = [...[...this.followers.values()].map(({ f }) => ({ fp: f.fp, fpLen: f.fpLen })), ...this.saved.values()]
+    // Each candidate carries the source of the path it was rotated from, like any rotated file.
+    const origins = new Map<string, string>(paths.map(p => [p, this.spec.source ?? p]))
+    for (const { f } of this.followers.values()) if (!origins.has(f.path)) origins.set(f.path, f.source)
+    const candidates = new Map<string, string>()
+    for (const [p, source] of origins) for (const c of await siblings(p)) if (!candidates.has(c)) candidates.set(c, source)
+    for (const [path, source] of [...candidates].sort().reverse()) {
+      const st = await statBig(path)
+      if (st === undefined || !st.isFile()) continue
+      const key = keyOf(idOf(st))
+      if (this.followers.has(key) || this.saved.has(key)) continue
+      if (Number(st.mtimeMs) < this.polledAt! - 1000) continue
+      const d = this.done.get(key)
+      if (d !== undefined && await headMatches(path, d.fp, d.fpLen)) continue
+      let copy = false
+      for (const k of known) if (k.fpLen > 0 && await headMatches(path, k.fp, k.fpLen)) { copy = true; break }
+      if (copy) continue
+      const tr = await this.follow(path, source, 0, false, now)
+      if (tr === undefined) continue
+      tr.f.rotatedAt = now
+      if (!await this.drain(tr, batch, now)) return false
+    }
     return true
   }
 
@@ -263,6 +324,7 @@ class FileSource {
   /** A file cut in place (copytruncate): finish its copy from where we were, then read it from 0. */
   private async truncatedInPlace (tr: Tracked, now: number): Promise<void> {
     const { f, ml } = tr
+    this.rotated = true
     const from = ml.pendingStart ?? f.lineStart
     await this.readCopy({ source: f.source, path: f.path, dev: f.id.dev, ino: f.id.ino, offset: from, fp: f.fp, fpLen: f.fpLen, skipping: ml.pendingStart === undefined && f.skipping }, f.key, now)
     ml.flush()
@@ -292,6 +354,7 @@ class FileSource {
     const held = tr.ml.flush()
     if (held !== undefined) this.record(held, tr.f.source, batch, now)
     this.bytesClosed += tr.f.bytesRead
+    this.done.set(key, { dev: tr.f.id.dev, ino: tr.f.id.ino, fp: tr.f.fp, fpLen: tr.f.fpLen, at: now })
     await tr.f.close()
     this.followers.delete(key)
     return true
@@ -415,7 +478,7 @@ export class LogInput implements Input {
   private restore (saved: unknown): LogCursor {
     const c: LogCursor = isCursor(saved) ? saved : { v: 1, files: {}, lastT: {} }
     this.lastT = { ...c.lastT }
-    for (const s of this.files) s.restore(c.files[s.spec.name])
+    for (const s of this.files) s.restore(c.files[s.spec.name], c.done?.[s.spec.name], c.polledAt)
     this.savedCursor = JSON.stringify(c)
     return c
   }
@@ -441,9 +504,22 @@ export class LogInput implements Input {
     this.o.onWarn?.(source, message)
   }
 
-  cursor (now: number): LogCursor {
+  /**
+   * cursor is what a restart needs. polledAt is the threshold in force (the
+   * start of the previous complete poll), or the start of this poll on the
+   * very first one: a file rotated away unseen after that was written after it.
+   */
+  cursor (now: number, started: number = now): LogCursor {
     const files: Record<string, FileEntry[]> = {}
-    for (const s of this.files) if (s.initialized || s.saved.size > 0) files[s.spec.name] = s.entries()
+    const done: Record<string, DoneEntry[]> = {}
+    let polledAt: number | undefined
+    for (const s of this.files) {
+      if (s.initialized || s.saved.size > 0) files[s.spec.name] = s.entries()
+      const d = s.doneEntries(now)
+      if (d.length > 0) done[s.spec.name] = d
+      const at = s.polledAt ?? started
+      polledAt = Math.min(polledAt ?? at, at)
+    }
     const streams: Record<string, unknown> = {}
     for (const s of this.streams) {
       const c = s.cursor()
@@ -453,13 +529,14 @@ export class LogInput implements Input {
     // A source whose last stamp the clock has passed needs no memory.
     for (const [k, v] of Object.entries(this.lastT)) if (v >= now - 1000) lastT[k] = v
     this.lastT = lastT
-    return { v: 1, files, lastT, ...(this.streams.length > 0 ? { streams } : {}) }
+    return { v: 1, files, lastT, ...(polledAt !== undefined ? { polledAt } : {}), ...(Object.keys(done).length > 0 ? { done } : {}), ...(this.streams.length > 0 ? { streams } : {}) }
   }
 
   /** pollOnce reads every source and spools what it read, batch by batch, with the positions after it. */
   async pollOnce (): Promise<void> {
     if (this.sink === undefined) throw new Error('log input not started')
     this.polls++
+    const started = this.now()
     for (;;) {
       const now = this.now()
       const batch = new Batch(this.maxBatchEvents, this.maxBatchBytes)
@@ -473,7 +550,7 @@ export class LogInput implements Input {
         }
       }
       for (const g of this.gates) g.reportDrops(batch, now)
-      const cursor = this.cursor(now)
+      const cursor = this.cursor(now, started)
       const text = JSON.stringify(cursor)
       try {
         if (batch.events.length > 0) await this.sink.enqueue([], batch.events, { [CURSOR_KEY]: cursor })
@@ -488,7 +565,10 @@ export class LogInput implements Input {
         for (const s of this.streams) { await s.close(); s.start(saved.streams?.[s.gate.spec.name]) }
         return
       }
-      if (complete || this.stopped) return
+      if (complete || this.stopped) {
+        if (complete) for (const s of this.files) s.polledAt = started
+        return
+      }
     }
   }
 
