@@ -43,6 +43,7 @@ export const LogSchema = Type.Object({
   units: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of systemd unit names' })),
   identifiers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of syslog identifiers' })),
   command: Type.Optional(Type.String({ minLength: 1, description: 'the journalctl (or PowerShell) executable' })),
+  directory: Type.Optional(Type.String({ minLength: 1, description: 'a directory of journal files (default: the system journal)' })),
   // winevent
   channel: Type.Optional(Type.String({ minLength: 1, description: 'an event log name such as Application or System' })),
   providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of event providers' })),
@@ -91,7 +92,7 @@ export function buildLogs (file: string, logs: readonly LogConfig[]): LogSpecs {
     if (names.has(label)) throw new ConfigError(file, at('name'), `expected a unique name for each logs entry, got "${label}" twice (set name:)`)
     names.add(label)
     if (c.type === 'file') {
-      only(['units', 'identifiers', 'channel', 'providers', 'command', 'interval'], 'journald or winevent')
+      only(['units', 'identifiers', 'channel', 'providers', 'command', 'interval', 'directory'], 'journald or winevent')
       if (c.path === undefined) throw new ConfigError(file, at('path'), 'expected a file path or glob for a file source, got missing')
       const paths = (typeof c.path === 'string' ? [c.path] : c.path).map(p => isAbsolute(p) ? p : resolve(base, p))
       let multiline: FileSourceSpec['multiline']
@@ -116,9 +117,9 @@ export function buildLogs (file: string, logs: readonly LogConfig[]): LogSpecs {
       })
     } else if (c.type === 'journald') {
       only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'channel', 'providers', 'interval'], 'file or winevent')
-      out.journald.push({ ...common, name: label, units: c.units ?? [], identifiers: c.identifiers ?? [], command: c.command ?? 'journalctl', ...(c.source !== undefined ? { source: c.source } : {}) })
+      out.journald.push({ ...common, name: label, units: c.units ?? [], identifiers: c.identifiers ?? [], command: c.command ?? 'journalctl', ...(c.directory !== undefined ? { directory: isAbsolute(c.directory) ? c.directory : resolve(base, c.directory) } : {}), ...(c.source !== undefined ? { source: c.source } : {}) })
     } else {
-      only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'units', 'identifiers'], 'file or journald')
+      only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'units', 'identifiers', 'directory'], 'file or journald')
       out.winevent.push({ ...common, name: label, channel: c.channel ?? 'Application', providers: c.providers ?? [], command: c.command ?? 'powershell.exe', intervalMs: durationAt(file, at('interval'), c.interval ?? '10s', 1000), ...(c.source !== undefined ? { source: c.source } : {}) })
     }
   })

@@ -16,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # node_exporter: the reference the agent is measured against in the benchmarks' smoke run.
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
+# systemd-journal-remote writes real journal files that the journald log source's tests read with journalctl.
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2

@@ -11,6 +11,8 @@ export interface JournaldSpec extends GateSpec {
   units: string[]
   identifiers: string[]
   command: string
+  /** read the journal files in this directory instead of the system journal (journalctl --directory) */
+  directory?: string
 }
 
 export interface JournalRecord { cursor: string, t: number, level: Level, source: string, message: string }
@@ -43,8 +45,9 @@ export function parseJournalLine (line: string): JournalRecord | undefined {
 const str = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
 
 /** journalArgs builds the journalctl command line. */
-export function journalArgs (spec: Pick<JournaldSpec, 'units' | 'identifiers'>, cursor: string | undefined): string[] {
+export function journalArgs (spec: Pick<JournaldSpec, 'units' | 'identifiers' | 'directory'>, cursor: string | undefined): string[] {
   const args = ['-o', 'json', '--follow', '--no-pager']
+  if (spec.directory !== undefined) args.push(`--directory=${spec.directory}`)
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`)
   else args.push('--lines=0')
   for (const u of spec.units) args.push(`--unit=${u}`)
