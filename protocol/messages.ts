@@ -20,6 +20,9 @@ export const Limits = Object.freeze({
 })
 
 const Name = Type.String({ minLength: 1, maxLength: Limits.maxNameLength })
+// A Record's key schema becomes a pattern only, so key lengths are checked by propertyNames:
+// an empty tag or field key would otherwise pass here and be refused by InfluxDB.
+const Keys = { propertyNames: { minLength: 1, maxLength: Limits.maxNameLength } }
 const TagValue = Type.String({ maxLength: Limits.maxTagValueLength })
 const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 })
 const FieldValue = Type.Union([
@@ -31,8 +34,8 @@ const FieldValue = Type.Union([
 export const PointSchema = Type.Object({
   m: Name,
   t: Millis,
-  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint })),
-  f: Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), FieldValue, { minProperties: 1, maxProperties: Limits.maxFieldsPerPoint })
+  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint, ...Keys })),
+  f: Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), FieldValue, { minProperties: 1, maxProperties: Limits.maxFieldsPerPoint, ...Keys })
 })
 export type Point = Static<typeof PointSchema>
 
@@ -43,7 +46,7 @@ export const EventSchema = Type.Object({
   source: Type.String({ minLength: 1, maxLength: 1024 }),
   level: Type.String({ minLength: 1, maxLength: 16 }),
   message: Type.String({ maxLength: Limits.maxEventMessageLength }),
-  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint }))
+  tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: Limits.maxNameLength }), TagValue, { maxProperties: Limits.maxTagsPerPoint, ...Keys }))
 })
 export type LogEvent = Static<typeof EventSchema>
 
@@ -101,11 +104,15 @@ export interface Validator<T> {
   describe(): string
 }
 
-/** compile builds a validator once; callers keep it for the life of the process. */
+/**
+ * compile builds a validator once, on its first use; callers keep it for the
+ * life of the process. Compiling lazily keeps the agent, which checks only the
+ * collector's small frames, from generating code for hello and batch at start.
+ */
 export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
-  const fn: ValidateFunction = ajv.compile(schema)
-  const v = ((value: unknown) => fn(value)) as Validator<Static<S>>
-  v.describe = () => describeErrors(fn.errors)
+  let fn: ValidateFunction | undefined
+  const v = ((value: unknown) => (fn ??= ajv.compile(schema))(value)) as Validator<Static<S>>
+  v.describe = () => describeErrors(fn?.errors)
   return v
 }
 

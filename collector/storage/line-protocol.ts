@@ -5,27 +5,36 @@
 import type { LogEvent, Point } from '../../protocol/messages.js'
 
 // Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
-// Backslash is escaped too so a value ending in "\" cannot swallow the separator after it.
-// Line breaks cannot be escaped in names or tag values, so they become (escaped) spaces.
-const MEASUREMENT_RE = /[\\, \n\r]/g
-const KEY_RE = /[\\,= \n\r]/g
-const STRING_RE = /[\\"\n\r]/g
+// InfluxDB 1.x's parser takes "\" as escaping whatever byte follows it, but unescapes only "\,", "\ "
+// and "\=": a backslash is written as itself (doubled it would be stored doubled), except one that
+// ends the name or stands before a character escaped there, which would swallow that escape or the
+// separator: it becomes "＼" (U+FF3C). Line breaks and other control characters cannot pass in names
+// or tag values (InfluxDB echoes bad lines in a response header, where they break the HTTP parser),
+// so they become (escaped) spaces. Checked against a real influxd by test/integration/fuzz-ws.test.ts.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_RE = /[\u0000-\u001f\u007f]/g
+const LONE_BACKSLASH_RE = /\\(?=[,= ]|$)/g
+const MEASUREMENT_RE = /[, ]/g
+const KEY_RE = /[,= ]/g
+// String field values: only quote and backslash; a line break inside the quotes is kept as it is
+// (InfluxDB reads the escape "\n" as a backslash and an n, not as a newline).
+const STRING_RE = /[\\"]/g
 
-function escapeChar (c: string): string {
-  return c === '\n' || c === '\r' ? '\\ ' : '\\' + c
+function clean (s: string): string {
+  return s.replace(CONTROL_RE, ' ').replace(LONE_BACKSLASH_RE, '\uff3c')
 }
 
 export function escapeMeasurement (s: string): string {
-  return s.replace(MEASUREMENT_RE, escapeChar)
+  return clean(s).replace(MEASUREMENT_RE, c => '\\' + c)
 }
 
 export function escapeKey (s: string): string {
-  return s.replace(KEY_RE, escapeChar)
+  return clean(s).replace(KEY_RE, c => '\\' + c)
 }
 
-/** escapeString quotes a string field value; a newline is kept as the escape \n. */
+/** escapeString quotes a string field value; line breaks stay raw inside the quotes. */
 export function escapeString (s: string): string {
-  return '"' + s.replace(STRING_RE, c => c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\' + c) + '"'
+  return '"' + s.replace(STRING_RE, c => '\\' + c) + '"'
 }
 
 function fieldValue (v: number | boolean | string): string | undefined {
