@@ -1,16 +1,25 @@
 // A local push endpoint (like Telegraf's http_listener_v2): kiosk and business
 // applications POST their own metrics and events to the agent on loopback; each
-// request becomes one spooled batch, and 204 means it is on disk.
+// request becomes one spooled batch, and a 2xx answer means it is on disk.
+//
+//   POST /v1/push   JSON {"points":[…],"events":[…]}, or line protocol when the
+//                   content type is not JSON (text/plain)
+//   POST /write     InfluxDB 1.x compatible: line protocol, ?precision=ns|us|ms|s
+//                   (db and rp are ignored), 204 on success
+// A request with any bad line is refused whole (400, each bad line named).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { Limits, PointSchema, EventSchema, compile, type LogEvent, type Point } from '../../protocol/messages.js'
+import { parseLineProtocol, type Precision } from './lineproto.js'
 
 const PushSchema = Type.Object({
   points: Type.Optional(Type.Array(Type.Object({ ...PointSchema.properties, t: Type.Optional(PointSchema.properties.t) }), { maxItems: Limits.maxPointsPerBatch })),
   events: Type.Optional(Type.Array(Type.Object({ ...EventSchema.properties, t: Type.Optional(EventSchema.properties.t) }), { maxItems: Limits.maxEventsPerBatch }))
 })
 const validatePush = compile(PushSchema)
+const validatePoint = compile(PointSchema)
+const PRECISIONS = ['ns', 'us', 'ms', 's']
 const MAX_BODY = 1024 * 1024
 
 export interface PushOptions {
@@ -32,17 +41,37 @@ export class PushListener {
         res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' })
         res.end(body === undefined ? undefined : JSON.stringify(body))
       }
-      if (req.url !== '/v1/push') return reply(404, { error: 'not found: POST /v1/push' })
+      const url = new URL(req.url ?? '/', 'http://agent')
+      if (url.pathname !== '/v1/push' && url.pathname !== '/write') return reply(404, { error: 'not found: POST /v1/push (JSON or line protocol) or POST /write (line protocol)' })
       if (req.method !== 'POST') return reply(405, { error: 'use POST' })
+      const precision = url.searchParams.get('precision') ?? (url.pathname === '/write' ? 'ns' : 'ms')
+      if (!PRECISIONS.includes(precision)) return reply(400, { error: `precision: expected one of ${PRECISIONS.join(', ')}, got "${precision}"` })
+      const json = url.pathname === '/v1/push' && /json/i.test(req.headers['content-type'] ?? 'application/json')
       readBody(req).then(async text => {
-        let msg: unknown
-        try { msg = JSON.parse(text) } catch { return reply(400, { error: 'body is not JSON' }) }
-        if (!validatePush(msg)) return reply(400, { error: validatePush.describe() })
         const now = (this.o.now ?? Date.now)()
-        const points = (msg.points ?? []).map(p => ({ m: p.m, t: p.t ?? now, tags: p.tags ?? {}, f: p.f }))
-        const events = (msg.events ?? []).map(e => ({ ...e, t: e.t ?? now }))
+        let points: Point[]
+        let events: LogEvent[] = []
+        if (json) {
+          let msg: unknown
+          try { msg = JSON.parse(text) } catch { return reply(400, { error: 'body is not JSON (send Content-Type: text/plain for line protocol)' }) }
+          if (!validatePush(msg)) return reply(400, { error: validatePush.describe() })
+          points = (msg.points ?? []).map(p => ({ m: p.m, t: p.t ?? now, tags: p.tags ?? {}, f: p.f }))
+          events = (msg.events ?? []).map(e => ({ ...e, t: e.t ?? now }))
+        } else {
+          const parsed = parseLineProtocol(text, precision as Precision)
+          const errors = parsed.errors.map(e => `line ${e.line}: ${e.message}`)
+          points = []
+          parsed.points.forEach((p, i) => {
+            const point = { m: p.m, t: p.t ?? now, tags: p.tags, f: p.f }
+            if (validatePoint(point)) points.push(point)
+            else errors.push(`point ${i + 1} (${p.m}): ${validatePoint.describe()}`)
+          })
+          if (points.length > Limits.maxPointsPerBatch) errors.push(`at most ${Limits.maxPointsPerBatch} points per request, got ${points.length}`)
+          if (errors.length > 0) return reply(400, { error: `${errors.length} bad line(s); nothing was stored`, lines: errors.slice(0, 20) })
+        }
         if (points.length + events.length === 0) return reply(400, { error: 'no points and no events' })
         const seq = await this.o.enqueue(points, events)
+        if (url.pathname === '/write') return reply(204)
         reply(200, { seq, points: points.length, events: events.length })
       }).catch(err => reply((err as { status?: number }).status ?? 500, { error: String((err as Error).message) }))
     })

@@ -10,17 +10,54 @@ t.test('push: good, bad and oversized bodies', async t => {
   await l.start()
   t.teardown(async () => await l.close())
   const url = `http://127.0.0.1:${l.port}/v1/push`
-  const post = async (body: string) => { const r = await fetch(url, { method: 'POST', body }); return { status: r.status, body: await r.json() as Record<string, unknown> } }
+  const post = async (body: string) => { const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }); return { status: r.status, body: await r.json() as Record<string, unknown> } }
   t.same(await post(JSON.stringify({ points: [{ m: 'kiosk_app', tags: { counter: '1番窓口' }, f: { queue_length: 7 } }], events: [{ source: 'app', level: 'error', message: '用紙切れ' }] })), { status: 200, body: { seq: 1, points: 1, events: 1 } })
   t.same(got[0]!.points, [{ m: 'kiosk_app', t: 1000, tags: { counter: '1番窓口' }, f: { queue_length: 7 } }], 't defaults to the request time')
-  t.same(await post('not json'), { status: 400, body: { error: 'body is not JSON' } })
+  t.same(await post('not json'), { status: 400, body: { error: 'body is not JSON (send Content-Type: text/plain for line protocol)' } })
   const bad = await post(JSON.stringify({ points: [{ m: 'x', f: { v: { nested: 1 } } }] }))
   t.equal(bad.status, 400)
   t.match(bad.body['error'], /^points\.0\.f\.v: /, 'the error names the bad field')
   t.same(await post('{}'), { status: 400, body: { error: 'no points and no events' } })
-  const big = await fetch(url, { method: 'POST', body: JSON.stringify({ points: [{ m: 'x', f: { s: 'x'.repeat(2 * 1024 * 1024) } }] }) })
+  const big = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ points: [{ m: 'x', f: { s: 'x'.repeat(2 * 1024 * 1024) } }] }) })
   t.equal(big.status, 413, 'an oversized body gets 413, not a reset connection')
   t.equal((await fetch(url.replace('/v1/push', '/other'), { method: 'POST', body: '{}' })).status, 404)
   t.same(await post(JSON.stringify({ points: [{ m: 'y', f: { v: 1 } }] })), { status: 200, body: { seq: 2, points: 1, events: 0 } }, 'still working after the bad ones')
   t.equal(got.length, 2)
+})
+
+t.test('push: InfluxDB line protocol on /v1/push (text/plain) and on the /write compatible path', async t => {
+  const got: Array<{ points: unknown[] }> = []
+  const l = new PushListener({ host: '127.0.0.1', port: 0, enqueue: async points => { got.push({ points }); return got.length }, now: () => 5000 })
+  await l.start()
+  t.teardown(async () => await l.close())
+  const base = `http://127.0.0.1:${l.port}`
+  const lp = [
+    '# tickets issued at the counter',
+    'kiosk_app,counter=1番窓口,floor=1F tickets=42i,queue_length=7,paper_ok=t,last_ticket="A-042 \\"急\\"" 1795420000000',
+    'kiosk_app,counter=2\\ 番 tickets=3u',
+    ''
+  ].join('\n')
+  const r = await fetch(`${base}/v1/push`, { method: 'POST', body: lp, headers: { 'content-type': 'text/plain' } })
+  t.same({ status: r.status, body: await r.json() }, { status: 200, body: { seq: 1, points: 2, events: 0 } })
+  t.same(got[0]!.points, [
+    { m: 'kiosk_app', t: 1795420000000, tags: { counter: '1番窓口', floor: '1F' }, f: { tickets: 42, queue_length: 7, paper_ok: true, last_ticket: 'A-042 "急"' } },
+    { m: 'kiosk_app', t: 5000, tags: { counter: '2 番' }, f: { tickets: 3 } }
+  ], 'tags, escapes, integer/float/boolean/string fields; ms precision on /v1/push; t defaults to now')
+  const w = await fetch(`${base}/write?db=ignored&precision=s`, { method: 'POST', body: 'kiosk_app tickets=1i 1795420000' })
+  t.equal(w.status, 204, '/write answers 204 like InfluxDB')
+  t.same((got[1]!.points[0] as { t: number }).t, 1795420000000)
+  const ns = await fetch(`${base}/write`, { method: 'POST', body: 'kiosk_app tickets=1i 1795420000123456789' })
+  t.equal(ns.status, 204)
+  t.same((got[2]!.points[0] as { t: number }).t, 1795420000123, '/write defaults to nanoseconds, as InfluxDB does')
+  const bad = await fetch(`${base}/write`, { method: 'POST', body: 'ok v=1\nbad,tag v=1\nworse v=abc\nnofields\n' })
+  const body = await bad.json() as { error: string, lines: string[] }
+  t.equal(bad.status, 400)
+  t.match(body.error, /3 bad line\(s\); nothing was stored/)
+  t.match(body.lines[0], /^line 2: expected tag key=value/)
+  t.match(body.lines[1], /^line 3: expected a number \(1\.5, 5i\), a boolean or a "string" for field "v", got "abc"/)
+  t.match(body.lines[2], /^line 4: expected a space and fields/)
+  t.equal(got.length, 3, 'the request with bad lines stored nothing, not even its good line')
+  const tooLong = await fetch(`${base}/write`, { method: 'POST', body: `x,${'k'.repeat(200)}=v f=1` })
+  t.match(((await tooLong.json()) as { lines: string[] }).lines[0], /^point 1 \(x\): tags/, 'limits of the wire protocol are enforced too')
+  t.equal((await fetch(`${base}/write?precision=h`, { method: 'POST', body: 'x f=1' })).status, 400)
 })
