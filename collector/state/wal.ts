@@ -342,8 +342,26 @@ export class Wal {
     return r
   }
 
-  /** deleteConsumed removes whole segments every reader has moved past. */
+  private deleting: Promise<number> | undefined
+
+  /**
+   * deleteConsumed removes whole segments every reader has moved past. Readers
+   * commit independently (storage, rollup, alerting), so calls are chained: two
+   * at once ran beforeDelete (the seq checkpoint, a tmp file renamed over the
+   * old one) twice over the same tmp file, the second rename failed with
+   * ENOENT, and the reader whose commit it was stopped for good.
+   */
   async deleteConsumed (): Promise<number> {
+    const run = (this.deleting ?? Promise.resolve(0)).catch(() => 0).then(async () => await this.deleteConsumedNow())
+    this.deleting = run
+    try {
+      return await run
+    } finally {
+      if (this.deleting === run) this.deleting = undefined
+    }
+  }
+
+  private async deleteConsumedNow (): Promise<number> {
     if (this.readers.size === 0) return 0
     let min = Infinity
     for (const r of this.readers.values()) min = Math.min(min, r.committed.segment)

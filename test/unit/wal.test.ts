@@ -116,3 +116,30 @@ t.test('appends are refused with E_WAL_FULL at the byte bound, and taken again a
   t.pass('append succeeds after the reader consumed the log')
   await wal.close()
 })
+
+t.test('readers committing at once never run beforeDelete side by side', async t => {
+  const dir = t.testdir()
+  let running = 0
+  let overlapped = false
+  const wal = await Wal.open({
+    dir, readers: ['a', 'b', 'c'], segmentBytes: 16 * 1024,
+    // The real beforeDelete (the seq checkpoint) renames one tmp file: two at once broke a reader for good.
+    beforeDelete: async () => {
+      if (++running > 1) overlapped = true
+      await new Promise(resolve => setTimeout(resolve, 5))
+      running--
+    }
+  })
+  const payload = Buffer.alloc(4 * 1024, 1)
+  for (let i = 0; i < 40; i++) await wal.append(payload)
+  const readers = ['a', 'b', 'c'].map(n => wal.reader(n))
+  const recs = await Promise.all(readers.map(async r => await r.read(1 << 30)))
+  for (let i = 0; i < recs[0]!.length; i += 4) {
+    await Promise.all(readers.map(async (r, k) => await r.commit(recs[k]![i]!.end)))
+  }
+  await Promise.all(readers.map(async (r, k) => await r.commit(recs[k]!.at(-1)!.end)))
+  t.notOk(overlapped, 'beforeDelete calls did not overlap')
+  // A cursor at the very end of a full segment still names it: at most that one and the active one stay.
+  t.ok((await fsp.readdir(dir)).filter(n => n.endsWith('.wal')).length <= 2, 'the consumed segments were deleted')
+  await wal.close()
+})
