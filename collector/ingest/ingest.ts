@@ -210,6 +210,26 @@ function identityTags (id: Identity): Record<string, string> {
 }
 
 /**
+ * withIdentity copies tags and sets host/role/site over them. A plain loop:
+ * `{ ...tags, ...idTags }` on objects fresh from JSON.parse took the slow path,
+ * 20 times slower in a micro-benchmark and 8.6% of the collector's CPU (issue 8).
+ */
+function withIdentity (tags: Record<string, string> | undefined, id: Identity): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (tags !== undefined) {
+    for (const k in tags) {
+      // An assignment to "__proto__" would set the prototype and drop the tag: define it as a plain key.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: tags[k], enumerable: true, writable: true, configurable: true })
+      else out[k] = tags[k]!
+    }
+  }
+  out['host'] = id.id
+  out['role'] = id.role
+  out['site'] = id.site
+  return out
+}
+
+/**
  * stamp sets host/role/site on every point and event from the token's identity,
  * overriding whatever the agent sent, and adds host_up=1 for the batch.
  */
@@ -218,12 +238,12 @@ export function stamp (id: Identity, b: Batch, received: number): WalEntry {
   const p: Point[] = new Array(b.points.length + 1)
   for (let i = 0; i < b.points.length; i++) {
     const pt = b.points[i]!
-    p[i] = { m: pt.m, t: pt.t, tags: { ...pt.tags, ...idTags }, f: pt.f }
+    p[i] = { m: pt.m, t: pt.t, tags: withIdentity(pt.tags, id), f: pt.f }
   }
   p[b.points.length] = { m: 'host_up', t: received, tags: idTags, f: { up: 1 } }
   const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
   if (b.events !== undefined && b.events.length > 0) {
-    entry.e = b.events.map(e => ({ t: e.t, source: e.source, level: e.level, message: e.message, tags: { ...e.tags, ...idTags } }))
+    entry.e = b.events.map(e => ({ t: e.t, source: e.source, level: e.level, message: e.message, tags: withIdentity(e.tags, id) }))
   }
   return entry
 }

@@ -28,7 +28,7 @@ export interface RollupOptions {
 
 export interface RollupStats { late: number }
 
-function seriesKey (m: string, tags: Record<string, string> | undefined): string {
+export function seriesKey (m: string, tags: Record<string, string> | undefined): string {
   if (tags === undefined) return m
   return m + '\u0000' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join('\u0000')
 }
@@ -50,8 +50,7 @@ export class RollupAggregator {
   }
 
   /** add folds a point's numeric fields into its bucket. */
-  add (p: Point, now: number): void {
-    const key = seriesKey(p.m, p.tags)
+  add (p: Point, now: number, key = seriesKey(p.m, p.tags)): void {
     let s = this.series.get(key)
     if (s === undefined) {
       s = { m: p.m, tags: p.tags ?? {}, buckets: new Map(), maxT: 0, closedThrough: -Infinity }
@@ -65,7 +64,8 @@ export class RollupAggregator {
       s.buckets.set(start, b)
     }
     b.touched = now
-    for (const [f, v] of Object.entries(p.f)) {
+    for (const f in p.f) {
+      const v = p.f[f]
       if (typeof v !== 'number' || !Number.isFinite(v)) continue
       const a = b.fields.get(f)
       if (a === undefined) b.fields.set(f, { sum: v, count: 1, min: v, max: v })
