@@ -31,8 +31,7 @@ export type TransportState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'stop
 
 export class Transport {
   state: TransportState = 'idle'
-  /** collector clock minus agent clock, from the last welcome (ms) */
-  clockSkewMs = 0
+  private skewAt: { skew: number, wall: number, mono: number } | undefined
   connects = 0
   private ws: WebSocket | undefined
   private attempt = 0
@@ -149,9 +148,21 @@ export class Transport {
     }
   }
 
+  /**
+   * clockSkewMs is the collector's clock minus the agent's (ms), measured at the
+   * last welcome and carried forward by the monotonic clock: a step of the
+   * agent's wall clock (NTP, an operator) shows in the next `agent` point, not
+   * only after the next reconnect.
+   */
+  get clockSkewMs (): number {
+    const a = this.skewAt
+    if (a === undefined) return 0
+    return Math.round(a.skew - ((this.now() - a.wall) - (performance.now() - a.mono)))
+  }
+
   private async onWelcome (ackedSeq: number, serverTime: number, helloAt: number): Promise<void> {
     const now = this.now()
-    this.clockSkewMs = Math.round(serverTime - (helloAt + (now - helloAt) / 2))
+    this.skewAt = { skew: serverTime - (helloAt + (now - helloAt) / 2), wall: now, mono: performance.now() }
     const spool = this.o.spool
     if (await spool.continueAfter(ackedSeq)) {
       this.o.logger.warn({ ackedSeq }, 'collector holds higher seqs than this agent assigned (data dir reset?); continuing above them')

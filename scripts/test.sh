@@ -12,6 +12,8 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# libfaketime: the reliability suite steps the agent's wall clock (test/durability/reliability-agent.test.ts).
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
 # chromium: the report's PDF and the console's browser tests (playwright-core drives /usr/bin/chromium).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # node_exporter: the reference the agent is measured against in the benchmarks' smoke run.

@@ -26,7 +26,8 @@ export interface Stack {
   /** push endpoint URL of the agent (when push is on) */
   pushUrl: string
   startCollector(): Promise<Program>
-  startAgent(): Promise<Program>
+  /** startAgent runs the agent; env adds variables (e.g. LD_PRELOAD for libfaketime) */
+  startAgent(env?: NodeJS.ProcessEnv): Promise<Program>
 }
 
 export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
@@ -61,8 +62,8 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
       await c.waitForLine(l => l.includes('collector listening'), 20_000)
       return c
     },
-    startAgent: async () => {
-      const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { KANSHI_AGENT_TOKEN: token } })
+    startAgent: async (env: NodeJS.ProcessEnv = {}) => {
+      const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { ...env, KANSHI_AGENT_TOKEN: token } })
       await a.waitForLine(l => l.includes(o.push === true ? 'push endpoint listening' : 'agent started'), 20_000)
       return a
     }
