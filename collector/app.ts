@@ -124,7 +124,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
 
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }))
+    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents)
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -217,7 +217,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const consoleAuth = registerConsole(app, {
     apiAuth, ingest, wal, metrics, alerting, tls: config.listen.tls !== undefined,
     readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])],
-    grafanaUrl: config.alerting?.grafanaUrl, publicUrl: config.alerting?.publicUrl, logger: logger.child({ component: 'console' })
+    grafanaUrl: config.alerting?.grafanaUrl, publicUrl: config.alerting?.publicUrl, logger: logger.child({ component: 'console' }),
+    audit: (actor, action, detail, at) => audit.append(actor, action, detail, at)
   })
   if (alerting !== undefined) registerAlertApi(app, alerting, apiAuth, consoleAuth)
 
@@ -249,6 +250,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const reloadAgents = (agents: CollectorConfig['agents']): void => {
     const before = new Set(auth.identities().map(i => i.id))
     auth.reload(agents)
+    alerting?.setAgents(agents)
     ingest.revokeExcept(new Set(agents.map(a => a.id)), h => auth.valid(h))
     audit.append('collector', 'agents.reload', {
       agents: agents.length,

@@ -19,7 +19,9 @@ export const AgentEntrySchema = Type.Object({
   tokenSha256Next: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the hex SHA-256 of the agent\'s next token (64 hex digits)' })),
   role: Type.String({ default: 'server', minLength: 1, maxLength: 64, description: 'a role such as server or kiosk' }),
   site: Type.String({ default: '', maxLength: 64, description: 'a site name' }),
-  labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' })
+  labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' }),
+  // Opening hours (kiosks): outside them the host may be switched off; its alerts are out of schedule.
+  schedule: Type.Optional(Type.String({ minLength: 1, description: 'always, or the name of a schedule (alerting.schedules): the hours the host is expected to run' }))
 }, Strict)
 
 const Matchers = Type.Record(Type.String(), Type.String(), { description: 'a map of tag names (or rule, severity) to values; "~regex" for a pattern' })
@@ -216,6 +218,13 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     if (seen.has(a.id)) throw new ConfigError(file, `agents.${i}.id`, `expected a unique agent id, got a second "${a.id}"`)
     seen.add(a.id)
   }
+  // Opening hours name a schedule; with no alerting section the default schedules apply.
+  const scheduleNames = (c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as Array<{ name: string }>)).map(x => x.name)
+  for (const [i, a] of c.agents.entries()) {
+    if (a.schedule !== undefined && a.schedule !== 'always' && !scheduleNames.includes(a.schedule)) {
+      throw new ConfigError(file, `agents.${i}.schedule`, `expected always or one of the schedules (${scheduleNames.join(', ') || 'none configured'}), got ${JSON.stringify(a.schedule)}`)
+    }
+  }
   // One hash, one identity: a shared token would let one agent write as the other.
   const hashes = new Map<string, string>()
   for (const [i, a] of c.agents.entries()) {
@@ -257,9 +266,30 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     },
     log: c.log,
     alerting: c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env),
-    report: checkReport(file, c.report, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[]), c.alerting?.timezone),
+    report: withOpeningHours(checkReport(file, c.report, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[]), c.alerting?.timezone), c.agents, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[])),
     api: { tokens: c.api.tokens.map(t => ({ ...t, tokenSha256: t.tokenSha256.toLowerCase() })) }
   })
+}
+
+/**
+ * withOpeningHours adds each agent's opening hours (agents[].schedule; kiosks
+ * default to kiosk-hours) to the report's overrides, after the written ones:
+ * a kiosk switched off after closing is not unavailable in the report either.
+ */
+function withOpeningHours (r: ReportConfig, agents: Raw['agents'], schedules: readonly ScheduleLike[]): ReportConfig {
+  // One override per schedule (the report runs its queries once per distinct service hours).
+  const bySchedule = new Map<string, string[]>()
+  for (const a of agents) {
+    const name = a.schedule ?? (a.role === 'kiosk' ? 'kiosk-hours' : undefined)
+    if (name === undefined || name === 'always' || !schedules.some(x => x.name === name)) continue
+    bySchedule.set(name, [...bySchedule.get(name) ?? [], a.id])
+  }
+  const extra: ReportConfig['overrides'] = [...bySchedule].map(([name, hosts]) => {
+    const s = schedules.find(x => x.name === name)!
+    const alt = hosts.map(h => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+    return { match: { host: `~^(?:${alt})$` }, serviceHours: { name: s.name, days: s.days, hours: s.hours }, availability: undefined }
+  })
+  return extra.length === 0 ? r : { ...r, overrides: [...r.overrides, ...extra] }
 }
 
 function checkAlerting (file: string, a: NonNullable<Raw['alerting']>, path: (p: string) => string, env: NodeJS.ProcessEnv): AlertingConfig {

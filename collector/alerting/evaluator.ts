@@ -89,15 +89,15 @@ function seriesKey (rule: string, tags: Record<string, string>): string {
 
 export interface EvaluatorOptions {
   rules: Rule[]
-  /** schedule check for a rule at time t; always true when absent */
-  inSchedule?: (rule: Rule, t: number) => boolean
+  /** schedule check for a rule at time t on a series (its labels carry the host); always true when absent */
+  inSchedule?: (rule: Rule, t: number, labels: Record<string, string>) => boolean
 }
 
 export class Evaluator {
   private rules: Rule[]
   private byMeasurement = new Map<string, Rule[]>()
   readonly series = new Map<string, Series>()
-  private readonly inSchedule: (rule: Rule, t: number) => boolean
+  private readonly inSchedule: (rule: Rule, t: number, labels: Record<string, string>) => boolean
 
   constructor (o: EvaluatorOptions) {
     this.rules = []
@@ -233,7 +233,7 @@ export class Evaluator {
   }
 
   private step (rule: Rule, s: Series, now: number, out: Transition[]): void {
-    if (!this.inSchedule(rule, now)) {
+    if (!this.inSchedule(rule, now, s.labels)) {
       if (s.state === 'firing') out.push({ kind: 'resolved', rule, series: s, at: now, reason: 'outside its schedule' })
       else if (s.state === 'pending') out.push({ kind: 'cancelled', rule, series: s, at: now, reason: 'outside its schedule' })
       s.state = 'inactive'

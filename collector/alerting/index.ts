@@ -26,6 +26,8 @@ export interface Alerting {
   ackSecret: Buffer
   /** reload reads the rules again; a bad file leaves the running rules in place and throws */
   reload(): number
+  /** setAgents takes the agents' opening hours (agents[].schedule; kiosks default to kiosk-hours) */
+  setAgents(agents: readonly AgentHours[]): void
   close(): Promise<void>
 }
 
@@ -38,11 +40,37 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void): Alerting {
+/** The schedule a kiosk without its own follows, when it exists. */
+export const KIOSK_DEFAULT = 'kiosk-hours'
+
+export interface AgentHours { id: string, role: string, schedule?: string }
+
+/**
+ * hostSchedules maps each agent to its opening hours: its schedule, or for a
+ * kiosk without one the kiosk-hours schedule when it exists; "always" (or
+ * none) means the host is expected to run at all hours.
+ */
+export function hostSchedules (agents: readonly AgentHours[], schedules: ReadonlyMap<string, Schedule>): Map<string, Schedule> {
+  const out = new Map<string, Schedule>()
+  for (const ag of agents) {
+    const name = ag.schedule ?? (ag.role === 'kiosk' ? KIOSK_DEFAULT : undefined)
+    const sch = name === undefined || name === 'always' ? undefined : schedules.get(name)
+    if (sch !== undefined) out.set(ag.id, sch)
+  }
+  return out
+}
+
+export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = []): Alerting {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
-  const evaluator = new Evaluator({ rules, inSchedule: (r, t) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) })
+  // Per-host opening hours (kiosks): outside them a host's series are out of schedule for every rule.
+  let hostHours = hostSchedules(agents, schedules)
+  const setAgents = (next: readonly AgentHours[]): void => { hostHours = hostSchedules(next, schedules) }
+  const evaluator = new Evaluator({
+    rules,
+    inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
+  })
   const store = new AlertStore(dataDir)
   const now = Date.now()
   // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
@@ -83,7 +111,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
   const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, logger: logger.child({ component: 'alerting' }) })
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
-    stage, store, evaluator, notifier, calendar, ackSecret,
+    stage, store, evaluator, notifier, calendar, ackSecret, setAgents,
     reload: () => {
       const next = loadRules(a.rulesDir, new Set(schedules.keys()))
       stage.apply(evaluator.setRules(next, Date.now()))

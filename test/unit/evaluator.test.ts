@@ -154,3 +154,33 @@ t.test('a business-hours rule is silent on a national holiday, on 30 Dec and aft
   t.same(down(jst(2026, 11, 24, 18)), [], 'a Tuesday after 17:45')
   t.same(down(jst(2026, 11, 24, 10)), ['pending', 'firing'], 'a Tuesday at 10:00')
 })
+
+t.test('opening hours per host: a kiosk off outside its hours is not an outage; other hosts are unaffected', async t => {
+  const { hostSchedules } = await import('../../collector/alerting/index.js')
+  const { BusinessCalendar, makeSchedule } = await import('../../collector/alerting/calendar.js')
+  const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo', holidays: true, yearEndClosure: true, closedDays: [], openDays: [] })
+  const schedules = new Map([
+    ['kiosk-hours', makeSchedule({ name: 'kiosk-hours', days: 'business', hours: ['08:30-17:15'] }, cal)],
+    ['saturday-branch', makeSchedule({ name: 'saturday-branch', days: [6], hours: ['09:00-12:00'] }, cal)]
+  ])
+  const hours = hostSchedules([
+    { id: 'kiosk01', role: 'kiosk' },
+    { id: 'kiosk02', role: 'kiosk', schedule: 'saturday-branch' },
+    { id: 'kiosk24', role: 'kiosk', schedule: 'always' },
+    { id: 'web01', role: 'server' }
+  ], schedules)
+  t.same([...hours.keys()], ['kiosk01', 'kiosk02'], 'kiosks default to kiosk-hours; always and servers have none')
+  const e = new Evaluator({
+    rules: [rule({ name: 'down', type: 'heartbeat', for: '0s' })],
+    inSchedule: (_r, at, labels) => hours.get(labels['host'] ?? '')?.contains(at) ?? true
+  })
+  const down = (host: string, at: number): Point => ({ m: 'host_up', t: at, tags: { host, role: 'x', site: 's' }, f: { up: 0 } })
+  // Tue 2026-11-24 19:00 JST (10:00 UTC): after kiosk hours.
+  const evening = Date.parse('2026-11-24T19:00:00+09:00')
+  const fired = (at: number, hosts: string[]): string[] => e.observePoints(hosts.map(h => down(h, at)), at).filter(x => x.kind === 'firing').map(x => x.series.labels['host']!)
+  t.same(fired(evening, ['kiosk01', 'kiosk02', 'kiosk24', 'web01']).sort(), ['kiosk24', 'web01'], 'in the evening only the 24-hour kiosk and the server count as down')
+  const morning = Date.parse('2026-11-25T10:00:00+09:00')
+  t.same(fired(morning, ['kiosk01', 'kiosk02']), ['kiosk01'], 'Wednesday 10:00: kiosk01 is open; kiosk02 opens on Saturdays only')
+  const saturday = Date.parse('2026-11-28T10:00:00+09:00')
+  t.same(fired(saturday, ['kiosk02']), ['kiosk02'])
+})
