@@ -1,5 +1,6 @@
 // Feeds the WAL to the rollup aggregators — 5-minute buckets under the
-// measurement's name, hourly ones under <measurement>_1h, for year-long panels —
+// measurement's name, hourly ones under <measurement>_1h, daily ones (UTC days,
+// as InfluxQL's GROUP BY time(1d)) under <measurement>_1d for year-long panels —
 // and appends closed buckets back to the WAL (marked rollup) for the storage writer. Every
 // checkpointMs the open buckets are saved with the WAL cursor in one atomic
 // write, so the WAL does not have to keep an hour of data for the hourly tier,
@@ -8,7 +9,7 @@
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
 import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
-import { RollupAggregator } from './rollup.js'
+import { RollupAggregator, seriesKey } from './rollup.js'
 import type { Point } from '../../protocol/messages.js'
 
 /** Measurements not worth rolling up: events and the alert record. */
@@ -37,7 +38,14 @@ export class RollupStage {
   private lastCheckpoint = 0
 
   constructor (private readonly o: RollupStageOptions) {
-    this.tiers = [new RollupAggregator(), new RollupAggregator({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' })]
+    this.tiers = [
+      new RollupAggregator(),
+      new RollupAggregator({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' }),
+      // A year of one host is 365 points here against 8,760 hourly ones: the 365-day
+      // capacity query for 200 hosts reads 73,000 points instead of 1.75 million (issue 8).
+      // A host silent all afternoon must not cut its day short, so the idle bound is over a day.
+      new RollupAggregator({ bucketMs: 86_400_000, graceMs: 10 * 60_000, idleMs: 25 * 3_600_000, suffix: '_1d' })
+    ]
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
     const st = o.reader.state as { tiers?: unknown[], pending?: RollupStage['pending'] } | undefined
@@ -70,7 +78,12 @@ export class RollupStage {
         this.lastEnd = r.end
         const e = recordEntry(r)
         if (e.rollup === true) continue
-        for (const p of e.p) if (!SKIP.has(p.m)) for (const a of this.tiers) a.add(p, now)
+        for (const p of e.p) {
+          if (SKIP.has(p.m)) continue
+          // One series key for all tiers: it sorts the tags, and was 5% of the collector's CPU per tier.
+          const key = seriesKey(p.m, p.tags)
+          for (const a of this.tiers) a.add(p, now, key)
+        }
       }
       await this.flush(now)
       if (recs.length === 0) await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 1000))])
