@@ -6,7 +6,7 @@
 
 import { build, type BuildOptions } from 'esbuild'
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -30,6 +30,11 @@ const common: BuildOptions = {
     'process.env.WS_NO_UTF_8_VALIDATE': '"1"'
   },
   legalComments: 'none',
+  // Whitespace and syntax only (identifiers stay, so stack traces keep their
+  // names): V8 keeps the whole source string of the one script for the life of
+  // the agent: 2.5 MB of source became 1.7 MB, about 1 MiB less RSS (issue 8).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning'
 }
 
@@ -43,10 +48,25 @@ const ESM_BANNER = [
   "const __dirname = __kanshiFileURLToPath(new URL('.', import.meta.url));"
 ].join(' ')
 
+/**
+ * asciiOnly rewrites every non-ASCII UTF-16 unit as a \uXXXX escape. esbuild
+ * escapes strings but leaves a few regex literals (a '°' in systeminformation,
+ * '用紙' in the printer check) as they are, and one such character makes V8
+ * hold the whole script as a two-byte string: 2 bytes per character instead of
+ * 1, about 2 MiB of RSS (issue 8). \uXXXX means the same in strings, regex
+ * literals (with or without the u flag), identifiers and comments.
+ */
+function asciiOnly (file: string): void {
+  const src = readFileSync(file, 'utf8')
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(src)) writeFileSync(file, src.replace(/[^\x00-\x7f]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')))
+}
+
 /** bundleAgent writes DIR/kanshi-agent.mjs and returns its path. */
 export async function bundleAgent (outdir: string): Promise<string> {
   const outfile = join(outdir, 'kanshi-agent.mjs')
   await build({ ...common, format: 'esm', outfile, banner: { js: `#!/usr/bin/env node\n${ESM_BANNER}` } })
+  asciiOnly(outfile)
   chmodSync(outfile, 0o755)
   return outfile
 }
