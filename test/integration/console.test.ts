@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { withSmtp } from '../helpers/smtp.js'
 import { makeStack } from '../helpers/stack.js'
 import { waitFor } from '../helpers/procs.js'
+import { AuditLog } from '../../collector/ingest/audit.js'
 
 const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
 const artifacts = resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'console')
@@ -55,7 +56,7 @@ async function push (url: string, value: number): Promise<void> {
 t.test('console against a real collector, agent and alert', async t => {
   const smtp = await withSmtp(t)
   const stack = await makeStack(t, {
-    influx: { embedded: { enabled: false } }, agentId: 'kiosk-01', role: 'kiosk', site: '本庁舎', inputs: ['mem'], push: true,
+    influx: { embedded: { enabled: false } }, agentId: 'kiosk-01', role: 'server', site: '本庁舎', inputs: ['mem'], push: true,
     alerting: {
       rulesDir, smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
       receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }], routes: [{ receiver: 'oncall' }],
@@ -277,5 +278,12 @@ t.test('console without alerting: the page shows what there is', async t => {
   t.equal(await page.locator('#grafana a').count(), 0, 'no Grafana URL, no link')
   await page.screenshot({ path: join(artifacts, '08-no-alerting.png'), fullPage: true })
   t.equal((await fetch(`${base}/v1/alerts`)).status, 404, 'no alert API without alerting')
+  const bad = await fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: 'wrong' }) })
+  t.equal(bad.status, 401)
+  const log = new AuditLog(join(stack.dir, 'collector'))
+  const actions = log.entries(50).map(e => `${e.actor}: ${e.action}`)
+  log.close()
+  t.ok(actions.includes('kanri (admin): console.login'), 'without alerting, logins go to the collector\'s audit log')
+  t.ok(actions.includes('console: console.login_failed'), 'and failed ones too')
   t.equal((await fetch(`${base}/healthz`)).status, 200)
 })
