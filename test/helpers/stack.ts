@@ -12,6 +12,8 @@ export interface StackOptions {
   agentId: string
   role?: string
   site?: string
+  /** the agent's opening hours on the collector (agents[].schedule) */
+  schedule?: string
   inputs?: string[]
   push?: boolean
   collector?: Record<string, unknown>
@@ -41,7 +43,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     influx: { flushInterval: '100ms', ...o.influx },
     ingest: { defaultInterval: '1s' },
     ...(o.alerting !== undefined ? { alerting: o.alerting } : {}),
-    agents: [{ id: o.agentId, tokenSha256: sha256Hex(token), role: o.role ?? 'server', site: o.site ?? 's' }],
+    agents: [{ id: o.agentId, tokenSha256: sha256Hex(token), role: o.role ?? 'server', site: o.site ?? 's', ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }],
     ...o.collector
   }))
   writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
