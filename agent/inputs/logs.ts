@@ -584,11 +584,17 @@ export class LogInput implements Input {
     for (const s of this.streams) acc.add('log_input', { ...counters(s.gate.stats), backlog: s.backlog }, { source: s.gate.spec.name })
   }
 
-  /** close stops polling after the current round; positions are already saved with each batch. */
+  /**
+   * close stops polling: after the current round, one last round sends what
+   * was written since (one batch at most) with its positions; a held
+   * multiline record stays held and is read again at the next start.
+   */
   async close (): Promise<void> {
+    const first = !this.stopped
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     await this.running
+    if (first && this.sink !== undefined) await this.pollOnce().catch(err => this.o.onError?.('logs', err))
     for (const s of this.files) await s.close()
     for (const s of this.streams) await s.close()
   }

@@ -467,3 +467,20 @@ t.test('crashes at random moments on the real clock, with rename and copytruncat
     exactlyOnce(t, sink.events, 7000)
   }
 })
+
+t.test('a clean stop sends the lines written since the last poll, with their positions', async t => {
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, 'line 1 a\n')
+  const sink = new MemSink()
+  const c = clock()
+  const li = input([spec([f])], sink, undefined, c)
+  await li.pollOnce()
+  appendFileSync(f, 'line 2 b\nline 3 c\n')
+  await li.close()
+  exactlyOnce(t, sink.events, 3)
+  const again = input([spec([f])], sink, sink.cursor, c)
+  await again.pollOnce()
+  await again.close()
+  exactlyOnce(t, sink.events, 3)
+})
