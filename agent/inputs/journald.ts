@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { LEVELS, type Level } from './logline.js'
-import { Gate, type Batch, type GateSpec, type StreamSource } from './logs.js'
+import { QueuedSource, type GateSpec } from './logs.js'
 
 export interface JournaldSpec extends GateSpec {
   units: string[]
@@ -64,21 +64,22 @@ const RESTART_MS = 10_000
  * keeps the entries; nothing is dropped here). If journalctl exits it is
  * started again after the last cursor handed out.
  */
-export class JournaldSource implements StreamSource {
-  readonly gate: Gate
+export class JournaldSource extends QueuedSource<JournalRecord, string> {
   private child: ChildProcess | undefined
-  private queue: JournalRecord[] = []
-  private last: string | undefined
   private closed = false
   private restartTimer: NodeJS.Timeout | undefined
   private paused = false
   lastError: string | undefined
 
   constructor (readonly spec: JournaldSpec, stamp: (source: string, t: number) => number, now: number, private readonly onError: (err: unknown) => void = () => {}) {
-    this.gate = new Gate(spec, stamp, now)
+    super(spec, stamp, now)
   }
 
-  get backlog (): number { return this.queue.length }
+  protected position (r: JournalRecord): string { return r.cursor }
+
+  protected drained (): void {
+    if (this.paused && this.child !== undefined) { this.paused = false; this.child.stdout!.resume() }
+  }
 
   start (saved: unknown): void {
     this.closed = false
@@ -111,19 +112,6 @@ export class JournaldSource implements StreamSource {
     child.on('error', err => restart(`cannot run ${this.spec.command}: ${err.message}`))
     child.on('exit', (code, signal) => restart(`${this.spec.command} exited (${signal ?? code})${stderr !== '' ? ': ' + stderr.trim().split('\n').at(-1)! : ''}`))
   }
-
-  async poll (batch: Batch, now: number): Promise<boolean> {
-    while (this.queue.length > 0) {
-      if (batch.full) return false
-      const r = this.queue.shift()!
-      this.gate.pass(batch, r.message, this.spec.source ?? r.source, now, { level: r.level, t: r.t })
-      this.last = r.cursor
-    }
-    if (this.paused && this.child !== undefined) { this.paused = false; this.child.stdout!.resume() }
-    return true
-  }
-
-  cursor (): unknown { return this.last }
 
   async close (): Promise<void> {
     this.closed = true

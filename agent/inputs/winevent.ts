@@ -5,7 +5,7 @@
 
 import { execFile } from 'node:child_process'
 import type { Level } from './logline.js'
-import { Gate, type Batch, type GateSpec, type StreamSource } from './logs.js'
+import { QueuedSource, type GateSpec } from './logs.js'
 
 export interface WinEventSpec extends GateSpec {
   channel: string
@@ -82,20 +82,17 @@ export function parseWinEventOutput (text: string, channel: string): WinEventOut
 }
 
 /** WinEventSource runs the script every interval and queues what it returns for the next poll. */
-export class WinEventSource implements StreamSource {
-  readonly gate: Gate
-  private queue: WinEventRecord[] = []
-  private last: number | undefined
+export class WinEventSource extends QueuedSource<WinEventRecord, number> {
   private fetched: number | undefined
   private timer: NodeJS.Timeout | undefined
   private closed = false
   private running: Promise<void> | undefined
 
   constructor (readonly spec: WinEventSpec, stamp: (source: string, t: number) => number, now: number, private readonly onError: (err: unknown) => void = () => {}) {
-    this.gate = new Gate(spec, stamp, now)
+    super(spec, stamp, now)
   }
 
-  get backlog (): number { return this.queue.length }
+  protected position (r: WinEventRecord): number { return r.id }
 
   start (saved: unknown): void {
     this.closed = false
@@ -135,18 +132,6 @@ export class WinEventSource implements StreamSource {
       this.fetched = rec.id
     }
   }
-
-  async poll (batch: Batch, now: number): Promise<boolean> {
-    while (this.queue.length > 0) {
-      if (batch.full) return false
-      const r = this.queue.shift()!
-      this.gate.pass(batch, r.message, this.spec.source ?? r.source, now, { level: r.level, t: r.t })
-      this.last = r.id
-    }
-    return true
-  }
-
-  cursor (): unknown { return this.last }
 
   async close (): Promise<void> {
     this.closed = true
