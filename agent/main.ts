@@ -19,6 +19,8 @@ const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and send
 
 Usage:
   kanshi-agent --config FILE      run the agent
+  kanshi-agent --check-config --config FILE
+                                  check the config and exit (0: good; 2: one line naming the key)
   kanshi-agent job run --name NAME [--deadline HH:MM] --config FILE -- COMMAND [ARGS…]
                                   run a batch job or backup and record its result for the agent
   kanshi-agent --version
@@ -29,11 +31,16 @@ Environment: KANSHI_AGENT_TOKEN overrides collector.token.
 
 async function main (argv: string[]): Promise<number> {
   if (argv[0] === 'job') return await job(argv.slice(1))
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, 'check-config': { type: 'boolean' } } })
   if (values.help === true) { process.stdout.write(HELP); return 0 }
   if (values.version === true) { process.stdout.write(`${AGENT_VERSION}\n`); return 0 }
   if (values.config === undefined) { process.stderr.write('kanshi-agent: --config FILE is required (see --help)\n'); return 2 }
   const config = loadAgentConfig(values.config)
+  if (values['check-config'] === true) {
+    const l = config.logs
+    process.stdout.write(`${values.config}: ok (agent ${config.id}; ${config.checks.length} checks; ${l.files.length + l.journald.length + l.winevent.length} log sources)\n`)
+    return 0
+  }
   const logger = pino({ level: config.log.level, base: { program: 'kanshi-agent', agent: config.id }, redact: { paths: ['token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime })
   const inputs = createSystemInputs({
     enabled: [...config.inputs.enabled],

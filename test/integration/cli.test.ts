@@ -36,6 +36,20 @@ t.test('a bad config: exit 2 and one line naming file, key and expectation', asy
   t.match(r2.stderr, new RegExp(`^kanshi-agent: ${a}: collector.token: expected the agent token here or in KANSHI_AGENT_TOKEN, got missing\\n$`))
 })
 
+t.test('agent --check-config: ok on a good file, the one-line error on a bad one, and nothing started', async t => {
+  const dir = await tmpDir(t)
+  const good = join(dir, 'agent.yaml')
+  writeFileSync(good, 'id: kiosk01\ncollector: { url: ws://127.0.0.1:1/v1/agent, token: t }\nlogs: [ { path: /var/log/app/*.log, encoding: cp932 } ]\n')
+  const r = run('kanshi-agent', ['--check-config', '--config', good])
+  t.equal(r.status, 0)
+  t.equal(r.stdout, `${good}: ok (agent kiosk01; 0 checks; 1 log sources)\n`)
+  const bad = join(dir, 'bad.yaml')
+  writeFileSync(bad, 'collector: { url: ws://127.0.0.1:1/v1/agent, token: t }\nlogs: [ { path: /a.log, encoding: sjis } ]\n')
+  const r2 = run('kanshi-agent', ['--check-config', '--config', bad])
+  t.equal(r2.status, 2)
+  t.match(r2.stderr, /: logs\.0\.encoding: expected one of utf8, shift_jis, cp932, euc-jp, latin1, got "sjis"\n$/)
+})
+
 t.test('token add prints a token once, stores only its hash, keeps comments, and the token works', async t => {
   const dir = await tmpDir(t)
   const file = join(dir, 'collector.yaml')
