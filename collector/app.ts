@@ -142,6 +142,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     reply.header('cache-control', 'no-store')
   })
 
+  const sessionLogger = logger.child({ component: 'session' })
   app.get('/v1/agent', {
     websocket: true,
     preValidation: async (req, reply) => {
@@ -177,9 +178,12 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     const id = (req as unknown as { kanshiIdentity: ReturnType<AgentAuth['authenticate']> }).kanshiIdentity!
     metrics.connections.inc()
     metrics.connectionsTotal.inc()
-    socket.on('close', () => limiter.closed(req.ip))
-    new Session(socket, id, req.ip, {
-      ingest, metrics, logger: logger.child({ component: 'session' }),
+    // Only the address outlives the upgrade: a closure over req kept the whole request (headers, raw
+    // IncomingMessage) alive for the life of each connection (issue 8, 10,000 agents).
+    const ip = req.ip
+    socket.on('close', () => limiter.closed(ip))
+    new Session(socket, id, ip, {
+      ingest, metrics, logger: sessionLogger,
       maxFrameBytes: config.ingest.maxFrameBytes, maxErrorsPerMinute: config.ingest.maxErrorsPerMinute,
       audit: (action, detail) => audit.append('agent', action, detail)
     })
