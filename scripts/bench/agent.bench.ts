@@ -18,9 +18,9 @@ import { freePort } from '../../collector/storage/influxd-process.js'
 import { cpuSeconds, loadavg, median, memory, mib } from './proc-stat.js'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, smoke: { type: 'boolean', default: false }, 'warmup': { type: 'string' }, flags: { type: 'string', multiple: true } } })
-const seconds = Number(values.seconds ?? (values.smoke ? 12 : 180))
-const warmup = Number(values.warmup ?? (values.smoke ? 3 : 20))
-const INTERVAL_S = 10
+const seconds = Number(values.seconds ?? (values.smoke ? 8 : 180))
+const warmup = Number(values.warmup ?? (values.smoke ? 2 : 20))
+const INTERVAL_S = values.smoke ? 2 : 10
 const dist = resolve(import.meta.dirname, '..', '..')
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter'
 

@@ -3,7 +3,7 @@
 // loopback source addresses by fleet processes, held steady for a while. Prints
 // the collector's CPU (cores), RSS and memory per connection, and the same for
 // the reference: a bare `ws` server holding the same fleet (ws-floor.ts).
-//   node dist/scripts/bench/connections.bench.js [--agents 10000] [--seconds 180] [--smoke]
+//   node dist/scripts/bench/connections.bench.js [--agents 10000] [--seconds 180] [--points 30] [--no-rollups] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util'
 import { freePort } from '../../collector/storage/influxd-process.js'
 import { cpuSeconds, loadavg, median, memory, mib } from './proc-stat.js'
 
-const { values } = parseArgs({ options: { agents: { type: 'string' }, seconds: { type: 'string' }, fleets: { type: 'string', default: '4' }, points: { type: 'string', default: '30' }, smoke: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { agents: { type: 'string' }, seconds: { type: 'string' }, fleets: { type: 'string', default: '4' }, points: { type: 'string', default: '30' }, smoke: { type: 'boolean', default: false }, 'no-rollups': { type: 'boolean', default: false } } })
 const agents = Number(values.agents ?? (values.smoke ? 200 : 10_000))
-const seconds = Number(values.seconds ?? (values.smoke ? 4 : 180))
+const seconds = Number(values.seconds ?? (values.smoke ? 3 : 180))
 const fleets = Number(values.fleets)
-const INTERVAL_MS = values.smoke ? 2000 : 10_000
+const INTERVAL_MS = values.smoke ? 1000 : 10_000
 const dist = resolve(import.meta.dirname, '..', '..')
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -90,11 +90,13 @@ try {
   writeFileSync(join(dir, 'c.yaml'), JSON.stringify({
     listen: { host: '127.0.0.1', port }, dataDir: join(dir, 'collector'), log: { level: 'warn' },
     ingest: { maxConnectionsPerAddress: agents },
+    // --no-rollups shows what the rollup state (one record per series and tier) costs at this scale.
+    ...(values['no-rollups'] ? { influx: { rollups: false } } : {}),
     agents: tokens.map(a => ({ id: a.id, tokenSha256: createHash('sha256').update(a.token).digest('hex') }))
   }))
   const collector = spawn(process.execPath, [join(dist, 'scripts/bench/collector-null.js'), '--config', join(dir, 'c.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise(resolve => collector.stdout!.once('data', resolve))
-  const kan = await measure('kanshi collector (null sink)', collector, `ws://127.0.0.1:${port}/v1/agent`, tokensFile)
+  const kan = await measure(`kanshi collector (null sink${values['no-rollups'] ? ', rollups off' : ', rollups on'})`, collector, `ws://127.0.0.1:${port}/v1/agent`, tokensFile)
   await stop(collector)
   const fport = await freePort()
   const floor = spawn(process.execPath, [join(dist, 'scripts/bench/ws-floor.js'), '--port', String(fport)], { stdio: ['ignore', 'pipe', 'inherit'] })

@@ -3,7 +3,7 @@
 //   (b) the collector into a real influxd: acked rate, and the rate at which InfluxDB holds the points
 //   (c) the reference: the same influxd fed line protocol directly by the generator, no kanshi
 // Each runs in its own processes; prints a table of points/s and ack latency and the ratios.
-//   node dist/scripts/bench/ingest.bench.js [seconds] [agents] [--smoke]
+//   node dist/scripts/bench/ingest.bench.js [seconds] [agents] [--rounds 3] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -11,10 +11,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startInfluxd, freePort } from '../../collector/storage/influxd-process.js'
+import { loadavg } from './proc-stat.js'
 
 const smoke = process.argv.includes('--smoke')
-const seconds = smoke ? 2 : Number(process.argv[2] ?? 20)
-const agents = smoke ? 4 : Number(process.argv[3] ?? 20)
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--rounds')
+const seconds = smoke ? 2 : Number(positional[0] ?? 20)
+const agents = smoke ? 4 : Number(positional[1] ?? 20)
+const roundsAt = process.argv.indexOf('--rounds')
+const roundsWanted = smoke ? 1 : roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3
 const here = resolve(import.meta.dirname)
 const dist = resolve(here, '..', '..')
 
@@ -85,27 +89,36 @@ async function direct (url: string): Promise<Load> {
 
 const dir = mkdtempSync(join(tmpdir(), 'kanshi-bench-'))
 const influxds: Array<{ stop(): Promise<void> }> = []
+const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 try {
-  const nul = await viaCollector(dir, undefined)
-  const inf1 = await startInfluxd({ dataDir: join(dir, 'influx-ref') })
-  influxds.push(inf1)
-  const ref = await direct(inf1.url)
-  await inf1.stop()
-  const inf2 = await startInfluxd({ dataDir: join(dir, 'influx-kanshi') })
-  influxds.push(inf2)
-  await fetch(`${inf2.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
-  const kan = await viaCollector(dir, inf2.url)
-  await inf2.stop()
+  // Rounds interleave (a), (c), (b): on a shared machine the load drifts by the minute,
+  // and a ratio of neighbouring runs holds better than one of runs minutes apart.
+  const rounds: Array<{ nul: Load, ref: Load, kan: Load, stored: number }> = []
+  for (let r = 0; r < roundsWanted; r++) {
+    const nul = await viaCollector(dir, undefined)
+    const inf1 = await startInfluxd({ dataDir: join(dir, `influx-ref-${r}`) })
+    influxds.push(inf1)
+    const ref = await direct(inf1.url)
+    await inf1.stop()
+    const inf2 = await startInfluxd({ dataDir: join(dir, `influx-kanshi-${r}`) })
+    influxds.push(inf2)
+    await fetch(`${inf2.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
+    const kan = await viaCollector(dir, inf2.url)
+    await inf2.stop()
+    rounds.push({ nul: nul.load, ref, kan: kan.load, stored: kan.storedPerSec! })
+  }
+  const m = (f: (x: typeof rounds[number]) => number): number => +median(rounds.map(f)).toFixed(2)
   const rows = [
-    '| run | points/s | ack p50 ms | ack p99 ms |',
-    '|---|---|---|---|',
-    `| (a) collector, null sink | ${nul.load.pointsPerSec} | ${nul.load.ackP50ms} | ${nul.load.ackP99ms} |`,
-    `| (b) collector → influxd (acked) | ${kan.load.pointsPerSec} | ${kan.load.ackP50ms} | ${kan.load.ackP99ms} |`,
-    `| (b) collector → influxd (stored) | ${kan.storedPerSec} | | |`,
-    `| (c) reference: direct /write | ${ref.pointsPerSec} | ${ref.ackP50ms} | ${ref.ackP99ms} |`
+    `| run | points/s${rounds.length > 1 ? ' (median)' : ''} | ack p50 ms | ack p99 ms | per round |`,
+    '|---|---|---|---|---|',
+    `| (a) collector, null sink | ${m(x => x.nul.pointsPerSec)} | ${m(x => x.nul.ackP50ms)} | ${m(x => x.nul.ackP99ms)} | ${rounds.map(x => x.nul.pointsPerSec).join(', ')} |`,
+    `| (b) collector → influxd (acked) | ${m(x => x.kan.pointsPerSec)} | ${m(x => x.kan.ackP50ms)} | ${m(x => x.kan.ackP99ms)} | ${rounds.map(x => x.kan.pointsPerSec).join(', ')} |`,
+    `| (b) collector → influxd (stored) | ${m(x => x.stored)} | | | ${rounds.map(x => x.stored).join(', ')} |`,
+    `| (c) reference: direct /write | ${m(x => x.ref.pointsPerSec)} | ${m(x => x.ref.ackP50ms)} | ${m(x => x.ref.ackP99ms)} | ${rounds.map(x => x.ref.pointsPerSec).join(', ')} |`
   ]
-  process.stdout.write(`ingest: ${agents} agents, 100 points per batch, ${seconds} s per run\n${rows.join('\n')}\n`)
-  process.stdout.write(`ratios: (b stored)/(c) = ${(kan.storedPerSec! / ref.pointsPerSec).toFixed(2)}; (a)/(c) = ${(nul.load.pointsPerSec / ref.pointsPerSec).toFixed(2)}\n`)
+  process.stdout.write(`ingest: ${agents} agents, 100 points per batch, ${seconds} s per run, ${rounds.length} round(s) of (a), (c), (b); load average ${loadavg()}\n${rows.join('\n')}\n`)
+  process.stdout.write(`per round (b stored)/(c): ${rounds.map(x => (x.stored / x.ref.pointsPerSec).toFixed(2)).join(', ')}; (a)/(c): ${rounds.map(x => (x.nul.pointsPerSec / x.ref.pointsPerSec).toFixed(2)).join(', ')}\n`)
+  process.stdout.write(`ratios: (b stored)/(c) = ${m(x => x.stored / x.ref.pointsPerSec).toFixed(2)}; (a)/(c) = ${m(x => x.nul.pointsPerSec / x.ref.pointsPerSec).toFixed(2)}\n`)
 } finally {
   for (const c of children) c.kill('SIGKILL')
   for (const i of influxds) await i.stop().catch(() => {})
