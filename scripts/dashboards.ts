@@ -122,6 +122,9 @@ function host (): Json {
   l.add(24, 6, { type: 'state-timeline', title: 'Services / サービス状態', targets: [target(`SELECT last("up") FROM "service" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "service" fill(previous)`)], fieldConfig: { defaults: UPDOWN, overrides: [] }, options: { showValue: 'never', mergeValues: true } })
   l.add(12, 8, timeseries('Response time / 応答時間', 'ms', [`SELECT mean("response_ms") FROM "service" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "service" fill(null)`]))
   l.add(12, 8, timeseries('Agent / エージェント', 'none', [`SELECT last("spool_batches") AS "spooled", last("clock_skew_ms") AS "skew_ms", last("rss_bytes") / 1048576 AS "rss_mib" FROM "agent" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval) fill(null)`]))
+  l.add(12, 8, timeseries('Log events by level / ログ件数 (レベル別)', 'short', [`SELECT count("message") FROM "log_event" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "level" fill(0)`]))
+  // Nothing dropped silently: rate-limited, truncated and lost lines, and what is still unread.
+  l.add(12, 8, table('Log collection / ログ収集状況', [`SELECT last("lines") AS "lines", last("dropped_rate_limit") AS "dropped (rate limit)", last("truncated") AS "truncated", last("lost_files") AS "lost files", last("lag_bytes") AS "unread bytes", last("errors") AS "errors" FROM "log_input" WHERE ${HOST} AND $timeFilter GROUP BY "source"`]))
   l.add(24, 10, { type: 'logs', title: 'Recent log events / ログ', targets: [target(`SELECT "level", "source", "message" FROM "log_event" WHERE ${HOST} AND $timeFilter ORDER BY time DESC LIMIT 500`, 'A', 'logs')], options: { showTime: true, wrapLogMessage: true, sortOrder: 'Descending' } })
   return dashboard('kanshi-host', 'kanshi host detail / ホスト詳細', l, {
     vars: [

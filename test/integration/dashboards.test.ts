@@ -69,6 +69,7 @@ t.test('every query runs on real data and returns series', async t => {
     lines.push(`service,${tags},service=portal,check=http up=1,response_ms=${20 + i} ${ts}`)
     lines.push(`kiosk_app,${tags},counter=1番窓口 tickets_issued=${i},queue_length=${i % 7} ${ts}`)
     lines.push(`log_event,${tags},source=/var/log/kiosk.log,level=error message="プリンタ エラー ${i}",count=1 ${ts}`)
+    lines.push(`log_input,${tags},source=kiosk-logs lines=${100 + i},dropped_rate_limit=0,truncated=0,lost_files=0,lag_bytes=0,errors=0 ${ts}`)
   }
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=firing summary="発券機 dash-01 プリンタ異常",value=0,threshold=0,active=1 ${now - 3_600_000}`)
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=resolved summary="発券機 dash-01 プリンタ異常",value=1,threshold=0,active=0,duration_s=1200 ${now - 2_400_000}`)
