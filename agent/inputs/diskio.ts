@@ -1,5 +1,7 @@
 // diskio: read/write bytes per second per whole disk, from /proc/diskstats deltas
-// on Linux; elsewhere one "total" device from systeminformation's fsStats.
+// on Linux; on Windows from the physical-disk performance counters (CIM, through
+// the agent's one persistent PowerShell); elsewhere one "total" device from
+// systeminformation's fsStats.
 
 import type { Accumulator, Input } from './input.js'
 import { RateTracker } from '../rate.js'
@@ -43,13 +45,53 @@ export function wholeDisks (names: readonly string[]): string[] {
   })
 }
 
+/**
+ * WIN_DISK_PERF reads the raw physical-disk counters: DiskReadBytesPersec and
+ * DiskWriteBytesPersec are, raw, running byte totals (PERF_COUNTER_BULK_COUNT);
+ * the rate is their difference over time, as on Linux. Instances are named
+ * "0 C:" (disk number and its volumes); _Total is left out.
+ */
+export const WIN_DISK_PERF = "ConvertTo-Json -Compress -InputObject @(Get-CimInstance -ClassName Win32_PerfRawData_PerfDisk_PhysicalDisk | Where-Object { $_.Name -ne '_Total' } | ForEach-Object { [pscustomobject]@{ n = $_.Name; r = [uint64]$_.DiskReadBytesPersec; w = [uint64]$_.DiskWriteBytesPersec } })"
+
+export interface WinDiskStat { device: string, readBytes: number, writeBytes: number }
+
+/** parseWinDiskPerf reads WIN_DISK_PERF's output: an array, or a lone object from an older PowerShell. */
+export function parseWinDiskPerf (text: string): WinDiskStat[] {
+  const t = text.replace(/^\uFEFF/, '').trim()
+  if (t === '') return []
+  let v: unknown
+  try { v = JSON.parse(t) } catch { throw new Error(`diskio: unreadable performance counter output: ${t.slice(0, 80)}`) }
+  const rows = Array.isArray(v) ? v : [v]
+  const out: WinDiskStat[] = []
+  for (const r of rows as Array<Record<string, unknown>>) {
+    const n = r?.['n']
+    const rd = Number(r?.['r'])
+    const wr = Number(r?.['w'])
+    if (typeof n !== 'string' || n === '_Total' || !Number.isFinite(rd) || !Number.isFinite(wr)) continue
+    out.push({ device: n, readBytes: rd, writeBytes: wr })
+  }
+  return out
+}
+
+export type PowerShell = (cmd: string) => Promise<string>
+
+/** The persistent PowerShell systeminformation keeps (the agent starts it on Windows). */
+async function systemPowerShell (cmd: string): Promise<string> {
+  // Loaded on first use (Windows only); a static specifier keeps it inside the single-file bundle.
+  const util = await import('systeminformation/lib/util.js') as unknown as { default?: { powerShell: PowerShell }, powerShell?: PowerShell }
+  const ps = util.powerShell ?? util.default?.powerShell
+  if (ps === undefined) throw new Error('diskio: systeminformation has no PowerShell helper')
+  return await ps(cmd)
+}
+
 export class DiskIoInput implements Input {
   readonly name = 'diskio'
   private readonly rates = new RateTracker()
 
-  constructor (private readonly procRoot = '/proc', private readonly platform: NodeJS.Platform = process.platform) {}
+  constructor (private readonly procRoot = '/proc', private readonly platform: NodeJS.Platform = process.platform, private readonly powerShell: PowerShell = systemPowerShell) {}
 
   async gather (acc: Accumulator, now: number): Promise<void> {
+    if (this.platform === 'win32') return await this.gatherWindows(acc, now)
     if (!useProc(this.platform)) return await this.gatherGeneric(acc, now)
     const stats = parseDiskstats(await readProc(this.procRoot, 'diskstats'))
     const keep = new Set(wholeDisks(stats.map(s => s.device)))
@@ -71,10 +113,17 @@ export class DiskIoInput implements Input {
     if (r !== undefined && w !== undefined) acc.add('diskio', { read_bytes_per_sec: Math.round(r * unit), write_bytes_per_sec: Math.round(w * unit) }, { device })
   }
 
+  private async gatherWindows (acc: Accumulator, now: number): Promise<void> {
+    const stats = parseWinDiskPerf(await this.powerShell(WIN_DISK_PERF))
+    if (stats.length === 0) throw new Error('diskio: no physical disk performance counters (is the Performance Counter service disabled? lodctr /r rebuilds them)')
+    const seen = new Set<string>()
+    for (const s of stats) this.add(acc, s.device, s.readBytes, s.writeBytes, 1, now, seen)
+    this.rates.retain(seen)
+  }
+
   /**
    * gatherGeneric uses fsStats (bytes read and written, summed over mounted
-   * disks), not disksIO, which counts operations, not bytes. Neither has data on
-   * Windows (both return null there), so there this input reports an error.
+   * disks), not disksIO, which counts operations, not bytes (macOS, BSD).
    */
   private async gatherGeneric (acc: Accumulator, now: number): Promise<void> {
     const si = await import('systeminformation') // loaded on first use: Linux never needs it

@@ -341,7 +341,7 @@ $caLine
 interval: 10s
 dataDir: '$DataDir'
 inputs:
-  enabled: [cpu, mem, disk, net, system]   # diskio has no data source on Windows
+  enabled: [cpu, mem, disk, diskio, net, system]
 # checks:                                  # service checks, see configuration.md 5.4
 #   - { name: ticket-printer, type: printer, printer: 'TicketPrinter01', interval: 1m }
 #   - { name: spooler, type: windows, unit: Spooler }

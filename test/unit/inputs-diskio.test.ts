@@ -59,3 +59,24 @@ t.test('the systeminformation path, run on this machine: one "total" device', as
   t.strictSame(acc.points.map(p => p.tags), [{ device: 'total' }])
   t.ok((acc.points[0]?.f['read_bytes_per_sec'] as number) >= 0)
 })
+
+t.test('Windows: physical-disk counters through the persistent PowerShell, as rates per disk', async t => {
+  const { DiskIoInput, parseWinDiskPerf, WIN_DISK_PERF } = await import('../../agent/inputs/diskio.js')
+  const { PointAccumulator } = await import('../../agent/inputs/input.js')
+  // The shape ConvertTo-Json -Compress gives for WIN_DISK_PERF (BOM and CRLF as a Windows pipe may add them).
+  const outputs = [
+    '\uFEFF[{"n":"0 C:","r":1000000000,"w":2000000000},{"n":"1 D: E:","r":50000,"w":0}]\r\n',
+    '[{"n":"0 C:","r":1010000000,"w":2020000000},{"n":"1 D: E:","r":50000,"w":4096}]\r\n'
+  ]
+  const asked: string[] = []
+  const input = new DiskIoInput('/nonexistent', 'win32', async cmd => { asked.push(cmd); return outputs.shift() ?? '' })
+  await input.gather(new PointAccumulator(0), 0)
+  const acc = new PointAccumulator(10_000)
+  await input.gather(acc, 10_000)
+  t.same(asked, [WIN_DISK_PERF, WIN_DISK_PERF])
+  t.same(acc.points.map(p => [p.tags!['device'], p.f['read_bytes_per_sec'], p.f['write_bytes_per_sec']]), [['0 C:', 1_000_000, 2_000_000], ['1 D: E:', 0, 410]])
+  t.same(parseWinDiskPerf('{"n":"0 C:","r":5,"w":6}'), [{ device: '0 C:', readBytes: 5, writeBytes: 6 }], 'a lone object (one disk) is read too')
+  t.same(parseWinDiskPerf('[{"n":"_Total","r":1,"w":1}]'), [])
+  await t.rejects(new DiskIoInput('/x', 'win32', async () => '').gather(new PointAccumulator(0), 0), /no physical disk performance counters/)
+  await t.rejects(new DiskIoInput('/x', 'win32', async () => 'Get-CimInstance : Access denied').gather(new PointAccumulator(0), 0), /unreadable performance counter output: Get-CimInstance : Access denied/)
+})
