@@ -137,6 +137,17 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
   await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
 
+  // Every refusal carries a code from protocol/errors.ts, and a 5xx never shows what went wrong inside.
+  app.setErrorHandler(async (err: { statusCode?: number, validation?: unknown, message: string }, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed')
+      return await reply.code(500).send({ code: 'E_INTERNAL', message: Errors.E_INTERNAL.message })
+    }
+    const code = status === 413 ? 'E_TOO_LARGE' : status === 404 ? 'E_NOT_FOUND' : 'E_BAD_REQUEST'
+    return await reply.code(status).send({ code, message: err.message.slice(0, 300) })
+  })
+
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff')
     reply.header('cache-control', 'no-store')

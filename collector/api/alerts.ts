@@ -108,7 +108,9 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
       : `<h1>${esc(inc.summary)}</h1><p>${esc(inc.summary_en)}</p>` +
         (inc.acked_at !== null ? `<p>対応開始済み / Already acknowledged by ${esc(inc.acked_by ?? '')}</p>` : `<form method="post"><button type="submit">対応開始 (Acknowledge)</button></form>`)
     return await reply.code(ok ? 200 : 403).header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; form-action 'self'").send(`<!doctype html><meta charset="utf-8"><title>kanshi</title>${body}`)
+      .header('content-security-policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+      // Not framed (the button is a one-click action), and the signed link is not leaked onward.
+      .header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer').send(`<!doctype html><meta charset="utf-8"><title>kanshi</title>${body}`)
   })
 
   for (const kind of ['silence', 'maintenance'] as const) {
