@@ -55,7 +55,7 @@ export interface Collector {
   shutdown(): Promise<void>
 }
 
-export function makeBackend (c: CollectorConfig, url: string | undefined): StorageBackend | undefined {
+export function makeBackend (c: CollectorConfig, url: string | undefined, onNote?: (message: string) => void): StorageBackend | undefined {
   if (url === undefined) return undefined
   const i = c.influx
   if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs, maxLines: i.batchLines, rollupBucket: i.rollupBucket ?? `${i.bucket!}_5m` })
@@ -65,7 +65,8 @@ export function makeBackend (c: CollectorConfig, url: string | undefined): Stora
     ...(r.manage ? { retention: { raw: { name: r.rawPolicy, duration: r.raw }, rollup: { name: r.rollupPolicy, duration: r.rollup } } } : {}),
     ...(i.rp !== undefined ? { rp: i.rp } : {}),
     ...(i.username !== undefined ? { username: i.username } : {}),
-    ...(i.password !== undefined ? { password: i.password } : {})
+    ...(i.password !== undefined ? { password: i.password } : {}),
+    ...(onNote !== undefined ? { onNote } : {})
   })
 }
 
@@ -75,7 +76,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const seqs = new SeqStore(config.dataDir)
   await seqs.load()
-  const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl)
+  const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
   const walLog = logger.child({ component: 'wal' })
   const wal = await Wal.open({
     dir: join(config.dataDir, 'wal'),

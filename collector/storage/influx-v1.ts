@@ -17,6 +17,8 @@ export interface InfluxV1Options {
   timeoutMs: number
   /** retention policies to create or alter at prepare(); raw becomes the database default */
   retention?: { raw: { name: string, duration: string }, rollup: { name: string, duration: string } }
+  /** told once when the user may not create the database or the policies (not an admin): they are left to an administrator */
+  onNote?: (message: string) => void
 }
 
 export class InfluxV1 implements StorageBackend {
@@ -59,21 +61,52 @@ export class InfluxV1 implements StorageBackend {
     return JSON.parse(text)
   }
 
+  /**
+   * prepare creates the database and the retention policies. A user without
+   * admin rights (InfluxDB answers 403) cannot: that is a normal set-up
+   * (write-only user, database made by an administrator), so it is noted
+   * once and writing goes ahead; a database that really is missing then
+   * shows as the writes' 404 "database not found", with the data kept.
+   */
   async prepare (): Promise<SendResult> {
     try {
       const db = quoteIdent(this.o.db)
-      await this.query(`CREATE DATABASE ${db}`)
+      if (!await this.admin(`CREATE DATABASE ${db}`)) {
+        this.note(`InfluxDB user ${JSON.stringify(this.o.username ?? '')} may not create database ${this.o.db} (needs admin): writing to it as it is; an administrator creates it and its retention policies (docs/configuration.md)`)
+        return { kind: 'ok' }
+      }
       const r = this.o.retention
       if (r !== undefined) {
         const have = await this.retentionPolicies()
         for (const [p, isDefault] of [[r.raw, true], [r.rollup, false]] as const) {
           const verb = have.has(p.name) ? 'ALTER' : 'CREATE'
-          await this.query(`${verb} RETENTION POLICY ${quoteIdent(p.name)} ON ${db} DURATION ${p.duration} REPLICATION 1${isDefault ? ' DEFAULT' : ''}`)
+          if (!await this.admin(`${verb} RETENTION POLICY ${quoteIdent(p.name)} ON ${db} DURATION ${p.duration} REPLICATION 1${isDefault ? ' DEFAULT' : ''}`)) {
+            this.note(`InfluxDB user may not manage retention policies on ${this.o.db}: leaving ${p.name} to an administrator`)
+            break
+          }
         }
       }
       return { kind: 'ok' }
     } catch (err) {
       return networkFailure(err)
+    }
+  }
+
+  private noted = new Set<string>()
+  private note (message: string): void {
+    if (this.noted.has(message)) return
+    this.noted.add(message)
+    this.o.onNote?.(message)
+  }
+
+  /** admin runs a statement that needs admin rights: false when InfluxDB refuses it with 403. */
+  private async admin (stmt: string): Promise<boolean> {
+    try {
+      await this.query(stmt)
+      return true
+    } catch (err) {
+      if (/HTTP 403\b/.test(String((err as Error).message))) return false
+      throw err
     }
   }
 

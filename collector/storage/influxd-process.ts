@@ -13,6 +13,8 @@ export interface InfluxdOptions {
   bin?: string
   logFile?: string
   readyTimeoutMs?: number
+  /** require users and passwords (tests of a collector with a non-admin user) */
+  authEnabled?: boolean
 }
 
 export interface InfluxdProcess {
@@ -46,7 +48,7 @@ export function freePort (): Promise<number> {
   })
 }
 
-function configText (dir: string, port: number, rpcPort: number): string {
+function configText (dir: string, port: number, rpcPort: number, auth = false): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -60,6 +62,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   enabled = true
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
+  auth-enabled = ${auth ? 'true' : 'false'}
 [logging]
   level = "warn"
 [monitor]
@@ -76,7 +79,7 @@ export async function startInfluxd (o: InfluxdOptions): Promise<InfluxdProcess> 
   const port = o.port === undefined || o.port === 0 ? await freePort() : o.port
   const rpcPort = await freePort()
   const conf = join(o.dataDir, 'influxdb.conf')
-  writeFileSync(conf, configText(o.dataDir, port, rpcPort))
+  writeFileSync(conf, configText(o.dataDir, port, rpcPort, o.authEnabled === true))
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess
   let tail = ''

@@ -20,6 +20,8 @@ export interface StackOptions {
   alerting?: Record<string, unknown>
   /** extra agent.yaml keys (logs, checks …) */
   agent?: Record<string, unknown>
+  /** environment of the collector process (KANSHI_* secrets) */
+  collectorEnv?: NodeJS.ProcessEnv
 }
 
 export interface Stack {
@@ -60,7 +62,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     port,
     pushUrl: `http://127.0.0.1:${pushPort}/v1/push`,
     startCollector: async () => {
-      const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')])
+      const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')], o.collectorEnv !== undefined ? { env: o.collectorEnv } : {})
       await c.waitForLine(l => l.includes('collector listening'), 20_000)
       return c
     },
