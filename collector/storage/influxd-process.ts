@@ -48,6 +48,15 @@ export function freePort (): Promise<number> {
   })
 }
 
+/** portFree tells whether a loopback port can be listened on now. */
+export function portFree (port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
 function configText (dir: string, port: number, rpcPort: number, auth = false): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
@@ -77,6 +86,9 @@ export async function startInfluxd (o: InfluxdOptions): Promise<InfluxdProcess> 
   if (bin === undefined) throw new Error('influxd is not on PATH (Debian: apt-get install influxdb)')
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
   const port = o.port === undefined || o.port === 0 ? await freePort() : o.port
+  // A port already taken (the influxdb package's own service on 8086) would answer our readiness
+  // ping: the collector would write to someone else's InfluxDB. Refuse, saying which port.
+  if (!await portFree(port)) throw new Error(`port 127.0.0.1:${port} is already in use (another InfluxDB, such as the influxdb package's own service?): stop it, or set influx.embedded.port to a free port`)
   const rpcPort = await freePort()
   const conf = join(o.dataDir, 'influxdb.conf')
   writeFileSync(conf, configText(o.dataDir, port, rpcPort, o.authEnabled === true))

@@ -1,0 +1,20 @@
+// The embedded influxd refuses a port someone else already serves (the
+// influxdb package's own service on 8086 answers /ping too): the collector
+// must never mistake another InfluxDB for its own.
+
+import t from 'tap'
+import { createServer } from 'node:http'
+import { startInfluxd, findInfluxd } from '../../collector/storage/influxd-process.js'
+import { freePort, tmpDir } from '../helpers/procs.js'
+
+t.test('a taken port is refused with the port named; a free one starts', async t => {
+  if (findInfluxd() === undefined) throw new Error('influxd is not installed (scripts/test.sh installs it)')
+  const port = await freePort()
+  const other = createServer((req, res) => { res.writeHead(req.url === '/ping' ? 204 : 404); res.end() })
+  await new Promise<void>(resolve => other.listen(port, '127.0.0.1', () => resolve()))
+  t.teardown(() => other.close())
+  await t.rejects(startInfluxd({ dataDir: await tmpDir(t), port }), { message: new RegExp(`port 127\\.0\\.0\\.1:${port} is already in use \\(another InfluxDB`) })
+  const own = await startInfluxd({ dataDir: await tmpDir(t), port: await freePort() })
+  t.teardown(async () => await own.stop())
+  t.equal((await fetch(`${own.url}/ping`)).status, 204)
+})
