@@ -33,7 +33,8 @@ t.test('host_up is 1 with batches, 0 after 3 silent intervals, and 0 for agents 
   ws.send(JSON.stringify({ type: 'batch', seq: 1, points: [{ m: 'cpu', t: Date.now(), f: { usage_percent: 1 } }] }))
   await acked
   ws.close()
-  await new Promise(resolve => setTimeout(resolve, 2500))
+  // The silence check runs once a second: 4 s holds the down transition and at least two repeats, even on a loaded machine.
+  await new Promise(resolve => setTimeout(resolve, 4000))
   await c.shutdown()
   const entries: WalEntry[] = []
   const wal = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: d => entries.push(decodeEntry(d)) })
