@@ -11,6 +11,8 @@ import { crc32 } from 'node:zlib'
 import { KanshiError } from '../../protocol/errors.js'
 
 export const HEADER_BYTES = 16
+/** RESERVE_BYTES: spare room for cursors and checkpoints after the disk filled up */
+const RESERVE_BYTES = 256 * 1024
 const SEGMENT_RE = /^(\d{16})\.wal$/
 /** A record larger than this is corruption, not data (frames are capped well below). */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -129,7 +131,19 @@ export class Wal {
       wal.readers.set(name, r)
     }
     await wal.deleteConsumed()
+    await wal.reserve()
     return wal
+  }
+
+  /**
+   * reserve keeps a small file of spare room beside the log. On a full disk the
+   * readers must still write their cursors (and the seq checkpoint) before a
+   * consumed segment can be deleted; without room for those nothing is ever
+   * freed. The spare room is released when a write fails and taken again once
+   * the disk recovers.
+   */
+  private async reserve (): Promise<void> {
+    await fsp.writeFile(join(this.dir, '.reserve'), Buffer.alloc(RESERVE_BYTES)).catch(async () => await fsp.rm(join(this.dir, '.reserve'), { force: true }))
   }
 
   private async listSegments (): Promise<number[]> {
@@ -240,6 +254,7 @@ export class Wal {
       // ENOSPC or EIO: cut back to the last good edge so no half record stays behind, and refuse
       // appends until a later write succeeds (the caller stops acking; agents keep spooling).
       await fh.truncate(before).catch(() => {})
+      await fsp.rm(join(this.dir, '.reserve'), { force: true })
       this.diskError = `write-ahead log write failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
       this.scheduleRetryProbe()
       const e = new KanshiError('E_WAL_FULL', this.diskError)
@@ -301,6 +316,7 @@ export class Wal {
       await fsp.writeFile(path, Buffer.alloc(64 * 1024))
       await fsp.unlink(path)
       this.diskError = undefined
+      await this.reserve()
     } catch {
       await fsp.unlink(path).catch(() => {})
       this.scheduleRetryProbe()
