@@ -1,0 +1,169 @@
+// Storage faults with real processes: InfluxDB stopped long enough for the WAL
+// to reach its byte bound, the WAL's disk really full (a 3 MiB tmpfs, as
+// root), and the network to the collector blackholed by a TCP proxy. In each,
+// the collector stops acking instead of dropping, the agent keeps spooling,
+// and once the fault is gone every confirmed point is in InfluxDB exactly once.
+// CI runs short outages; KANSHI_LONG=1 runs the 5-minute InfluxDB outage and a
+// 3-minute network cut (results in RELIABILITY.md).
+
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { createServer, connect, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { withInfluxd, query } from '../helpers/influxd.js'
+import { freePort, waitFor } from '../helpers/procs.js'
+import { makeStack, countSeqtest } from '../helpers/stack.js'
+import { startPusher } from '../helpers/pusher.js'
+
+const LONG = process.env['KANSHI_LONG'] === '1'
+const OUTAGE_MS = LONG ? 300_000 : 20_000
+const CUT_MS = LONG ? 180_000 : 20_000
+if (!LONG) t.comment(`KANSHI_LONG is not 1: InfluxDB is stopped for ${OUTAGE_MS / 1000} s and the network cut for ${CUT_MS / 1000} s (set KANSHI_LONG=1 for 300 s and 180 s; the long run takes about 9 minutes)`)
+
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+async function readyz (port: number): Promise<{ status: number, problems: string[] }> {
+  const r = await fetch(`http://127.0.0.1:${port}/readyz`)
+  return { status: r.status, problems: ((await r.json()) as { problems: string[] }).problems }
+}
+
+async function errorsTotal (port: number, code: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  return Number(new RegExp(`^kanshi_errors_total\\{code="${code}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
+}
+
+t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks stop at the bound, the agent spools, nothing is lost`, async t => {
+  const influxd = await withInfluxd(t)
+  const stack = await makeStack(t, {
+    influx: { version: 1, url: influxd.url, db: 'kanshi', timeout: '2s' }, agentId: 'walb', inputs: ['mem'], push: true,
+    collector: { wal: { maxBytes: '1MiB', segmentBytes: '128KiB' } }
+  })
+  const { port } = stack
+  await stack.startCollector()
+  const agent = await stack.startAgent()
+  // About 1 000 points a second: the 1 MiB WAL fills within the short outage too.
+  const pusher = startPusher(stack.pushUrl, { perRequest: 50, everyMs: 50 })
+  await sleep(2000)
+  await influxd.stop()
+  const stoppedAt = Date.now()
+  await waitFor(async () => (await readyz(port)).status === 503, 15_000, 250)
+  await waitFor(async () => await errorsTotal(port, 'E_WAL_FULL') > 0, OUTAGE_MS, 500)
+  const r = await readyz(port)
+  t.match(r.problems.join('; '), /storage/, `readyz names the storage: ${r.problems.join('; ')}`)
+  t.match(r.problems.join('; '), /wal: /, 'and the WAL at its bound')
+  t.pass(`WAL bound reached ${Math.round((Date.now() - stoppedAt) / 1000)} s into the outage: the collector refuses with E_WAL_FULL instead of dropping`)
+  await sleep(Math.max(0, OUTAGE_MS - (Date.now() - stoppedAt)))
+  const during = pusher.confirmed.length
+  await influxd.restart()
+  await waitFor(async () => (await readyz(port)).status === 200, 120_000, 500)
+  t.pass('ready again once InfluxDB is back and the WAL drained')
+  await sleep(2000)
+  await pusher.stop()
+  const n = pusher.confirmed.length
+  t.ok(during > 10_000, `${during} points confirmed by the agent, most of them during the outage`)
+  let got: number[] = []
+  await waitFor(async () => { got = await countSeqtest(query, influxd.url, 'walb'); return got[0] === n }, 120_000, 1000).catch(() => {})
+  t.same(got, [n, pusher.confirmed.reduce((a, b) => a + b, 0)], `all ${n} points present once`)
+  t.ok(agent.lines.some(l => l.includes('E_WAL_FULL') || l.includes('1013')), 'the agent saw the refusal and kept its batches')
+})
+
+t.test('the WAL\'s disk really full (3 MiB tmpfs): the collector stops acking, then recovers without loss', async t => {
+  if (process.getuid?.() !== 0) {
+    t.comment('not root: no tmpfs can be mounted, so the disk-full case is covered by the byte bound above (same refusal path: E_WAL_FULL, 1013)')
+    return
+  }
+  const influxd = await withInfluxd(t)
+  // Segments well below the free space: the active segment is freed only once it rolls over, so with the
+  // default 64 MiB segments on a disk this small the collector would stay refused (RELIABILITY.md).
+  const stack = await makeStack(t, {
+    influx: { version: 1, url: influxd.url, db: 'kanshi', timeout: '2s' }, agentId: 'disk', inputs: ['mem'], push: true,
+    collector: { wal: { segmentBytes: '256KiB' } }
+  })
+  const mnt = join(stack.dir, 'collector')
+  mkdirSync(mnt, { recursive: true })
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt])
+  t.teardown(() => { try { execFileSync('umount', ['-l', mnt]) } catch { /* gone already */ } })
+  const { port } = stack
+  await stack.startCollector()
+  await stack.startAgent()
+  const pusher = startPusher(stack.pushUrl, { perRequest: 50, everyMs: 50 })
+  await sleep(2000)
+  await influxd.stop()
+  await waitFor(async () => (await readyz(port)).problems.some(p => /ENOSPC/.test(p)), 60_000, 500)
+  t.pass(`disk full: readyz says ${(await readyz(port)).problems.join('; ')}`)
+  await sleep(5000)
+  const during = pusher.confirmed.length
+  await influxd.restart()
+  // The WAL keeps a little spare room (.reserve) so cursors and checkpoints can still be written and
+  // consumed segments deleted once InfluxDB takes the backlog: it recovers without a restart.
+  await waitFor(async () => (await readyz(port)).status === 200, 120_000, 500)
+  t.pass('the WAL drained to InfluxDB, freed its disk and takes writes again, without a restart')
+  await sleep(2000)
+  await pusher.stop()
+  const n = pusher.confirmed.length
+  t.ok(n > during, `${n} points confirmed (${during} by the end of the outage)`)
+  let got: number[] = []
+  await waitFor(async () => { got = await countSeqtest(query, influxd.url, 'disk'); return got[0] === n }, 180_000, 1000).catch(() => {})
+  if (got[0] !== n) {
+    const agents = await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`)).json()
+    t.comment(`still missing ${n - got[0]!}: agents ${JSON.stringify(agents)}; readyz ${JSON.stringify(await readyz(port))}`)
+  }
+  t.same(got, [n, pusher.confirmed.reduce((a, b) => a + b, 0)], `all ${n} points present once`)
+})
+
+/** blackholeProxy forwards TCP until cut() — then it silently swallows bytes both ways (no RST, no FIN), like a dead link. */
+async function blackholeProxy (target: number): Promise<{ port: number, cut: () => void, mend: () => void, close: () => void }> {
+  let cut = false
+  const sockets = new Set<Socket>()
+  const server = createServer(client => {
+    sockets.add(client)
+    const upstream = connect(target, '127.0.0.1')
+    sockets.add(upstream)
+    client.on('data', d => { if (!cut) upstream.write(d) })
+    upstream.on('data', d => { if (!cut) client.write(d) })
+    const end = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
+    client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end)
+  })
+  const port = await freePort()
+  await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
+  return {
+    port,
+    cut: () => { cut = true },
+    // Mending drops the half-dead connections, as a router restart would; the agent reconnects.
+    mend: () => { cut = false; for (const s of sockets) s.destroy() },
+    close: () => { server.close(); for (const s of sockets) s.destroy() }
+  }
+}
+
+t.test(`network to the collector blackholed for ${CUT_MS / 1000} s: the agent notices, spools, and replays in order after`, async t => {
+  const influxd = await withInfluxd(t)
+  const collectorPort = await freePort()
+  const proxy = await blackholeProxy(collectorPort)
+  t.teardown(() => proxy.close())
+  const stack = await makeStack(t, {
+    influx: { version: 1, url: influxd.url, db: 'kanshi' }, agentId: 'cut', inputs: ['mem'], push: true,
+    collector: { listen: { host: '127.0.0.1', port: collectorPort } },
+    agent: { collector: { url: `ws://127.0.0.1:${proxy.port}/v1/agent`, backoffMin: '50ms', backoffMax: '1s', pingInterval: '2s' } }
+  })
+  await stack.startCollector()
+  const agent = await stack.startAgent()
+  await agent.waitForLine(l => l.includes('connected to collector'), 20_000)
+  const pusher = startPusher(stack.pushUrl, { perRequest: 10, everyMs: 50 })
+  await sleep(2000)
+  proxy.cut()
+  const cutAt = Date.now()
+  await sleep(CUT_MS)
+  const during = pusher.confirmed.length
+  proxy.mend()
+  const line = await agent.waitForLine(l => l.includes('connected to collector') && Date.parse(JSON.parse(l).time) > cutAt + 1000, 60_000)
+  const pending = JSON.parse(line).pending as number
+  t.ok(pending >= 10, `reconnected after the cut with ${pending} batches spooled`)
+  await sleep(2000)
+  await pusher.stop()
+  const n = pusher.confirmed.length
+  t.ok(during > 100, `${during} points confirmed by the end of the cut`)
+  let got: number[] = []
+  await waitFor(async () => { got = await countSeqtest(query, influxd.url, 'cut'); return got[0] === n }, 120_000, 1000).catch(() => {})
+  t.same(got, [n, pusher.confirmed.reduce((a, b) => a + b, 0)], `all ${n} points present once`)
+})
