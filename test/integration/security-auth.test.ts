@@ -43,7 +43,7 @@ async function collectorIn (t: Parameters<typeof tmpDir>[0], extra: Record<strin
   const port = await freePort()
   const file = join(dir, 'collector.yaml')
   const { listen, ...rest } = extra
-  writeFileSync(file, `# rotation test\nlisten: ${JSON.stringify({ host: '127.0.0.1', port, ...(listen as object | undefined) })}\ndataDir: ./data\nagents:\n  - { id: web01, tokenSha256: ${sha256Hex('old-token-web01')}, role: server, site: honcho }\n` +
+  writeFileSync(file, `# rotation test\nlisten: ${JSON.stringify({ host: '127.0.0.1', port, ...(listen as object | undefined) })}\ndataDir: ./data\ninflux: { embedded: { enabled: false } }\nagents:\n  - { id: web01, tokenSha256: ${sha256Hex('old-token-web01')}, role: server, site: honcho }\n` +
     Object.entries(rest).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join(''))
   return {
     dir, file, port, url: `ws://127.0.0.1:${port}/v1/agent`,
