@@ -5,7 +5,7 @@
 // address, and no secret in any log line.
 
 import t from 'tap'
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -197,4 +197,29 @@ t.test('slow-loris and idle sockets are cut at listen.headersTimeout; sockets pe
   t.equal((await again.next()).type, 'welcome', 'the address may connect again afterwards')
   const stats = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   t.match(stats, /kanshi_auth_failures_total\{reason="too_many_connections"\} 150/)
+})
+
+t.test('TLS: an agent refuses a self-signed collector certificate unless given its CA, and never sends the token to it', async t => {
+  const dir = await tmpDir(t)
+  const key = join(dir, 'key.pem')
+  const cert = join(dir, 'cert.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+  const { url, start } = await collectorIn(t, { listen: { tls: { cert, key } } })
+  const c = await start()
+  const wss = url.replace('ws://', 'wss://')
+  const agent = async (extra: Record<string, unknown>) => {
+    const a = join(dir, `agent-${Object.keys(extra).join('-') || 'default'}.yaml`)
+    writeFileSync(a, JSON.stringify({ id: 'web01', collector: { url: wss, backoffMin: '100ms', backoffMax: '200ms', ...extra }, interval: '1s', dataDir: join(dir, `a-${Object.keys(extra).length}`), inputs: { enabled: ['mem'] } }))
+    return await spawnProgram(t, 'agent', ['--config', a], { env: { KANSHI_AGENT_TOKEN: 'old-token-web01' } })
+  }
+  const refused = await agent({})
+  await refused.waitForLine(l => /self[- ]signed|certificate/i.test(l), 15_000)
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  t.notOk(refused.lines.some(l => l.includes('connected to collector')), 'without the CA the agent does not connect')
+  t.notOk(c.lines.some(l => l.includes('agent connected')), 'and the collector saw no authenticated agent')
+  refused.kill('SIGTERM')
+  await refused.waitExit()
+  const trusted = await agent({ ca: cert })
+  await trusted.waitForLine(l => l.includes('connected to collector'), 20_000)
+  t.pass('with collector.ca set to the certificate it connects over wss')
 })
