@@ -214,14 +214,25 @@ export class Wal {
     const buf = encodeRecord(data, this.now())
     return new Promise((resolve, reject) => {
       this.pending.push({ buf, decoded, resolve, reject })
+      this.queuedCount++
       this.pendingBytes += buf.length
       this.scheduleFlush()
     })
   }
 
-  /** flushed resolves once everything appended so far is durable. */
+  /** records handed to the group commit so far, and those whose flush has ended (durable or failed) */
+  private queuedCount = 0
+  private settledCount = 0
+
+  /**
+   * flushed resolves once everything appended so far is durable (or failed).
+   * It waits for the records queued before the call only: waiting until no
+   * append was pending at all starved under steady load — at 10,000 agents a
+   * reconnecting agent's welcome (which waits here) came after minutes or never.
+   */
   async flushed (): Promise<void> {
-    while (this.flushing !== undefined || this.pending.length > 0) {
+    const target = this.queuedCount
+    while (this.settledCount < target) {
       this.scheduleFlush()
       await this.flushing
     }
@@ -262,6 +273,7 @@ export class Wal {
       const queued = this.pending
       this.pending = []
       this.pendingBytes = 0
+      this.settledCount += batch.length + queued.length
       for (const p of batch) p.reject(e)
       for (const p of queued) p.reject(e)
       return
@@ -270,6 +282,7 @@ export class Wal {
     this.sizes.set(this.active, before + total)
     if (this.decodedMax > 0) this.remember(batch, before)
     this.onFlush?.(batch.length, total, performance.now() - t0)
+    this.settledCount += batch.length
     for (const p of batch) p.resolve()
     const waiters = this.waiters
     this.waiters = []
