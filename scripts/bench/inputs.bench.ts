@@ -51,9 +51,11 @@ const costs = new Map<string, Cost>()
 const cost = (k: string): Cost => costs.get(k) ?? (costs.set(k, newCost()), costs.get(k)!)
 
 // Warm-up: first counter readings, module loading, systeminformation's first process list.
+// An input may refuse on this host (diskio's Windows path throws when systeminformation finds
+// no disk counters, as on Linux): the bench times the attempt like any other gather.
 for (const n of names) {
-  await proc.get(n)!.gather(new PointAccumulator(0), 0)
-  await si.get(n)!.gather(new PointAccumulator(0), 0)
+  await proc.get(n)!.gather(new PointAccumulator(0), 0).catch(() => {})
+  await si.get(n)!.gather(new PointAccumulator(0), 0).catch(() => {})
 }
 for (let r = 1; r <= rounds; r++) {
   await new Promise(resolve => setTimeout(resolve, SPACING_MS))
