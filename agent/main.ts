@@ -11,9 +11,7 @@ import { PushListener } from './inputs/push.js'
 import { ServiceChecks } from './inputs/service.js'
 import { JobResults } from './inputs/jobs.js'
 import { jobRun } from './job-run.js'
-import { CURSOR_KEY, LogInput, type StreamFactory } from './inputs/logs.js'
-import { JournaldSource } from './inputs/journald.js'
-import { WinEventSource } from './inputs/winevent.js'
+import type { LogInput, StreamFactory } from './inputs/logs.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
@@ -63,21 +61,24 @@ async function main (argv: string[]): Promise<number> {
     logLogger.warn({ source, err: msg }, 'log source failed')
   }
   const { files, journald, winevent } = config.logs
-  const streams: StreamFactory[] = [
-    ...journald.map(spec => (stamp: (s: string, t: number) => number, now: number) => new JournaldSource(spec, stamp, now, err => onError(spec.name, err))),
-    ...winevent.map(spec => (stamp: (s: string, t: number) => number, now: number) => new WinEventSource(spec, stamp, now, err => onError(spec.name, err)))
-  ]
-  const logs = files.length + streams.length > 0
-    ? new LogInput(files, { pollIntervalMs: config.logPollIntervalMs, onError, onWarn: (source, message) => logLogger.warn({ source }, message) }, streams)
-    : undefined
-  if (logs !== undefined) inputs.push(logs)
+  // The log input is loaded only when logs: has entries: an agent without logs does not pay for it.
+  let logs: LogInput | undefined
+  if (files.length + journald.length + winevent.length > 0) {
+    const [{ LogInput }, { JournaldSource }, { WinEventSource }] = await Promise.all([import('./inputs/logs.js'), import('./inputs/journald.js'), import('./inputs/winevent.js')])
+    const streams: StreamFactory[] = [
+      ...journald.map(spec => (stamp: (s: string, t: number) => number, now: number) => new JournaldSource(spec, stamp, now, err => onError(spec.name, err))),
+      ...winevent.map(spec => (stamp: (s: string, t: number) => number, now: number) => new WinEventSource(spec, stamp, now, err => onError(spec.name, err)))
+    ]
+    logs = new LogInput(files, { pollIntervalMs: config.logPollIntervalMs, onError, onWarn: (source, message) => logLogger.warn({ source }, message) }, streams)
+    inputs.push(logs)
+  }
   const agent = new Agent({ config, logger, inputs })
   await agent.start()
   checks.start()
   logs?.start({
     enqueue: async (p, e, c) => await agent.enqueue(p, e, c),
     saveCursors: async c => await agent.saveCursors(c)
-  }, agent.spool.cursor(CURSOR_KEY))
+  }, agent.spool.cursor('logs')) // CURSOR_KEY in inputs/logs.ts, not imported so that agents without logs never load it
   let push: PushListener | undefined
   if (config.push.enabled) {
     push = new PushListener({ host: config.push.host, port: config.push.port, enqueue: async (p, e) => await agent.enqueue(p, e) })

@@ -2,7 +2,6 @@
 // encoding, a record's level, multiline records, and the per-source rate limit.
 // No I/O here; agent/inputs/logs.ts wires them to files.
 
-import iconv from 'iconv-lite'
 
 /** The encodings a log source may declare: all ASCII-compatible, so a line ends at byte 0x0A in each. */
 export const ENCODINGS = ['utf8', 'shift_jis', 'cp932', 'euc-jp', 'latin1'] as const
@@ -14,13 +13,16 @@ export type Encoding = typeof ENCODINGS[number]
  * to trust. shift_jis and cp932 share iconv-lite's table, which includes
  * Microsoft's extensions (①, ㈱, NEC special characters) that Windows writes.
  */
-export function decoder (encoding: Encoding): (b: Buffer) => string {
+export async function decoder (encoding: Encoding): Promise<(b: Buffer) => string> {
   switch (encoding) {
     case 'utf8': return b => b.toString('utf8')
     case 'latin1': return b => b.toString('latin1')
-    case 'shift_jis':
-    case 'cp932': return b => iconv.decode(b, 'cp932')
-    case 'euc-jp': return b => iconv.decode(b, 'euc-jp')
+    default: {
+      // iconv-lite costs about 5 MiB of memory to load: only agents that read Japanese encodings pay it.
+      const { default: iconv } = await import('iconv-lite')
+      const name = encoding === 'euc-jp' ? 'euc-jp' : 'cp932'
+      return b => iconv.decode(b, name)
+    }
   }
 }
 

@@ -204,12 +204,12 @@ class FileSource {
   /** something rotated in this poll (or the agent restarted): look for rotated files never seen */
   private rotated = false
   readonly gate: Gate
-  private readonly decode: (b: Buffer) => string
+  private decode: (b: Buffer) => string = b => b.toString('utf8')
+  private decoderLoaded = false
   private bytesClosed = 0
 
   constructor (readonly spec: FileSourceSpec, private readonly input: LogInput, now: number) {
     this.gate = new Gate(spec, (src, t) => input.stamp(src, t), now)
-    this.decode = decoder(spec.encoding)
   }
 
   get stats (): Stats { return this.gate.stats }
@@ -243,6 +243,10 @@ class FileSource {
 
   /** poll reads every file of the entry; false when the batch filled up first. */
   async poll (batch: Batch, now: number): Promise<boolean> {
+    if (!this.decoderLoaded) {
+      this.decode = await decoder(this.spec.encoding)
+      this.decoderLoaded = true
+    }
     const matches = new Map<string, { path: string, size: number }>()
     for (const pattern of this.spec.paths) {
       for (const path of await expandGlob(pattern)) {
