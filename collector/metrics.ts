@@ -35,6 +35,7 @@ export function createMetrics (registry = new Registry(), defaults = true) {
     pointsWritten: new Counter({ name: 'kanshi_storage_points_written_total', help: 'Lines written to the storage back end', labelNames: ['backend'], registers: r }),
     writeDuration: new Histogram({ name: 'kanshi_storage_write_duration_seconds', help: 'Duration of one write request to the storage back end', labelNames: ['backend', 'result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r }),
     writeRetries: new Counter({ name: 'kanshi_storage_write_retries_total', help: 'Write attempts that will be retried', labelNames: ['backend'], registers: r }),
+    writerRestarts: new Counter({ name: 'kanshi_storage_writer_restarts_total', help: 'Times the storage write loop failed on an unexpected error and was started again', registers: r }),
     deadLettered: new Counter({ name: 'kanshi_dead_letter_points_total', help: 'Points refused for good by the storage back end and moved to the dead-letter file', labelNames: ['backend'], registers: r }),
     rollupLate: new Counter({ name: 'kanshi_rollup_late_points_total', help: 'Points that arrived after their 5-minute rollup bucket closed (kept raw, not in the rollup)', registers: r }),
     mails: new Counter({ name: 'kanshi_alert_mails_total', help: 'Alert mail send attempts by kind and result (ok, retry, fail)', labelNames: ['kind', 'result'], registers: r }),

@@ -75,10 +75,34 @@ export class StorageWriter {
     this.concurrency = Math.max(1, o.concurrency ?? 3)
   }
 
+  /** restarts counts how often the loop failed on an unexpected error and was started again */
+  restarts = 0
+
+  /**
+   * start runs the write loop under supervision: an unexpected error (a WAL
+   * read failure, a bug) is logged, shown on /readyz, and the loop starts
+   * again from the last committed position after a backoff. A dead loop
+   * would let the collector ack data that never reaches InfluxDB.
+   */
   start (): void {
-    this.loop = this.run().catch(err => {
-      if (!(err instanceof Stopped)) this.o.logger.fatal({ err }, 'storage writer stopped on an unexpected error')
-    })
+    this.loop = (async () => {
+      let delay = this.minBackoff
+      while (!this.stopping) {
+        try {
+          await this.run()
+          return
+        } catch (err) {
+          if (err instanceof Stopped || this.stopping) return
+          this.restarts++
+          this.o.metrics.writerRestarts.inc()
+          this.healthy = false
+          this.lastError = `writer failed (${String((err as Error).message ?? err).slice(0, 200)}); restarting from the last written position`
+          this.o.logger.error({ err, restarts: this.restarts, retryInMs: delay }, 'storage writer failed on an unexpected error; restarting it from the last committed position')
+          await this.sleep(delay)
+          delay = Math.min(delay * 2, this.maxBackoff)
+        }
+      }
+    })()
   }
 
   /** stop ends the loop after the write in flight (or at once when waiting); unsent records stay in the WAL. */

@@ -142,3 +142,23 @@ t.test('a dropped database (404) is created again and the write retried', async 
   await until(() => f.written.size === 5)
   t.ok(f.queries.filter(q => q.includes('CREATE+DATABASE')).length >= 2, 'CREATE DATABASE at start and after the 404')
 })
+
+t.test('an unexpected failure inside the write loop restarts it from the last committed position: nothing lost', async t => {
+  const inf = await fakeInflux(t)
+  const { writer, wal } = await setup(t, inf.url, 0)
+  const reader = (writer as unknown as { o: { reader: { read: (n: number) => Promise<unknown[]> } } }).o.reader
+  const read = reader.read.bind(reader)
+  let failures = 0
+  reader.read = async (n: number) => {
+    // The WAL's disk answers EIO twice in the middle of the stream.
+    if (failures < 2 && inf.written.size >= 100) { failures++; throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }) }
+    return await read(n)
+  }
+  for (let i = 0; i < 300; i++) await wal.append(encodeEntry({ a: 'web01', s: i + 1, r: 0, p: [{ m: `m${i}`, t: i, tags: { host: 'web01' }, f: { v: i } }] }))
+  await until(() => [...inf.written].filter(l => l.startsWith('m')).length >= 300)
+  t.equal(failures, 2)
+  t.equal(writer.restarts, 2, 'the loop was restarted, not left dead')
+  for (let i = 0; i < 300; i++) if (![...inf.written].some(l => l.startsWith(`m${i},`))) t.fail(`m${i} missing`)
+  await until(() => writer.healthy)
+  t.ok(writer.healthy, 'healthy again once writes succeed')
+})
