@@ -52,6 +52,13 @@ export interface IngestOptions {
 
 export class Ingest {
   private readonly lastAccepted = new Map<string, number>()
+  /**
+   * refusedFrom: per agent, the lowest seq refused since its last hello. Every
+   * later seq is refused too until it reconnects: a smaller batch that still
+   * fits the WAL's bound must not be stored (and acked) past a hole, or the
+   * resent earlier batch would be taken for a duplicate and never stored.
+   */
+  private readonly refusedFrom = new Map<string, number>()
   private readonly sessions = new Map<string, SessionHandle>()
   readonly status = new Map<string, AgentStatus>()
   private readonly now: () => number
@@ -80,6 +87,7 @@ export class Ingest {
     const old = this.sessions.get(s.agentId)
     if (old !== undefined && old !== s) old.close(4000, 'replaced by a newer connection')
     this.sessions.set(s.agentId, s)
+    this.refusedFrom.delete(s.agentId)
     const prev = this.status.get(id.id)
     const st: AgentStatus = {
       id: id.id, connected: true, up: prev?.up ?? false, lastSeen: this.now(), intervalMs: info.intervalMs ?? this.o.defaultIntervalMs,
@@ -113,9 +121,14 @@ export class Ingest {
       if (this.o.seqs.acked(agent) >= batch.seq) return { kind: 'ack', seq: batch.seq, duplicate: true }
       return { kind: 'refused', error: new KanshiError('E_INTERNAL', 'an earlier copy of this batch failed to store; resend') }
     }
+    const hole = this.refusedFrom.get(agent)
+    if (hole !== undefined && batch.seq > hole) {
+      return { kind: 'refused', error: new KanshiError('E_WAL_FULL', `batch ${hole} was not stored; reconnect and resend from it`) }
+    }
     const entry = stamp(id, batch, received)
     const buf = encodeEntry(entry)
     if (this.o.wal.wouldRefuse(buf.length)) {
+      this.refusedFrom.set(agent, Math.min(hole ?? Infinity, batch.seq))
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? 'write-ahead log is at its byte bound') }
     }
     this.lastAccepted.set(agent, batch.seq)
@@ -124,6 +137,7 @@ export class Ingest {
     } catch (err) {
       // Forget what was not stored so the agent's resend is taken, not skipped as a duplicate.
       this.lastAccepted.set(agent, this.o.seqs.acked(agent))
+      this.refusedFrom.set(agent, Math.min(this.refusedFrom.get(agent) ?? Infinity, batch.seq))
       return { kind: 'refused', error: err instanceof KanshiError ? err : new KanshiError('E_INTERNAL', String(err)) }
     }
     this.o.seqs.observe(agent, batch.seq)
