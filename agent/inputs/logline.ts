@@ -20,8 +20,10 @@ export async function decoder (encoding: Encoding): Promise<(b: Buffer) => strin
     default: {
       // iconv-lite costs about 5 MiB of memory to load: only agents that read Japanese encodings pay it.
       const { default: iconv } = await import('iconv-lite')
-      const name = encoding === 'euc-jp' ? 'euc-jp' : 'cp932'
-      return b => iconv.decode(b, name)
+      // One decoder for every line (iconv.decode would look the codec up and build one per call);
+      // end() after each line flushes a cut-off character as U+FFFD and resets it.
+      const d = iconv.getDecoder(encoding === 'euc-jp' ? 'euc-jp' : 'cp932')
+      return b => d.write(b) + (d.end() ?? '')
     }
   }
 }

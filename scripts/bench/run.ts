@@ -23,7 +23,8 @@ const BENCHES: Array<{ name: string, file: string, full: string[] }> = [
   { name: 'connections', file: 'connections.bench.js', full: ['--agents', '10000', '--seconds', '180'] },
   { name: 'alert', file: 'alert.bench.js', full: ['30'] },
   { name: 'capacity', file: 'capacity.bench.js', full: ['200', '365'] },
-  { name: 'report', file: 'report.bench.js', full: [] }
+  { name: 'report', file: 'report.bench.js', full: [] },
+  { name: 'logs', file: 'logs.bench.js', full: ['--lines', '300000', '--rounds', '3'] }
 ]
 
 function version (cmd: string, args: string[]): string {

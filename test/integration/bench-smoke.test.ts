@@ -26,7 +26,8 @@ t.test('npm run bench --smoke: each bench runs and prints its ratio lines', asyn
     ingest: [/^ratios: \(b stored\)\/\(c\) = [\d.]+; \(a\)\/\(c\) = [\d.]+$/m],
     connections: [/^ratio collector \/ bare ws: CPU [\d.]+, RSS [\d.]+$/m],
     alert: [/^ratio kanshi \/ reference: p50 [\d.]+, p99 [\d.]+$/m],
-    capacity: [/^ratio [^\n]*tier[^\n]*: [\d.]+/m]
+    capacity: [/^ratio [^\n]*tier[^\n]*: [\d.]+/m],
+    logs: [/^ {2}utf8 .* ratio kanshi\/reference [\d.]+$/m, /^ {2}cp932 .* ratio kanshi\/reference [\d.]+$/m]
   }
   if (existsSync(join(root, 'dist', 'scripts', 'bench', 'report.bench.js'))) expect['report'] = [/ratio/i]
   for (const [name, res] of Object.entries(expect)) {
