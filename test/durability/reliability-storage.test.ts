@@ -14,7 +14,8 @@ import { makeStack, countSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
 const LONG = process.env['KANSHI_LONG'] === '1'
-const OUTAGE_MS = LONG ? 300_000 : 20_000
+// KANSHI_OUTAGE_S sets another outage length (seconds), e.g. for a run between the two.
+const OUTAGE_MS = process.env['KANSHI_OUTAGE_S'] !== undefined ? Number(process.env['KANSHI_OUTAGE_S']) * 1000 : LONG ? 300_000 : 20_000
 const CUT_MS = LONG ? 180_000 : 20_000
 if (!LONG) t.comment(`KANSHI_LONG is not 1: InfluxDB is stopped for ${OUTAGE_MS / 1000} s and the network cut for ${CUT_MS / 1000} s (set KANSHI_LONG=1 for 300 s and 180 s; the long run takes about 9 minutes)`)
 
