@@ -8,6 +8,7 @@ import { parseDocument, type Document } from 'yaml'
 import { ConfigError, runMain } from '../protocol/config.js'
 import { checkCollectorConfig, loadCollectorConfig, type CollectorConfig } from './config.js'
 import { verifyAudit } from './ingest/audit.js'
+import { loadRules } from './alerting/rules.js'
 import { build } from './app.js'
 import { makeLogger } from './logger.js'
 import { VERSION } from '../protocol/version.js'
@@ -26,6 +27,12 @@ Usage:
                                                work after SIGHUP until "token finish"
   kanshi-collector token finish ID --config FILE
                                                the next token becomes the only one; SIGHUP revokes the old
+  kanshi-collector api-token add NAME --role viewer|operator|admin --config FILE
+                                               create a REST API / console token: prints it once,
+                                               stores only its SHA-256 in FILE (api.tokens)
+  kanshi-collector --check-config --config FILE
+                                               check the config and the alert rules, then exit
+                                               (0: good; 2: one line naming the file and key)
   kanshi-collector audit verify [--config FILE]
                                                recompute the audit logs' hash chains (audit.db,
                                                alerting.db); exit 1 naming the first broken record
@@ -43,7 +50,8 @@ async function main (argv: string[]): Promise<number> {
       role: { type: 'string', default: 'server' },
       site: { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' }
+      version: { type: 'boolean' },
+      'check-config': { type: 'boolean' }
     },
     allowPositionals: true
   })
@@ -54,6 +62,11 @@ async function main (argv: string[]): Promise<number> {
     return auditVerify(values.config)
   }
   if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }
+  if (values['check-config'] === true) return checkConfigOnly(values.config)
+  if (positionals[0] === 'api-token') {
+    if (positionals[1] !== 'add' || positionals[2] === undefined || positionals.length > 3) { process.stderr.write('kanshi-collector: usage: api-token add NAME --role viewer|operator|admin --config FILE\n'); return 2 }
+    return apiTokenAdd(values.config, positionals[2], values.role!)
+  }
   if (positionals[0] === 'token') {
     if (positionals[1] === 'rotate' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'rotate')
     if (positionals[1] === 'finish' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'finish')
@@ -81,6 +94,38 @@ function tokenAdd (file: string, id: string, role: string, site: string): number
   writeConfig(file, doc)
   process.stdout.write(`${token}\n`)
   process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
+  return 0
+}
+
+/** checkConfigOnly loads the config and the alert rules as a start would, and says what it found. */
+function checkConfigOnly (file: string): number {
+  const c = loadCollectorConfig(file)
+  let rules = 'off'
+  if (c.alerting !== undefined) rules = `${loadRules(c.alerting.rulesDir, new Set(c.alerting.schedules.map(x => x.name))).length} rules in ${c.alerting.rulesDir}`
+  const storage = c.influx.url !== undefined ? `InfluxDB ${c.influx.version} at ${c.influx.url}` : c.influx.embedded.enabled ? `embedded InfluxDB on port ${c.influx.embedded.port}` : 'WAL only'
+  process.stdout.write(`${file}: ok (${c.agents.length} agents; ${c.api.tokens.length} API tokens; alerting ${rules}; storage ${storage})\n`)
+  return 0
+}
+
+const API_ROLES = ['viewer', 'operator', 'admin']
+
+/** apiTokenAdd appends a REST API / console token to api.tokens, keeping comments, and prints the token once. */
+function apiTokenAdd (file: string, name: string, role: string): number {
+  if (!API_ROLES.includes(role)) { process.stderr.write(`kanshi-collector: --role: expected viewer, operator or admin, got ${JSON.stringify(role)}\n`); return 2 }
+  const config = loadCollectorConfig(file)
+  if (config.api.tokens.some(x => x.name === name)) {
+    process.stderr.write(`kanshi-collector: ${file}: api.tokens: a token named "${name}" exists already; remove it first to issue a new one\n`)
+    return 2
+  }
+  const token = randomBytes(32).toString('base64url')
+  const doc = parseDocument(readFileSync(file, 'utf8'))
+  const entry = doc.createNode({ name, tokenSha256: sha256Hex(token), role })
+  entry.flow = true
+  if (doc.getIn(['api', 'tokens']) === undefined || doc.getIn(['api', 'tokens']) === null) doc.setIn(['api', 'tokens'], doc.createNode([entry]))
+  else doc.addIn(['api', 'tokens'], entry)
+  writeConfig(file, doc)
+  process.stdout.write(`${token}\n`)
+  process.stderr.write(`kanshi-collector: added API token "${name}" (role ${role}) to ${file}; the token above is shown only once. Restart the collector to load it (SIGHUP reloads agents and rules, not API tokens).\n`)
   return 0
 }
 
