@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto'
 import { promises as fsp, type BigIntStats } from 'node:fs'
-import { basename, dirname, join, sep } from 'node:path'
+import { basename, dirname, join, posix, win32 } from 'node:path'
 
 /** How many bytes of a file's head identify it beside its inode. */
 export const FINGERPRINT_BYTES = 1024
@@ -266,29 +266,41 @@ export function globToRegExp (glob: string, caseInsensitive = false): RegExp {
 const isMagic = (s: string): boolean => /[*?[]/.test(s)
 
 /**
+ * globParts splits a path pattern into its root and segments: "/" on POSIX;
+ * a drive (C:\) or a UNC share (\\server\share\) on Windows, where both
+ * separators are accepted. Joining a bare drive ("C:") with a segment would
+ * name a path relative to that drive's current directory.
+ */
+export function globParts (pattern: string, platform: NodeJS.Platform = process.platform): { root: string, parts: string[] } {
+  const P = platform === 'win32' ? win32 : posix
+  const root = P.parse(pattern).root
+  const rest = pattern.slice(root.length)
+  return { root, parts: rest.split(platform === 'win32' ? /[\\/]/ : '/').filter(x => x !== '') }
+}
+
+/**
  * expandGlob lists the files a path pattern names: wildcards (*, ?, [..]) in
  * any segment, no recursion (**). A pattern without wildcards names itself
  * whether or not it exists yet (a log file may appear later).
  */
 export async function expandGlob (pattern: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
   const win = platform === 'win32'
-  const parts = pattern.split(win ? /[\\/]/ : '/')
+  const P = win ? win32 : posix
+  const { root, parts } = globParts(pattern, platform)
   if (!parts.some(isMagic)) return [pattern]
-  let bases = [parts[0] === '' ? (win ? '' : '/') : parts[0]!]
-  for (const part of parts.slice(1)) {
-    if (part === '') continue
+  let bases = [root === '' ? '.' : root]
+  for (const part of parts) {
     const next: string[] = []
     for (const b of bases) {
-      const dir = b === '' ? sep : b
-      if (!isMagic(part)) { next.push(join(dir, part)); continue }
+      if (!isMagic(part)) { next.push(P.join(b, part)); continue }
       const re = globToRegExp(part, win)
       let entries
       try {
-        entries = await fsp.readdir(dir, { withFileTypes: true })
+        entries = await fsp.readdir(b, { withFileTypes: true })
       } catch {
         continue
       }
-      for (const e of entries) if (re.test(e.name)) next.push(join(dir, e.name))
+      for (const e of entries) if (re.test(e.name)) next.push(P.join(b, e.name))
     }
     bases = next
   }

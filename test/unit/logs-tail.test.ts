@@ -11,7 +11,7 @@ import iconv from 'iconv-lite'
 import type { LogEvent } from '../../protocol/messages.js'
 import { LogInput, CURSOR_KEY, type FileSourceSpec } from '../../agent/inputs/logs.js'
 import { DEFAULT_LEVELS } from '../../agent/inputs/logline.js'
-import { expandGlob, globToRegExp } from '../../agent/inputs/tail.js'
+import { expandGlob, globParts, globToRegExp } from '../../agent/inputs/tail.js'
 import { PointAccumulator } from '../../agent/inputs/input.js'
 
 class MemSink {
@@ -372,6 +372,11 @@ t.test('globs', async t => {
   t.same(await expandGlob(join(d, 'missing.log')), [join(d, 'missing.log')], 'a plain path names itself')
   t.ok(globToRegExp('app-[0-9]?.LOG', true).test('app-1a.log'))
   t.notOk(globToRegExp('*.log').test('dir/x.log'), '* stays inside one segment')
+  // Windows roots: a drive is C:\ (not C:, which is relative to that drive's current directory), UNC shares keep their root.
+  t.same(globParts('C:\\Kiosk\\logs\\*.log', 'win32'), { root: 'C:\\', parts: ['Kiosk', 'logs', '*.log'] })
+  t.same(globParts('C:/Kiosk/logs/app-*.log', 'win32'), { root: 'C:/', parts: ['Kiosk', 'logs', 'app-*.log'] })
+  t.same(globParts('\\\\fs01\\logs\\madoguchi\\*.log', 'win32'), { root: '\\\\fs01\\logs\\', parts: ['madoguchi', '*.log'] })
+  t.same(globParts('/var/log/app/*.log', 'linux'), { root: '/', parts: ['var', 'log', 'app', '*.log'] })
 })
 
 for (const mode of ['rename', 'copytruncate'] as const) {
