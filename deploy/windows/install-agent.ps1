@@ -345,6 +345,9 @@ inputs:
 # checks:                                  # service checks, see configuration.md 5.4
 #   - { name: ticket-printer, type: printer, printer: 'TicketPrinter01', interval: 1m }
 #   - { name: spooler, type: windows, unit: Spooler }
+# logs:                                    # log collection, see configuration.md 5.7
+#   - { path: 'C:\Kiosk\logs\*.log', encoding: cp932, minLevel: warning }
+#   - { type: winevent, channel: Application, minLevel: error }
 push:
   enabled: false
 log:
