@@ -52,6 +52,9 @@ export const LogSchema = Type.Object({
 
 export type LogConfig = Static<typeof LogSchema>
 
+/** The log input's key among the spool's cursors (here, so that main.ts can read it without loading the log input). */
+export const CURSOR_KEY = 'logs'
+
 export interface LogSpecs {
   files: FileSourceSpec[]
   journald: JournaldSpec[]

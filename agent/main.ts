@@ -12,6 +12,7 @@ import { ServiceChecks } from './inputs/service.js'
 import { JobResults } from './inputs/jobs.js'
 import { jobRun } from './job-run.js'
 import type { LogInput, StreamFactory } from './inputs/logs.js'
+import { CURSOR_KEY } from './logs-config.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
@@ -78,7 +79,7 @@ async function main (argv: string[]): Promise<number> {
   logs?.start({
     enqueue: async (p, e, c) => await agent.enqueue(p, e, c),
     saveCursors: async c => await agent.saveCursors(c)
-  }, agent.spool.cursor('logs')) // CURSOR_KEY in inputs/logs.ts, not imported so that agents without logs never load it
+  }, agent.spool.cursor(CURSOR_KEY))
   let push: PushListener | undefined
   if (config.push.enabled) {
     push = new PushListener({ host: config.push.host, port: config.push.port, enqueue: async (p, e) => await agent.enqueue(p, e) })

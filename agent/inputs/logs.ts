@@ -14,7 +14,7 @@ import type { LogEvent, Point } from '../../protocol/messages.js'
 import { Limits } from '../../protocol/messages.js'
 import type { Accumulator, Input } from './input.js'
 import { clip, decoder, detectLevel, levelRank, Multiline, TokenBucket, type Encoding, type Level, type LogRecord, type MultilineOptions } from './logline.js'
-import { expandGlob, Follower, headMatches, idOf, keyOf, siblings, statBig, type Line } from './tail.js'
+import { globFiles, Follower, headMatches, idOf, keyOf, siblings, statBig, type Line } from './tail.js'
 
 export interface FileSourceSpec extends GateSpec {
   paths: string[]
@@ -70,7 +70,8 @@ export interface LogInputOptions {
   onWarn?: (source: string, message: string) => void
 }
 
-export const CURSOR_KEY = 'logs'
+export { CURSOR_KEY } from '../logs-config.js'
+import { CURSOR_KEY } from '../logs-config.js'
 const READ_BYTES = 1024 * 1024
 const TRUNCATED = ' …[truncated by kanshi]'
 
@@ -204,8 +205,8 @@ class FileSource {
   /** something rotated in this poll (or the agent restarted): look for rotated files never seen */
   private rotated = false
   readonly gate: Gate
-  private decode: (b: Buffer) => string = b => b.toString('utf8')
-  private decoderLoaded = false
+  /** loaded at the first poll: iconv-lite only when the encoding needs it */
+  private decode: ((b: Buffer) => string) | undefined
   private bytesClosed = 0
 
   constructor (readonly spec: FileSourceSpec, private readonly input: LogInput, now: number) {
@@ -243,16 +244,10 @@ class FileSource {
 
   /** poll reads every file of the entry; false when the batch filled up first. */
   async poll (batch: Batch, now: number): Promise<boolean> {
-    if (!this.decoderLoaded) {
-      this.decode = await decoder(this.spec.encoding)
-      this.decoderLoaded = true
-    }
+    this.decode ??= await decoder(this.spec.encoding)
     const matches = new Map<string, { path: string, size: number }>()
     for (const pattern of this.spec.paths) {
-      for (const path of await expandGlob(pattern)) {
-        const st = await statBig(path)
-        if (st?.isFile() === true) matches.set(keyOf(idOf(st)), { path, size: Number(st.size) })
-      }
+      for (const { path, st } of await globFiles(pattern)) matches.set(keyOf(idOf(st)), { path, size: Number(st.size) })
     }
     // Files being read: still named by the glob (perhaps under a new name), or rotated away.
     for (const [key, tr] of [...this.followers]) {
@@ -431,7 +426,7 @@ class FileSource {
     let bytes = line.bytes
     if (line.start === 0 && this.spec.encoding === 'utf8' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3)
     if (line.truncated) this.stats.truncated++
-    for (const rec of tr.ml.push({ text: this.decode(bytes), start: line.start, end: line.end }, now, line.truncated)) this.record(rec, tr.f.source, batch, now)
+    for (const rec of tr.ml.push({ text: this.decode!(bytes), start: line.start, end: line.end }, now, line.truncated)) this.record(rec, tr.f.source, batch, now)
   }
 
   private record (rec: LogRecord, source: string, batch: Batch, now: number): void {

@@ -279,35 +279,43 @@ export function globParts (pattern: string, platform: NodeJS.Platform = process.
 }
 
 /**
- * expandGlob lists the files a path pattern names: wildcards (*, ?, [..]) in
- * any segment, no recursion (**). A pattern without wildcards names itself
- * whether or not it exists yet (a log file may appear later).
+ * globFiles lists the regular files a path pattern names, with their stats:
+ * wildcards (*, ?, [..]) in any segment, no recursion (**). A pattern
+ * without wildcards names at most itself (a log file may appear later).
  */
-export async function expandGlob (pattern: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
+export async function globFiles (pattern: string, platform: NodeJS.Platform = process.platform): Promise<Array<{ path: string, st: BigIntStats }>> {
   const win = platform === 'win32'
   const P = win ? win32 : posix
   const { root, parts } = globParts(pattern, platform)
-  if (!parts.some(isMagic)) return [pattern]
-  let bases = [root === '' ? '.' : root]
-  for (const part of parts) {
-    const next: string[] = []
-    for (const b of bases) {
-      if (!isMagic(part)) { next.push(P.join(b, part)); continue }
-      const re = globToRegExp(part, win)
-      let entries
-      try {
-        entries = await fsp.readdir(b, { withFileTypes: true })
-      } catch {
-        continue
+  let bases = [pattern]
+  if (parts.some(isMagic)) {
+    bases = [root === '' ? '.' : root]
+    for (const part of parts) {
+      const next: string[] = []
+      for (const b of bases) {
+        if (!isMagic(part)) { next.push(P.join(b, part)); continue }
+        const re = globToRegExp(part, win)
+        let entries
+        try {
+          entries = await fsp.readdir(b, { withFileTypes: true })
+        } catch {
+          continue
+        }
+        for (const e of entries) if (re.test(e.name)) next.push(P.join(b, e.name))
       }
-      for (const e of entries) if (re.test(e.name)) next.push(P.join(b, e.name))
+      bases = next
     }
-    bases = next
   }
-  const files: string[] = []
-  for (const p of bases.sort()) {
-    const st = await statBig(p).catch(() => undefined)
-    if (st?.isFile() === true) files.push(p)
+  const files: Array<{ path: string, st: BigIntStats }> = []
+  for (const path of bases.sort()) {
+    const st = await statBig(path).catch(() => undefined)
+    if (st?.isFile() === true) files.push({ path, st })
   }
   return files
+}
+
+/** expandGlob is globFiles' paths; a pattern without wildcards names itself whether or not it exists yet. */
+export async function expandGlob (pattern: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
+  if (!globParts(pattern, platform).parts.some(isMagic)) return [pattern]
+  return (await globFiles(pattern, platform)).map(f => f.path)
 }
