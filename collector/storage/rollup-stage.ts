@@ -1,21 +1,25 @@
-// Feeds the WAL to the rollup aggregators — 5-minute buckets under the
+// Feeds the WAL to the rollup aggregator — 5-minute buckets under the
 // measurement's name, hourly ones under <measurement>_1h, daily ones (UTC days,
 // as InfluxQL's GROUP BY time(1d)) under <measurement>_1d for year-long panels —
-// and appends closed buckets back to the WAL (marked rollup) for the storage writer. Every
-// checkpointMs the open buckets are saved with the WAL cursor in one atomic
-// write, so the WAL does not have to keep an hour of data for the hourly tier,
-// and a restart resumes exactly where the checkpoint was.
+// and appends closed buckets back to the WAL (marked rollup) for the storage
+// writer. Now and then the open buckets are saved to a checkpoint file named in
+// the WAL cursor, so the WAL does not have to keep a day of data for the daily
+// tier, and a restart resumes exactly where the checkpoint was.
 
+import { readdir, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
 import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
-import { RollupAggregator, seriesKey } from './rollup.js'
+import { DEFAULT_TIERS, RollupAggregator, seriesKey } from './rollup.js'
+import { readCheckpoint, writeCheckpoint } from './rollup-checkpoint.js'
 import type { Point } from '../../protocol/messages.js'
 
 /** Measurements not worth rolling up: events and the alert record. */
 const SKIP = new Set(['log_event', 'alert'])
 
 const before = (a: Position, b: Position): boolean => a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset)
+const FILE = /^rollup-(\d+)\.ckpt$/
 
 export interface RollupStageOptions {
   wal: Wal
@@ -23,40 +27,64 @@ export interface RollupStageOptions {
   logger: Logger
   now?: () => number
   onLate?: (n: number) => void
+  /** least time between two checkpoints (default 10 s; more when a checkpoint is dear) */
   checkpointMs?: number
+  /** how often the open buckets are looked at for closing (default 2 s) */
+  closeEveryMs?: number
 }
 
+interface State { v?: number, file?: string, tiers?: unknown[], pending?: Point[] }
+
 export class RollupStage {
-  readonly tiers: Array<RollupAggregator>
+  readonly agg = new RollupAggregator(DEFAULT_TIERS)
   private stopped = false
   private loop: Promise<void> | undefined
   private lastEnd: Position
   private late = 0
+  private lateBuckets = 0
   /** closed buckets not yet in the WAL (an append failed): retried, and they hold the cursor */
   private pending: Point[] = []
   private readonly now: () => number
   private lastCheckpoint = 0
+  private lastClose = -Infinity
+  /** how long the last checkpoint took (wall clock), to space the next ones out */
+  private checkpointCostMs = 0
+  /** the checkpoint file the committed cursor names, and the number for the next one */
+  private file: string | undefined
+  private fileNo = 0
 
   constructor (private readonly o: RollupStageOptions) {
-    this.tiers = [
-      new RollupAggregator(),
-      new RollupAggregator({ bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' }),
-      // A year of one host is 365 points here against 8,760 hourly ones: the 365-day
-      // capacity query for 200 hosts reads 73,000 points instead of 1.75 million (issue 8).
-      // A host silent all afternoon must not cut its day short, so the idle bound is over a day.
-      new RollupAggregator({ bucketMs: 86_400_000, graceMs: 10 * 60_000, idleMs: 25 * 3_600_000, suffix: '_1d' })
-    ]
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
-    const st = o.reader.state as { tiers?: unknown[], pending?: RollupStage['pending'] } | undefined
-    if (st !== undefined) {
-      st.tiers?.forEach((snap, i) => this.tiers[i]?.restore(snap))
-      this.pending = st.pending ?? []
+  }
+
+  /** load takes back the state the cursor names (a checkpoint file, or an older collector's inline tiers). */
+  async load (): Promise<void> {
+    const st = this.o.reader.state as State | undefined
+    if (st?.file !== undefined) {
+      this.fileNo = Number(FILE.exec(st.file)?.[1] ?? 0) + 1
+      try {
+        const n = await readCheckpoint(this.agg, join(this.o.wal.dir, st.file))
+        this.file = st.file
+        this.o.logger.info({ series: n, file: st.file }, 'rollup buckets restored')
+      } catch (err) {
+        // The raw data is whole either way; only the buckets open at that checkpoint come out short.
+        this.o.logger.error({ err: (err as Error).message }, 'the rollup checkpoint could not be read: rollups open at the last checkpoint will lack the points before it')
+        this.agg.series.clear()
+      }
+    } else if (Array.isArray(st?.tiers)) {
+      this.agg.restoreLegacy(st.tiers)
+      this.o.logger.info({ series: this.agg.series.size }, 'rollup buckets restored from an earlier version\'s cursor')
+    }
+    this.pending = st?.pending ?? []
+    // Files of checkpoints that never made it into the cursor (a crash between write and commit).
+    for (const f of await readdir(this.o.wal.dir)) {
+      if ((FILE.test(f) && f !== this.file) || (f.startsWith('rollup-') && f.endsWith('.ckpt.tmp'))) await unlink(join(this.o.wal.dir, f)).catch(() => {})
     }
   }
 
   start (): void {
-    this.loop = this.run().catch(err => this.o.logger.fatal({ err }, 'rollup stage stopped on an unexpected error'))
+    this.loop = this.load().then(async () => await this.run()).catch(err => this.o.logger.fatal({ err }, 'rollup stage stopped on an unexpected error'))
   }
 
   async stop (): Promise<void> {
@@ -65,14 +93,17 @@ export class RollupStage {
     await this.checkpoint()
   }
 
-  /** how long the last checkpoint took (wall clock), to space the next ones out */
-  private checkpointCostMs = 0
-
   private async checkpoint (): Promise<void> {
     this.lastCheckpoint = this.now()
     const t0 = performance.now()
-    await this.o.reader.commit(this.lastEnd, 0, { tiers: this.tiers.map(a => a.snapshot()), pending: this.pending })
+    const file = `rollup-${this.fileNo++}.ckpt`
+    const { series, bytes } = await writeCheckpoint(this.agg, join(this.o.wal.dir, file))
+    await this.o.reader.commit(this.lastEnd, 0, { v: 2, file, pending: this.pending })
+    const old = this.file
+    this.file = file
+    if (old !== undefined) await unlink(join(this.o.wal.dir, old)).catch(() => {})
     this.checkpointCostMs = performance.now() - t0
+    this.o.logger.debug({ series, bytes, ms: Math.round(this.checkpointCostMs) }, 'rollup checkpoint written')
   }
 
   private async run (): Promise<void> {
@@ -85,9 +116,7 @@ export class RollupStage {
         if (e.rollup === true) continue
         for (const p of e.p) {
           if (SKIP.has(p.m)) continue
-          // One series key for all tiers: it sorts the tags, and was 5% of the collector's CPU per tier.
-          const key = seriesKey(p.m, p.tags)
-          for (const a of this.tiers) a.add(p, now, key)
+          this.agg.add(p, now, seriesKey(p.m, p.tags))
         }
       }
       await this.flush(now)
@@ -95,9 +124,14 @@ export class RollupStage {
     }
   }
 
-  /** flush writes closed buckets durably; every checkpointMs it saves the open ones with the cursor. */
+  /** flush writes closed buckets durably; now and then it saves the open ones with the cursor. */
   async flush (now: number): Promise<void> {
-    for (const a of this.tiers) this.pending.push(...a.close(now))
+    // Looking at every series is the dear part at 300,000 series: a few seconds' delay costs nothing
+    // against 5-minute buckets with a minute's grace.
+    if (now - this.lastClose >= (this.o.closeEveryMs ?? 2000)) {
+      this.lastClose = now
+      this.pending.push(...this.agg.close(now))
+    }
     if (this.pending.length > 0) {
       try {
         const entry: WalEntry = { a: '', s: 0, r: now, p: this.pending, rollup: true }
@@ -107,17 +141,26 @@ export class RollupStage {
         this.o.logger.warn({ err: (err as Error).message, buckets: this.pending.length }, 'could not store rollups yet; retrying')
       }
     }
-    const late = this.tiers[0]!.stats.late
+    const { late, lateBuckets } = this.agg.stats
     if (late > this.late) {
       this.o.onLate?.(late - this.late)
       this.o.logger.warn({ late }, 'points arrived after their rollup bucket closed; they are kept raw')
       this.late = late
     }
-    // The checkpoint serialises every open bucket: with 10,000 agents (300,000 series, three tiers)
-    // that is hundreds of MB of JSON, and every 10 s it took most of a core and grew the heap past
-    // 1 GB (issue 8). So the next one waits at least 50 times what the last took (~2% of the time);
-    // the WAL keeps the records since the last checkpoint meanwhile.
+    if (lateBuckets > this.lateBuckets) {
+      this.o.logger.warn({ lateBuckets }, 'rollup buckets closed after their hourly or daily bucket had; they are not in it')
+      this.lateBuckets = lateBuckets
+    }
+    // With 10,000 agents (300,000 series) a checkpoint is tens of MB: the next one waits at least
+    // 50 times what the last took (~2% of the time); the WAL keeps the records since meanwhile.
     const every = Math.max(this.o.checkpointMs ?? 10_000, this.checkpointCostMs * 50)
-    if (now - this.lastCheckpoint >= every && before(this.o.reader.committed, this.lastEnd)) await this.checkpoint()
+    if (now - this.lastCheckpoint >= every && before(this.o.reader.committed, this.lastEnd)) {
+      try {
+        await this.checkpoint()
+      } catch (err) {
+        // Nothing is lost: the cursor still names the last good checkpoint, and the WAL keeps the records after it.
+        this.o.logger.warn({ err: (err as Error).message }, 'could not write the rollup checkpoint; the WAL keeps the records meanwhile')
+      }
+    }
   }
 }
