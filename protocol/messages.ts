@@ -96,7 +96,12 @@ export const ErrorFrameSchema = Type.Object({
 })
 export type ErrorFrame = Static<typeof ErrorFrameSchema>
 
-const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false })
+// validateSchema: false — Ajv would otherwise compile the whole draft-07
+// meta-schema to check each schema at its first compile: in the agent that
+// was the first welcome frame, and it raised the agent's peak RSS by 8 MiB
+// (issue 8). The schemas here are constants; test/unit/protocol-schemas.test.ts
+// checks every one of them against the meta-schema instead.
+const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, validateSchema: false })
 
 export interface Validator<T> {
   (value: unknown): value is T
