@@ -5,15 +5,15 @@
 // under a new name, fsync'ed, and only then named in the rollup cursor; the
 // cursor and the file therefore always match.
 //
-// Layout (little-endian): "KROLLUP2", u8 tiers, f64 bucketMs per tier; per
-// series: u32 n, n bytes of JSON [m, tags, names], f64 maxT, f64 closed per
-// tier, u16 open buckets, each u8 tier, f64 start, f64 touched, u32 k, k f64;
-// then u32 0xffffffff and u32 the number of series.
+// Layout (little-endian): "KROLLUP3", u8 tiers, f64 bucketMs per tier; per
+// series: u32 n, n bytes of JSON [m, tags, names], u32 k, k f64 (Series.d:
+// maxT, closed per tier, the open buckets); then u32 0xffffffff and u32 the
+// number of series.
 
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import type { RollupAggregator, Series } from './rollup.js'
 
-const MAGIC = Buffer.from('KROLLUP2')
+const MAGIC = Buffer.from('KROLLUP3')
 const END = 0xffffffff
 /** series per write: about 1 MiB at the bench's shape, one slice of event-loop time each */
 const SLICE = 4096
@@ -29,7 +29,6 @@ class Out {
   }
 
   u8 (x: number): void { this.room(1); this.buf[this.n++] = x }
-  u16 (x: number): void { this.room(2); this.n = this.buf.writeUInt16LE(x, this.n) }
   u32 (x: number): void { this.room(4); this.n = this.buf.writeUInt32LE(x, this.n) }
   f64 (x: number): void { this.room(8); this.n = this.buf.writeDoubleLE(x, this.n) }
   bytes (b: Buffer): void { this.room(b.length); b.copy(this.buf, this.n); this.n += b.length }
@@ -39,16 +38,8 @@ function encodeSeries (o: Out, s: Series): void {
   const head = Buffer.from(JSON.stringify([s.m, s.tags, s.names]))
   o.u32(head.length)
   o.bytes(head)
-  o.f64(s.maxT)
-  for (const c of s.closed) o.f64(c)
-  o.u16(s.open.length)
-  for (const b of s.open) {
-    o.u8(b.tier)
-    o.f64(b.start)
-    o.f64(b.touched)
-    o.u32(b.agg.length)
-    for (const x of b.agg) o.f64(x)
-  }
+  o.u32(s.d.length)
+  for (const x of s.d) o.f64(x)
 }
 
 /**
@@ -98,7 +89,6 @@ export async function readCheckpoint (agg: RollupAggregator, file: string): Prom
   const bad = (why: string): Error => new Error(`rollup checkpoint ${file} is damaged at byte ${p}: ${why}`)
   const need = (k: number): void => { if (p + k > b.length) throw bad('it ends early') }
   const u8 = (): number => { need(1); return b[p++]! }
-  const u16 = (): number => { need(2); const x = b.readUInt16LE(p); p += 2; return x }
   const u32 = (): number => { need(4); const x = b.readUInt32LE(p); p += 4; return x }
   const f64 = (): number => { need(8); const x = b.readDoubleLE(p); p += 8; return x }
   need(MAGIC.length)
@@ -108,28 +98,20 @@ export async function readCheckpoint (agg: RollupAggregator, file: string): Prom
   const sizes: number[] = []
   for (let i = 0; i < nTiers; i++) sizes.push(f64())
   agg.checkTiers(sizes)
-  const series: Series[] = []
+  const series: Array<Parameters<RollupAggregator['put']>> = []
   for (;;) {
     const n = u32()
     if (n === END) break
     need(n)
     const [m, tags, names] = JSON.parse(b.toString('utf8', p, p + n)) as [string, Record<string, string>, string[]]
     p += n
-    const s: Series = { m, tags, names, maxT: f64(), closed: [], open: [] }
-    for (let i = 0; i < nTiers; i++) s.closed.push(f64())
-    const nOpen = u16()
-    for (let i = 0; i < nOpen; i++) {
-      const tier = u8()
-      const start = f64()
-      const touched = f64()
-      const k = u32()
-      const a: number[] = []
-      for (let j = 0; j < k; j++) a.push(f64())
-      s.open.push({ tier, start, touched, agg: a })
-    }
-    series.push(s)
+    const k = u32()
+    need(8 * k)
+    const d = new Array<number>(k)
+    for (let i = 0; i < k; i++) d[i] = f64()
+    series.push([m, tags, names, d])
   }
   if (u32() !== series.length) throw bad('series count does not match')
-  for (const s of series) agg.put(s)
+  for (const s of series) agg.put(...s)
   return series.length
 }

@@ -50,54 +50,60 @@ export interface RollupStats {
 }
 
 /**
- * An open bucket: agg holds, per field of the series (same index as names),
- * sum, count, min and max; a count of 0 means the field had no value here.
+ * A series, compact: its open buckets live in one array of numbers, d =
+ * [maxT, closed per tier, then per open bucket tier, start, touched and, per
+ * field of names, sum, count, min and max] (a count of 0: no value there).
+ * Buckets are ordered by tier, then start — usually one per tier. Every bucket
+ * of a series has a slot for every name, so a bucket is `stride` numbers. d is
+ * rebuilt at its exact length when a bucket opens or closes (a few times an
+ * hour): an array grown by push keeps half again as much room (issue 8: the
+ * per-tier records with Maps per bucket and field took over 1 GB at 10,000
+ * agents; this is about a fifth of that).
  */
-export interface Bucket { tier: number, start: number, touched: number, agg: number[] }
-
 export interface Series {
   m: string
   tags: Record<string, string>
-  /** field names in first-seen order, shared by every bucket of the series */
-  names: string[]
-  maxT: number
-  /** per tier, the start of the last closed bucket */
-  closed: number[]
-  /** open buckets ordered by tier, then start: usually one per tier */
-  open: Bucket[]
+  /** field names in first-seen order; arrays are shared between series with the same names */
+  names: readonly string[]
+  d: number[]
 }
+
+/** An open bucket, as plain data (tests, legacy conversion). */
+export interface Bucket { tier: number, start: number, touched: number, agg: number[] }
 
 export function seriesKey (m: string, tags: Record<string, string> | undefined): string {
   if (tags === undefined) return m
   return m + '\u0000' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join('\u0000')
 }
 
-/** aggregate field names per field name, made once: rollup points repeat them by the million */
-const aggNames = new Map<string, readonly [string, string, string, string]>()
-function namesOf (f: string): readonly [string, string, string, string] {
-  let n = aggNames.get(f)
-  if (n === undefined) { n = [`${f}_mean`, `${f}_max`, `${f}_min`, `${f}_count`]; aggNames.set(f, n) }
-  return n
-}
-
-/** merge folds aggregate b into a (same field order; a grows if b has more fields). */
-function merge (a: number[], b: number[]): void {
-  while (a.length < b.length) a.push(0, 0, 0, 0)
-  for (let j = 0; j < b.length; j += 4) {
-    const n = b[j + 1]!
-    if (n === 0) continue
-    if (a[j + 1] === 0) { a[j] = b[j]!; a[j + 1] = n; a[j + 2] = b[j + 2]!; a[j + 3] = b[j + 3]!; continue }
-    a[j] += b[j]!; a[j + 1] += n
-    if (b[j + 2]! < a[j + 2]!) a[j + 2] = b[j + 2]!
-    if (b[j + 3]! > a[j + 3]!) a[j + 3] = b[j + 3]!
+/** merge folds aggregate b (at bo, n numbers) into a (at ao). */
+function merge (a: number[], ao: number, b: number[], bo: number, n: number): void {
+  for (let j = 0; j < n; j += 4) {
+    const c = b[bo + j + 1]!
+    if (c === 0) continue
+    const x = ao + j
+    const y = bo + j
+    if (a[x + 1] === 0) { a[x] = b[y]!; a[x + 1] = c; a[x + 2] = b[y + 2]!; a[x + 3] = b[y + 3]!; continue }
+    a[x] += b[y]!; a[x + 1] += c
+    if (b[y + 2]! < a[x + 2]!) a[x + 2] = b[y + 2]!
+    if (b[y + 3]! > a[x + 3]!) a[x + 3] = b[y + 3]!
   }
 }
+
+/** zeros returns an array of n zeros at exactly that length. */
+const zeros = (n: number): number[] => new Array<number>(n).fill(0)
 
 /** RollupAggregator folds points into per-series buckets, tier by tier. */
 export class RollupAggregator {
   readonly series = new Map<string, Series>()
   readonly tiers: readonly Tier[]
   readonly stats: RollupStats = { late: 0, lateBuckets: 0 }
+  /** offset of the first bucket in Series.d */
+  private readonly head: number
+  /** field-name lists, shared between series (most series of a measurement have the same fields) */
+  private readonly layouts = new Map<string, readonly string[]>()
+  /** aggregate field names per field name, made once: rollup points repeat them by the million */
+  private readonly aggNames = new Map<string, readonly [string, string, string, string]>()
 
   /** one tier from options (tests, simple uses), or several, finest first, each bucket a multiple of the one before */
   constructor (o: RollupOptions | readonly RollupOptions[] = DEFAULT_TIERS) {
@@ -109,120 +115,177 @@ export class RollupAggregator {
         throw new Error(`rollup tier ${i}: its bucket must be a multiple of tier ${i - 1}'s and its grace and idle times longer`)
       }
     })
+    this.head = 1 + this.tiers.length
+  }
+
+  private newSeries (m: string, tags: Record<string, string>): Series {
+    const d = zeros(this.head)
+    d.fill(-Infinity)
+    return { m, tags, names: this.layout([]), d }
+  }
+
+  private layout (names: readonly string[]): readonly string[] {
+    const k = names.join('\u0000')
+    let l = this.layouts.get(k)
+    if (l === undefined) { l = Object.freeze([...names]); this.layouts.set(k, l) }
+    return l
+  }
+
+  /** widen gives every bucket of s a slot for one more field. */
+  private widen (s: Series, f: string): number {
+    const n = s.names.length
+    const stride = 3 + 4 * n
+    const d = s.d
+    const out = d.slice(0, this.head)
+    for (let o = this.head; o < d.length; o += stride) out.push(...d.slice(o, o + stride), 0, 0, 0, 0)
+    s.d = out.slice() // exact length
+    s.names = this.layout([...s.names, f])
+    return n
   }
 
   /** add folds a point's numeric fields into its first-tier bucket. */
   add (p: Point, now: number, key = seriesKey(p.m, p.tags)): void {
     let s = this.series.get(key)
     if (s === undefined) {
-      s = { m: p.m, tags: p.tags ?? {}, names: [], maxT: -Infinity, closed: this.tiers.map(() => -Infinity), open: [] }
+      s = this.newSeries(p.m, p.tags ?? {})
       this.series.set(key, s)
     }
     const bucketMs = this.tiers[0]!.bucketMs
     const start = Math.floor(p.t / bucketMs) * bucketMs
-    if (start <= s.closed[0]!) { this.stats.late++; return }
-    const b = this.bucket(s, 0, start, now)
-    const agg = b.agg
-    const names = s.names
+    if (start <= s.d[1]!) { this.stats.late++; return }
+    let o = this.bucket(s, 0, start, now)
     for (const f in p.f) {
       const v = p.f[f]
       if (typeof v !== 'number' || !Number.isFinite(v)) continue
-      let i = names.indexOf(f)
-      if (i < 0) { i = names.length; names.push(f) }
-      const j = 4 * i
-      while (agg.length <= j) agg.push(0, 0, 0, 0)
-      if (agg[j + 1] === 0) { agg[j] = v; agg[j + 1] = 1; agg[j + 2] = v; agg[j + 3] = v; continue }
-      agg[j] += v; agg[j + 1]++
-      if (v < agg[j + 2]!) agg[j + 2] = v
-      if (v > agg[j + 3]!) agg[j + 3] = v
+      let i = s.names.indexOf(f)
+      if (i < 0) {
+        const stride = 3 + 4 * s.names.length
+        const nth = (o - this.head) / stride
+        i = this.widen(s, f)
+        o = this.head + nth * (stride + 4)
+      }
+      const d = s.d
+      const j = o + 3 + 4 * i
+      if (d[j + 1] === 0) { d[j] = v; d[j + 1] = 1; d[j + 2] = v; d[j + 3] = v; continue }
+      d[j] += v; d[j + 1]++
+      if (v < d[j + 2]!) d[j + 2] = v
+      if (v > d[j + 3]!) d[j + 3] = v
     }
-    if (p.t > s.maxT) s.maxT = p.t
+    if (p.t > s.d[0]!) s.d[0] = p.t
   }
 
-  /** bucket finds or opens the bucket of a tier starting at start, keeping open ordered. */
-  private bucket (s: Series, tier: number, start: number, now: number): Bucket {
-    const open = s.open
-    let i = open.length
+  /** bucket finds or opens the bucket of a tier starting at start (touching it) and returns its offset in s.d. */
+  private bucket (s: Series, tier: number, start: number, now: number): number {
+    const d = s.d
+    const stride = 3 + 4 * s.names.length
+    let o = d.length
     // Scanning from the end: the newest bucket of the finest tier is the usual answer.
-    while (i > 0) {
-      const b = open[i - 1]!
-      if (b.tier === tier && b.start === start) { b.touched = now; return b }
-      if (b.tier < tier || (b.tier === tier && b.start < start)) break
-      i--
+    while (o > this.head) {
+      const b = o - stride
+      const t = d[b]!
+      if (t === tier && d[b + 1] === start) { d[b + 2] = now; return b }
+      if (t < tier || (t === tier && d[b + 1]! < start)) break
+      o = b
     }
-    const b: Bucket = { tier, start, touched: now, agg: [] }
-    open.splice(i, 0, b)
-    return b
+    const fresh = zeros(stride)
+    fresh[0] = tier
+    fresh[1] = start
+    fresh[2] = now
+    s.d = d.slice(0, o).concat(fresh, d.slice(o))
+    return o
   }
 
   /** close returns the rollup points of the buckets that are complete, finest tier first. */
   close (now: number): Point[] {
     const out: Point[] = []
     for (const [key, s] of this.series) {
-      if (s.open.length > 0) this.closeSeries(s, now, out)
+      if (s.d.length > this.head) this.closeSeries(s, now, out)
       // A series silent for long is forgotten once it has nothing open.
-      else if (now - s.maxT > 24 * 3_600_000) this.series.delete(key)
+      else if (now - s.d[0]! > 24 * 3_600_000) this.series.delete(key)
     }
     return out
   }
 
   private closeSeries (s: Series, now: number, out: Point[]): void {
-    // open is ordered by tier: a bucket folded into the next tier is met again later in this pass.
-    for (let i = 0; i < s.open.length;) {
-      const b = s.open[i]!
-      const tier = this.tiers[b.tier]!
-      const end = b.start + tier.bucketMs
-      const due = (s.maxT >= end + tier.graceMs || now - b.touched >= tier.idleMs) &&
-        // a coarser bucket waits for every finer one inside it (they close first, by their shorter grace)
-        !s.open.some(x => x.tier < b.tier && x.start < end)
+    const n = 4 * s.names.length
+    const stride = 3 + n
+    // Buckets are ordered by tier: one folded into the next tier is met again later in this pass.
+    for (let o = this.head; o < s.d.length;) {
+      const d = s.d
+      const tierNo = d[o]!
+      const tier = this.tiers[tierNo]!
+      const start = d[o + 1]!
+      const end = start + tier.bucketMs
+      let due = d[0]! >= end + tier.graceMs || now - d[o + 2]! >= tier.idleMs
+      // a coarser bucket waits for every finer one inside it (they close first, by their shorter grace)
+      for (let x = this.head; due && x < o; x += stride) if (d[x]! < tierNo && d[x + 1]! < end) due = false
       if (!due) {
         // later buckets of this tier are not complete either
-        while (i < s.open.length && s.open[i]!.tier === b.tier) i++
+        while (o < d.length && d[o] === tierNo) o += stride
         continue
       }
-      s.open.splice(i, 1)
-      if (b.start > s.closed[b.tier]!) s.closed[b.tier] = b.start
+      const agg = d.slice(o + 3, o + stride)
+      s.d = d.slice(0, o).concat(d.slice(o + stride))
+      if (start > s.d[1 + tierNo]!) s.d[1 + tierNo] = start
       const f: Record<string, number> = {}
       let any = false
-      for (let j = 0; j < b.agg.length; j += 4) {
-        const n = b.agg[j + 1]!
-        if (n === 0) continue
-        const [mean, max, min, count] = namesOf(s.names[j / 4]!)
-        f[mean] = b.agg[j]! / n
-        f[max] = b.agg[j + 3]!
-        f[min] = b.agg[j + 2]!
-        f[count] = n
+      for (let j = 0; j < n; j += 4) {
+        const c = agg[j + 1]!
+        if (c === 0) continue
+        const [mean, max, min, count] = this.namesOf(s.names[j / 4]!)
+        f[mean] = agg[j]! / c
+        f[max] = agg[j + 3]!
+        f[min] = agg[j + 2]!
+        f[count] = c
         any = true
       }
       if (!any) continue
-      out.push({ m: s.m + tier.suffix, t: b.start, tags: s.tags, f })
-      const up = b.tier + 1
+      out.push({ m: s.m + tier.suffix, t: start, tags: s.tags, f })
+      const up = tierNo + 1
       if (up < this.tiers.length) {
         const size = this.tiers[up]!.bucketMs
-        const start = Math.floor(b.start / size) * size
-        if (start <= s.closed[up]!) this.stats.lateBuckets++
-        else merge(this.bucket(s, up, start, now).agg, b.agg)
+        const upStart = Math.floor(start / size) * size
+        if (upStart <= s.d[1 + up]!) this.stats.lateBuckets++
+        else {
+          const at = this.bucket(s, up, upStart, now) // may replace s.d: read it after
+          merge(s.d, at + 3, agg, 0, n)
+        }
       }
     }
   }
 
-  /** open returns how many buckets are open (all tiers). */
+  private namesOf (f: string): readonly [string, string, string, string] {
+    let n = this.aggNames.get(f)
+    if (n === undefined) { n = [`${f}_mean`, `${f}_max`, `${f}_min`, `${f}_count`]; this.aggNames.set(f, n) }
+    return n
+  }
+
+  /** buckets returns a series' open buckets as plain data. */
+  buckets (s: Series): Bucket[] {
+    const stride = 3 + 4 * s.names.length
+    const out: Bucket[] = []
+    for (let o = this.head; o < s.d.length; o += stride) out.push({ tier: s.d[o]!, start: s.d[o + 1]!, touched: s.d[o + 2]!, agg: s.d.slice(o + 3, o + stride) })
+    return out
+  }
+
+  /** openBuckets returns how many buckets are open (all tiers). */
   openBuckets (): number {
     let n = 0
-    for (const s of this.series.values()) n += s.open.length
+    for (const s of this.series.values()) n += (s.d.length - this.head) / (3 + 4 * s.names.length)
     return n
   }
 
   /** snapshot returns the open buckets as plain data; restore takes it back (the checkpoint). */
   snapshot (): unknown {
-    return { v: 2, tiers: this.tiers.map(t => t.bucketMs), series: [...this.series.values()].map(toRow) }
+    return { v: 3, tiers: this.tiers.map(t => t.bucketMs), series: [...this.series.values()].map(s => [s.m, s.tags, s.names, s.d]) }
   }
 
   restore (snap: unknown): void {
     const s = snap as { v?: number, tiers?: number[], series?: unknown[] } | undefined
-    if (s?.v !== 2 || !Array.isArray(s.series)) return
+    if (s?.v !== 3 || !Array.isArray(s.series)) return
     this.checkTiers(s.tiers)
-    for (const row of s.series) this.put(fromRow(row as Row))
+    // JSON writes -Infinity (nothing closed yet) as null.
+    for (const [m, tags, names, d] of s.series as Array<[string, Record<string, string>, string[], Array<number | null>]>) this.put(m, tags, names, d.map(x => x ?? -Infinity))
   }
 
   /** checkTiers refuses a checkpoint written with other bucket sizes (its buckets would not line up). */
@@ -232,9 +295,11 @@ export class RollupAggregator {
     }
   }
 
-  /** put adds a restored series. */
-  put (s: Series): void {
-    this.series.set(seriesKey(s.m, s.tags), s)
+  /** put adds a restored series; d must hold whole buckets for names. */
+  put (m: string, tags: Record<string, string>, names: readonly string[], d: number[]): void {
+    const stride = 3 + 4 * names.length
+    if (d.length < this.head || (d.length - this.head) % stride !== 0) throw new Error(`rollup series ${m}: ${d.length} numbers do not make whole buckets of ${names.length} fields`)
+    this.series.set(seriesKey(m, tags), { m, tags, names: this.layout(names), d: d.slice() })
   }
 
   /**
@@ -246,47 +311,44 @@ export class RollupAggregator {
    */
   restoreLegacy (snaps: unknown[]): void {
     type Old = Array<[string, { m: string, tags: Record<string, string>, maxT: number, closedThrough: number | null, buckets: Array<[number, number, Array<[string, { sum: number, count: number, min: number, max: number }]>]> }]>
+    const all = new Map<string, { m: string, tags: Record<string, string>, maxT: number, closed: number[], names: string[], buckets: Bucket[] }>()
     snaps.forEach((snap, tier) => {
       if (tier >= this.tiers.length || !Array.isArray(snap)) return
       for (const [key, o] of snap as Old) {
-        let s = this.series.get(key)
+        let s = all.get(key)
         if (s === undefined) {
-          s = { m: o.m, tags: o.tags, names: [], maxT: -Infinity, closed: this.tiers.map(() => -Infinity), open: [] }
-          this.series.set(key, s)
+          s = { m: o.m, tags: o.tags, maxT: -Infinity, closed: this.tiers.map(() => -Infinity), names: [], buckets: [] }
+          all.set(key, s)
         }
         s.maxT = Math.max(s.maxT, o.maxT)
         s.closed[tier] = o.closedThrough ?? -Infinity
         for (const [start, touched, fields] of o.buckets) {
-          const b = this.bucket(s, tier, start, touched)
+          const b: Bucket = { tier, start, touched, agg: [] }
           for (const [name, a] of fields) {
             let i = s.names.indexOf(name)
             if (i < 0) { i = s.names.length; s.names.push(name) }
-            while (b.agg.length <= 4 * i) b.agg.push(0, 0, 0, 0)
+            while (b.agg.length < 4 * i + 4) b.agg.push(0, 0, 0, 0)
             b.agg.splice(4 * i, 4, a.sum, a.count, a.min, a.max)
           }
+          s.buckets.push(b)
         }
       }
     })
-    for (const s of this.series.values()) {
+    for (const s of all.values()) {
+      s.buckets.sort((a, b) => a.tier - b.tier || a.start - b.start)
       // Coarsest first, so each subtracts what the finer bucket held before its own correction.
-      for (const b of [...s.open].reverse()) {
+      for (const b of [...s.buckets].reverse()) {
         const size = this.tiers[b.tier]!.bucketMs
-        for (const fine of s.open) {
+        for (const fine of s.buckets) {
           if (fine.tier !== b.tier - 1 || fine.start < b.start || fine.start >= b.start + size) continue
           for (let j = 0; j < fine.agg.length && j < b.agg.length; j += 4) { b.agg[j]! -= fine.agg[j]!; b.agg[j + 1]! -= fine.agg[j + 1]! }
         }
       }
+      const n = 4 * s.names.length
+      const d = [s.maxT, ...s.closed]
+      for (const b of s.buckets) d.push(b.tier, b.start, b.touched, ...b.agg, ...zeros(n - b.agg.length))
+      this.put(s.m, s.tags, s.names, d)
     }
   }
 }
 
-/** a series as plain data: [m, tags, names, maxT, closed, [tier, start, touched, agg][]] */
-export type Row = [string, Record<string, string>, string[], number | null, Array<number | null>, Array<[number, number, number, number[]]>]
-
-const num = (x: number | null): number => x ?? -Infinity // JSON writes -Infinity as null
-export function toRow (s: Series): Row {
-  return [s.m, s.tags, s.names, s.maxT, s.closed, s.open.map(b => [b.tier, b.start, b.touched, b.agg])]
-}
-export function fromRow (r: Row): Series {
-  return { m: r[0], tags: r[1], names: r[2], maxT: num(r[3]), closed: r[4].map(num), open: r[5].map(([tier, start, touched, agg]) => ({ tier, start, touched, agg })) }
-}
