@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { lazyPackages } from './bundle-lazy.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 
@@ -37,6 +38,9 @@ const common: BuildOptions = {
   minifySyntax: true,
   logLevel: 'warning'
 }
+// systeminformation and iconv-lite travel compressed inside the file and are
+// compiled on their first import() (scripts/bundle-lazy.ts).
+common.plugins = [lazyPackages({ resolveDir: root, base: common, transform: escapeNonAscii })]
 
 // CommonJS dependencies (pino, ws, systeminformation) call require() for
 // built-ins; an ES module has no require, so the banner makes one.
@@ -58,8 +62,14 @@ const ESM_BANNER = [
  */
 function asciiOnly (file: string): void {
   const src = readFileSync(file, 'utf8')
+  const ascii = escapeNonAscii(src)
+  if (ascii !== src) writeFileSync(file, ascii)
+}
+
+/** escapeNonAscii is asciiOnly for a string (also each lazily compiled part). */
+function escapeNonAscii (src: string): string {
   // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(src)) writeFileSync(file, src.replace(/[^\x00-\x7f]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')))
+  return /[^\x00-\x7f]/.test(src) ? src.replace(/[^\x00-\x7f]/g, c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : src
 }
 
 /** bundleAgent writes DIR/kanshi-agent.mjs and returns its path. */
