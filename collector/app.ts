@@ -12,7 +12,7 @@ import type { CollectorConfig } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { Wal } from './state/wal.js'
 import { SeqStore } from './state/seqs.js'
-import { decodeEntry } from './state/entry.js'
+import { decodeHead } from './state/entry.js'
 import { AddressLimiter, AgentAuth, sha256Hex } from './ingest/auth.js'
 import { AuditLog } from './ingest/audit.js'
 import { Ingest } from './ingest/ingest.js'
@@ -78,14 +78,15 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await seqs.load()
   const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
   const walLog = logger.child({ component: 'wal' })
+  // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
+  const walReaders = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])]
   const wal = await Wal.open({
     dir: join(config.dataDir, 'wal'),
     maxBytes: config.wal.maxBytes,
     segmentBytes: config.wal.segmentBytes,
-    // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-    readers: ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])],
+    readers: walReaders,
     onRecover: data => {
-      const e = decodeEntry(data)
+      const e = decodeHead(data)
       if (e.a !== '') seqs.observe(e.a, e.s)
     },
     beforeDelete: async () => await seqs.checkpoint()
@@ -108,7 +109,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultIntervalMs,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
-    knownAgents: () => auth.identities()
+    knownAgents: () => auth.identities(),
+    pace: walReaders.filter(n => n !== 'storage').map(n => wal.reader(n))
   })
 
   let writer: StorageWriter | undefined

@@ -5,9 +5,9 @@
 import type { Logger } from 'pino'
 import type { Batch, Point } from '../../protocol/messages.js'
 import { KanshiError } from '../../protocol/errors.js'
-import type { Wal } from '../state/wal.js'
+import type { Wal, WalReader } from '../state/wal.js'
 import type { SeqStore } from '../state/seqs.js'
-import { encodeEntry, type WalEntry } from '../state/entry.js'
+import { encodeBatch, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
 
@@ -48,6 +48,14 @@ export interface IngestOptions {
   /** configured agents, so one that never connects is reported down too */
   knownAgents: () => Identity[]
   now?: () => number
+  /**
+   * readers in this process that only need CPU (rollups, alerting): a batch
+   * waits while one of them is more than paceBytes behind and still reading,
+   * so that under a flood they follow the tail (and the WAL's decoded cache)
+   * instead of falling behind and parsing every record again (issue 8).
+   */
+  pace?: WalReader[]
+  paceBytes?: number
 }
 
 export class Ingest {
@@ -105,11 +113,12 @@ export class Ingest {
   }
 
   /**
-   * accept stores one batch and resolves when it may be acked. A batch at or
+   * accept stores one batch (frame: the bytes it came in, when it came as a
+   * frame) and resolves when it may be acked. A batch at or
    * below the highest seq accepted is acked once that one is durable, and not
    * stored again. A refusal leaves the agent's seq where the WAL has it.
    */
-  async accept (id: Identity, batch: Batch): Promise<AcceptResult> {
+  async accept (id: Identity, batch: Batch, frame?: Buffer): Promise<AcceptResult> {
     const agent = id.id
     const received = this.now()
     const st = this.status.get(agent)
@@ -125,13 +134,16 @@ export class Ingest {
     if (hole !== undefined && batch.seq > hole) {
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', `batch ${hole} was not stored; reconnect and resend from it`) }
     }
-    const entry = stamp(id, batch, received)
-    const buf = encodeEntry(entry)
+    const points = batch.points.length
+    const entry = stamp(id, batch, received) // takes the batch over (and adds host_up to its points)
+    // The frame as received (already validated) goes to the WAL behind its identity: no second JSON.stringify.
+    const buf = frame !== undefined ? encodeBatch(id, batch.seq, received, frame) : encodeEntry(entry)
     if (this.o.wal.wouldRefuse(buf.length)) {
       this.refusedFrom.set(agent, Math.min(hole ?? Infinity, batch.seq))
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? 'write-ahead log is at its byte bound') }
     }
     this.lastAccepted.set(agent, batch.seq)
+    await this.paced()
     try {
       await this.o.wal.append(buf, entry)
     } catch (err) {
@@ -142,9 +154,17 @@ export class Ingest {
     }
     this.o.seqs.observe(agent, batch.seq)
     if (st !== undefined) noteSelf(st, batch.points)
-    this.o.metrics.points.inc(batch.points.length)
+    this.o.metrics.points.inc(points)
     if (batch.events !== undefined) this.o.metrics.events.inc(batch.events.length)
     return { kind: 'ack', seq: batch.seq, duplicate: false }
+  }
+
+  private async paced (): Promise<void> {
+    const limit = this.o.paceBytes ?? 8 * 1024 * 1024
+    for (const r of this.o.pace ?? []) {
+      // A reader that has not read for a second is stuck or stopped: the WAL takes the data meanwhile.
+      for (let i = 0; i < 50 && r.lagBytes() > limit && performance.now() - r.lastReadAt < 1000; i++) await r.nextRead(20)
+    }
   }
 
   /** start runs the silence check that turns host_up to 0 after hostDownAfterIntervals intervals. */
@@ -217,47 +237,4 @@ function noteSelf (st: AgentStatus, points: readonly Point[]): void {
     st.clockSkewMs = num('clock_skew_ms') ?? st.clockSkewMs
     return
   }
-}
-
-function identityTags (id: Identity): Record<string, string> {
-  return { host: id.id, role: id.role, site: id.site }
-}
-
-/**
- * withIdentity copies tags and sets host/role/site over them. A plain loop:
- * `{ ...tags, ...idTags }` on objects fresh from JSON.parse took the slow path,
- * 20 times slower in a micro-benchmark and 8.6% of the collector's CPU (issue 8).
- */
-function withIdentity (tags: Record<string, string> | undefined, id: Identity): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (tags !== undefined) {
-    for (const k in tags) {
-      // An assignment to "__proto__" would set the prototype and drop the tag: define it as a plain key.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: tags[k], enumerable: true, writable: true, configurable: true })
-      else out[k] = tags[k]!
-    }
-  }
-  out['host'] = id.id
-  out['role'] = id.role
-  out['site'] = id.site
-  return out
-}
-
-/**
- * stamp sets host/role/site on every point and event from the token's identity,
- * overriding whatever the agent sent, and adds host_up=1 for the batch.
- */
-export function stamp (id: Identity, b: Batch, received: number): WalEntry {
-  const idTags = identityTags(id)
-  const p: Point[] = new Array(b.points.length + 1)
-  for (let i = 0; i < b.points.length; i++) {
-    const pt = b.points[i]!
-    p[i] = { m: pt.m, t: pt.t, tags: withIdentity(pt.tags, id), f: pt.f }
-  }
-  p[b.points.length] = { m: 'host_up', t: received, tags: idTags, f: { up: 1 } }
-  const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
-  if (b.events !== undefined && b.events.length > 0) {
-    entry.e = b.events.map(e => ({ t: e.t, source: e.source, level: e.level, message: e.message, tags: withIdentity(e.tags, id) }))
-  }
-  return entry
 }

@@ -102,7 +102,7 @@ export class Session implements SessionHandle {
     const type = (msg as { type: string }).type
     this.o.metrics.frames.inc({ type: type === 'hello' || type === 'batch' ? type : 'other' })
     if (type === 'hello') return this.onHello(msg)
-    if (type === 'batch') return this.onBatch(msg)
+    if (type === 'batch') return this.onBatch(msg, buf)
     this.refuse('E_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type.slice(0, 32))}`)
   }
 
@@ -127,12 +127,12 @@ export class Session implements SessionHandle {
     })
   }
 
-  private onBatch (msg: unknown): void {
+  private onBatch (msg: unknown, frame: Buffer): void {
     const seq = typeof (msg as { seq?: unknown }).seq === 'number' ? (msg as { seq: number }).seq : undefined
     if (!this.helloDone) return this.refuse('E_NO_HELLO', Errors.E_NO_HELLO.message, seq)
     if (!validateBatch(msg)) return this.refuse('E_BAD_BATCH', validateBatch.describe(), seq)
     const t0 = performance.now()
-    void this.o.ingest.accept(this.id, msg as Batch).then(r => {
+    void this.o.ingest.accept(this.id, msg as Batch, frame).then(r => {
       if (r.kind === 'ack') {
         this.send({ type: 'ack', seq: r.seq })
         this.o.metrics.ackLatency.observe((performance.now() - t0) / 1000)

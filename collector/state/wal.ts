@@ -464,6 +464,25 @@ export class WalReader {
     this.pos = { ...this.committed }
   }
 
+  /** lagBytes is how far the read position is behind the durable end. */
+  lagBytes (): number {
+    let n = -this.pos.offset
+    for (let seg: number | undefined = this.pos.segment; seg !== undefined; seg = this.wal.nextSegment(seg)) n += this.wal.segmentSize(seg) ?? 0
+    return n
+  }
+
+  /** when the last read returned, and those waiting for the next one */
+  lastReadAt = 0
+  private readWaiters: Array<() => void> = []
+
+  /** nextRead resolves after the next read() returns (or after ms). */
+  nextRead (ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const t = setTimeout(resolve, ms)
+      this.readWaiters.push(() => { clearTimeout(t); resolve() })
+    })
+  }
+
   /** rewind goes back to the committed position (after a failed hand-off). */
   rewind (): void { this.pos = { ...this.committed } }
 
@@ -505,6 +524,12 @@ export class WalReader {
       budget -= got
     }
     if (this.oldestPendingTs === 0 && out.length > 0) this.oldestPendingTs = out[0]!.ts
+    this.lastReadAt = performance.now()
+    if (this.readWaiters.length > 0) {
+      const w = this.readWaiters
+      this.readWaiters = []
+      for (const f of w) f()
+    }
     return out
   }
 

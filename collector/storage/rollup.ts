@@ -73,7 +73,10 @@ export interface Bucket { tier: number, start: number, touched: number, agg: num
 
 export function seriesKey (m: string, tags: Record<string, string> | undefined): string {
   if (tags === undefined) return m
-  return m + '\u0000' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join('\u0000')
+  const keys = Object.keys(tags).sort()
+  let key = m
+  for (const k of keys) key += '\u0000' + k + '=' + tags[k]!
+  return key
 }
 
 /** merge folds aggregate b (at bo, n numbers) into a (at ao). */

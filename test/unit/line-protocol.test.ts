@@ -1,5 +1,5 @@
 import t from 'tap'
-import { eventsToLines, toLine } from '../../collector/storage/line-protocol.js'
+import { escapeKey, escapeMeasurement, escapeString, eventsToLines, toLine } from '../../collector/storage/line-protocol.js'
 
 // Expected lines are written by hand from the line-protocol rules, not produced by the code.
 const cases: Array<[string, Parameters<typeof toLine>, string | undefined]> = [
@@ -41,4 +41,24 @@ t.test('log events in the same ms: same message folds into count, another moves 
     'log_event,level=error,source=s message="other",count=1 101',
     'log_event,level=info,source=s message="boom",count=1 100'
   ])
+})
+
+t.test('the fast path (no special character: the string as it is) escapes exactly as the full rules do', async t => {
+  // The full rules, written out here: control characters to spaces, a backslash before an escaped
+  // character or at the end to U+FF3C, then the separators escaped.
+  // eslint-disable-next-line no-control-regex -- control characters are the point
+  const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\\(?=[,= ]|$)/g, '\uff3c')
+  const key = (s: string) => clean(s).replace(/[,= ]/g, c => '\\' + c)
+  const meas = (s: string) => clean(s).replace(/[, ]/g, c => '\\' + c)
+  const str = (s: string) => '"' + s.replace(/[\\"]/g, c => '\\' + c) + '"'
+  const alphabet = ['a', 'Z', '0', '-', '_', '.', '市', '民', '🙂', ' ', ',', '=', '\\', '"', '\n', '\t', '\u0000', '\u007f', 'é']
+  let seed = 7
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+  let bad = 0
+  for (let i = 0; i < 20_000; i++) {
+    let s = ''
+    for (let n = rnd(8); n > 0; n--) s += alphabet[rnd(alphabet.length)]
+    if (escapeKey(s) !== key(s) || escapeMeasurement(s) !== meas(s) || escapeString(s) !== str(s)) bad++
+  }
+  t.equal(bad, 0, '20,000 random strings over plain, Japanese and special characters')
 })

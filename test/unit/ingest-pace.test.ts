@@ -1,0 +1,44 @@
+// Pacing: a batch waits while a CPU-only WAL reader (rollups, alerting) is far
+// behind and still reading, and does not wait for one that has stopped.
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { Registry } from 'prom-client'
+import { Wal } from '../../collector/state/wal.js'
+import { SeqStore } from '../../collector/state/seqs.js'
+import { createMetrics } from '../../collector/metrics.js'
+import { Ingest } from '../../collector/ingest/ingest.js'
+
+const id = { id: 'web01', role: 'server', site: 's', labels: {} }
+const batch = (seq: number) => ({ type: 'batch' as const, seq, points: [{ m: 'cpu', t: seq, f: { v: seq } }] })
+
+t.test('a reader far behind holds batches until it reads; a stopped one does not', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'kanshi-pace-'))
+  t.teardown(async () => await rm(dir, { recursive: true, force: true }))
+  const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage', 'rollup'] })
+  t.teardown(async () => await wal.close())
+  const rollup = wal.reader('rollup')
+  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(new Registry(), false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id], pace: [rollup], paceBytes: 200 })
+
+  t.equal((await ingest.accept(id, batch(1))).kind, 'ack', 'the reader has never read: it is not waited for')
+  await ingest.accept(id, batch(2))
+  t.ok(rollup.lagBytes() > 200, `the reader is ${rollup.lagBytes()} bytes behind`)
+
+  await rollup.read(0) // a read, even of nothing: the reader is alive, and still behind
+  let acked = false
+  const third = ingest.accept(id, batch(3)).then(r => { acked = r.kind === 'ack' })
+  await new Promise(resolve => setTimeout(resolve, 100))
+  t.notOk(acked, 'the batch waits while the reader is behind and reading')
+  while (rollup.lagBytes() > 0) await rollup.read(1 << 20)
+  await third
+  t.ok(acked, 'once the reader caught up the batch is stored and acked')
+
+  await ingest.accept(id, batch(4))
+  await ingest.accept(id, batch(5))
+  await new Promise(resolve => setTimeout(resolve, 1100))
+  const t0 = performance.now()
+  t.equal((await ingest.accept(id, batch(6))).kind, 'ack')
+  t.ok(performance.now() - t0 < 500, 'a reader silent for a second is not waited for')
+})
