@@ -110,7 +110,14 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     defaultIntervalMs: config.ingest.defaultIntervalMs,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
     knownAgents: () => auth.identities(),
-    pace: walReaders.filter(n => n !== 'storage').map(n => wal.reader(n))
+    pace: walReaders.map(n => {
+      const reader = wal.reader(n)
+      // Rollups and alerting need only CPU: alive while they read. The storage writer reads again on every
+      // retry, so it counts as alive only while writes succeed (commits); 32 MiB is the WAL's decoded cache.
+      return n === 'storage'
+        ? { reader, bytes: 32 * 1024 * 1024, alive: () => backend !== undefined && performance.now() - reader.lastCommitAt < 5000 }
+        : { reader, bytes: 8 * 1024 * 1024, alive: () => performance.now() - reader.lastReadAt < 1000 }
+    })
   })
 
   let writer: StorageWriter | undefined

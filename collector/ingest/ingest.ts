@@ -49,13 +49,16 @@ export interface IngestOptions {
   knownAgents: () => Identity[]
   now?: () => number
   /**
-   * readers in this process that only need CPU (rollups, alerting): a batch
-   * waits while one of them is more than paceBytes behind and still reading,
-   * so that under a flood they follow the tail (and the WAL's decoded cache)
-   * instead of falling behind and parsing every record again (issue 8).
+   * Flow control (issue 8): a batch waits while one of these readers is more
+   * than `bytes` behind and `alive()` (still making progress), so that under a
+   * flood the collector acks about as fast as it can hand data on. The readers
+   * then follow the tail (and the WAL's decoded cache) instead of falling
+   * behind and parsing every record again, and InfluxDB gets the CPU the
+   * collector would have spent acking ahead of it; the backlog stays in the
+   * agents' spools. A reader that stopped progressing (InfluxDB down) is not
+   * waited for: the WAL takes the data, as before.
    */
-  pace?: WalReader[]
-  paceBytes?: number
+  pace?: Array<{ reader: WalReader, bytes: number, alive: () => boolean }>
 }
 
 export class Ingest {
@@ -160,10 +163,9 @@ export class Ingest {
   }
 
   private async paced (): Promise<void> {
-    const limit = this.o.paceBytes ?? 8 * 1024 * 1024
-    for (const r of this.o.pace ?? []) {
-      // A reader that has not read for a second is stuck or stopped: the WAL takes the data meanwhile.
-      for (let i = 0; i < 50 && r.lagBytes() > limit && performance.now() - r.lastReadAt < 1000; i++) await r.nextRead(20)
+    for (const p of this.o.pace ?? []) {
+      // At most a second per batch: flow control, never a stop.
+      for (let i = 0; i < 50 && p.reader.lagBytes() > p.bytes && p.alive(); i++) await p.reader.nextRead(20)
     }
   }
 

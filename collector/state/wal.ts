@@ -471,8 +471,9 @@ export class WalReader {
     return n
   }
 
-  /** when the last read returned, and those waiting for the next one */
+  /** when the last read returned and the last commit began (performance.now()), and those waiting for the next read */
   lastReadAt = 0
+  lastCommitAt = 0
   private readWaiters: Array<() => void> = []
 
   /** nextRead resolves after the next read() returns (or after ms). */
@@ -546,6 +547,7 @@ export class WalReader {
    * the records before pos) and lets the WAL delete segments everyone is past.
    */
   async commit (pos: Position, nextTs = 0, state?: unknown): Promise<void> {
+    this.lastCommitAt = performance.now()
     this.committed = { ...pos }
     this.oldestPendingTs = nextTs
     this.state = state

@@ -20,7 +20,7 @@ t.test('a reader far behind holds batches until it reads; a stopped one does not
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage', 'rollup'] })
   t.teardown(async () => await wal.close())
   const rollup = wal.reader('rollup')
-  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(new Registry(), false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id], pace: [rollup], paceBytes: 200 })
+  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(new Registry(), false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id], pace: [{ reader: rollup, bytes: 200, alive: () => performance.now() - rollup.lastReadAt < 1000 }] })
 
   t.equal((await ingest.accept(id, batch(1))).kind, 'ack', 'the reader has never read: it is not waited for')
   await ingest.accept(id, batch(2))
