@@ -81,7 +81,7 @@ t.test('hourly and daily buckets, fed by closed finer buckets, equal the aggrega
   const near = (x: number, y: number) => Math.abs(x - y) < 1e-9 * Math.max(1, Math.abs(y))
   for (const p of [...hours, ...days]) {
     const d = direct(pts, p.t, p.t + (p.m === 'cpu_1h' ? H : D))
-    t.ok(near(p.f.v_mean!, d.mean) && p.f.v_max === d.max && p.f.v_min === d.min && p.f.v_count === d.count, `${p.m} at ${p.t / H} h equals the raw aggregate`)
+    t.ok(near(p.f.v_mean as number, d.mean) && p.f.v_max === d.max && p.f.v_min === d.min && p.f.v_count === d.count, `${p.m} at ${p.t / H} h equals the raw aggregate`)
   }
   t.same(Object.keys(days[0]!.f).sort(), ['v_count', 'v_max', 'v_mean', 'v_min'])
 })
