@@ -164,8 +164,11 @@ export class Ingest {
 
   private async paced (): Promise<void> {
     for (const p of this.o.pace ?? []) {
+      if (p.reader.lagBytes() <= p.bytes || !p.alive()) continue
+      const t0 = performance.now()
       // At most a second per batch: flow control, never a stop.
       for (let i = 0; i < 50 && p.reader.lagBytes() > p.bytes && p.alive(); i++) await p.reader.nextRead(20)
+      this.o.metrics.flowWait.inc({ reader: p.reader.name }, (performance.now() - t0) / 1000)
     }
   }
 

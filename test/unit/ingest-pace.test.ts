@@ -20,7 +20,8 @@ t.test('a reader far behind holds batches until it reads; a stopped one does not
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage', 'rollup'] })
   t.teardown(async () => await wal.close())
   const rollup = wal.reader('rollup')
-  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(new Registry(), false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id], pace: [{ reader: rollup, bytes: 200, alive: () => performance.now() - rollup.lastReadAt < 1000 }] })
+  const registry = new Registry()
+  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(registry, false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id], pace: [{ reader: rollup, bytes: 200, alive: () => performance.now() - rollup.lastReadAt < 1000 }] })
 
   t.equal((await ingest.accept(id, batch(1))).kind, 'ack', 'the reader has never read: it is not waited for')
   await ingest.accept(id, batch(2))
@@ -34,6 +35,8 @@ t.test('a reader far behind holds batches until it reads; a stopped one does not
   while (rollup.lagBytes() > 0) await rollup.read(1 << 20)
   await third
   t.ok(acked, 'once the reader caught up the batch is stored and acked')
+  const waited = (await registry.getSingleMetricAsString('kanshi_ingest_flow_wait_seconds_total')).match(/reader="rollup"} ([\d.e-]+)/)
+  t.ok(waited !== null && Number(waited[1]) >= 0.1, `the wait is counted: ${waited?.[1]} s`)
 
   await ingest.accept(id, batch(4))
   await ingest.accept(id, batch(5))
