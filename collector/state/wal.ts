@@ -334,13 +334,19 @@ export class Wal {
   private async probe (): Promise<void> {
     if (this.closed || this.diskError === undefined) return
     const path = join(this.dir, '.probe')
+    const spare = join(this.dir, '.reserve')
     try {
+      // Appends resume only once the spare room is set aside again and there is room beyond it.
+      // Resuming as soon as 64 KiB were free let the next appends take the room the readers'
+      // cursors and the rollup checkpoint needed, so no segment could be freed, and under load
+      // the disk stayed full (seen once in the 3 MiB tmpfs test).
+      await fsp.writeFile(spare, Buffer.alloc(RESERVE_BYTES))
       await fsp.writeFile(path, Buffer.alloc(64 * 1024))
       await fsp.unlink(path)
       this.diskError = undefined
-      await this.reserve()
     } catch {
       await fsp.unlink(path).catch(() => {})
+      await fsp.rm(spare, { force: true })
       this.scheduleRetryProbe()
     }
   }
