@@ -144,8 +144,19 @@ export class Wal {
    * freed. The spare room is released when a write fails and taken again once
    * the disk recovers.
    */
-  private async reserve (): Promise<void> {
-    await fsp.writeFile(join(this.dir, '.reserve'), Buffer.alloc(RESERVE_BYTES)).catch(async () => await fsp.rm(join(this.dir, '.reserve'), { force: true }))
+  private async reserve (): Promise<boolean> {
+    const spare = join(this.dir, '.reserve')
+    try {
+      await fsp.writeFile(spare, Buffer.alloc(RESERVE_BYTES))
+      return true
+    } catch {
+      await fsp.rm(spare, { force: true })
+      return false
+    }
+  }
+
+  private async release (): Promise<void> {
+    await fsp.rm(join(this.dir, '.reserve'), { force: true })
   }
 
   private async listSegments (): Promise<number[]> {
@@ -267,7 +278,7 @@ export class Wal {
       // ENOSPC or EIO: cut back to the last good edge so no half record stays behind, and refuse
       // appends until a later write succeeds (the caller stops acking; agents keep spooling).
       await fh.truncate(before).catch(() => {})
-      await fsp.rm(join(this.dir, '.reserve'), { force: true })
+      await this.release()
       this.diskError = `write-ahead log write failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}`
       this.scheduleRetryProbe()
       const e = new KanshiError('E_WAL_FULL', this.diskError)
@@ -334,21 +345,22 @@ export class Wal {
   private async probe (): Promise<void> {
     if (this.closed || this.diskError === undefined) return
     const path = join(this.dir, '.probe')
-    const spare = join(this.dir, '.reserve')
-    try {
-      // Appends resume only once the spare room is set aside again and there is room beyond it.
-      // Resuming as soon as 64 KiB were free let the next appends take the room the readers'
-      // cursors and the rollup checkpoint needed, so no segment could be freed, and under load
-      // the disk stayed full (seen once in the 3 MiB tmpfs test).
-      await fsp.writeFile(spare, Buffer.alloc(RESERVE_BYTES))
-      await fsp.writeFile(path, Buffer.alloc(64 * 1024))
-      await fsp.unlink(path)
-      this.diskError = undefined
-    } catch {
-      await fsp.unlink(path).catch(() => {})
-      await fsp.rm(spare, { force: true })
-      this.scheduleRetryProbe()
+    // Appends resume only once the spare room is set aside again and there is room beyond it.
+    // Resuming as soon as 64 KiB were free let the next appends take the room the readers'
+    // cursors and the rollup checkpoint needed, so no segment could be freed, and under load
+    // the disk stayed full (seen once in the 3 MiB tmpfs test).
+    if (await this.reserve()) {
+      try {
+        await fsp.writeFile(path, Buffer.alloc(64 * 1024))
+        await fsp.unlink(path)
+        this.diskError = undefined
+        return
+      } catch {
+        await fsp.unlink(path).catch(() => {})
+        await this.release()
+      }
     }
+    this.scheduleRetryProbe()
   }
 
   private async roll (): Promise<void> {
@@ -368,6 +380,13 @@ export class Wal {
     let best: number | undefined
     for (const s of this.sizes.keys()) if (s > seg && (best === undefined || s < best)) best = s
     return best
+  }
+
+  /** bytesFrom is how many durable bytes lie at and after pos. */
+  bytesFrom (pos: Position): number {
+    let n = -pos.offset
+    for (const [seg, size] of this.sizes) if (seg >= pos.segment) n += size
+    return n
   }
 
   firstSegment (): number {
@@ -430,7 +449,8 @@ export class Wal {
   }
 }
 
-async function writeAll (fh: fsp.FileHandle, buf: Buffer): Promise<void> {
+/** writeAll writes the whole buffer at the file's position (a write may take only part of it). */
+export async function writeAll (fh: fsp.FileHandle, buf: Buffer): Promise<void> {
   let off = 0
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off)
@@ -471,11 +491,7 @@ export class WalReader {
   }
 
   /** lagBytes is how far the read position is behind the durable end. */
-  lagBytes (): number {
-    let n = -this.pos.offset
-    for (let seg: number | undefined = this.pos.segment; seg !== undefined; seg = this.wal.nextSegment(seg)) n += this.wal.segmentSize(seg) ?? 0
-    return n
-  }
+  lagBytes (): number { return this.wal.bytesFrom(this.pos) }
 
   /** when the last read returned and the last commit began (performance.now()), and those waiting for the next read */
   lastReadAt = 0
@@ -485,8 +501,10 @@ export class WalReader {
   /** nextRead resolves after the next read() returns (or after ms). */
   nextRead (ms: number): Promise<void> {
     return new Promise(resolve => {
-      const t = setTimeout(resolve, ms)
-      this.readWaiters.push(() => { clearTimeout(t); resolve() })
+      const done = (): void => { clearTimeout(t); resolve() }
+      // A waiter whose time ran out leaves the list: a reader that stopped must not collect them.
+      const t = setTimeout(() => { this.readWaiters = this.readWaiters.filter(w => w !== done); resolve() }, ms)
+      this.readWaiters.push(done)
     })
   }
 

@@ -12,6 +12,7 @@
 
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import type { RollupAggregator, Series } from './rollup.js'
+import { writeAll } from '../state/wal.js'
 
 const MAGIC = Buffer.from('KROLLUP3')
 const END = 0xffffffff
@@ -56,8 +57,7 @@ export async function writeCheckpoint (agg: RollupAggregator, file: string): Pro
   try {
     const o = new Out()
     const flush = async (): Promise<void> => {
-      let off = 0
-      while (off < o.n) off += (await fh.write(o.buf, off, o.n - off)).bytesWritten
+      await writeAll(fh, o.buf.subarray(0, o.n))
       bytes += o.n
       o.n = 0
     }

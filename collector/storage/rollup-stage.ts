@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
 import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
-import { DEFAULT_TIERS, RollupAggregator, seriesKey } from './rollup.js'
+import { DEFAULT_TIERS, RollupAggregator } from './rollup.js'
 import { readCheckpoint, writeCheckpoint } from './rollup-checkpoint.js'
 import type { Point } from '../../protocol/messages.js'
 
@@ -68,9 +68,9 @@ export class RollupStage {
         this.file = st.file
         this.o.logger.info({ series: n, file: st.file }, 'rollup buckets restored')
       } catch (err) {
-        // The raw data is whole either way; only the buckets open at that checkpoint come out short.
+        // readCheckpoint adds nothing from a file it cannot read whole. The raw data is whole either
+        // way; only the buckets open at that checkpoint come out short.
         this.o.logger.error({ err: (err as Error).message }, 'the rollup checkpoint could not be read: rollups open at the last checkpoint will lack the points before it')
-        this.agg.series.clear()
       }
     } else if (Array.isArray(st?.tiers)) {
       this.agg.restoreLegacy(st.tiers)
@@ -116,7 +116,7 @@ export class RollupStage {
         if (e.rollup === true) continue
         for (const p of e.p) {
           if (SKIP.has(p.m)) continue
-          this.agg.add(p, now, seriesKey(p.m, p.tags))
+          this.agg.add(p, now)
         }
       }
       await this.flush(now)

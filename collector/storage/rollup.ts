@@ -68,7 +68,7 @@ export interface Series {
   d: number[]
 }
 
-/** An open bucket, as plain data (tests, legacy conversion). */
+/** An open bucket, as plain data (the legacy conversion). */
 export interface Bucket { tier: number, start: number, touched: number, agg: number[] }
 
 export function seriesKey (m: string, tags: Record<string, string> | undefined): string {
@@ -96,6 +96,9 @@ function merge (a: number[], ao: number, b: number[], bo: number, n: number): vo
 /** zeros returns an array of n zeros at exactly that length. */
 const zeros = (n: number): number[] => new Array<number>(n).fill(0)
 
+/** stride is how many numbers one bucket of the series takes in d: tier, start, touched, four per field. */
+const stride = (s: { names: readonly string[] }): number => 3 + 4 * s.names.length
+
 /** RollupAggregator folds points into per-series buckets, tier by tier. */
 export class RollupAggregator {
   readonly series = new Map<string, Series>()
@@ -122,9 +125,7 @@ export class RollupAggregator {
   }
 
   private newSeries (m: string, tags: Record<string, string>): Series {
-    const d = zeros(this.head)
-    d.fill(-Infinity)
-    return { m, tags, names: this.layout([]), d }
+    return { m, tags, names: this.layout([]), d: new Array<number>(this.head).fill(-Infinity) }
   }
 
   private layout (names: readonly string[]): readonly string[] {
@@ -137,10 +138,10 @@ export class RollupAggregator {
   /** widen gives every bucket of s a slot for one more field. */
   private widen (s: Series, f: string): number {
     const n = s.names.length
-    const stride = 3 + 4 * n
+    const w = stride(s)
     const d = s.d
     const out = d.slice(0, this.head)
-    for (let o = this.head; o < d.length; o += stride) out.push(...d.slice(o, o + stride), 0, 0, 0, 0)
+    for (let o = this.head; o < d.length; o += w) out.push(...d.slice(o, o + w), 0, 0, 0, 0)
     s.d = out.slice() // exact length
     s.names = this.layout([...s.names, f])
     return n
@@ -162,10 +163,9 @@ export class RollupAggregator {
       if (typeof v !== 'number' || !Number.isFinite(v)) continue
       let i = s.names.indexOf(f)
       if (i < 0) {
-        const stride = 3 + 4 * s.names.length
-        const nth = (o - this.head) / stride
+        const nth = (o - this.head) / stride(s)
         i = this.widen(s, f)
-        o = this.head + nth * (stride + 4)
+        o = this.head + nth * stride(s)
       }
       const d = s.d
       const j = o + 3 + 4 * i
@@ -180,17 +180,17 @@ export class RollupAggregator {
   /** bucket finds or opens the bucket of a tier starting at start (touching it) and returns its offset in s.d. */
   private bucket (s: Series, tier: number, start: number, now: number): number {
     const d = s.d
-    const stride = 3 + 4 * s.names.length
+    const w = stride(s)
     let o = d.length
-    // Scanning from the end: the newest bucket of the finest tier is the usual answer.
+    // From the end: buckets are ordered by tier, then start, and the one wanted is its tier's newest.
     while (o > this.head) {
-      const b = o - stride
+      const b = o - w
       const t = d[b]!
       if (t === tier && d[b + 1] === start) { d[b + 2] = now; return b }
       if (t < tier || (t === tier && d[b + 1]! < start)) break
       o = b
     }
-    const fresh = zeros(stride)
+    const fresh = zeros(w)
     fresh[0] = tier
     fresh[1] = start
     fresh[2] = now
@@ -211,7 +211,7 @@ export class RollupAggregator {
 
   private closeSeries (s: Series, now: number, out: Point[]): void {
     const n = 4 * s.names.length
-    const stride = 3 + n
+    const w = stride(s)
     // Buckets are ordered by tier: one folded into the next tier is met again later in this pass.
     for (let o = this.head; o < s.d.length;) {
       const d = s.d
@@ -221,14 +221,14 @@ export class RollupAggregator {
       const end = start + tier.bucketMs
       let due = d[0]! >= end + tier.graceMs || now - d[o + 2]! >= tier.idleMs
       // a coarser bucket waits for every finer one inside it (they close first, by their shorter grace)
-      for (let x = this.head; due && x < o; x += stride) if (d[x]! < tierNo && d[x + 1]! < end) due = false
+      for (let x = this.head; due && x < o; x += w) if (d[x]! < tierNo && d[x + 1]! < end) due = false
       if (!due) {
         // later buckets of this tier are not complete either
-        while (o < d.length && d[o] === tierNo) o += stride
+        while (o < d.length && d[o] === tierNo) o += w
         continue
       }
-      const agg = d.slice(o + 3, o + stride)
-      s.d = d.slice(0, o).concat(d.slice(o + stride))
+      const agg = d.slice(o + 3, o + w)
+      s.d = d.slice(0, o).concat(d.slice(o + w))
       if (start > s.d[1 + tierNo]!) s.d[1 + tierNo] = start
       const f: Record<string, number> = {}
       let any = false
@@ -263,18 +263,10 @@ export class RollupAggregator {
     return n
   }
 
-  /** buckets returns a series' open buckets as plain data. */
-  buckets (s: Series): Bucket[] {
-    const stride = 3 + 4 * s.names.length
-    const out: Bucket[] = []
-    for (let o = this.head; o < s.d.length; o += stride) out.push({ tier: s.d[o]!, start: s.d[o + 1]!, touched: s.d[o + 2]!, agg: s.d.slice(o + 3, o + stride) })
-    return out
-  }
-
   /** openBuckets returns how many buckets are open (all tiers). */
   openBuckets (): number {
     let n = 0
-    for (const s of this.series.values()) n += (s.d.length - this.head) / (3 + 4 * s.names.length)
+    for (const s of this.series.values()) n += (s.d.length - this.head) / stride(s)
     return n
   }
 
@@ -300,8 +292,7 @@ export class RollupAggregator {
 
   /** put adds a restored series; d must hold whole buckets for names. */
   put (m: string, tags: Record<string, string>, names: readonly string[], d: number[]): void {
-    const stride = 3 + 4 * names.length
-    if (d.length < this.head || (d.length - this.head) % stride !== 0) throw new Error(`rollup series ${m}: ${d.length} numbers do not make whole buckets of ${names.length} fields`)
+    if (d.length < this.head || (d.length - this.head) % stride({ names }) !== 0) throw new Error(`rollup series ${m}: ${d.length} numbers do not make whole buckets of ${names.length} fields`)
     this.series.set(seriesKey(m, tags), { m, tags, names: this.layout(names), d: d.slice() })
   }
 
