@@ -219,7 +219,8 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     seen.add(a.id)
   }
   // Opening hours name a schedule; with no alerting section the default schedules apply.
-  const scheduleNames = (c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as Array<{ name: string }>)).map(x => x.name)
+  const schedules = c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[])
+  const scheduleNames = schedules.map(x => x.name)
   for (const [i, a] of c.agents.entries()) {
     if (a.schedule !== undefined && a.schedule !== 'always' && !scheduleNames.includes(a.schedule)) {
       throw new ConfigError(file, `agents.${i}.schedule`, `expected always or one of the schedules (${scheduleNames.join(', ') || 'none configured'}), got ${JSON.stringify(a.schedule)}`)
@@ -266,9 +267,22 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
     },
     log: c.log,
     alerting: c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env),
-    report: withOpeningHours(checkReport(file, c.report, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[]), c.alerting?.timezone), c.agents, c.alerting?.schedules ?? (AlertingSchema.properties.schedules.default as ScheduleLike[])),
+    report: withOpeningHours(checkReport(file, c.report, schedules, c.alerting?.timezone), c.agents, schedules),
     api: { tokens: c.api.tokens.map(t => ({ ...t, tokenSha256: t.tokenSha256.toLowerCase() })) }
   })
+}
+
+/** The schedule a kiosk without one of its own follows, when it exists. */
+export const KIOSK_DEFAULT = 'kiosk-hours'
+
+/**
+ * openingHours names the schedule an agent is expected to run in: its own
+ * (agents[].schedule), kiosk-hours for a kiosk without one, or undefined for
+ * "always" and every other host. Alerting and the report both ask here.
+ */
+export function openingHours (a: { role: string, schedule?: string | undefined }): string | undefined {
+  const name = a.schedule ?? (a.role === 'kiosk' ? KIOSK_DEFAULT : undefined)
+  return name === 'always' ? undefined : name
 }
 
 /**
@@ -280,9 +294,11 @@ function withOpeningHours (r: ReportConfig, agents: Raw['agents'], schedules: re
   // One override per schedule (the report runs its queries once per distinct service hours).
   const bySchedule = new Map<string, string[]>()
   for (const a of agents) {
-    const name = a.schedule ?? (a.role === 'kiosk' ? 'kiosk-hours' : undefined)
-    if (name === undefined || name === 'always' || !schedules.some(x => x.name === name)) continue
-    bySchedule.set(name, [...bySchedule.get(name) ?? [], a.id])
+    const name = openingHours(a)
+    if (name === undefined || !schedules.some(x => x.name === name)) continue
+    const hosts = bySchedule.get(name)
+    if (hosts === undefined) bySchedule.set(name, [a.id])
+    else hosts.push(a.id)
   }
   const extra: ReportConfig['overrides'] = [...bySchedule].map(([name, hosts]) => {
     const s = schedules.find(x => x.name === name)!

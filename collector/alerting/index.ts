@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { AlertingConfig } from '../config.js'
+import { openingHours, type AlertingConfig } from '../config.js'
 import type { Wal } from '../state/wal.js'
 import { BusinessCalendar, makeSchedule, ALWAYS, type Schedule } from './calendar.js'
 import { Evaluator } from './evaluator.js'
@@ -40,9 +40,6 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-/** The schedule a kiosk without its own follows, when it exists. */
-export const KIOSK_DEFAULT = 'kiosk-hours'
-
 export interface AgentHours { id: string, role: string, schedule?: string }
 
 /**
@@ -53,8 +50,8 @@ export interface AgentHours { id: string, role: string, schedule?: string }
 export function hostSchedules (agents: readonly AgentHours[], schedules: ReadonlyMap<string, Schedule>): Map<string, Schedule> {
   const out = new Map<string, Schedule>()
   for (const ag of agents) {
-    const name = ag.schedule ?? (ag.role === 'kiosk' ? KIOSK_DEFAULT : undefined)
-    const sch = name === undefined || name === 'always' ? undefined : schedules.get(name)
+    const name = openingHours(ag)
+    const sch = name === undefined ? undefined : schedules.get(name)
     if (sch !== undefined) out.set(ag.id, sch)
   }
   return out
