@@ -10,9 +10,9 @@ import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import type { LogEvent } from '../../protocol/messages.js'
 import { JournaldSource, type JournaldSpec } from '../../agent/inputs/journald.js'
-import { Batch } from '../../agent/inputs/logs.js'
 import { DEFAULT_LEVELS } from '../../agent/inputs/logline.js'
 import { waitFor } from '../helpers/procs.js'
+import { pumpInto } from '../helpers/logs.js'
 
 const REMOTE = '/lib/systemd/systemd-journal-remote'
 const BOOT = '0123456789abcdef0123456789abcdef'
@@ -60,11 +60,7 @@ if (!existsSync(REMOTE)) {
     const stamp = (s: string, at: number): number => { const v = Math.max(at, (lastT[s] ?? 0) + 1); lastT[s] = v; return v }
     const errors: unknown[] = []
     const events: LogEvent[] = []
-    const pump = async (src: JournaldSource): Promise<void> => {
-      const b = new Batch(1000, 1 << 20)
-      await src.poll(b, Date.now())
-      events.push(...b.events)
-    }
+    const pump = pumpInto(events)
     let src = new JournaldSource(spec, stamp, Date.now(), err => errors.push(err))
     src.start(undefined)
     await new Promise(resolve => setTimeout(resolve, 700)) // journalctl is following now

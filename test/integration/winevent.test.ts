@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { LogEvent } from '../../protocol/messages.js'
 import { parseWinEventOutput, winEventScript, winLevel, WinEventSource, type WinEventSpec } from '../../agent/inputs/winevent.js'
-import { Batch } from '../../agent/inputs/logs.js'
 import { DEFAULT_LEVELS } from '../../agent/inputs/logline.js'
 import { waitFor } from '../helpers/procs.js'
+import { pumpInto } from '../helpers/logs.js'
 
 const fixtures = resolve(import.meta.dirname, '..', 'fixtures', 'winevent')
 
@@ -46,11 +46,7 @@ t.test('source: starts at the newest record, then hands out each later record on
   }
   const errors: unknown[] = []
   const events: LogEvent[] = []
-  const pump = async (src: WinEventSource): Promise<void> => {
-    const b = new Batch(1000, 1 << 20)
-    await src.poll(b, Date.now())
-    events.push(...b.events)
-  }
+  const pump = pumpInto(events)
   let src = new WinEventSource(spec, (_s, at) => at, Date.now(), err => errors.push(err))
   src.start(undefined)
   await waitFor(async () => { await pump(src); return events.length >= 3 }, 10_000, 100)
