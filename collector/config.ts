@@ -3,7 +3,7 @@
 
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
+import { AnyKey, ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
 import { isValidTimeZone, parseHours } from './alerting/calendar.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 
@@ -19,12 +19,12 @@ export const AgentEntrySchema = Type.Object({
   tokenSha256Next: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'the hex SHA-256 of the agent\'s next token (64 hex digits)' })),
   role: Type.String({ default: 'server', minLength: 1, maxLength: 64, description: 'a role such as server or kiosk' }),
   site: Type.String({ default: '', maxLength: 64, description: 'a site name' }),
-  labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' }),
+  labels: Type.Record(AnyKey, Type.String(), { default: {}, description: 'a map of label names to strings' }),
   // Opening hours (kiosks): outside them the host may be switched off; its alerts are out of schedule.
   schedule: Type.Optional(Type.String({ minLength: 1, description: 'always, or the name of a schedule (alerting.schedules): the hours the host is expected to run' }))
 }, Strict)
 
-const Matchers = Type.Record(Type.String(), Type.String(), { description: 'a map of tag names (or rule, severity) to values; "~regex" for a pattern' })
+const Matchers = Type.Record(AnyKey, Type.String(), { description: 'a map of tag names (or rule, severity) to values; "~regex" for a pattern' })
 
 export const AlertingSchema = Type.Object({
   rulesDir: Type.String({ default: './alert-rules', description: 'a directory of rule files' }),

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, checkConfig, readYamlFile } from '../../protocol/config.js'
+import { AnyKey, ConfigError, checkConfig, readYamlFile } from '../../protocol/config.js'
 import { parseDuration } from '../../protocol/units.js'
 
 const Dur = (description: string) => Type.Union([Type.String(), Type.Number()], { description })
@@ -32,8 +32,8 @@ export const RuleSchema = Type.Object({
   horizon: Type.Optional(Dur('a duration such as "7d"')),
   severity: Type.Union(['info', 'warning', 'critical'].map(v => Type.Literal(v)), { description: 'one of info, warning, critical' }),
   schedule: Type.String({ default: 'always', description: 'always, or the name of a schedule' }),
-  where: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of tag names to values ("~regex" for a pattern)' }),
-  labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' }),
+  where: Type.Record(AnyKey, Type.String(), { default: {}, description: 'a map of tag names to values ("~regex" for a pattern)' }),
+  labels: Type.Record(AnyKey, Type.String(), { default: {}, description: 'a map of label names to strings' }),
   summary: Type.Optional(Text),
   description: Type.Optional(Text)
 }, { additionalProperties: false })

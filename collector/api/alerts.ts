@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
+import { AnyKey } from '../../protocol/config.js'
 import type { Alerting } from '../alerting/index.js'
 import { verifyAck } from '../alerting/mail.js'
 import { parseHours } from '../alerting/calendar.js'
@@ -30,7 +31,7 @@ export class ApiAuth {
   }
 }
 
-const Matchers = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ minLength: 1, maxLength: 256 }), { minProperties: 1, maxProperties: 16 })
+const Matchers = Type.Record(AnyKey, Type.String({ minLength: 1, maxLength: 256 }), { minProperties: 1, maxProperties: 16, propertyNames: { minLength: 1, maxLength: 64 } })
 const WindowBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   match: Matchers,

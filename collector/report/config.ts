@@ -3,7 +3,7 @@
 // Defaults live here once; collector/config.ts checks and freezes them.
 
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, durationAt } from '../../protocol/config.js'
+import { AnyKey, ConfigError, durationAt } from '../../protocol/config.js'
 import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
 
 const Strict = { additionalProperties: false } as const
@@ -21,7 +21,7 @@ export const ReportSchema = Type.Object({
   timezone: Type.Optional(Type.String({ description: 'an IANA timezone such as Asia/Tokyo' })),
   serviceHours: ServiceHours({ default: 'business-hours' }),
   overrides: Type.Array(Type.Object({
-    match: Type.Record(Type.String(), Type.String(), { description: 'a map of tags (host, role, site, service, check) to values; "~regex" for a pattern' }),
+    match: Type.Record(AnyKey, Type.String(), { description: 'a map of tags (host, role, site, service, check) to values; "~regex" for a pattern' }),
     serviceHours: Type.Optional(ServiceHours({})),
     availability: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'a percentage 0-100 (availability target)' }))
   }, Strict), { default: [], description: 'a list of { match, serviceHours, availability }; the first match wins' }),

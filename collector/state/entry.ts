@@ -13,6 +13,7 @@
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
 import type { WalRecord } from './wal.js'
+import { seriesLine } from '../storage/line-protocol.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -62,6 +63,23 @@ export function decodeHead (b: Buffer): { a: string, s: number } {
 /** recordEntry is the record's entry: the appender's own object while the WAL still caches it, else parsed. Read-only. */
 export function recordEntry (r: WalRecord): WalEntry {
   return (r.entry as WalEntry | undefined) ?? decodeEntry(r.data)
+}
+
+const SERIES = Symbol('series')
+
+/**
+ * seriesOf is each point's series line (line-protocol.ts seriesLine), made once per entry: the
+ * storage writer starts its lines with it and the rollups key their series by it, and both take the
+ * same entry from the WAL's cache. Kept under a symbol, which JSON.stringify leaves out.
+ */
+export function seriesOf (e: WalEntry): readonly string[] {
+  const held = (e as { [SERIES]?: string[] })[SERIES]
+  if (held !== undefined && held.length === e.p.length) return held
+  const p = e.p
+  const out = new Array<string>(p.length)
+  for (let i = 0; i < p.length; i++) out[i] = seriesLine(p[i]!.m, p[i]!.tags)
+  ;(e as { [SERIES]?: string[] })[SERIES] = out
+  return out
 }
 
 export function identityTags (id: StampIdentity): Record<string, string> {

@@ -10,7 +10,7 @@ import { readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Position, Wal, WalReader } from '../state/wal.js'
-import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
+import { encodeEntry, recordEntry, seriesOf, type WalEntry } from '../state/entry.js'
 import { DEFAULT_TIERS, RollupAggregator } from './rollup.js'
 import { readCheckpoint, writeCheckpoint } from './rollup-checkpoint.js'
 import type { Point } from '../../protocol/messages.js'
@@ -114,9 +114,10 @@ export class RollupStage {
         this.lastEnd = r.end
         const e = recordEntry(r)
         if (e.rollup === true) continue
-        for (const p of e.p) {
-          if (SKIP.has(p.m)) continue
-          this.agg.add(p, now)
+        const series = seriesOf(e)
+        for (let i = 0; i < e.p.length; i++) {
+          const p = e.p[i]!
+          if (!SKIP.has(p.m)) this.agg.add(p, now, series[i])
         }
       }
       await this.flush(now)

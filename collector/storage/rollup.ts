@@ -17,6 +17,7 @@
 // double-counts a point. Pure: the clock is a parameter.
 
 import type { Point } from '../../protocol/messages.js'
+import { seriesLine } from './line-protocol.js'
 
 export const BUCKET_MS = 5 * 60_000
 
@@ -70,14 +71,6 @@ export interface Series {
 
 /** An open bucket, as plain data (the legacy conversion). */
 export interface Bucket { tier: number, start: number, touched: number, agg: number[] }
-
-export function seriesKey (m: string, tags: Record<string, string> | undefined): string {
-  if (tags === undefined) return m
-  const keys = Object.keys(tags).sort()
-  let key = m
-  for (const k of keys) key += '\u0000' + k + '=' + tags[k]!
-  return key
-}
 
 /** merge folds aggregate b (at bo, n numbers) into a (at ao). */
 function merge (a: number[], ao: number, b: number[], bo: number, n: number): void {
@@ -148,7 +141,7 @@ export class RollupAggregator {
   }
 
   /** add folds a point's numeric fields into its first-tier bucket. */
-  add (p: Point, now: number, key = seriesKey(p.m, p.tags)): void {
+  add (p: Point, now: number, key = seriesLine(p.m, p.tags)): void {
     let s = this.series.get(key)
     if (s === undefined) {
       s = this.newSeries(p.m, p.tags ?? {})
@@ -293,7 +286,7 @@ export class RollupAggregator {
   /** put adds a restored series; d must hold whole buckets for names. */
   put (m: string, tags: Record<string, string>, names: readonly string[], d: number[]): void {
     if (d.length < this.head || (d.length - this.head) % stride({ names }) !== 0) throw new Error(`rollup series ${m}: ${d.length} numbers do not make whole buckets of ${names.length} fields`)
-    this.series.set(seriesKey(m, tags), { m, tags, names: this.layout(names), d: d.slice() })
+    this.series.set(seriesLine(m, tags), { m, tags, names: this.layout(names), d: d.slice() })
   }
 
   /**

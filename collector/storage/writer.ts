@@ -14,10 +14,10 @@
 
 import type { Logger } from 'pino'
 import type { Wal, WalReader, Position } from '../state/wal.js'
-import { recordEntry, type WalEntry } from '../state/entry.js'
+import { recordEntry, seriesOf, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { SendResult, StorageBackend, Target } from './backend.js'
-import { eventsToLines, pointToLine } from './line-protocol.js'
+import { eventsToLines, pointLine } from './line-protocol.js'
 import type { DeadLetter } from './dead-letter.js'
 
 export interface WriterOptions {
@@ -38,8 +38,10 @@ export interface WriterOptions {
 }
 
 export function entryToLines (e: WalEntry, out: string[]): void {
-  for (const p of e.p) {
-    const line = pointToLine(p)
+  const series = seriesOf(e)
+  for (let i = 0; i < e.p.length; i++) {
+    const p = e.p[i]!
+    const line = pointLine(series[i]!, p.f, p.t)
     if (line !== undefined) out.push(line)
   }
   if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, out)

@@ -1,0 +1,13 @@
+// Limits enforced at the collector's boundary; the agent keeps its batches inside them.
+
+export const Limits = Object.freeze({
+  maxFrameBytes: 4 * 1024 * 1024,
+  maxPointsPerBatch: 20_000,
+  maxEventsPerBatch: 5_000,
+  maxTagsPerPoint: 32,
+  maxFieldsPerPoint: 256,
+  maxNameLength: 128,
+  maxTagValueLength: 256,
+  maxStringFieldLength: 16 * 1024,
+  maxEventMessageLength: 16 * 1024
+})
