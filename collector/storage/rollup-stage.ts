@@ -154,7 +154,10 @@ export class RollupStage {
     }
     // With 10,000 agents (300,000 series) a checkpoint is tens of MB: the next one waits at least
     // 50 times what the last took (~2% of the time); the WAL keeps the records since meanwhile.
-    const every = Math.max(this.o.checkpointMs ?? 10_000, this.checkpointCostMs * 50)
+    // When those records are a quarter of the WAL's bound, sooner: a small WAL was otherwise held at
+    // its bound between checkpoints and refused agents' batches while InfluxDB had caught up.
+    const held = this.o.wal.bytesFrom(this.o.reader.committed) > this.o.wal.maxTotalBytes / 4
+    const every = held ? Math.max(1000, this.checkpointCostMs * 5) : Math.max(this.o.checkpointMs ?? 10_000, this.checkpointCostMs * 50)
     if (now - this.lastCheckpoint >= every && before(this.o.reader.committed, this.lastEnd)) {
       try {
         await this.checkpoint()
