@@ -273,8 +273,11 @@ class FileSource {
       this.rotated = true
       const found = await findMoved(e)
       if (found === undefined) {
-        this.stats.lostFiles++
-        this.input.warn(this.spec.name, `${e.path} is gone (rotated and removed while the agent was stopped?): lines written to it after byte ${e.offset} could not be read`)
+        // Cut in place (copytruncate) and then renamed or removed, all while the agent was stopped:
+        // its copy beside it has its head. Read that from where we were (readCopy reports the
+        // file lost when there is none); left alone, the copy was taken for an unseen rotated file
+        // and read from 0, which repeated every line before the saved position.
+        await this.readCopy(e, key, now)
         continue
       }
       const tr = await this.follow(found, e.source, e.offset, e.skipping, now)

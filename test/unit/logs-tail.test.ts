@@ -489,3 +489,32 @@ t.test('a clean stop sends the lines written since the last poll, with their pos
   await again.close()
   exactlyOnce(t, sink.events, 3)
 })
+
+t.test('cut in place (copytruncate) and then renamed away, all while stopped: the copy is read from the saved position', async t => {
+  // The agent was killed before its first poll after the copytruncate, so its saved position still
+  // names the cut file; that file was then renamed away with new lines. Seen once in logs-e2e under
+  // load as lines read twice: the copy was taken for an unseen rotated file and read from 0.
+  const d = dir(t)
+  const f = join(d, 'app.log')
+  writeFileSync(f, '')
+  await writeLines(f, 1, 100, async () => {})
+  const sink = new MemSink()
+  const c = { now: () => Date.now(), tick: () => {} } // real time: unseen files are judged by their mtime
+  let li = input([spec([f])], sink, undefined, c)
+  await li.pollOnce()
+  await li.close()
+  await writeLines(f, 101, 150, async () => {})
+  copyFileSync(f, `${f}.1`)
+  truncateSync(f, 0)
+  await writeLines(f, 151, 200, async () => {})
+  renameSync(f, `${f}.2`)
+  writeFileSync(f, '')
+  await writeLines(f, 201, 220, async () => {})
+  const warnings: string[] = []
+  li = new LogInput([spec([f])], { pollIntervalMs: 1000, now: c.now, onWarn: (_s, m) => warnings.push(m) })
+  li.attach(sink, sink.cursor)
+  for (let i = 0; i < 3; i++) await li.pollOnce()
+  exactlyOnce(t, sink.events, 220)
+  t.same(warnings, [], 'nothing reported lost')
+  await li.close()
+})
