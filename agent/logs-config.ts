@@ -4,6 +4,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, bytesAt, durationAt } from '../protocol/config.js'
+import { Limits } from '../protocol/limits.js'
 import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Encoding, type Level } from './inputs/logline.js'
 import type { FileSourceSpec } from './inputs/logs.js'
 import type { JournaldSpec } from './inputs/journald.js'
@@ -19,7 +20,7 @@ export const LogSchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a name for the entry (default: its path, units or channel)' })),
   // file
   path: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: 'a file path or glob (* ? [..]), or a list of them' })),
-  source: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'a fixed source tag for the events (default: the file path)' })),
+  source: Type.Optional(Type.String({ minLength: 1, maxLength: Limits.maxEventSourceLength, description: 'a fixed source tag for the events (default: the file path)' })),
   encoding: Type.Union(ENCODINGS.map(e => Type.Literal(e)), { default: 'utf8', description: `one of ${ENCODINGS.join(', ')}` }),
   startAt: Type.Union([Type.Literal('end'), Type.Literal('beginning')], { default: 'end', description: 'end or beginning (where to start in files found at the first start)' }),
   multiline: Type.Optional(Type.Object({

@@ -35,8 +35,6 @@ function obj (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-const MAX_TIME = 8_640_000_000_000_000
-
 function tags (v: unknown): boolean {
   if (!obj(v)) return false
   let n = 0
@@ -58,12 +56,12 @@ function fields (v: unknown): boolean {
 }
 
 function point (p: unknown): boolean {
-  return obj(p) && str(p['m'], 1, Limits.maxNameLength) && int(p['t'], 0, MAX_TIME) &&
+  return obj(p) && str(p['m'], 1, Limits.maxNameLength) && int(p['t'], 0, Limits.maxTimeMs) &&
     (p['tags'] === undefined || tags(p['tags'])) && fields(p['f'])
 }
 
 function event (e: unknown): boolean {
-  return obj(e) && int(e['t'], 0, MAX_TIME) && str(e['source'], 1, 1024) && str(e['level'], 1, 16) &&
+  return obj(e) && int(e['t'], 0, Limits.maxTimeMs) && str(e['source'], 1, Limits.maxEventSourceLength) && str(e['level'], 1, Limits.maxEventLevelLength) &&
     str(e['message'], 0, Limits.maxEventMessageLength) && (e['tags'] === undefined || tags(e['tags']))
 }
 

@@ -9,5 +9,9 @@ export const Limits = Object.freeze({
   maxNameLength: 128,
   maxTagValueLength: 256,
   maxStringFieldLength: 16 * 1024,
-  maxEventMessageLength: 16 * 1024
+  maxEventMessageLength: 16 * 1024,
+  maxEventSourceLength: 1024,
+  maxEventLevelLength: 16,
+  /** the latest time a point or event may carry (ms): the end of the JavaScript Date range */
+  maxTimeMs: 8_640_000_000_000_000
 })

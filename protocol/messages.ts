@@ -16,7 +16,7 @@ const Name = Type.String({ minLength: 1, maxLength: Limits.maxNameLength })
 // an empty tag or field key would otherwise pass here and be refused by InfluxDB.
 const Keys = { propertyNames: { minLength: 1, maxLength: Limits.maxNameLength } }
 const TagValue = Type.String({ maxLength: Limits.maxTagValueLength })
-const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 })
+const Millis = Type.Integer({ minimum: 0, maximum: Limits.maxTimeMs })
 const FieldValue = Type.Union([
   Type.Number(),
   Type.Boolean(),
@@ -35,8 +35,8 @@ export const LogLevel = Type.Union(['emerg', 'alert', 'crit', 'error', 'warning'
 
 export const EventSchema = Type.Object({
   t: Millis,
-  source: Type.String({ minLength: 1, maxLength: 1024 }),
-  level: Type.String({ minLength: 1, maxLength: 16 }),
+  source: Type.String({ minLength: 1, maxLength: Limits.maxEventSourceLength }),
+  level: Type.String({ minLength: 1, maxLength: Limits.maxEventLevelLength }),
   message: Type.String({ maxLength: Limits.maxEventMessageLength }),
   tags: Type.Optional(Type.Record(AnyKey, TagValue, { maxProperties: Limits.maxTagsPerPoint, ...Keys }))
 })

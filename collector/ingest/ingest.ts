@@ -52,7 +52,7 @@ export interface IngestOptions {
    * Flow control (issue 8): a batch waits while one of these readers is more
    * than `bytes` behind and `alive()` (still making progress), so that under a
    * flood the collector acks about as fast as it can hand data on. The readers
-   * then follow the tail (and the WAL's decoded cache) instead of falling
+   * then follow the tail (and the WAL's memory tail) instead of falling
    * behind and parsing every record again, and InfluxDB gets the CPU the
    * collector would have spent acking ahead of it; the backlog stays in the
    * agents' spools. A reader that stopped progressing (InfluxDB down) is not

@@ -9,11 +9,10 @@
 // stamping was 12% of the collector's CPU under load (issue 8). Stamping is
 // done again when such a record is decoded, the same way, so both encodings
 // decode to the same entry; readers that follow the tail take the appender's
-// stamped entry from the WAL's cache and decode nothing.
+// stamped entry from the WAL's memory tail and decode nothing.
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
 import type { WalRecord } from './wal.js'
-import { seriesLine } from '../storage/line-protocol.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -60,26 +59,9 @@ export function decodeHead (b: Buffer): { a: string, s: number } {
   return { a, s }
 }
 
-/** recordEntry is the record's entry: the appender's own object while the WAL still caches it, else parsed. Read-only. */
+/** recordEntry is the record's entry: the appender's own object while the WAL still holds it, else parsed. Read-only. */
 export function recordEntry (r: WalRecord): WalEntry {
   return (r.entry as WalEntry | undefined) ?? decodeEntry(r.data)
-}
-
-const SERIES = Symbol('series')
-
-/**
- * seriesOf is each point's series line (line-protocol.ts seriesLine), made once per entry: the
- * storage writer starts its lines with it and the rollups key their series by it, and both take the
- * same entry from the WAL's cache. Kept under a symbol, which JSON.stringify leaves out.
- */
-export function seriesOf (e: WalEntry): readonly string[] {
-  const held = (e as { [SERIES]?: string[] })[SERIES]
-  if (held !== undefined && held.length === e.p.length) return held
-  const p = e.p
-  const out = new Array<string>(p.length)
-  for (let i = 0; i < p.length; i++) out[i] = seriesLine(p[i]!.m, p[i]!.tags)
-  ;(e as { [SERIES]?: string[] })[SERIES] = out
-  return out
 }
 
 export function identityTags (id: StampIdentity): Record<string, string> {

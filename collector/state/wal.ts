@@ -26,7 +26,7 @@ export interface WalRecord {
   readonly data: Buffer
   /**
    * entry is the decoded form the appender handed in, when the record is still
-   * in the WAL's decoded cache: readers use it instead of parsing data again.
+   * in the WAL's memory tail: readers use it instead of parsing data again.
    * Shared by every reader, so it must be treated as read-only.
    */
   readonly entry?: unknown
@@ -45,8 +45,8 @@ export interface WalOptions {
   /** called before segments are deleted, so callers can persist what the records implied */
   beforeDelete?: () => Promise<void>
   now?: () => number
-  /** bytes of recently appended records whose decoded form is kept for readers (default 32 MiB; 0 turns it off) */
-  decodedCacheBytes?: number
+  /** bytes of recently appended records kept in memory for readers, with their decoded form (default 32 MiB; 0 turns it off) */
+  memoryTailBytes?: number
 }
 
 export interface RecoveryReport { segments: number, records: number, bytes: number, tornBytes: number, corruptSegments: number }
@@ -108,9 +108,9 @@ export class Wal {
    * counts down): at 10,000 agents a full 32 MiB of decoded points was ~150 MB
    * of heap.
    */
-  private readonly decoded = new Map<string, { record: WalRecord, bytes: number, left: number }>()
-  private decodedBytes = 0
-  private readonly decodedMax: number
+  private readonly tail = new Map<string, { record: WalRecord, bytes: number, left: number }>()
+  private tailBytes = 0
+  private readonly tailMax: number
   /** set while the disk refuses writes; cleared by the next successful flush */
   diskError: string | undefined
   recovery: RecoveryReport = { segments: 0, records: 0, bytes: 0, tornBytes: 0, corruptSegments: 0 }
@@ -121,7 +121,7 @@ export class Wal {
     this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024
     this.maxBytes = opts.maxBytes ?? 1024 * 1024 * 1024
     this.now = opts.now ?? Date.now
-    this.decodedMax = opts.decodedCacheBytes ?? 32 * 1024 * 1024
+    this.tailMax = opts.memoryTailBytes ?? 32 * 1024 * 1024
     if (opts.beforeDelete !== undefined) this.beforeDelete = opts.beforeDelete
   }
 
@@ -296,7 +296,7 @@ export class Wal {
     }
     this.diskError = undefined
     this.sizes.set(this.active, before + total)
-    if (this.decodedMax > 0) this.remember(batch, before)
+    if (this.tailMax > 0) this.remember(batch, before)
     this.onFlush?.(batch.length, total, performance.now() - t0)
     this.settledCount += batch.length
     for (const p of batch) p.resolve()
@@ -314,26 +314,26 @@ export class Wal {
       const ts = p.buf.readDoubleLE(8)
       const position = { segment: this.active, offset: end }
       const record: WalRecord = p.decoded === undefined ? { end: position, ts, data } : { end: position, ts, data, entry: p.decoded }
-      this.decoded.set(`${this.active}:${start}`, { record, bytes: p.buf.length, left: this.readers.size })
-      this.decodedBytes += p.buf.length
+      this.tail.set(`${this.active}:${start}`, { record, bytes: p.buf.length, left: this.readers.size })
+      this.tailBytes += p.buf.length
       start = end
     }
-    if (this.decodedBytes <= this.decodedMax) return
-    for (const [k, v] of this.decoded) {
-      this.decoded.delete(k)
-      this.decodedBytes -= v.bytes
-      if (this.decodedBytes <= this.decodedMax) break
+    if (this.tailBytes <= this.tailMax) return
+    for (const [k, v] of this.tail) {
+      this.tail.delete(k)
+      this.tailBytes -= v.bytes
+      if (this.tailBytes <= this.tailMax) break
     }
   }
 
   /** heldAt returns the record starting at seg:offset while the WAL still holds it in memory (to each reader once). */
   heldAt (seg: number, offset: number): { record: WalRecord, bytes: number } | undefined {
     const k = `${seg}:${offset}`
-    const v = this.decoded.get(k)
+    const v = this.tail.get(k)
     if (v === undefined) return undefined
     if (--v.left <= 0) {
-      this.decoded.delete(k)
-      this.decodedBytes -= v.bytes
+      this.tail.delete(k)
+      this.tailBytes -= v.bytes
     }
     return v
   }
@@ -572,12 +572,9 @@ export class WalReader {
     return out
   }
 
+  /** record is the WAL's own copy while it holds one, else the bytes read (copied, so the read window can be collected). */
   private record (seg: number, start: number, end: number, ts: number, data: Buffer): WalRecord {
-    const entry = this.wal.heldAt(seg, start)?.record.entry
-    // The copy lets the read window be collected; a cached record needs no bytes at all.
-    return entry === undefined
-      ? { end: { segment: seg, offset: end }, ts, data: Buffer.from(data) }
-      : { end: { segment: seg, offset: end }, ts, data, entry }
+    return this.wal.heldAt(seg, start)?.record ?? { end: { segment: seg, offset: end }, ts, data: Buffer.from(data) }
   }
 
   /**

@@ -3,6 +3,7 @@
 // floats so a field never changes type between 1 and 1.5.
 
 import type { LogEvent, Point } from '../../protocol/messages.js'
+import type { WalEntry } from '../state/entry.js'
 
 // Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
 // InfluxDB 1.x's parser takes "\" as escaping whatever byte follows it, but unescapes only "\,", "\ "
@@ -75,6 +76,21 @@ export function seriesLine (m: string, tags: Record<string, string> | undefined)
     if (v !== '') line += ',' + escapeKey(k) + '=' + escapeKey(v)
   }
   return line
+}
+
+const SERIES = Symbol('series')
+
+/**
+ * seriesOf is each point's series line, made once per WAL entry: the storage writer starts its lines
+ * with it and the rollups key their series by it, and both take the same (read-only) entry from the
+ * WAL's memory tail. Kept under a symbol, which JSON.stringify leaves out.
+ */
+export function seriesOf (e: WalEntry): readonly string[] {
+  const held = (e as { [SERIES]?: string[] })[SERIES]
+  if (held !== undefined) return held
+  const out = e.p.map(p => seriesLine(p.m, p.tags))
+  ;(e as { [SERIES]?: string[] })[SERIES] = out
+  return out
 }
 
 /**

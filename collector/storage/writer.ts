@@ -14,10 +14,10 @@
 
 import type { Logger } from 'pino'
 import type { Wal, WalReader, Position } from '../state/wal.js'
-import { recordEntry, seriesOf, type WalEntry } from '../state/entry.js'
+import { recordEntry, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { SendResult, StorageBackend, Target } from './backend.js'
-import { eventsToLines, pointLine } from './line-protocol.js'
+import { eventsToLines, pointLine, seriesOf } from './line-protocol.js'
 import type { DeadLetter } from './dead-letter.js'
 
 export interface WriterOptions {

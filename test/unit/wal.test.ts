@@ -147,7 +147,7 @@ t.test('readers committing at once never run beforeDelete side by side', async t
 t.test('records taken from the memory tail are the records on disk, across segments, a small tail and a rewind', async t => {
   const dir = t.testdir()
   // A tail of 8 KiB holds about the last dozen records: older ones are read from the segment files.
-  const wal = await Wal.open({ dir, readers: ['fast', 'slow'], segmentBytes: 16 * 1024, decodedCacheBytes: 8 * 1024 })
+  const wal = await Wal.open({ dir, readers: ['fast', 'slow'], segmentBytes: 16 * 1024, memoryTailBytes: 8 * 1024 })
   const want: string[] = []
   for (let i = 0; i < 60; i++) {
     const body = `rec-${i}-${'x'.repeat(i * 7 % 500)}`
