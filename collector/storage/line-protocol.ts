@@ -78,6 +78,55 @@ export function seriesLine (m: string, tags: Record<string, string> | undefined)
   return line
 }
 
+/**
+ * The series lines made so far, by a hash of the measurement and the tags in their order, each
+ * with what it was made from to check against: a fleet sends the same series every interval, so a
+ * line is looked up, not built again. Building it (sorting, escaping, concatenating) was 29% of what
+ * the collector allocated under load and a tenth of its CPU, counting the rollups' map lookups on a
+ * fresh string (issue 8); a lookup hashes the strings JSON.parse made and allocates nothing. Cleared
+ * when full: 10,000 agents send about 300,000 series.
+ */
+const known = new Map<number, { line: string, parts: string[] }>()
+export const SERIES_CACHE_MAX = 1 << 20
+
+function hashString (h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return Math.imul(h ^ s.length, 0x01000193)
+}
+
+/** seriesHash is the cache's key: FNV-1a over the measurement and each tag key and value, in their order. */
+export function seriesHash (m: string, tags: Record<string, string> | undefined): number {
+  let h = hashString(0x811c9dc5, m)
+  if (tags !== undefined) for (const k in tags) h = hashString(hashString(h, k), tags[k]!)
+  return h
+}
+
+function sameSeries (parts: readonly string[], m: string, tags: Record<string, string> | undefined): boolean {
+  if (parts[0] !== m) return false
+  let j = 1
+  if (tags !== undefined) {
+    for (const k in tags) {
+      if (parts[j] !== k || parts[j + 1] !== tags[k]) return false
+      j += 2
+    }
+  }
+  return j === parts.length
+}
+
+/** seriesLineCached is seriesLine, looked up when the same measurement and tags (in the same order) came before. */
+export function seriesLineCached (m: string, tags: Record<string, string> | undefined): string {
+  const h = seriesHash(m, tags)
+  const hit = known.get(h)
+  if (hit !== undefined && sameSeries(hit.parts, m, tags)) return hit.line
+  const line = seriesLine(m, tags)
+  if (hit !== undefined) return line // another series has this hash: made each time, never wrong
+  if (known.size >= SERIES_CACHE_MAX) known.clear()
+  const parts = [m]
+  if (tags !== undefined) for (const k in tags) parts.push(k, tags[k]!)
+  known.set(h, { line, parts })
+  return line
+}
+
 const SERIES = Symbol('series')
 
 /**
@@ -88,7 +137,7 @@ const SERIES = Symbol('series')
 export function seriesOf (e: WalEntry): readonly string[] {
   const held = (e as { [SERIES]?: string[] })[SERIES]
   if (held !== undefined) return held
-  const out = e.p.map(p => seriesLine(p.m, p.tags))
+  const out = e.p.map(p => seriesLineCached(p.m, p.tags))
   ;(e as { [SERIES]?: string[] })[SERIES] = out
   return out
 }

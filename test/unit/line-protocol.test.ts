@@ -1,5 +1,5 @@
 import t from 'tap'
-import { escapeKey, escapeMeasurement, escapeString, eventsToLines, toLine } from '../../collector/storage/line-protocol.js'
+import { escapeKey, escapeMeasurement, escapeString, eventsToLines, seriesHash, seriesLine, seriesLineCached, toLine } from '../../collector/storage/line-protocol.js'
 
 // Expected lines are written by hand from the line-protocol rules, not produced by the code.
 const cases: Array<[string, Parameters<typeof toLine>, string | undefined]> = [
@@ -61,4 +61,49 @@ t.test('the fast path (no special character: the string as it is) escapes exactl
     if (escapeKey(s) !== key(s) || escapeMeasurement(s) !== meas(s) || escapeString(s) !== str(s)) bad++
   }
   t.equal(bad, 0, '20,000 random strings over plain, Japanese and special characters')
+})
+
+t.test('series lines from the cache equal those built, on a miss, on a hit and when two series share a hash', async t => {
+  let seed = 11
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+  const words = ['host', 'role', 'site', 'n', 'a b', 'x,y', 'k=v', '市役所', '', 'cpu', 'cpu0', 'back\\slash']
+  const series: Array<{ m: string, tags: Record<string, string> }> = []
+  for (let i = 0; i < 5000; i++) {
+    const tags: Record<string, string> = {}
+    for (let n = rnd(5); n > 0; n--) tags[words[rnd(words.length)]!] = words[rnd(words.length)]! + String(rnd(3))
+    series.push({ m: ['cpu', 'mem', 'disk io', 'log,event'][rnd(4)]!, tags })
+  }
+  let bad = 0
+  for (let round = 0; round < 2; round++) {
+    for (const s of series) if (seriesLineCached(s.m, s.tags) !== seriesLine(s.m, s.tags)) bad++
+  }
+  t.equal(bad, 0, '5,000 random series, each looked up twice')
+  // Same tags in another order: another cache entry, the same (sorted) line.
+  t.equal(seriesLineCached('m', { b: '2', a: '1' }), 'm,a=1,b=2')
+  t.equal(seriesLineCached('m', { a: '1', b: '2' }), 'm,a=1,b=2')
+  // A value, a key or one tag more or less is another series.
+  t.equal(seriesLineCached('m', { a: '1' }), 'm,a=1')
+  t.equal(seriesLineCached('m', { a: '3' }), 'm,a=3')
+  t.equal(seriesLineCached('m', { c: '1' }), 'm,c=1')
+  t.equal(seriesLineCached('m', { a: '1', c: '2' }), 'm,a=1,c=2')
+  t.equal(seriesLineCached('n', { a: '1' }), 'n,a=1')
+  t.equal(seriesLineCached('m', undefined), 'm')
+
+  // Two series with one hash (found by search: 32 bits collide within a few hundred thousand).
+  const seen = new Map<number, string>()
+  let pair: [string, string] | undefined
+  for (let i = 0; pair === undefined && i < 2_000_000; i++) {
+    const v = `v${i}`
+    const h = seriesHash('m', { host: v })
+    const other = seen.get(h)
+    if (other !== undefined) pair = [other, v]
+    else seen.set(h, v)
+  }
+  t.ok(pair, 'a colliding pair was found')
+  const [x, y] = pair!
+  t.not(x, y)
+  for (let i = 0; i < 3; i++) {
+    t.equal(seriesLineCached('m', { host: x }), `m,host=${x}`)
+    t.equal(seriesLineCached('m', { host: y }), `m,host=${y}`)
+  }
 })

@@ -36,6 +36,40 @@ t.test('group commit: concurrent appends share flushes', async t => {
   await wal.close()
 })
 
+t.test('under appends that never pause, commits run back to back, flushed() still returns, and every record lands in order', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['r'] })
+  let stop = false
+  let n = 0
+  // Eight appenders, each appending again the moment its last append is durable (an agent's window).
+  const chain = async (c: number): Promise<number> => {
+    let i = 0
+    while (!stop) { n++; await wal.append(Buffer.from(`${c}:${i++}`)) }
+    return i
+  }
+  const chains = Array.from({ length: 8 }, (_, c) => chain(c))
+  await new Promise(resolve => setTimeout(resolve, 50))
+  const before = n
+  // Commits are chained while appends keep coming: flushed() must wait for what was queued, not for a pause.
+  await wal.flushed()
+  const during = n - before
+  t.ok(during > 0 && !stop, `flushed() returned while appends went on (${during} appended meanwhile)`)
+  stop = true
+  const counts = await Promise.all(chains)
+  const got = await readAll(wal)
+  t.equal(got.length, n, `all ${n} records are in the log`)
+  const next = new Map<string, number>()
+  let disorder = 0
+  for (const rec of got) {
+    const [c, i] = rec.split(':') as [string, string]
+    if (Number(i) !== (next.get(c) ?? 0)) disorder++
+    next.set(c, Number(i) + 1)
+  }
+  t.equal(disorder, 0, 'each appender\'s records in the order it appended them')
+  t.same([...next.values()].sort(), counts.sort(), 'none missing at the end')
+  await wal.close()
+})
+
 t.test('a torn tail is cut at the last whole record and appends continue', async t => {
   const dir = t.testdir()
   const wal = await Wal.open({ dir, readers: ['r'] })
