@@ -148,15 +148,28 @@ export function seriesOf (e: WalEntry): readonly string[] {
  */
 export function pointLine (series: string, fields: Record<string, number | boolean | string>, t: number): string | undefined {
   let line = series
-  let sep = ' '
+  let first = true
   for (const k in fields) {
     const v = fieldValue(fields[k]!)
     if (v === undefined) continue
-    line += sep + escapeKey(k) + '=' + v
-    sep = ','
+    line += fieldStart(k, first) + v
+    first = false
   }
-  if (sep === ' ') return undefined
+  if (first) return undefined
   return line + ' ' + String(Math.trunc(t))
+}
+
+/** " key=" and ",key=" per field key, escaped once: rendering them for every point was a fifth of the line's allocations. */
+const starts = new Map<string, readonly [string, string]>()
+function fieldStart (k: string, first: boolean): string {
+  let s = starts.get(k)
+  if (s === undefined) {
+    const key = escapeKey(k)
+    s = [' ' + key + '=', ',' + key + '=']
+    if (starts.size >= 100_000) starts.clear()
+    starts.set(k, s)
+  }
+  return first ? s[0] : s[1]
 }
 
 /** toLine renders one point (undefined when it has no writable field). */
