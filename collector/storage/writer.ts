@@ -171,6 +171,8 @@ export class StorageWriter {
       await this.settle(inflight, true)
     } catch (err) {
       await Promise.all(inflight.map(j => j.done))
+      await this.committing
+      this.commitError = undefined
       reader.rewind()
       if (err instanceof Stopped) return
       throw err
@@ -187,18 +189,61 @@ export class StorageWriter {
    * after the last of them that succeeded with everything before it.
    */
   private async settle (inflight: InFlight[], all: boolean): Promise<void> {
+    this.throwCommitError()
     let end: Position | undefined
     while (inflight.length > 0 && (all || inflight.length >= this.concurrency)) {
       const j = inflight[0]!
       await j.done
       if (j.err !== undefined) {
-        if (end !== undefined) await this.o.reader.commit(end)
+        if (end !== undefined) await this.commitSoon(end)
         throw j.err
       }
       inflight.shift()
       end = j.end
     }
-    if (end !== undefined) await this.o.reader.commit(end)
+    if (end !== undefined) this.commitSoon(end).catch(() => {})
+    if (all) {
+      await this.committing
+      this.throwCommitError()
+    }
+  }
+
+  /** the cursor commit under way, and the position asked for while it runs (cursor writes coalesce) */
+  private committing: Promise<void> | undefined
+  private commitNext: Position | undefined
+  private commitError: unknown
+
+  /**
+   * commitSoon moves the cursor to end without holding up the loop. The cursor file (a write and a
+   * rename) waited behind the WAL's fdatasyncs under load; while the loop waited for it the reader
+   * fell more than 16 MiB behind, and flow control held ingest up (issue 8). Commits run one at a
+   * time; the last position asked for while one runs is written next. A failed one is thrown from
+   * the next settle, which restarts the loop from the last position committed.
+   */
+  private commitSoon (end: Position): Promise<void> {
+    this.commitNext = end
+    this.committing ??= (async () => {
+      try {
+        while (this.commitNext !== undefined) {
+          const pos = this.commitNext
+          this.commitNext = undefined
+          await this.o.reader.commit(pos)
+        }
+      } catch (err) {
+        this.commitNext = undefined
+        this.commitError = err
+      } finally {
+        this.committing = undefined
+      }
+    })()
+    return this.committing
+  }
+
+  private throwCommitError (): void {
+    const err = this.commitError
+    if (err === undefined) return
+    this.commitError = undefined
+    throw err
   }
 
   private async prepare (): Promise<void> {
