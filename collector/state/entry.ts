@@ -39,8 +39,12 @@ export function encodeEntry (e: WalEntry): Buffer {
 
 /** encodeBatch stores an agent's batch frame as received, behind its identity header. */
 export function encodeBatch (id: StampIdentity, seq: number, received: number, frame: Buffer): Buffer {
-  const head = Buffer.from('\u0001' + JSON.stringify([id.id, seq, received, id.role, id.site]) + '\n')
-  return Buffer.concat([head, frame], head.length + frame.length)
+  return Buffer.concat(batchParts(id, seq, received, frame))
+}
+
+/** batchParts is encodeBatch in its two parts, header and frame, for the WAL to copy straight into its record. */
+export function batchParts (id: StampIdentity, seq: number, received: number, frame: Buffer): [Buffer, Buffer] {
+  return [Buffer.from('\u0001' + JSON.stringify([id.id, seq, received, id.role, id.site]) + '\n'), frame]
 }
 
 export function decodeEntry (b: Buffer): WalEntry {

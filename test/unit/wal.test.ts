@@ -1,7 +1,7 @@
 import t from 'tap'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { Wal, encodeRecord, HEADER_BYTES } from '../../collector/state/wal.js'
+import { Wal, encodeRecord, HEADER_BYTES, writevAll } from '../../collector/state/wal.js'
 import { KanshiError } from '../../protocol/errors.js'
 
 async function readAll (wal: Wal, name = 'r'): Promise<string[]> {
@@ -214,4 +214,28 @@ t.test('records taken from the memory tail are the records on disk, across segme
   t.same(r2.slice(-3).map(r => r.data.toString()), ['new-0', 'new-1', 'new-2'], 'read again after the rewind')
   t.equal(r2.length, 63, 'from the committed position (the start)')
   await again.close()
+})
+
+t.test('writevAll writes every buffer in order: over 1,024 buffers to a real file, and through short writes', async t => {
+  const bufs = Array.from({ length: 2500 }, (_, i) => Buffer.from(`record ${i};`.repeat(1 + (i % 5))))
+  const whole = Buffer.concat(bufs)
+  const path = join(t.testdir(), 'f')
+  const fh = await fsp.open(path, 'w')
+  await writevAll(fh, bufs, whole.length)
+  await fh.close()
+  t.ok((await fsp.readFile(path)).equals(whole), 'the file holds the buffers in order')
+  // A file handle that takes at most 7 bytes per call (a short write, as a full disk or a signal can cause).
+  const got: Buffer[] = []
+  let calls = 0
+  const short = {
+    writev: async (part: Buffer[]) => {
+      calls++
+      const b = Buffer.concat(part).subarray(0, 7)
+      got.push(b)
+      return { bytesWritten: b.length, buffers: part }
+    }
+  }
+  await writevAll(short as unknown as fsp.FileHandle, bufs.slice(0, 40), Buffer.concat(bufs.slice(0, 40)).length)
+  t.ok(Buffer.concat(got).equals(Buffer.concat(bufs.slice(0, 40))), `the same bytes in ${calls} short writes`)
+  t.ok(calls > 40)
 })
