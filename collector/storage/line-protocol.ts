@@ -94,10 +94,14 @@ function hashString (h: number, s: string): number {
   return Math.imul(h ^ s.length, 0x01000193)
 }
 
-/** seriesHash is the cache's key: FNV-1a over the measurement and each tag key and value, in their order. */
+/**
+ * seriesHash is the cache's key: FNV-1a over the measurement and each tag value, and each tag key's
+ * length, in their order. Keys repeat across series (host, role, site): their characters add little
+ * but time, and the lookup compares them anyway.
+ */
 export function seriesHash (m: string, tags: Record<string, string> | undefined): number {
   let h = hashString(0x811c9dc5, m)
-  if (tags !== undefined) for (const k in tags) h = hashString(hashString(h, k), tags[k]!)
+  if (tags !== undefined) for (const k in tags) h = hashString(Math.imul(h ^ k.length, 0x01000193), tags[k]!)
   return h
 }
 
