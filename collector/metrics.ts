@@ -27,7 +27,7 @@ export function createMetrics (registry = new Registry(), defaults = true) {
     walBytes: new Gauge({ name: 'kanshi_wal_bytes', help: 'Bytes held in the write-ahead log', registers: r }),
     walMaxBytes: new Gauge({ name: 'kanshi_wal_max_bytes', help: 'Byte bound of the write-ahead log; appends are refused above it', registers: r }),
     walOldestAge: new Gauge({ name: 'kanshi_wal_oldest_record_age_seconds', help: 'Age of the oldest record a reader has not consumed (0 when caught up)', labelNames: ['reader'], registers: r }),
-    walFsync: new Histogram({ name: 'kanshi_wal_fsync_seconds', help: 'Duration of one group commit (write + fdatasync)', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: r }),
+    walFsync: new Histogram({ name: 'kanshi_wal_fsync_seconds', help: 'Duration of one group commit, until its records are on the disk (an O_DSYNC write; write + fdatasync where O_DSYNC is missing)', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: r }),
     walRecords: new Counter({ name: 'kanshi_wal_records_total', help: 'Records appended to the write-ahead log', registers: r }),
     walTornBytes: new Gauge({ name: 'kanshi_wal_recovery_torn_bytes', help: 'Bytes cut from torn or corrupt WAL tails at the last start', registers: r }),
     walRecovered: new Gauge({ name: 'kanshi_wal_recovery_records', help: 'Whole records found in the WAL at the last start', registers: r }),

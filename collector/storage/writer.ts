@@ -215,7 +215,7 @@ export class StorageWriter {
 
   /**
    * commitSoon moves the cursor to end without holding up the loop. The cursor file (a write and a
-   * rename) waited behind the WAL's fdatasyncs under load; while the loop waited for it the reader
+   * rename) waited behind the WAL's synchronous writes under load; while the loop waited for it the reader
    * fell more than 16 MiB behind, and flow control held ingest up (issue 8). Commits run one at a
    * time; the last position asked for while one runs is written next. A failed one is thrown from
    * the next settle, which restarts the loop from the last position committed.
