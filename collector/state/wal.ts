@@ -242,7 +242,7 @@ export class Wal {
 
   /**
    * append queues data for the next group commit and resolves once it is on
-   * disk (written and fdatasync'ed). It throws E_WAL_FULL at once when the log
+   * disk (an O_DSYNC write, or write + fdatasync). It throws E_WAL_FULL at once when the log
    * is at its byte bound or the disk refused the last write.
    */
   append (data: Buffer | readonly Buffer[], decoded?: unknown): Promise<void> {
@@ -303,7 +303,7 @@ export class Wal {
     while (job !== undefined) job = await this.finishCommit(job)
   }
 
-  /** startCommit takes what is pending and starts writing it (write + fdatasync); undefined when nothing is. */
+  /** startCommit takes what is pending and starts writing it durably; undefined when nothing is. */
   private startCommit (): Commit | undefined {
     const batch = this.pending
     if (batch.length === 0) return undefined
