@@ -205,7 +205,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     const ip = req.ip
     socket.on('close', () => limiter.closed(ip))
     new Session(socket, id, ip, {
-      ingest, metrics, logger: sessionLogger,
+      ingest, metrics, logger: sessionLogger, tcp: req.socket,
       maxFrameBytes: config.ingest.maxFrameBytes, maxErrorsPerMinute: config.ingest.maxErrorsPerMinute,
       audit: (action, detail) => audit.append('agent', action, detail)
     })
