@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import type { Batch, Point } from '../../protocol/messages.js'
 import { KanshiError } from '../../protocol/errors.js'
-import type { Wal, WalReader } from '../state/wal.js'
+import { payloadBytes, type Wal, type WalReader } from '../state/wal.js'
 import type { SeqStore } from '../state/seqs.js'
 import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
@@ -141,7 +141,7 @@ export class Ingest {
     const entry = stamp(id, batch, received) // takes the batch over (and adds host_up to its points)
     // The frame as received (already validated) goes to the WAL behind its identity: no second JSON.stringify.
     const buf = frame !== undefined ? batchParts(id, batch.seq, received, frame) : [encodeEntry(entry)]
-    if (this.o.wal.wouldRefuse(buf[0]!.length + (buf[1]?.length ?? 0))) {
+    if (this.o.wal.wouldRefuse(payloadBytes(buf))) {
       this.refusedFrom.set(agent, Math.min(hole ?? Infinity, batch.seq))
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? 'write-ahead log is at its byte bound') }
     }

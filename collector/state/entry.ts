@@ -37,12 +37,10 @@ export function encodeEntry (e: WalEntry): Buffer {
   return Buffer.from(JSON.stringify(e))
 }
 
-/** encodeBatch stores an agent's batch frame as received, behind its identity header. */
-export function encodeBatch (id: StampIdentity, seq: number, received: number, frame: Buffer): Buffer {
-  return Buffer.concat(batchParts(id, seq, received, frame))
-}
-
-/** batchParts is encodeBatch in its two parts, header and frame, for the WAL to copy straight into its record. */
+/**
+ * batchParts stores an agent's batch frame as received, behind its identity header: the two parts
+ * of the record's payload, which the WAL copies straight into the record.
+ */
 export function batchParts (id: StampIdentity, seq: number, received: number, frame: Buffer): [Buffer, Buffer] {
   return [Buffer.from('\u0001' + JSON.stringify([id.id, seq, received, id.role, id.site]) + '\n'), frame]
 }

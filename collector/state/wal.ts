@@ -61,7 +61,7 @@ export interface RecoveryReport { segments: number, records: number, bytes: numb
 
 /** encodeRecord frames a payload (given whole, or in parts that are copied in one after another) as a record. */
 export function encodeRecord (data: Buffer | readonly Buffer[], ts: number): Buffer {
-  const len = byteLength(data)
+  const len = payloadBytes(data)
   const buf = Buffer.allocUnsafe(HEADER_BYTES + len)
   buf.writeUInt32LE(len, 0)
   buf.writeDoubleLE(ts, 8)
@@ -71,7 +71,8 @@ export function encodeRecord (data: Buffer | readonly Buffer[], ts: number): Buf
   return buf
 }
 
-function byteLength (data: Buffer | readonly Buffer[]): number {
+/** payloadBytes is the length of a payload given whole or in parts. */
+export function payloadBytes (data: Buffer | readonly Buffer[]): number {
   if (Buffer.isBuffer(data)) return data.length
   let n = 0
   for (let i = 0; i < data.length; i++) n += data[i]!.length
@@ -247,7 +248,7 @@ export class Wal {
    */
   append (data: Buffer | readonly Buffer[], decoded?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new KanshiError('E_SHUTTING_DOWN'))
-    if (this.wouldRefuse(byteLength(data))) {
+    if (this.wouldRefuse(payloadBytes(data))) {
       return Promise.reject(new KanshiError('E_WAL_FULL', this.diskError ?? `write-ahead log at its bound of ${this.maxBytes} bytes`))
     }
     const buf = encodeRecord(data, this.now())
@@ -307,13 +308,13 @@ export class Wal {
   private startCommit (): Commit | undefined {
     const batch = this.pending
     if (batch.length === 0) return undefined
+    const total = this.pendingBytes
     this.pending = []
-    this.writingBytes = this.pendingBytes
+    this.writingBytes = total
     this.pendingBytes = 0
     const fh = this.fh!
     const before = this.sizes.get(this.active)!
     const bufs = batch.map(p => p.buf)
-    const total = bufs.reduce((n, b) => n + b.length, 0)
     const io = (async () => {
       await writevAll(fh, bufs, total)
       if (DSYNC === undefined) await fh.datasync()
@@ -543,11 +544,7 @@ export async function writevAll (fh: fsp.FileHandle, bufs: readonly Buffer[], to
 
 /** writeAll writes the whole buffer at the file's position (a write may take only part of it). */
 export async function writeAll (fh: fsp.FileHandle, buf: Buffer): Promise<void> {
-  let off = 0
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off)
-    off += bytesWritten
-  }
+  await writevAll(fh, [buf], buf.length)
 }
 
 /**

@@ -99,21 +99,17 @@ function flat (s: string): string {
  * when full: 10,000 agents send about 300,000 series.
  */
 const known = new Map<number, { line: string, parts: string[] }>()
-export const SERIES_CACHE_MAX = 1 << 20
+const SERIES_CACHE_MAX = 1 << 20
 
 function hashString (h: number, s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
   return Math.imul(h ^ s.length, 0x01000193)
 }
 
-/**
- * seriesHash is the cache's key: FNV-1a over the measurement and each tag value, and each tag key's
- * length, in their order. Keys repeat across series (host, role, site): their characters add little
- * but time, and the lookup compares them anyway.
- */
+/** seriesHash is the cache's key: FNV-1a over the measurement and each tag key and value, in their order. */
 export function seriesHash (m: string, tags: Record<string, string> | undefined): number {
   let h = hashString(0x811c9dc5, m)
-  if (tags !== undefined) for (const k in tags) h = hashString(Math.imul(h ^ k.length, 0x01000193), tags[k]!)
+  if (tags !== undefined) for (const k in tags) h = hashString(hashString(h, k), tags[k]!)
   return h
 }
 

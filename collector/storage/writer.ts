@@ -201,7 +201,7 @@ export class StorageWriter {
       inflight.shift()
       end = j.end
     }
-    if (end !== undefined) this.commitSoon(end).catch(() => {})
+    if (end !== undefined) void this.commitSoon(end) // never rejects: a failure is kept for the next settle
     if (all) {
       await this.committing
       this.throwCommitError()

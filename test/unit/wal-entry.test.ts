@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeEntry, decodeHead, encodeBatch, encodeEntry, stamp } from '../../collector/state/entry.js'
+import { batchParts, decodeEntry, decodeHead, encodeEntry, stamp } from '../../collector/state/entry.js'
 
 const id = { id: 'kiosk01', role: 'kiosk', site: '本庁舎' }
 const frame = { type: 'batch', seq: 42, points: [{ m: 'cpu', t: 1000, tags: { host: 'forged', 窓口: '市民課' }, f: { usage_percent: 12.5, note: '発券' } }], events: [{ t: 1001, source: '/var/log/kiosk.log', level: 'error', message: 'プリンタ 用紙切れ', tags: { site: 'forged' } }] }
@@ -8,7 +8,7 @@ const bytes = Buffer.from(JSON.stringify(frame).replace('"窓口"', '"__proto__"
 
 t.test('an agent batch stored as its frame decodes to the same stamped entry as the JSON encoding', async t => {
   const expected = stamp(id, JSON.parse(bytes.toString()), 5000)
-  const rec = encodeBatch(id, 42, 5000, bytes)
+  const rec = Buffer.concat(batchParts(id, 42, 5000, bytes))
   t.equal(rec[0], 1, 'marked as a frame record')
   t.ok(rec.includes(bytes), 'the frame is stored as received')
   const got = decodeEntry(rec)
@@ -24,7 +24,7 @@ t.test('an agent batch stored as its frame decodes to the same stamped entry as 
 
 t.test('the header alone gives agent and seq; a frame with newlines inside is read whole', async t => {
   const pretty = Buffer.from(JSON.stringify(frame, null, 2))
-  const rec = encodeBatch(id, 42, 5000, pretty)
+  const rec = Buffer.concat(batchParts(id, 42, 5000, pretty))
   t.same(decodeHead(rec), { a: 'kiosk01', s: 42 })
   t.same(decodeEntry(rec), stamp(id, JSON.parse(pretty.toString()), 5000))
   t.same(decodeHead(encodeEntry({ a: '', s: 0, r: 1, p: [] })), { a: '', s: 0 }, 'the collector\'s own records')
