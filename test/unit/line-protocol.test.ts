@@ -85,6 +85,7 @@ t.test('series lines from the cache equal those built, on a miss, on a hit and w
   t.equal(seriesLineCached('m', { a: '1' }), 'm,a=1')
   t.equal(seriesLineCached('m', { a: '3' }), 'm,a=3')
   t.equal(seriesLineCached('m', { c: '1' }), 'm,c=1')
+  t.not(seriesHash('m', { a: '1' }), seriesHash('m', { c: '1' }), 'series differing only in a key of the same length have their own hash (else one is built on every point)')
   t.equal(seriesLineCached('m', { a: '1', c: '2' }), 'm,a=1,c=2')
   t.equal(seriesLineCached('n', { a: '1' }), 'n,a=1')
   t.equal(seriesLineCached('m', undefined), 'm')
