@@ -8,6 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY agent ./agent
 COPY collector ./collector
+COPY common ./common
 COPY protocol ./protocol
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev

@@ -3,7 +3,7 @@
 
 import { dirname, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, durationAt } from '../protocol/config.js'
+import { ConfigError, durationAt } from '../common/config.js'
 import type { ServiceCheckSpec } from './inputs/service.js'
 import { httpCheck } from './inputs/checks/http.js'
 import { tcpCheck } from './inputs/checks/tcp.js'

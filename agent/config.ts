@@ -4,7 +4,7 @@
 import { hostname } from 'node:os'
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
+import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../common/config.js'
 import { CheckSchema, buildChecks } from './checks-config.js'
 import type { ServiceCheckSpec } from './inputs/service.js'
 import { LogSchema, buildLogs, type LogSpecs } from './logs-config.js'

@@ -3,7 +3,7 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, bytesAt, durationAt } from '../protocol/config.js'
+import { ConfigError, bytesAt, durationAt } from '../common/config.js'
 import { Limits } from '../protocol/limits.js'
 import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Encoding, type Level } from './inputs/logline.js'
 import type { FileSourceSpec } from './inputs/logs.js'

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
 import { pino } from 'pino'
-import { runMain } from '../protocol/config.js'
+import { runMain } from '../common/config.js'
 import { loadAgentConfig } from './config.js'
 import { Agent, AGENT_VERSION } from './agent.js'
 import { createSystemInputs } from './inputs/index.js'

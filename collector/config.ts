@@ -3,7 +3,8 @@
 
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { AnyKey, ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../protocol/config.js'
+import { ConfigError, bytesAt, checkConfig, deepFreeze, durationAt, readYamlFile } from '../common/config.js'
+import { AnyKey } from '../protocol/messages.js'
 import { isValidTimeZone, parseHours } from './alerting/calendar.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 

@@ -4,8 +4,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Limits } from './limits.js'
-import { AnyKey } from './config.js'
 import { isBatch } from './batch-check.js'
+
+/**
+ * AnyKey is the key schema of every Record (map) in a config or a frame. TypeBox turns a Record's key
+ * into a patternProperties pattern, "^(.*)$" for a plain string, and "." matches no line break: a
+ * key holding one had its value checked by nothing, so a field {"a\nb": {}} was acked and then broke
+ * line rendering in the storage writer. This pattern matches every key.
+ */
+export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
 
 export const PROTOCOL_VERSION = 1
 

@@ -4,8 +4,9 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
-import { AnyKey, ConfigError, checkConfig, readYamlFile } from '../../protocol/config.js'
-import { parseDuration } from '../../protocol/units.js'
+import { ConfigError, checkConfig, readYamlFile } from '../../common/config.js'
+import { AnyKey } from '../../protocol/messages.js'
+import { parseDuration } from '../../common/units.js'
 
 const Dur = (description: string) => Type.Union([Type.String(), Type.Number()], { description })
 const Text = Type.Object({

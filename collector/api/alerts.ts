@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { AnyKey } from '../../protocol/config.js'
+import { AnyKey } from '../../protocol/messages.js'
 import type { Alerting } from '../alerting/index.js'
 import { verifyAck } from '../alerting/mail.js'
 import { parseHours } from '../alerting/calendar.js'

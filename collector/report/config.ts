@@ -3,7 +3,8 @@
 // Defaults live here once; collector/config.ts checks and freezes them.
 
 import { Type, type Static } from '@sinclair/typebox'
-import { AnyKey, ConfigError, durationAt } from '../../protocol/config.js'
+import { ConfigError, durationAt } from '../../common/config.js'
+import { AnyKey } from '../../protocol/messages.js'
 import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
 
 const Strict = { additionalProperties: false } as const

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { runMain } from '../../protocol/config.js'
+import { runMain } from '../../common/config.js'
 import { VERSION } from '../../protocol/version.js'
 import { checkCollectorConfig, loadCollectorConfig } from '../config.js'
 import { lastMonth, makeMonth, parseMonth } from './period.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadCollectorConfig } from '../../collector/config.js'
 import { loadAgentConfig } from '../../agent/config.js'
-import { ConfigError } from '../../protocol/config.js'
+import { ConfigError } from '../../common/config.js'
 
 const dir = new URL('../fixtures/config/', import.meta.url).pathname
 

@@ -3,7 +3,7 @@
 
 import t from 'tap'
 import { checkCollectorConfig } from '../../collector/config.js'
-import { ConfigError } from '../../protocol/config.js'
+import { ConfigError } from '../../common/config.js'
 import { matcherMatches } from '../../collector/alerting/mute.js'
 
 const hash = (c: string): string => c.repeat(64)

@@ -3,7 +3,7 @@
 
 import t from 'tap'
 import { checkAgentConfig } from '../../agent/config.js'
-import { ConfigError } from '../../protocol/config.js'
+import { ConfigError } from '../../common/config.js'
 
 const base = { collector: { url: 'ws://c/v1/agent', token: 't' } }
 const file = '/etc/kanshi/agent.yaml'

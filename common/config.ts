@@ -3,17 +3,9 @@
 
 import { readFileSync } from 'node:fs'
 import { Value, ValueErrorType } from '@sinclair/typebox/value'
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { parseBytes, parseDuration } from './units.js'
-
-/**
- * AnyKey is the key schema of every Record (map) in a config or a frame. TypeBox turns a Record's key
- * into a patternProperties pattern, "^(.*)$" for a plain string, and "." matches no line break: a
- * key holding one had its value checked by nothing, so a field {"a\nb": {}} was acked and then broke
- * line rendering in the storage writer. This pattern matches every key.
- */
-export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
 
 /** ConfigError is printed as its message alone, and the program exits 2. */
 export class ConfigError extends Error {
