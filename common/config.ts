@@ -2,8 +2,8 @@
 // validation, with one clear line naming the file, the key and what was expected.
 
 import { readFileSync } from 'node:fs'
-import { Value, ValueErrorType } from '@sinclair/typebox/value'
-import type { Static, TSchema } from '@sinclair/typebox'
+import { TransformDecodeError, Value, ValueErrorType } from '@sinclair/typebox/value'
+import { Type, type Static, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { parseBytes, parseDuration } from './units.js'
 
@@ -51,6 +51,54 @@ export function checkConfig<S extends TSchema> (file: string, schema: S, raw: un
   // Find the innermost schema description: it says what is expected in words.
   const want = (first.schema as { description?: string }).description ?? first.message.replace(/^Expected /i, '')
   throw new ConfigError(file, key, `expected ${lowerFirst(want)}, ${got}`)
+}
+
+/**
+ * DurationMs is a config duration ("10s", "5m", "1h30m" or a number of ms) that decodes to
+ * milliseconds. With a default it may be left out; min is the smallest value accepted (ms).
+ */
+export function DurationMs (o: { default?: string | number, min?: number, description?: string } = {}) {
+  const description = o.description ?? 'a duration such as "10s", "5m" or "1h"'
+  const min = o.min ?? 0
+  return Type.Transform(Type.Union([Type.String(), Type.Number()], { description, ...(o.default !== undefined ? { default: o.default } : {}) }))
+    .Decode(v => {
+      const ms = parseDuration(v)
+      if (ms === undefined || ms < min) throw new Error(`expected ${description}${min > 0 ? ` of at least ${min}ms` : ''}, got ${JSON.stringify(v)}`)
+      return ms
+    })
+    .Encode(ms => `${ms}ms`)
+}
+
+/** SizeBytes is a config byte size ("256MiB", "1GiB" or a number of bytes) that decodes to bytes. */
+export function SizeBytes (o: { default?: string | number, min?: number, description?: string } = {}) {
+  const description = o.description ?? 'a size such as "256MiB", "1GiB" or a number of bytes'
+  const min = o.min ?? 0
+  return Type.Transform(Type.Union([Type.String(), Type.Number()], { description, ...(o.default !== undefined ? { default: o.default } : {}) }))
+    .Decode(v => {
+      const n = parseBytes(v)
+      if (n === undefined || n < min) throw new Error(`expected ${description}${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`)
+      return n
+    })
+    .Encode(n => n)
+}
+
+/**
+ * decodeConfig is checkConfig followed by the schema's transforms (DurationMs, SizeBytes and
+ * any other Type.Transform): the result's type is StaticDecode<S>, so the config's TypeScript
+ * type is derived from the schema and never written by hand. A transform that throws becomes
+ * a ConfigError naming the key.
+ */
+export function decodeConfig<S extends TSchema> (file: string, schema: S, raw: unknown): StaticDecode<S> {
+  const value = checkConfig(file, schema, raw)
+  try {
+    return Value.Decode(schema, value)
+  } catch (err) {
+    if (err instanceof TransformDecodeError) {
+      const inner = err.error instanceof ConfigError ? err.error.expected : err.error.message
+      throw new ConfigError(file, err.path.slice(1).replace(/\//g, '.'), inner)
+    }
+    throw err
+  }
 }
 
 function lowerFirst (s: string): string {
