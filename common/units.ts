@@ -21,19 +21,6 @@ export function parseDuration (v: unknown): number | undefined {
   return Math.round(total)
 }
 
-/** formatDuration renders milliseconds compactly, for logs and mails. */
-export function formatDuration (ms: number): string {
-  if (ms < 1000) return `${ms}ms`
-  const s = Math.round(ms / 1000)
-  if (s < 60) return `${s}s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`
-  const h = Math.floor(m / 60)
-  if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`
-  const d = Math.floor(h / 24)
-  return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`
-}
-
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
 /** parseBytes reads 1048576, "256MiB", "1GiB", "500MB"; undefined when it is not a size. */

@@ -139,9 +139,3 @@ export const validateBatch: Validator<Batch> = Object.assign((v: unknown): v is 
 export const validateWelcome = compile(WelcomeSchema)
 export const validateAck = compile(AckSchema)
 export const validateErrorFrame = compile(ErrorFrameSchema)
-
-/** Measurements and fields fixed by DESIGN.md, referenced by inputs, rules, dashboards and reports. */
-export const Measurements = Object.freeze({
-  cpu: 'cpu', mem: 'mem', disk: 'disk', diskio: 'diskio', net: 'net', system: 'system',
-  service: 'service', logEvent: 'log_event', agent: 'agent', hostUp: 'host_up', alert: 'alert'
-})
