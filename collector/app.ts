@@ -58,10 +58,10 @@ export interface Collector {
 export function makeBackend (c: CollectorConfig, url: string | undefined, onNote?: (message: string) => void): StorageBackend | undefined {
   if (url === undefined) return undefined
   const i = c.influx
-  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeoutMs, maxLines: i.batchLines, rollupBucket: i.rollupBucket ?? `${i.bucket!}_5m` })
+  if (i.version === 2) return new InfluxV2({ url, token: i.token!, org: i.org!, bucket: i.bucket!, timeoutMs: i.timeout, maxLines: i.batchLines, rollupBucket: i.rollupBucket ?? `${i.bucket!}_5m` })
   const r = i.retention
   return new InfluxV1({
-    url, db: i.db, timeoutMs: i.timeoutMs,
+    url, db: i.db, timeoutMs: i.timeout,
     ...(r.manage ? { retention: { raw: { name: r.rawPolicy, duration: r.raw }, rollup: { name: r.rollupPolicy, duration: r.rollup } } } : {}),
     ...(i.rp !== undefined ? { rp: i.rp } : {}),
     ...(i.username !== undefined ? { username: i.username } : {}),
@@ -107,7 +107,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const limiter = new AddressLimiter(config.ingest.maxErrorsPerMinute, config.ingest.maxConnectionsPerAddress)
   const ingest = new Ingest({
     wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
-    defaultIntervalMs: config.ingest.defaultIntervalMs,
+    defaultIntervalMs: config.ingest.defaultInterval,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
     knownAgents: () => auth.identities(),
     pace: walReaders.map(n => {
@@ -128,7 +128,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       logger: logger.child({ component: 'storage', backend: backend.name }),
       deadLetter: new DeadLetter(config.dataDir),
       batchLines: config.influx.batchLines,
-      lingerMs: config.influx.flushIntervalMs
+      lingerMs: config.influx.flushInterval
     })
   }
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
@@ -139,12 +139,12 @@ export async function build (opts: BuildOptions): Promise<Collector> {
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
-    requestTimeout: config.listen.requestTimeoutMs,
+    requestTimeout: config.listen.requestTimeout,
     // An HTTP socket idle this long is closed (ws clears it on upgraded sockets, which have their own pings).
-    connectionTimeout: config.listen.requestTimeoutMs,
-    ...serverOptions(await readTls(config), config.listen.headersTimeoutMs)
+    connectionTimeout: config.listen.requestTimeout,
+    ...serverOptions(await readTls(config), config.listen.headersTimeout)
   })
-  limitSockets(app, config.ingest.maxConnectionsPerAddress, config.listen.headersTimeoutMs, metrics)
+  limitSockets(app, config.ingest.maxConnectionsPerAddress, config.listen.headersTimeout, metrics)
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
   await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
 

@@ -192,9 +192,9 @@ async function run (file: string): Promise<number> {
     if (bin === undefined) {
       logger.error('NO STORAGE: influx.url is not set and influxd is not on PATH; running WAL-only — data is kept in the write-ahead log and written nowhere until influx.url is configured (install Debian package influxdb for the embedded mode)')
     } else {
-      influxd = await startInfluxd({ dataDir: config.influx.embeddedDataDir, port: config.influx.embedded.port, bin, logFile: `${config.influx.embeddedDataDir}/influxd.log` })
+      influxd = await startInfluxd({ dataDir: config.influx.embedded.dataDir, port: config.influx.embedded.port, bin, logFile: `${config.influx.embedded.dataDir}/influxd.log` })
       influxUrl = influxd.url
-      logger.info({ url: influxUrl, dataDir: config.influx.embeddedDataDir }, 'started embedded InfluxDB')
+      logger.info({ url: influxUrl, dataDir: config.influx.embedded.dataDir }, 'started embedded InfluxDB')
     }
   }
   const c = await build({ config, logger, ...(influxUrl !== undefined ? { influxUrl } : {}) })

@@ -2,6 +2,7 @@
 // validation, with one clear line naming the file, the key and what was expected.
 
 import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { TransformDecodeError, Value, ValueErrorType } from '@sinclair/typebox/value'
 import { Type, type Static, type StaticDecode, type TSchema } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
@@ -13,6 +14,15 @@ export class ConfigError extends Error {
     super(`${file}: ${key === '' ? '(top level)' : key}: ${expected}`)
     this.name = 'ConfigError'
   }
+}
+
+/** Strict is the option of every config object: unknown keys are errors. */
+export const Strict = { additionalProperties: false } as const
+
+/** relativeTo resolves a path written in a config file against the file's own directory. */
+export function relativeTo (file: string): (p: string) => string {
+  const base = dirname(resolve(file))
+  return p => isAbsolute(p) ? p : resolve(base, p)
 }
 
 /** readYamlFile parses a YAML file, turning read and syntax failures into ConfigErrors. */

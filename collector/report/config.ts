@@ -1,24 +1,24 @@
 // The `report:` section of collector.yaml: SLA targets, service hours,
 // thresholds and what counts as a major incident, for kanshi-report.
-// Defaults live here once; collector/config.ts checks and freezes them.
 
-import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, durationAt } from '../../common/config.js'
+import { Type, type Static, type StaticDecode } from '@sinclair/typebox'
+import { ConfigError, DurationMs, Strict } from '../../common/config.js'
 import { AnyKey } from '../../protocol/messages.js'
 import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
+import { openingHours } from '../config/agents.js'
 
-const Strict = { additionalProperties: false } as const
 const Percent = (def: number, what: string) => Type.Number({ default: def, minimum: 0, maximum: 100, description: `a percentage 0-100 (${what})` })
 
-const ServiceHours = (o: object) => Type.Union([
-  Type.String({ minLength: 1 }),
-  Type.Object({
-    days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' }),
-    hours: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM' }), { default: [] })
-  }, Strict)
-], { description: 'the name of a schedule (alerting.schedules) or { days, hours }', ...o })
+const HoursSchema = Type.Object({
+  days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' }),
+  hours: Type.Array(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'a time range HH:MM-HH:MM' }), { default: [] })
+}, Strict)
+
+const ServiceHours = (o: object) => Type.Union([Type.String({ minLength: 1 }), HoursSchema],
+  { description: 'the name of a schedule (alerting.schedules) or { days, hours }', ...o })
 
 export const ReportSchema = Type.Object({
+  // Unset: alerting.timezone (checkReport fills it in).
   timezone: Type.Optional(Type.String({ description: 'an IANA timezone such as Asia/Tokyo' })),
   serviceHours: ServiceHours({ default: 'business-hours' }),
   overrides: Type.Array(Type.Object({
@@ -42,40 +42,45 @@ export const ReportSchema = Type.Object({
   diskFullWithinDays: Type.Integer({ default: 90, minimum: 1, description: 'a whole number of days (at least 1)' }),
   major: Type.Object({
     severities: Type.Array(Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { description: 'one of info, warning, critical' }), { default: ['critical'], minItems: 1, description: 'a list of severities' }),
-    minDuration: Type.Union([Type.String(), Type.Number()], { default: '30m', description: 'a duration such as "30m"' })
+    minDuration: DurationMs({ default: '30m' })
   }, { ...Strict, default: {} })
 }, { ...Strict, default: {} })
 
-export type RawReportConfig = Static<typeof ReportSchema>
+/** ScheduleLike is service hours resolved: a schedule's name with its days and hours. */
+export type ScheduleLike = Static<typeof HoursSchema> & { name: string }
 
-/** ReportConfig is the checked report section. */
-export interface ReportConfig {
-  /** IANA zone of the month, days and service hours; default alerting.timezone, else Asia/Tokyo */
+type Decoded = StaticDecode<typeof ReportSchema>
+type Override = Decoded['overrides'][number]
+
+/** ReportConfig is the decoded section with its timezone filled in and every service hours resolved to a schedule. */
+export type ReportConfig = Omit<Decoded, 'timezone' | 'serviceHours' | 'overrides'> & {
   timezone: string
-  /** a schedule name (resolved against the alerting schedules) or explicit days and hours */
   serviceHours: ScheduleLike
-  /** per host or service (by tags): other service hours or another availability goal; first match wins */
-  overrides: Array<{ match: Record<string, string>, serviceHours: ScheduleLike | undefined, availability: number | undefined }>
-  targets: RawReportConfig['targets']
-  thresholds: RawReportConfig['thresholds']
-  diskFullWithinDays: number
-  major: { severities: readonly string[], minDurationMs: number }
+  overrides: Array<Omit<Override, 'serviceHours'> & { serviceHours?: ScheduleLike | undefined }>
 }
 
-const BUSINESS_HOURS = { name: 'business-hours', days: 'business', hours: ['08:30-17:45'] } as const
+/** What the report section is resolved against: the rest of collector.yaml. */
+export interface ReportContext {
+  /** the schedules in force (alerting.schedules, or their defaults) */
+  schedules: readonly ScheduleLike[]
+  /** the default schedules, so that the default service hours exist even where alerting.schedules lacks them */
+  defaultSchedules: readonly ScheduleLike[]
+  /** alerting.timezone, or its default */
+  timezone: string
+  agents: ReadonlyArray<{ id: string, role: string, schedule?: string | undefined }>
+}
 
-export interface ScheduleLike { name: string, days: 'business' | 'all' | readonly number[], hours: readonly string[] }
-
-/** checkReport resolves the report section against the alerting schedules; it throws ConfigError. */
-export function checkReport (file: string, r: RawReportConfig, schedules: readonly ScheduleLike[], alertingTz: string | undefined): ReportConfig {
-  const timezone = r.timezone ?? alertingTz ?? 'Asia/Tokyo'
+/** checkReport resolves the report section against the schedules and adds the agents' opening hours; it throws ConfigError. */
+export function checkReport (file: string, r: Decoded, ctx: ReportContext): ReportConfig {
+  const timezone = r.timezone ?? ctx.timezone
   if (!isValidTimeZone(timezone)) throw new ConfigError(file, 'report.timezone', `expected an IANA timezone such as Asia/Tokyo, got ${JSON.stringify(timezone)}`)
-  const resolveHours = (v: RawReportConfig['serviceHours'], key: string, name: string): ScheduleLike => {
+  const defaultName = ReportSchema.properties.serviceHours.default as string
+  const resolveHours = (v: Decoded['serviceHours'], key: string, name: string): ScheduleLike => {
     if (typeof v === 'string') {
       // The default name falls back to its built-in definition, so a collector whose own
-      // schedules lack "business-hours" still starts; a name written in the file must exist.
-      const s = schedules.find(x => x.name === v) ?? (v === 'business-hours' ? BUSINESS_HOURS : undefined)
-      if (s === undefined) throw new ConfigError(file, key, `expected the name of a schedule (${schedules.map(x => x.name).join(', ')}) or { days, hours }, got ${JSON.stringify(v)}`)
+      // schedules lack it still starts; any other name written in the file must exist.
+      const s = ctx.schedules.find(x => x.name === v) ?? (v === defaultName ? ctx.defaultSchedules.find(x => x.name === v) : undefined)
+      if (s === undefined) throw new ConfigError(file, key, `expected the name of a schedule (${ctx.schedules.map(x => x.name).join(', ')}) or { days, hours }, got ${JSON.stringify(v)}`)
       return { name: s.name, days: s.days, hours: s.hours }
     }
     v.hours.forEach((h, j) => {
@@ -83,17 +88,36 @@ export function checkReport (file: string, r: RawReportConfig, schedules: readon
     })
     return { name, days: v.days, hours: v.hours }
   }
+  const overrides = r.overrides.map((o, i) => ({
+    ...o,
+    serviceHours: o.serviceHours === undefined ? undefined : resolveHours(o.serviceHours, `report.overrides.${i}.serviceHours`, `override ${i}`)
+  }))
   return {
+    ...r,
     timezone,
     serviceHours: resolveHours(r.serviceHours, 'report.serviceHours', 'report'),
-    overrides: r.overrides.map((o, i) => ({
-      match: o.match,
-      serviceHours: o.serviceHours === undefined ? undefined : resolveHours(o.serviceHours, `report.overrides.${i}.serviceHours`, `override ${i}`),
-      availability: o.availability
-    })),
-    targets: r.targets,
-    thresholds: r.thresholds,
-    diskFullWithinDays: r.diskFullWithinDays,
-    major: { severities: r.major.severities, minDurationMs: durationAt(file, 'report.major.minDuration', r.major.minDuration) }
+    overrides: [...overrides, ...openingHoursOverrides(ctx)]
   }
+}
+
+/**
+ * openingHoursOverrides turns each agent's opening hours (agents[].schedule; kiosks default
+ * to kiosk-hours) into report overrides, placed after the written ones: a kiosk switched off
+ * after closing is not unavailable in the report either. One override per schedule, since
+ * the report runs its queries once per distinct service hours.
+ */
+function openingHoursOverrides (ctx: ReportContext): ReportConfig['overrides'] {
+  const bySchedule = new Map<string, string[]>()
+  for (const a of ctx.agents) {
+    const name = openingHours(a)
+    if (name === undefined || !ctx.schedules.some(x => x.name === name)) continue
+    const hosts = bySchedule.get(name)
+    if (hosts === undefined) bySchedule.set(name, [a.id])
+    else hosts.push(a.id)
+  }
+  return [...bySchedule].map(([name, hosts]) => {
+    const s = ctx.schedules.find(x => x.name === name)!
+    const alt = hosts.map(h => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+    return { match: { host: `~^(?:${alt})$` }, serviceHours: { name: s.name, days: s.days, hours: s.hours } }
+  })
 }

@@ -61,7 +61,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
   const r = { start: m.start, end: m.end }
   const src = new Sources(q, o.influx)
   await src.probe(r)
-  const record = readRecord(o.dataDir, m.start, m.end, o.lang, { notifyWithinMin: o.report.targets.notifyWithinMin, majorSeverities: o.report.major.severities, majorMinMs: o.report.major.minDurationMs })
+  const record = readRecord(o.dataDir, m.start, m.end, o.lang, { notifyWithinMin: o.report.targets.notifyWithinMin, majorSeverities: o.report.major.severities, majorMinMs: o.report.major.minDuration })
   const known = new Set(record.maintenance.filter(w => w.created_by === 'config').map(w => w.name))
   const maintenance = [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
   const intervals = serviceIntervals(m, o.serviceHours, maintenance)

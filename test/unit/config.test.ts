@@ -49,7 +49,7 @@ check(loadAgentConfig, 'agent-bad', agentBad)
 t.test('defaults are filled in and documented values hold', async t => {
   const c = loadCollectorConfig(`${dir}../../../examples/collector.yaml`, {})
   t.equal(c.influx.batchLines, 5000)
-  t.equal(c.influx.flushIntervalMs, 1000)
+  t.equal(c.influx.flushInterval, 1000)
   t.equal(c.wal.maxBytes, 1024 ** 3)
   t.equal(c.ingest.hostDownAfterIntervals, 3)
   t.ok(Object.isFrozen(c.influx), 'frozen after checking')

@@ -1,0 +1,12 @@
+// ingest: limits on what agents may send and how fast, and when a silent host counts as down.
+
+import { Type } from '@sinclair/typebox'
+import { DurationMs, SizeBytes, Strict } from '../../common/config.js'
+
+export const IngestSchema = Type.Object({
+  maxFrameBytes: SizeBytes({ default: '4MiB', min: 1024 }),
+  hostDownAfterIntervals: Type.Integer({ default: 3, minimum: 1, description: 'a whole number of intervals' }),
+  defaultInterval: DurationMs({ default: '10s', min: 100 }),
+  maxConnectionsPerAddress: Type.Integer({ default: 1000, minimum: 1, description: 'a whole number' }),
+  maxErrorsPerMinute: Type.Integer({ default: 20, minimum: 1, description: 'a whole number' })
+}, { ...Strict, default: {} })
