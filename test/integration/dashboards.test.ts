@@ -1,12 +1,11 @@
-// The Grafana dashboards: structure (uids, ids, layout, datasource), in step
-// with their generator, and every query — panels, variables, annotations — run
+// Every query of the Grafana dashboards — panels, variables, annotations — run
 // with Grafana's macros substituted against a real influxd that holds data from
-// a real agent and collector plus generated history.
+// a real agent and collector plus generated history. Their structure and their
+// generator are checked in test/unit/dashboards.test.ts.
 
 import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { dashboards, DATASOURCE } from '../../scripts/dashboards.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { makeStack } from '../helpers/stack.js'
 import { waitFor } from '../helpers/procs.js'
@@ -15,34 +14,6 @@ const dir = new URL('../../dashboards/', import.meta.url).pathname
 const files = readdirSync(dir).filter(f => f.endsWith('.json')).sort()
 type Json = Record<string, any>
 const parsed: Record<string, Json> = Object.fromEntries(files.map(f => [f, JSON.parse(readFileSync(join(dir, f), 'utf8'))]))
-
-t.test('the committed dashboards are what the generator makes (npm run dashboards)', async t => {
-  t.same(Object.keys(parsed).sort(), Object.keys(dashboards()).sort())
-  for (const [f, d] of Object.entries(dashboards())) t.same(parsed[f], JSON.parse(JSON.stringify(d)), f)
-})
-
-t.test('structure: unique uids and panel ids, no overlapping panels, one datasource', async t => {
-  const uids = files.map(f => parsed[f]!['uid'])
-  t.equal(new Set(uids).size, uids.length, `uids ${uids.join(', ')}`)
-  for (const f of files) {
-    const d = parsed[f]!
-    for (const k of ['uid', 'title', 'panels', 'schemaVersion', 'time', 'templating', 'annotations']) t.ok(k in d, `${f}: has ${k}`)
-    t.equal(d['timezone'], 'Asia/Tokyo', `${f}: Tokyo time`)
-    const panels = d['panels'] as Json[]
-    const ids = panels.map(p => p['id'])
-    t.equal(new Set(ids).size, ids.length, `${f}: unique panel ids`)
-    for (let i = 0; i < panels.length; i++) {
-      const a = panels[i]!['gridPos']
-      t.ok(a.x >= 0 && a.w > 0 && a.x + a.w <= 24, `${f}: panel ${panels[i]!['id']} within 24 columns`)
-      for (let j = i + 1; j < panels.length; j++) {
-        const b = panels[j]!['gridPos']
-        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
-        if (overlap) t.fail(`${f}: panels ${panels[i]!['id']} and ${panels[j]!['id']} overlap`)
-      }
-      for (const target of panels[i]!['targets'] ?? []) t.same(target.datasource, DATASOURCE, `${f}: panel ${panels[i]!['id']} uses the provisioned datasource`)
-    }
-  }
-})
 
 /** grafana substitutes macros and variables the way Grafana's InfluxQL datasource does. */
 function grafana (q: string, vars: Record<string, string>): string {
