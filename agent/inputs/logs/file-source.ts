@@ -101,10 +101,8 @@ export class FileSource {
       this.rotated = true
       const found = await findMoved(e)
       if (found === undefined) {
-        // Cut in place (copytruncate) and then renamed or removed, all while the agent was stopped:
-        // its copy beside it has its head. Read that from where we were (readCopy reports the
-        // file lost when there is none); left alone, the copy was taken for an unseen rotated file
-        // and read from 0, which repeated every line before the saved position.
+        // Cut in place and then renamed or removed while stopped: its copy beside it has its head,
+        // and is read from the saved offset (not taken for an unseen file and read from 0).
         await this.readCopy(e, key, now)
         continue
       }
