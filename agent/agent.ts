@@ -1,12 +1,13 @@
-// The agent's loop: every interval, aligned to the wall clock, gather all
-// inputs into one batch, spool it durably, and let the transport send it.
+// The agent's loop: start every input, then every interval, aligned to the
+// wall clock, gather the polled ones into one batch, spool it durably, and let
+// the transport send it.
 
 import { hostname, platform } from 'node:os'
 import type { Logger } from 'pino'
 import type { LogEvent, Point } from '../protocol/messages.js'
 import { VERSION } from '../protocol/version.js'
 import type { AgentConfig } from './config.js'
-import { PointAccumulator, type Input } from './inputs/input.js'
+import { PointAccumulator, type Input, type InputContext } from './inputs/input.js'
 import { SelfInput } from './inputs/self.js'
 import { Spool } from './spool.js'
 import { Transport } from './transport.js'
@@ -29,6 +30,7 @@ export class Agent {
   spool!: Spool
   transport!: Transport
   private timer: NodeJS.Timeout | undefined
+  private ticking: Promise<void> | undefined
   private stopped = false
   private readonly inputs: Input[]
   private readonly errorSeen = new Map<string, string>()
@@ -52,34 +54,55 @@ export class Agent {
       token: c.collector.token,
       ...(c.collector.ca !== undefined ? { ca: c.collector.ca } : {}),
       insecureSkipVerify: c.collector.insecureSkipVerify,
-      hello: { id: c.id, hostname: hostname(), role: c.role, site: c.site, version: AGENT_VERSION, os: platform(), labels: c.labels, intervalMs: c.intervalMs },
+      hello: { id: c.id, hostname: hostname(), role: c.role, site: c.site, version: AGENT_VERSION, os: platform(), labels: c.labels, intervalMs: c.interval },
       spool: this.spool,
       logger: this.o.logger.child({ component: 'transport' }),
-      backoffMinMs: c.collector.backoffMinMs,
-      backoffMaxMs: c.collector.backoffMaxMs,
-      pingIntervalMs: c.collector.pingIntervalMs,
+      backoffMinMs: c.collector.backoffMin,
+      backoffMaxMs: c.collector.backoffMax,
+      pingIntervalMs: c.collector.pingInterval,
       maxInflight: c.collector.maxInflight
     })
     this.inputs.push(new SelfInput(this.spool, this.transport))
-    this.o.logger.info({ id: c.id, spooled: this.spool.batches, lastSeq: this.spool.highestSeq, intervalMs: c.intervalMs, inputs: this.inputs.map(i => i.name) }, 'agent started')
+    const started: Input[] = []
+    try {
+      for (const input of this.inputs) {
+        await input.start?.(this.context(input.name))
+        started.push(input)
+      }
+    } catch (err) {
+      for (const input of started.reverse()) await input.close?.().catch(() => {})
+      throw err
+    }
+    this.o.logger.info({ id: c.id, spooled: this.spool.batches, lastSeq: this.spool.highestSeq, intervalMs: c.interval, inputs: this.inputs.map(i => i.name) }, 'agent started')
     this.transport.start()
     this.schedule()
+  }
+
+  /** context is what a long-running input gets at start: a child logger, the spool and its saved cursor. */
+  private context (name: string): InputContext {
+    return {
+      logger: this.o.logger.child({ input: name }),
+      enqueue: async (points, events, cursors) => await this.enqueue(points, events, cursors),
+      saveCursors: async cursors => await this.saveCursors(cursors),
+      savedCursor: key => this.spool.cursor(key)
+    }
   }
 
   private schedule (): void {
     if (this.stopped) return
     const now = this.now()
-    const at = nextTick(now, this.o.config.intervalMs)
+    const at = nextTick(now, this.o.config.interval)
     this.timer = setTimeout(() => {
-      void this.tick(at).finally(() => this.schedule())
+      this.ticking = this.tick(at).finally(() => { this.ticking = undefined; this.schedule() })
     }, at - now)
   }
 
-  /** tick gathers every input in parallel, each bounded by the interval, and spools one batch. */
+  /** tick gathers every polled input in parallel, each bounded by the interval, and spools one batch. */
   async tick (t: number): Promise<void> {
     const acc = new PointAccumulator(t)
-    const budget = Math.max(100, Math.floor(this.o.config.intervalMs * 0.8))
+    const budget = Math.max(100, Math.floor(this.o.config.interval * 0.8))
     await Promise.all(this.inputs.map(async input => {
+      if (input.gather === undefined) return
       let timer: NodeJS.Timeout | undefined
       try {
         await Promise.race([
@@ -123,11 +146,18 @@ export class Agent {
     this.o.logger.warn({ input: name, err: msg }, 'input failed')
   }
 
+  /**
+   * stop closes the inputs newest first while the spool is still served (the
+   * log input's last round spools what was written since), then the transport.
+   */
   async stop (): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    await this.ticking
+    for (const input of [...this.inputs].reverse()) {
+      try { await input.close?.() } catch (err) { this.noteInputError(input.name, err) }
+    }
     await this.adding
     await this.transport?.stop()
-    await Promise.all(this.inputs.map(async i => await i.close?.()))
   }
 }

@@ -1,5 +1,5 @@
-// kanshi-agent: the entry point. Loads the config, starts the inputs, the
-// spool and the transport, and stops cleanly on SIGTERM/SIGINT.
+// kanshi-agent: the entry point. Loads the config, builds the configured
+// inputs from the registry, runs the agent, and stops cleanly on SIGTERM/SIGINT.
 
 import { parseArgs } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
@@ -7,13 +7,8 @@ import { pino } from 'pino'
 import { runMain } from '../common/config.js'
 import { loadAgentConfig } from './config.js'
 import { Agent, AGENT_VERSION } from './agent.js'
-import { createSystemInputs } from './inputs/index.js'
-import { PushListener } from './inputs/push.js'
-import { ServiceChecks } from './inputs/service.js'
-import { JobResults } from './inputs/jobs.js'
+import { createInputs } from './inputs/registry.js'
 import { jobRun } from './job-run.js'
-import type { LogInput, StreamFactory } from './inputs/logs.js'
-import { CURSOR_KEY } from './logs-config.js'
 
 const HELP = `kanshi-agent ${AGENT_VERSION} — collects system metrics and sends them to a kanshi collector
 
@@ -42,67 +37,21 @@ async function main (argv: string[]): Promise<number> {
     return 0
   }
   const { files, journald, winevent } = config.logs
-  const logSources = files.length + journald.length + winevent.length
-  // Without log sources or the push listener the agent runs a few ms of
-  // JavaScript per interval, as fast in the interpreter and Sparkplug (agent
-  // bench: 1.6 s of CPU per hour either way). Leaving TurboFan out keeps its
-  // compiler's code pages and zones, 3-4 MiB, out of RSS (issue 8: peak RSS
-  // <= 60 MB). Log tailing keeps it: it parses 2.5-4x the lines per second.
-  if (logSources === 0 && !config.push.enabled) setFlagsFromString('--max-opt=1')
+  // Without log tailing or the push listener the agent runs a few ms of JavaScript per interval:
+  // leaving TurboFan out keeps its code pages and zones (3-4 MiB) out of RSS at no CPU cost.
+  if (files.length + journald.length + winevent.length === 0 && !config.push.enabled) setFlagsFromString('--max-opt=1')
   const logger = pino({ level: config.log.level, base: { program: 'kanshi-agent', agent: config.id }, redact: { paths: ['token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime })
-  const inputs = createSystemInputs({
-    enabled: [...config.inputs.enabled],
-    disk: config.inputs.disk,
-    net: config.inputs.net
-  })
   // On Windows systeminformation runs PowerShell per call; one persistent shell serves all inputs instead.
   const si = process.platform === 'win32' ? await import('systeminformation') : undefined
   si?.powerShellStart()
-  inputs.push(new JobResults(config.dataDir))
-  const checks = new ServiceChecks([...config.checks])
-  if (config.checks.length > 0) inputs.push(checks)
-  const logLogger = logger.child({ input: 'logs' })
-  const seen = new Map<string, string>()
-  // A source's error is logged when it first appears or changes, not every poll.
-  const onError = (source: string, err: unknown): void => {
-    const msg = String((err as Error).message ?? err)
-    if (seen.get(source) === msg) return
-    seen.set(source, msg)
-    logLogger.warn({ source, err: msg }, 'log source failed')
-  }
-  // The log input is loaded only when logs: has entries: an agent without logs does not pay for it.
-  let logs: LogInput | undefined
-  if (logSources > 0) {
-    const [{ LogInput }, { JournaldSource }, { WinEventSource }] = await Promise.all([import('./inputs/logs.js'), import('./inputs/journald.js'), import('./inputs/winevent.js')])
-    const streams: StreamFactory[] = [
-      ...journald.map(spec => (stamp: (s: string, t: number) => number, now: number) => new JournaldSource(spec, stamp, now, err => onError(spec.name, err))),
-      ...winevent.map(spec => (stamp: (s: string, t: number) => number, now: number) => new WinEventSource(spec, stamp, now, err => onError(spec.name, err)))
-    ]
-    logs = new LogInput(files, { pollIntervalMs: config.logPollIntervalMs, onError, onWarn: (source, message) => logLogger.warn({ source }, message) }, streams)
-    inputs.push(logs)
-  }
-  const agent = new Agent({ config, logger, inputs })
+  const agent = new Agent({ config, logger, inputs: await createInputs(config) })
   await agent.start()
-  checks.start()
-  logs?.start({
-    enqueue: async (p, e, c) => await agent.enqueue(p, e, c),
-    saveCursors: async c => await agent.saveCursors(c)
-  }, agent.spool.cursor(CURSOR_KEY))
-  let push: PushListener | undefined
-  if (config.push.enabled) {
-    push = new PushListener({ host: config.push.host, port: config.push.port, enqueue: async (p, e) => await agent.enqueue(p, e) })
-    await push.start()
-    logger.info({ url: `http://${config.push.host}:${push.port}/v1/push` }, 'push endpoint listening')
-  }
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'stopping')
     void (async () => {
-      await push?.close()
-      // The log input first: its last round spools while the spool is still served.
-      await logs?.close()
       await agent.stop()
       si?.powerShellRelease()
       logger.info({ spooled: agent.spool.batches }, 'stopped')

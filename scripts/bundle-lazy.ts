@@ -1,8 +1,7 @@
-// npm run build: packages that the agent reaches only through import(), and
-// only on some hosts, go into the single file compressed, and are compiled on
-// their first import. V8 holds and pre-parses all of a script's source at
-// start, used or not: systeminformation (off Linux) and iconv-lite (Japanese
-// log encodings) were 0.94 MB of the 1.77 MB bundle and 2.2 MiB of RSS (issue 8).
+// npm run build: packages the agent reaches only through import(), and only on
+// some hosts (systeminformation off Linux, iconv-lite for Japanese log
+// encodings), travel compressed in the single file and compile on first import:
+// V8 holds all of a script's source from the start, used or not.
 
 import { build, type BuildOptions, type Plugin } from 'esbuild'
 import { brotliCompressSync, constants } from 'node:zlib'

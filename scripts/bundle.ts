@@ -31,9 +31,8 @@ const common: BuildOptions = {
     'process.env.WS_NO_UTF_8_VALIDATE': '"1"'
   },
   legalComments: 'none',
-  // Whitespace and syntax only (identifiers stay, so stack traces keep their
-  // names): V8 keeps the whole source string of the one script for the life of
-  // the agent: 2.5 MB of source became 1.7 MB, about 1 MiB less RSS (issue 8).
+  // Whitespace and syntax only (identifiers stay for stack traces): V8 keeps the
+  // script's whole source for the life of the agent, so its size is RSS.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning'
@@ -53,12 +52,9 @@ const ESM_BANNER = [
 ].join(' ')
 
 /**
- * asciiOnly rewrites every non-ASCII UTF-16 unit as a \uXXXX escape. esbuild
- * escapes strings but leaves a few regex literals (a '°' in systeminformation,
- * '用紙' in the printer check) as they are, and one such character makes V8
- * hold the whole script as a two-byte string: 2 bytes per character instead of
- * 1, about 2 MiB of RSS (issue 8). \uXXXX means the same in strings, regex
- * literals (with or without the u flag), identifiers and comments.
+ * asciiOnly rewrites every non-ASCII UTF-16 unit as a \uXXXX escape: one such
+ * character left in a regex literal makes V8 hold the whole script as a
+ * two-byte string. \uXXXX means the same in strings, regexes and identifiers.
  */
 function asciiOnly (file: string): void {
   const src = readFileSync(file, 'utf8')

@@ -4,7 +4,7 @@
 // systeminformation's fsStats.
 
 import type { Accumulator, Input } from './input.js'
-import { RateTracker } from '../rate.js'
+import { RateTracker } from './rate.js'
 import { readProc, useProc } from './proc.js'
 
 export interface DiskStat { device: string, readSectors: number, writeSectors: number }

@@ -2,7 +2,7 @@
 // /proc/net/dev on Linux (loopback skipped by default), systeminformation elsewhere.
 
 import type { Accumulator, Input } from './input.js'
-import { RateTracker } from '../rate.js'
+import { RateTracker } from './rate.js'
 import { globMatch, readProc, useProc } from './proc.js'
 
 /** NetOptions (agent.yaml inputs.net); each default is shown. */

@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /**
- * readProc reads a /proc file synchronously: these are small files generated
- * from kernel memory, and a synchronous read costs a fraction of the thread-pool
- * round trips of fs.promises.readFile (measured in scripts/bench/inputs.bench.ts).
+ * readProc reads a /proc file synchronously: small files generated from kernel
+ * memory, cheaper read at once than through the thread pool.
  */
 export async function readProc (procRoot: string, rel: string): Promise<string> {
   return readFileSync(join(procRoot, rel), 'utf8')

@@ -12,8 +12,8 @@
 // minute in the agent) and with it cached (the other gathers).
 
 import { readFileSync } from 'node:fs'
-import { createSystemInputs, SYSTEM_INPUTS } from '../../agent/inputs/index.js'
-import { PointAccumulator, type Input } from '../../agent/inputs/input.js'
+import { createSystemInputs, SYSTEM_INPUTS } from '../../agent/inputs/registry.js'
+import { PointAccumulator, type PolledInput as Input } from '../../agent/inputs/input.js'
 import { SystemInput } from '../../agent/inputs/system.js'
 
 const smoke = process.argv.includes('--smoke')

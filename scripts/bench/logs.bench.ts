@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import iconv from 'iconv-lite'
-import { LogInput, type FileSourceSpec } from '../../agent/inputs/logs.js'
-import { DEFAULT_LEVELS, type Encoding } from '../../agent/inputs/logline.js'
+import { LogInput } from '../../agent/inputs/logs/input.js'
+import type { FileSourceSpec } from '../../agent/inputs/logs/config.js'
+import { DEFAULT_LEVELS, type Encoding } from '../../agent/inputs/logs/logline.js'
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' }, smoke: { type: 'boolean', default: false } } })
 const LINES = values.smoke ? 20_000 : Number(values.lines)

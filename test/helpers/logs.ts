@@ -2,7 +2,8 @@
 // pump polls once into a fresh batch and keeps its events.
 
 import type { LogEvent } from '../../protocol/messages.js'
-import { Batch, type StreamSource } from '../../agent/inputs/logs.js'
+import { Batch } from '../../agent/inputs/logs/gate.js'
+import type { StreamSource } from '../../agent/inputs/logs/stream.js'
 
 export function pumpInto (events: LogEvent[]): (src: StreamSource) => Promise<void> {
   return async src => {

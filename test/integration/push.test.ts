@@ -2,12 +2,13 @@
 // one spooled batch each, bad ones get a clear 4xx, and nothing else breaks.
 
 import t from 'tap'
-import { PushListener } from '../../agent/inputs/push.js'
+import { PushListener } from '../../agent/inputs/push/push.js'
+import { inputContext } from '../helpers/input-context.js'
 
 t.test('push: good, bad and oversized bodies', async t => {
   const got: Array<{ points: unknown[], events: unknown[] }> = []
-  const l = new PushListener({ host: '127.0.0.1', port: 0, enqueue: async (points, events) => { got.push({ points, events }); return got.length }, now: () => 1000 })
-  await l.start()
+  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000 })
+  await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events }); return got.length } }))
   t.teardown(async () => await l.close())
   const url = `http://127.0.0.1:${l.port}/v1/push`
   const post = async (body: string) => { const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } }); return { status: r.status, body: await r.json() as Record<string, unknown> } }
@@ -27,8 +28,8 @@ t.test('push: good, bad and oversized bodies', async t => {
 
 t.test('push: InfluxDB line protocol on /v1/push (text/plain) and on the /write compatible path', async t => {
   const got: Array<{ points: unknown[] }> = []
-  const l = new PushListener({ host: '127.0.0.1', port: 0, enqueue: async points => { got.push({ points }); return got.length }, now: () => 5000 })
-  await l.start()
+  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 5000 })
+  await l.start(inputContext({ enqueue: async points => { got.push({ points }); return got.length } }))
   t.teardown(async () => await l.close())
   const base = `http://127.0.0.1:${l.port}`
   const lp = [

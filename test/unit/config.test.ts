@@ -55,7 +55,7 @@ t.test('defaults are filled in and documented values hold', async t => {
   t.ok(Object.isFrozen(c.influx), 'frozen after checking')
   const a = loadAgentConfig(`${dir}../../../examples/agent.yaml`, { KANSHI_AGENT_TOKEN: 'from-env' })
   t.equal(a.collector.token, 'from-env', 'KANSHI_AGENT_TOKEN overrides the file')
-  t.equal(a.intervalMs, 10_000)
+  t.equal(a.interval, 10_000)
   t.equal(a.spool.maxBytes, 256 * 1024 ** 2)
 })
 

@@ -1,7 +1,7 @@
 // The registry of system inputs: names, order, options passed through.
 
 import t from 'tap'
-import { createSystemInputs, SYSTEM_INPUTS } from '../../agent/inputs/index.js'
+import { createSystemInputs, SYSTEM_INPUTS } from '../../agent/inputs/registry.js'
 
 t.test('all six by default, in the documented order', async t => {
   t.strictSame(createSystemInputs().map(i => i.name), ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'])

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PointAccumulator } from '../../agent/inputs/input.js'
-import { createSystemInputs } from '../../agent/inputs/index.js'
+import { createSystemInputs } from '../../agent/inputs/registry.js'
 
 const fixtures = new URL('../fixtures/proc/', import.meta.url).pathname
 

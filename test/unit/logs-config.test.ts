@@ -66,5 +66,5 @@ t.test('defaults and types', async t => {
   t.equal(c.logs.journald[0]!.command, 'journalctl')
   t.equal(c.logs.winevent[0]!.intervalMs, 10_000)
   t.equal(c.logs.winevent[0]!.command, 'powershell.exe')
-  t.equal(c.logPollIntervalMs, 1000)
+  t.equal(c.logPollInterval, 1000)
 })

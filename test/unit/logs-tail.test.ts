@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import type { LogEvent } from '../../protocol/messages.js'
-import { LogInput, CURSOR_KEY, type FileSourceSpec } from '../../agent/inputs/logs.js'
-import { DEFAULT_LEVELS } from '../../agent/inputs/logline.js'
-import { expandGlob, globParts, globToRegExp } from '../../agent/inputs/tail.js'
-import { PointAccumulator } from '../../agent/inputs/input.js'
+import { LogInput } from '../../agent/inputs/logs/input.js'
+import { CURSOR_KEY, type FileSourceSpec } from '../../agent/inputs/logs/config.js'
+import { DEFAULT_LEVELS } from '../../agent/inputs/logs/logline.js'
+import { globFiles, globParts, globToRegExp } from '../../agent/inputs/logs/glob.js'
+import { PointAccumulator, type InputContext } from '../../agent/inputs/input.js'
+import { inputContext } from '../helpers/input-context.js'
 
 class MemSink {
   events: LogEvent[] = []
@@ -26,6 +28,11 @@ class MemSink {
   }
 
   async saveCursors (c: Record<string, unknown>): Promise<void> { this.cursor = c[CURSOR_KEY] }
+
+  /** context is what the agent would give the input at start, with this sink as its spool. */
+  context (): InputContext {
+    return inputContext({ enqueue: async (p, e = [], c = {}) => await this.enqueue(p, e, c), saveCursors: async c => await this.saveCursors(c), savedCursor: () => this.cursor })
+  }
 }
 
 function dir (t: Test): string {
@@ -367,9 +374,11 @@ t.test('globs', async t => {
   mkdirSync(join(d, 'a'))
   mkdirSync(join(d, 'b'))
   for (const p of ['a/x.log', 'a/y.txt', 'b/z.log', 'b/z.log.1']) writeFileSync(join(d, p), '')
-  t.same(await expandGlob(join(d, '*/*.log')), [join(d, 'a/x.log'), join(d, 'b/z.log')])
-  t.same(await expandGlob(join(d, 'b/z.log*')), [join(d, 'b/z.log'), join(d, 'b/z.log.1')])
-  t.same(await expandGlob(join(d, 'missing.log')), [join(d, 'missing.log')], 'a plain path names itself')
+  const paths = async (p: string): Promise<string[]> => (await globFiles(p)).map(f => f.path)
+  t.same(await paths(join(d, '*/*.log')), [join(d, 'a/x.log'), join(d, 'b/z.log')])
+  t.same(await paths(join(d, 'b/z.log*')), [join(d, 'b/z.log'), join(d, 'b/z.log.1')])
+  t.same(await paths(join(d, 'b/z.log')), [join(d, 'b/z.log')], 'a plain path names itself')
+  t.same(await paths(join(d, 'missing.log')), [], 'a missing plain path names nothing yet (it is looked for at every poll)')
   t.ok(globToRegExp('app-[0-9]?.LOG', true).test('app-1a.log'))
   t.notOk(globToRegExp('*.log').test('dir/x.log'), '* stays inside one segment')
   // Windows roots: a drive is C:\ (not C:, which is relative to that drive's current directory), UNC shares keep their root.
@@ -430,7 +439,7 @@ t.test('crashes at random moments on the real clock, with rename and copytruncat
     const sink = new MemSink()
     const make = (): LogInput => {
       const li = new LogInput([spec([f], { rotateWaitMs: 500 })], { pollIntervalMs: 50 })
-      li.start(sink, sink.cursor)
+      li.start(sink.context())
       return li
     }
     const crash = async (li: LogInput): Promise<void> => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RateTracker, counterDelta } from '../../agent/rate.js'
+import { RateTracker, counterDelta } from '../../agent/inputs/rate.js'
 
 t.equal(counterDelta(100, 250), 150, 'plain increase')
 t.equal(counterDelta(2 ** 32 - 100, 50), 150, '32-bit wrap')

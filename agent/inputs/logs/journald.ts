@@ -4,16 +4,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import type { JournaldSpec } from './config.js'
 import { LEVELS, type Level } from './logline.js'
-import { QueuedSource, type GateSpec } from './logs.js'
-
-export interface JournaldSpec extends GateSpec {
-  units: string[]
-  identifiers: string[]
-  command: string
-  /** read the journal files in this directory instead of the system journal (journalctl --directory) */
-  directory?: string
-}
+import { QueuedSource } from './stream.js'
 
 export interface JournalRecord { cursor: string, t: number, level: Level, source: string, message: string }
 

@@ -2,22 +2,23 @@
 // with errors that name the check and the key; builds the runnable checks.
 
 import { dirname, resolve } from 'node:path'
-import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, durationAt } from '../common/config.js'
-import type { ServiceCheckSpec } from './inputs/service.js'
-import { httpCheck } from './inputs/checks/http.js'
-import { tcpCheck } from './inputs/checks/tcp.js'
-import { processCheck } from './inputs/checks/process.js'
-import { fileCheck } from './inputs/checks/file.js'
-import { printerCheck, systemdCheck, windowsServiceCheck } from './inputs/checks/command.js'
+import { Type, type StaticDecode } from '@sinclair/typebox'
+import { ConfigError, DurationMs } from '../../../common/config.js'
+import { OneOf } from '../../one-of.js'
+import type { ServiceCheckSpec } from './service.js'
+import { httpCheck } from './http.js'
+import { tcpCheck } from './tcp.js'
+import { processCheck } from './process.js'
+import { fileCheck } from './file.js'
+import { printerCheck, systemdCheck, windowsServiceCheck } from './command.js'
 
-const Dur = (def: string) => Type.Union([Type.String(), Type.Number()], { default: def, description: 'a duration such as "30s"' })
+const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
 export const CheckSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'a check name (the service tag)' }),
-  type: Type.Union(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file'].map(t => Type.Literal(t)), { description: 'one of http, tcp, process, systemd, windows, printer, file' }),
-  interval: Dur('30s'),
-  timeout: Dur('10s'),
+  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file']),
+  interval: Dur('30s', 1000),
+  timeout: Dur('10s', 100),
   url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' })),
   expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { description: 'a list of HTTP status codes' })),
   bodyMatch: Type.Optional(Type.String({ description: 'a regular expression' })),
@@ -32,29 +33,30 @@ export const CheckSchema = Type.Object({
   unit: Type.Optional(Type.String({ minLength: 1, description: 'a systemd unit or Windows service name' })),
   printer: Type.Optional(Type.String({ minLength: 1, description: 'a printer name' })),
   path: Type.Optional(Type.String({ minLength: 1, description: 'a file path; * and ? allowed in the file name' })),
-  maxAge: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'a duration such as "26h"' })),
+  maxAge: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "26h"' })),
   minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' }))
 }, { additionalProperties: false })
 
-export type CheckConfig = Static<typeof CheckSchema>
+export type CheckEntry = StaticDecode<typeof CheckSchema>
 
 function regex (file: string, key: string, v: string): RegExp {
   try { return new RegExp(v) } catch (err) { throw new ConfigError(file, key, `expected a valid regular expression, got ${JSON.stringify(v)} (${(err as Error).message})`) }
 }
 
-/** buildChecks turns checked entries into runnable checks, naming file, check and key on a mistake. */
-export function buildChecks (file: string, checks: readonly CheckConfig[], platform: NodeJS.Platform = process.platform): ServiceCheckSpec[] {
+/** checkLabel names a check in errors: checks.N(name). */
+export const checkLabel = (c: { name: string }, i: number): string => `checks.${i}(${c.name})`
+
+/** buildChecks turns decoded entries into runnable checks, naming file, check and key on a mistake. */
+export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform): ServiceCheckSpec[] {
   const names = new Set<string>()
   return checks.map((c, i) => {
-    const at = (k: string): string => `checks.${i}(${c.name}).${k}`
+    const at = (k: string): string => `${checkLabel(c, i)}.${k}`
     const need = <T>(v: T | undefined, k: string, what: string): T => {
       if (v === undefined) throw new ConfigError(file, at(k), `expected ${what} for a ${c.type} check, got missing`)
       return v
     }
     if (names.has(c.name)) throw new ConfigError(file, at('name'), `expected a unique check name, got "${c.name}" again`)
     names.add(c.name)
-    const intervalMs = durationAt(file, at('interval'), c.interval, 1000)
-    const timeoutMs = durationAt(file, at('timeout'), c.timeout, 100)
     let check
     switch (c.type) {
       case 'http': check = httpCheck({ url: need(c.url, 'url', 'a URL'), ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}), ...(c.bodyMatch !== undefined ? { bodyMatch: regex(file, at('bodyMatch'), c.bodyMatch) } : {}), ...(c.certMinDays !== undefined ? { certMinDays: c.certMinDays } : {}), ...(c.insecureSkipVerify !== undefined ? { insecureSkipVerify: c.insecureSkipVerify } : {}) }); break
@@ -67,8 +69,8 @@ export function buildChecks (file: string, checks: readonly CheckConfig[], platf
       case 'systemd': check = systemdCheck(need(c.unit, 'unit', 'a unit name such as nginx.service')); break
       case 'windows': check = windowsServiceCheck(need(c.unit, 'unit', 'a Windows service name')); break
       case 'printer': check = printerCheck(need(c.printer, 'printer', 'a printer name'), platform); break
-      default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: durationAt(file, at('maxAge'), need(c.maxAge, 'maxAge', 'a duration such as "26h"'), 1000), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
+      default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
-    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs, timeoutMs, check }
+    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check }
   })
 }

@@ -4,15 +4,9 @@
 // The first start begins at the newest record instead of replaying the log.
 
 import { execFile } from 'node:child_process'
+import type { WinEventSpec } from './config.js'
 import type { Level } from './logline.js'
-import { QueuedSource, type GateSpec } from './logs.js'
-
-export interface WinEventSpec extends GateSpec {
-  channel: string
-  providers: string[]
-  command: string
-  intervalMs: number
-}
+import { QueuedSource } from './stream.js'
 
 export interface WinEventRecord { id: number, t: number, level: Level, source: string, message: string }
 

@@ -3,8 +3,8 @@
 // came in since the last round, each with its own time. A check that hangs is
 // reported down with the reason when its timeout fires.
 
-import type { Accumulator, Input } from './input.js'
-import type { Check, CheckResult } from './checks/types.js'
+import type { Accumulator, Input } from '../input.js'
+import type { Check, CheckResult } from './types.js'
 
 export interface ServiceCheckSpec {
   name: string

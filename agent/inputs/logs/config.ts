@@ -1,36 +1,33 @@
-// agent.yaml logs: one schema for every log source type (file, journald,
-// winevent), then per-type rules whose errors name the entry and the key.
+// agent.yaml logs: one schema for every source type (file, journald, winevent),
+// then per-type rules whose errors name the entry and the key, and the specs
+// each source runs from.
 
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { Type, type Static } from '@sinclair/typebox'
-import { ConfigError, bytesAt, durationAt } from '../common/config.js'
-import { Limits } from '../protocol/limits.js'
-import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Encoding, type Level } from './inputs/logline.js'
-import type { FileSourceSpec } from './inputs/logs.js'
-import type { JournaldSpec } from './inputs/journald.js'
-import type { WinEventSpec } from './inputs/winevent.js'
+import { Type, type StaticDecode } from '@sinclair/typebox'
+import { ConfigError, DurationMs, SizeBytes } from '../../../common/config.js'
+import { Limits } from '../../../protocol/limits.js'
+import { OneOf } from '../../one-of.js'
+import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Level, type MultilineOptions } from './logline.js'
 
-const Dur = (description: string) => Type.Union([Type.String(), Type.Number()], { description })
-const Size = (description: string) => Type.Union([Type.String(), Type.Number()], { description })
-const LevelName = Type.Union(LEVELS.map(l => Type.Literal(l)), { description: `one of ${LEVELS.join(', ')}` })
+const LevelName = OneOf(LEVELS)
 const Regexes = Type.Array(Type.String(), { description: 'a list of regular expressions' })
 
 export const LogSchema = Type.Object({
-  type: Type.Union(['file', 'journald', 'winevent'].map(t => Type.Literal(t)), { default: 'file', description: 'one of file, journald, winevent' }),
+  type: OneOf(['file', 'journald', 'winevent'], { default: 'file' }),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a name for the entry (default: its path, units or channel)' })),
   // file
   path: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { description: 'a file path or glob (* ? [..]), or a list of them' })),
   source: Type.Optional(Type.String({ minLength: 1, maxLength: Limits.maxEventSourceLength, description: 'a fixed source tag for the events (default: the file path)' })),
-  encoding: Type.Union(ENCODINGS.map(e => Type.Literal(e)), { default: 'utf8', description: `one of ${ENCODINGS.join(', ')}` }),
+  encoding: OneOf(ENCODINGS, { default: 'utf8' }),
   startAt: Type.Union([Type.Literal('end'), Type.Literal('beginning')], { default: 'end', description: 'end or beginning (where to start in files found at the first start)' }),
   multiline: Type.Optional(Type.Object({
     start: Type.String({ description: 'a regular expression matching the first line of a record' }),
     maxLines: Type.Integer({ default: 500, minimum: 1, description: 'a number of lines' }),
-    maxBytes: Type.Optional(Size('a size such as "64KiB"')),
-    timeout: Type.Optional(Dur('a duration such as "2s"'))
+    maxBytes: SizeBytes({ default: '64KiB', min: 1 }),
+    timeout: DurationMs({ default: '2s', min: 10 })
   }, { additionalProperties: false, description: 'a map with start (a regular expression)' })),
-  maxLineBytes: Type.Optional(Size('a size such as "16KiB"')),
-  rotateWait: Type.Optional(Dur('a duration such as "5s"')),
+  maxLineBytes: Type.Optional(SizeBytes({ min: 64 })),
+  rotateWait: Type.Optional(DurationMs()),
   // every type
   levels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'a map of level names to regular expressions' })),
   defaultLevel: Type.Optional(LevelName),
@@ -48,13 +45,51 @@ export const LogSchema = Type.Object({
   // winevent
   channel: Type.Optional(Type.String({ minLength: 1, description: 'an event log name such as Application or System' })),
   providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of event providers' })),
-  interval: Type.Optional(Dur('a duration such as "10s"'))
+  interval: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "10s"' }))
 }, { additionalProperties: false })
 
-export type LogConfig = Static<typeof LogSchema>
+export type LogEntry = StaticDecode<typeof LogSchema>
 
-/** The log input's key among the spool's cursors (here, so that main.ts can read it without loading the log input). */
+/** The log input's key among the spool's cursors. */
 export const CURSOR_KEY = 'logs'
+
+/** What every source type shares: filters, level floor, rate limit. */
+export interface GateSpec {
+  name: string
+  source?: string
+  levels: ReadonlyArray<[Level, RegExp]>
+  defaultLevel: Level
+  minLevel: Level
+  include: RegExp[]
+  exclude: RegExp[]
+  rateLimit: number
+  burst: number
+  tags: Record<string, string>
+}
+
+export interface FileSourceSpec extends GateSpec {
+  paths: string[]
+  encoding: LogEntry['encoding']
+  startAt: LogEntry['startAt']
+  multiline?: MultilineOptions & { timeoutMs: number }
+  maxLineBytes: number
+  rotateWaitMs: number
+}
+
+export interface JournaldSpec extends GateSpec {
+  units: string[]
+  identifiers: string[]
+  command: string
+  /** read the journal files in this directory instead of the system journal (journalctl --directory) */
+  directory?: string
+}
+
+export interface WinEventSpec extends GateSpec {
+  channel: string
+  providers: string[]
+  command: string
+  intervalMs: number
+}
 
 export interface LogSpecs {
   files: FileSourceSpec[]
@@ -62,19 +97,25 @@ export interface LogSpecs {
   winevent: WinEventSpec[]
 }
 
+/** logLabel names a logs: entry in errors: its name, first path, units or channel, or its type. */
+export function logLabel (c: Pick<LogEntry, 'name' | 'path' | 'units' | 'channel' | 'type'>): string {
+  return c.name ?? (typeof c.path === 'string' ? c.path : c.path?.[0]) ?? c.units?.join(',') ?? c.channel ?? c.type
+}
+
 function regex (file: string, key: string, v: string): RegExp {
   try { return new RegExp(v) } catch (err) { throw new ConfigError(file, key, `expected a valid regular expression, got ${JSON.stringify(v)} (${(err as Error).message})`) }
 }
 
-/** buildLogs turns checked logs: entries into sources, naming the file, the entry and the key on a mistake. */
-export function buildLogs (file: string, logs: readonly LogConfig[]): LogSpecs {
+/** buildLogs turns decoded logs: entries into source specs, naming the file, the entry and the key on a mistake. */
+export function buildLogs (file: string, logs: readonly LogEntry[]): LogSpecs {
   const base = dirname(resolve(file))
+  const abs = (p: string): string => isAbsolute(p) ? p : resolve(base, p)
   const out: LogSpecs = { files: [], journald: [], winevent: [] }
   const names = new Set<string>()
   logs.forEach((c, i) => {
-    const label = c.name ?? (typeof c.path === 'string' ? c.path : c.path?.[0]) ?? c.units?.join(',') ?? c.channel ?? c.type
+    const label = logLabel(c)
     const at = (k: string): string => `logs.${i}(${label}).${k}`
-    const only = (keys: Array<keyof LogConfig>, type: string): void => {
+    const only = (keys: Array<keyof LogEntry>, type: string): void => {
       for (const k of keys) if (c[k] !== undefined) throw new ConfigError(file, at(k), `expected no ${k} for a ${c.type} source (it applies to ${type} sources), got ${JSON.stringify(c[k])}`)
     }
     const levels: Array<[Level, RegExp]> = c.levels === undefined
@@ -83,7 +124,9 @@ export function buildLogs (file: string, logs: readonly LogConfig[]): LogSpecs {
         if (!(LEVELS as readonly string[]).includes(l)) throw new ConfigError(file, at(`levels.${l}`), `expected a level name (${LEVELS.join(', ')}), got "${l}"`)
         return [l as Level, regex(file, at(`levels.${l}`), re)] as [Level, RegExp]
       }).sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0]))
-    const common = {
+    const gate: GateSpec = {
+      name: label,
+      ...(c.source !== undefined ? { source: c.source } : {}),
       levels,
       defaultLevel: c.defaultLevel ?? 'info',
       minLevel: c.minLevel ?? 'debug',
@@ -98,33 +141,22 @@ export function buildLogs (file: string, logs: readonly LogConfig[]): LogSpecs {
     if (c.type === 'file') {
       only(['units', 'identifiers', 'channel', 'providers', 'command', 'interval', 'directory'], 'journald or winevent')
       if (c.path === undefined) throw new ConfigError(file, at('path'), 'expected a file path or glob for a file source, got missing')
-      const paths = (typeof c.path === 'string' ? [c.path] : c.path).map(p => isAbsolute(p) ? p : resolve(base, p))
-      let multiline: FileSourceSpec['multiline']
-      if (c.multiline !== undefined) {
-        multiline = {
-          start: regex(file, at('multiline.start'), c.multiline.start),
-          maxLines: c.multiline.maxLines,
-          maxBytes: bytesAt(file, at('multiline.maxBytes'), c.multiline.maxBytes ?? '64KiB', 1),
-          timeoutMs: durationAt(file, at('multiline.timeout'), c.multiline.timeout ?? '2s', 10)
-        }
-      }
+      const m = c.multiline
       out.files.push({
-        ...common,
-        name: label,
-        paths,
-        ...(c.source !== undefined ? { source: c.source } : {}),
-        encoding: c.encoding as Encoding,
+        ...gate,
+        paths: (typeof c.path === 'string' ? [c.path] : c.path).map(abs),
+        encoding: c.encoding,
         startAt: c.startAt,
-        ...(multiline !== undefined ? { multiline } : {}),
-        maxLineBytes: bytesAt(file, at('maxLineBytes'), c.maxLineBytes ?? '16KiB', 64),
-        rotateWaitMs: durationAt(file, at('rotateWait'), c.rotateWait ?? '5s', 0)
+        ...(m !== undefined ? { multiline: { start: regex(file, at('multiline.start'), m.start), maxLines: m.maxLines, maxBytes: m.maxBytes, timeoutMs: m.timeout } } : {}),
+        maxLineBytes: c.maxLineBytes ?? 16 * 1024,
+        rotateWaitMs: c.rotateWait ?? 5000
       })
     } else if (c.type === 'journald') {
       only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'channel', 'providers', 'interval'], 'file or winevent')
-      out.journald.push({ ...common, name: label, units: c.units ?? [], identifiers: c.identifiers ?? [], command: c.command ?? 'journalctl', ...(c.directory !== undefined ? { directory: isAbsolute(c.directory) ? c.directory : resolve(base, c.directory) } : {}), ...(c.source !== undefined ? { source: c.source } : {}) })
+      out.journald.push({ ...gate, units: c.units ?? [], identifiers: c.identifiers ?? [], command: c.command ?? 'journalctl', ...(c.directory !== undefined ? { directory: abs(c.directory) } : {}) })
     } else {
       only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'units', 'identifiers', 'directory'], 'file or journald')
-      out.winevent.push({ ...common, name: label, channel: c.channel ?? 'Application', providers: c.providers ?? [], command: c.command ?? 'powershell.exe', intervalMs: durationAt(file, at('interval'), c.interval ?? '10s', 1000), ...(c.source !== undefined ? { source: c.source } : {}) })
+      out.winevent.push({ ...gate, channel: c.channel ?? 'Application', providers: c.providers ?? [], command: c.command ?? 'powershell.exe', intervalMs: c.interval ?? 10_000 })
     }
   })
   return out

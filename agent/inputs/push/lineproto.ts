@@ -2,7 +2,7 @@
 // the agent's push endpoint. A bad line is named by its number with what was
 // expected; the caller refuses the whole request, so nothing half-arrives.
 
-import type { Fields, Tags } from './input.js'
+import type { Fields, Tags } from '../input.js'
 
 export interface ParsedPoint { m: string, tags: Tags, f: Fields, t?: number }
 export interface LineError { line: number, message: string }

@@ -1,7 +1,6 @@
 // The pure parts of log tailing, one concern each: bytes → text in the file's
 // encoding, a record's level, multiline records, and the per-source rate limit.
-// No I/O here; agent/inputs/logs.ts wires them to files.
-
+// No I/O here; file-source.ts wires them to files.
 
 /** The encodings a log source may declare: all ASCII-compatible, so a line ends at byte 0x0A in each. */
 export const ENCODINGS = ['utf8', 'shift_jis', 'cp932', 'euc-jp', 'latin1'] as const
@@ -18,7 +17,7 @@ export async function decoder (encoding: Encoding): Promise<(b: Buffer) => strin
     case 'utf8': return b => b.toString('utf8')
     case 'latin1': return b => b.toString('latin1')
     default: {
-      // iconv-lite costs about 5 MiB of memory to load: only agents that read Japanese encodings pay it.
+      // Loaded on demand: only agents that read Japanese encodings pay for iconv-lite.
       const { default: iconv } = await import('iconv-lite')
       // One decoder for every line (iconv.decode would look the codec up and build one per call);
       // end() after each line flushes a cut-off character as U+FFFD and resets it.

@@ -10,7 +10,8 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Type } from '@sinclair/typebox'
-import { Limits, PointSchema, EventSchema, compile, type LogEvent, type Point } from '../../protocol/messages.js'
+import { Limits, PointSchema, EventSchema, compile, type LogEvent, type Point } from '../../../protocol/messages.js'
+import type { Input, InputContext } from '../input.js'
 import { parseLineProtocol, type Precision } from './lineproto.js'
 
 const PushSchema = Type.Object({
@@ -25,17 +26,18 @@ const MAX_BODY = 1024 * 1024
 export interface PushOptions {
   host: string
   port: number
-  enqueue: (points: Point[], events: LogEvent[]) => Promise<number>
   now?: () => number
 }
 
-export class PushListener {
+/** PushListener is the push input: an HTTP listener on loopback; each good request is one spooled batch. */
+export class PushListener implements Input {
+  readonly name = 'push'
   private server: Server | undefined
   port = 0
 
   constructor (private readonly o: PushOptions) {}
 
-  async start (): Promise<void> {
+  async start (ctx: InputContext): Promise<void> {
     this.server = createServer((req, res) => {
       const reply = (status: number, body?: object): void => {
         res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' })
@@ -70,7 +72,7 @@ export class PushListener {
           if (errors.length > 0) return reply(400, { error: `${errors.length} bad line(s); nothing was stored`, lines: errors.slice(0, 20) })
         }
         if (points.length + events.length === 0) return reply(400, { error: 'no points and no events' })
-        const seq = await this.o.enqueue(points, events)
+        const seq = await ctx.enqueue(points, events)
         if (url.pathname === '/write') return reply(204)
         reply(200, { seq, points: points.length, events: events.length })
       }).catch(err => reply((err as { status?: number }).status ?? 500, { error: String((err as Error).message) }))
@@ -81,6 +83,7 @@ export class PushListener {
     })
     const addr = this.server.address()
     this.port = typeof addr === 'object' && addr !== null ? addr.port : this.o.port
+    ctx.logger.info({ url: `http://${this.o.host}:${this.port}/v1/push` }, 'push endpoint listening')
   }
 
   async close (): Promise<void> {

@@ -1,12 +1,9 @@
-// Reading one log file from an offset, the way a rotation-proof tailer must:
-// the file is identified by device + inode and a fingerprint of its first
-// bytes (an inode number alone is reused by the file system), it is read
-// through an open handle (so a renamed file is still read to its end), and
-// only whole lines are consumed: the offset never points into a line.
+// Reading one log file from an offset, rotation-proof: the file is identified by
+// device + inode and a fingerprint of its head (inode numbers are reused), read
+// through an open handle, and only whole lines are consumed.
 
 import { createHash } from 'node:crypto'
 import { promises as fsp, type BigIntStats } from 'node:fs'
-import { basename, dirname, join, posix, win32 } from 'node:path'
 
 /** How many bytes of a file's head identify it beside its inode. */
 export const FINGERPRINT_BYTES = 1024
@@ -220,102 +217,3 @@ function trimCR (b: Buffer): Buffer {
   return b.length > 0 && b[b.length - 1] === 0x0d ? b.subarray(0, b.length - 1) : b
 }
 
-const COMPRESSED = /\.(gz|bz2|xz|zst|zip|lz4|Z)$/
-
-/**
- * siblings lists the files next to path whose names extend its name: where
- * rotation puts the old file (app.log.1, app.log-20261123, app.log.2026-11-23).
- * Compressed ones are left out: they are finished copies, not readable text.
- */
-export async function siblings (path: string): Promise<string[]> {
-  const dir = dirname(path)
-  const base = basename(path)
-  const stem = base.replace(/\.[^.]*$/, '')
-  let names: string[]
-  try {
-    names = await fsp.readdir(dir)
-  } catch {
-    return []
-  }
-  return names
-    .filter(n => n !== base && !COMPRESSED.test(n) &&
-      (n.startsWith(base) || (stem.length > 0 && (n.startsWith(stem + '.') || n.startsWith(stem + '-') || n.startsWith(stem + '_')))))
-    .sort()
-    .map(n => join(dir, n))
-}
-
-/** globToRegExp turns one path segment's glob (*, ?, [abc]) into a RegExp. */
-export function globToRegExp (glob: string, caseInsensitive = false): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!
-    if (c === '*') re += '[^/\\\\]*'
-    else if (c === '?') re += '[^/\\\\]'
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 1)
-      if (close < 0) { re += '\\['; continue }
-      let body = glob.slice(i + 1, close)
-      if (body.startsWith('!')) body = '^' + body.slice(1)
-      re += `[${body.replace(/\\/g, '\\\\')}]`
-      i = close
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`, caseInsensitive ? 'i' : '')
-}
-
-const isMagic = (s: string): boolean => /[*?[]/.test(s)
-
-/**
- * globParts splits a path pattern into its root and segments: "/" on POSIX;
- * a drive (C:\) or a UNC share (\\server\share\) on Windows, where both
- * separators are accepted. Joining a bare drive ("C:") with a segment would
- * name a path relative to that drive's current directory.
- */
-export function globParts (pattern: string, platform: NodeJS.Platform = process.platform): { root: string, parts: string[] } {
-  const P = platform === 'win32' ? win32 : posix
-  const root = P.parse(pattern).root
-  const rest = pattern.slice(root.length)
-  return { root, parts: rest.split(platform === 'win32' ? /[\\/]/ : '/').filter(x => x !== '') }
-}
-
-/**
- * globFiles lists the regular files a path pattern names, with their stats:
- * wildcards (*, ?, [..]) in any segment, no recursion (**). A pattern
- * without wildcards names at most itself (a log file may appear later).
- */
-export async function globFiles (pattern: string, platform: NodeJS.Platform = process.platform): Promise<Array<{ path: string, st: BigIntStats }>> {
-  const win = platform === 'win32'
-  const P = win ? win32 : posix
-  const { root, parts } = globParts(pattern, platform)
-  let bases = [pattern]
-  if (parts.some(isMagic)) {
-    bases = [root === '' ? '.' : root]
-    for (const part of parts) {
-      const next: string[] = []
-      for (const b of bases) {
-        if (!isMagic(part)) { next.push(P.join(b, part)); continue }
-        const re = globToRegExp(part, win)
-        let entries
-        try {
-          entries = await fsp.readdir(b, { withFileTypes: true })
-        } catch {
-          continue
-        }
-        for (const e of entries) if (re.test(e.name)) next.push(P.join(b, e.name))
-      }
-      bases = next
-    }
-  }
-  const files: Array<{ path: string, st: BigIntStats }> = []
-  for (const path of bases.sort()) {
-    const st = await statBig(path).catch(() => undefined)
-    if (st?.isFile() === true) files.push({ path, st })
-  }
-  return files
-}
-
-/** expandGlob is globFiles' paths; a pattern without wildcards names itself whether or not it exists yet. */
-export async function expandGlob (pattern: string, platform: NodeJS.Platform = process.platform): Promise<string[]> {
-  if (!globParts(pattern, platform).parts.some(isMagic)) return [pattern]
-  return (await globFiles(pattern, platform)).map(f => f.path)
-}

@@ -1,0 +1,58 @@
+// Whether a log record becomes an event (filters, level floor, rate limit,
+// each refusal counted), and the batch of events one poll fills.
+
+import type { LogEvent } from '../../../protocol/messages.js'
+import { Limits } from '../../../protocol/messages.js'
+import type { GateSpec } from './config.js'
+import { clip, detectLevel, levelRank, TokenBucket, type Level } from './logline.js'
+
+const TRUNCATED = ' …[truncated by kanshi]'
+
+export interface Stats { lines: number, filtered: number, dropped: number, truncated: number, lostFiles: number, errors: number }
+
+/**
+ * Gate decides whether a record becomes an event: include/exclude filters,
+ * the minimum level and the per-source rate limit, counting each refusal;
+ * the rate limit's drops are also reported as one event per poll.
+ */
+export class Gate {
+  readonly stats: Stats = { lines: 0, filtered: 0, dropped: 0, truncated: 0, lostFiles: 0, errors: 0 }
+  private droppedUnreported = 0
+  private readonly bucket: TokenBucket
+
+  constructor (readonly spec: GateSpec, private readonly stamp: (source: string, t: number) => number, now: number) {
+    this.bucket = new TokenBucket(spec.rateLimit, spec.burst, now)
+  }
+
+  /** pass adds the record to the batch as an event unless a filter or the rate limit stops it. */
+  pass (batch: Batch, text: string, source: string, now: number, o: { level?: Level, t?: number, truncated?: boolean } = {}): void {
+    const s = this.spec
+    if ((s.include.length > 0 && !s.include.some(re => re.test(text))) || s.exclude.some(re => re.test(text))) { this.stats.filtered++; return }
+    const level = o.level ?? detectLevel(text, s.levels, s.defaultLevel)
+    if (levelRank(level) > levelRank(s.minLevel)) { this.stats.filtered++; return }
+    if (!this.bucket.take(now)) { this.stats.dropped++; this.droppedUnreported++; return }
+    this.stats.lines++
+    const message = o.truncated === true ? clip(text, Limits.maxEventMessageLength - TRUNCATED.length) + TRUNCATED : clip(text, Limits.maxEventMessageLength)
+    batch.add({ t: this.stamp(source, o.t ?? now), source: clip(source, 1024), level, message, ...(Object.keys(s.tags).length > 0 ? { tags: s.tags } : {}) })
+  }
+
+  /** reportDrops adds one event saying how many lines the rate limit dropped since the last one. */
+  reportDrops (batch: Batch, now: number): void {
+    if (this.droppedUnreported === 0) return
+    const source = this.spec.source ?? this.spec.name
+    batch.add({ t: this.stamp(source, now), source, level: 'warning', message: `kanshi: ${this.droppedUnreported} lines dropped by the rate limit of ${this.spec.rateLimit} lines/s (burst ${this.spec.burst})` })
+    this.droppedUnreported = 0
+  }
+}
+
+export class Batch {
+  events: LogEvent[] = []
+  bytes = 0
+  constructor (readonly maxEvents: number, readonly maxBytes: number) {}
+  get full (): boolean { return this.events.length >= this.maxEvents || this.bytes >= this.maxBytes }
+  add (ev: LogEvent): void {
+    this.events.push(ev)
+    this.bytes += Buffer.byteLength(ev.message) + ev.source.length + 80
+  }
+}
+
