@@ -4,11 +4,10 @@
 import { hostname } from 'node:os'
 import { resolve, dirname, isAbsolute } from 'node:path'
 import { Type, type Static, type StaticDecode } from '@sinclair/typebox'
-import { ConfigError, DurationMs, SizeBytes, checkConfig, decodeConfig, deepFreeze, readYamlFile } from '../common/config.js'
+import { checkConfig, ConfigError, decodeConfig, deepFreeze, DurationMs, OneOf, readYamlFile, SizeBytes } from '../common/config.js'
 import { CheckSchema, buildChecks, checkLabel } from './inputs/checks/config.js'
 import type { ServiceCheckSpec } from './inputs/checks/service.js'
 import { LogSchema, buildLogs, logLabel, type LogSpecs } from './inputs/logs/config.js'
-import { OneOf } from './one-of.js'
 
 /** The system inputs an agent.yaml may enable, in their default order. */
 export const SYSTEM_INPUTS = ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'] as const

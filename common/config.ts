@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { TransformDecodeError, Value, ValueErrorType } from '@sinclair/typebox/value'
-import { Type, type Static, type StaticDecode, type TSchema } from '@sinclair/typebox'
+import { Type, type SchemaOptions, type Static, type StaticDecode, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { parseBytes, parseDuration } from './units.js'
 
@@ -90,6 +90,14 @@ export function SizeBytes (o: { default?: string | number, min?: number, descrip
       return n
     })
     .Encode(n => n)
+}
+
+/**
+ * OneOf is a field that is one of a list of strings. Type.Union over a mapped array decodes to
+ * never under StaticDecode; typing it as a one-member union keeps T.
+ */
+export function OneOf<T extends string> (values: readonly T[], options: SchemaOptions = {}): TUnion<[TLiteral<T>]> {
+  return Type.Union(values.map(v => Type.Literal(v)), { description: `one of ${values.join(', ')}`, ...options }) as unknown as TUnion<[TLiteral<T>]>
 }
 
 /**

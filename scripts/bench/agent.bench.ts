@@ -47,7 +47,8 @@ try {
     variants.push({ label: 'kanshi-agent (single-file bundle)', file: bundle, flags: [] })
     for (const f of values.flags ?? []) variants.push({ label: `kanshi-agent (bundle, node ${f})`, file: bundle, flags: f.split(' ').filter(x => x !== '') })
   }
-  variants.push({ label: 'kanshi-agent (dist/agent/main.js)', file: join(dist, 'agent', 'main.js'), flags: [] })
+  // The package bin, as `kanshi-agent` runs after npm install: it loads the bundle too (one agent).
+  variants.push({ label: 'kanshi-agent (package bin)', file: join(dist, '..', 'bin', 'kanshi-agent.js'), flags: [] })
   const tokens = variants.map((_, i) => ({ id: `bench-agent-${i}`, token: randomBytes(16).toString('hex') }))
   writeFileSync(join(dir, 'c.yaml'), JSON.stringify({
     listen: { host: '127.0.0.1', port }, dataDir: join(dir, 'collector'), log: { level: 'warn' },

@@ -3,8 +3,7 @@
 
 import { dirname, resolve } from 'node:path'
 import { Type, type StaticDecode } from '@sinclair/typebox'
-import { ConfigError, DurationMs } from '../../../common/config.js'
-import { OneOf } from '../../one-of.js'
+import { ConfigError, DurationMs, OneOf } from '../../../common/config.js'
 import type { ServiceCheckSpec } from './service.js'
 import { httpCheck } from './http.js'
 import { tcpCheck } from './tcp.js'

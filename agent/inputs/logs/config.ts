@@ -4,9 +4,8 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { Type, type StaticDecode } from '@sinclair/typebox'
-import { ConfigError, DurationMs, SizeBytes } from '../../../common/config.js'
+import { ConfigError, DurationMs, OneOf, SizeBytes } from '../../../common/config.js'
 import { Limits } from '../../../protocol/limits.js'
-import { OneOf } from '../../one-of.js'
 import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Level, type MultilineOptions } from './logline.js'
 
 const LevelName = OneOf(LEVELS)
