@@ -1,7 +1,7 @@
 // The alerting REST API: alerts, acknowledgements (by token or by the signed
 // link in a mail), silences, maintenance windows, rule reload and incidents.
 
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { AnyKey } from '../../protocol/messages.js'
 import { KanshiError } from '../../protocol/errors.js'
@@ -9,7 +9,6 @@ import type { Alerting } from '../alerting/index.js'
 import { verifyAck } from '../alerting/mail.js'
 import { parseHours } from '../alerting/calendar.js'
 import type { Guard, Role } from './auth.js'
-import type { FastifyRequest } from 'fastify'
 
 const Matchers = Type.Record(AnyKey, Type.String({ minLength: 1, maxLength: 256 }), { minProperties: 1, maxProperties: 16, propertyNames: { minLength: 1, maxLength: 64 } })
 const WindowBody = Type.Object({

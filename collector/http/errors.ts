@@ -4,7 +4,7 @@
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Errors, KanshiError, type ErrorCodeName } from '../../protocol/errors.js'
-import { global } from './global.js'
+import { appWide } from './app-wide.js'
 
 /** codeOf maps an error to a code of the table: ours as thrown, Fastify's by its status. */
 export function codeOf (err: unknown): ErrorCodeName {
@@ -29,7 +29,7 @@ async function replyError (err: Error, req: FastifyRequest, reply: FastifyReply)
 }
 
 /** errorReplies installs the handler and the not-found reply for the whole app. */
-export const errorReplies = global(async app => {
+export const errorReplies = appWide(async app => {
   app.setErrorHandler(replyError)
   app.setNotFoundHandler(async req => { throw new KanshiError('E_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`) })
 })

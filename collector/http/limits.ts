@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import type { Socket } from 'node:net'
 import type { CollectorConfig } from '../config.js'
 import type { Metrics } from '../metrics.js'
-import { global } from './global.js'
+import { appWide } from './app-wide.js'
 
 /** serverOptions: TLS when configured, and a header deadline checked every second instead of Node's 30 s. */
 export async function serverOptions (c: CollectorConfig): Promise<{ https?: object, http?: object }> {
@@ -24,7 +24,7 @@ export interface LimitsOptions { maxSocketsPerAddress: number, silentMs: number,
  * socket that sends nothing at all within the header deadline (Node's own
  * headersTimeout starts only at the first byte).
  */
-export const limits = global<LimitsOptions>(async (app, o) => {
+export const limits = appWide<LimitsOptions>(async (app, o) => {
   const open = new Map<string, number>()
   app.server.on('connection', (socket: Socket) => {
     const silent = setTimeout(() => socket.destroy(), o.silentMs)
