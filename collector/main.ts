@@ -2,18 +2,16 @@
 // the embedded InfluxDB when none is configured, and handles signals.
 
 import { parseArgs } from 'node:util'
-import { randomBytes } from 'node:crypto'
-import { chownSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { parseDocument, type Document } from 'yaml'
 import { ConfigError, runMain } from '../common/config.js'
-import { checkCollectorConfig, loadCollectorConfig, type CollectorConfig } from './config.js'
-import { verifyAudit } from './ingest/audit.js'
-import { loadRules } from './alerting/rules.js'
+import { loadCollectorConfig, type CollectorConfig } from './config.js'
 import { build } from './app.js'
 import { makeLogger } from './logger.js'
 import { VERSION } from '../protocol/version.js'
-import { sha256Hex } from './ingest/auth.js'
 import { findInfluxd, startInfluxd, type InfluxdProcess } from './storage/influxd-process.js'
+import { token, TOKEN_USAGE } from './cli/token.js'
+import { apiTokenAdd } from './cli/api-token.js'
+import { auditVerify } from './cli/audit.js'
+import { checkConfigOnly } from './cli/check-config.js'
 
 const HELP = `kanshi-collector — receives agent data over WebSocket, keeps it in a write-ahead log, writes it to InfluxDB
 
@@ -34,8 +32,9 @@ Usage:
                                                check the config and the alert rules, then exit
                                                (0: good; 2: one line naming the file and key)
   kanshi-collector audit verify [--config FILE]
-                                               recompute the audit logs' hash chains (audit.db,
-                                               alerting.db); exit 1 naming the first broken record
+                                               recompute the audit log's hash chain (audit.db with its
+                                               head witness audit.head; a legacy chain in alerting.db);
+                                               exit 1 naming the first broken record
   kanshi-collector --help | --version
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
@@ -68,118 +67,12 @@ async function main (argv: string[]): Promise<number> {
     return apiTokenAdd(values.config, positionals[2], values.role!)
   }
   if (positionals[0] === 'token') {
-    if (positionals[1] === 'rotate' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'rotate')
-    if (positionals[1] === 'finish' && positionals[2] !== undefined) return tokenRotate(values.config, positionals[2], 'finish')
-    if (positionals[1] !== 'add' || positionals[2] === undefined) { process.stderr.write('kanshi-collector: usage: token add|rotate|finish ID [--role ROLE --site SITE] --config FILE\n'); return 2 }
-    return tokenAdd(values.config, positionals[2], values.role!, values.site!)
+    const rc = token(values.config, positionals, values.role!, values.site!)
+    if (rc === undefined) { process.stderr.write(`kanshi-collector: usage: ${TOKEN_USAGE}\n`); return 2 }
+    return rc
   }
   if (positionals.length > 0) { process.stderr.write(`kanshi-collector: unknown command ${positionals[0]} (see --help)\n`); return 2 }
   return await run(values.config)
-}
-
-/** tokenAdd appends an agent entry to the config, keeping its comments, and prints the token once. */
-function tokenAdd (file: string, id: string, role: string, site: string): number {
-  const config = loadCollectorConfig(file)
-  if (config.agents.some(a => a.id === id)) {
-    process.stderr.write(`kanshi-collector: ${file}: agents: an agent "${id}" exists already; remove it first to issue a new token\n`)
-    return 2
-  }
-  const token = randomBytes(32).toString('base64url')
-  const doc = parseDocument(readFileSync(file, 'utf8'))
-  const entry = doc.createNode({ id, tokenSha256: sha256Hex(token), role, site })
-  entry.flow = true
-  const agents = doc.get('agents')
-  if (agents === undefined || agents === null) doc.set('agents', doc.createNode([entry]))
-  else doc.addIn(['agents'], entry)
-  writeConfig(file, doc)
-  process.stdout.write(`${token}\n`)
-  process.stderr.write(`kanshi-collector: added agent ${id} (role ${role}${site !== '' ? `, site ${site}` : ''}) to ${file}; the token above is shown only once. Send SIGHUP to a running collector to load it.\n`)
-  return 0
-}
-
-/** checkConfigOnly loads the config and the alert rules as a start would, and says what it found. */
-function checkConfigOnly (file: string): number {
-  const c = loadCollectorConfig(file)
-  let rules = 'off'
-  if (c.alerting !== undefined) rules = `${loadRules(c.alerting.rulesDir, new Set(c.alerting.schedules.map(x => x.name))).length} rules in ${c.alerting.rulesDir}`
-  const storage = c.influx.url !== undefined ? `InfluxDB ${c.influx.version} at ${c.influx.url}` : c.influx.embedded.enabled ? `embedded InfluxDB on port ${c.influx.embedded.port}` : 'WAL only'
-  process.stdout.write(`${file}: ok (${c.agents.length} agents; ${c.api.tokens.length} API tokens; alerting ${rules}; storage ${storage})\n`)
-  return 0
-}
-
-const API_ROLES = ['viewer', 'operator', 'admin']
-
-/** apiTokenAdd appends a REST API / console token to api.tokens, keeping comments, and prints the token once. */
-function apiTokenAdd (file: string, name: string, role: string): number {
-  if (!API_ROLES.includes(role)) { process.stderr.write(`kanshi-collector: --role: expected viewer, operator or admin, got ${JSON.stringify(role)}\n`); return 2 }
-  const config = loadCollectorConfig(file)
-  if (config.api.tokens.some(x => x.name === name)) {
-    process.stderr.write(`kanshi-collector: ${file}: api.tokens: a token named "${name}" exists already; remove it first to issue a new one\n`)
-    return 2
-  }
-  const token = randomBytes(32).toString('base64url')
-  const doc = parseDocument(readFileSync(file, 'utf8'))
-  const entry = doc.createNode({ name, tokenSha256: sha256Hex(token), role })
-  entry.flow = true
-  if (doc.getIn(['api', 'tokens']) === undefined || doc.getIn(['api', 'tokens']) === null) doc.setIn(['api', 'tokens'], doc.createNode([entry]))
-  else doc.addIn(['api', 'tokens'], entry)
-  writeConfig(file, doc)
-  process.stdout.write(`${token}\n`)
-  process.stderr.write(`kanshi-collector: added API token "${name}" (role ${role}) to ${file}; the token above is shown only once. Restart the collector to load it (SIGHUP reloads agents and rules, not API tokens).\n`)
-  return 0
-}
-
-/** writeConfig replaces the file atomically, keeping its mode and owner: the collector's service user must still read it after root edits it. */
-function writeConfig (file: string, doc: Document): void {
-  const st = statSync(file)
-  const tmp = `${file}.tmp`
-  writeFileSync(tmp, doc.toString(), { mode: st.mode & 0o777 })
-  try { chownSync(tmp, st.uid, st.gid) } catch { /* not root: the file stays ours, as it was */ }
-  renameSync(tmp, file)
-}
-
-/**
- * tokenRotate: "rotate" gives an agent a second valid token (tokenSha256Next)
- * and prints it once; "finish" makes that the only token. Each takes effect at
- * the next SIGHUP, which the running collector records in its audit log.
- */
-function tokenRotate (file: string, id: string, step: 'rotate' | 'finish'): number {
-  const config = loadCollectorConfig(file)
-  const i = config.agents.findIndex(a => a.id === id)
-  if (i < 0) { process.stderr.write(`kanshi-collector: ${file}: agents: expected an agent "${id}", got none\n`); return 2 }
-  const doc = parseDocument(readFileSync(file, 'utf8'))
-  const next = config.agents[i]!.tokenSha256Next
-  if (step === 'finish') {
-    if (next === undefined) { process.stderr.write(`kanshi-collector: ${file}: agents.${i}.tokenSha256Next: expected a token being rotated (run "token rotate ${id}" first), got missing\n`); return 2 }
-    doc.setIn(['agents', i, 'tokenSha256'], next)
-    doc.deleteIn(['agents', i, 'tokenSha256Next'])
-    writeConfig(file, doc)
-    process.stderr.write(`kanshi-collector: agent ${id}: the next token is now its only token in ${file}. Send SIGHUP to the collector: connections still using the old token are closed and it is refused from then on.\n`)
-    return 0
-  }
-  const token = randomBytes(32).toString('base64url')
-  doc.setIn(['agents', i, 'tokenSha256Next'], sha256Hex(token))
-  writeConfig(file, doc)
-  process.stdout.write(`${token}\n`)
-  process.stderr.write(`kanshi-collector: agent ${id}: a second token stored as tokenSha256Next in ${file}; the token above is shown only once. Send SIGHUP, give the agent the new token and restart it, then run "token finish ${id}" and SIGHUP again.\n`)
-  return 0
-}
-
-/** auditVerify recomputes both audit chains under dataDir and names the first broken record. */
-function auditVerify (file: string | undefined): number {
-  const config = file !== undefined ? loadCollectorConfig(file) : checkCollectorConfig('(defaults)', {})
-  let bad = 0
-  const reports = verifyAudit(config.dataDir)
-  if (reports.length === 0) process.stdout.write(`${config.dataDir}: no audit log yet (audit.db is created when the collector first starts)\n`)
-  for (const r of reports) {
-    if (r.broken === undefined) {
-      process.stdout.write(`${r.file}: ${r.records} records, chain intact\n`)
-    } else {
-      bad++
-      process.stderr.write(`kanshi-collector: ${r.file}: audit record ${r.broken.id} is broken: ${r.broken.reason} (${r.records} records before it are intact)\n`)
-    }
-  }
-  return bad === 0 ? 0 : 1
 }
 
 async function run (file: string): Promise<number> {

@@ -32,7 +32,8 @@ export const Errors = Object.freeze({
   E_INTERNAL: def('E_INTERNAL', 'internal error; retry later', 500, false),
   E_BAD_REQUEST: def('E_BAD_REQUEST', 'the API request is malformed', 400, true),
   E_FORBIDDEN: def('E_FORBIDDEN', 'the API token lacks the role, or the acknowledge link is invalid or expired', 403, true),
-  E_NOT_FOUND: def('E_NOT_FOUND', 'no such alert, silence or maintenance window', 404, true),
+  E_MEDIA_TYPE: def('E_MEDIA_TYPE', 'the request body has a content type the API does not accept (JSON only)', 415, true),
+  E_NOT_FOUND: def('E_NOT_FOUND', 'no such alert, silence, maintenance window or route', 404, true),
   E_BAD_RULES: def('E_BAD_RULES', 'the alert rules did not load; the running rules stay in place', 400, true)
 })
 

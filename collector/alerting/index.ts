@@ -11,6 +11,7 @@ import { BusinessCalendar, makeSchedule, ALWAYS, type Schedule } from './calenda
 import { Evaluator } from './evaluator.js'
 import { loadRules } from './rules.js'
 import { AlertStore } from './store.js'
+import type { AuditLog } from '../audit/log.js'
 import { Notifier } from './notifier.js'
 import { SmtpSender } from './smtp.js'
 import { AlertingStage } from './stage.js'
@@ -57,7 +58,7 @@ export function hostSchedules (agents: readonly AgentHours[], schedules: Readonl
   return out
 }
 
-export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = []): Alerting {
+export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog): Alerting {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
@@ -68,7 +69,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
     rules,
     inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
   })
-  const store = new AlertStore(dataDir)
+  const store = new AlertStore(dataDir, audit)
   const now = Date.now()
   // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
   const known = new Set(store.windows('maintenance').filter(w => w.created_by === 'config').map(w => w.name))

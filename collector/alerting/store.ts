@@ -1,11 +1,11 @@
 // The alerting stage's durable state in SQLite (better-sqlite3, WAL journal,
 // synchronous=FULL): series state, the incident record the SLA report reads,
-// the mail outbox, silences, maintenance windows, and a hash-chained audit log.
+// the mail outbox, silences and maintenance windows; audit rows go to collector/audit.
 
 import Database from 'better-sqlite3'
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { Series } from './evaluator.js'
+import { AuditLog, type AuditEntry } from '../audit/log.js'
 
 export interface Incident {
   id: number
@@ -93,12 +93,6 @@ CREATE TABLE IF NOT EXISTS windows (
   starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, recur_days TEXT, recur_hours TEXT,
   created_by TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, deleted_at INTEGER
 );
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-  detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 `
 
 type Row = Record<string, unknown>
@@ -122,14 +116,23 @@ function windowFromRow (r: Row): Window {
 export class AlertStore {
   readonly db: Database.Database
 
-  constructor (dir: string) {
+  private readonly auditLogFile: AuditLog
+  private readonly ownsAudit: boolean
+
+  /** audit is the collector's audit log; without one (tests, the report) the store opens dir/audit.db itself. */
+  constructor (dir: string, audit?: AuditLog) {
+    this.auditLogFile = audit ?? new AuditLog(dir)
+    this.ownsAudit = audit === undefined
     this.db = new Database(join(dir, 'alerting.db'))
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.db.exec(SCHEMA)
   }
 
-  close (): void { this.db.close() }
+  close (): void {
+    this.db.close()
+    if (this.ownsAudit) this.auditLogFile.close()
+  }
 
   tx<T> (fn: () => T): T { return this.db.transaction(fn)() }
 
@@ -265,27 +268,12 @@ export class AlertStore {
   }
 
   // ---- audit ----
-  /** audit appends a row chained to the previous one by SHA-256, so an edit anywhere breaks the chain. */
+  // One audit log for the whole collector (collector/audit): these delegate to it.
   audit (actor: string, action: string, detail: unknown, at: number): void {
-    const prev = (this.db.prepare('SELECT hash FROM audit ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined)?.hash ?? ''
-    const d = JSON.stringify(detail)
-    const hash = createHash('sha256').update(`${prev}\n${at}\n${actor}\n${action}\n${d}`).digest('hex')
-    this.db.prepare('INSERT INTO audit (at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)').run(at, actor, action, d, prev, hash)
+    this.auditLogFile.append(actor, action, detail, at)
   }
 
-  /** verifyAudit recomputes the chain; it returns the id of the first broken row, or undefined. */
-  verifyAudit (): number | undefined {
-    let prev = ''
-    for (const r of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as Iterable<Row>) {
-      const h = createHash('sha256').update(`${prev}\n${String(r['at'])}\n${String(r['actor'])}\n${String(r['action'])}\n${String(r['detail'])}`).digest('hex')
-      if (r['prev_hash'] !== prev || r['hash'] !== h) return Number(r['id'])
-      prev = h
-    }
-    return undefined
-  }
-
-  auditLog (limit = 100): Array<{ id: number, at: number, actor: string, action: string, detail: unknown }> {
-    return (this.db.prepare('SELECT id, at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as Row[])
-      .map(r => ({ id: Number(r['id']), at: Number(r['at']), actor: String(r['actor']), action: String(r['action']), detail: JSON.parse(String(r['detail'])) as unknown }))
+  auditLog (limit = 100): AuditEntry[] {
+    return this.auditLogFile.entries(limit)
   }
 }

@@ -3,7 +3,7 @@
 // session, and failed logins limited per address.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Role } from '../api/alerts.js'
+import type { Role } from '../api/auth.js'
 
 export interface ConsoleLimits {
   sessionMaxMs: number

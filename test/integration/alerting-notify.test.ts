@@ -3,6 +3,7 @@
 // maintenance windows, API roles and the audit chain.
 
 import t, { type Test } from 'tap'
+import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -78,7 +79,9 @@ t.test('acknowledging stops escalation; roles are enforced; the audit chain hold
   t.equal(audit.brokenAt, null, 'hash chain intact')
   t.equal(audit.entries[0]!.action, 'alert.ack')
   t.equal((await api(url, '/v1/audit', TOK.operator)).status, 403)
-  t.throws(() => c.alerting!.store.db.prepare('UPDATE audit SET actor = ?').run('mallory'), /append-only/, 'the audit log cannot be edited')
+  const auditDb = new Database(c.audit.file)
+  t.teardown(() => auditDb.close())
+  t.throws(() => auditDb.prepare('UPDATE audit SET actor = ?').run('mallory'), /append-only/, 'the audit log cannot be edited')
 })
 
 t.test('the signed link in a mail acknowledges with a POST; GET only shows the button; a forged link fails', async t => {

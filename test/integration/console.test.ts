@@ -11,7 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { withSmtp } from '../helpers/smtp.js'
 import { makeStack } from '../helpers/stack.js'
 import { waitFor } from '../helpers/procs.js'
-import { AuditLog } from '../../collector/ingest/audit.js'
+import { AuditLog } from '../../collector/audit/log.js'
 
 const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
 const artifacts = resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'console')

@@ -1,0 +1,55 @@
+// REST API authentication: bearer tokens carry roles (viewer < operator < admin);
+// the console's session cookie is accepted through a RequestAuth.
+
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { KanshiError } from '../../protocol/errors.js'
+
+export type Role = 'viewer' | 'operator' | 'admin'
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 }
+
+export interface ApiToken { name: string, tokenSha256: string, role: Role }
+
+/** ApiAuth resolves a bearer token to its holder and role (hash lookup, constant-time confirm). */
+export class ApiAuth {
+  private readonly byHash: Map<string, { name: string, role: Role, hash: Buffer }>
+  constructor (tokens: readonly ApiToken[]) {
+    this.byHash = new Map(tokens.map(t => [t.tokenSha256, { name: t.name, role: t.role, hash: Buffer.from(t.tokenSha256, 'hex') }]))
+  }
+
+  check (header: string | undefined): { name: string, role: Role } | undefined {
+    const m = header === undefined ? null : /^Bearer\s+(\S{1,512})$/i.exec(header)
+    if (m === null) return undefined
+    const d = createHash('sha256').update(m[1]!).digest()
+    const e = this.byHash.get(d.toString('hex'))
+    return e !== undefined && timingSafeEqual(d, e.hash) ? { name: e.name, role: e.role } : undefined
+  }
+}
+
+/**
+ * RequestAuth resolves a request without a bearer token by other means (the
+ * operator console's session cookie); `refused` is a 403 (a missing CSRF token).
+ */
+export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } | { refused: string } | undefined
+
+export type Guard = (role: Role) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+
+/**
+ * guard builds preHandlers that require a role and record who called as
+ * `actorOf(req)` ("name (role)"), for the audit log.
+ */
+export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string } {
+  const actors = new WeakMap<FastifyRequest, string>()
+  const need: Guard = role => async (req, reply) => {
+    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+    if (alt !== undefined && 'refused' in alt) throw new KanshiError('E_FORBIDDEN', alt.refused)
+    const who = auth.check(req.headers.authorization) ?? alt
+    if (who === undefined) {
+      reply.header('www-authenticate', 'Bearer')
+      throw new KanshiError('E_AUTH', 'a valid API token is required')
+    }
+    if (RANK[who.role] < RANK[role]) throw new KanshiError('E_FORBIDDEN', `this needs the ${role} role; the token has ${who.role}`)
+    actors.set(req, `${who.name} (${who.role})`)
+  }
+  return { need, actorOf: req => actors.get(req) ?? '' }
+}

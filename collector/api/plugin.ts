@@ -1,0 +1,29 @@
+// The REST API: the agents list, the audit log (verified on every read) and,
+// when alerting is on, the alerting API.
+
+import type { FastifyPluginAsync } from 'fastify'
+import type { Alerting } from '../alerting/index.js'
+import type { AuditLog } from '../audit/log.js'
+import type { Ingest } from '../ingest/ingest.js'
+import { alertApi } from './alerts.js'
+import { guard, type ApiAuth, type RequestAuth } from './auth.js'
+
+export interface ApiOptions {
+  apiAuth: ApiAuth
+  /** the console's sessions, accepted where no bearer token is sent */
+  consoleAuth: RequestAuth
+  ingest: Ingest
+  audit: AuditLog
+  alerting: Alerting | undefined
+}
+
+export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
+  const { need, actorOf } = guard(o.apiAuth, o.consoleAuth)
+  app.get('/api/v1/agents', async () => ({ agents: [...o.ingest.status.values()] }))
+  // The full check (edits, gaps, a cut tail against the head witness), not only the rows shown.
+  app.get('/v1/audit', { preHandler: need('admin') }, async () => {
+    const r = o.audit.verify()
+    return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200) }
+  })
+  if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
+}
