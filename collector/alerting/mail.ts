@@ -117,6 +117,15 @@ function fmt (v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/\.?0+$/, '')
 }
 
+/** composeDeadman renders the periodic "kanshi is alive" mail, listing the alerts firing (unmuted). */
+export function composeDeadman (open: readonly Incident[], locale: Locale): { subject: string, text: string, html: string } {
+  const ja = locale === 'ja'
+  const subject = ja ? `[kanshi] 監視は稼働中です (発生中のアラート ${open.length} 件)` : `[kanshi] monitoring is alive (${open.length} alerts firing)`
+  const text = (ja ? 'kanshi コレクタは稼働しています。このメールが届かなくなった場合はコレクタを確認してください。' : 'The kanshi collector is running. If these mails stop arriving, check the collector.') +
+    '\n\n' + open.map(i => `- [${i.severity.toUpperCase()}] ${summary(i, locale)}`).join('\n')
+  return { subject, text, html: `<pre>${escapeHtml(text)}</pre>` }
+}
+
 /** Ack links carry an HMAC of the incident id and an expiry, so a mail can acknowledge without a login. */
 export function signAck (secret: Buffer, id: number, expires: number): string {
   return createHmac('sha256', secret).update(`ack:${id}:${expires}`).digest('base64url')

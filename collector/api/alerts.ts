@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { AnyKey } from '../../protocol/messages.js'
 import type { Alerting } from '../alerting/index.js'
 import { verifyAck } from '../alerting/mail.js'
-import { parseHours } from '../alerting/calendar.js'
+import { parseHours } from '../calendar/schedules.js'
 
 export type Role = 'viewer' | 'operator' | 'admin'
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 }
@@ -51,7 +51,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
 export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } | { refused: string } | undefined
 
 export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth: ApiAuth, other?: RequestAuth): void {
-  const { store } = alerting
+  const { store, now } = alerting
 
   const need = (role: Role) => async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const alt = req.headers.authorization === undefined ? other?.(req) : undefined
@@ -70,8 +70,8 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
 
   app.get('/v1/incidents', { preHandler: need('viewer') }, async (req, reply) => {
     const q = req.query as { from?: string, to?: string }
-    const from = q.from === undefined ? Date.now() - 30 * 86_400_000 : Date.parse(q.from)
-    const to = q.to === undefined ? Date.now() : Date.parse(q.to)
+    const from = q.from === undefined ? now() - 30 * 86_400_000 : Date.parse(q.from)
+    const to = q.to === undefined ? now() : Date.parse(q.to)
     if (Number.isNaN(from) || Number.isNaN(to)) return await reply.code(400).send({ code: 'E_BAD_REQUEST', message: 'from and to must be ISO 8601 times' })
     return { incidents: store.incidents(from, to) }
   })
@@ -79,8 +79,8 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
   const doAck = async (id: number, by: string, reply: FastifyReply): Promise<unknown> => {
     const before = store.incident(id)
     if (before === undefined) return await reply.code(404).send({ code: 'E_NOT_FOUND', message: `no incident ${id}` })
-    const after = store.ack(id, by, Date.now())
-    if (before.acked_at === null) store.audit(by, 'alert.ack', { incident: id, rule: before.rule, host: before.host }, Date.now())
+    const after = store.ack(id, by, now())
+    if (before.acked_at === null) store.audit(by, 'alert.ack', { incident: id, rule: before.rule, host: before.host }, now())
     return after
   }
 
@@ -89,7 +89,7 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
     const q = req.query as { exp?: string, sig?: string }
     // From a mail: the signed link stands in for a login; otherwise an operator token is needed.
     if (q.sig !== undefined) {
-      if (!verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, Date.now())) return await reply.code(403).send({ code: 'E_FORBIDDEN', message: 'the acknowledge link is invalid or has expired' })
+      if (!verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())) return await reply.code(403).send({ code: 'E_FORBIDDEN', message: 'the acknowledge link is invalid or has expired' })
       return await doAck(id, 'mail link', reply)
     }
     await need('operator')(req, reply)
@@ -101,7 +101,7 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
   app.get('/v1/alerts/:id/ack', { schema: { params: IdParams } }, async (req, reply) => {
     const id = (req.params as { id: number }).id
     const q = req.query as { exp?: string, sig?: string }
-    const ok = q.sig !== undefined && verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, Date.now())
+    const ok = q.sig !== undefined && verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())
     const inc = store.incident(id)
     const esc = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
     const body = !ok || inc === undefined
@@ -124,14 +124,14 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
       const end = Date.parse(b.end)
       if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return await reply.code(400).send({ code: 'E_BAD_REQUEST', message: 'start and end must be ISO 8601 times with end after start' })
       if (b.hours !== undefined && parseHours(b.hours) === undefined) return await reply.code(400).send({ code: 'E_BAD_REQUEST', message: 'hours must be HH:MM-HH:MM with the start before the end' })
-      const id = store.addWindow({ kind, name: b.name, matchers: b.match, starts_at: start, ends_at: end, recur_days: b.days ?? null, recur_hours: b.hours ?? null, created_by: actor(req), comment: b.comment ?? '' }, Date.now())
-      store.audit(actor(req), `${kind}.create`, { id, ...b }, Date.now())
+      const id = store.addWindow({ kind, name: b.name, matchers: b.match, starts_at: start, ends_at: end, recur_days: b.days ?? null, recur_hours: b.hours ?? null, created_by: actor(req), comment: b.comment ?? '' }, now())
+      store.audit(actor(req), `${kind}.create`, { id, ...b }, now())
       return await reply.code(201).send({ id })
     })
     app.delete(`${path}/:id`, { preHandler: need(role), schema: { params: IdParams } }, async (req, reply) => {
       const id = (req.params as { id: number }).id
-      if (!store.deleteWindow(id, Date.now())) return await reply.code(404).send({ code: 'E_NOT_FOUND', message: `no active ${kind} ${id}` })
-      store.audit(actor(req), `${kind}.delete`, { id }, Date.now())
+      if (!store.deleteWindow(id, now())) return await reply.code(404).send({ code: 'E_NOT_FOUND', message: `no active ${kind} ${id}` })
+      store.audit(actor(req), `${kind}.delete`, { id }, now())
       return await reply.code(204).send()
     })
   }
@@ -139,7 +139,7 @@ export function registerAlertApi (app: FastifyInstance, alerting: Alerting, auth
   app.post('/v1/rules/reload', { preHandler: need('admin') }, async (req, reply) => {
     try {
       const n = alerting.reload()
-      store.audit(actor(req), 'rules.reload', { rules: n }, Date.now())
+      store.audit(actor(req), 'rules.reload', { rules: n }, now())
       return { rules: n }
     } catch (err) {
       return await reply.code(400).send({ code: 'E_BAD_RULES', message: (err as Error).message })

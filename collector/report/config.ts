@@ -5,7 +5,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError, durationAt } from '../../common/config.js'
 import { AnyKey } from '../../protocol/messages.js'
-import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
+import { isValidTimeZone } from '../calendar/calendar.js'
+import { parseHours } from '../calendar/schedules.js'
 
 const Strict = { additionalProperties: false } as const
 const Percent = (def: number, what: string) => Type.Number({ default: def, minimum: 0, maximum: 100, description: `a percentage 0-100 (${what})` })
