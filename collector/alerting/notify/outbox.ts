@@ -2,7 +2,7 @@
 // are marked (queued, resolved-mailed, escalated) in the same transaction, so a
 // restart neither loses nor repeats a mail.
 
-import { compose, composeDeadman } from '../mail.js'
+import { compose, composeDeadman, type Locale, type MailContext } from '../mail.js'
 import type { AlertStore, Incident } from '../store.js'
 import type { Notice, Stage } from './stage.js'
 
@@ -37,7 +37,7 @@ export class OutboxStage implements Stage {
     return queued
   }
 
-  private context (locale: 'ja' | 'en', incidents: readonly Incident[]): Parameters<typeof compose>[2] {
+  private context (locale: Locale, incidents: readonly Incident[]): MailContext {
     const lines = new Map<number, string[]>()
     if (this.o.linesOf !== undefined) for (const i of incidents) lines.set(i.id, this.o.linesOf(i))
     return {
