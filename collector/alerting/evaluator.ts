@@ -102,11 +102,11 @@ export class Evaluator {
   constructor (o: EvaluatorOptions) {
     this.rules = []
     this.inSchedule = o.inSchedule ?? (() => true)
-    this.setRules(o.rules)
+    this.setRules(o.rules, 0) // no series yet: nothing resolves
   }
 
   /** setRules swaps the rule set (reload); series of removed rules resolve, others keep their state. */
-  setRules (rules: Rule[], now = Date.now()): Transition[] {
+  setRules (rules: Rule[], now: number): Transition[] {
     const out: Transition[] = []
     const names = new Set(rules.map(r => r.name))
     for (const [k, s] of this.series) {

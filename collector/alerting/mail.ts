@@ -11,8 +11,6 @@ export type MailKind = 'firing' | 'resolved' | 'repeat' | 'escalation'
 export interface MailContext {
   locale: Locale
   timezone: string
-  /** base URL of the collector as on-call engineers reach it, for ack links */
-  publicUrl?: string
   /** Grafana base URL; the host dashboard link is built from it */
   grafanaUrl?: string
   ackLink?: (incidentId: number) => string
@@ -35,7 +33,7 @@ const WORDS = {
   }
 } as const
 
-export function formatTime (t: number, timezone: string, locale: Locale): string {
+function formatTime (t: number, timezone: string, locale: Locale): string {
   const s = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(t))
   return `${s} ${timezone === 'Asia/Tokyo' ? (locale === 'ja' ? 'JST' : 'JST') : timezone}`
 }
@@ -56,7 +54,7 @@ function summary (i: Incident, locale: Locale): string {
 }
 
 /** subjectLine: "[CRITICAL] <summary>" for one alert, "[CRITICAL] 3 alerts: rule (hosts…)" for a group. */
-export function subjectLine (kind: MailKind, incidents: Incident[], ctx: MailContext): string {
+function subjectLine (kind: MailKind, incidents: Incident[], ctx: MailContext): string {
   const w = WORDS[ctx.locale]
   const sev = incidents.reduce((s, i) => i.severity === 'critical' ? 'critical' : s === 'critical' ? s : i.severity === 'warning' ? 'warning' : s, 'info')
   const tag = kind === 'resolved' ? w.resolvedTag : kind === 'repeat' ? `[${sev.toUpperCase()}] ${w.repeatTag}` : kind === 'escalation' ? `[${sev.toUpperCase()}] ${w.escalationTag}` : `[${sev.toUpperCase()}]`
@@ -115,6 +113,15 @@ export function compose (kind: MailKind, incidents: Incident[], ctx: MailContext
 
 function fmt (v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/\.?0+$/, '')
+}
+
+/** composeDeadman renders the periodic "kanshi is alive" mail, listing the alerts firing (unmuted). */
+export function composeDeadman (open: readonly Incident[], locale: Locale): { subject: string, text: string, html: string } {
+  const ja = locale === 'ja'
+  const subject = ja ? `[kanshi] 監視は稼働中です (発生中のアラート ${open.length} 件)` : `[kanshi] monitoring is alive (${open.length} alerts firing)`
+  const text = (ja ? 'kanshi コレクタは稼働しています。このメールが届かなくなった場合はコレクタを確認してください。' : 'The kanshi collector is running. If these mails stop arriving, check the collector.') +
+    '\n\n' + open.map(i => `- [${i.severity.toUpperCase()}] ${summary(i, locale)}`).join('\n')
+  return { subject, text, html: `<pre>${escapeHtml(text)}</pre>` }
 }
 
 /** Ack links carry an HMAC of the incident id and an expiry, so a mail can acknowledge without a login. */

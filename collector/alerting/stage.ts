@@ -8,9 +8,9 @@ import { encodeEntry, recordEntry } from '../state/entry.js'
 import { Evaluator, type Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
-import { mutedBy } from './mute.js'
-import type { BusinessCalendar } from './calendar.js'
-import type { Notifier } from './notifier.js'
+import { mutedBy } from './silences.js'
+import type { BusinessCalendar } from '../calendar/calendar.js'
+import type { Notifier } from './notify/notifier.js'
 
 export interface StageOptions {
   wal: Wal
@@ -21,7 +21,7 @@ export interface StageOptions {
   calendar: BusinessCalendar
   logger: Logger
   tickMs?: number
-  now?: () => number
+  now: () => number
   onTransition?: (t: Transition) => void
   /** where the first lines of log-rule incidents are kept for the mails */
   lines?: Map<number, string[]>
@@ -37,7 +37,7 @@ export class AlertingStage {
   readonly lines: Map<number, string[]>
 
   constructor (private readonly o: StageOptions) {
-    this.now = o.now ?? Date.now
+    this.now = o.now
     this.lines = o.lines ?? new Map()
     o.evaluator.restore(o.store.loadSeries())
   }

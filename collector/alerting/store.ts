@@ -179,21 +179,9 @@ export class AlertStore {
     return (this.db.prepare('SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY detected_at').all() as Row[]).map(incidentFromRow)
   }
 
-  /** unnotified lists open, unmuted incidents with no mail yet, detected before a time (group_wait). */
-  unnotified (detectedBefore: number): Incident[] {
-    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND suppressed_by IS NULL AND last_notified_at IS NULL AND detected_at <= ? ORDER BY detected_at`).all(detectedBefore) as Row[]).map(incidentFromRow)
-  }
-
-  dueRepeat (lastBefore: number): Incident[] {
-    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND suppressed_by IS NULL AND acked_at IS NULL AND last_notified_at IS NOT NULL AND last_notified_at <= ?`).all(lastBefore) as Row[]).map(incidentFromRow)
-  }
-
+  /** dueResolved lists resolved incidents that were mailed while firing and have no resolved mail yet. */
   dueResolved (): Incident[] {
     return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NOT NULL AND resolved_notified = 0 AND last_notified_at IS NOT NULL`).all() as Row[]).map(incidentFromRow)
-  }
-
-  dueEscalation (notifiedBefore: number): Incident[] {
-    return (this.db.prepare(`SELECT * FROM incidents WHERE resolved_at IS NULL AND severity = 'critical' AND acked_at IS NULL AND escalated_at IS NULL AND suppressed_by IS NULL AND notified_at IS NOT NULL AND notified_at <= ?`).all(notifiedBefore) as Row[]).map(incidentFromRow)
   }
 
   markQueued (ids: number[], at: number): void {

@@ -7,7 +7,7 @@ import { AnyKey } from '../../protocol/messages.js'
 import { KanshiError } from '../../protocol/errors.js'
 import type { Alerting } from '../alerting/index.js'
 import { verifyAck } from '../alerting/mail.js'
-import { parseHours } from '../alerting/calendar.js'
+import { parseHours } from '../calendar/schedules.js'
 import type { Guard, Role } from './auth.js'
 
 const Matchers = Type.Record(AnyKey, Type.String({ minLength: 1, maxLength: 256 }), { minProperties: 1, maxProperties: 16, propertyNames: { minLength: 1, maxLength: 64 } })
@@ -33,7 +33,7 @@ export interface AlertApiOptions {
 export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   const { alerting, need, actorOf } = o
   const { store } = alerting
-  const now = o.now ?? Date.now
+  const now = o.now ?? alerting.now
 
   app.get('/v1/alerts', { preHandler: need('viewer') }, async () => {
     const pending = [...alerting.evaluator.series.values()].filter(s => s.state === 'pending').map(s => ({ rule: s.rule, labels: s.labels, since: s.since, value: s.value }))

@@ -48,16 +48,3 @@ export function checkAgents (file: string, agents: readonly AgentEntry[], schedu
     }
   }
 }
-
-/** The schedule a kiosk without one of its own follows, when it exists. */
-export const KIOSK_DEFAULT = 'kiosk-hours'
-
-/**
- * openingHours names the schedule an agent is expected to run in: its own
- * (agents[].schedule), kiosk-hours for a kiosk without one, or undefined for
- * "always" and every other host. Alerting and the report both ask here.
- */
-export function openingHours (a: { role: string, schedule?: string | undefined }): string | undefined {
-  const name = a.schedule ?? (a.role === 'kiosk' ? KIOSK_DEFAULT : undefined)
-  return name === 'always' ? undefined : name
-}

@@ -6,7 +6,7 @@
 // sample at all is "no data", shown, and not counted either way.
 
 import type { Window } from '../alerting/store.js'
-import { matcherMatches } from '../alerting/mute.js'
+import { matcherMatches } from '../alerting/silences.js'
 import { col, str, timeCond, type InfluxQL, type Sources } from './influxql.js'
 import { SLOT_MS, slotsIn, type Interval } from './period.js'
 

@@ -4,8 +4,9 @@
 import { Type, type Static, type StaticDecode } from '@sinclair/typebox'
 import { ConfigError, DurationMs, Strict } from '../../common/config.js'
 import { AnyKey } from '../../protocol/messages.js'
-import { isValidTimeZone, parseHours } from '../alerting/calendar.js'
-import { openingHours } from '../config/agents.js'
+import { isValidTimeZone } from '../calendar/calendar.js'
+import { parseHours } from '../calendar/schedules.js'
+import { openingHours } from '../calendar/opening-hours.js'
 
 const Percent = (def: number, what: string) => Type.Number({ default: def, minimum: 0, maximum: 100, description: `a percentage 0-100 (${what})` })
 

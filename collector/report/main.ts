@@ -47,7 +47,8 @@ async function main (argv: string[]): Promise<number> {
   if (values.lang !== 'ja' && values.lang !== 'en') { process.stderr.write(`kanshi-report: --lang: expected ja or en, got ${JSON.stringify(values.lang)}\n`); return 2 }
   const config = values.config !== undefined ? loadCollectorConfig(values.config) : checkCollectorConfig('(defaults)', {})
   const tz = config.report.timezone
-  let month = lastMonth(Date.now(), tz)
+  const now = Date.now()
+  let month = lastMonth(now, tz)
   if (values.month !== undefined) {
     const m = parseMonth(values.month)
     if (m === undefined) { process.stderr.write(`kanshi-report: --month: expected a month YYYY-MM, got ${JSON.stringify(values.month)}\n`); return 2 }
@@ -56,7 +57,7 @@ async function main (argv: string[]): Promise<number> {
   const out = resolve(values.out)
   let r
   try {
-    r = await runReport({ config, month, outDir: out, lang: values.lang, pdf: values['no-pdf'] !== true, now: Date.now() })
+    r = await runReport({ config, month, outDir: out, lang: values.lang, pdf: values['no-pdf'] !== true, now })
   } catch (err) {
     // Operators get one line (InfluxDB down, output not writable); KANSHI_DEBUG=1 shows the stack.
     process.stderr.write(`kanshi-report: ${process.env['KANSHI_DEBUG'] === '1' ? (err as Error).stack : (err as Error).message}\n`)

@@ -2,8 +2,9 @@
 // rollup bucket), and the runs of slots inside service hours, each with the
 // maintenance windows active in it: the intervals the availability queries ask for.
 
-import { BusinessCalendar, localTime, makeSchedule, type Schedule } from '../alerting/calendar.js'
-import { windowActive } from '../alerting/mute.js'
+import { BusinessCalendar, localTime } from '../calendar/calendar.js'
+import { makeSchedule, type Schedule } from '../calendar/schedules.js'
+import { windowActive } from '../calendar/windows.js'
 import type { Window } from '../alerting/store.js'
 
 export const SLOT_MS = 5 * 60_000

@@ -92,9 +92,7 @@ t.test('SMTP down for a minute: the mail waits in the outbox and goes out when t
   await new Promise(resolve => setTimeout(resolve, 56_000)) // a minute without SMTP
   const backAt = Date.now()
   await smtp.start()
-  // The outbox retries after 2.5–5 s, then twice as long each time (notifier.ts backoff): a minute of
-  // refusals is about five attempts, and the sixth comes 40–80 s after the fifth. Waiting 60 s failed
-  // when the fifth came just before the server returned.
+  // The outbox backs off from 2.5–5 s, doubling (notify/send.ts): after a minute of refusals the next try can be 40–80 s away.
   await waitFor(() => smtp.mails.length >= 1, 90_000, 200)
   t.match(smtp.mails[0]!.subject, /^\[CRITICAL\] kiosk-02/)
   t.ok(smtp.mails[0]!.at >= backAt, 'delivered after the server returned')

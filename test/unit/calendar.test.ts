@@ -1,5 +1,6 @@
 import t from 'tap'
-import { BusinessCalendar, localTime, makeSchedule, holidayName, parseHours } from '../../collector/alerting/calendar.js'
+import { BusinessCalendar, localTime, holidayName } from '../../collector/calendar/calendar.js'
+import { makeSchedule, parseHours } from '../../collector/calendar/schedules.js'
 
 // JST instants written by hand: Tokyo is UTC+9 with no daylight saving.
 const jst = (y: number, mo: number, d: number, h = 12, mi = 0): number => Date.UTC(y, mo - 1, d, h - 9, mi)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { checkCollectorConfig } from '../../collector/config.js'
 import { ConfigError } from '../../common/config.js'
-import { matcherMatches } from '../../collector/alerting/mute.js'
+import { matcherMatches } from '../../collector/alerting/silences.js'
 
 const hash = (c: string): string => c.repeat(64)
 const base = { influx: { version: 1, url: 'http://127.0.0.1:8086', db: 'kanshi' } }

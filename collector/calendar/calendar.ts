@@ -1,7 +1,5 @@
-// The business calendar and named schedules that rules, maintenance and the
-// SLA report share: Japanese national holidays (from @holiday-jp/holiday_jp),
-// the year-end closure 29 Dec – 3 Jan, extra closed days, and opening hours,
-// all in the office's timezone (Asia/Tokyo by default). Pure functions of time.
+// The business calendar shared by alerting, maintenance windows and the SLA report:
+// Japanese national holidays, the year-end closure and configured days, in the office's timezone.
 
 import holidayJp from '@holiday-jp/holiday_jp'
 
@@ -97,49 +95,3 @@ export class BusinessCalendar {
     return this.closedReason(localTime(t, this.timezone)) === undefined
   }
 }
-
-export interface ScheduleSpec {
-  name: string
-  /** 'business' (the business calendar), 'all', or weekday numbers 0–6 */
-  days: 'business' | 'all' | readonly number[]
-  /** opening hours, "HH:MM-HH:MM", local time; empty = all day */
-  hours?: readonly string[]
-}
-
-export interface Schedule {
-  readonly name: string
-  /** contains tells whether instant t is inside the schedule */
-  contains(t: number): boolean
-}
-
-const HOURS_RE = /^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/
-
-/** parseHours turns "08:30-17:45" into [510, 1065] minutes; undefined when malformed. */
-export function parseHours (s: string): [number, number] | undefined {
-  const m = HOURS_RE.exec(s)
-  if (m === null) return undefined
-  const a = Number(m[1]) * 60 + Number(m[2])
-  const b = Number(m[3]) * 60 + Number(m[4])
-  return a < b && b <= 1440 ? [a, b] : undefined
-}
-
-export function makeSchedule (spec: ScheduleSpec, cal: BusinessCalendar): Schedule {
-  const ranges = (spec.hours ?? []).map(h => {
-    const r = parseHours(h)
-    if (r === undefined) throw new Error(`schedule ${spec.name}: hours "${h}" is not HH:MM-HH:MM`)
-    return r
-  })
-  const dayOk = (l: LocalTime): boolean => spec.days === 'all' ? true
-    : spec.days === 'business' ? cal.closedReason(l) === undefined
-      : spec.days.includes(l.weekday)
-  return {
-    name: spec.name,
-    contains (t: number): boolean {
-      const l = localTime(t, cal.timezone)
-      if (!dayOk(l)) return false
-      return ranges.length === 0 || ranges.some(([a, b]) => l.minute >= a && l.minute < b)
-    }
-  }
-}
-
-export const ALWAYS: Schedule = { name: 'always', contains: () => true }

@@ -1,0 +1,75 @@
+// The notification chain, driven from the incident record so a restart loses
+// nothing: each plan reads the open and resolved-unmailed incidents, runs
+// mute → group → dedup/repeat → escalate → outbox, and deliver sends the outbox.
+
+import type { Logger } from 'pino'
+import type { BusinessCalendar } from '../../calendar/calendar.js'
+import type { SendOutcome } from '../smtp.js'
+import type { AlertStore, Incident } from '../store.js'
+import { DedupStage } from './dedup.js'
+import { EscalateStage } from './escalate.js'
+import { GroupStage } from './group.js'
+import { MuteStage } from './mute.js'
+import { OutboxStage } from './outbox.js'
+import { SendStage } from './send.js'
+import type { Notice, Receiver, Route, Stage } from './stage.js'
+
+export interface NotifierOptions {
+  store: AlertStore
+  send: (to: string[], subject: string, text: string, html: string) => Promise<SendOutcome>
+  calendar: BusinessCalendar
+  receivers: readonly Receiver[]
+  routes: readonly Route[]
+  groupWaitMs: number
+  groupIntervalMs: number
+  repeatIntervalMs: number
+  escalation?: { afterMs: number, receiver: string } | undefined
+  deadman?: { intervalMs: number, receiver: string } | undefined
+  timezone: string
+  grafanaUrl?: string | undefined
+  ackLink?: ((id: number) => string) | undefined
+  linesOf?: (incident: Incident) => string[]
+  now: () => number
+  logger: Logger
+  onMail?: ((kind: string, result: SendOutcome['kind']) => void) | undefined
+  random?: (() => number) | undefined
+}
+
+/** candidates are the incidents each kind of mail could be about, by state alone; the stages decide. */
+export function candidates (open: Incident[], resolved: Incident[], o: Pick<NotifierOptions, 'escalation' | 'deadman'>): Notice[] {
+  return [
+    { kind: 'firing', incidents: open.filter(i => i.last_notified_at === null) },
+    { kind: 'resolved', incidents: resolved },
+    { kind: 'repeat', incidents: open.filter(i => i.last_notified_at !== null) },
+    ...(o.escalation !== undefined ? [{ kind: 'escalation' as const, incidents: open }] : []),
+    ...(o.deadman !== undefined ? [{ kind: 'deadman' as const, incidents: open }] : [])
+  ]
+}
+
+export class Notifier {
+  readonly stages: readonly Stage[]
+  private readonly sender: SendStage
+
+  constructor (private readonly o: NotifierOptions) {
+    const { store } = o
+    this.stages = [
+      new MuteStage(() => store.windows(), o.calendar),
+      new GroupStage({ receivers: o.receivers, routes: o.routes, escalation: o.escalation?.receiver, deadman: o.deadman?.receiver }),
+      new DedupStage({ groupWaitMs: o.groupWaitMs, groupIntervalMs: o.groupIntervalMs, repeatIntervalMs: o.repeatIntervalMs, deadmanIntervalMs: o.deadman?.intervalMs, lastQueued: k => store.lastMailOf(k) }),
+      new EscalateStage(o.escalation?.afterMs ?? Infinity),
+      new OutboxStage({ store, timezone: o.timezone, grafanaUrl: o.grafanaUrl, ackLink: o.ackLink, ...(o.linesOf !== undefined ? { linesOf: o.linesOf } : {}) })
+    ]
+    this.sender = new SendStage({ store, send: o.send, now: o.now, logger: o.logger, onMail: o.onMail, random: o.random })
+  }
+
+  /** plan runs the chain at now in one transaction; it returns how many mails it queued. */
+  plan (now: number): number {
+    const { store } = this.o
+    return store.tx(() => this.stages.reduce((n, s) => s.exec(n, now), candidates(store.firing(), store.dueResolved(), this.o)).length)
+  }
+
+  /** deliver sends the outbox mails due at now. */
+  async deliver (now: number): Promise<number> {
+    return await this.sender.exec(now)
+  }
+}

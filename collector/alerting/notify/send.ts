@@ -1,0 +1,57 @@
+// Send: due outbox mails go to SMTP one at a time, oldest first. A refusal is
+// kept and retried with backoff, never dropped; a server that is down holds the rest.
+
+import type { Logger } from 'pino'
+import { backoffDelay } from '../../../common/backoff.js'
+import type { SendOutcome } from '../smtp.js'
+import type { AlertStore, OutboxMail } from '../store.js'
+
+/** A permanent refusal (5xx about the message) is still tried again, once an hour. */
+export const FINAL_RETRY_MS = 3_600_000
+/** Temporary refusals back off from 2.5–5 s to at most 5–10 min. */
+export const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
+
+export interface SendOptions {
+  store: AlertStore
+  send: (to: string[], subject: string, text: string, html: string) => Promise<SendOutcome>
+  /** the clock, read again after each SMTP reply (notified_at is the acceptance time) */
+  now: () => number
+  logger: Logger
+  onMail?: ((kind: string, result: SendOutcome['kind']) => void) | undefined
+  random?: (() => number) | undefined
+}
+
+export class SendStage {
+  private sending = false
+
+  constructor (private readonly o: SendOptions) {}
+
+  /** exec sends the mails due at now; it returns how many the server accepted. */
+  async exec (now: number): Promise<number> {
+    if (this.sending) return 0
+    this.sending = true
+    let sent = 0
+    try {
+      for (const m of this.o.store.dueMail(now)) {
+        const r = await this.o.send(m.recipients, m.subject, m.text, m.html)
+        this.o.onMail?.(m.kind, r.kind)
+        if (r.kind === 'ok') {
+          this.o.store.mailSent(m, this.o.now())
+          sent++
+          continue
+        }
+        const retryAt = this.o.now() + this.retryDelay(m, r.kind === 'fail')
+        this.o.store.mailFailed(m.id, r.reason, retryAt)
+        this.o.logger[m.attempts === 0 ? 'warn' : 'debug']({ mail: m.id, kind: m.kind, reason: r.reason, retryAt }, 'mail not accepted; kept in the outbox and retried')
+        if (r.kind === 'retry') break
+      }
+    } finally {
+      this.sending = false
+    }
+    return sent
+  }
+
+  private retryDelay (m: OutboxMail, final: boolean): number {
+    return final ? FINAL_RETRY_MS : backoffDelay({ ...MAIL_BACKOFF, ...(this.o.random !== undefined ? { random: this.o.random } : {}) }, m.attempts)
+  }
+}
