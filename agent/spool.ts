@@ -1,5 +1,5 @@
-// The agent's disk-backed queue: every batch is written here (fsync + rename)
-// before it is sent, and removed only when the collector acks it. Bounded by
+// The agent's disk-backed queue: every batch is written here durably (the
+// atomic write: temp file, fsync, rename, fsync dir) before it is sent, and removed only when the collector acks it. Bounded by
 // bytes: when full, the oldest batches go first and every drop is counted.
 //
 // One file per batch, <seq>-<points>.batch, holding {"points":[...],"events":[...]};
@@ -14,6 +14,7 @@
 
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import { syncDir, writeFileAtomic } from '../common/atomic-write.js'
 import type { LogEvent, Point } from '../protocol/messages.js'
 
 const FILE_RE = /^(\d{16})-(\d+)\.batch$/
@@ -106,16 +107,7 @@ export class Spool {
     const seq = this.lastSeq + 1
     const e: Entry = { seq, bytes: body.length, points: points.length + events.length }
     const dropped = this.makeRoom(body.length)
-    const file = this.path(e)
-    const tmp = `${file}.tmp`
-    const fh = await fsp.open(tmp, 'w', 0o600)
-    try {
-      await fh.writeFile(body)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await fsp.rename(tmp, file)
+    await writeFileAtomic(this.path(e), body)
     this.lastSeq = seq
     this.cursorMap = cursorMap
     // state.json first: once the entry is listed the transport may send it, the
@@ -153,16 +145,16 @@ export class Spool {
     await Promise.all(doomed.map(e => fsp.rm(this.path(e), { force: true })))
   }
 
+  /** the state.json write under way: writes run one at a time, as they share a temp file name */
+  private saving: Promise<void> = Promise.resolve()
+
+  /** saveState writes lastSeq and the cursors as they are when its turn comes. */
   private async saveState (): Promise<void> {
-    const tmp = `${this.stateFile}.tmp`
-    const fh = await fsp.open(tmp, 'w', 0o600)
-    try {
-      await fh.writeFile(JSON.stringify({ lastSeq: this.lastSeq, cursors: this.cursorMap }))
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await fsp.rename(tmp, this.stateFile)
+    const run = this.saving.catch(() => {}).then(async () => {
+      await writeFileAtomic(this.stateFile, JSON.stringify({ lastSeq: this.lastSeq, cursors: this.cursorMap }))
+    })
+    this.saving = run
+    await run
   }
 
   /** seqsAfter lists spooled seqs above seq, oldest first. */
@@ -223,6 +215,7 @@ export class Spool {
       e.seq = ++next
       await fsp.rename(old, this.path(e))
     }
+    await syncDir(this.dir)
     this.lastSeq = next
     await this.saveState()
     return true

@@ -12,6 +12,8 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# strace: the WAL durability test checks the order of fsync, rename and unlink (test/durability/wal-fsync-order.test.ts).
+command -v strace >/dev/null 2>&1 || need+=(strace)
 # libfaketime: the reliability suite steps the agent's wall clock (test/durability/reliability-agent.test.ts).
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
 # chromium: the report's PDF and the console's browser tests (playwright-core drives /usr/bin/chromium).

@@ -3,8 +3,9 @@
 // being down; this input turns each into a `service` point (check=job) and
 // deletes the file one round later, once the batch holding it is on disk.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeFileAtomicSync } from '../../common/atomic-write.js'
 import type { Accumulator, Input } from './input.js'
 
 export interface JobResult {
@@ -25,13 +26,13 @@ export function jobsDir (dataDir: string): string {
   return join(dataDir, 'jobs')
 }
 
-/** writeJobResult stores a result atomically (temp file + rename). */
+/** writeJobResult stores a result atomically and durably (temp file, fsync, rename, fsync dir). */
 export function writeJobResult (dataDir: string, r: JobResult): string {
   const dir = jobsDir(dataDir)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, `${r.finished}-${r.name.replace(/[^\w.-]/g, '_')}-${process.pid}.json`)
-  writeFileSync(`${file}.tmp`, JSON.stringify(r))
-  renameSync(`${file}.tmp`, file)
+  // 0o644 as before: the wrapper may run as another user than the agent that reads the file.
+  writeFileAtomicSync(file, JSON.stringify(r), { mode: 0o644 })
   return file
 }
 

@@ -3,7 +3,7 @@
 // `alert` points back through the WAL for Grafana, and drives the notifier.
 
 import type { Logger } from 'pino'
-import type { Wal, WalReader } from '../state/wal.js'
+import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
 import { Evaluator, type Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
@@ -29,6 +29,7 @@ export interface StageOptions {
 
 export class AlertingStage {
   private stopped = false
+  private readonly consumer: WalConsumer
   private loop: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => number
@@ -39,6 +40,7 @@ export class AlertingStage {
   constructor (private readonly o: StageOptions) {
     this.now = o.now
     this.lines = o.lines ?? new Map()
+    this.consumer = new WalConsumer(o.wal, o.reader)
     o.evaluator.restore(o.store.loadSeries())
   }
 
@@ -49,6 +51,7 @@ export class AlertingStage {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.consumer.stop()
     if (this.timer !== undefined) clearInterval(this.timer)
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
@@ -56,22 +59,18 @@ export class AlertingStage {
   }
 
   private async run (): Promise<void> {
-    const r = this.o.reader
-    while (!this.stopped) {
-      const recs = await r.read(1024 * 1024)
-      if (recs.length === 0) {
-        await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 500))])
-        continue
-      }
-      const now = this.now()
-      for (const rec of recs) {
-        const e = recordEntry(rec)
-        this.apply(this.o.evaluator.observePoints(e.p, now))
-        if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
-      }
-      this.persist()
-      await r.commit(recs[recs.length - 1]!.end)
+    await this.consumer.run({ idleMs: 500, records: async recs => await this.take(recs) })
+  }
+
+  private async take (recs: WalRecord[]): Promise<void> {
+    const now = this.now()
+    for (const rec of recs) {
+      const e = recordEntry(rec)
+      this.apply(this.o.evaluator.observePoints(e.p, now))
+      if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
     }
+    this.persist()
+    await this.o.reader.commit(recs[recs.length - 1]!.end)
   }
 
   /** tick moves time on: `for` durations, absences, log windows, then plans and sends mail. */

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Alerting } from '../alerting/index.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Metrics } from '../metrics.js'
-import type { Wal } from '../state/wal.js'
+import type { Wal } from '../state/wal/index.js'
 import type { StorageBackend } from '../storage/backend.js'
 import type { StorageWriter } from '../storage/writer.js'
 

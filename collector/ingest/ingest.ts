@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import type { Batch, Point } from '../../protocol/messages.js'
 import { KanshiError } from '../../protocol/errors.js'
-import { payloadBytes, type Wal, type WalReader } from '../state/wal.js'
+import { payloadBytes, type Wal, type WalReader } from '../state/wal/index.js'
 import type { SeqStore } from '../state/seqs.js'
 import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'

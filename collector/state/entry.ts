@@ -2,17 +2,14 @@
 // collector's identity tags stamped on every point.
 //
 // Two encodings. The collector's own records (host_up, alerts, rollups) are
-// the entry as JSON. An agent's batch is stored as the frame it sent, behind a
-// one-line header with the identity of its token: byte 0x01, JSON [agent,
-// seq, received, role, site], a newline, then the frame's bytes. The frame was
-// parsed and validated already; writing it again with JSON.stringify after
-// stamping was 12% of the collector's CPU under load (issue 8). Stamping is
-// done again when such a record is decoded, the same way, so both encodings
-// decode to the same entry; readers that follow the tail take the appender's
-// stamped entry from the WAL's memory tail and decode nothing.
+// the entry as JSON. An agent's batch is stored as the frame it sent (already
+// validated; not serialized again), behind a one-line header with the identity
+// of its token: byte 0x01, JSON [agent, seq, received, role, site], a newline,
+// then the frame's bytes. Decoding stamps it the same way, so both encodings
+// decode to the same entry.
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
-import type { WalRecord } from './wal.js'
+import type { WalRecord } from './wal/index.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -83,9 +80,8 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
  * stamp sets host/role/site on every point and event from the token's identity,
  * overriding whatever the agent sent, and adds host_up=1 for the batch. It
  * takes the batch over: points, events and tag sets are stamped where they
- * are, as JSON.parse made them (copying each point and tag set was a third of
- * the collector's allocations under load, issue 8). A "__proto__" tag is an
- * own property there and stays one.
+ * are, as JSON.parse made them (no copies). A "__proto__" tag is an own
+ * property there and stays one.
  */
 export function stamp (id: StampIdentity, b: Batch, received: number): WalEntry {
   const p: Point[] = b.points

@@ -7,7 +7,7 @@ import type { CollectorConfig } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import { decodeHead } from './entry.js'
 import type { SeqStore } from './seqs.js'
-import { Wal } from './wal.js'
+import { Wal } from './wal/index.js'
 
 export async function openWal (config: CollectorConfig, readers: string[], seqs: SeqStore, metrics: Metrics, logger: Logger): Promise<Wal> {
   const wal = await Wal.open({

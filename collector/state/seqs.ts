@@ -4,6 +4,7 @@
 
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../../common/atomic-write.js'
 
 export class SeqStore {
   private readonly durable = new Map<string, number>()
@@ -31,16 +32,8 @@ export class SeqStore {
     return this.durable.get(agent) ?? 0
   }
 
-  /** checkpoint persists the map atomically; run before WAL segments are deleted. */
+  /** checkpoint persists the map atomically and durably; run before WAL segments are deleted. */
   async checkpoint (): Promise<void> {
-    const tmp = `${this.file}.tmp`
-    const fh = await fsp.open(tmp, 'w', 0o600)
-    try {
-      await fh.writeFile(JSON.stringify(Object.fromEntries(this.durable)))
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await fsp.rename(tmp, this.file)
+    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.durable)))
   }
 }

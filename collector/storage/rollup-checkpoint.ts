@@ -1,18 +1,18 @@
 // The rollup stage's checkpoint file: every open bucket of every series, in a
-// compact binary form written a slice of series at a time, so that 300,000
-// series (10,000 agents) neither build one string of hundreds of MB nor hold
-// the event loop for seconds (issue 8). The file is written beside the WAL
-// under a new name, fsync'ed, and only then named in the rollup cursor; the
-// cursor and the file therefore always match.
+// compact binary form written a slice of series at a time, so that a large
+// collector neither builds one huge string nor holds the event loop. The file
+// is written beside the WAL under a new name, made durable, and only then named
+// in the rollup cursor; the cursor and the file therefore always match.
 //
 // Layout (little-endian): "KROLLUP3", u8 tiers, f64 bucketMs per tier; per
 // series: u32 n, n bytes of JSON [m, tags, names], u32 k, k f64 (Series.d:
 // maxT, closed per tier, the open buckets); then u32 0xffffffff and u32 the
 // number of series.
 
-import { open, readFile, rename, unlink } from 'node:fs/promises'
+import { open, readFile, unlink } from 'node:fs/promises'
+import { renameDurable } from '../../common/atomic-write.js'
 import type { RollupAggregator, Series } from './rollup.js'
-import { writeAll } from '../state/wal.js'
+import { writeAll } from '../state/wal/index.js'
 
 const MAGIC = Buffer.from('KROLLUP3')
 const END = 0xffffffff
@@ -44,8 +44,8 @@ function encodeSeries (o: Out, s: Series): void {
 }
 
 /**
- * writeCheckpoint writes the aggregator's open buckets to file (through a
- * temporary name, fsync'ed). Series are encoded a slice at a time with a
+ * writeCheckpoint writes the aggregator's open buckets to file durably (a
+ * temporary file, fsync, then renameDurable: the atomic-write steps, streamed). Series are encoded a slice at a time with a
  * write between slices, so the event loop serves others meanwhile; the caller
  * must not add to the aggregator until this resolves.
  */
@@ -78,7 +78,7 @@ export async function writeCheckpoint (agg: RollupAggregator, file: string): Pro
     throw err
   }
   await fh.close()
-  await rename(tmp, file)
+  await renameDurable(tmp, file)
   return { series: count, bytes }
 }
 

@@ -9,7 +9,7 @@
 import { readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { Position, Wal, WalReader } from '../state/wal.js'
+import { WalConsumer, type Position, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
 import { DEFAULT_TIERS, RollupAggregator } from './rollup.js'
 import { seriesOf } from './line-protocol.js'
@@ -34,11 +34,12 @@ export interface RollupStageOptions {
   closeEveryMs?: number
 }
 
-interface State { v?: number, file?: string, tiers?: unknown[], pending?: Point[] }
+/** What the rollup cursor holds besides its position: the checkpoint file and the closed buckets not yet in the WAL. */
+interface State { v?: number, file?: string, pending?: Point[] }
 
 export class RollupStage {
   readonly agg = new RollupAggregator(DEFAULT_TIERS)
-  private stopped = false
+  private readonly consumer: WalConsumer
   private loop: Promise<void> | undefined
   private lastEnd: Position
   private late = 0
@@ -57,9 +58,10 @@ export class RollupStage {
   constructor (private readonly o: RollupStageOptions) {
     this.lastEnd = { ...o.reader.committed }
     this.now = o.now ?? Date.now
+    this.consumer = new WalConsumer(o.wal, o.reader)
   }
 
-  /** load takes back the state the cursor names (a checkpoint file, or an older collector's inline tiers). */
+  /** load takes back the state the cursor names (its checkpoint file and pending buckets). */
   async load (): Promise<void> {
     const st = this.o.reader.state as State | undefined
     if (st?.file !== undefined) {
@@ -73,9 +75,6 @@ export class RollupStage {
         // way; only the buckets open at that checkpoint come out short.
         this.o.logger.error({ err: (err as Error).message }, 'the rollup checkpoint could not be read: rollups open at the last checkpoint will lack the points before it')
       }
-    } else if (Array.isArray(st?.tiers)) {
-      this.agg.restoreLegacy(st.tiers)
-      this.o.logger.info({ series: this.agg.series.size }, 'rollup buckets restored from an earlier version\'s cursor')
     }
     this.pending = st?.pending ?? []
     // Files of checkpoints that never made it into the cursor (a crash between write and commit).
@@ -89,11 +88,12 @@ export class RollupStage {
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
+    this.consumer.stop()
     await this.loop
     await this.checkpoint()
   }
 
+  /** checkpoint saves the open buckets, names them in the cursor, and only once that is durable deletes the old file. */
   private async checkpoint (): Promise<void> {
     this.lastCheckpoint = this.now()
     const t0 = performance.now()
@@ -108,28 +108,31 @@ export class RollupStage {
   }
 
   private async run (): Promise<void> {
-    while (!this.stopped) {
-      const recs = await this.o.reader.read(1024 * 1024)
-      const now = this.now()
-      for (const r of recs) {
-        this.lastEnd = r.end
-        const e = recordEntry(r)
-        if (e.rollup === true) continue
-        const series = seriesOf(e)
-        for (let i = 0; i < e.p.length; i++) {
-          const p = e.p[i]!
-          if (!SKIP.has(p.m)) this.agg.add(p, now, series[i])
-        }
+    await this.consumer.run({
+      idleMs: 1000,
+      records: async recs => await this.take(recs),
+      idle: async () => { await this.flush(this.now()) }
+    })
+  }
+
+  private async take (recs: WalRecord[]): Promise<void> {
+    const now = this.now()
+    for (const r of recs) {
+      this.lastEnd = r.end
+      const e = recordEntry(r)
+      if (e.rollup === true) continue
+      const series = seriesOf(e)
+      for (let i = 0; i < e.p.length; i++) {
+        const p = e.p[i]!
+        if (!SKIP.has(p.m)) this.agg.add(p, now, series[i])
       }
-      await this.flush(now)
-      if (recs.length === 0) await Promise.race([this.o.wal.waitForData(), new Promise(resolve => setTimeout(resolve, 1000))])
     }
+    await this.flush(now)
   }
 
   /** flush writes closed buckets durably; now and then it saves the open ones with the cursor. */
   async flush (now: number): Promise<void> {
-    // Looking at every series is the dear part at 300,000 series: a few seconds' delay costs nothing
-    // against 5-minute buckets with a minute's grace.
+    // Looking at every series is dear: a few seconds' delay costs nothing against 5-minute buckets.
     if (now - this.lastClose >= (this.o.closeEveryMs ?? 2000)) {
       this.lastClose = now
       this.pending.push(...this.agg.close(now))
@@ -153,10 +156,8 @@ export class RollupStage {
       this.o.logger.warn({ lateBuckets }, 'rollup buckets closed after their hourly or daily bucket had; they are not in it')
       this.lateBuckets = lateBuckets
     }
-    // With 10,000 agents (300,000 series) a checkpoint is tens of MB: the next one waits at least
-    // 50 times what the last took (~2% of the time); the WAL keeps the records since meanwhile.
-    // When those records are a quarter of the WAL's bound, sooner: a small WAL was otherwise held at
-    // its bound between checkpoints and refused agents' batches while InfluxDB had caught up.
+    // A large checkpoint is dear: the next waits 50 times what the last took (the WAL keeps the records
+    // meanwhile), but sooner once those records are a quarter of the WAL's bound, lest it refuse batches.
     const held = this.o.wal.bytesFrom(this.o.reader.committed) > this.o.wal.maxTotalBytes / 4
     const every = held ? Math.max(1000, this.checkpointCostMs * 5) : Math.max(this.o.checkpointMs ?? 10_000, this.checkpointCostMs * 50)
     if (now - this.lastCheckpoint >= every && before(this.o.reader.committed, this.lastEnd)) {

@@ -9,12 +9,10 @@
 //
 // Only the first tier sees points: a closed bucket is folded into the next
 // tier's bucket (sum, count, min and max combine exactly), so an hourly or
-// daily figure is the aggregate of every raw point, at a third of the work.
-// One compact record per series serves every tier (issue 8: at 10,000 agents,
-// 300,000 series × 3 tiers of Maps per bucket and field took over 1 GB).
-// Open buckets are checkpointed with the WAL cursor (snapshot/restore, or the
-// binary checkpoint in rollup-checkpoint.ts), so a restart neither loses nor
-// double-counts a point. Pure: the clock is a parameter.
+// daily figure is the aggregate of every raw point. One compact record per
+// series serves every tier. Open buckets are checkpointed with the WAL cursor
+// (rollup-checkpoint.ts), so a restart neither loses nor double-counts a
+// point. Pure: the clock is a parameter.
 
 import type { Point } from '../../protocol/messages.js'
 import { seriesLine } from './line-protocol.js'
@@ -37,8 +35,7 @@ export type Tier = Required<RollupOptions>
 export const DEFAULT_TIERS: readonly Tier[] = Object.freeze([
   { bucketMs: BUCKET_MS, graceMs: 60_000, idleMs: 10 * 60_000, suffix: '' },
   { bucketMs: 3_600_000, graceMs: 5 * 60_000, idleMs: 20 * 60_000, suffix: '_1h' },
-  // A year of one host is 365 points here against 8,760 hourly ones: the 365-day
-  // capacity query for 200 hosts reads 73,000 points instead of 1.75 million (issue 8).
+  // Year-long queries read 365 points per host here instead of 8,760 hourly ones.
   // A host silent all afternoon must not cut its day short, so the idle bound is over a day.
   { bucketMs: 86_400_000, graceMs: 10 * 60_000, idleMs: 25 * 3_600_000, suffix: '_1d' }
 ])
@@ -57,9 +54,7 @@ export interface RollupStats {
  * Buckets are ordered by tier, then start — usually one per tier. Every bucket
  * of a series has a slot for every name, so a bucket is `stride` numbers. d is
  * rebuilt at its exact length when a bucket opens or closes (a few times an
- * hour): an array grown by push keeps half again as much room (issue 8: the
- * per-tier records with Maps per bucket and field took over 1 GB at 10,000
- * agents; this is about a fifth of that).
+ * hour): an array grown by push keeps half again as much room.
  */
 export interface Series {
   m: string
@@ -68,9 +63,6 @@ export interface Series {
   names: readonly string[]
   d: number[]
 }
-
-/** An open bucket, as plain data (the legacy conversion). */
-export interface Bucket { tier: number, start: number, touched: number, agg: number[] }
 
 /** merge folds aggregate b (at bo, n numbers) into a (at ao). */
 function merge (a: number[], ao: number, b: number[], bo: number, n: number): void {
@@ -288,54 +280,4 @@ export class RollupAggregator {
     if (d.length < this.head || (d.length - this.head) % stride({ names }) !== 0) throw new Error(`rollup series ${m}: ${d.length} numbers do not make whole buckets of ${names.length} fields`)
     this.series.set(seriesLine(m, tags), { m, tags, names: this.layout(names), d: d.slice() })
   }
-
-  /**
-   * restoreLegacy takes back the state of a collector before issue 8's compact
-   * record: one snapshot per tier, where every tier had been fed every point.
-   * Here a coarser bucket gets the finer ones only when they close, so what the
-   * open finer buckets hold is taken out of it (sum and count; min and max fold
-   * again idempotently).
-   */
-  restoreLegacy (snaps: unknown[]): void {
-    type Old = Array<[string, { m: string, tags: Record<string, string>, maxT: number, closedThrough: number | null, buckets: Array<[number, number, Array<[string, { sum: number, count: number, min: number, max: number }]>]> }]>
-    const all = new Map<string, { m: string, tags: Record<string, string>, maxT: number, closed: number[], names: string[], buckets: Bucket[] }>()
-    snaps.forEach((snap, tier) => {
-      if (tier >= this.tiers.length || !Array.isArray(snap)) return
-      for (const [key, o] of snap as Old) {
-        let s = all.get(key)
-        if (s === undefined) {
-          s = { m: o.m, tags: o.tags, maxT: -Infinity, closed: this.tiers.map(() => -Infinity), names: [], buckets: [] }
-          all.set(key, s)
-        }
-        s.maxT = Math.max(s.maxT, o.maxT)
-        s.closed[tier] = o.closedThrough ?? -Infinity
-        for (const [start, touched, fields] of o.buckets) {
-          const b: Bucket = { tier, start, touched, agg: [] }
-          for (const [name, a] of fields) {
-            let i = s.names.indexOf(name)
-            if (i < 0) { i = s.names.length; s.names.push(name) }
-            while (b.agg.length < 4 * i + 4) b.agg.push(0, 0, 0, 0)
-            b.agg.splice(4 * i, 4, a.sum, a.count, a.min, a.max)
-          }
-          s.buckets.push(b)
-        }
-      }
-    })
-    for (const s of all.values()) {
-      s.buckets.sort((a, b) => a.tier - b.tier || a.start - b.start)
-      // Coarsest first, so each subtracts what the finer bucket held before its own correction.
-      for (const b of [...s.buckets].reverse()) {
-        const size = this.tiers[b.tier]!.bucketMs
-        for (const fine of s.buckets) {
-          if (fine.tier !== b.tier - 1 || fine.start < b.start || fine.start >= b.start + size) continue
-          for (let j = 0; j < fine.agg.length && j < b.agg.length; j += 4) { b.agg[j]! -= fine.agg[j]!; b.agg[j + 1]! -= fine.agg[j + 1]! }
-        }
-      }
-      const n = 4 * s.names.length
-      const d = [s.maxT, ...s.closed]
-      for (const b of s.buckets) d.push(b.tier, b.start, b.touched, ...b.agg, ...zeros(n - b.agg.length))
-      this.put(s.m, s.tags, s.names, d)
-    }
-  }
 }
-

@@ -13,7 +13,7 @@
 // rollup lines are sent one batch after another, in WAL order, all the same.
 
 import type { Logger } from 'pino'
-import type { Wal, WalReader, Position } from '../state/wal.js'
+import { WalConsumer, type Wal, type WalReader, type Position } from '../state/wal/index.js'
 import { recordEntry, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { SendResult, StorageBackend, Target } from './backend.js'
@@ -67,8 +67,10 @@ export class StorageWriter {
   private readonly random: () => number
   private readonly concurrency: number
   private prepared = false
+  private readonly consumer: WalConsumer
 
   constructor (private readonly o: WriterOptions) {
+    this.consumer = new WalConsumer(o.wal, o.reader, o.readBytes)
     this.batchLines = o.batchLines ?? 5000
     this.lingerMs = o.lingerMs ?? 1000
     this.minBackoff = o.minBackoffMs ?? 500
@@ -110,6 +112,7 @@ export class StorageWriter {
   /** stop ends the loop after the write in flight (or at once when waiting); unsent records stay in the WAL. */
   async stop (): Promise<void> {
     this.stopping = true
+    this.consumer.stop()
     this.wake?.()
     await this.loop
   }
@@ -123,12 +126,9 @@ export class StorageWriter {
     })
   }
 
-  private waitData (ms: number): Promise<void> {
-    return Promise.race([this.o.wal.waitForData(), this.sleep(ms)])
-  }
-
   private async run (): Promise<void> {
     const { reader } = this.o
+    const c = this.consumer
     const inflight: InFlight[] = []
     let rollupChain: Promise<void> = Promise.resolve()
     try {
@@ -139,17 +139,18 @@ export class StorageWriter {
         let end: Position | undefined
         const started = Date.now()
         while (lines.length + rollupLines.length < this.batchLines && !this.stopping) {
-          const recs = await reader.read(this.o.readBytes ?? 1024 * 1024)
+          // The WAL consume loop's read and wait, driven here: a batch spans reads until full or lingered.
+          const recs = await c.read()
           if (recs.length === 0) {
             if (lines.length + rollupLines.length === 0) {
               // Idle: settle what is in flight first, so the cursor does not wait for the next data.
               if (inflight.length > 0) { await this.settle(inflight, true); continue }
-              await this.waitData(1000)
+              await c.wait(1000)
               continue
             }
             const left = this.lingerMs - (Date.now() - started)
             if (left <= 0) break
-            await this.waitData(left)
+            await c.wait(left)
             if (reader.caughtUp()) break
             continue
           }

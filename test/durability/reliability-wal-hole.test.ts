@@ -10,7 +10,7 @@ import { build } from '../../collector/app.js'
 import { checkCollectorConfig } from '../../collector/config.js'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { decodeEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal.js'
+import { Wal } from '../../collector/state/wal/index.js'
 import { tmpDir } from '../helpers/procs.js'
 
 const TOKEN = 'hole-token'

@@ -150,7 +150,7 @@ t.test('alert changes are written as `alert` points for Grafana annotations', as
   a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: Date.now(), tags: { host: 'k7', role: 'kiosk', site: 's' }, f: { queue_length: 10 } }], Date.now()))
   await c.wal.flushed()
   const { decodeEntry } = await import('../../collector/state/entry.js')
-  const { Wal } = await import('../../collector/state/wal.js')
+  const { Wal } = await import('../../collector/state/wal/index.js')
   const dir = c.wal.dir
   await c.shutdown()
   const points: Array<{ tags?: Record<string, string>, f: Record<string, unknown> }> = []

@@ -73,7 +73,7 @@ t.test('WAL-only keeps every record even when alerting consumes the log', async 
   await new Promise(resolve => setTimeout(resolve, 1500)) // the alerting stage reads and commits meanwhile
   t.ok(c.wal.reader('alerting').caughtUp(), 'alerting consumed everything')
   await c.shutdown()
-  const { Wal } = await import('../../collector/state/wal.js')
+  const { Wal } = await import('../../collector/state/wal/index.js')
   let n = 0
   const w = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: () => { n++ } })
   await w.close()

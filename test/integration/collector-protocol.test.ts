@@ -12,7 +12,7 @@ import { checkCollectorConfig } from '../../collector/config.js'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal.js'
+import { Wal } from '../../collector/state/wal/index.js'
 
 const TOKENS = { web01: 'token-web01-secret', kiosk1: 'token-kiosk1-secret' }
 

@@ -12,7 +12,7 @@ import { checkCollectorConfig } from '../../collector/config.js'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal.js'
+import { Wal } from '../../collector/state/wal/index.js'
 
 t.test('host_up is 1 with batches, 0 after 3 silent intervals, and 0 for agents never seen', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-up-'))

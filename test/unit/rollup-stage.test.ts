@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
-import { Wal } from '../../collector/state/wal.js'
+import { Wal } from '../../collector/state/wal/index.js'
 import { encodeEntry, type WalEntry } from '../../collector/state/entry.js'
 import { RollupStage } from '../../collector/storage/rollup-stage.js'
 

@@ -161,25 +161,3 @@ t.test('a checkpoint of three tiers (JSON snapshot and binary file) resumes with
   await writeCheckpoint(a, file)
   await t.rejects(readCheckpoint(new RollupAggregator(tiers.slice(0, 2)), file), /tiers \[300000,3600000,86400000\] ms, this collector \[300000,3600000\] ms/)
 })
-
-t.test('the state of an earlier version (every tier fed every point) is taken back without double counting', async t => {
-  // Written as the collector before the compact record saved it: per tier, buckets that hold every point so far.
-  const bucket = (start: number, touched: number, sum: number, count: number, min: number, max: number) => [start, touched, [['v', { sum, count, min, max }]]]
-  const old = (maxT: number, closedThrough: number | null, ...buckets: unknown[]) => [['cpu\u0000host=h', { m: 'cpu', tags: { host: 'h' }, maxT, closedThrough, buckets }]]
-  // Points so far: 1 at 0 min, 3 at 2 min (closed 5-minute bucket [0,5)), 5 at 6 min (open [5,10)).
-  const legacy = [
-    old(6 * M, 0, bucket(5 * M, 0, 5, 1, 5, 5)),
-    old(6 * M, null, bucket(0, 0, 9, 3, 1, 5)),
-    old(6 * M, null, bucket(0, 0, 9, 3, 1, 5))
-  ]
-  const a = new RollupAggregator(tiers)
-  a.restoreLegacy(legacy)
-  a.add({ m: 'cpu', t: 8 * M, tags: { host: 'h' }, f: { v: 7 } }, 0)
-  // Silent from here: the 5-minute bucket closes by idle time, then the hour, then the day.
-  const out = [...a.close(10 * M), ...a.close(30 * M), ...a.close(30 * M + 25 * H)]
-  t.same(out.map(p => [p.m, p.f.v_mean, p.f.v_count, p.f.v_min, p.f.v_max]), [
-    ['cpu', 6, 2, 5, 7],
-    ['cpu_1h', 4, 4, 1, 7],
-    ['cpu_1d', 4, 4, 1, 7]
-  ], 'the hour and the day hold each of the four points once')
-})

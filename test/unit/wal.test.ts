@@ -1,7 +1,7 @@
 import t from 'tap'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { Wal, encodeRecord, HEADER_BYTES, writevAll } from '../../collector/state/wal.js'
+import { Wal, encodeRecord, HEADER_BYTES, writevAll } from '../../collector/state/wal/index.js'
 import { KanshiError } from '../../protocol/errors.js'
 
 async function readAll (wal: Wal, name = 'r'): Promise<string[]> {
