@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { AlertStore, Incident, OutboxMail } from './store.js'
 import { compose, type Locale, type MailKind } from './mail.js'
 import { matcherMatches } from './mute.js'
-import type { SendOutcome } from './smtp.js'
+import type { SendResult as SendOutcome } from '../../common/send-result.js'
 
 export interface Receiver { name: string, email: string[], locale: Locale }
 export interface Route { match: Record<string, string>, receiver: string }

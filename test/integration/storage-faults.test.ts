@@ -44,10 +44,11 @@ async function setup (t: Test, url: string, n: number, lineOf: (i: number) => st
     await wal.append(encodeEntry({ a: 'web01', s: i + 1, r: 0, p: [{ m: lineOf(i), t: i, tags: { host: 'web01' }, f: { v: i } }] }))
   }
   const metrics = createMetrics(new Registry(), false)
+  const logger = pino({ level: 'silent' })
   const writer = new StorageWriter({
-    wal, reader: wal.reader('storage'), metrics, logger: pino({ level: 'silent' }),
+    wal, reader: wal.reader('storage'), metrics, logger,
     backend: new InfluxV1({ url, db: 'kanshi', timeoutMs: 500 }),
-    deadLetter: new DeadLetter(dir), lingerMs: 20, minBackoffMs: 10, maxBackoffMs: 100, batchLines: 50
+    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs: 20, minBackoffMs: 10, maxBackoffMs: 100, batchLines: 50
   })
   writer.start()
   t.teardown(async () => { await writer.stop(); await wal.close() })
