@@ -7,6 +7,7 @@ import WebSocket from 'ws'
 import type { Logger } from 'pino'
 import { PROTOCOL_VERSION, validateAck, validateErrorFrame, validateWelcome } from '../protocol/messages.js'
 import { Errors } from '../protocol/errors.js'
+import { backoffDelay } from '../common/backoff.js'
 import type { Spool } from './spool.js'
 
 export interface TransportOptions {
@@ -211,15 +212,8 @@ export class Transport {
     if (this.state === 'stopped') return
     const wasReady = this.state === 'ready'
     this.state = 'backoff'
-    const delay = this.backoff()
+    const delay = backoffDelay({ minMs: this.o.backoffMinMs, maxMs: this.o.backoffMaxMs, random: this.random }, this.attempt++)
     this.o.logger[wasReady ? 'warn' : 'info']({ code, reason, retryInMs: delay, spooled: this.o.spool.batches }, 'disconnected from collector; batches stay spooled')
     this.timer = setTimeout(() => this.connect(), delay)
-  }
-
-  /** backoff: exponential from backoffMin, capped at backoffMax, with equal jitter. */
-  private backoff (): number {
-    const cap = Math.min(this.o.backoffMaxMs, this.o.backoffMinMs * 2 ** Math.min(this.attempt, 30))
-    this.attempt++
-    return Math.round(cap / 2 + this.random() * cap / 2)
   }
 }

@@ -92,7 +92,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     : new StorageWriter({
       wal, reader: wal.reader('storage'), backend, metrics,
       logger: logger.child({ component: 'storage', backend: backend.name }),
-      deadLetter: new DeadLetter(config.dataDir),
+      deadLetter: new DeadLetter(config.dataDir, { metrics, logger: logger.child({ component: 'storage' }) }),
       batchLines: config.influx.batchLines,
       lingerMs: config.influx.flushInterval
     })

@@ -37,6 +37,7 @@ export function createMetrics (registry = new Registry(), defaults = true) {
     writeRetries: new Counter({ name: 'kanshi_storage_write_retries_total', help: 'Write attempts that will be retried', labelNames: ['backend'], registers: r }),
     writerRestarts: new Counter({ name: 'kanshi_storage_writer_restarts_total', help: 'Times the storage write loop failed on an unexpected error and was started again', registers: r }),
     deadLettered: new Counter({ name: 'kanshi_dead_letter_points_total', help: 'Points refused for good by the storage back end and moved to the dead-letter file', labelNames: ['backend'], registers: r }),
+    deadLetterDropped: new Counter({ name: 'kanshi_dead_letter_dropped_total', help: 'Refused points not kept because the dead-letter file reached its bound', registers: r }),
     flowWait: new Counter({ name: 'kanshi_ingest_flow_wait_seconds_total', help: 'Time batches waited before storing because a WAL reader was far behind (flow control), by reader', labelNames: ['reader'], registers: r }),
     rollupLate: new Counter({ name: 'kanshi_rollup_late_points_total', help: 'Points that arrived after their 5-minute rollup bucket closed (kept raw, not in the rollup)', registers: r }),
     mails: new Counter({ name: 'kanshi_alert_mails_total', help: 'Alert mail send attempts by kind and result (ok, retry, fail)', labelNames: ['kind', 'result'], registers: r }),

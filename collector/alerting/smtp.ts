@@ -2,6 +2,7 @@
 // whether it was accepted, should be retried, or was refused for good.
 
 import nodemailer, { type Transporter } from 'nodemailer'
+import type { SendResult } from '../../common/send-result.js'
 
 export interface SmtpOptions {
   host: string
@@ -15,8 +16,6 @@ export interface SmtpOptions {
   rejectUnauthorized?: boolean
 }
 
-export type SendOutcome = { kind: 'ok', messageId: string } | { kind: 'retry', reason: string } | { kind: 'fail', reason: string }
-
 export class SmtpSender {
   private readonly t: Transporter
 
@@ -29,16 +28,16 @@ export class SmtpSender {
     })
   }
 
-  async send (to: string[], subject: string, text: string, html: string): Promise<SendOutcome> {
+  async send (to: string[], subject: string, text: string, html: string): Promise<SendResult> {
     try {
       const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html })
       if (info.rejected.length > 0 && info.accepted.length === 0) return { kind: 'fail', reason: `all recipients rejected: ${info.rejected.join(', ')}` }
-      return { kind: 'ok', messageId: info.messageId }
+      return { kind: 'ok' }
     } catch (err) {
       const e = err as { responseCode?: number, code?: string, message?: string }
       // 5xx from the server about the message itself cannot be fixed by retrying; everything else (4xx, network) can.
-      if (e.responseCode !== undefined && e.responseCode >= 550 && e.responseCode < 560) return { kind: 'fail', reason: `${e.responseCode}: ${e.message ?? ''}` }
-      return { kind: 'retry', reason: `${e.code ?? e.responseCode ?? 'error'}: ${e.message ?? String(err)}` }
+      if (e.responseCode !== undefined && e.responseCode >= 550 && e.responseCode < 560) return { kind: 'fail', reason: `${e.responseCode}: ${e.message ?? ''}`, status: e.responseCode }
+      return { kind: 'retry', reason: `${e.code ?? e.responseCode ?? 'error'}: ${e.message ?? String(err)}`, status: e.responseCode }
     }
   }
 

@@ -1,10 +1,7 @@
-// What every storage back end returns for one write: written, retry later, or
-// refused for good. The retry policy (writer.ts) wraps back ends; they never loop.
+// The interface of a storage back end, and how an HTTP answer maps to a SendResult.
+// Back ends try once; RetryingBackend (retrying-backend.ts) wraps them with the retry policy.
 
-export type SendResult =
-  | { kind: 'ok' }
-  | { kind: 'retry', reason: string, afterMs?: number, status?: number }
-  | { kind: 'fail', reason: string, status?: number }
+import type { SendResult } from '../../common/send-result.js'
 
 export type Target = 'raw' | 'rollup'
 

@@ -1,12 +1,13 @@
 // InfluxDB 1.x back end: POST /write?db=&rp=&precision=ms with line protocol;
 // the database is created when missing.
 
-import type { SendResult, StorageBackend, Target } from './backend.js'
+import type { SendResult } from '../../common/send-result.js'
+import type { StorageBackend, Target } from './backend.js'
+import { classifyStatus, networkFailure } from './backend.js'
 
 function quoteIdent (s: string): string {
   return '"' + s.replace(/["\\]/g, '\\$&') + '"'
 }
-import { classifyStatus, networkFailure } from './backend.js'
 
 export interface InfluxV1Options {
   url: string

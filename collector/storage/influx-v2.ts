@@ -1,9 +1,10 @@
 // InfluxDB 2.x back end through @influxdata/influxdb-client's WriteApi, with
-// the client's own batching and retries turned off: writer.ts owns retries, and
+// the client's own batching and retries turned off: RetryingBackend retries, and
 // the WAL is the buffer, so nothing sits only in the client's memory.
 
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client'
-import type { SendResult, StorageBackend, Target } from './backend.js'
+import type { SendResult } from '../../common/send-result.js'
+import type { StorageBackend, Target } from './backend.js'
 import { classifyStatus, networkFailure } from './backend.js'
 
 export interface InfluxV2Options {
@@ -18,7 +19,7 @@ export interface InfluxV2Options {
   rollupBucket: string
 }
 
-// The client logs every failed write to the console; writer.ts logs failures once, through pino.
+// The client logs every failed write to the console; RetryingBackend logs failures once, through pino.
 setLogger({ error: () => {}, warn: () => {} })
 
 export class InfluxV2 implements StorageBackend {

@@ -2,7 +2,7 @@
 // text for /write (v1) and /api/v2/write (v2). Numbers are always written as
 // floats so a field never changes type between 1 and 1.5.
 
-import type { LogEvent, Point } from '../../protocol/messages.js'
+import type { LogEvent } from '../../protocol/messages.js'
 import type { WalEntry } from '../state/entry.js'
 
 // Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
@@ -22,7 +22,7 @@ const KEY_RE = /[,= ]/g
 const STRING_RE = /[\\"]/g
 
 // Almost every name and value needs none of this: one test first, and the string as it is when it
-// passes (the replace chains were 6% of the collector's CPU under load, issue 8).
+// passes (the replace chains are costly on the hot path).
 // eslint-disable-next-line no-control-regex -- as above
 const MEASUREMENT_TEST = /[\u0000-\u001f\u007f\\, ]/
 // eslint-disable-next-line no-control-regex -- as above
@@ -51,8 +51,7 @@ function fieldValue (v: number | boolean | string): string | undefined {
   return escapeString(v)
 }
 
-// Tag keys are sorted in this array, reused: Object.keys(tags).sort() was almost half of what the
-// collector allocated under load (V8's sort allocates its work arrays even for three keys; issue 8).
+// Tag keys are sorted in this array, reused: Object.keys(tags).sort() allocates work arrays even for three keys.
 const sorted: string[] = []
 
 /**
@@ -79,10 +78,8 @@ export function seriesLine (m: string, tags: Record<string, string> | undefined)
 }
 
 /**
- * flat has V8 copy a string built by concatenation into one piece, in place (a regular expression
- * runs on flat strings only; /^$/ fails at once on a non-empty one). A series line is kept for long
- * (the cache, the rollups' keys) and starts every line of its series: as the tree of pieces that
- * concatenation leaves, 300,000 of them took 55 MiB of heap, flat 25 MiB.
+ * flat has V8 copy a string built by concatenation into one piece (a regular expression runs on flat
+ * strings only; /^$/ fails at once on a non-empty one): a long-kept series line takes half the heap flat.
  */
 const FLATTEN = /^$/
 function flat (s: string): string {
@@ -91,12 +88,9 @@ function flat (s: string): string {
 }
 
 /**
- * The series lines made so far, by a hash of the measurement and the tags in their order, each
- * with what it was made from to check against: a fleet sends the same series every interval, so a
- * line is looked up, not built again. Building it (sorting, escaping, concatenating) was 29% of what
- * the collector allocated under load and a tenth of its CPU, counting the rollups' map lookups on a
- * fresh string (issue 8); a lookup hashes the strings JSON.parse made and allocates nothing. Cleared
- * when full: 10,000 agents send about 300,000 series.
+ * The series lines made so far, by a hash of the measurement and the tags in their order, each with
+ * what it was made from to check against: a fleet sends the same series every interval, so a line is
+ * looked up (allocating nothing), not built again. Cleared when full (10,000 agents: ~300,000 series).
  */
 const known = new Map<number, { line: string, parts: string[] }>()
 const SERIES_CACHE_MAX = 1 << 20
@@ -108,10 +102,8 @@ function hashString (h: number, s: string): number {
 
 /**
  * seriesHash is the cache's key: FNV-1a over the measurement and each tag value, in their order, and
- * each tag key's length and first and last characters. Hashing every character of the keys too (the
- * same host, role, site on every point) cost 4% of the collector's main thread under load (issue 8);
- * with lengths alone, {a: "1"} and {c: "1"} collided and one of them was built on every point.
- * The lookup compares whole keys either way.
+ * each tag key's length and first and last characters (the keys repeat on every point, so hashing all
+ * their characters costs; lengths alone collide). The lookup compares whole keys either way.
  */
 export function seriesHash (m: string, tags: Record<string, string> | undefined): number {
   let h = hashString(0x811c9dc5, m)
@@ -146,7 +138,7 @@ export function seriesLineCached (m: string, tags: Record<string, string> | unde
   const line = seriesLine(m, tags)
   if (hit !== undefined) return line // another series has this hash: made each time, never wrong
   if (known.size >= SERIES_CACHE_MAX) known.clear()
-  // Exactly sized (an array grown by push keeps spare room: 300,000 series took 60 MiB more).
+  // Exactly sized: an array grown by push keeps spare room.
   let n = 1
   if (tags !== undefined) for (const _ in tags) n += 2
   const parts = new Array<string>(n)
@@ -189,7 +181,7 @@ export function pointLine (series: string, fields: Record<string, number | boole
   return line + ' ' + String(Math.trunc(t))
 }
 
-/** " key=" and ",key=" per field key, escaped once: rendering them for every point was a fifth of the line's allocations. */
+/** " key=" and ",key=" per field key, escaped once rather than for every point. */
 const starts = new Map<string, readonly [string, string]>()
 function fieldStart (k: string, first: boolean): string {
   let s = starts.get(k)
@@ -207,8 +199,15 @@ export function toLine (m: string, tags: Record<string, string> | undefined, fie
   return pointLine(seriesLine(m, tags), fields, t)
 }
 
-export function pointToLine (p: Point): string | undefined {
-  return toLine(p.m, p.tags, p.f, p.t)
+/** entryToLines renders a WAL entry's points and log events as lines, appended to out. */
+export function entryToLines (e: WalEntry, out: string[]): void {
+  const series = seriesOf(e)
+  for (let i = 0; i < e.p.length; i++) {
+    const p = e.p[i]!
+    const line = pointLine(series[i]!, p.f, p.t)
+    if (line !== undefined) out.push(line)
+  }
+  if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, out)
 }
 
 /**

@@ -1,6 +1,7 @@
 // A back end that accepts everything: for benchmarks of the collector alone.
 
-import type { SendResult, StorageBackend } from './backend.js'
+import type { SendResult } from '../../common/send-result.js'
+import type { StorageBackend } from './backend.js'
 
 export class NullSink implements StorageBackend {
   readonly name = 'null'

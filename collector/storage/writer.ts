@@ -1,24 +1,23 @@
-// Drains the WAL into a storage back end: batches of up to batchLines lines or
-// lingerMs, retried with jittered backoff (honouring Retry-After), refused lines
-// isolated by bisection and dead-lettered, and the WAL cursor committed only
-// after InfluxDB said yes. Rewriting a point is idempotent in InfluxDB, so a
-// crash between write and commit repeats a write but never duplicates a point.
+// Drains the WAL into a storage back end: batches of up to batchLines lines or lingerMs,
+// written through RetryingBackend and bad-batch isolation (isolate.ts), and the WAL cursor
+// committed only after InfluxDB said yes (a repeated write after a crash is idempotent there).
 //
-// Up to `concurrency` batches are in flight at once (InfluxDB takes parallel
-// writes on several cores; one at a time left it idle while the collector
-// rendered the next batch). The cursor only moves past a batch once it and every
-// batch before it succeeded, so a failure or shutdown rewinds to a point before
-// anything unwritten. Raw batches hold disjoint WAL ranges and ingest never stores
-// a point twice, so no two writes in flight carry the same series and timestamp;
-// rollup lines are sent one batch after another, in WAL order, all the same.
+// Up to `concurrency` batches are in flight at once; the cursor only moves past a batch once it
+// and every batch before it succeeded, so a failure or shutdown rewinds before anything unwritten.
+// Raw batches hold disjoint WAL ranges, so no two writes in flight carry the same series and
+// timestamp; rollup lines are sent one batch after another, in WAL order.
 
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type Position } from '../state/wal/index.js'
-import { recordEntry, type WalEntry } from '../state/entry.js'
+import { recordEntry } from '../state/entry.js'
+import { backoffDelay } from '../../common/backoff.js'
+import type { Refused } from '../../common/send-result.js'
 import type { Metrics } from '../metrics.js'
-import type { SendResult, StorageBackend, Target } from './backend.js'
-import { eventsToLines, pointLine, seriesOf } from './line-protocol.js'
+import type { StorageBackend, Target } from './backend.js'
+import { entryToLines } from './line-protocol.js'
 import type { DeadLetter } from './dead-letter.js'
+import { RetryingBackend } from './retrying-backend.js'
+import { toDeadLetter, writeIsolating } from './isolate.js'
 
 export interface WriterOptions {
   wal: Wal
@@ -37,47 +36,40 @@ export interface WriterOptions {
   random?: () => number
 }
 
-export function entryToLines (e: WalEntry, out: string[]): void {
-  const series = seriesOf(e)
-  for (let i = 0; i < e.p.length; i++) {
-    const p = e.p[i]!
-    const line = pointLine(series[i]!, p.f, p.t)
-    if (line !== undefined) out.push(line)
-  }
-  if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, out)
-}
-
 class Stopped extends Error {}
 
 /** One batch in flight: the WAL position after its last record, and how its writes ended. */
 interface InFlight { end: Position, done: Promise<void>, err?: unknown }
 
 export class StorageWriter {
-  /** healthy is false from the first failed write until the next good one */
-  healthy = false
-  lastError: string | undefined
-  lastOkAt = 0
   private stopping = false
   private wake: (() => void) | undefined
   private loop: Promise<void> | undefined
   private readonly batchLines: number
   private readonly lingerMs: number
-  private readonly minBackoff: number
-  private readonly maxBackoff: number
-  private readonly random: () => number
   private readonly concurrency: number
-  private prepared = false
   private readonly consumer: WalConsumer
+  private readonly abort = new AbortController()
+  private readonly store: RetryingBackend
+  private readonly refused: (line: string, r: Refused) => Promise<void>
+  /** why the loop last failed, until the next good write */
+  private loopError: string | undefined
 
   constructor (private readonly o: WriterOptions) {
     this.consumer = new WalConsumer(o.wal, o.reader, o.readBytes)
     this.batchLines = o.batchLines ?? 5000
     this.lingerMs = o.lingerMs ?? 1000
-    this.minBackoff = o.minBackoffMs ?? 500
-    this.maxBackoff = o.maxBackoffMs ?? 30_000
-    this.random = o.random ?? Math.random
     this.concurrency = Math.max(1, o.concurrency ?? 3)
+    const { backend, metrics, logger } = o
+    this.store = new RetryingBackend(backend, {
+      metrics, logger, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs, random: o.random, signal: this.abort.signal
+    })
+    this.refused = toDeadLetter({ deadLetter: o.deadLetter, metrics, logger, backend: backend.name })
   }
+
+  /** healthy is false from the first failed write (or loop failure) until the next good one */
+  get healthy (): boolean { return this.loopError === undefined && this.store.healthy }
+  get lastError (): string | undefined { return this.loopError ?? this.store.lastError }
 
   /** restarts counts how often the loop failed on an unexpected error and was started again */
   restarts = 0
@@ -89,9 +81,9 @@ export class StorageWriter {
    * would let the collector ack data that never reaches InfluxDB.
    */
   start (): void {
+    const policy = { minMs: this.o.minBackoffMs ?? 500, maxMs: this.o.maxBackoffMs ?? 30_000, random: this.o.random }
     this.loop = (async () => {
-      let delay = this.minBackoff
-      while (!this.stopping) {
+      for (let attempt = 0; !this.stopping; attempt++) {
         try {
           await this.run()
           return
@@ -99,11 +91,10 @@ export class StorageWriter {
           if (err instanceof Stopped || this.stopping) return
           this.restarts++
           this.o.metrics.writerRestarts.inc()
-          this.healthy = false
-          this.lastError = `writer failed (${String((err as Error).message ?? err).slice(0, 200)}); restarting from the last written position`
+          this.loopError = `writer failed (${String((err as Error).message ?? err).slice(0, 200)}); restarting from the last written position`
+          const delay = backoffDelay(policy, attempt)
           this.o.logger.error({ err, restarts: this.restarts, retryInMs: delay }, 'storage writer failed on an unexpected error; restarting it from the last committed position')
           await this.sleep(delay)
-          delay = Math.min(delay * 2, this.maxBackoff)
         }
       }
     })()
@@ -113,6 +104,7 @@ export class StorageWriter {
   async stop (): Promise<void> {
     this.stopping = true
     this.consumer.stop()
+    this.abort.abort()
     this.wake?.()
     await this.loop
   }
@@ -132,8 +124,8 @@ export class StorageWriter {
     const inflight: InFlight[] = []
     let rollupChain: Promise<void> = Promise.resolve()
     try {
+      if ((await this.store.prepare()).kind !== 'ok') return
       while (!this.stopping) {
-        if (!this.prepared) await this.prepare()
         const lines: string[] = []
         const rollupLines: string[] = []
         let end: Position | undefined
@@ -215,11 +207,9 @@ export class StorageWriter {
   private commitError: unknown
 
   /**
-   * commitSoon moves the cursor to end without holding up the loop. The cursor file (a write and a
-   * rename) waited behind the WAL's synchronous writes under load; while the loop waited for it the reader
-   * fell more than 16 MiB behind, and flow control held ingest up (issue 8). Commits run one at a
-   * time; the last position asked for while one runs is written next. A failed one is thrown from
-   * the next settle, which restarts the loop from the last position committed.
+   * commitSoon moves the cursor to end without holding up the loop (a slow cursor write would let
+   * the reader fall behind and flow control hold ingest up). Commits run one at a time, the last
+   * position asked for next; a failed one is thrown from the next settle, which restarts the loop.
    */
   private commitSoon (end: Position): Promise<void> {
     this.commitNext = end
@@ -247,63 +237,9 @@ export class StorageWriter {
     throw err
   }
 
-  private async prepare (): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      const r = await this.o.backend.prepare()
-      if (r.kind === 'ok') { this.prepared = true; return }
-      this.noteFailure(r.reason)
-      await this.sleep(this.backoff(attempt))
-    }
-  }
-
-  private backoff (attempt: number): number {
-    const cap = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(attempt - 1, 20))
-    return cap / 2 + this.random() * cap / 2
-  }
-
-  private noteFailure (reason: string): void {
-    if (this.healthy || this.lastError === undefined) this.o.logger.warn({ reason }, 'storage write failing; data is kept in the WAL and retried')
-    this.healthy = false
-    this.lastError = reason
-    this.o.metrics.storageUp.set({ backend: this.o.backend.name }, 0)
-  }
-
   /** send writes lines until they are stored or dead-lettered; it throws Stopped on shutdown. */
-  private async send (lines: string[], target: Target = 'raw'): Promise<void> {
-    const { backend, metrics } = this.o
-    const name = backend.name
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopping && attempt > 1) throw new Stopped()
-      const t0 = performance.now()
-      const r: SendResult = await backend.write(lines, target)
-      metrics.writeDuration.observe({ backend: name, result: r.kind }, (performance.now() - t0) / 1000)
-      if (r.kind === 'ok') {
-        if (!this.healthy && this.lastError !== undefined) this.o.logger.info('storage writes succeed again')
-        this.healthy = true
-        this.lastOkAt = Date.now()
-        metrics.storageUp.set({ backend: name }, 1)
-        metrics.pointsWritten.inc({ backend: name }, lines.length)
-        return
-      }
-      if (r.kind === 'fail') return await this.isolate(lines, target, r.reason, r.status)
-      metrics.writeRetries.inc({ backend: name })
-      this.noteFailure(r.reason)
-      if (r.status === 404) this.prepared = (await backend.prepare()).kind === 'ok'
-      await this.sleep(r.afterMs ?? this.backoff(attempt))
-      if (this.stopping) throw new Stopped()
-    }
-  }
-
-  /** isolate splits a refused batch until the refused lines stand alone, and dead-letters those. */
-  private async isolate (lines: string[], target: Target, reason: string, status?: number): Promise<void> {
-    if (lines.length === 1) {
-      await this.o.deadLetter.add(lines, reason, status)
-      this.o.metrics.deadLettered.inc({ backend: this.o.backend.name }, 1)
-      this.o.logger.error({ reason, status, line: lines[0]!.slice(0, 200) }, 'storage refused a point for good; moved to the dead-letter file')
-      return
-    }
-    const mid = lines.length >> 1
-    await this.send(lines.slice(0, mid), target)
-    await this.send(lines.slice(mid), target)
+  private async send (lines: string[], target: Target): Promise<void> {
+    if (!await writeIsolating(async l => await this.store.write(l, target), lines, this.refused)) throw new Stopped()
+    this.loopError = undefined
   }
 }

@@ -14,6 +14,7 @@ t.test('influxd down for 30 s: backlog drained after, nothing missing, readyz ho
   await stack.startAgent()
   const port = stack.port
   const pusher = startPusher(stack.pushUrl, { perRequest: 10, everyMs: 50 })
+  t.teardown(pusher.stop) // a failed assertion mid-test must not leave it pushing (the run then hangs to its timeout)
   await new Promise(resolve => setTimeout(resolve, 2000))
   await influxd.stop()
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, 15_000, 250)

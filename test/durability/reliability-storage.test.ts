@@ -42,6 +42,7 @@ t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks 
   const agent = await stack.startAgent()
   // About 1 000 points a second: the 1 MiB WAL fills within the short outage too.
   const pusher = startPusher(stack.pushUrl, { perRequest: 50, everyMs: 50 })
+  t.teardown(pusher.stop) // a failed assertion mid-test must not leave it pushing (the run then hangs to its timeout)
   await sleep(2000)
   await influxd.stop()
   const stoppedAt = Date.now()
@@ -106,6 +107,7 @@ t.test(`network to the collector blackholed for ${CUT_MS / 1000} s: the agent no
   const agent = await stack.startAgent()
   await agent.waitForLine(l => l.includes('connected to collector'), 20_000)
   const pusher = startPusher(stack.pushUrl, { perRequest: 10, everyMs: 50 })
+  t.teardown(pusher.stop) // a failed assertion mid-test must not leave it pushing (the run then hangs to its timeout)
   await sleep(2000)
   proxy.cut()
   const cutAt = Date.now()

@@ -1,6 +1,6 @@
 // The storage writer against a real HTTP server that misbehaves on purpose:
 // 500s, 429 with Retry-After, 400 for one bad line in a good batch, a hang,
-// and a dropped database. Good data must arrive; bad lines are dead-lettered.
+// a dropped database, and shutdown mid-retry. Good data must arrive; bad lines are dead-lettered.
 
 import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -12,7 +12,7 @@ import { Wal } from '../../collector/state/wal/index.js'
 import { encodeEntry } from '../../collector/state/entry.js'
 import { InfluxV1 } from '../../collector/storage/influx-v1.js'
 import { DeadLetter } from '../../collector/storage/dead-letter.js'
-import { StorageWriter } from '../../collector/storage/writer.js'
+import { StorageWriter, type WriterOptions } from '../../collector/storage/writer.js'
 import { createMetrics } from '../../collector/metrics.js'
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
@@ -37,17 +37,18 @@ async function fakeInflux (t: Test): Promise<{ url: string, setHandler: (h: Hand
   return { url: `http://127.0.0.1:${port}`, setHandler: h => { handler = h === undefined ? ok : h }, written, queries }
 }
 
-async function setup (t: Test, url: string, n: number, lineOf: (i: number) => string = i => `m${i}`) {
+async function setup (t: Test, url: string, n: number, lineOf: (i: number) => string = i => `m${i}`, opts: Partial<WriterOptions> = {}) {
   const dir = t.testdir()
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage'] })
   for (let i = 0; i < n; i++) {
     await wal.append(encodeEntry({ a: 'web01', s: i + 1, r: 0, p: [{ m: lineOf(i), t: i, tags: { host: 'web01' }, f: { v: i } }] }))
   }
   const metrics = createMetrics(new Registry(), false)
+  const logger = pino({ level: 'silent' })
   const writer = new StorageWriter({
-    wal, reader: wal.reader('storage'), metrics, logger: pino({ level: 'silent' }),
+    wal, reader: wal.reader('storage'), metrics, logger,
     backend: new InfluxV1({ url, db: 'kanshi', timeoutMs: 500 }),
-    deadLetter: new DeadLetter(dir), lingerMs: 20, minBackoffMs: 10, maxBackoffMs: 100, batchLines: 50
+    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs: 20, minBackoffMs: 10, maxBackoffMs: 100, batchLines: 50, ...opts
   })
   writer.start()
   t.teardown(async () => { await writer.stop(); await wal.close() })
@@ -161,4 +162,19 @@ t.test('an unexpected failure inside the write loop restarts it from the last co
   for (let i = 0; i < 300; i++) if (![...inf.written].some(l => l.startsWith(`m${i},`))) t.fail(`m${i} missing`)
   await until(() => writer.healthy)
   t.ok(writer.healthy, 'healthy again once writes succeed')
+})
+
+t.test('stop ends every batch\'s retry at once, not only the last one to sleep', async t => {
+  const f = await fakeInflux(t)
+  const posts: number[] = []
+  f.setHandler((_req, _body, res) => { posts.push(Date.now()); res.writeHead(500).end('down') })
+  // One record per read: four batches of 50 lines, three in flight, each backing off 10-20 s.
+  const { writer, wal } = await setup(t, f.url, 200, undefined, { readBytes: 1, minBackoffMs: 20_000, maxBackoffMs: 20_000 })
+  await until(() => posts.length >= 3)
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const started = Date.now()
+  await writer.stop()
+  t.ok(Date.now() - started < 2000, `stopped in ${Date.now() - started} ms`)
+  t.equal(posts.length, 3, 'three batches were in flight, none retried after stop')
+  t.equal(wal.reader('storage').committed.offset, 0, 'nothing written, nothing committed: the WAL keeps it all')
 })

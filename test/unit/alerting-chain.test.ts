@@ -8,7 +8,7 @@ import { BusinessCalendar } from '../../collector/calendar/calendar.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { SendStage, FINAL_RETRY_MS } from '../../collector/alerting/notify/send.js'
 import { AlertStore } from '../../collector/alerting/store.js'
-import type { SendOutcome } from '../../collector/alerting/smtp.js'
+import type { SendResult } from '../../common/send-result.js'
 import { tmpDir } from '../helpers/procs.js'
 
 const T0 = Date.parse('2026-11-24T10:00:00+09:00')
@@ -88,7 +88,7 @@ t.test('the outbox keeps a refused mail and retries it with backoff; a permanent
   const store = new AlertStore(await tmpDir(t))
   t.teardown(() => store.close())
   let now = T0
-  const outcomes: SendOutcome[] = [{ kind: 'retry', reason: '451 try again later' }, { kind: 'fail', reason: '550 mailbox unavailable' }, { kind: 'ok', messageId: 'm' }]
+  const outcomes: SendResult[] = [{ kind: 'retry', reason: '451 try again later' }, { kind: 'fail', reason: '550 mailbox unavailable' }, { kind: 'ok' }]
   const tried: string[] = []
   const send = new SendStage({
     store, logger, random: () => 0.5, now: () => now,
@@ -109,7 +109,7 @@ t.test('the outbox keeps a refused mail and retries it with backoff; a permanent
   t.equal(m2.subject, 'first')
   t.equal(m2.next_attempt_at, second + 1500 + FINAL_RETRY_MS, 'a permanent refusal is tried again an hour later, not dropped')
   t.equal(m2.attempts, 2)
-  outcomes.unshift({ kind: 'ok', messageId: 'x' })
+  outcomes.unshift({ kind: 'ok' })
   now = m2.next_attempt_at - 1
   t.equal(await send.exec(now), 0, 'not before its time')
   t.equal(tried.length, 3)

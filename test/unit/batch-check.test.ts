@@ -2,7 +2,7 @@ import t from 'tap'
 import { Ajv } from 'ajv'
 import { isBatch } from '../../protocol/batch-check.js'
 import { BatchSchema, Limits, validateBatch } from '../../protocol/messages.js'
-import { pointToLine } from '../../collector/storage/line-protocol.js'
+import { entryToLines } from '../../collector/storage/line-protocol.js'
 
 // The hand-written batch check must say yes exactly where Ajv, compiled from the
 // schema, says yes. Ajv here is a fresh instance with the collector's options:
@@ -114,5 +114,7 @@ t.test('a key with a line break has its value checked (it was not, and broke lin
   t.equal(validateBatch.describe(), 'points.0.f.a\nb: must be number')
   const fine = { type: 'batch', seq: 1, points: [{ m: 'x', t: 1, tags: { 'a\nb': 'v' }, f: { 'c\nd': 2 } }] }
   t.equal(validateBatch(fine), true, 'a line break in a key is allowed; escaping takes care of it')
-  t.equal(pointToLine(fine.points[0]!), 'x,a\\ b=v c\\ d=2 1')
+  const lines: string[] = []
+  entryToLines({ a: '', s: 0, r: 0, p: [fine.points[0]!] }, lines)
+  t.same(lines, ['x,a\\ b=v c\\ d=2 1'])
 })

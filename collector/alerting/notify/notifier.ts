@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino'
 import type { BusinessCalendar } from '../../calendar/calendar.js'
-import type { SendOutcome } from '../smtp.js'
+import type { SendResult } from '../../../common/send-result.js'
 import type { AlertStore, Incident } from '../store.js'
 import { DedupStage } from './dedup.js'
 import { EscalateStage } from './escalate.js'
@@ -16,7 +16,7 @@ import type { Notice, Receiver, Route, Stage } from './stage.js'
 
 export interface NotifierOptions {
   store: AlertStore
-  send: (to: string[], subject: string, text: string, html: string) => Promise<SendOutcome>
+  send: (to: string[], subject: string, text: string, html: string) => Promise<SendResult>
   calendar: BusinessCalendar
   receivers: readonly Receiver[]
   routes: readonly Route[]
@@ -31,7 +31,7 @@ export interface NotifierOptions {
   linesOf?: (incident: Incident) => string[]
   now: () => number
   logger: Logger
-  onMail?: ((kind: string, result: SendOutcome['kind']) => void) | undefined
+  onMail?: ((kind: string, result: SendResult['kind']) => void) | undefined
   random?: (() => number) | undefined
 }
 

@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino'
 import { backoffDelay } from '../../../common/backoff.js'
-import type { SendOutcome } from '../smtp.js'
+import type { SendResult } from '../../../common/send-result.js'
 import type { AlertStore, OutboxMail } from '../store.js'
 
 /** A permanent refusal (5xx about the message) is still tried again, once an hour. */
@@ -13,11 +13,11 @@ export const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
 
 export interface SendOptions {
   store: AlertStore
-  send: (to: string[], subject: string, text: string, html: string) => Promise<SendOutcome>
+  send: (to: string[], subject: string, text: string, html: string) => Promise<SendResult>
   /** the clock, read again after each SMTP reply (notified_at is the acceptance time) */
   now: () => number
   logger: Logger
-  onMail?: ((kind: string, result: SendOutcome['kind']) => void) | undefined
+  onMail?: ((kind: string, result: SendResult['kind']) => void) | undefined
   random?: (() => number) | undefined
 }
 
