@@ -101,7 +101,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     : undefined
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit)
+    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
