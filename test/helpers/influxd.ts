@@ -2,7 +2,7 @@
 
 import type { Test } from 'tap'
 import { startInfluxd, findInfluxd, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
-import { tmpDir } from './procs.js'
+import { tmpDir } from './tmp.js'
 
 export async function withInfluxd (t: Test): Promise<InfluxdProcess> {
   if (findInfluxd() === undefined) throw new Error('influxd is not installed: apt-get install influxdb (scripts/test.sh does this as root)')

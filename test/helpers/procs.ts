@@ -3,11 +3,11 @@
 
 import type { Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { existsSync } from 'node:fs'
 export { freePort } from '../../collector/storage/influxd-process.js'
+// tmpDir lives in tmp.ts; re-exported for the suites still importing it from here.
+export { tmpDir } from './tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 
@@ -54,13 +54,6 @@ export async function spawnProgram (t: Test, name: 'collector' | 'agent', args: 
       child.once('exit', gone)
     })
   }
-}
-
-/** tmpDir makes a temp dir removed at teardown (after processes registered earlier are gone). */
-export async function tmpDir (t: Test): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'kanshi-test-'))
-  t.teardown(async () => await rm(d, { recursive: true, force: true }))
-  return d
 }
 
 /** waitFor polls fn until it returns truthy, or throws after timeoutMs. */

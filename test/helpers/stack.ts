@@ -1,11 +1,11 @@
 // A collector and an agent as real processes, configured for a test: the
 // shared setup of the end-to-end and durability suites.
 
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { sha256Hex } from '../../collector/ingest/auth.js'
-import { spawnProgram, tmpDir, freePort, type Program } from './procs.js'
+import { agentEntries, writeConfig } from './config.js'
+import { spawnProgram, freePort, type Program } from './procs.js'
+import { tmpDir } from './tmp.js'
 
 export interface StackOptions {
   influx: Record<string, unknown>
@@ -38,17 +38,17 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
   const dir = await tmpDir(t)
   const port = await freePort()
   const pushPort = await freePort()
-  const token = `token-${o.agentId}-${Math.random().toString(36).slice(2)}`
-  writeFileSync(join(dir, 'collector.yaml'), JSON.stringify({
+  const { agents, tokens } = agentEntries([{ id: o.agentId, role: o.role ?? 'server', site: o.site ?? 's', ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }])
+  writeConfig(join(dir, 'collector.yaml'), {
     listen: { host: '127.0.0.1', port },
     dataDir: join(dir, 'collector'),
     influx: { flushInterval: '100ms', ...o.influx },
     ingest: { defaultInterval: '1s' },
     ...(o.alerting !== undefined ? { alerting: o.alerting } : {}),
-    agents: [{ id: o.agentId, tokenSha256: sha256Hex(token), role: o.role ?? 'server', site: o.site ?? 's', ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }],
+    agents,
     ...o.collector
-  }))
-  writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
+  })
+  writeConfig(join(dir, 'agent.yaml'), {
     id: o.agentId,
     collector: { url: `ws://127.0.0.1:${port}/v1/agent`, backoffMin: '50ms', backoffMax: '1s' },
     interval: '1s',
@@ -56,7 +56,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     ...(o.inputs !== undefined ? { inputs: { enabled: o.inputs } } : {}),
     ...(o.push === true ? { push: { enabled: true, port: pushPort } } : {}),
     ...o.agent
-  }))
+  })
   return {
     dir,
     port,
@@ -67,7 +67,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
       return c
     },
     startAgent: async (env: NodeJS.ProcessEnv = {}) => {
-      const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { ...env, KANSHI_AGENT_TOKEN: token } })
+      const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { ...env, KANSHI_AGENT_TOKEN: tokens[o.agentId] } })
       await a.waitForLine(l => l.includes(o.push === true ? 'push endpoint listening' : 'agent started'), 20_000)
       return a
     }

@@ -3,7 +3,8 @@
 
 import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { freePort, tmpDir, waitFor } from './procs.js'
+import { freePort, waitFor } from './procs.js'
+import { tmpDir } from './tmp.js'
 
 export async function withVictoria (t: Test): Promise<{ url: string }> {
   const dir = await tmpDir(t)

@@ -5,13 +5,9 @@
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { pino } from 'pino'
-import { build, type Collector } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
+import type { Collector } from '../../collector/app.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
+import { startCollector } from '../helpers/collector.js'
 import { withSmtp, type Smtp } from '../helpers/smtp.js'
 import { waitFor } from '../helpers/procs.js'
 
@@ -20,25 +16,23 @@ const TOK = { viewer: 'tok-viewer', operator: 'tok-operator', admin: 'tok-admin'
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
 
 async function app (t: Test, smtp: Smtp, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-alert-'))
-  const config = checkCollectorConfig('c.yaml', {
-    dataDir,
-    api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha(tok), role })) },
-    alerting: {
-      rulesDir,
-      smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
-      receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'managers', email: ['boss@example.jp'], locale: 'en' }],
-      routes: [{ receiver: 'oncall' }],
-      groupWait: '0s', groupInterval: '0s', repeatInterval: '1h',
-      escalation: { after: '1500ms', receiver: 'managers' },
-      publicUrl: 'http://127.0.0.1:1',
-      ...extra
+  const { c, url } = await startCollector(t, {
+    backend: new NullSink(),
+    config: {
+      api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha(tok), role })) },
+      alerting: {
+        rulesDir,
+        smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+        receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'managers', email: ['boss@example.jp'], locale: 'en' }],
+        routes: [{ receiver: 'oncall' }],
+        groupWait: '0s', groupInterval: '0s', repeatInterval: '1h',
+        escalation: { after: '1500ms', receiver: 'managers' },
+        publicUrl: 'http://127.0.0.1:1',
+        ...extra
+      }
     }
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
-  return { c, url: address }
+  return { c, url }
 }
 
 function breach (c: Collector, host: string, value = 95): void {

@@ -4,23 +4,13 @@
 
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { pino } from 'pino'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
 import { makeLogger } from '../../collector/logger.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
+import { startCollector } from '../helpers/collector.js'
 
-async function app (t: Test, withBackend: boolean, logger = pino({ level: 'silent' })) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-http-'))
-  const config = checkCollectorConfig('c.yaml', { dataDir, agents: [] })
-  const c = await build({ config, logger, ...(withBackend ? { backend: new NullSink() } : {}) })
-  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
-  return c
-}
+const app = async (t: Test, withBackend: boolean) => (await startCollector(t, { listen: false, ...(withBackend ? { backend: new NullSink() } : {}) })).c
 
 t.test('healthz and readyz', async t => {
   const c = await app(t, true)
@@ -63,11 +53,8 @@ t.test('secrets are redacted from logs', async t => {
 })
 
 t.test('WAL-only keeps every record even when alerting consumes the log', async t => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-walonly-'))
-  t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
   const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
-  const config = checkCollectorConfig('c.yaml', { dataDir, wal: { segmentBytes: '64KiB' }, alerting: { rulesDir, smtp: { port: 1 }, receivers: [], routes: [] } })
-  const c = await build({ config, logger: pino({ level: 'silent' }) })
+  const { c, dataDir } = await startCollector(t, { listen: false, config: { wal: { segmentBytes: '64KiB' }, alerting: { rulesDir, smtp: { port: 1 }, receivers: [], routes: [] } } })
   const { encodeEntry } = await import('../../collector/state/entry.js')
   for (let i = 0; i < 200; i++) await c.wal.append(encodeEntry({ a: 'x', s: i + 1, r: 0, p: [{ m: 'm', t: i, f: { pad: 'p'.repeat(1000) } }] }))
   await new Promise(resolve => setTimeout(resolve, 1500)) // the alerting stage reads and commits meanwhile

@@ -2,89 +2,41 @@
 // every refusal code, identity stamping, dedup of resent batches.
 
 import t, { type Test } from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import WebSocket from 'ws'
-import { pino } from 'pino'
-import { build, type Collector } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
+import { startCollector } from '../helpers/collector.js'
+import { connectAgent, refusedStatus, type FakeAgent } from '../helpers/fake-agent.js'
 
 const TOKENS = { web01: 'token-web01-secret', kiosk1: 'token-kiosk1-secret' }
 
-async function start (t: Test, extra: Record<string, unknown> = {}): Promise<{ c: Collector, url: string, sink: NullSink, dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-proto-'))
-  const config = checkCollectorConfig('test.yaml', {
-    dataDir,
-    listen: { port: 0 },
-    influx: { flushInterval: '20ms' },
-    agents: [
-      { id: 'web01', tokenSha256: sha256Hex(TOKENS.web01), role: 'server', site: 'honcho' },
-      { id: 'kiosk1', tokenSha256: sha256Hex(TOKENS.kiosk1), role: 'kiosk', site: '本庁舎' }
-    ],
-    ...extra
-  })
+async function start (t: Test, extra: Record<string, unknown> = {}) {
   const sink = new NullSink()
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: sink })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await c.shutdown()
-    await rm(dataDir, { recursive: true, force: true })
+  const { c, agentUrl } = await startCollector(t, {
+    agents: [
+      { id: 'web01', token: TOKENS.web01, role: 'server', site: 'honcho' },
+      { id: 'kiosk1', token: TOKENS.kiosk1, role: 'kiosk', site: '本庁舎' }
+    ],
+    backend: sink,
+    config: { influx: { flushInterval: '20ms' }, ...extra }
   })
-  return { c, url: address.replace('http', 'ws') + '/v1/agent', sink, dataDir }
-}
-
-interface Conn { ws: WebSocket, next: () => Promise<any>, closed: Promise<number> }
-
-async function connect (url: string, token?: string): Promise<Conn> {
-  const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
-  const queue: any[] = []
-  const waiting: Array<(m: any) => void> = []
-  ws.on('message', d => {
-    const m = JSON.parse(d.toString())
-    const w = waiting.shift()
-    if (w !== undefined) w(m); else queue.push(m)
-  })
-  const closed = new Promise<number>(resolve => ws.on('close', code => resolve(code)))
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
-  return {
-    ws,
-    closed,
-    next: () => queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise(resolve => waiting.push(resolve))
-  }
-}
-
-/** refusedStatus opens an upgrade that must be refused and returns the HTTP status. */
-async function refusedStatus (url: string, headers: Record<string, string>): Promise<number> {
-  const ws = new WebSocket(url, { headers })
-  ws.on('error', () => {})
-  const status = await new Promise<number>((resolve, reject) => {
-    ws.on('unexpected-response', (_req, res) => { res.resume(); resolve(res.statusCode!) })
-    ws.on('open', () => reject(new Error('upgrade was accepted')))
-  })
-  ws.terminate()
-  return status
+  return { c, url: agentUrl, sink }
 }
 
 const hello = (id = 'web01', protocol = 1) => JSON.stringify({ type: 'hello', protocol, agent: { id, hostname: id, role: 'server', site: 'x', version: '0.1.0', os: 'linux', labels: {} } })
 const batch = (seq: number, points: unknown[] = [{ m: 'cpu', t: 1763800000000, tags: {}, f: { usage_percent: 12.5 } }]) => JSON.stringify({ type: 'batch', seq, points })
 
-async function greeted (url: string, id = 'web01'): Promise<Conn> {
-  const c = await connect(url, TOKENS[id as keyof typeof TOKENS])
-  c.ws.send(hello(id))
-  const w = await c.next()
-  if (w.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(w)}`)
-  return c
+async function greeted (t: Test, url: string, id: keyof typeof TOKENS = 'web01'): Promise<FakeAgent> {
+  const a = await connectAgent(t, url, { token: TOKENS[id], id })
+  await a.greet()
+  return a
 }
 
 t.test('upgrade without a token or with a wrong one is refused with 401', async t => {
   const { url } = await start(t)
   for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: `Basic ${TOKENS.web01}` }]) {
-    t.equal(await refusedStatus(url, headers), 401, JSON.stringify(headers))
+    t.equal(await refusedStatus(url, { headers }), 401, JSON.stringify(headers))
   }
 })
 
@@ -92,23 +44,23 @@ t.test('brute force from one address is rate limited with 429', async t => {
   const { url } = await start(t, { ingest: { maxErrorsPerMinute: 5 } })
   const statuses: number[] = []
   for (let i = 0; i < 8; i++) {
-    statuses.push(await refusedStatus(url, { authorization: `Bearer guess-${i}` }))
+    statuses.push(await refusedStatus(url, { token: `guess-${i}` }))
   }
   t.same(statuses.slice(0, 5), [401, 401, 401, 401, 401])
   t.same(statuses.slice(5), [429, 429, 429])
-  t.equal(await refusedStatus(url, { authorization: `Bearer ${TOKENS.web01}` }), 429, 'even a good token waits out the block from that address')
+  t.equal(await refusedStatus(url, { token: TOKENS.web01 }), 429, 'even a good token waits out the block from that address')
 })
 
 t.test('welcome reports ackedSeq; acks follow durable batches; resent batches are acked and not stored twice', async t => {
   const { c, url, sink } = await start(t)
-  const a = await greeted(url)
+  const a = await greeted(t, url)
   for (let s = 1; s <= 3; s++) a.ws.send(batch(s))
   t.same([await a.next(), await a.next(), await a.next()], [{ type: 'ack', seq: 1 }, { type: 'ack', seq: 2 }, { type: 'ack', seq: 3 }])
   a.ws.send(batch(2))
   t.same(await a.next(), { type: 'ack', seq: 2 }, 'duplicate acked again')
   a.ws.close()
   await a.closed
-  const b = await connect(url, TOKENS.web01)
+  const b = await connectAgent(t, url, { token: TOKENS.web01 })
   b.ws.send(hello())
   const w = await b.next()
   t.equal(w.type, 'welcome')
@@ -127,7 +79,7 @@ t.test('welcome reports ackedSeq; acks follow durable batches; resent batches ar
 
 t.test('the collector stamps host/role/site from the token, whatever the agent says', async t => {
   const { c, url } = await start(t)
-  const a = await greeted(url, 'kiosk1')
+  const a = await greeted(t, url, 'kiosk1')
   a.ws.send(batch(1, [{ m: 'cpu', t: 1, tags: { host: 'web01', site: 'evil', core: '0' }, f: { usage_percent: 1 } }]))
   t.same(await a.next(), { type: 'ack', seq: 1 })
   const entries: any[] = []
@@ -141,7 +93,7 @@ t.test('the collector stamps host/role/site from the token, whatever the agent s
 
 t.test('every refusal code, each on a live connection that keeps working', async t => {
   const { url } = await start(t)
-  const a = await connect(url, TOKENS.web01)
+  const a = await connectAgent(t, url, { token: TOKENS.web01 })
   const expect = async (send: string | Buffer, code: string, seq?: number, binary = false) => {
     a.ws.send(send, { binary })
     const m = await a.next()
@@ -172,11 +124,11 @@ t.test('every refusal code, each on a live connection that keeps working', async
 
 t.test('protocol version and identity mismatches close the socket', async t => {
   const { url } = await start(t)
-  const a = await connect(url, TOKENS.web01)
+  const a = await connectAgent(t, url, { token: TOKENS.web01 })
   a.ws.send(hello('web01', 2))
   t.equal((await a.next()).code, 'E_PROTOCOL')
   t.equal(await a.closed, 1002)
-  const b = await connect(url, TOKENS.web01)
+  const b = await connectAgent(t, url, { token: TOKENS.web01 })
   b.ws.send(hello('kiosk1'))
   t.equal((await b.next()).code, 'E_ID_MISMATCH')
   t.equal(await b.closed, 1008)
@@ -184,8 +136,8 @@ t.test('protocol version and identity mismatches close the socket', async t => {
 
 t.test('repeated abuse closes that socket with 1008; other agents are unaffected', async t => {
   const { url } = await start(t, { ingest: { maxErrorsPerMinute: 5 } })
-  const good = await greeted(url, 'kiosk1')
-  const bad = await greeted(url, 'web01')
+  const good = await greeted(t, url, 'kiosk1')
+  const bad = await greeted(t, url, 'web01')
   for (let i = 0; i < 10; i++) bad.ws.send('garbage')
   t.equal(await bad.closed, 1008)
   good.ws.send(batch(1))
@@ -194,24 +146,17 @@ t.test('repeated abuse closes that socket with 1008; other agents are unaffected
 
 t.test('a newer connection for the same agent replaces the older one', async t => {
   const { url } = await start(t)
-  const a = await greeted(url)
-  const b = await greeted(url)
+  const a = await greeted(t, url)
+  const b = await greeted(t, url)
   t.equal(await a.closed, 4000)
   b.ws.send(batch(1))
   t.same(await b.next(), { type: 'ack', seq: 1 })
 })
 
 t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked is claimed stored', async t => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-full-'))
-  const config = checkCollectorConfig('test.yaml', {
-    dataDir, wal: { maxBytes: '1MiB', segmentBytes: '256KiB' },
-    agents: [{ id: 'web01', tokenSha256: sha256Hex(TOKENS.web01) }]
-  })
   // WAL-only: nothing consumes the log, so it fills up
-  const c = await build({ config, logger: pino({ level: 'silent' }) })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
-  const a = await greeted(address.replace('http', 'ws') + '/v1/agent')
+  const { c, agentUrl } = await startCollector(t, { agents: [{ id: 'web01', token: TOKENS.web01 }], config: { wal: { maxBytes: '1MiB', segmentBytes: '256KiB' } } })
+  const a = await greeted(t, agentUrl)
   const big = Array.from({ length: 1000 }, (_, i) => ({ m: 'x', t: i, f: { pad: 'p'.repeat(150) } }))
   const acked: number[] = []
   a.ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acked.push(m.seq) })
@@ -227,11 +172,11 @@ t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked
 
 t.test('reloading the agents list revokes a removed agent at once', async t => {
   const { c, url } = await start(t)
-  const a = await greeted(url, 'kiosk1')
+  const a = await greeted(t, url, 'kiosk1')
   c.reloadAgents([{ id: 'web01', tokenSha256: sha256Hex(TOKENS.web01), role: 'server', site: 'honcho', labels: {} }])
   t.equal(await a.closed, 4001)
-  t.equal(await refusedStatus(url, { authorization: `Bearer ${TOKENS.kiosk1}` }), 401, 'its token no longer works')
-  const b = await greeted(url, 'web01')
+  t.equal(await refusedStatus(url, { token: TOKENS.kiosk1 }), 401, 'its token no longer works')
+  const b = await greeted(t, url, 'web01')
   b.ws.send(batch(1))
   t.same(await b.next(), { type: 'ack', seq: 1 }, 'the others carry on')
 })

@@ -5,25 +5,19 @@
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
+import { startCollector } from '../helpers/collector.js'
 import { CONSOLE_DEFAULTS, LoginLimiter, SessionStore, csrfMatches, parseCookies } from '../../collector/console/sessions.js'
 
 const TOKEN = 'operator-token-for-sessions'
 
 async function app (t: Test, extra: Record<string, unknown> = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-console-'))
-  const config = checkCollectorConfig(join(dataDir, 'c.yaml'), {
-    dataDir, agents: [], api: { tokens: [{ name: 'yamada', tokenSha256: createHash('sha256').update(TOKEN).digest('hex'), role: 'operator' }] }, ...extra
+  return await startCollector(t, {
+    listen: false,
+    backend: new NullSink(),
+    config: { api: { tokens: [{ name: 'yamada', tokenSha256: createHash('sha256').update(TOKEN).digest('hex'), role: 'operator' }] }, ...extra }
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
-  t.teardown(async () => { await c.shutdown(); await rm(dataDir, { recursive: true, force: true }) })
-  return { c, dataDir }
 }
 
 t.test('sessions end at the absolute and at the idle limit', async t => {
@@ -124,9 +118,9 @@ t.test('assets, headers and login rules through the app', async t => {
 })
 
 t.test('under TLS the cookie is Secure with the __Host- prefix', async t => {
-  const { c, dataDir } = await app(t)
-  const key = join(dataDir, 'k.pem')
-  const cert = join(dataDir, 'c.pem')
+  const { c, dir } = await app(t)
+  const key = join(dir, 'k.pem')
+  const cert = join(dir, 'c.pem')
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' })
   await c.shutdown()
   const { c: tls } = await app(t, { listen: { host: '127.0.0.1', port: 0, tls: { key, cert } } })

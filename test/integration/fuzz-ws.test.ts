@@ -7,61 +7,40 @@
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
-import WebSocket from 'ws'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
-import { sha256Hex } from '../../collector/ingest/auth.js'
+import { startCollector } from '../helpers/collector.js'
+import { connectAgent, type FakeAgent } from '../helpers/fake-agent.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
-import { tmpDir, waitFor } from '../helpers/procs.js'
+import { waitFor } from '../helpers/procs.js'
 
 const TOKENS = { good: 'fuzz-good-token', bad: 'fuzz-bad-token' }
 const MAX_FRAME = 1024 * 1024
 // Inside the raw retention (35 days): older points are refused by InfluxDB and dead-lettered.
 const T0 = Date.now() - 60_000
 
-interface Conn { ws: WebSocket, next: () => Promise<any>, closed: Promise<number>, seen: any[] }
-
-async function connect (url: string, id: keyof typeof TOKENS): Promise<Conn> {
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${TOKENS[id]}` } })
-  ws.on('error', () => {})
-  const queue: any[] = []
-  const seen: any[] = []
-  const waiting: Array<(m: any) => void> = []
-  ws.on('message', d => {
-    const m = JSON.parse(d.toString())
-    seen.push(m)
-    const w = waiting.shift()
-    if (w !== undefined) w(m); else queue.push(m)
-  })
-  const closed = new Promise<number>(resolve => ws.on('close', code => resolve(code)))
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
-  const next = (): Promise<any> => queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise(resolve => waiting.push(resolve))
-  ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id, hostname: id, role: 'server', site: 'x', version: 't', os: 'linux', labels: {} } }))
-  const w = await next()
-  if (w.type !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(w)}`)
-  return { ws, next, closed, seen }
+async function connect (t: Test, url: string, id: keyof typeof TOKENS): Promise<FakeAgent> {
+  const a = await connectAgent(t, url, { token: TOKENS[id], id })
+  await a.greet({ version: 't' })
+  return a
 }
 
 async function start (t: Test) {
   const influxd = await withInfluxd(t)
-  const dataDir = await tmpDir(t)
-  const config = checkCollectorConfig('fuzz.yaml', {
-    dataDir, listen: { port: 0 },
-    influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms', rollups: false },
-    ingest: { maxFrameBytes: MAX_FRAME, maxErrorsPerMinute: 10_000 },
+  const { c, agentUrl } = await startCollector(t, {
+    logger: pino({ level: process.env['FUZZ_LOG'] ?? 'silent' }),
     agents: [
-      { id: 'good', tokenSha256: sha256Hex(TOKENS.good), role: 'server', site: 'honcho' },
-      { id: 'bad', tokenSha256: sha256Hex(TOKENS.bad), role: 'kiosk', site: '本庁舎' }
-    ]
+      { id: 'good', token: TOKENS.good, role: 'server', site: 'honcho' },
+      { id: 'bad', token: TOKENS.bad, role: 'kiosk', site: '本庁舎' }
+    ],
+    config: {
+      influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms', rollups: false },
+      ingest: { maxFrameBytes: MAX_FRAME, maxErrorsPerMinute: 10_000 }
+    }
   })
-  const c = await build({ config, logger: pino({ level: process.env['FUZZ_LOG'] ?? 'silent' }) })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => await c.shutdown())
-  return { c, influxd, url: address.replace('http', 'ws') + '/v1/agent' }
+  return { c, influxd, url: agentUrl }
 }
 
 /** A good agent streaming numbered batches all through the fuzzing. */
-function stream (conn: Conn): { stop: () => Promise<{ sent: number, acked: number[] }> } {
+function stream (conn: FakeAgent): { stop: () => Promise<{ sent: number, acked: number[] }> } {
   let seq = 0
   let stopped = false
   const acked: number[] = []
@@ -99,9 +78,9 @@ const NASTY = [
 
 t.test('hostile frames each get the documented code; the good agent beside them loses nothing; InfluxDB gets nothing malformed', async t => {
   const { c, influxd, url } = await start(t)
-  const good = await connect(url, 'good')
+  const good = await connect(t, url, 'good')
   const steady = stream(good)
-  const bad = await connect(url, 'bad')
+  const bad = await connect(t, url, 'bad')
 
   let seq = 0
   const expect = async (name: string, frame: string | Buffer, code: string, binary = false): Promise<void> => {
@@ -170,7 +149,7 @@ t.test('hostile frames each get the documented code; the good agent beside them 
   t.same(await bad.next(), { type: 'ack', seq }, 'the fuzzed connection still takes good batches')
 
   // A 100 MB frame: the socket is closed with 1009 before the collector buffers it all; others carry on.
-  const huge = await connect(url, 'bad')
+  const huge = await connect(t, url, 'bad')
   t.equal(await bad.closed, 4000, 'the newer connection of "bad" replaced the fuzzed one')
   huge.ws.send(Buffer.alloc(100 * 1024 * 1024, 0x61))
   t.equal(await huge.closed, 1009, '100 MB frame: closed with 1009 (message too big)')

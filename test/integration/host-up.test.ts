@@ -2,37 +2,27 @@
 // it has been silent for hostDownAfterIntervals intervals, repeated while down.
 
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import WebSocket from 'ws'
-import { pino } from 'pino'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
-import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
+import { startCollector } from '../helpers/collector.js'
+import { connectAgent } from '../helpers/fake-agent.js'
 
 t.test('host_up is 1 with batches, 0 after 3 silent intervals, and 0 for agents never seen', async t => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-up-'))
-  t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
-  const config = checkCollectorConfig('c.yaml', {
-    dataDir, ingest: { defaultInterval: '300ms', hostDownAfterIntervals: 3 },
+  const { c, dataDir, agentUrl } = await startCollector(t, {
+    backend: new NullSink(),
+    config: { ingest: { defaultInterval: '300ms', hostDownAfterIntervals: 3 } },
     agents: [
-      { id: 'kiosk1', tokenSha256: sha256Hex('tok'), role: 'kiosk', site: 'honcho' },
-      { id: 'never', tokenSha256: sha256Hex('tok2'), role: 'server', site: 'honcho' }
+      { id: 'kiosk1', token: 'tok', role: 'kiosk', site: 'honcho' },
+      { id: 'never', token: 'tok2', role: 'server', site: 'honcho' }
     ]
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
-  const address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  const ws = new WebSocket(address.replace('http', 'ws') + '/v1/agent', { headers: { authorization: 'Bearer tok' } })
-  await new Promise(resolve => ws.once('open', resolve))
-  ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: 'kiosk1', hostname: 'k', version: 't', os: 'linux', intervalMs: 300 } }))
-  const acked = new Promise(resolve => ws.on('message', d => { if (JSON.parse(d.toString()).type === 'ack') resolve(null) }))
-  ws.send(JSON.stringify({ type: 'batch', seq: 1, points: [{ m: 'cpu', t: Date.now(), f: { usage_percent: 1 } }] }))
-  await acked
-  ws.close()
+  const a = await connectAgent(t, agentUrl, { token: 'tok', id: 'kiosk1' })
+  a.send({ type: 'hello', protocol: 1, agent: { id: 'kiosk1', hostname: 'k', version: 't', os: 'linux', intervalMs: 300 } })
+  a.batch(1, [{ m: 'cpu', t: Date.now(), f: { usage_percent: 1 } }])
+  await a.waitFrame(m => m.type === 'ack', 'the ack')
+  await a.close()
   // The silence check runs once a second: 4 s holds the down transition and at least two repeats, even on a loaded machine.
   await new Promise(resolve => setTimeout(resolve, 4000))
   await c.shutdown()

@@ -4,8 +4,7 @@
 
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import type { LogEvent } from '../../protocol/messages.js'
@@ -14,6 +13,7 @@ import type { JournaldSpec } from '../../agent/inputs/logs/config.js'
 import { DEFAULT_LEVELS } from '../../agent/inputs/logs/logline.js'
 import { waitFor } from '../helpers/procs.js'
 import { pumpInto } from '../helpers/logs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const REMOTE = '/lib/systemd/systemd-journal-remote'
 const BOOT = '0123456789abcdef0123456789abcdef'
@@ -44,8 +44,7 @@ if (!existsSync(REMOTE)) {
   t.pass('skipped without systemd-journal-remote')
 } else {
   t.test('journald: follows a real journal from now on, and from the saved cursor after a restart', async t => {
-    const dir = mkdtempSync(join(tmpdir(), 'kanshi-journal-'))
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const dir = await tmpDir(t)
     let mono = 1000
     const append = (entries: Entry[]): void => {
       execFileSync(REMOTE, [`--output=${join(dir, 'remote.journal')}`, '-'], { input: exportFormat(entries, mono), stdio: ['pipe', 'ignore', 'ignore'] })

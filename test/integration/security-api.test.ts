@@ -3,29 +3,26 @@
 // documented codes, no stack trace, path or secret in any response, and
 // security headers on every HTML page the collector serves.
 
-import t from 'tap'
-import { pino } from 'pino'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
+import t, { type Test } from 'tap'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
-import { tmpDir } from '../helpers/procs.js'
+import { startCollector } from '../helpers/collector.js'
 
 const TOK = { viewer: 'api-viewer-secret-token', operator: 'api-operator-secret-token', admin: 'api-admin-secret-token' }
 const RANK = { none: 0, viewer: 1, operator: 2, admin: 3 } as const
 type Need = keyof typeof RANK
 
-async function app (t: Parameters<typeof tmpDir>[0]) {
-  const dataDir = await tmpDir(t)
+async function app (t: Test) {
   const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
-  const config = checkCollectorConfig('c.yaml', {
-    dataDir,
-    alerting: { rulesDir, smtp: { host: '127.0.0.1', port: 1, from: 'k@example.jp', password: 'smtp-secret-password' }, receivers: [{ name: 'r', email: ['a@example.jp'] }], routes: [{ receiver: 'r' }] },
-    api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha256Hex(tok), role })) },
-    agents: [{ id: 'web01', tokenSha256: sha256Hex('agent-secret-token') }]
+  const { c } = await startCollector(t, {
+    listen: false,
+    backend: new NullSink(),
+    agents: [{ id: 'web01', token: 'agent-secret-token' }],
+    config: {
+      alerting: { rulesDir, smtp: { host: '127.0.0.1', port: 1, from: 'k@example.jp', password: 'smtp-secret-password' }, receivers: [{ name: 'r', email: ['a@example.jp'] }], routes: [{ receiver: 'r' }] },
+      api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha256Hex(tok), role })) }
+    }
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
-  t.teardown(async () => await c.shutdown())
   return c
 }
 

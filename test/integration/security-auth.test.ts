@@ -4,47 +4,40 @@
 // force limited and logged, slow-loris and idle sockets cut, a socket cap per
 // address, and no secret in any log line.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import WebSocket from 'ws'
 import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
-import { spawnProgram, tmpDir, freePort, waitFor, type Program } from '../helpers/procs.js'
+import { agentEntries, writeConfig } from '../helpers/config.js'
+import { connectAgent, refusedStatus, type FakeAgent } from '../helpers/fake-agent.js'
+import { spawnProgram, freePort, waitFor, type Program } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'kanshi-collector.js'), ...args], { encoding: 'utf8' })
 
-interface Opened { ws: WebSocket, closed: Promise<number>, next: () => Promise<any> }
-
-/** open connects and says hello; it resolves with the HTTP status when the upgrade is refused. */
-async function open (url: string, token: string | undefined, id = 'web01', localAddress?: string): Promise<Opened | number> {
-  const ws = new WebSocket(url, { ...(token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {}), ...(localAddress !== undefined ? { localAddress } : {}) })
-  const queue: any[] = []
-  const waiting: Array<(m: any) => void> = []
-  ws.on('message', d => { const m = JSON.parse(d.toString()); const w = waiting.shift(); if (w !== undefined) w(m); else queue.push(m) })
-  const closed = new Promise<number>(resolve => ws.on('close', code => resolve(code)))
-  const r = await new Promise<number | undefined>((resolve, reject) => {
-    ws.once('open', () => resolve(undefined))
-    ws.once('unexpected-response', (_req, res) => { res.resume(); resolve(res.statusCode!) })
-    ws.once('error', reject)
-  })
-  if (r !== undefined) { ws.terminate(); return r }
-  const next = (): Promise<any> => queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise(resolve => waiting.push(resolve))
-  ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id, hostname: id, role: 'server', site: 'x', version: 't', os: 'linux', labels: {} } }))
-  return { ws, closed, next }
+/** open connects as an agent and says hello; the upgrade must be accepted. */
+async function open (t: Test, url: string, token: string, id = 'web01', localAddress?: string): Promise<FakeAgent> {
+  const a = await connectAgent(t, url, { token, id, ...(localAddress !== undefined ? { localAddress } : {}) })
+  a.hello()
+  return a
 }
 
-async function collectorIn (t: Parameters<typeof tmpDir>[0], extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string, file: string, url: string, port: number, start: () => Promise<Program> }> {
+async function collectorIn (t: Test, extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string, file: string, url: string, port: number, start: () => Promise<Program> }> {
   const dir = await tmpDir(t)
   const port = await freePort()
-  const file = join(dir, 'collector.yaml')
   const { listen, ...rest } = extra
-  writeFileSync(file, `# rotation test\nlisten: ${JSON.stringify({ host: '127.0.0.1', port, ...(listen as object | undefined) })}\ndataDir: ./data\ninflux: { embedded: { enabled: false } }\nagents:\n  - { id: web01, tokenSha256: ${sha256Hex('old-token-web01')}, role: server, site: honcho }\n` +
-    Object.entries(rest).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join(''))
+  const file = writeConfig(join(dir, 'collector.yaml'), {
+    listen: { host: '127.0.0.1', port, ...(listen as object | undefined) },
+    dataDir: './data',
+    influx: { embedded: { enabled: false } },
+    agents: agentEntries([{ id: 'web01', token: 'old-token-web01', role: 'server', site: 'honcho' }]).agents,
+    ...rest
+  }, 'rotation test')
   return {
     dir, file, port, url: `ws://127.0.0.1:${port}/v1/agent`,
     start: async () => {
@@ -58,8 +51,7 @@ async function collectorIn (t: Parameters<typeof tmpDir>[0], extra: Record<strin
 t.test('token rotation by SIGHUP: both tokens work for a while, then the old one is revoked and its session closed', async t => {
   const { file, url, start } = await collectorIn(t)
   const c = await start()
-  const a = await open(url, 'old-token-web01')
-  if (typeof a === 'number') throw new Error(`old token refused: ${a}`)
+  const a = await open(t, url, 'old-token-web01')
   t.equal((await a.next()).type, 'welcome', 'the old token works')
 
   const r = cli(['token', 'rotate', 'web01', '--config', file])
@@ -70,15 +62,13 @@ t.test('token rotation by SIGHUP: both tokens work for a while, then the old one
   t.equal(cfg.agents[0].tokenSha256Next, sha256Hex(next), 'only the hash of the next token is stored')
   t.notMatch(readFileSync(file, 'utf8'), new RegExp(next))
   t.match(readFileSync(file, 'utf8'), /^# rotation test/, 'comments kept')
-  t.equal(await open(url, next), 401, 'not valid before the reload')
+  t.equal(await refusedStatus(url, { token: next }), 401, 'not valid before the reload')
   c.kill('SIGHUP')
   await c.waitForLine(l => l.includes('reloaded agents'), 10_000)
-  const b = await open(url, next)
-  if (typeof b === 'number') throw new Error(`next token refused after reload: ${b}`)
+  const b = await open(t, url, next)
   t.equal((await b.next()).type, 'welcome', 'the next token works after SIGHUP')
   t.equal(await a.closed, 4000, 'the older connection of the same agent is replaced, as always')
-  const a2 = await open(url, 'old-token-web01')
-  if (typeof a2 === 'number') throw new Error(`old token refused during rotation: ${a2}`)
+  const a2 = await open(t, url, 'old-token-web01')
   t.equal((await a2.next()).type, 'welcome', 'and the old token still works during the rotation')
 
   t.equal(cli(['token', 'finish', 'web01', '--config', file]).status, 0)
@@ -87,9 +77,8 @@ t.test('token rotation by SIGHUP: both tokens work for a while, then the old one
   t.equal(cli(['token', 'finish', 'web01', '--config', file]).status, 2, 'finishing twice is refused with one line')
   c.kill('SIGHUP')
   t.equal(await a2.closed, 4001, 'the session on the old token is closed at the reload')
-  t.equal(await open(url, 'old-token-web01'), 401, 'the old token is refused from then on')
-  const b2 = await open(url, next)
-  if (typeof b2 === 'number') throw new Error(`new token refused after finish: ${b2}`)
+  t.equal(await refusedStatus(url, { token: 'old-token-web01' }), 401, 'the old token is refused from then on')
+  const b2 = await open(t, url, next)
   t.equal((await b2.next()).type, 'welcome', 'the new token carries on')
   c.kill('SIGTERM')
   t.equal(await c.waitExit(), 0)
@@ -98,17 +87,15 @@ t.test('token rotation by SIGHUP: both tokens work for a while, then the old one
 t.test('audit log: auth failures, a claimed id, brute force and reloads are recorded; audit verify catches edits, deletions and a cut tail', async t => {
   const { dir, file, url, start } = await collectorIn(t, { ingest: { maxErrorsPerMinute: 3 } })
   const c = await start()
-  t.equal(await open(url, undefined, 'web01', '127.0.0.2'), 401, 'no token')
-  t.equal(await open(url, 'wrong-token', 'web01', '127.0.0.2'), 401, 'wrong token')
+  t.equal(await refusedStatus(url, { localAddress: '127.0.0.2' }), 401, 'no token')
+  t.equal(await refusedStatus(url, { token: 'wrong-token', localAddress: '127.0.0.2' }), 401, 'wrong token')
   const statuses: number[] = []
-  for (let i = 0; i < 5; i++) statuses.push(await open(url, `guess-${i}`, 'web01', '127.0.0.3') as number)
+  for (let i = 0; i < 5; i++) statuses.push(await refusedStatus(url, { token: `guess-${i}`, localAddress: '127.0.0.3' }))
   t.same(statuses, [401, 401, 401, 429, 429], 'brute force from one address: refused for a minute after 3 failures')
   await c.waitForLine(l => l.includes('this address is refused for a minute') && l.includes('127.0.0.3'), 5000)
-  const good = await open(url, 'old-token-web01', 'web01', '127.0.0.4')
-  if (typeof good === 'number') throw new Error(`refused: ${good}`)
+  const good = await open(t, url, 'old-token-web01', 'web01', '127.0.0.4')
   t.equal((await good.next()).type, 'welcome', 'another address is not blocked')
-  const liar = await open(url, 'old-token-web01', 'kiosk9', '127.0.0.4')
-  if (typeof liar === 'number') throw new Error(`refused: ${liar}`)
+  const liar = await open(t, url, 'old-token-web01', 'kiosk9', '127.0.0.4')
   t.equal((await liar.next()).code, 'E_ID_MISMATCH', "another agent's id is refused")
   t.equal(await liar.closed, 1008)
   c.kill('SIGHUP')
@@ -187,13 +174,11 @@ t.test('slow-loris and idle sockets are cut at listen.headersTimeout; sockets pe
   const gone = await Promise.all(many.map(async m => await Promise.race([m.closedAt.then(() => true), new Promise<boolean>(resolve => setTimeout(() => resolve(false), 500))])))
   const cut = gone.filter(Boolean).length
   t.equal(cut, 150, '200 idle sockets from one address: the 150 over the cap of 50 are closed at once')
-  const other = await open(url, 'old-token-web01', 'web01', '127.0.0.5')
-  if (typeof other === 'number') throw new Error(`refused: ${other}`)
+  const other = await open(t, url, 'old-token-web01', 'web01', '127.0.0.5')
   t.equal((await other.next()).type, 'welcome', 'an agent on another address connects meanwhile')
   await waitFor(() => many.every(m => m.closed()), 5000, 100)
   t.pass('the 50 idle ones under the cap are cut by the header deadline too')
-  const again = await open(url, 'old-token-web01')
-  if (typeof again === 'number') throw new Error(`refused: ${again}`)
+  const again = await open(t, url, 'old-token-web01')
   t.equal((await again.next()).type, 'welcome', 'the address may connect again afterwards')
   const stats = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   t.match(stats, /kanshi_auth_failures_total\{reason="too_many_connections"\} 150/)

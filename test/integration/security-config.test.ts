@@ -8,9 +8,10 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import WebSocket from 'ws'
-import { sha256Hex } from '../../collector/ingest/auth.js'
-import { spawnProgram, tmpDir, freePort } from '../helpers/procs.js'
+import { agentEntries, writeConfig } from '../helpers/config.js'
+import { refusedStatus } from '../helpers/fake-agent.js'
+import { spawnProgram, freePort } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const HASH = 'a'.repeat(64)
@@ -89,23 +90,22 @@ t.test('secrets in config and environment appear in no output line of either pro
     smtpPassword: 'smtp-password-from-env-d00d',
     wrongToken: 'guessed-token-by-attacker-9999'
   }
-  writeFileSync(join(dir, 'collector.yaml'), JSON.stringify({
+  writeConfig(join(dir, 'collector.yaml'), {
     listen: { host: '127.0.0.1', port }, dataDir: join(dir, 'c'), log: { level: 'debug' },
     influx: { version: 1, url: 'http://127.0.0.1:1', db: 'kanshi', username: 'kanshi', password: S.influxPassword, timeout: '200ms' },
     alerting: { rulesDir: new URL('../fixtures/alert-rules/', import.meta.url).pathname, smtp: { host: '127.0.0.1', port: 1, from: 'k@example.jp', user: 'u' }, receivers: [], routes: [] },
-    agents: [{ id: 'sec', tokenSha256: sha256Hex(S.envAgentToken) }, { id: 'sec2', tokenSha256: sha256Hex(S.agentToken) }]
-  }))
-  writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
+    agents: agentEntries([{ id: 'sec', token: S.envAgentToken }, { id: 'sec2', token: S.agentToken }]).agents
+  })
+  writeConfig(join(dir, 'agent.yaml'), {
     id: 'sec', collector: { url: `ws://127.0.0.1:${port}/v1/agent`, token: S.agentToken, backoffMin: '50ms', backoffMax: '200ms' },
     interval: '1s', dataDir: join(dir, 'a'), inputs: { enabled: ['mem'] }, log: { level: 'debug' }
-  }))
+  })
   const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')], { env: { KANSHI_INFLUX_PASSWORD: S.envInfluxPassword, KANSHI_SMTP_PASSWORD: S.smtpPassword } })
   await c.waitForLine(l => l.includes('collector listening'), 20_000)
   // The env token wins over the one in the file; both are secrets.
   const a = await spawnProgram(t, 'agent', ['--config', join(dir, 'agent.yaml')], { env: { KANSHI_AGENT_TOKEN: S.envAgentToken } })
   await a.waitForLine(l => l.includes('connected to collector'), 20_000)
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/agent`, { headers: { authorization: `Bearer ${S.wrongToken}` } })
-  await new Promise(resolve => { ws.on('unexpected-response', resolve); ws.on('error', resolve) })
+  await refusedStatus(`ws://127.0.0.1:${port}/v1/agent`, { token: S.wrongToken })
   await c.waitForLine(l => l.includes('agent authentication failed'), 5000)
   await new Promise(resolve => setTimeout(resolve, 2500)) // storage retries against the dead InfluxDB, with its credentials
   c.kill('SIGHUP')

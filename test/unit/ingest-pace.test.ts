@@ -1,8 +1,6 @@
 // Pacing: a batch waits while a CPU-only WAL reader (rollups, alerting) is far
 // behind and still reading, and does not wait for one that has stopped.
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
@@ -10,13 +8,13 @@ import { Wal } from '../../collector/state/wal/index.js'
 import { SeqStore } from '../../collector/state/seqs.js'
 import { createMetrics } from '../../collector/metrics.js'
 import { Ingest } from '../../collector/ingest/ingest.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const id = { id: 'web01', role: 'server', site: 's', labels: {} }
 const batch = (seq: number) => ({ type: 'batch' as const, seq, points: [{ m: 'cpu', t: seq, f: { v: seq } }] })
 
 t.test('a reader far behind holds batches until it reads; a stopped one does not', async t => {
-  const dir = await mkdtemp(join(tmpdir(), 'kanshi-pace-'))
-  t.teardown(async () => await rm(dir, { recursive: true, force: true }))
+  const dir = await tmpDir(t)
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage', 'rollup'] })
   t.teardown(async () => await wal.close())
   const rollup = wal.reader('rollup')

@@ -5,12 +5,12 @@
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_IGNORE_FS, DiskInput, diskFields, parseMounts, selectMounts, unescapeMount, type DiskOptions, type StatfsResult } from '../../agent/inputs/disk.js'
 import { PointAccumulator } from '../../agent/inputs/input.js'
 import type { Point } from '../../protocol/messages.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const fixtures = new URL('../fixtures/proc/', import.meta.url).pathname
 const expected = (c: string): any => JSON.parse(readFileSync(join(fixtures, c, 'expected.json'), 'utf8'))
@@ -71,8 +71,7 @@ function fakeStatfs (table: Record<string, number[] | string>, calls: Map<string
 }
 
 async function procWithMounts (t: Test, mounts: string): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'kanshi-proc-'))
-  t.teardown(async () => await rm(root, { recursive: true, force: true }))
+  const root = await tmpDir(t)
   await mkdir(join(root, 'self'))
   await writeFile(join(root, 'self/mounts'), mounts)
   return root

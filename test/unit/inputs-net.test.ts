@@ -2,12 +2,13 @@
 // and this machine's interfaces through /proc and through systeminformation.
 
 import t from 'tap'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { NetInput, parseNetDev } from '../../agent/inputs/net.js'
 import { PointAccumulator } from '../../agent/inputs/input.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const fixture = (rel: string): string => readFileSync(new URL(`../fixtures/proc/${rel}`, import.meta.url), 'utf8')
 
@@ -23,8 +24,7 @@ t.test('parseNetDev on recorded bytes', async t => {
 })
 
 t.test('ignoreInterfaces: names and globs, loopback by default', async t => {
-  const root = await mkdtemp(join(tmpdir(), 'kanshi-proc-'))
-  t.teardown(async () => await rm(root, { recursive: true, force: true }))
+  const root = await tmpDir(t)
   await mkdir(join(root, 'net'))
   await writeFile(join(root, 'net/dev'), fixture('nic-vanished/proc2/net/dev'))
   const ifaces = async (ignoreInterfaces?: string[]): Promise<string[]> => {

@@ -4,12 +4,12 @@
 // ones written by hand in the case's expected.json.
 
 import t from 'tap'
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { cp, readdir, rm } from 'node:fs/promises'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PointAccumulator } from '../../agent/inputs/input.js'
 import { createSystemInputs } from '../../agent/inputs/registry.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const fixtures = new URL('../fixtures/proc/', import.meta.url).pathname
 
@@ -28,8 +28,7 @@ t.ok(cases.length >= 6, `snapshot cases found: ${cases.map(c => c.name).join(', 
 
 for (const { name, expected } of cases) {
   t.test(name, async t => {
-    const root = await mkdtemp(join(tmpdir(), 'kanshi-proc-'))
-    t.teardown(async () => await rm(root, { recursive: true, force: true }))
+    const root = await tmpDir(t)
     const inputs = createSystemInputs({ enabled: expected.inputs, procRoot: root, platform: 'linux' })
     for (const [i, g] of expected.gathers.entries()) {
       // Replace the whole tree: a pid directory or a file missing from this snapshot must be gone.

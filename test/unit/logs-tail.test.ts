@@ -4,8 +4,7 @@
 // in for the spool: it keeps events and cursor together, as Spool.add does.
 
 import t, { type Test } from 'tap'
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import type { LogEvent } from '../../protocol/messages.js'
@@ -15,6 +14,7 @@ import { DEFAULT_LEVELS } from '../../agent/inputs/logs/logline.js'
 import { globFiles, globParts, globToRegExp } from '../../agent/inputs/logs/glob.js'
 import { PointAccumulator, type InputContext } from '../../agent/inputs/input.js'
 import { inputContext } from '../helpers/input-context.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 class MemSink {
   events: LogEvent[] = []
@@ -33,12 +33,6 @@ class MemSink {
   context (): InputContext {
     return inputContext({ enqueue: async (p, e = [], c = {}) => await this.enqueue(p, e, c), saveCursors: async c => await this.saveCursors(c), savedCursor: () => this.cursor })
   }
-}
-
-function dir (t: Test): string {
-  const d = mkdtempSync(join(tmpdir(), 'kanshi-logs-'))
-  t.teardown(() => rmSync(d, { recursive: true, force: true }))
-  return d
 }
 
 function spec (paths: string[], o: Partial<FileSourceSpec> = {}): FileSourceSpec {
@@ -90,7 +84,7 @@ function exactlyOnce (t: Test, events: LogEvent[], n: number): void {
 }
 
 t.test('lines become events; an unterminated last line waits for its newline', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, 'first INFO line\r\nsecond ERROR line\npartial')
   const sink = new MemSink()
@@ -108,7 +102,7 @@ t.test('lines become events; an unterminated last line waits for its newline', a
 })
 
 t.test('startAt end skips what files held at the first start, not files that appear later', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   writeFileSync(join(d, 'a.log'), 'line 1 old\nline 2 old\n')
   const sink = new MemSink()
   const c = clock()
@@ -141,7 +135,7 @@ async function writeLines (f: string, from: number, to: number, between: (n: num
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   t.test(`rotation by ${mode} while writing: every line exactly once`, async t => {
-    const d = dir(t)
+    const d = await tmpDir(t)
     const f = join(d, 'app.log')
     writeFileSync(f, '')
     const sink = new MemSink()
@@ -174,7 +168,7 @@ for (const mode of ['rename', 'copytruncate'] as const) {
   })
 
   t.test(`a crash at any poll, and ${mode} rotation while stopped: nothing lost, nothing repeated`, async t => {
-    const d = dir(t)
+    const d = await tmpDir(t)
     const f = join(d, 'app.log')
     writeFileSync(f, '')
     const sink = new MemSink()
@@ -206,7 +200,7 @@ for (const mode of ['rename', 'copytruncate'] as const) {
 }
 
 t.test('rotation while stopped with unread lines in the old file and new lines in the new one', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, 'line 1\nline 2\n')
   const sink = new MemSink()
@@ -224,7 +218,7 @@ t.test('rotation while stopped with unread lines in the old file and new lines i
 })
 
 t.test('a rotated file gone while stopped is counted and reported, not silently skipped', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, 'line 1\n')
   const sink = new MemSink()
@@ -247,7 +241,7 @@ t.test('a rotated file gone while stopped is counted and reported, not silently 
 })
 
 t.test('full batches: each carries the positions after its own lines', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   let text = ''
   for (let i = 1; i <= 1000; i++) text += `line ${i}\n`
@@ -268,7 +262,7 @@ t.test('full batches: each carries the positions after its own lines', async t =
 })
 
 t.test('Shift_JIS, CP932, EUC-JP and invalid bytes', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const text = '2026-11-23 エラー: 住民票の発行に失敗しました ①㈱\n'
   writeFileSync(join(d, 'sjis.log'), iconv.encode(text, 'cp932'))
   writeFileSync(join(d, 'euc.log'), iconv.encode('警告: ディスク残量わずか\n', 'euc-jp'))
@@ -294,7 +288,7 @@ t.test('Shift_JIS, CP932, EUC-JP and invalid bytes', async t => {
 })
 
 t.test('multiline records, held across a restart, closed by timeout and bounded', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'java.log')
   const start = /^\d{4}-\d\d-\d\d /
   const ml = { start, maxLines: 5, maxBytes: 64 * 1024, timeoutMs: 2000 }
@@ -322,7 +316,7 @@ t.test('multiline records, held across a restart, closed by timeout and bounded'
 })
 
 t.test('include, exclude, minLevel, custom levels and the rate limit', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   let text = ''
   for (let i = 1; i <= 100; i++) text += `line ${i} ${i % 10 === 0 ? 'ERROR' : 'INFO'} ${i % 7 === 0 ? 'healthcheck' : ''}\n`
@@ -352,7 +346,7 @@ t.test('include, exclude, minLevel, custom levels and the rate limit', async t =
 })
 
 t.test('an over-long line is cut once, the rest skipped, even across reads and restarts', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, 'line 1\n' + 'y'.repeat(700_000))
   const sink = new MemSink()
@@ -370,7 +364,7 @@ t.test('an over-long line is cut once, the rest skipped, even across reads and r
 })
 
 t.test('globs', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   mkdirSync(join(d, 'a'))
   mkdirSync(join(d, 'b'))
   for (const p of ['a/x.log', 'a/y.txt', 'b/z.log', 'b/z.log.1']) writeFileSync(join(d, p), '')
@@ -390,7 +384,7 @@ t.test('globs', async t => {
 
 for (const mode of ['rename', 'copytruncate'] as const) {
   t.test(`several ${mode} rotations between two polls, and while stopped over a long weekend`, async t => {
-    const d = dir(t)
+    const d = await tmpDir(t)
     const f = join(d, 'app.log')
     writeFileSync(f, '')
     const sink = new MemSink()
@@ -433,7 +427,7 @@ t.test('crashes at random moments on the real clock, with rename and copytruncat
   // come before an instance ever completed a poll. Eight runs of random timings.
   const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
   for (let run = 0; run < 8; run++) {
-    const d = dir(t)
+    const d = await tmpDir(t)
     const f = join(d, 'app.log')
     writeFileSync(f, '')
     const sink = new MemSink()
@@ -483,7 +477,7 @@ t.test('crashes at random moments on the real clock, with rename and copytruncat
 })
 
 t.test('a clean stop sends the lines written since the last poll, with their positions', async t => {
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, 'line 1 a\n')
   const sink = new MemSink()
@@ -503,7 +497,7 @@ t.test('cut in place (copytruncate) and then renamed away, all while stopped: th
   // The agent was killed before its first poll after the copytruncate, so its saved position still
   // names the cut file; that file was then renamed away with new lines. Seen once in logs-e2e under
   // load as lines read twice: the copy was taken for an unseen rotated file and read from 0.
-  const d = dir(t)
+  const d = await tmpDir(t)
   const f = join(d, 'app.log')
   writeFileSync(f, '')
   await writeLines(f, 1, 100, async () => {})

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { RollupAggregator } from '../../collector/storage/rollup.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const M = 60_000
 const p = (t: number, v: number, host = 'a') => ({ m: 'cpu', t, tags: { host }, f: { usage_percent: v, note: 'x' } })
@@ -116,11 +117,9 @@ t.test('fields appearing later, and fields missing in a bucket, fold in per fiel
 
 t.test('a checkpoint of three tiers (JSON snapshot and binary file) resumes without loss or double count', async t => {
   const { writeCheckpoint, readCheckpoint } = await import('../../collector/storage/rollup-checkpoint.js')
-  const { mkdtemp, rm, writeFile, readFile } = await import('node:fs/promises')
-  const { tmpdir } = await import('node:os')
+  const { writeFile, readFile } = await import('node:fs/promises')
   const { join } = await import('node:path')
-  const dir = await mkdtemp(join(tmpdir(), 'kanshi-rollup-ckpt-'))
-  t.teardown(async () => await rm(dir, { recursive: true, force: true }))
+  const dir = await tmpDir(t)
   const pts = day(11)
   const half = pts.length / 2
   const run = async (how: 'none' | 'json' | 'file') => {
