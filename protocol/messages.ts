@@ -112,7 +112,7 @@ export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
 }
 
 /** describeErrors renders Ajv's first error as "path: message". */
-export function describeErrors (errors: ErrorObject[] | null | undefined): string {
+function describeErrors (errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0]
   if (e === undefined) return 'invalid'
   const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.')

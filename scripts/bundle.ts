@@ -66,7 +66,7 @@ function escapeNonAscii (src: string): string {
 }
 
 /** bundleAgent writes DIR/kanshi-agent.mjs and returns its path. */
-export async function bundleAgent (outdir: string): Promise<string> {
+async function bundleAgent (outdir: string): Promise<string> {
   const outfile = join(outdir, 'kanshi-agent.mjs')
   await build({ ...common, format: 'esm', outfile, banner: { js: `#!/usr/bin/env node\n${ESM_BANNER}` } })
   asciiOnly(outfile)
@@ -78,7 +78,7 @@ export async function bundleAgent (outdir: string): Promise<string> {
  * buildSea writes a single executable: the agent bundled again as CommonJS (what Node SEA runs),
  * injected with postject into a copy of the target node (a nodejs.org node.exe makes a Windows one).
  */
-export async function buildSea (outdir: string, targetNode: string): Promise<string> {
+async function buildSea (outdir: string, targetNode: string): Promise<string> {
   const work = join(outdir, 'sea-work')
   rmSync(work, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })

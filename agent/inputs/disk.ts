@@ -49,7 +49,7 @@ export function parseMounts (text: string): Mount[] {
 }
 
 /** fsTypeFilter tells whether a filesystem type is reported under the options. */
-export function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean {
+function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean {
   if (o.includeFs !== undefined) {
     const include = new Set(o.includeFs)
     const ignore = new Set(o.ignoreFs ?? [])
@@ -60,7 +60,7 @@ export function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean 
 }
 
 /** mountIgnored tells whether a mount path matches ignoreMounts (a glob on the whole path, or a path prefix). */
-export function mountIgnored (mount: string, patterns: readonly string[] = []): boolean {
+function mountIgnored (mount: string, patterns: readonly string[] = []): boolean {
   if (patterns.length === 0) return false
   if (globMatch(mount, patterns)) return true
   return patterns.some(p => !/[*?]/.test(p) && mount.startsWith(p.endsWith('/') ? p : p + '/'))
