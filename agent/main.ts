@@ -38,7 +38,7 @@ async function main (argv: string[]): Promise<number> {
   }
   const { files, journald, winevent } = config.logs
   // Without log tailing or the push listener the agent runs a few ms of JavaScript per interval:
-  // leaving TurboFan out keeps its code pages and zones (3-4 MiB) out of RSS at no CPU cost.
+  // leaving TurboFan out keeps its code pages and zones out of RSS at no CPU cost (BENCHMARKS.md).
   if (files.length + journald.length + winevent.length === 0 && !config.push.enabled) setFlagsFromString('--max-opt=1')
   const logger = pino({ level: config.log.level, base: { program: 'kanshi-agent', agent: config.id }, redact: { paths: ['token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime })
   // On Windows systeminformation runs PowerShell per call; one persistent shell serves all inputs instead.

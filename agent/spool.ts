@@ -1,16 +1,10 @@
-// The agent's disk-backed queue: every batch is written here durably (the
-// atomic write: temp file, fsync, rename, fsync dir) before it is sent, and removed only when the collector acks it. Bounded by
-// bytes: when full, the oldest batches go first and every drop is counted.
+// The agent's disk-backed queue: each batch is written durably (writeFileAtomic) before it is sent
+// and removed once acked. Bounded by bytes: when full, the oldest batches go first, counted.
 //
-// One file per batch, <seq>-<points>.batch, holding {"points":[...],"events":[...]};
-// the seq lives in the name so a renumbering is a rename. state.json keeps the
-// last seq so it survives restarts even when the spool is empty.
-//
-// Cursors (log offsets, journald cursors, event record ids) are saved with the
-// batch that carries the lines they point past: a batch file may end with a
-// second line, the cursors at that batch, and state.json holds them too. A
-// crash between the batch's rename and state.json's leaves the batch's own
-// copy, which open() prefers; so a restart neither repeats nor skips a line.
+// One file per batch, <seq>-<points>.batch (a renumbering is a rename); state.json keeps the last
+// seq and the cursors. A batch file may end with a second line, the input cursors as of that batch:
+// a crash between its rename and state.json's leaves that copy, which open() prefers, so a restart
+// neither repeats nor skips a line.
 
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
@@ -69,7 +63,7 @@ export class Spool {
     return s
   }
 
-  /** cursors returns the saved position of a long-running input (undefined before its first save). */
+  /** cursor returns the saved position of a long-running input (undefined before its first save). */
   cursor (name: string): unknown {
     return this.cursorMap[name]
   }
@@ -93,11 +87,7 @@ export class Spool {
     return join(this.dir, `${String(e.seq).padStart(16, '0')}-${e.points}.batch`)
   }
 
-  /**
-   * add stores a new batch durably and returns its seq. cursors, when given,
-   * are the positions of the inputs that produced the batch's events: they
-   * are saved atomically with it (see the file comment).
-   */
+  /** add stores a new batch durably and returns its seq; cursors, when given, are saved with it. */
   async add (points: Point[], events: LogEvent[] = [], cursors?: Record<string, unknown>): Promise<number> {
     const json = JSON.stringify(events.length > 0 ? { points, events } : { points })
     // The new cursors count only once the batch is on disk: a failed write must not advance them.
@@ -110,9 +100,8 @@ export class Spool {
     await writeFileAtomic(this.path(e), body)
     this.lastSeq = seq
     this.cursorMap = cursorMap
-    // state.json first: once the entry is listed the transport may send it, the
-    // collector ack it and remove() delete the file, and a restart must still
-    // know both the seq and the cursors.
+    // state.json before listing the entry: once listed it may be sent, acked and deleted, and a
+    // restart must still know the seq and the cursors.
     await this.saveState()
     this.entries.push(e)
     this.bytes += e.bytes

@@ -3,7 +3,7 @@
 
 import { pino, type DestinationStream, type Logger } from 'pino'
 
-export const redactPaths = [
+const redactPaths = [
   'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
   'headers.authorization', 'req.headers.authorization', 'config.influx.token', 'config.influx.password'
 ]

@@ -81,7 +81,7 @@ export async function syncDir (dir: string): Promise<void> {
   try { await fh.sync() } finally { await fh.close() }
 }
 
-export function syncDirSync (dir: string): void {
+function syncDirSync (dir: string): void {
   if (process.platform === 'win32') return
   const fd = openSync(dir, 'r')
   try { fsyncSync(fd) } finally { closeSync(fd) }

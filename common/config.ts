@@ -123,15 +123,6 @@ function lowerFirst (s: string): string {
   return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s
 }
 
-/** durationAt reads a duration option that the schema already checked as a string or number. */
-export function durationAt (file: string, key: string, v: unknown, min = 0): number {
-  const ms = parseDuration(v)
-  if (ms === undefined || ms < min) {
-    throw new ConfigError(file, key, `expected a duration such as "10s", "5m" or "1h"${min > 0 ? ` of at least ${min}ms` : ''}, got ${JSON.stringify(v)}`)
-  }
-  return ms
-}
-
 /** deepFreeze freezes a checked config so no component changes it after start-up. */
 export function deepFreeze<T> (o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -139,15 +130,6 @@ export function deepFreeze<T> (o: T): T {
     for (const v of Object.values(o as object)) deepFreeze(v)
   }
   return o
-}
-
-/** bytesAt reads a byte-size option ("256MiB" or a number). */
-export function bytesAt (file: string, key: string, v: unknown, min = 0): number {
-  const n = parseBytes(v)
-  if (n === undefined || n < min) {
-    throw new ConfigError(file, key, `expected a size such as "256MiB", "1GiB" or a number of bytes${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`)
-  }
-  return n
 }
 
 /**

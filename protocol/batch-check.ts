@@ -1,9 +1,6 @@
-// isBatch: BatchSchema (messages.ts) checked by hand, for the collector's hot
-// path. Ajv's generated check allocated more per point than anything else the
-// collector did under load besides sorting tag keys (18% of its allocations,
-// 6.5% of its CPU; issue 8). This one allocates nothing. It answers only yes or
-// no: on no, the caller asks Ajv, which names what is wrong and stays the
-// judge (test/unit/batch-check.test.ts compares the two on generated frames).
+// isBatch: BatchSchema (messages.ts) checked by hand for the collector's hot path, allocating
+// nothing (Ajv's check is costly there, BENCHMARKS.md). It answers yes or no; on no the caller
+// asks Ajv, which stays the judge (test/unit/batch-check.test.ts compares the two).
 // Keep it in step with the schema: every limit comes from Limits.
 
 import { Limits } from './limits.js'

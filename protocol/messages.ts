@@ -7,10 +7,8 @@ import { Limits } from './limits.js'
 import { isBatch } from './batch-check.js'
 
 /**
- * AnyKey is the key schema of every Record (map) in a config or a frame. TypeBox turns a Record's key
- * into a patternProperties pattern, "^(.*)$" for a plain string, and "." matches no line break: a
- * key holding one had its value checked by nothing, so a field {"a\nb": {}} was acked and then broke
- * line rendering in the storage writer. This pattern matches every key.
+ * AnyKey is the key schema of every Record (map) in a config or a frame. TypeBox's default key
+ * pattern "^(.*)$" matches no line break, so such a key's value would be checked by nothing.
  */
 export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
 
@@ -66,7 +64,6 @@ export const HelloSchema = Type.Object({
   protocol: Type.Integer(),
   agent: AgentInfoSchema
 })
-export type Hello = Static<typeof HelloSchema>
 
 export const BatchSchema = Type.Object({
   type: Type.Literal('batch'),
@@ -82,7 +79,6 @@ export const WelcomeSchema = Type.Object({
   ackedSeq: Type.Integer({ minimum: 0 }),
   serverTime: Type.Integer()
 })
-export type Welcome = Static<typeof WelcomeSchema>
 
 export const AckSchema = Type.Object({ type: Type.Literal('ack'), seq: Type.Integer({ minimum: 0 }) })
 export type Ack = Static<typeof AckSchema>
@@ -93,13 +89,9 @@ export const ErrorFrameSchema = Type.Object({
   code: Type.String(),
   message: Type.String()
 })
-export type ErrorFrame = Static<typeof ErrorFrameSchema>
 
-// validateSchema: false — Ajv would otherwise compile the whole draft-07
-// meta-schema to check each schema at its first compile: in the agent that
-// was the first welcome frame, and it raised the agent's peak RSS by 8 MiB
-// (issue 8). The schemas here are constants; test/unit/protocol-schemas.test.ts
-// checks every one of them against the meta-schema instead.
+// validateSchema: false keeps Ajv from compiling the whole draft-07 meta-schema, which costs the
+// agent's RSS (BENCHMARKS.md); test/unit/protocol-schemas.test.ts checks every schema against it instead.
 const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, validateSchema: false })
 
 export interface Validator<T> {
@@ -109,9 +101,8 @@ export interface Validator<T> {
 }
 
 /**
- * compile builds a validator once, on its first use; callers keep it for the
- * life of the process. Compiling lazily keeps the agent, which checks only the
- * collector's small frames, from generating code for hello and batch at start.
+ * compile builds a validator on its first use; callers keep it for the life of the process. Lazy,
+ * so the agent, which checks only the collector's small frames, never compiles hello and batch.
  */
 export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
   let fn: ValidateFunction | undefined
@@ -120,7 +111,8 @@ export function compile<S extends TSchema> (schema: S): Validator<Static<S>> {
   return v
 }
 
-export function describeErrors (errors: ErrorObject[] | null | undefined): string {
+/** describeErrors renders Ajv's first error as "path: message". */
+function describeErrors (errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0]
   if (e === undefined) return 'invalid'
   const path = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replace(/\//g, '.')
@@ -131,8 +123,7 @@ export function describeErrors (errors: ErrorObject[] | null | undefined): strin
 export const validateHello = compile(HelloSchema)
 const checkBatch = compile(BatchSchema)
 /**
- * validateBatch takes the hand-written check first (batch-check.ts: it allocates nothing, Ajv's
- * generated one was the collector's largest allocator under load, issue 8); a batch it refuses goes
+ * validateBatch takes the allocation-free check first (batch-check.ts); a batch it refuses goes
  * to Ajv, which says what is wrong and has the last word.
  */
 export const validateBatch: Validator<Batch> = Object.assign((v: unknown): v is Batch => isBatch(v) || checkBatch(v), { describe: () => checkBatch.describe() })

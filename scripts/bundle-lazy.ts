@@ -7,7 +7,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild'
 import { brotliCompressSync, constants } from 'node:zlib'
 
 /** LAZY_PACKAGES maps each compressed part to the import specifiers it serves (one part per package keeps one instance of its modules). */
-export const LAZY_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+const LAZY_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   systeminformation: ['systeminformation', 'systeminformation/lib/util.js'],
   'iconv-lite': ['iconv-lite']
 }

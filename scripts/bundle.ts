@@ -21,11 +21,8 @@ const common: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  // systeminformation is imported lazily (import('systeminformation')) on
-  // Windows and other non-Linux hosts; esbuild inlines it like any static import.
-  // ws probes for the optional native add-ons bufferutil and utf-8-validate at
-  // load; they are never installed with the agent, and in a single executable a
-  // require() of anything but a built-in prints a warning.
+  // ws probes for the optional add-ons bufferutil and utf-8-validate, never installed with the
+  // agent; in a single executable a require() of anything but a built-in prints a warning.
   define: {
     'process.env.WS_NO_BUFFER_UTIL': '"1"',
     'process.env.WS_NO_UTF_8_VALIDATE': '"1"'
@@ -69,7 +66,7 @@ function escapeNonAscii (src: string): string {
 }
 
 /** bundleAgent writes DIR/kanshi-agent.mjs and returns its path. */
-export async function bundleAgent (outdir: string): Promise<string> {
+async function bundleAgent (outdir: string): Promise<string> {
   const outfile = join(outdir, 'kanshi-agent.mjs')
   await build({ ...common, format: 'esm', outfile, banner: { js: `#!/usr/bin/env node\n${ESM_BANNER}` } })
   asciiOnly(outfile)
@@ -78,13 +75,10 @@ export async function bundleAgent (outdir: string): Promise<string> {
 }
 
 /**
- * buildSea writes a single executable: Node 20 SEA runs one CommonJS script, so
- * the agent is bundled again as CJS, turned into a blob and injected with
- * postject into a copy of the target node binary (this one by default; a
- * node.exe from nodejs.org makes a Windows executable — no code cache, so the
- * blob is platform-neutral).
+ * buildSea writes a single executable: the agent bundled again as CommonJS (what Node SEA runs),
+ * injected with postject into a copy of the target node (a nodejs.org node.exe makes a Windows one).
  */
-export async function buildSea (outdir: string, targetNode: string): Promise<string> {
+async function buildSea (outdir: string, targetNode: string): Promise<string> {
   const work = join(outdir, 'sea-work')
   rmSync(work, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })

@@ -81,7 +81,7 @@ export class CpuInput implements Input {
   }
 
   private async gatherGeneric (acc: Accumulator): Promise<void> {
-    // Loaded on first use: Linux never needs it, and it costs ~11 MB of RSS.
+    // Loaded on first use: Linux never needs it, and it costs RSS.
     const si = await import('systeminformation')
     const c = await si.currentLoad()
     // systeminformation gives no iowait (Windows has none); leave it out rather than report 0.

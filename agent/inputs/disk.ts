@@ -17,11 +17,7 @@ export const DEFAULT_IGNORE_FS: readonly string[] = [
 /** Network filesystems: the ones whose statfs can hang for minutes when the server is gone. */
 const NETWORK_FS = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', '9p', 'ceph', 'glusterfs', 'fuse.glusterfs', 'fuse.sshfs', 'lustre', 'afs', 'davfs', 'fuse.s3fs'])
 
-/**
- * MAX_HUNG is how many statfs calls may stay stuck before network filesystems
- * are no longer asked: each stuck call holds one of libuv's 4 threads, which the
- * spool's file writes need too.
- */
+/** MAX_HUNG stuck statfs calls stop network filesystems being asked: each holds one of libuv's 4 threads. */
 const MAX_HUNG = 2
 
 /** DiskOptions (agent.yaml inputs.disk, documented in docs/configuration.md); each default is shown. */
@@ -53,7 +49,7 @@ export function parseMounts (text: string): Mount[] {
 }
 
 /** fsTypeFilter tells whether a filesystem type is reported under the options. */
-export function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean {
+function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean {
   if (o.includeFs !== undefined) {
     const include = new Set(o.includeFs)
     const ignore = new Set(o.ignoreFs ?? [])
@@ -64,20 +60,16 @@ export function fsTypeFilter (o: DiskOptions = {}): (fstype: string) => boolean 
 }
 
 /** mountIgnored tells whether a mount path matches ignoreMounts (a glob on the whole path, or a path prefix). */
-export function mountIgnored (mount: string, patterns: readonly string[] = []): boolean {
+function mountIgnored (mount: string, patterns: readonly string[] = []): boolean {
   if (patterns.length === 0) return false
   if (globMatch(mount, patterns)) return true
   return patterns.some(p => !/[*?]/.test(p) && mount.startsWith(p.endsWith('/') ? p : p + '/'))
 }
 
 /**
- * selectMounts keeps the mounts to report, in /proc/self/mounts order:
- * - at a path mounted over, only the last (visible) mount counts;
- * - pseudo filesystems and ignored mounts are dropped;
- * - one mount per device: a bind mount or a second mount of the same device
- *   would count its space twice; the shortest path wins. Only sources that
- *   name a device or a share (contain a '/') are merged: every tmpfs is
- *   called "tmpfs" and each is its own filesystem.
+ * selectMounts keeps the mounts to report, in order: the visible mount at each path, no pseudo or
+ * ignored ones, and one (the shortest path) per device or share source (containing '/'), so a bind
+ * mount is not counted twice; every tmpfs is its own filesystem.
  */
 export function selectMounts (mounts: readonly Mount[], o: DiskOptions = {}): Mount[] {
   const keepType = fsTypeFilter(o)

@@ -1,7 +1,5 @@
-// diskio: read/write bytes per second per whole disk, from /proc/diskstats deltas
-// on Linux; on Windows from the physical-disk performance counters (CIM, through
-// the agent's one persistent PowerShell); elsewhere one "total" device from
-// systeminformation's fsStats.
+// diskio: read/write bytes per second per whole disk: /proc/diskstats on Linux, the physical-disk
+// counters (CIM, through the agent's persistent PowerShell) on Windows, else one "total" device.
 
 import type { Accumulator, Input } from './input.js'
 import { RateTracker } from './rate.js'
@@ -28,12 +26,8 @@ export function parseDiskstats (text: string): DiskStat[] {
 const NOT_A_DISK = /^(loop\d+|ram\d+|zram\d+|sr\d+|fd\d+|mmcblk\d+boot\d+)$/
 
 /**
- * wholeDisks picks the devices to report from the names in /proc/diskstats:
- * no loop/ram/zram/sr devices, and no partition whose disk is listed too
- * (sda1 of sda, nvme0n1p1 of nvme0n1, mmcblk0p1 of mmcblk0), since the disk
- * already counts its partitions' I/O. A partition whose disk is not listed
- * (a Xen guest that sees only xvda1) is kept. dm-N and mdN are kept: they are
- * not partitions, and their I/O shows a volume's or an array's load.
+ * wholeDisks picks the devices to report: no partition whose disk is listed too (the disk counts
+ * its partitions' I/O), but one whose disk is not (a Xen guest's xvda1); dm-N and mdN are kept.
  */
 export function wholeDisks (names: readonly string[]): string[] {
   const listed = new Set(names)
@@ -46,10 +40,8 @@ export function wholeDisks (names: readonly string[]): string[] {
 }
 
 /**
- * WIN_DISK_PERF reads the raw physical-disk counters: DiskReadBytesPersec and
- * DiskWriteBytesPersec are, raw, running byte totals (PERF_COUNTER_BULK_COUNT);
- * the rate is their difference over time, as on Linux. Instances are named
- * "0 C:" (disk number and its volumes); _Total is left out.
+ * WIN_DISK_PERF reads the raw physical-disk counters, running byte totals (PERF_COUNTER_BULK_COUNT)
+ * whose rate is taken as on Linux. Instances are named "0 C:" (disk number and volumes).
  */
 export const WIN_DISK_PERF = "ConvertTo-Json -Compress -InputObject @(Get-CimInstance -ClassName Win32_PerfRawData_PerfDisk_PhysicalDisk | Where-Object { $_.Name -ne '_Total' } | ForEach-Object { [pscustomobject]@{ n = $_.Name; r = [uint64]$_.DiskReadBytesPersec; w = [uint64]$_.DiskWriteBytesPersec } })"
 
@@ -121,10 +113,7 @@ export class DiskIoInput implements Input {
     this.rates.retain(seen)
   }
 
-  /**
-   * gatherGeneric uses fsStats (bytes read and written, summed over mounted
-   * disks), not disksIO, which counts operations, not bytes (macOS, BSD).
-   */
+  /** gatherGeneric uses fsStats (bytes), not disksIO, which counts operations (macOS, BSD). */
   private async gatherGeneric (acc: Accumulator, now: number): Promise<void> {
     const si = await import('systeminformation') // loaded on first use: Linux never needs it
     const io = await si.fsStats()

@@ -10,7 +10,7 @@ export interface NetOptions {
   /** ignoreInterfaces: interface names or globs to skip. Default ['lo', 'Loopback*'] (Linux and Windows loopback). */
   ignoreInterfaces?: readonly string[]
 }
-export const DEFAULT_IGNORE_INTERFACES: readonly string[] = ['lo', 'Loopback*']
+const DEFAULT_IGNORE_INTERFACES: readonly string[] = ['lo', 'Loopback*']
 
 export interface IfStat { iface: string, rxBytes: number, rxErrors: number, txBytes: number, txErrors: number }
 

@@ -15,11 +15,8 @@ export function parseUptime (text: string): number {
 }
 
 /**
- * countProcesses counts the process directories (/proc/<pid>) among a /proc
- * listing. Not the "total" of /proc/loadavg: that counts threads, which would
- * make a Java server look like it runs thousands of processes, unlike the same
- * field from Windows. With hidepid=2 a non-root agent sees only its own user's
- * processes.
+ * countProcesses counts the /proc/<pid> directories of a /proc listing; /proc/loadavg's "total"
+ * counts threads. With hidepid=2 a non-root agent sees only its own user's processes.
  */
 export function countProcesses (names: readonly string[]): number {
   let n = 0

@@ -160,7 +160,7 @@ export class AlertingStage {
 }
 
 /** summaryOf renders a rule's summary for a series in a locale. */
-export function summaryOf (rule: Rule, labels: Record<string, string>, value: number, locale: 'ja' | 'en', which: 'summary' | 'description' = 'summary'): string {
+function summaryOf (rule: Rule, labels: Record<string, string>, value: number, locale: 'ja' | 'en', which: 'summary' | 'description' = 'summary'): string {
   const v = Number.isFinite(value) ? (Number.isInteger(value) ? value : Math.round(value * 100) / 100) : '-'
   return render(rule[which][locale], {
     ...labels, value: v, threshold: Number.isNaN(rule.threshold) ? undefined : rule.threshold, op: rule.op,

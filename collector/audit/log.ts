@@ -17,8 +17,8 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 `
 
-export const AUDIT_DB = 'audit.db'
-export const AUDIT_HEAD = 'audit.head'
+const AUDIT_DB = 'audit.db'
+const AUDIT_HEAD = 'audit.head'
 
 export interface AuditEntry { id: number, at: number, actor: string, action: string, detail: unknown }
 

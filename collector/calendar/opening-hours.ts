@@ -4,7 +4,7 @@
 import type { Schedule } from './schedules.js'
 
 /** KIOSK_DEFAULT is the schedule a kiosk without one of its own follows, when it exists. */
-export const KIOSK_DEFAULT = 'kiosk-hours'
+const KIOSK_DEFAULT = 'kiosk-hours'
 
 export interface AgentHours { id: string, role: string, schedule?: string | undefined }
 

@@ -11,7 +11,7 @@ import { writeConfig } from './write-config.js'
 export const TOKEN_USAGE = 'token add|rotate|finish ID [--role ROLE --site SITE] --config FILE'
 
 /** tokenAdd appends an agent entry to the config, keeping its comments, and prints the token once. */
-export function tokenAdd (file: string, id: string, role: string, site: string): number {
+function tokenAdd (file: string, id: string, role: string, site: string): number {
   const config = loadCollectorConfig(file)
   if (config.agents.some(a => a.id === id)) {
     process.stderr.write(`kanshi-collector: ${file}: agents: an agent "${id}" exists already; remove it first to issue a new token\n`)
@@ -35,7 +35,7 @@ export function tokenAdd (file: string, id: string, role: string, site: string):
  * and prints it once; "finish" makes that the only token. Each takes effect at
  * the next SIGHUP, which the running collector records in its audit log.
  */
-export function tokenRotate (file: string, id: string, step: 'rotate' | 'finish'): number {
+function tokenRotate (file: string, id: string, step: 'rotate' | 'finish'): number {
   const config = loadCollectorConfig(file)
   const i = config.agents.findIndex(a => a.id === id)
   if (i < 0) { process.stderr.write(`kanshi-collector: ${file}: agents: expected an agent "${id}", got none\n`); return 2 }

@@ -7,7 +7,7 @@ import { Errors, KanshiError, type ErrorCodeName } from '../../protocol/errors.j
 import { appWide } from './app-wide.js'
 
 /** codeOf maps an error to a code of the table: ours as thrown, Fastify's by its status. */
-export function codeOf (err: unknown): ErrorCodeName {
+function codeOf (err: unknown): ErrorCodeName {
   if (err instanceof KanshiError) return err.code
   const status = (err as Partial<FastifyError>).statusCode
   if (status === undefined || status < 400 || status >= 500) return 'E_INTERNAL'

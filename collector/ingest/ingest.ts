@@ -49,14 +49,9 @@ export interface IngestOptions {
   knownAgents: () => Identity[]
   now?: () => number
   /**
-   * Flow control (issue 8): a batch waits while one of these readers is more
-   * than `bytes` behind and `alive()` (still making progress), so that under a
-   * flood the collector acks about as fast as it can hand data on. The readers
-   * then follow the tail (and the WAL's memory tail) instead of falling
-   * behind and parsing every record again, and InfluxDB gets the CPU the
-   * collector would have spent acking ahead of it; the backlog stays in the
-   * agents' spools. A reader that stopped progressing (InfluxDB down) is not
-   * waited for: the WAL takes the data, as before.
+   * pace is flow control: a batch waits while one of these readers is more than `bytes` behind
+   * and `alive()`, so under a flood the backlog stays in the agents' spools and the readers stay
+   * in the WAL's memory tail. A reader that stopped progressing (InfluxDB down) is not waited for.
    */
   pace?: Array<{ reader: WalReader, bytes: number, alive: () => boolean }>
 }
@@ -116,9 +111,8 @@ export class Ingest {
   }
 
   /**
-   * accept stores one batch (frame: the bytes it came in, when it came as a
-   * frame) and resolves when it may be acked. A batch at or
-   * below the highest seq accepted is acked once that one is durable, and not
+   * accept stores one batch (frame: the bytes it came in, if any) and resolves when it may be
+   * acked. A batch at or below the highest seq accepted is acked once that one is durable, not
    * stored again. A refusal leaves the agent's seq where the WAL has it.
    */
   async accept (id: Identity, batch: Batch, frame?: Buffer): Promise<AcceptResult> {
@@ -233,7 +227,7 @@ export class Ingest {
 
 /** noteSelf copies the agent's own health (its `agent` point) into its status for /api/v1/agents and the console. */
 function noteSelf (st: AgentStatus, points: readonly Point[]): void {
-  // No closure over the loop's point: V8 allocated a context for every point looked at (5% of the collector's allocations under load).
+  // No closure over the loop's point: V8 would allocate a context for every point looked at.
   for (let i = points.length - 1; i >= 0; i--) {
     const p = points[i]!
     if (p.m !== 'agent') continue

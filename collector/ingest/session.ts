@@ -70,11 +70,8 @@ export class Session implements SessionHandle {
   private corked = false
 
   /**
-   * corkAcks holds this socket's writes until the acks resolved together (one
-   * group commit's batches) have all been sent: one write to the socket for
-   * them, not one each (under load the agent had ~5 acks per commit, each a
-   * syscall on both sides). process.nextTick runs after the promise jobs that
-   * send them.
+   * corkAcks holds this socket's writes until the acks of one group commit have all been sent: one
+   * write for them, not one syscall each. process.nextTick runs after the promise jobs that send them.
    */
   private corkAcks (): void {
     const tcp = this.o.tcp
@@ -163,9 +160,8 @@ export class Session implements SessionHandle {
   }
 
   /**
-   * A batch that could not be stored is not refused for good (the agent would
-   * drop it): the socket is closed instead, and the agent resends from
-   * welcome.ackedSeq + 1 once it reconnects.
+   * onStoreFailure closes the socket rather than refuse the batch for good (the agent would drop
+   * it); the agent resends from welcome.ackedSeq + 1 once it reconnects.
    */
   private onStoreFailure (err: KanshiError, seq: number): void {
     this.o.metrics.errors.inc({ code: err.code })

@@ -11,7 +11,7 @@ import { who } from './summary.js'
 const FONT = 'Noto Sans CJK JP, IPAexGothic, Yu Gothic, Meiryo, sans-serif'
 const TOP = 15
 
-export async function renderSvg (spec: TopLevelSpec): Promise<string> {
+async function renderSvg (spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   try {
     return await view.toSVG()

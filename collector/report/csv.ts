@@ -19,7 +19,7 @@ function field (v: Cell, c: Column, tz: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-export function toCsv (t: Table, tz: string): string {
+function toCsv (t: Table, tz: string): string {
   const lines = [t.columns.map(c => field(c.header, { ...c, type: 'text' }, tz)).join(',')]
   for (const r of t.rows) lines.push(t.columns.map(c => field(r[c.key] ?? null, c, tz)).join(','))
   return '\ufeff' + lines.join('\r\n') + '\r\n'

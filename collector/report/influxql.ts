@@ -87,7 +87,7 @@ export function str (s: string): string {
 }
 
 /** The fields each measurement's figures need; the raw subquery rolls up exactly these. */
-export const FIELDS: Record<string, string[]> = {
+const FIELDS: Record<string, string[]> = {
   cpu: ['usage_percent'],
   mem: ['used_percent'],
   disk: ['used_percent', 'total_bytes'],

@@ -42,7 +42,7 @@ export interface ReportResult {
 }
 
 /** influxTarget reads where and how to query from the collector config. */
-export function influxTarget (c: CollectorConfig): InfluxTarget {
+function influxTarget (c: CollectorConfig): InfluxTarget {
   const i = c.influx
   const managed = i.retention.manage
   return {
@@ -57,7 +57,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
   }
 }
 
-export function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
+function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
   const a = c.alerting
   const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
   const sh = makeServiceHours(c.report.serviceHours, cal)

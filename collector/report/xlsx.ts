@@ -18,7 +18,7 @@ const FORMATS: Record<Column['type'], (c: Column) => string | undefined> = {
 }
 
 /** wallClock is a Date whose UTC fields are the local time in tz, which is what Excel shows. */
-export function wallClock (t: number, tz: string): Date {
+function wallClock (t: number, tz: string): Date {
   const l = localTime(t, tz)
   return new Date(Date.UTC(l.year, l.month - 1, l.day, 0, l.minute) + (t % 60_000))
 }

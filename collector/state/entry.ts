@@ -1,12 +1,7 @@
-// What one WAL record holds: a batch as accepted from an agent, with the
-// collector's identity tags stamped on every point.
-//
-// Two encodings. The collector's own records (host_up, alerts, rollups) are
-// the entry as JSON. An agent's batch is stored as the frame it sent (already
-// validated; not serialized again), behind a one-line header with the identity
-// of its token: byte 0x01, JSON [agent, seq, received, role, site], a newline,
-// then the frame's bytes. Decoding stamps it the same way, so both encodings
-// decode to the same entry.
+// What one WAL record holds: a batch as accepted, with the token's identity stamped on every point.
+// The collector's own records are the entry as JSON; an agent's batch is the frame it sent (not
+// serialized again) behind a header: byte 0x01, JSON [agent, seq, received, role, site], a newline.
+// Decoding stamps it, so both encodings decode to the same entry.
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
 import type { WalRecord } from './wal/index.js'
@@ -77,11 +72,9 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
 }
 
 /**
- * stamp sets host/role/site on every point and event from the token's identity,
- * overriding whatever the agent sent, and adds host_up=1 for the batch. It
- * takes the batch over: points, events and tag sets are stamped where they
- * are, as JSON.parse made them (no copies). A "__proto__" tag is an own
- * property there and stays one.
+ * stamp sets host/role/site on every point and event from the token's identity, over whatever the
+ * agent sent, and adds host_up=1. It stamps the batch in place (no copies): a "__proto__" tag that
+ * JSON.parse made an own property stays one.
  */
 export function stamp (id: StampIdentity, b: Batch, received: number): WalEntry {
   const p: Point[] = b.points

@@ -31,7 +31,7 @@ export function classifyStatus (status: number, body: string, retryAfter: string
 }
 
 /** parseRetryAfter reads seconds or an HTTP date. */
-export function parseRetryAfter (v: string | null, now = Date.now()): number | undefined {
+function parseRetryAfter (v: string | null, now = Date.now()): number | undefined {
   if (v === null || v === '') return undefined
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000)
   const d = Date.parse(v)

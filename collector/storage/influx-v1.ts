@@ -63,11 +63,8 @@ export class InfluxV1 implements StorageBackend {
   }
 
   /**
-   * prepare creates the database and the retention policies. A user without
-   * admin rights (InfluxDB answers 403) cannot: that is a normal set-up
-   * (write-only user, database made by an administrator), so it is noted
-   * once and writing goes ahead; a database that really is missing then
-   * shows as the writes' 404 "database not found", with the data kept.
+   * prepare creates the database and the retention policies. A write-only user (403) is a normal
+   * set-up: it is noted once and writing goes ahead; a missing database then shows as a write's 404.
    */
   async prepare (): Promise<SendResult> {
     try {

@@ -49,7 +49,7 @@ export function freePort (): Promise<number> {
 }
 
 /** portFree tells whether a loopback port can be listened on now. */
-export function portFree (port: number): Promise<boolean> {
+function portFree (port: number): Promise<boolean> {
   return new Promise(resolve => {
     const s = createServer()
     s.once('error', () => resolve(false))

@@ -32,10 +32,12 @@ function clean (s: string): string {
   return s.replace(CONTROL_RE, ' ').replace(LONE_BACKSLASH_RE, '\uff3c')
 }
 
+/** escapeMeasurement escapes a measurement name (comma, space). */
 export function escapeMeasurement (s: string): string {
   return MEASUREMENT_TEST.test(s) ? clean(s).replace(MEASUREMENT_RE, c => '\\' + c) : s
 }
 
+/** escapeKey escapes a tag key, tag value or field key (comma, equals sign, space). */
 export function escapeKey (s: string): string {
   return KEY_TEST.test(s) ? clean(s).replace(KEY_RE, c => '\\' + c) : s
 }
@@ -78,8 +80,8 @@ export function seriesLine (m: string, tags: Record<string, string> | undefined)
 }
 
 /**
- * flat has V8 copy a string built by concatenation into one piece (a regular expression runs on flat
- * strings only; /^$/ fails at once on a non-empty one): a long-kept series line takes half the heap flat.
+ * flat has V8 copy a string built by concatenation into one piece (a regex runs on flat strings
+ * only; /^$/ fails at once): a long-kept series line takes about half the heap flat.
  */
 const FLATTEN = /^$/
 function flat (s: string): string {
@@ -88,9 +90,8 @@ function flat (s: string): string {
 }
 
 /**
- * The series lines made so far, by a hash of the measurement and the tags in their order, each with
- * what it was made from to check against: a fleet sends the same series every interval, so a line is
- * looked up (allocating nothing), not built again. Cleared when full (10,000 agents: ~300,000 series).
+ * known holds the series lines made so far, by seriesHash, each with what it was made from: a fleet
+ * sends the same series every interval, so a line is looked up, not built again. Cleared when full.
  */
 const known = new Map<number, { line: string, parts: string[] }>()
 const SERIES_CACHE_MAX = 1 << 20

@@ -1,8 +1,6 @@
-// The rollup stage's checkpoint file: every open bucket of every series, in a
-// compact binary form written a slice of series at a time, so that a large
-// collector neither builds one huge string nor holds the event loop. The file
-// is written beside the WAL under a new name, made durable, and only then named
-// in the rollup cursor; the cursor and the file therefore always match.
+// The rollup stage's checkpoint file: every open bucket of every series, binary, written a slice
+// of series at a time so a large collector neither builds one huge string nor holds the event loop.
+// It is made durable under a new name before the rollup cursor names it, so the two always match.
 //
 // Layout (little-endian): "KROLLUP3", u8 tiers, f64 bucketMs per tier; per
 // series: u32 n, n bytes of JSON [m, tags, names], u32 k, k f64 (Series.d:
@@ -16,7 +14,7 @@ import { writeAll } from '../state/wal/index.js'
 
 const MAGIC = Buffer.from('KROLLUP3')
 const END = 0xffffffff
-/** series per write: about 1 MiB at the bench's shape, one slice of event-loop time each */
+/** series per write: one slice of event-loop time each */
 const SLICE = 4096
 
 class Out {
@@ -44,10 +42,8 @@ function encodeSeries (o: Out, s: Series): void {
 }
 
 /**
- * writeCheckpoint writes the aggregator's open buckets to file durably (a
- * temporary file, fsync, then renameDurable: the atomic-write steps, streamed). Series are encoded a slice at a time with a
- * write between slices, so the event loop serves others meanwhile; the caller
- * must not add to the aggregator until this resolves.
+ * writeCheckpoint writes the aggregator's open buckets to file durably (temp file, fsync,
+ * renameDurable), a slice at a time; the caller must not add to the aggregator until it resolves.
  */
 export async function writeCheckpoint (agg: RollupAggregator, file: string): Promise<{ series: number, bytes: number }> {
   const tmp = `${file}.tmp`

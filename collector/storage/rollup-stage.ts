@@ -1,10 +1,6 @@
-// Feeds the WAL to the rollup aggregator — 5-minute buckets under the
-// measurement's name, hourly ones under <measurement>_1h, daily ones (UTC days,
-// as InfluxQL's GROUP BY time(1d)) under <measurement>_1d for year-long panels —
-// and appends closed buckets back to the WAL (marked rollup) for the storage
-// writer. Now and then the open buckets are saved to a checkpoint file named in
-// the WAL cursor, so the WAL does not have to keep a day of data for the daily
-// tier, and a restart resumes exactly where the checkpoint was.
+// Feeds the WAL to the rollup aggregator and appends closed buckets back to the WAL (marked
+// rollup) for the storage writer. Open buckets are checkpointed in a file the cursor names, so the
+// WAL need not keep a day of data for the daily tier and a restart resumes where it left off.
 
 import { readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'

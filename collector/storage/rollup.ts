@@ -1,23 +1,14 @@
-// Rollups computed as data passes, for year-long capacity queries on InfluxDB
-// 1.x, 2.x and 3.x alike (no continuous queries, no Flux tasks): per series and
-// bucket, each numeric field's mean, max, min and count, in tiers (5 minutes,
-// 1 hour, 1 day by default). Buckets close when their series has moved a grace
-// period past them (or has been silent). Agents send each series in order, so a
-// point for a bucket already closed is rare; it is counted, kept raw, and not
-// folded in (re-emitting a bucket rebuilt from part of its points would
-// overwrite a good rollup).
-//
-// Only the first tier sees points: a closed bucket is folded into the next
-// tier's bucket (sum, count, min and max combine exactly), so an hourly or
-// daily figure is the aggregate of every raw point. One compact record per
-// series serves every tier. Open buckets are checkpointed with the WAL cursor
-// (rollup-checkpoint.ts), so a restart neither loses nor double-counts a
-// point. Pure: the clock is a parameter.
+// Rollups computed as data passes (no continuous queries or Flux tasks, so any InfluxDB works):
+// per series and bucket, each numeric field's mean, max, min and count, in tiers (5 min, 1 h, 1 d).
+// A bucket closes once its series has moved a grace period past it or gone silent; a late point is
+// counted and kept raw, not folded in (re-emitting a partial bucket would overwrite a good rollup).
+// Only the first tier sees points; a closed bucket folds exactly into the next tier's. Pure: the
+// clock is a parameter; open buckets are checkpointed by rollup-checkpoint.ts.
 
 import type { Point } from '../../protocol/messages.js'
 import { seriesLine } from './line-protocol.js'
 
-export const BUCKET_MS = 5 * 60_000
+const BUCKET_MS = 5 * 60_000
 
 export interface RollupOptions {
   bucketMs?: number
@@ -48,13 +39,10 @@ export interface RollupStats {
 }
 
 /**
- * A series, compact: its open buckets live in one array of numbers, d =
- * [maxT, closed per tier, then per open bucket tier, start, touched and, per
- * field of names, sum, count, min and max] (a count of 0: no value there).
- * Buckets are ordered by tier, then start — usually one per tier. Every bucket
- * of a series has a slot for every name, so a bucket is `stride` numbers. d is
- * rebuilt at its exact length when a bucket opens or closes (a few times an
- * hour): an array grown by push keeps half again as much room.
+ * Series holds a series' open buckets in one array of numbers, d = [maxT, closed per tier, then per
+ * bucket: tier, start, touched and, per field of names, sum, count, min, max] (count 0: no value).
+ * Buckets are ordered by tier, then start, each `stride` numbers. d is rebuilt at its exact length
+ * when a bucket opens or closes: an array grown by push keeps half again as much room.
  */
 export interface Series {
   m: string

@@ -1,11 +1,7 @@
-// Drains the WAL into a storage back end: batches of up to batchLines lines or lingerMs,
-// written through RetryingBackend and bad-batch isolation (isolate.ts), and the WAL cursor
-// committed only after InfluxDB said yes (a repeated write after a crash is idempotent there).
-//
-// Up to `concurrency` batches are in flight at once; the cursor only moves past a batch once it
-// and every batch before it succeeded, so a failure or shutdown rewinds before anything unwritten.
-// Raw batches hold disjoint WAL ranges, so no two writes in flight carry the same series and
-// timestamp; rollup lines are sent one batch after another, in WAL order.
+// Drains the WAL into a storage back end in batches (batchLines or lingerMs), through
+// RetryingBackend and bad-batch isolation; the cursor moves past a batch only once it and every
+// batch before it were stored (a repeated write after a crash is idempotent in InfluxDB).
+// Raw batches in flight hold disjoint WAL ranges; rollup lines go one batch after another.
 
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type Position } from '../state/wal/index.js'
@@ -75,10 +71,8 @@ export class StorageWriter {
   restarts = 0
 
   /**
-   * start runs the write loop under supervision: an unexpected error (a WAL
-   * read failure, a bug) is logged, shown on /readyz, and the loop starts
-   * again from the last committed position after a backoff. A dead loop
-   * would let the collector ack data that never reaches InfluxDB.
+   * start runs the write loop under supervision: an unexpected error is logged, shown on /readyz,
+   * and the loop restarts from the last committed position after a backoff.
    */
   start (): void {
     const policy = { minMs: this.o.minBackoffMs ?? 500, maxMs: this.o.maxBackoffMs ?? 30_000, random: this.o.random }
@@ -177,9 +171,8 @@ export class StorageWriter {
   }
 
   /**
-   * settle waits for the oldest batches in flight — until there is room for
-   * another (or, with all, until none is left) — and commits the position
-   * after the last of them that succeeded with everything before it.
+   * settle waits for the oldest batches in flight until there is room for another (with all, until
+   * none is left), and commits after the last one that succeeded with everything before it.
    */
   private async settle (inflight: InFlight[], all: boolean): Promise<void> {
     this.throwCommitError()
@@ -207,9 +200,8 @@ export class StorageWriter {
   private commitError: unknown
 
   /**
-   * commitSoon moves the cursor to end without holding up the loop (a slow cursor write would let
-   * the reader fall behind and flow control hold ingest up). Commits run one at a time, the last
-   * position asked for next; a failed one is thrown from the next settle, which restarts the loop.
+   * commitSoon moves the cursor to end without holding up the loop (a slow cursor write would hold
+   * ingest up through flow control). Commits run one at a time; a failure surfaces at the next settle.
    */
   private commitSoon (end: Position): Promise<void> {
     this.commitNext = end

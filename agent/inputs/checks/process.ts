@@ -7,7 +7,7 @@ import type { Check } from './types.js'
 
 export interface ProcessInfo { pid: number, name: string, cmdline: string }
 
-export function listProcessesLinux (procRoot = '/proc'): ProcessInfo[] {
+function listProcessesLinux (procRoot = '/proc'): ProcessInfo[] {
   const out: ProcessInfo[] = []
   for (const d of readdirSync(procRoot)) {
     if (!/^\d+$/.test(d)) continue
@@ -20,7 +20,7 @@ export function listProcessesLinux (procRoot = '/proc'): ProcessInfo[] {
   return out
 }
 
-export function countMatching (list: ProcessInfo[], name: string | undefined, pattern: RegExp | undefined): number {
+function countMatching (list: ProcessInfo[], name: string | undefined, pattern: RegExp | undefined): number {
   return list.filter(p => (name === undefined || p.name === name || p.name === `${name}.exe`) && (pattern === undefined || pattern.test(p.cmdline))).length
 }
 

@@ -147,11 +147,9 @@ export class FileSource {
   }
 
   /**
-   * unseen finds rotated files that were created and rotated away between two
-   * polls, or during a long stop (two rotations over a weekend): beside the
-   * followed paths, written since the previous poll, and neither followed,
-   * finished, nor a copy of a followed file (a copytruncate copy before the
-   * truncation: readCopy claims it if the truncation follows). Read from 0.
+   * unseen finds files created and rotated away between two polls (or during a long stop): beside
+   * the followed paths, written since the previous poll, and neither followed, finished, nor a
+   * copytruncate copy of a followed file (readCopy claims those). They are read from 0.
    */
   private async unseen (batch: Batch, now: number, paths: string[]): Promise<boolean> {
     const known = [...[...this.followers.values()].map(({ f }) => ({ fp: f.fp, fpLen: f.fpLen })), ...this.saved.values()]

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { promises as fsp, type BigIntStats } from 'node:fs'
 
 /** How many bytes of a file's head identify it beside its inode. */
-export const FINGERPRINT_BYTES = 1024
+const FINGERPRINT_BYTES = 1024
 const CHUNK = 256 * 1024
 
 export interface FileId { dev: string, ino: string }

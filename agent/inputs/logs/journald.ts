@@ -14,7 +14,7 @@ export interface JournalRecord { cursor: string, t: number, level: Level, source
  * parseJournalLine reads one line of `journalctl -o json`. MESSAGE is a
  * string, or an array of bytes when it is not valid UTF-8, or null.
  */
-export function parseJournalLine (line: string): JournalRecord | undefined {
+function parseJournalLine (line: string): JournalRecord | undefined {
   let o: Record<string, unknown>
   try { o = JSON.parse(line) as Record<string, unknown> } catch { return undefined }
   if (typeof o !== 'object' || o === null || typeof o['__CURSOR'] !== 'string') return undefined
@@ -38,7 +38,7 @@ export function parseJournalLine (line: string): JournalRecord | undefined {
 const str = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
 
 /** journalArgs builds the journalctl command line. */
-export function journalArgs (spec: Pick<JournaldSpec, 'units' | 'identifiers' | 'directory'>, cursor: string | undefined): string[] {
+function journalArgs (spec: Pick<JournaldSpec, 'units' | 'identifiers' | 'directory'>, cursor: string | undefined): string[] {
   const args = ['-o', 'json', '--follow', '--no-pager']
   if (spec.directory !== undefined) args.push(`--directory=${spec.directory}`)
   if (cursor !== undefined) args.push(`--after-cursor=${cursor}`)

@@ -11,7 +11,7 @@ export type Precision = 'ns' | 'us' | 'ms' | 's'
 const DIVISOR: Record<Precision, bigint> = { ns: 1_000_000n, us: 1000n, ms: 1n, s: 1n }
 
 /** toMillis turns a timestamp in the given precision into Unix milliseconds. */
-export function toMillis (digits: string, precision: Precision): number {
+function toMillis (digits: string, precision: Precision): number {
   const v = BigInt(digits)
   return Number(precision === 's' ? v * 1000n : v / DIVISOR[precision])
 }

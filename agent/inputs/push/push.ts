@@ -1,11 +1,7 @@
-// A local push endpoint (like Telegraf's http_listener_v2): kiosk and business
-// applications POST their own metrics and events to the agent on loopback; each
-// request becomes one spooled batch, and a 2xx answer means it is on disk.
-//
-//   POST /v1/push   JSON {"points":[…],"events":[…]}, or line protocol when the
-//                   content type is not JSON (text/plain)
-//   POST /write     InfluxDB 1.x compatible: line protocol, ?precision=ns|us|ms|s
-//                   (db and rp are ignored), 204 on success
+// A local push endpoint (like Telegraf's http_listener_v2): applications on the host POST metrics
+// and events on loopback; each request is one spooled batch, and a 2xx means it is on disk.
+//   POST /v1/push  JSON {"points":[…],"events":[…]}, or line protocol when not JSON
+//   POST /write    InfluxDB 1.x compatible line protocol, ?precision=ns|us|ms|s, 204 on success
 // A request with any bad line is refused whole (400, each bad line named).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'

@@ -9,7 +9,7 @@ import type { AlertStore, OutboxMail } from '../store.js'
 /** A permanent refusal (5xx about the message) is still tried again, once an hour. */
 export const FINAL_RETRY_MS = 3_600_000
 /** Temporary refusals back off from 2.5–5 s to at most 5–10 min. */
-export const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
+const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
 
 export interface SendOptions {
   store: AlertStore
