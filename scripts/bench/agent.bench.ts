@@ -6,7 +6,7 @@
 // memory from /proc/<pid>/status (VmRSS sampled every 10 s, VmHWM at the end).
 // Each --flags value adds a run of the single-file bundle under those node
 // options ("--max-semi-space-size=1"), to show what a launcher flag buys.
-//   node dist/scripts/bench/agent.bench.js [--seconds 180] [--smoke] [--flags "…"]…
+//   node dist/scripts/bench/agent.bench.js [--seconds 180] [--interval 10] [--smoke] [--flags "…"]…
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -17,10 +17,10 @@ import { parseArgs } from 'node:util'
 import { freePort } from '../../collector/storage/influxd-process.js'
 import { cpuSeconds, loadavg, median, memory, mib } from './proc-stat.js'
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, smoke: { type: 'boolean', default: false }, 'warmup': { type: 'string' }, flags: { type: 'string', multiple: true } } })
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, smoke: { type: 'boolean', default: false }, interval: { type: 'string' }, 'warmup': { type: 'string' }, flags: { type: 'string', multiple: true } } })
 const seconds = Number(values.seconds ?? (values.smoke ? 8 : 180))
 const warmup = Number(values.warmup ?? (values.smoke ? 2 : 20))
-const INTERVAL_S = values.smoke ? 2 : 10
+const INTERVAL_S = Number(values.interval ?? (values.smoke ? 2 : 10))
 const dist = resolve(import.meta.dirname, '..', '..')
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter'
 

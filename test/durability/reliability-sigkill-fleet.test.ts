@@ -12,7 +12,8 @@ import { sha256Hex } from '../../collector/ingest/auth.js'
 import { Spool } from '../../agent/spool.js'
 import { Transport } from '../../agent/transport.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
-import { spawnProgram, tmpDir, freePort, waitFor, type Program } from '../helpers/procs.js'
+import { spawnProgram, freePort, waitFor, type Program } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const AGENTS = 20
 const KILLS = Number(process.env['KANSHI_SIGKILLS'] ?? 10)

@@ -6,8 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { existsSync } from 'node:fs'
 export { freePort } from '../../collector/storage/influxd-process.js'
-// tmpDir lives in tmp.ts; re-exported for the suites still importing it from here.
-export { tmpDir } from './tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 

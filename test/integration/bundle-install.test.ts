@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sha256Hex } from '../../collector/ingest/auth.js'
-import { freePort, spawnProgram, tmpDir, waitFor } from '../helpers/procs.js'
+import { freePort, spawnProgram, waitFor } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version

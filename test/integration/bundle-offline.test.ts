@@ -7,7 +7,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version

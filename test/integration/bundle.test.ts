@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path'
 import iconv from 'iconv-lite'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
-import { freePort, spawnProgram, tmpDir, waitFor } from '../helpers/procs.js'
+import { freePort, spawnProgram, waitFor } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version

@@ -7,7 +7,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
-import { spawnProgram, tmpDir, freePort } from '../helpers/procs.js'
+import { spawnProgram, freePort } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const run = (prog: string, args: string[], env: NodeJS.ProcessEnv = {}) =>

@@ -7,7 +7,8 @@
 import t from 'tap'
 import { startInfluxd } from '../../collector/storage/influxd-process.js'
 import { makeStack } from '../helpers/stack.js'
-import { tmpDir, waitFor } from '../helpers/procs.js'
+import { waitFor } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const ADMIN = 'Basic ' + Buffer.from('admin:admin-pw').toString('base64')
 

@@ -5,7 +5,8 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import { startInfluxd, findInfluxd } from '../../collector/storage/influxd-process.js'
-import { freePort, tmpDir } from '../helpers/procs.js'
+import { freePort } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 t.test('a taken port is refused with the port named; a free one starts', async t => {
   if (findInfluxd() === undefined) throw new Error('influxd is not installed (scripts/test.sh installs it)')

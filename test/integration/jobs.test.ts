@@ -7,7 +7,7 @@ import { writeFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { JobResults, deadlineMet, jobsDir } from '../../agent/inputs/jobs.js'
 import { PointAccumulator } from '../../agent/inputs/input.js'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'kanshi-agent.js')
 

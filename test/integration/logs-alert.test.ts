@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import { withSmtp } from '../helpers/smtp.js'
 import { makeStack } from '../helpers/stack.js'
-import { tmpDir, waitFor } from '../helpers/procs.js'
+import { waitFor } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 t.test('three error lines in a Shift_JIS log within a minute → one mail quoting them', async t => {
   const smtp = await withSmtp(t)

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import { withInfluxd, query } from '../helpers/influxd.js'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
 
 const MIN = 60_000

@@ -4,28 +4,17 @@
 // raw points. Retention policies are created by the collector.
 
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import WebSocket from 'ws'
-import { pino } from 'pino'
-import { build } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
-import { sha256Hex } from '../../collector/ingest/auth.js'
+import { startCollector } from '../helpers/collector.js'
+import { connectAgent } from '../helpers/fake-agent.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
 
 t.test('a month of data across a collector restart: 5-minute and hourly rollups equal aggregates of the raw data', async t => {
   const influxd = await withInfluxd(t)
-  const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-rollup-'))
-  t.teardown(async () => await rm(dataDir, { recursive: true, force: true }))
-  const config = checkCollectorConfig('c.yaml', {
-    dataDir, influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms' },
-    agents: [{ id: 'gen01', tokenSha256: sha256Hex('gen-token'), role: 'server', site: 's' }]
+  let col = await startCollector(t, {
+    config: { influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms' } },
+    agents: [{ id: 'gen01', token: 'gen-token', role: 'server', site: 's' }]
   })
-  let c = await build({ config, logger: pino({ level: 'silent' }) })
-  let address = await c.app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => await c.shutdown())
 
   await waitFor(async () => (await query(influxd.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')).results[0].series[0].values.length >= 3, 10_000)
   const policies = (await query(influxd.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')).results[0].series[0].values as unknown[][]
@@ -44,30 +33,23 @@ t.test('a month of data across a collector restart: 5-minute and hourly rollups 
   // Two connections, with a collector restart between them half-way through the month:
   // the open rollup buckets are checkpointed with the WAL cursor and resumed.
   const sendRange = async (from: number, to: number): Promise<void> => {
-    const ws = new WebSocket(address.replace('http', 'ws') + '/v1/agent', { headers: { authorization: 'Bearer gen-token' } })
-    const queue: Array<() => void> = []
-    ws.on('message', d => { const m = JSON.parse(d.toString()); if (m.type === 'ack') acked++; queue.shift()?.() })
-    await new Promise(resolve => ws.once('open', resolve))
-    const welcomed = new Promise<void>(resolve => queue.push(resolve))
-    ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: 'gen01', hostname: 'gen01', version: 't', os: 'linux' } }))
-    await welcomed
+    const agent = await connectAgent(t, col.agentUrl, { token: 'gen-token', id: 'gen01' })
+    await agent.greet()
     for (let ts = from; ts < to;) {
       const points = []
       for (let i = 0; i < 5000 && ts < to; i++, ts += step) {
         points.push({ m: 'gen', t: ts, tags: {}, f: { v: Math.round(rnd() * 10000) / 100 } })
       }
       total += points.length
-      const done = new Promise<void>(resolve => queue.push(resolve))
-      ws.send(JSON.stringify({ type: 'batch', seq: ++seq, points }))
-      await done
+      agent.batch(++seq, points)
+      await agent.expect('ack')
+      acked++
     }
-    ws.close()
+    await agent.close()
   }
   const middle = start + 15 * 86_400_000 + 17 * 60_000 + 30_000 // mid-bucket and mid-hour
   await sendRange(start, middle)
-  await c.shutdown()
-  c = await build({ config, logger: pino({ level: 'silent' }) })
-  address = await c.app.listen({ host: '127.0.0.1', port: 0 })
+  col = await col.restart()
   await sendRange(middle, end)
   t.equal(acked, seq, `${total} points in ${seq} batches acked`)
 

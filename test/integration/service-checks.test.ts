@@ -15,7 +15,8 @@ import { parseGetPrinterJson, parseLpstat, parseScQuery, parseSystemctlShow } fr
 import { ServiceChecks } from '../../agent/inputs/checks/service.js'
 import { PointAccumulator } from '../../agent/inputs/input.js'
 import { checkAgentConfig } from '../../agent/config.js'
-import { freePort, tmpDir } from '../helpers/procs.js'
+import { freePort } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const fx = (f: string) => readFileSync(new URL(`../fixtures/checks/${f}`, import.meta.url), 'utf8')
 const run = (c: (s: AbortSignal) => Promise<unknown>) => c(new AbortController().signal) as Promise<{ up: boolean, message: string, responseMs?: number, fields?: Record<string, number> }>

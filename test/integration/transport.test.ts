@@ -3,35 +3,24 @@
 
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { build, type Collector } from '../../collector/app.js'
-import { checkCollectorConfig } from '../../collector/config.js'
-import { sha256Hex } from '../../collector/ingest/auth.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
 import { Spool } from '../../agent/spool.js'
 import { Transport } from '../../agent/transport.js'
+import { startCollector, type TestCollector } from '../helpers/collector.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const TOKEN = 'transport-test-token'
 
-async function tmp (t: Test, prefix: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix))
-  t.teardown(async () => await rm(d, { recursive: true, force: true }))
-  return d
-}
-
-async function collector (dataDir: string, tls?: { cert: string, key: string }, port = 0): Promise<{ c: Collector, url: string }> {
-  const config = checkCollectorConfig(join(dataDir, 'collector.yaml'), {
-    dataDir, listen: { port, ...(tls !== undefined ? { tls } : {}) },
-    agents: [{ id: 'web01', tokenSha256: sha256Hex(TOKEN), role: 'server', site: 'honcho' }]
+async function collector (t: Test, tls?: { cert: string, key: string }): Promise<TestCollector> {
+  return await startCollector(t, {
+    backend: new NullSink(),
+    agents: [{ id: 'web01', token: TOKEN, role: 'server', site: 'honcho' }],
+    ...(tls !== undefined ? { config: { listen: { tls } } } : {})
   })
-  const c = await build({ config, logger: pino({ level: 'silent' }), backend: new NullSink() })
-  const address = await c.app.listen({ host: '127.0.0.1', port })
-  return { c, url: address.replace(/^http/, 'ws') + '/v1/agent' }
 }
 
 function transport (url: string, spool: Spool, extra: Partial<ConstructorParameters<typeof Transport>[0]> = {}): Transport {
@@ -60,36 +49,33 @@ async function storedSeqs (walDir: string): Promise<number[]> {
 const point = (i: number) => [{ m: 'test', t: i, tags: {}, f: { n: i } }]
 
 t.test('spooled batches are delivered once each, in order, across a collector outage', async t => {
-  const cdir = await tmp(t, 'kanshi-c-')
-  const adir = await tmp(t, 'kanshi-a-')
-  const first = await collector(cdir)
-  let c = first.c
-  const url = first.url
-  const port = Number(new URL(url).port)
+  const adir = await tmpDir(t)
+  let col = await collector(t)
+  const url = col.agentUrl
   const spool = await Spool.open(adir, 1 << 24)
   const tr = transport(url, spool)
   tr.start()
   for (let i = 1; i <= 20; i++) { await spool.add(point(i)); tr.notify() }
   await until(() => spool.batches === 0)
-  await c.shutdown()
+  await col.c.shutdown()
   // collector away: the agent keeps spooling
   for (let i = 21; i <= 60; i++) { await spool.add(point(i)); tr.notify() }
   t.equal(spool.batches, 40, 'all batches spooled while the collector is down')
-  ;({ c } = await collector(cdir, undefined, port))
+  col = await col.restart()
   await until(() => spool.batches === 0)
   await tr.stop()
-  await c.shutdown()
-  t.same(await storedSeqs(join(cdir, 'wal')), Array.from({ length: 60 }, (_, i) => i + 1), 'seq 1..60 stored exactly once, in order')
+  await col.c.shutdown()
+  t.same(await storedSeqs(join(col.dataDir, 'wal')), Array.from({ length: 60 }, (_, i) => i + 1), 'seq 1..60 stored exactly once, in order')
 })
 
 t.test('wss:// with a private CA; a wrong CA is refused', async t => {
-  const dir = await tmp(t, 'kanshi-tls-')
+  const dir = await tmpDir(t)
   const key = join(dir, 'key.pem')
   const cert = join(dir, 'cert.pem')
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
   const other = join(dir, 'other.pem')
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'other.key'), '-out', other, '-days', '2', '-subj', '/CN=other'], { stdio: 'ignore' })
-  const { c, url } = await collector(join(dir, 'c'), { cert, key })
+  const { c, agentUrl: url } = await collector(t, { cert, key })
   t.match(url, /^wss:\/\//)
   const bad = transport(url, await Spool.open(join(dir, 'bad'), 1 << 20), { ca: other })
   bad.start()
@@ -108,15 +94,14 @@ t.test('wss:// with a private CA; a wrong CA is refused', async t => {
 })
 
 t.test('an agent whose data dir was reset continues above the collector\'s ackedSeq', async t => {
-  const cdir = await tmp(t, 'kanshi-c-')
-  const { c, url } = await collector(cdir)
-  const s1 = await Spool.open(await tmp(t, 'kanshi-a1-'), 1 << 20)
+  const { c, agentUrl: url, dataDir } = await collector(t)
+  const s1 = await Spool.open(await tmpDir(t), 1 << 20)
   const t1 = transport(url, s1)
   t1.start()
   for (let i = 1; i <= 5; i++) { await s1.add(point(i)); t1.notify() }
   await until(() => s1.batches === 0)
   await t1.stop()
-  const s2 = await Spool.open(await tmp(t, 'kanshi-a2-'), 1 << 20) // a fresh disk: seq starts at 1 again
+  const s2 = await Spool.open(await tmpDir(t), 1 << 20) // a fresh disk: seq starts at 1 again
   await s2.add(point(100))
   await s2.add(point(101))
   const t2 = transport(url, s2)
@@ -124,5 +109,5 @@ t.test('an agent whose data dir was reset continues above the collector\'s acked
   await until(() => s2.batches === 0)
   await t2.stop()
   await c.shutdown()
-  t.same(await storedSeqs(join(cdir, 'wal')), [1, 2, 3, 4, 5, 6, 7], 'the new batches were stored as 6 and 7, not dropped as duplicates')
+  t.same(await storedSeqs(join(dataDir, 'wal')), [1, 2, 3, 4, 5, 6, 7], 'the new batches were stored as 6 and 7, not dropped as duplicates')
 })

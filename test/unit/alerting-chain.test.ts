@@ -9,7 +9,7 @@ import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { SendStage, FINAL_RETRY_MS } from '../../collector/alerting/notify/send.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import type { SendResult } from '../../common/send-result.js'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const T0 = Date.parse('2026-11-24T10:00:00+09:00')
 const MIN = 60_000

@@ -10,7 +10,7 @@ import { AuditLog } from '../../collector/audit/log.js'
 import { verifyAudit, verifyChain } from '../../collector/audit/verify.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { auditHash } from '../../collector/audit/chain.js'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 /** fiveRecords writes a log of five records in a new dir, and returns the dir. */
 async function fiveRecords (t: Test): Promise<string> {

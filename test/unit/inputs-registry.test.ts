@@ -8,7 +8,7 @@ import { checkAgentConfig } from '../../agent/config.js'
 import { Agent } from '../../agent/agent.js'
 import { createInputs, INPUTS } from '../../agent/inputs/registry.js'
 import type { Accumulator, Input, InputContext } from '../../agent/inputs/input.js'
-import { tmpDir } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const base = { id: 'reg', collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 't' } }
 
