@@ -29,6 +29,8 @@ import { consolePlugin } from './console/plugin.js'
 import { errorReplies } from './http/errors.js'
 import { health } from './http/health.js'
 import { limits, serverOptions } from './http/limits.js'
+import { ReportRunner, type Generators } from './report/delivery/runner.js'
+import { monthlyGenerator } from './report/delivery/generators.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -38,6 +40,10 @@ export interface BuildOptions {
   /** the InfluxDB URL when the config has none (the embedded influxd) */
   influxUrl?: string
   registry?: Registry
+  /** the collector's clock (tests: a fake one driving the report schedule and the outbox) */
+  now?: () => number
+  /** report generators instead of the real ones (tests) */
+  reportGenerators?: Partial<Generators>
 }
 
 export interface Collector {
@@ -50,6 +56,8 @@ export interface Collector {
   writer: StorageWriter | undefined
   metrics: Metrics
   alerting: Alerting | undefined
+  /** the scheduled reports (reports.daily / reports.monthly), when any is configured */
+  reports: ReportRunner | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
@@ -60,7 +68,7 @@ export interface Collector {
 
 export async function build (opts: BuildOptions): Promise<Collector> {
   const { config, logger } = opts
-  const now = Date.now
+  const now = opts.now ?? Date.now
   const metrics = createMetrics(opts.registry ?? new Registry())
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const seqs = new SeqStore(config.dataDir)
@@ -102,6 +110,18 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const alerting = config.alerting === undefined
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
+  const reports = alerting === undefined || (config.reports.daily === undefined && config.reports.monthly === undefined)
+    ? undefined
+    : new ReportRunner({
+      config: config.reports, calendar: alerting.calendar, store: alerting.store, audit, receivers: config.alerting!.receivers,
+      deliver: async t => await alerting.notifier.deliver(t), now, logger: logger.child({ component: 'reports' }), publicUrl: config.alerting!.publicUrl,
+      generators: {
+        monthly: monthlyGenerator(config),
+        // TODO(lead): after merging h-daily: async g => { const r = await runDailyReport({ config, day: g.period, outDir: g.outDir, lang: g.lang, pdf: g.pdf, now: g.now }); return { files: r.files, pdfSkipped: r.pdfSkipped, summary: r.needsAction } }
+        daily: async () => { throw new Error('the daily report generator (kanshi-report --day) is not in this build') },
+        ...opts.reportGenerators
+      }
+    })
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -119,7 +139,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, storage, now })
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]
@@ -129,12 +149,14 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   writer?.start()
   rollups?.start()
   alerting?.stage.start()
+  reports?.start()
 
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
     ingest.stop()
     ingest.closeAll(1001, 'collector shutting down')
     await app.close()
+    await reports?.stop()
     await rollups?.stop()
     await writer?.stop()
     await alerting?.close()
@@ -155,5 +177,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, metrics, alerting, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, storage, shutdown, reloadAgents }
 }

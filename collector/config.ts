@@ -12,6 +12,7 @@ import { IngestSchema } from './config/ingest.js'
 import { ListenSchema, resolveListen } from './config/listen.js'
 import { WalSchema } from './config/wal.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
+import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
 
 
 const LogSchema = Type.Object({
@@ -28,6 +29,7 @@ export const CollectorConfigSchema = Type.Object({
   log: LogSchema,
   alerting: Type.Optional(AlertingSchema),
   report: ReportSchema,
+  reports: ReportsSchema,
   api: ApiSchema
 }, Strict)
 
@@ -35,12 +37,14 @@ export const CollectorConfigSchema = Type.Object({
 type Raw = StaticDecode<typeof CollectorConfigSchema>
 
 /** CollectorConfig is the decoded file with paths resolved beside it, secrets applied and sections resolved against each other. */
-export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report'> & {
+export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report' | 'reports'> & {
   file: string
   influx: InfluxConfig
   alerting: AlertingConfig | undefined
   /** kanshi-report: targets, service hours, thresholds (collector/report/config.ts) */
   report: ReportConfig
+  /** generated reports: where kept, how long, when mailed (collector/config/reports.ts) */
+  reports: ReportsConfig
 }
 
 /** loadCollectorConfig reads, checks and freezes a collector config; it throws ConfigError. */
@@ -61,5 +65,6 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const alerting = c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env)
   const timezone = c.alerting?.timezone ?? (AlertingSchema.properties.timezone.default as string)
   const report = checkReport(file, c.report, { schedules, defaultSchedules, timezone, agents: c.agents })
-  return deepFreeze({ ...c, file, listen, dataDir, influx, alerting, report })
+  const reports = checkReports(file, c.reports, path, alerting)
+  return deepFreeze({ ...c, file, listen, dataDir, influx, alerting, report, reports })
 }

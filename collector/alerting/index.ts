@@ -69,7 +69,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
   const lines = new Map<number, string[]>()
   const notifier = new Notifier({
     store,
-    send: async (to, subject, text, html) => await smtp.send(to, subject, text, html),
+    send: async (to, subject, text, html, attachments) => await smtp.send(to, subject, text, html, attachments),
     calendar,
     receivers: a.receivers,
     routes: a.routes,

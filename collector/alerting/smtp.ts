@@ -1,6 +1,8 @@
-// Sends one outbox mail through SMTP (nodemailer, STARTTLS/TLS, auth) and says
-// whether it was accepted, should be retried, or was refused for good.
+// Sends one outbox mail through SMTP (nodemailer, STARTTLS/TLS, auth), with its
+// attached files, and says whether it was accepted, should be retried, or was refused for good.
 
+import { access } from 'node:fs/promises'
+import { basename } from 'node:path'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { SendResult } from '../../common/send-result.js'
 
@@ -28,9 +30,14 @@ export class SmtpSender {
     })
   }
 
-  async send (to: string[], subject: string, text: string, html: string): Promise<SendResult> {
+  /** send mails one message; attachments are file paths, read when sent (a missing one is a refusal, kept and retried hourly). */
+  async send (to: string[], subject: string, text: string, html: string, attachments: readonly string[] = []): Promise<SendResult> {
+    for (const f of attachments) {
+      try { await access(f) } catch { return { kind: 'fail', reason: `attachment missing: ${f}` } }
+    }
     try {
-      const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html })
+      const files = attachments.map(path => ({ filename: basename(path), path }))
+      const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html, ...(files.length > 0 ? { attachments: files } : {}) })
       if (info.rejected.length > 0 && info.accepted.length === 0) return { kind: 'fail', reason: `all recipients rejected: ${info.rejected.join(', ')}` }
       return { kind: 'ok' }
     } catch (err) {

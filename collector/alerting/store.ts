@@ -36,13 +36,15 @@ export interface Incident {
 
 export interface OutboxMail {
   id: number
-  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman'
+  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman' | 'report'
   incident_ids: number[]
   receiver: string
   recipients: string[]
   subject: string
   text: string
   html: string
+  /** absolute paths of files attached to the mail (generated reports) */
+  attachments: string[]
   created_at: number
   attempts: number
   next_attempt_at: number
@@ -88,6 +90,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   sent_at INTEGER, last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, next_attempt_at);
+CREATE TABLE IF NOT EXISTS report_runs (kind TEXT PRIMARY KEY, period TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS windows (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT NOT NULL, matchers TEXT NOT NULL,
   starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, recur_days TEXT, recur_hours TEXT,
@@ -102,7 +105,12 @@ function incidentFromRow (r: Row): Incident {
 }
 
 function mailFromRow (r: Row): OutboxMail {
-  return { ...(r as unknown as OutboxMail), incident_ids: JSON.parse(r['incident_ids'] as string) as number[], recipients: JSON.parse(r['recipients'] as string) as string[] }
+  return {
+    ...(r as unknown as OutboxMail),
+    incident_ids: JSON.parse(r['incident_ids'] as string) as number[],
+    recipients: JSON.parse(r['recipients'] as string) as string[],
+    attachments: JSON.parse(r['attachments'] as string) as string[]
+  }
 }
 
 function windowFromRow (r: Row): Window {
@@ -111,6 +119,12 @@ function windowFromRow (r: Row): Window {
     matchers: JSON.parse(r['matchers'] as string) as Matcher,
     recur_days: r['recur_days'] === null ? null : JSON.parse(r['recur_days'] as string) as number[]
   }
+}
+
+/** migrate brings a database made by an older collector up to SCHEMA; each step is idempotent. */
+function migrate (db: Database.Database): void {
+  const outbox = (db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map(c => c.name)
+  if (!outbox.includes('attachments')) db.exec("ALTER TABLE outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'")
 }
 
 export class AlertStore {
@@ -127,6 +141,7 @@ export class AlertStore {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
     this.db.exec(SCHEMA)
+    migrate(this.db)
   }
 
   close (): void {
@@ -205,9 +220,9 @@ export class AlertStore {
   }
 
   // ---- outbox ----
-  enqueue (m: Omit<OutboxMail, 'id' | 'attempts' | 'sent_at' | 'last_error' | 'next_attempt_at'>): number {
-    const r = this.db.prepare(`INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, created_at, next_attempt_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(m.kind, JSON.stringify(m.incident_ids), m.receiver, JSON.stringify(m.recipients), m.subject, m.text, m.html, m.created_at, m.created_at)
+  enqueue (m: Omit<OutboxMail, 'id' | 'attempts' | 'sent_at' | 'last_error' | 'next_attempt_at' | 'attachments'> & { attachments?: readonly string[] }): number {
+    const r = this.db.prepare(`INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, attachments, created_at, next_attempt_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(m.kind, JSON.stringify(m.incident_ids), m.receiver, JSON.stringify(m.recipients), m.subject, m.text, m.html, JSON.stringify(m.attachments ?? []), m.created_at, m.created_at)
     return Number(r.lastInsertRowid)
   }
 
@@ -237,6 +252,17 @@ export class AlertStore {
 
   mailFailed (id: number, error: string, retryAt: number): void {
     this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error.slice(0, 500), retryAt, id)
+  }
+
+  // ---- scheduled reports ----
+  /** reportDone is the period of a report kind last completed (queued for mail), or undefined before the first. */
+  reportDone (kind: string): string | undefined {
+    return (this.db.prepare('SELECT period FROM report_runs WHERE kind = ?').get(kind) as { period: string } | undefined)?.period
+  }
+
+  /** setReportDone records a completed period; call it in the transaction that queues its mails. */
+  setReportDone (kind: string, period: string, at: number): void {
+    this.db.prepare('INSERT INTO report_runs (kind, period, at) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET period = excluded.period, at = excluded.at').run(kind, period, at)
   }
 
   // ---- silences and maintenance ----

@@ -1,5 +1,5 @@
-// The REST API: the agents list, the audit log (verified on every read) and,
-// when alerting is on, the alerting API.
+// The REST API: the agents list, the audit log (verified on every read), the
+// generated reports and, when alerting is on, the alerting API.
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { Alerting } from '../alerting/index.js'
@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/log.js'
 import type { Ingest } from '../ingest/ingest.js'
 import { alertApi } from './alerts.js'
 import { guard, type ApiAuth, type RequestAuth } from './auth.js'
+import { reportApi } from './reports.js'
 
 export interface ApiOptions {
   apiAuth: ApiAuth
@@ -15,6 +16,8 @@ export interface ApiOptions {
   ingest: Ingest
   audit: AuditLog
   alerting: Alerting | undefined
+  /** reports.outDir: the generated reports listed for download */
+  reportsDir: string
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -26,4 +29,5 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
     return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200) }
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
+  await app.register(reportApi, { outDir: o.reportsDir, need })
 }

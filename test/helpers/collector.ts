@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { pino, type Logger } from 'pino'
-import { build, type Collector } from '../../collector/app.js'
+import { build, type BuildOptions, type Collector } from '../../collector/app.js'
 import { loadCollectorConfig, type CollectorConfig } from '../../collector/config.js'
 import type { StorageBackend } from '../../collector/storage/backend.js'
 import { agentEntries, writeConfig, type TestAgent } from './config.js'
@@ -26,6 +26,8 @@ export interface CollectorOptions {
   listen?: boolean
   /** the port to listen on (default: a free one) */
   port?: number
+  /** build() options for tests: a fake clock, report generators */
+  build?: Pick<BuildOptions, 'now' | 'reportGenerators'>
 }
 
 export interface TestCollector {
@@ -60,7 +62,7 @@ export async function startCollector (t: Test, o: CollectorOptions = {}): Promis
 
 async function run (t: Test, o: CollectorOptions & { file: string, dir: string, tokens: Record<string, string> }): Promise<TestCollector> {
   const config = loadCollectorConfig(o.file, { ...process.env, ...o.env })
-  const c = await build({ config, logger: o.logger ?? pino({ level: 'silent' }), ...(o.backend !== undefined ? { backend: o.backend } : {}) })
+  const c = await build({ config, logger: o.logger ?? pino({ level: 'silent' }), ...(o.backend !== undefined ? { backend: o.backend } : {}), ...o.build })
   t.teardown(async () => await c.shutdown())
   let port: number | undefined
   if (o.listen !== false) port = Number(new URL(await c.app.listen({ host: '127.0.0.1', port: o.port ?? 0 })).port)

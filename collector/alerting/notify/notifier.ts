@@ -11,12 +11,12 @@ import { EscalateStage } from './escalate.js'
 import { GroupStage } from './group.js'
 import { MuteStage } from './mute.js'
 import { OutboxStage } from './outbox.js'
-import { SendStage } from './send.js'
+import { SendStage, type MailSend } from './send.js'
 import type { Notice, Receiver, Route, Stage } from './stage.js'
 
 export interface NotifierOptions {
   store: AlertStore
-  send: (to: string[], subject: string, text: string, html: string) => Promise<SendResult>
+  send: MailSend
   calendar: BusinessCalendar
   receivers: readonly Receiver[]
   routes: readonly Route[]

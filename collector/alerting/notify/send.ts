@@ -1,9 +1,11 @@
-// Send: due outbox mails go to SMTP one at a time, oldest first. A refusal is
-// kept and retried with backoff, never dropped; a server that is down holds the rest.
+// Send: due outbox mails (with their attachments) go to SMTP one at a time, oldest first.
+// A refusal is kept and retried with backoff, never dropped; a server that is down holds
+// the rest. A report mail's acceptance is recorded in the audit log.
 
 import type { Logger } from 'pino'
 import { backoffDelay } from '../../../common/backoff.js'
 import type { SendResult } from '../../../common/send-result.js'
+import { basename } from 'node:path'
 import type { AlertStore, OutboxMail } from '../store.js'
 
 /** A permanent refusal (5xx about the message) is still tried again, once an hour. */
@@ -11,9 +13,12 @@ export const FINAL_RETRY_MS = 3_600_000
 /** Temporary refusals back off from 2.5–5 s to at most 5–10 min. */
 const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
 
+/** MailSend hands one mail to SMTP; attachments are file paths. */
+export type MailSend = (to: string[], subject: string, text: string, html: string, attachments: readonly string[]) => Promise<SendResult>
+
 export interface SendOptions {
   store: AlertStore
-  send: (to: string[], subject: string, text: string, html: string) => Promise<SendResult>
+  send: MailSend
   /** the clock, read again after each SMTP reply (notified_at is the acceptance time) */
   now: () => number
   logger: Logger
@@ -33,10 +38,12 @@ export class SendStage {
     let sent = 0
     try {
       for (const m of this.o.store.dueMail(now)) {
-        const r = await this.o.send(m.recipients, m.subject, m.text, m.html)
+        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments)
         this.o.onMail?.(m.kind, r.kind)
         if (r.kind === 'ok') {
-          this.o.store.mailSent(m, this.o.now())
+          const at = this.o.now()
+          this.o.store.mailSent(m, at)
+          if (m.kind === 'report') this.o.store.audit('collector', 'report.delivered', { mail: m.id, receiver: m.receiver, recipients: m.recipients, subject: m.subject, attachments: m.attachments.map(f => basename(f)), attempts: m.attempts + 1 }, at)
           sent++
           continue
         }
