@@ -227,6 +227,54 @@ if command -v restorecon >/dev/null 2>&1; then
   restorecon -R "$ETC" >/dev/null 2>&1 || true
 fi
 
+# --- a Japanese font for report.pdf (collector) -------------------------------
+# The collector writes the reports; Chromium prints their PDF with this host's
+# fonts, and without a Japanese one every kanji prints as an empty box.
+# KANSHI_SKIP_FONT=1 skips this (closed networks: install the package by hand).
+font_help() {
+  cat >&2 <<'EOF'
+install-linux.sh: no Japanese font installed: report.pdf would print Japanese as empty boxes.
+Install one, then check with: fc-list :lang=ja
+  Debian / Ubuntu:        apt-get install fonts-ipaexfont-gothic
+  RHEL / Rocky / Alma:    dnf install ipa-gothic-fonts   (or google-noto-sans-cjk-ttc-fonts)
+Closed networks: carry the package in (apt-get install ./fonts-ipaexfont-gothic_*.deb).
+See docs/report.md, "Fonts".
+EOF
+}
+if [ "$what" = collector ]; then
+  ja_font=
+  if command -v fc-list >/dev/null 2>&1; then ja_font=$(fc-list ':lang=ja' family 2>/dev/null | head -1); fi
+  if [ -n "$ja_font" ]; then
+    say "Japanese font for report.pdf: $ja_font"
+  elif [ "${KANSHI_SKIP_FONT:-}" = 1 ]; then
+    say "KANSHI_SKIP_FONT=1: no Japanese font installed"
+    font_help
+  elif command -v apt-get >/dev/null 2>&1; then
+    apt_font() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-ipaexfont-gothic >/dev/null 2>&1; }
+    if apt_font || { apt-get update -qq >/dev/null 2>&1 && apt_font; }; then
+      say "installed fonts-ipaexfont-gothic (IPAexGothic) for report.pdf"
+    else
+      font_help
+    fi
+  elif command -v dnf >/dev/null 2>&1; then
+    if dnf install -y -q ipa-gothic-fonts >/dev/null 2>&1; then
+      say "installed ipa-gothic-fonts (IPAGothic) for report.pdf"
+    elif dnf install -y -q google-noto-sans-cjk-ttc-fonts >/dev/null 2>&1; then
+      say "installed google-noto-sans-cjk-ttc-fonts (Noto Sans CJK JP) for report.pdf"
+    else
+      font_help
+    fi
+  else
+    say "neither apt-get nor dnf here: install a Japanese font yourself"
+    font_help
+  fi
+  chromium_found=no
+  for c in "${KANSHI_CHROMIUM:-}" chromium chromium-browser google-chrome google-chrome-stable; do
+    if [ -n "$c" ] && command -v "$c" >/dev/null 2>&1; then chromium_found=yes; break; fi
+  done
+  [ "$chromium_found" = yes ] || say "no Chromium on PATH: reports are written without report.pdf (install chromium for PDFs; docs/report.md)"
+fi
+
 # --- systemd unit ------------------------------------------------------------
 unit="$UNITDIR/kanshi-$what.service"
 if [ "$sea" = yes ]; then

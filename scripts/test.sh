@@ -18,6 +18,11 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
 # chromium: the report's PDF and the console's browser tests (playwright-core drives /usr/bin/chromium).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# A Japanese font for the report's PDF (without one Chromium prints boxes): IPAexGothic, 6 MB installed,
+# embeds as a named TrueType font (fonts-noto-cjk is 91 MB and prints as unnamed Type 3 fonts).
+[ -e /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ] || need+=(fonts-ipaexfont-gothic)
+# poppler-utils: pdffonts, pdftotext and pdftoppm read the printed PDF back (test/integration/report*.test.ts).
+command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 # node_exporter: the reference the agent is measured against in the benchmarks' smoke run.
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 # systemd-journal-remote writes real journal files that the journald log source's tests read with journalctl.

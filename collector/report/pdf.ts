@@ -1,6 +1,7 @@
 // report.pdf, when a Chromium is installed: the headless browser prints
 // report.html as it is (A4 from the page's @page rule). No Chromium is not an
-// error: the caller says so and the HTML stays the report.
+// error: the caller says so and the HTML stays the report. Japanese needs a
+// Japanese font on this machine (docs/report.md, "Fonts"), else it prints boxes.
 
 import { execFile } from 'node:child_process'
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
@@ -22,11 +23,13 @@ export function findChromium (env: NodeJS.ProcessEnv = process.env): string | un
   return undefined
 }
 
-export async function printPdf (chromium: string, html: string, pdf: string, timeoutMs = 120_000): Promise<void> {
+/** printPdf prints html to pdf; env is Chromium's environment (fontconfig reads FONTCONFIG_FILE from it). */
+export async function printPdf (chromium: string, html: string, pdf: string, timeoutMs = 120_000, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // Unhinted glyph metrics: the printed text keeps the widths the layout used.
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-    '--no-pdf-header-footer', '--run-all-compositor-stages-before-draw', `--print-to-pdf=${pdf}`, pathToFileURL(html).href]
+    '--no-pdf-header-footer', '--run-all-compositor-stages-before-draw', '--font-render-hinting=none', `--print-to-pdf=${pdf}`, pathToFileURL(html).href]
   await new Promise<void>((resolve, reject) => {
-    execFile(chromium, args, { timeout: timeoutMs, env: { ...process.env, HOME: process.env['HOME'] ?? '/tmp' } }, (err, _out, stderr) => {
+    execFile(chromium, args, { timeout: timeoutMs, env: { ...env, HOME: env['HOME'] ?? '/tmp' } }, (err, _out, stderr) => {
       if (err !== null && !existsSync(pdf)) reject(new Error(`${chromium} could not print the PDF: ${String(stderr).trim().split('\n').slice(-2).join(' ') || err.message}`))
       else resolve()
     })

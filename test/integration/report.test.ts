@@ -5,6 +5,7 @@
 // report.html rendered by headless Chromium.
 
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import ExcelJS from 'exceljs'
@@ -14,6 +15,8 @@ import { tmpDir } from '../helpers/tmp.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { pngStats } from '../helpers/report-png.js'
 import { runReport } from '../helpers/report-cli.js'
+import { printGlyphs } from '../helpers/glyphs.js'
+import { words } from '../../collector/report/i18n.js'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const MIN = 60_000
@@ -351,4 +354,16 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   t.ok(st.nonWhite > 0.03 && st.colours > 50, `screenshot is not blank: ${(st.nonWhite * 100).toFixed(1)} % non-white pixels, ${st.colours} colours`)
   if (existsSync(join(out, 'report.pdf'))) t.ok(readFileSync(join(out, 'report.pdf')).subarray(0, 5).toString() === '%PDF-', 'report.pdf printed by Chromium')
   else t.fail(`no report.pdf although /usr/bin/chromium is installed: ${r.stderr}`)
+
+  // ---- PDF: Japanese printed in a Japanese font, not boxes (scripts/test.sh installs fonts-ipaexfont-gothic, poppler-utils)
+  const pdf = join(out, 'report.pdf')
+  const fonts = execFileSync('pdffonts', [pdf], { encoding: 'utf8' })
+  const named = [...new Set(fonts.split('\n').slice(2).map(l => l.split(/\s+/)[0]!.replace(/^[A-Z]{6}\+/, '')).filter(n => n !== '' && n !== '[none]'))]
+  t.ok(named.some(n => /^(IPAexGothic|IPAGothic|Noto\S*CJK)/.test(n)), `a CJK font is embedded (pdffonts: ${named.join(', ')})`)
+  const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' })
+  t.match(text, words('ja')('title'), `the Japanese title (${words('ja')('title')}) is extractable text`)
+  t.match(text, 'サーバ稼働率（最低）', 'and the summary rows')
+  const stack = await page.evaluate<string>('getComputedStyle(document.body).fontFamily')
+  const glyphs = await printGlyphs(dir, ['監', '視'], stack)
+  t.equal(glyphs.verdict, undefined, `the report's font stack (${stack}) prints 監 and 視 as two glyphs, not tofu`)
 })
