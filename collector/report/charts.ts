@@ -7,8 +7,8 @@ import type { ReportConfig } from './config.js'
 import type { MonthFigures } from './figures.js'
 import { words, type Lang } from './i18n.js'
 import { who } from './summary.js'
+import { FONT_STACK } from './fonts.js'
 
-const FONT = 'Noto Sans CJK JP, IPAexGothic, Yu Gothic, Meiryo, sans-serif'
 const TOP = 15
 
 async function renderSvg (spec: TopLevelSpec): Promise<string> {
@@ -23,9 +23,9 @@ async function renderSvg (spec: TopLevelSpec): Promise<string> {
 function base (title: string, width = 640, height = 220): Partial<TopLevelSpec> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: title, fontSize: 13, font: FONT, anchor: 'start' },
+    title: { text: title, fontSize: 13, font: FONT_STACK, anchor: 'start' },
     width, height,
-    config: { font: FONT, axis: { labelFontSize: 10, titleFontSize: 11, labelFont: FONT, titleFont: FONT }, legend: { labelFont: FONT, titleFont: FONT }, view: { stroke: null } }
+    config: { font: FONT_STACK, axis: { labelFontSize: 10, titleFontSize: 11, labelFont: FONT_STACK, titleFont: FONT_STACK }, legend: { labelFont: FONT_STACK, titleFont: FONT_STACK }, view: { stroke: null } }
   } as Partial<TopLevelSpec>
 }
 

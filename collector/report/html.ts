@@ -6,6 +6,7 @@ import type { MonthFigures } from './figures.js'
 import type { Chart } from './charts.js'
 import { formatCell, localStamp, type Column, type Table } from './tables.js'
 import { words, type Lang } from './i18n.js'
+import { FONT_STACK } from './fonts.js'
 
 export function esc (s: string): string {
   return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -14,7 +15,7 @@ export function esc (s: string): string {
 const CSS = `
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: "IPAexGothic", "IPAGothic", "Noto Sans CJK JP", "Yu Gothic", Meiryo, sans-serif; font-size: 10pt; color: #1d1d1f; margin: 0 auto; max-width: 190mm; background: #fff; }
+body { font-family: ${FONT_STACK}; font-size: 10pt; color: #1d1d1f; margin: 0 auto; max-width: 190mm; background: #fff; }
 h1 { font-size: 16pt; margin: 0 0 4mm; border-bottom: 2px solid #3b6fb6; padding-bottom: 2mm; }
 h2 { font-size: 12.5pt; margin: 7mm 0 2mm; color: #234; border-left: 4px solid #3b6fb6; padding-left: 2mm; break-after: avoid; }
 h3 { font-size: 11pt; margin: 4mm 0 1mm; }

@@ -7,6 +7,7 @@ import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { tmpDir } from '../helpers/tmp.js'
 import { difference, ink, noCjkFontconfig, printGlyphs, type Bitmap } from '../helpers/glyphs.js'
+import { FONT_STACK } from '../../collector/report/fonts.js'
 
 const KANJI = ['監', '視']
 
@@ -26,7 +27,7 @@ t.test('with the Japanese font: two kanji print as two different inked glyphs', 
 t.test('without a Japanese font: the same check reports tofu', async t => {
   const dir = await tmpDir(t)
   const env = { ...process.env, FONTCONFIG_FILE: noCjkFontconfig(dir) }
-  const stack = await printGlyphs(dir, KANJI, '"IPAexGothic", "IPAGothic", "Noto Sans CJK JP", "Yu Gothic", Meiryo, sans-serif', env)
+  const stack = await printGlyphs(dir, KANJI, FONT_STACK, env)
   t.match(stack.verdict, /tofu|no ink/, `the report's font stack on a server with DejaVu only: ${stack.verdict ?? 'judged Japanese (wrong)'}`)
   const missing = await printGlyphs(dir, KANJI, '"No Such Font"', env)
   t.match(missing.verdict, /tofu|no ink/, `a font-family that does not exist: ${missing.verdict ?? 'judged Japanese (wrong)'}`)
