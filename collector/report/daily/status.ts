@@ -25,8 +25,10 @@ export interface TargetStatus {
   up: number | null
   /** when that sample was taken */
   at: number | null
+  /** the last sample with up = 1 (in the lookback) */
+  lastUpAt: number | null
   message: string
-  /** up: the last sample is 1 and fresh; down: it is 0; stale: older than staleAfter */
+  /** up: the last sample is 1 and fresh; down: it is 0; stale: a 1 older than staleAfter, or none */
   state: 'up' | 'down' | 'stale'
 }
 
@@ -39,22 +41,27 @@ const lastUp = (s: Series): { up: number | null, at: number | null } => {
 export async function statusAtOpening (q: InfluxQL, rawRp: string | undefined, end: number, staleMs: number): Promise<TargetStatus[]> {
   // A sample taken in the opening minute itself counts as "at opening".
   const w = `time >= ${end - LOOKBACK_MS}ms AND time < ${end + 60_000}ms`
-  const [hosts, services, messages] = await q.query([
+  const [hosts, services, messages, hostsUp, servicesUp] = await q.query([
     `SELECT last("up") AS "up" FROM ${rawFrom(rawRp, 'host_up')} WHERE ${w} GROUP BY "host", "role"`,
     `SELECT last("up") AS "up" FROM ${rawFrom(rawRp, 'service')} WHERE ${w} AND "check" != 'job' GROUP BY "host", "role", "service", "check"`,
-    `SELECT last("message") AS "message" FROM ${rawFrom(rawRp, 'service')} WHERE ${w} AND "check" != 'job' GROUP BY "host", "service", "check"`
+    `SELECT last("message") AS "message" FROM ${rawFrom(rawRp, 'service')} WHERE ${w} AND "check" != 'job' GROUP BY "host", "service", "check"`,
+    `SELECT last("up") AS "up" FROM ${rawFrom(rawRp, 'host_up')} WHERE ${w} AND "up" = 1 GROUP BY "host"`,
+    `SELECT last("up") AS "up" FROM ${rawFrom(rawRp, 'service')} WHERE ${w} AND "check" != 'job' AND "up" = 1 GROUP BY "host", "service", "check"`
   ])
-  const msg = new Map((messages ?? []).map(s => [`${s.tags['host']}\u0000${s.tags['service']}\u0000${s.tags['check']}`, String(s.values[0]?.[1] ?? '')]))
-  const state = (up: number | null, t: number | null): TargetStatus['state'] => t === null || t < end - staleMs ? 'stale' : up === 1 ? 'up' : 'down'
+  const key = (t: Record<string, string>): string => `${t['host']}\u0000${t['service'] ?? ''}\u0000${t['check'] ?? ''}`
+  const msg = new Map((messages ?? []).map(s => [key(s.tags), String(s.values[0]?.[1] ?? '')]))
+  const upAt = new Map([...hostsUp!, ...servicesUp!].map(s => [key(s.tags), s.values[0] === undefined ? null : Number(s.values[0][0])]))
+  // The collector writes host_up 0 once when it judges a host down: a last 0 is down however old.
+  const state = (up: number | null, t: number | null): TargetStatus['state'] => up === 0 ? 'down' : t === null || t < end - staleMs ? 'stale' : 'up'
   const out: TargetStatus[] = []
   for (const s of hosts!) {
     const l = lastUp(s)
-    out.push({ kind: 'host', host: s.tags['host'] ?? '', role: s.tags['role'] ?? '', service: '', check: '', ...l, message: '', state: state(l.up, l.at) })
+    out.push({ kind: 'host', host: s.tags['host'] ?? '', role: s.tags['role'] ?? '', service: '', check: '', ...l, lastUpAt: upAt.get(key(s.tags)) ?? null, message: '', state: state(l.up, l.at) })
   }
   for (const s of services!) {
     const l = lastUp(s)
     const t = s.tags
-    out.push({ kind: 'service', host: t['host'] ?? '', role: t['role'] ?? '', service: t['service'] ?? '', check: t['check'] ?? '', ...l, message: msg.get(`${t['host']}\u0000${t['service']}\u0000${t['check']}`) ?? '', state: state(l.up, l.at) })
+    out.push({ kind: 'service', host: t['host'] ?? '', role: t['role'] ?? '', service: t['service'] ?? '', check: t['check'] ?? '', ...l, lastUpAt: upAt.get(key(t)) ?? null, message: msg.get(key(t)) ?? '', state: state(l.up, l.at) })
   }
   return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.host.localeCompare(b.host) || a.service.localeCompare(b.service))
 }

@@ -31,7 +31,7 @@ export function needsAction (f: DailyFigures, c: ReportConfig, lang: Lang): Acti
   for (const r of lateRuns(f)) add('cJob', w('aJobLate', { who: who(r.host, r.job), at: ts(r.finished) }))
   for (const s of f.status.filter(x => x.state !== 'up')) {
     const name = s.kind === 'host' ? s.host : `${s.host} / ${s.service}`
-    add('cStatus', s.state === 'down' ? w('aDown', { who: name, at: ts(s.at!) }) : w('aStale', { who: name, at: s.at === null ? '—' : ts(s.at) }))
+    add('cStatus', s.state === 'down' ? w('aDown', { who: name, at: s.lastUpAt === null ? '—' : ts(s.lastUpAt) }) : w('aStale', { who: name, at: s.at === null ? '—' : ts(s.at) }))
   }
   for (const d of f.disks) add('cDisk', w('aDiskDaily', { who: `${d.host} ${d.mount}`, d: d.fullAt === null ? '—' : localStamp(Math.max(d.fullAt, d.endAt), tz).slice(0, 10), v: d.end.toFixed(1) }))
   for (const x of f.certs) add('cCert', w('aCert', { who: `${x.host} / ${x.service}`, d: x.daysLeft }))
@@ -95,8 +95,8 @@ export function buildDailyTables (f: DailyFigures, action: ActionItem[], c: Repo
     },
     {
       id: 'status', sheet: 'Status', title: w('dStatus'),
-      columns: [C('kind', 'text', 9), C('host', 'text', 14), C('role', 'text', 9), C('service', 'text', 16), C('check', 'text', 9), C('state', 'text', 9), C('lastSample', 'datetime', 17), C('message', 'text', 40)],
-      rows: f.status.map(s => ({ kind: s.kind === 'host' ? w('kindHost') : w('kindService'), host: s.host, role: s.role, service: s.service, check: s.check, state: state(s.state), lastSample: s.at, message: s.message }))
+      columns: [C('kind', 'text', 9), C('host', 'text', 14), C('role', 'text', 9), C('service', 'text', 16), C('check', 'text', 9), C('state', 'text', 9), C('lastSample', 'datetime', 17), C('lastUp', 'datetime', 17), C('message', 'text', 40)],
+      rows: f.status.map(s => ({ kind: s.kind === 'host' ? w('kindHost') : w('kindService'), host: s.host, role: s.role, service: s.service, check: s.check, state: state(s.state), lastSample: s.at, lastUp: s.lastUpAt, message: s.message }))
     },
     {
       id: 'disks', sheet: 'Disks', title: w('dDisks', { n: c.daily.diskFullWithinDays }),
