@@ -44,6 +44,21 @@ export const ReportSchema = Type.Object({
   major: Type.Object({
     severities: Type.Array(Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { description: 'one of info, warning, critical' }), { default: ['critical'], minItems: 1, description: 'a list of severities' }),
     minDuration: DurationMs({ default: '30m' })
+  }, { ...Strict, default: {} }),
+  // The daily report (kanshi-report --day): batch jobs expected on their days, and its thresholds.
+  jobs: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, description: 'the job name given to kanshi-agent job run --name' }),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'the host that runs it (default: any host)' })),
+    deadline: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a local time HH:MM by which the run must have finished' }),
+    days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { default: 'business', description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' })
+  }, Strict), { default: [], description: 'a list of { name, host, deadline, days }: the runs the daily report expects' }),
+  daily: Type.Object({
+    diskFullWithinDays: Type.Integer({ default: 30, minimum: 1, description: 'a whole number of days (at least 1)' }),
+    certDays: Type.Integer({ default: 30, minimum: 0, description: 'a whole number of days' }),
+    spoolBatches: Type.Integer({ default: 10, minimum: 1, description: 'a whole number of spooled batches (at least 1)' }),
+    clockSkewMs: Type.Number({ default: 2000, exclusiveMinimum: 0, description: 'milliseconds greater than 0' }),
+    staleAfter: DurationMs({ default: '15m' }),
+    topMessages: Type.Integer({ default: 3, minimum: 1, maximum: 20, description: 'a whole number 1-20' })
   }, { ...Strict, default: {} })
 }, { ...Strict, default: {} })
 

@@ -126,3 +126,6 @@ function networkByHost (f: MonthFigures, lang: Lang): Table {
     rows: [...by].map(([host, x]) => ({ host, rx: x.rx, tx: x.tx, mean: (x.rx + x.tx) / x.days, peak: x.peak, peakGb: x.peakGb }))
   }
 }
+
+/** PAGE_CSS is the report pages' print stylesheet (the daily report uses it too). */
+export { CSS as PAGE_CSS }

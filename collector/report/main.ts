@@ -1,5 +1,5 @@
-// kanshi-report: the monthly capacity and SLA report (月次報告書) from
-// InfluxDB and the collector's incident record, in one command.
+// kanshi-report: the monthly capacity and SLA report (月次報告書) or the daily
+// operations report (日次業務報告書) from InfluxDB and the collector's incident record.
 
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
@@ -8,15 +8,25 @@ import { VERSION } from '../../protocol/version.js'
 import { checkCollectorConfig, loadCollectorConfig } from '../config.js'
 import { lastMonth, makeMonth, parseMonth } from './period.js'
 import { runReport } from './report.js'
+import { runDailyReport } from './daily/index.js'
+import { dayWindow, parseDay, today } from './daily/window.js'
+import { calendarOf } from './daily/figures.js'
 
-const HELP = `kanshi-report — the monthly capacity and SLA report (月次報告書)
+const HELP = `kanshi-report — the monthly capacity and SLA report (月次報告書) and the
+daily operations report (日次業務報告書)
 
 Usage:
   kanshi-report --month YYYY-MM --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
+  kanshi-report --day YYYY-MM-DD --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
   kanshi-report --help | --version
 
   --month YYYY-MM   the month, in report.timezone (default: the month before this one)
+  --day YYYY-MM-DD  the daily report of that day (or "today", in report.timezone): from
+                    the previous business day's opening to this day's opening
+                    (report.serviceHours and the calendar); writes daily.html,
+                    daily.xlsx and daily.pdf and prints what needs action
   --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
+                    (daily.* with --day)
   --config FILE     the collector's config: InfluxDB (influx:), the incident record
                     (dataDir/alerting.db), calendar and maintenance (alerting:),
                     targets (report:); default: every default
@@ -33,7 +43,7 @@ async function main (argv: string[]): Promise<number> {
     values = parseArgs({
       args: argv,
       options: {
-        month: { type: 'string' }, out: { type: 'string' }, config: { type: 'string', short: 'c' },
+        month: { type: 'string' }, day: { type: 'string' }, out: { type: 'string' }, config: { type: 'string', short: 'c' },
         lang: { type: 'string', default: 'ja' }, 'no-pdf': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }
       }
     }).values
@@ -45,6 +55,8 @@ async function main (argv: string[]): Promise<number> {
   if (values.version === true) { process.stdout.write(`${VERSION}\n`); return 0 }
   if (values.out === undefined) { process.stderr.write('kanshi-report: --out: expected an output directory, got missing (see --help)\n'); return 2 }
   if (values.lang !== 'ja' && values.lang !== 'en') { process.stderr.write(`kanshi-report: --lang: expected ja or en, got ${JSON.stringify(values.lang)}\n`); return 2 }
+  if (values.month !== undefined && values.day !== undefined) { process.stderr.write('kanshi-report: --month and --day: expected one of them, got both\n'); return 2 }
+  if (values.day !== undefined && values.day !== 'today' && parseDay(values.day) === undefined) { process.stderr.write(`kanshi-report: --day: expected a date YYYY-MM-DD or today, got ${JSON.stringify(values.day)}\n`); return 2 }
   const config = values.config !== undefined ? loadCollectorConfig(values.config) : checkCollectorConfig('(defaults)', {})
   const tz = config.report.timezone
   const now = Date.now()
@@ -55,6 +67,12 @@ async function main (argv: string[]): Promise<number> {
     month = makeMonth(m.year, m.month, tz)
   }
   const out = resolve(values.out)
+  if (values.day !== undefined) {
+    const day = values.day === 'today' ? today(now, tz) : values.day
+    // A day whose window has not begun is a bad argument, like a malformed one.
+    try { dayWindow(day, config.report.serviceHours, calendarOf(config), now) } catch (err) { process.stderr.write(`kanshi-report: --day: ${(err as Error).message}\n`); return 2 }
+    return await daily(config, day, out, values.lang, values['no-pdf'] !== true, now)
+  }
   let r
   try {
     r = await runReport({ config, month, outDir: out, lang: values.lang, pdf: values['no-pdf'] !== true, now })
@@ -66,6 +84,21 @@ async function main (argv: string[]): Promise<number> {
   process.stdout.write(`kanshi-report: ${month.id}: wrote ${r.files.join(', ')} in ${out}\n`)
   if (Object.values(r.cur.tiers).every(x => x === 'none')) process.stderr.write(`kanshi-report: ${month.id}: InfluxDB at ${r.influxUrl} (db ${config.influx.db}) holds no data for this month; the report is empty\n`)
   if (r.pdfSkipped !== undefined) process.stderr.write(`kanshi-report: no report.pdf: ${r.pdfSkipped}\n`)
+  return 0
+}
+
+/** daily writes the daily report and prints what needs action, one line each. */
+async function daily (config: ReturnType<typeof checkCollectorConfig>, day: string, out: string, lang: 'ja' | 'en', pdf: boolean, now: number): Promise<number> {
+  let r
+  try {
+    r = await runDailyReport({ config, day, outDir: out, lang, pdf, now })
+  } catch (err) {
+    process.stderr.write(`kanshi-report: ${process.env['KANSHI_DEBUG'] === '1' ? (err as Error).stack : (err as Error).message}\n`)
+    return 1
+  }
+  process.stdout.write(`kanshi-report: ${r.day}: wrote ${r.files.join(', ')} in ${out}\n`)
+  for (const l of r.needsAction) process.stdout.write(`  ${l}\n`)
+  if (r.pdfSkipped !== undefined) process.stderr.write(`kanshi-report: no daily.pdf: ${r.pdfSkipped}\n`)
   return 0
 }
 

@@ -42,7 +42,7 @@ export interface ReportResult {
 }
 
 /** influxTarget reads where and how to query from the collector config. */
-function influxTarget (c: CollectorConfig): InfluxTarget {
+export function influxTarget (c: CollectorConfig): InfluxTarget {
   const i = c.influx
   const managed = i.retention.manage
   return {

@@ -38,7 +38,7 @@ function cellValue (v: Cell, c: Column, tz: string): ExcelJS.CellValue {
   return v
 }
 
-export async function writeXlsx (file: string, tables: Table[], tz: string, meta: { title: string, month: string }): Promise<void> {
+export async function writeXlsx (file: string, tables: ReadonlyArray<Pick<Table, 'sheet' | 'columns' | 'rows'>>, tz: string, meta: { title: string, month: string }): Promise<void> {
   const wb = new ExcelJS.Workbook()
   wb.creator = 'kanshi-report'
   wb.title = `${meta.title} ${meta.month}`
