@@ -29,8 +29,8 @@ import { consolePlugin } from './console/plugin.js'
 import { errorReplies } from './http/errors.js'
 import { health } from './http/health.js'
 import { limits, serverOptions } from './http/limits.js'
-import { ReportRunner, type Generators } from './report/delivery/runner.js'
-import { monthlyGenerator } from './report/delivery/generators.js'
+import type { ReportRunner, Generators } from './report/delivery/runner.js'
+import { createReportRunner } from './report/delivery/generators.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -110,18 +110,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const alerting = config.alerting === undefined
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
-  const reports = alerting === undefined || (config.reports.daily === undefined && config.reports.monthly === undefined)
-    ? undefined
-    : new ReportRunner({
-      config: config.reports, calendar: alerting.calendar, store: alerting.store, audit, receivers: config.alerting!.receivers,
-      deliver: async t => await alerting.notifier.deliver(t), now, logger: logger.child({ component: 'reports' }), publicUrl: config.alerting!.publicUrl,
-      generators: {
-        monthly: monthlyGenerator(config),
-        // TODO(lead): after merging h-daily: async g => { const r = await runDailyReport({ config, day: g.period, outDir: g.outDir, lang: g.lang, pdf: g.pdf, now: g.now }); return { files: r.files, pdfSkipped: r.pdfSkipped, summary: r.needsAction } }
-        daily: async () => { throw new Error('the daily report generator (kanshi-report --day) is not in this build') },
-        ...opts.reportGenerators
-      }
-    })
+  const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,

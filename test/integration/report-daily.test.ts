@@ -14,6 +14,9 @@ import { AlertStore } from '../../collector/alerting/store.js'
 import { loadCollectorConfig } from '../../collector/config.js'
 import { runDailyReport } from '../../collector/report/daily/index.js'
 import { leastSquares } from '../../collector/report/disks.js'
+import { startCollector } from '../helpers/collector.js'
+import { withSmtp } from '../helpers/smtp.js'
+import { waitFor } from '../helpers/procs.js'
 
 const MIN = 60_000
 const DAY = 86_400_000
@@ -270,6 +273,34 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   t.match(quietHtml, '<dd id="window">2026-10-09 08:30 – 2026-10-10 08:30</dd>', 'Saturday: since Friday')
   t.match(quietHtml, '<p class="nothing" id="nothing">対応が必要な事項はありません</p>', 'a clear "nothing needs action"')
   t.match(q.stderr, 'no daily.pdf: not asked for')
+
+  // ---- delivered by the collector: the real daily generator on this night's data, mailed at 08:15
+  const smtp = await withSmtp(t)
+  const clock = { t: Date.parse('2026-10-20T08:00:00+09:00') }
+  const tc = await startCollector(t, {
+    config: {
+      // retention.manage off: the collector must not shorten the seeded data's INF policy
+      influx: { url: influx.url, retention: { manage: false }, rollups: false },
+      report: { jobs: [{ name: 'nightly-backup', host: 'db01', deadline: '06:00' }] },
+      alerting: {
+        rulesDir: new URL('../fixtures/alert-rules/', import.meta.url).pathname,
+        smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+        receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }],
+        routes: [{ receiver: 'oncall' }]
+      },
+      reports: { outDir: 'reports', daily: { at: '08:15', receivers: ['oncall'] } }
+    },
+    build: { now: () => clock.t }
+  })
+  clock.t = Date.parse('2026-10-20T08:15:00+09:00')
+  const ran = await tc.c.reports!.tick()
+  t.same(ran.map(x => [x.kind, x.period, x.ok, x.error]), [['daily', '2026-10-20', true, undefined]], 'the collector made the daily report at 08:15')
+  await waitFor(() => smtp.mails.length >= 1, 30_000, 50)
+  const mail = smtp.mails[0]!
+  t.equal(mail.subject, '[kanshi] 日次業務報告書 2026-10-20')
+  t.ok(mail.html.includes('[ジョブ] db01 / nightly-backup が実行されていません（期限 10-20 06:00）'), 'the action lines are in the mail body')
+  t.same(mail.attachments.map(a => a.filename).sort(), ['daily.pdf', 'daily.xlsx'], 'the real workbook and PDF attached')
+  t.ok(existsSync(join(tc.dir, 'reports', 'daily', '2026-10-20', 'daily.xlsx')), 'kept under reports.outDir')
 })
 
 t.test('bad --day: one line, exit 2', async t => {
