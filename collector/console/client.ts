@@ -21,7 +21,9 @@ export const CONSOLE_JS = String.raw`'use strict';
       wal: 'WAL (未書き込みログ)', walOldest: 'WAL 最古の未書き込み', alertingLag: 'アラート評価の遅れ', outbox: '送信待ちメール', deadLetter: '書き込み拒否された点',
       agentsConnected: '接続中のエージェント', grafana: 'Grafana', noc: 'NOC 全体ダッシュボード', hostDash: 'ダッシュボード', role: '権限',
       hours: '時間', confirmDelete: '削除しますか?', suppressed: '抑止中: ', days: '曜日', firing: '発生中', acked: '対応済み',
-      sevcritical: '重大', sevwarning: '警告', sevinfo: '情報', secondsAgo: '秒前', minutesAgo: '分前', hoursAgo: '時間前', never: '未接続'
+      sevcritical: '重大', sevwarning: '警告', sevinfo: '情報', secondsAgo: '秒前', minutesAgo: '分前', hoursAgo: '時間前', never: '未接続',
+      reports: '報告書', reportKind: '種類', period: '対象期間', generatedAt: '作成日時', download: 'ダウンロード',
+      kinddaily: '日次業務報告書', kindmonthly: '月次報告書', pdfSkipped: 'PDF なし: '
     },
     en: {
       title: 'Operator console', langToggle: '日本語', logout: 'Log out', loginTitle: 'Log in', tokenLabel: 'API token', login: 'Log in',
@@ -36,7 +38,9 @@ export const CONSOLE_JS = String.raw`'use strict';
       wal: 'WAL (not yet written)', walOldest: 'Oldest unwritten WAL record', alertingLag: 'Alert evaluation lag', outbox: 'Mails waiting', deadLetter: 'Points refused by storage',
       agentsConnected: 'Agents connected', grafana: 'Grafana', noc: 'NOC overview dashboard', hostDash: 'dashboard', role: 'role',
       hours: 'h', confirmDelete: 'Delete it?', suppressed: 'muted by ', days: 'days', firing: 'firing', acked: 'acknowledged',
-      sevcritical: 'critical', sevwarning: 'warning', sevinfo: 'info', secondsAgo: 's ago', minutesAgo: ' min ago', hoursAgo: ' h ago', never: 'never connected'
+      sevcritical: 'critical', sevwarning: 'warning', sevinfo: 'info', secondsAgo: 's ago', minutesAgo: ' min ago', hoursAgo: ' h ago', never: 'never connected',
+      reports: 'Reports', reportKind: 'Kind', period: 'Period', generatedAt: 'Generated', download: 'Download',
+      kinddaily: 'Daily operations report', kindmonthly: 'Monthly report', pdfSkipped: 'no PDF: '
     }
   };
   var lang = localStorage.getItem('kanshi.lang') === 'en' ? 'en' : 'ja';
@@ -131,7 +135,8 @@ export const CONSOLE_JS = String.raw`'use strict';
   async function refresh() {
     try {
       var state = await api('GET', '/console/state');
-      var data = { state: state, alerts: null, silences: [], maintenance: [] };
+      // Every role may read the generated reports (viewer and up).
+      var data = { state: state, alerts: null, silences: [], maintenance: [], reports: (await api('GET', '/v1/reports')).reports };
       if (state.alerting) {
         var rs = await Promise.all([api('GET', '/v1/alerts'), api('GET', '/v1/silences'), api('GET', '/v1/maintenance')]);
         data.alerts = rs[0]; data.silences = rs[1].silences; data.maintenance = rs[2].maintenance;
@@ -152,6 +157,7 @@ export const CONSOLE_JS = String.raw`'use strict';
     if (d.alerts !== null) renderAlerts(d.alerts, d.state.now);
     renderWindows('silences', d.silences, 'operator', '/v1/silences/');
     renderWindows('maintenance', d.maintenance, 'admin', '/v1/maintenance/');
+    renderReports(d.reports);
     $('updated').textContent = fmtTime(d.state.now);
     document.body.setAttribute('data-loaded', '1');
   }
@@ -245,6 +251,30 @@ export const CONSOLE_JS = String.raw`'use strict';
       tb.appendChild(el('tr', { 'data-window': String(w.id) }, cells));
     });
     if (list.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '7', text: t('none') })]));
+  }
+
+  // Newest generation first; each file a same-origin link the session cookie downloads.
+  var FILE_ORDER = ['pdf', 'xlsx', 'html'];
+  function ext(f) { var i = f.lastIndexOf('.'); return i < 0 ? '' : f.slice(i + 1).toLowerCase(); }
+  function fileRank(f) { var i = FILE_ORDER.indexOf(ext(f)); return i < 0 ? FILE_ORDER.length : i; }
+  function renderReports(list) {
+    var tb = $('reports').tBodies[0]; clear(tb);
+    list.slice().sort(function (a, b) { return b.generatedAt - a.generatedAt || (a.period < b.period ? 1 : a.period > b.period ? -1 : 0); }).forEach(function (r) {
+      var files = el('td', { cls: 'files' });
+      r.files.slice().sort(function (a, b) { return fileRank(a) - fileRank(b); }).forEach(function (f) {
+        var href = '/v1/reports/' + encodeURIComponent(r.kind) + '/' + encodeURIComponent(r.period) + '/' + encodeURIComponent(f);
+        files.appendChild(el('a', { href: href, download: 'kanshi-' + r.kind + '-' + r.period + '.' + ext(f), cls: 'file-' + ext(f), text: ext(f).toUpperCase() || f }));
+        files.appendChild(document.createTextNode(' '));
+      });
+      if (r.pdfSkipped) files.appendChild(el('span', { cls: 'muted pdf-skipped', text: t('pdfSkipped') + r.pdfSkipped }));
+      tb.appendChild(el('tr', { 'data-report': r.kind + '/' + r.period, 'data-kind': r.kind, 'data-period': r.period }, [
+        el('td', { cls: 'kind', text: t('kind' + r.kind) }),
+        el('td', { cls: 'period', text: r.period }),
+        el('td', { cls: 'generated', text: fmtTime(r.generatedAt) }),
+        files
+      ]));
+    });
+    if (list.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '4', text: t('none') })]));
   }
 
   async function act(fn) {

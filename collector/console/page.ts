@@ -76,6 +76,12 @@ export const CONSOLE_HTML = `<!doctype html>
         <button type="submit" data-i18n="add">追加</button>
       </form>
     </section>
+    <section id="reports-section">
+      <h2 data-i18n="reports">報告書</h2>
+      <table id="reports"><thead><tr>
+        <th data-i18n="reportKind">種類</th><th data-i18n="period">対象期間</th><th data-i18n="generatedAt">作成日時</th><th data-i18n="download">ダウンロード</th>
+      </tr></thead><tbody></tbody></table>
+    </section>
     <footer><span data-i18n="updated">更新</span>: <span id="updated"></span></footer>
   </div>
 </main>
@@ -107,6 +113,7 @@ dd { margin: 0; }
 .problems li { color: var(--bad); }
 .muted { color: var(--muted); }
 button { cursor: pointer; }
+td.files a { margin-right: .25rem; }
 form label { display: inline-block; margin: .25rem .75rem .25rem 0; }
 #login-form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
 #token { min-width: 24rem; }

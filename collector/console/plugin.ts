@@ -1,7 +1,7 @@
 // The operator console: the page at /, its script and style, login and logout
 // with API tokens, and one state call (agents and collector health). Alerts,
-// silences and maintenance go through the REST API (/v1/*), which accepts the
-// console's session cookie through the gate's RequestAuth.
+// silences, maintenance and the generated reports go through the REST API
+// (/v1/*), which accepts the console's session cookie through the gate's RequestAuth.
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Logger } from 'pino'

@@ -1,13 +1,16 @@
 // The operator console in a real Chromium (playwright-core) against a real
 // collector and a real agent (child processes): login, agents, an alert from
 // a real threshold breach acknowledged by an operator, viewer limits, CSRF
-// and same-origin checks, security headers. Screenshots go to test-artifacts/.
+// and same-origin checks, security headers, generated reports downloaded with
+// the session cookie. Screenshots go to test-artifacts/.
 
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import ExcelJS from 'exceljs'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { periodDir, writeManifest } from '../../collector/report/delivery/archive.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { makeStack } from '../helpers/stack.js'
 import { waitFor } from '../helpers/procs.js'
@@ -46,6 +49,19 @@ async function login (page: Page, token: string): Promise<void> {
   await page.locator('#login-button').click()
   await page.locator('#app-view').waitFor({ state: 'visible', timeout: 10_000 })
   await page.locator('body[data-loaded="1"]').waitFor({ timeout: 10_000 })
+}
+
+/** writeReport leaves one finished generation in outDir as the delivery runner does: the files, then report.json; it returns the workbook. */
+async function writeReport (outDir: string, kind: 'daily' | 'monthly', period: string, generatedAt: number): Promise<Buffer> {
+  const dir = periodDir(outDir, kind, period)
+  mkdirSync(dir, { recursive: true })
+  const wb = new ExcelJS.Workbook()
+  wb.addWorksheet('要対応').addRow([kind, period])
+  await wb.xlsx.writeFile(join(dir, 'report.xlsx'))
+  writeFileSync(join(dir, 'report.pdf'), `%PDF-1.4\n% ${kind} ${period}\n%%EOF\n`)
+  writeFileSync(join(dir, 'report.html'), `<h1>${kind} ${period}</h1>`)
+  await writeManifest(outDir, { kind, period, files: ['report.html', 'report.xlsx', 'report.pdf'], generatedAt, summary: ['web01 が始業時刻に停止 / web01 down at opening'] })
+  return readFileSync(join(dir, 'report.xlsx'))
 }
 
 async function push (url: string, value: number): Promise<void> {
@@ -106,6 +122,8 @@ t.test('console against a real collector, agent and alert', async t => {
   t.equal(cookie!.sameSite, 'Strict')
   t.ok(cookie!.expires > Date.now() / 1000, 'with an expiry')
   t.equal(await op.page.locator('#who').textContent(), 'yamada (権限: operator)')
+  t.equal(await op.page.locator('#reports-section h2').textContent(), '報告書')
+  t.equal(await op.page.locator('#reports tbody').textContent(), 'なし', 'no generated reports yet: none')
   const agentRow = op.page.locator('tr[data-agent="kiosk-01"]')
   await waitFor(async () => {
     await op.page.reload()
@@ -139,9 +157,33 @@ t.test('console against a real collector, agent and alert', async t => {
   t.equal(await alertRow.getAttribute('data-acked'), '0')
   await op.page.screenshot({ path: join(artifacts, '04-alert-firing.png'), fullPage: true })
 
+  // The schedule leaves a daily report in reports.outDir (./reports beside collector.yaml).
+  const reportsDir = join(stack.dir, 'reports')
+  const xlsx = await writeReport(reportsDir, 'daily', '2026-07-17', Date.parse('2026-07-17T08:15:00+09:00'))
+
   // A viewer sees the alert without buttons, and a forged POST with the viewer's own CSRF token is refused by role.
   const vw = await open(t, browser, base)
   await login(vw.page, TOKENS.viewer)
+
+  // The viewer sees the report and downloads its workbook with the session cookie only.
+  const rRow = vw.page.locator('#reports tr[data-report="daily/2026-07-17"]')
+  await rRow.waitFor({ timeout: 10_000 })
+  t.equal(await vw.page.locator('#reports tbody tr').count(), 1, 'one report listed')
+  t.equal(await rRow.locator('.kind').textContent(), '日次業務報告書')
+  t.equal(await rRow.locator('.period').textContent(), '2026-07-17')
+  t.equal(await rRow.locator('.generated').textContent(), '2026/07/17 08:15:00', 'generated at, in JST')
+  t.same(await rRow.locator('.files a').allTextContents(), ['PDF', 'XLSX', 'HTML'])
+  const xlsxLink = rRow.locator('a.file-xlsx')
+  t.equal(await xlsxLink.getAttribute('href'), '/v1/reports/daily/2026-07-17/report.xlsx')
+  t.equal((await vw.ctx.cookies()).length, 1, 'the session cookie is the page\'s only credential')
+  const [download] = await Promise.all([vw.page.waitForEvent('download', { timeout: 10_000 }), xlsxLink.click()])
+  t.equal(await download.failure(), null, 'the download succeeded')
+  t.same(readFileSync((await download.path())!), xlsx, 'the downloaded workbook is the file, byte for byte')
+  const listed = await vw.page.evaluate(async () => { const r = await fetch('/v1/reports'); return { status: r.status, body: await r.json() as { reports: Array<{ kind: string, period: string }> } } })
+  t.equal(listed.status, 200, 'the list answers the session too')
+  t.match(listed.body.reports, [{ kind: 'daily', period: '2026-07-17' }])
+  t.equal((await fetch(`${base}/v1/reports/daily/2026-07-17/report.xlsx`)).status, 401, 'without the cookie: refused')
+  await vw.page.screenshot({ path: join(artifacts, '10-reports.png'), fullPage: true })
   const vRow = vw.page.locator(`tr[data-incident="${incident}"]`)
   await vRow.waitFor()
   t.equal(await vRow.locator('button').count(), 0, 'no ack or silence button for a viewer')
@@ -187,12 +229,19 @@ t.test('console against a real collector, agent and alert', async t => {
   t.ok(Math.abs(silences.silences[0]!.ends_at - silences.silences[0]!.starts_at - 3_600_000) < 1000, 'one hour')
   t.equal(await op.page.locator('#maintenance-form').isHidden(), true, 'maintenance is for admins')
 
+  // A monthly report made later: newest generation first (the API lists the longer period name first).
+  await writeReport(reportsDir, 'monthly', '2026-07', Date.parse('2026-08-07T09:00:00+09:00'))
+
   // An admin adds and deletes a maintenance window; the page shows it in English on request.
   const ad = await open(t, browser, base)
   await login(ad.page, TOKENS.admin)
   await ad.page.locator('#lang').click()
   t.equal(await ad.page.locator('h1').textContent(), 'Operator console')
   t.equal(await ad.page.locator('html').getAttribute('lang'), 'en')
+  t.same(await ad.page.locator('#reports tbody tr').evaluateAll(rs => rs.map(r => r.getAttribute('data-report'))), ['monthly/2026-07', 'daily/2026-07-17'], 'newest first')
+  t.equal(await ad.page.locator('#reports tr[data-report="monthly/2026-07"] .kind').textContent(), 'Monthly report')
+  t.equal(await ad.page.locator('#reports tr[data-report="daily/2026-07-17"] .kind').textContent(), 'Daily operations report')
+  t.equal(await ad.page.locator('#reports tr[data-report="daily/2026-07-17"] .generated').textContent(), '17/07/2026, 08:15:00 JST')
   const form = ad.page.locator('#maintenance-form')
   await form.locator('[name=name]').fill('月次パッチ適用')
   await form.locator('[name=match]').fill('host=kiosk-01, role=kiosk')
@@ -276,6 +325,8 @@ t.test('console without alerting: the page shows what there is', async t => {
   t.match(await row.locator('.last-seen').textContent(), /未接続/, 'a configured agent that never connected')
   t.match(await page.locator('#problems').textContent(), /WAL-only/, 'readiness problems are shown')
   t.equal(await page.locator('#grafana a').count(), 0, 'no Grafana URL, no link')
+  t.equal(await page.locator('#reports tbody').textContent(), 'なし', 'no reports: the section says none')
+  t.equal(await page.locator('#reports a').count(), 0)
   await page.screenshot({ path: join(artifacts, '08-no-alerting.png'), fullPage: true })
   t.equal((await fetch(`${base}/v1/alerts`)).status, 404, 'no alert API without alerting')
   const bad = await fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: 'wrong' }) })
