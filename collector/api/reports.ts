@@ -34,8 +34,16 @@ export const reportApi: FastifyPluginAsync<ReportApiOptions> = async (app, o) =>
     // A generated HTML page is offered as a download, never rendered in the collector's origin.
     return await reply
       .type(TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
-      .header('content-disposition', `attachment; filename="${file.replace(/[^\w.-]/g, '_')}"`)
+      .header('content-disposition', `attachment; filename="${savedName(kind, period, file)}"`)
       .header('x-content-type-options', 'nosniff')
       .send(createReadStream(path))
   })
+}
+
+/** savedName tells one day's file from another's once saved: kanshi-daily-2026-07-17.xlsx, kanshi-monthly-2026-07-hosts.csv. */
+function savedName (kind: string, period: string, file: string): string {
+  const ext = extname(file)
+  const base = file.slice(0, file.length - ext.length)
+  const name = base === 'report' || base === kind ? `kanshi-${kind}-${period}${ext}` : `kanshi-${kind}-${period}-${file}`
+  return name.replace(/[^\w.-]/g, '_')
 }

@@ -153,7 +153,7 @@ t.test('GET /v1/reports lists and downloads with a viewer token, and refuses wit
   const pdf = await get('/v1/reports/daily/2026-07-17/report.pdf', VIEWER)
   t.equal(pdf.status, 200)
   t.equal(pdf.headers.get('content-type'), 'application/pdf')
-  t.match(pdf.headers.get('content-disposition'), /^attachment; filename="report.pdf"/)
+  t.match(pdf.headers.get('content-disposition'), /^attachment; filename="kanshi-daily-2026-07-17.pdf"/)
   t.same(Buffer.from(await pdf.arrayBuffer()), readFileSync(join(s.tc.dir, 'reports', 'daily', '2026-07-17', 'report.pdf')))
   for (const bad of ['daily/2026-07-17/report.json', 'daily/2026-07-17/..%2F..%2F..%2Fcollector.yaml', 'daily/..%2F..%2Fdata/audit.db', 'monthly/2026-07-17/report.pdf', 'weekly/2026-07-17/report.pdf']) {
     t.equal((await get(`/v1/reports/${bad}`, VIEWER)).status, 404, `${bad} is not served`)
