@@ -18,3 +18,18 @@ export async function query (url: string, db: string, q: string): Promise<any> {
   if (!res.ok || body.error !== undefined || body.results?.[0]?.error !== undefined) throw new Error(`query ${q}: ${JSON.stringify(body)}`)
   return body
 }
+
+/** reportDb creates the kanshi database with the collector's two policies, kept forever (generated data may be old). */
+export async function reportDb (url: string): Promise<void> {
+  await query(url, '', 'CREATE DATABASE kanshi')
+  await query(url, 'kanshi', 'CREATE RETENTION POLICY kanshi_raw ON kanshi DURATION INF REPLICATION 1 DEFAULT')
+  await query(url, 'kanshi', 'CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
+}
+
+/** writeLines writes line protocol (ms) to db kanshi, policy rp, 5,000 lines a request; it throws on a refusal. */
+export async function writeLines (url: string, rp: string, lines: string[]): Promise<void> {
+  for (let i = 0; i < lines.length; i += 5000) {
+    const res = await fetch(`${url}/write?db=kanshi&rp=${rp}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') })
+    if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`)
+  }
+}

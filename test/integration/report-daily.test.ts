@@ -7,7 +7,7 @@ import t from 'tap'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
-import { withInfluxd, query } from '../helpers/influxd.js'
+import { reportDb, withInfluxd, writeLines } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
 import { AlertStore } from '../../collector/alerting/store.js'
@@ -149,14 +149,9 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   const dir = await tmpDir(t)
   const dataDir = join(dir, 'collector')
   mkdirSync(dataDir)
-  await query(influx.url, '', 'CREATE DATABASE kanshi')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_raw ON kanshi DURATION INF REPLICATION 1 DEFAULT')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
+  await reportDb(influx.url)
   const lines = night()
-  for (let i = 0; i < lines.length; i += 5000) {
-    const res = await fetch(`${influx.url}/write?db=kanshi&rp=kanshi_raw&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') })
-    t.equal(res.status, 204, `write: ${res.status === 204 ? '' : await res.text()}`)
-  }
+  await writeLines(influx.url, 'kanshi_raw', lines)
   incidents(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  jobs:\n    - { name: nightly-backup, host: db01, deadline: '06:00' }\n    - { name: daily-batch, host: web01, deadline: '07:00' }\n`)

@@ -7,7 +7,7 @@ import t from 'tap'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
-import { withInfluxd, query } from '../helpers/influxd.js'
+import { reportDb, withInfluxd } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
 
@@ -38,9 +38,7 @@ async function sheetRows (file: string, name: string): Promise<Array<Record<stri
 t.test('raw data only, hosts arriving and leaving mid-month, no incident record, empty months', async t => {
   const influx = await withInfluxd(t)
   const dir = await tmpDir(t)
-  await query(influx.url, '', 'CREATE DATABASE kanshi')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_raw ON kanshi DURATION INF REPLICATION 1 DEFAULT')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
+  await reportDb(influx.url)
   // Raw points every minute (rollups off): late01 from 20 Aug 12:00, gone01 until 5 Aug 12:00.
   const lines: string[] = []
   for (let m = AUG; m < SEP; m += MIN) {

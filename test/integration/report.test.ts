@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import ExcelJS from 'exceljs'
 import { chromium } from 'playwright-core'
-import { withInfluxd, query } from '../helpers/influxd.js'
+import { reportDb, withInfluxd, writeLines } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { pngStats } from '../helpers/report-png.js'
@@ -50,13 +50,6 @@ function line (m: string, tags: Record<string, string>, f: Record<string, number
 /** roll gives the rollup fields of a field whose samples in a slot have this mean, max, min and count. */
 const roll = (f: string, mean: number, count: number, max = mean, min = mean): Record<string, number> =>
   ({ [`${f}_mean`]: mean, [`${f}_max`]: max, [`${f}_min`]: min, [`${f}_count`]: count })
-
-async function write (url: string, rp: string, lines: string[]): Promise<void> {
-  for (let i = 0; i < lines.length; i += 5000) {
-    const res = await fetch(`${url}/write?db=kanshi&rp=${rp}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') })
-    if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`)
-  }
-}
 
 // ---- the generated month -------------------------------------------------
 
@@ -204,10 +197,8 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   const dir = await tmpDir(t)
   const dataDir = join(dir, 'collector')
   mkdirSync(dataDir)
-  await query(influx.url, '', 'CREATE DATABASE kanshi')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_raw ON kanshi DURATION INF REPLICATION 1 DEFAULT')
-  await query(influx.url, 'kanshi', 'CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
-  await write(influx.url, 'kanshi_5m', [...september(), ...october()])
+  await reportDb(influx.url)
+  await writeLines(influx.url, 'kanshi_5m', [...september(), ...october()])
   incidents(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  targets: { responseMs: 500 }\n  overrides: [ { match: { role: kiosk }, serviceHours: kiosk-hours, availability: 99 } ]\n`)
