@@ -63,33 +63,31 @@ export function checkConfig<S extends TSchema> (file: string, schema: S, raw: un
   throw new ConfigError(file, key, `expected ${lowerFirst(want)}, ${got}`)
 }
 
+interface UnitOptions { default?: string | number, min?: number, description?: string }
+
+/** unitField is a string-or-number config field that parse turns into a number of at least min. */
+function unitField (o: UnitOptions, parse: (v: unknown) => number | undefined, description: string, unit: string) {
+  const min = o.min ?? 0
+  return Type.Transform(Type.Union([Type.String(), Type.Number()], { description, ...(o.default !== undefined ? { default: o.default } : {}) }))
+    .Decode(v => {
+      const n = parse(v)
+      if (n === undefined || n < min) throw new Error(`expected ${description}${min > 0 ? ` of at least ${min}${unit}` : ''}, got ${JSON.stringify(v)}`)
+      return n
+    })
+    .Encode(n => n)
+}
+
 /**
  * DurationMs is a config duration ("10s", "5m", "1h30m" or a number of ms) that decodes to
  * milliseconds. With a default it may be left out; min is the smallest value accepted (ms).
  */
-export function DurationMs (o: { default?: string | number, min?: number, description?: string } = {}) {
-  const description = o.description ?? 'a duration such as "10s", "5m" or "1h"'
-  const min = o.min ?? 0
-  return Type.Transform(Type.Union([Type.String(), Type.Number()], { description, ...(o.default !== undefined ? { default: o.default } : {}) }))
-    .Decode(v => {
-      const ms = parseDuration(v)
-      if (ms === undefined || ms < min) throw new Error(`expected ${description}${min > 0 ? ` of at least ${min}ms` : ''}, got ${JSON.stringify(v)}`)
-      return ms
-    })
-    .Encode(ms => `${ms}ms`)
+export function DurationMs (o: UnitOptions = {}) {
+  return unitField(o, parseDuration, o.description ?? 'a duration such as "10s", "5m" or "1h"', 'ms')
 }
 
 /** SizeBytes is a config byte size ("256MiB", "1GiB" or a number of bytes) that decodes to bytes. */
-export function SizeBytes (o: { default?: string | number, min?: number, description?: string } = {}) {
-  const description = o.description ?? 'a size such as "256MiB", "1GiB" or a number of bytes'
-  const min = o.min ?? 0
-  return Type.Transform(Type.Union([Type.String(), Type.Number()], { description, ...(o.default !== undefined ? { default: o.default } : {}) }))
-    .Decode(v => {
-      const n = parseBytes(v)
-      if (n === undefined || n < min) throw new Error(`expected ${description}${min > 0 ? ` of at least ${min}` : ''}, got ${JSON.stringify(v)}`)
-      return n
-    })
-    .Encode(n => n)
+export function SizeBytes (o: UnitOptions = {}) {
+  return unitField(o, parseBytes, o.description ?? 'a size such as "256MiB", "1GiB" or a number of bytes', '')
 }
 
 /**
