@@ -82,13 +82,14 @@ t.test('push: kiosk apps may send numbers and statuses; strings and events only 
   const s = await post(strict, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { tickets: 1, visitor: '山田太郎' } }] }))
   t.same(s, { status: 400, body: {
     error: 'not allowed: points.0.f.visitor: a string field is not allowed from a push client (send numbers or booleans, or list "visitor" in push.allowStrings); nothing was stored',
+    error_ja: '送信が許可されていないデータ（文字列フィールドまたはイベント）を含むため、何も保存しませんでした。数値と真偽値だけを送るか、push.allowStrings / push.allowEvents で許可してください。',
     refused: ['points.0.f.visitor: a string field is not allowed from a push client (send numbers or booleans, or list "visitor" in push.allowStrings)']
   } }, 'a string field not allowed: 400 naming it')
   const lp = await post(strict, '/write', 'kiosk_app tickets=1i,visitor="山田"\n', 'text/plain')
   t.equal(lp.status, 400)
   t.match(lp.body['error'], /^not allowed: point 1 \(kiosk_app\)\.f\.visitor: a string field/, 'line protocol too, the point named')
   const ev = await post(strict, '/v1/push', JSON.stringify({ events: [{ source: 'app', level: 'info', message: '山田様 受付' }] }))
-  t.same(ev, { status: 400, body: { error: 'not allowed: events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true); nothing was stored', refused: ['events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true)'] } }, 'events (free text) are off by default')
+  t.match(ev, { status: 400, body: { error: 'not allowed: events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true); nothing was stored', refused: ['events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true)'] } }, 'events (free text) are off by default')
   t.equal(got.length, 1, 'nothing of the refused requests was stored')
   const acc: Array<{ m: string, f: Record<string, unknown> }> = []
   await strict.gather({ add: (m, f) => { acc.push({ m, f }) } })
