@@ -96,8 +96,9 @@ t.test('push: kiosk apps may send numbers and statuses; strings and events only 
   t.same(acc, [{ m: 'push_input', f: { accepted: 1, refused_invalid: 0, refused_policy: 3, redacted: 0 } }], 'refusals are counted')
 
   const open = await start({ allowStrings: ['status', 'note'], allowEvents: true, redact })
-  t.same(await post(open, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { status: 'paper_out', note: '折返し 090-1234-5678' } }], events: [{ source: 'app', level: 'info', message: '番号 123456789018 確認' }] })), { status: 200, body: { seq: 2, points: 1, events: 1 } }, 'allowed string fields and events are accepted')
+  t.same(await post(open, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { caller: '0312345678', tel: '03-1234-5678' }, f: { status: 'paper_out', note: '折返し 090-1234-5678' } }], events: [{ source: 'app', level: 'info', message: '番号 123456789018 確認' }] })), { status: 200, body: { seq: 2, points: 1, events: 1 } }, 'allowed string fields and events are accepted')
   t.same(got[1]!.points[0]!.f, { status: 'paper_out', note: '折返し ***' }, 'push.redact applies to allowed strings')
+  t.same((got[1]!.points[0] as unknown as { tags: object }).tags, { caller: '0312345678', tel: '***' }, 'and to tag values')
   t.equal(got[1]!.events[0]!.message, '番号 [個人番号] 確認', 'and to event messages')
-  t.equal(open.stats.redacted, 2)
+  t.equal(open.stats.redacted, 3)
 })

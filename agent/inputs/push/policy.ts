@@ -30,19 +30,21 @@ export function refusals (p: PushPolicy, points: readonly Point[], events: reado
   return out
 }
 
-/** redactPushed applies push.redact to the allowed string fields and event messages; returns the count. */
+/** redactPushed applies push.redact to tag values, allowed string fields and event messages; returns the count. */
 export function redactPushed (p: PushPolicy, points: Point[], events: LogEvent[]): number {
   const r = p.redact
   if (r === undefined) return 0
   let n = 0
-  for (const pt of points) {
-    for (const [k, v] of Object.entries(pt.f)) {
+  const strings = (o: Record<string, unknown> | undefined): void => {
+    for (const [k, v] of Object.entries(o ?? {})) {
       if (typeof v !== 'string') continue
       const out = r.apply(v)
-      if (out.count > 0) { pt.f[k] = out.text; n += out.count }
+      if (out.count > 0) { o![k] = out.text; n += out.count }
     }
   }
+  for (const pt of points) { strings(pt.tags); strings(pt.f) }
   for (const e of events) {
+    strings(e.tags)
     const out = r.apply(e.message)
     if (out.count > 0) { e.message = out.text; n += out.count }
   }
