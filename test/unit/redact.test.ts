@@ -7,6 +7,8 @@ import { ConfigError } from '../../common/config.js'
 import { buildRedactor, presetRule, Redactor, type Preset } from '../../agent/inputs/logs/redact.js'
 import { buildLogs } from '../../agent/inputs/logs/config.js'
 import { checkAgentConfig } from '../../agent/config.js'
+import { Batch, Gate } from '../../agent/inputs/logs/gate.js'
+import { DEFAULT_LEVELS } from '../../agent/inputs/logs/logline.js'
 
 /** The weights of the eleven digits read left to right (総務省令第八十五号 第五条: 6,5,4,3,2,7,6,5,4,3,2). */
 const WEIGHTS = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
@@ -84,4 +86,21 @@ t.test('config mistakes name the file and the key', async t => {
   t.equal(c.logs.files[0]!.redact!.apply('番号 123456789018 電話 090-1234-5678').text, '番号 *** 電話 ***', 'DESIGN.md’s example config works, frozen')
   t.throws(() => checkAgentConfig('agent.yaml', { ...base, push: { redact: [{ preset: 'fax' }] } }, {}), { message: 'agent.yaml: push.redact.0.preset: expected one of mynumber, phone-jp, email, got "fax"' })
   t.throws(() => checkAgentConfig('agent.yaml', { ...base, logs: [{ path: '/a.log', redact: [{ preset: 'email', with: 'x' }] }] }, {}), /logs\.0\.redact\.0\.with: unknown key/)
+})
+
+t.test('the gate every source type shares redacts before filters and counts per source', async t => {
+  const redact = buildRedactor('a.yaml', j => String(j), [{ preset: 'mynumber', replace: '***' }, { preset: 'email', replace: '<mail>' }])!
+  const spec = { name: 'kiosk', levels: DEFAULT_LEVELS, defaultLevel: 'info' as const, minLevel: 'debug' as const, include: [], exclude: [/123456789018/], rateLimit: 0, burst: 1, tags: {}, redact }
+  const g = new Gate(spec, (_s, at) => at, 0)
+  const b = new Batch(100, 1 << 20)
+  g.pass(b, 'file line 123456789018 from a@example.jp', '/var/log/kiosk/a.log', 1)
+  g.pass(b, 'journald record 1234-5678-9018', 'journald:kiosk.service', 2, { level: 'warning', t: 2 })
+  g.pass(b, 'order 123456789012', 'winevent:Application/Kiosk', 3, { level: 'error', t: 3 })
+  t.same(b.events.map(e => e.message), ['file line *** from <mail>', 'journald record ***', 'order 123456789012'], 'file, journald and winevent records alike')
+  t.equal(g.stats.redacted, 3)
+  t.equal(g.stats.filtered, 0, 'an exclude pattern written for the number no longer sees it: filters run on masked text')
+  const plain = new Gate({ ...spec, redact: undefined, exclude: [] }, (_s, at) => at, 0)
+  plain.pass(b, 'no redact 123456789018', 'x', 4)
+  t.equal(b.events.at(-1)!.message, 'no redact 123456789018', 'off unless configured')
+  t.equal(plain.stats.redacted, 0)
 })
