@@ -8,6 +8,8 @@ import { checkConfig, ConfigError, decodeConfig, deepFreeze, DurationMs, OneOf, 
 import { CheckSchema, buildChecks, checkLabel } from './inputs/checks/config.js'
 import type { ServiceCheckSpec } from './inputs/checks/service.js'
 import { LogSchema, buildLogs, logLabel, type LogSpecs } from './inputs/logs/config.js'
+import { buildRedactor, RedactSchema } from './inputs/logs/redact.js'
+import type { PushPolicy } from './inputs/push/policy.js'
 
 /** The system inputs an agent.yaml may enable, in their default order. */
 export const SYSTEM_INPUTS = ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'] as const
@@ -54,7 +56,10 @@ export const AgentConfigSchema = Type.Object({
   push: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'true or false' }),
     host: Type.String({ default: '127.0.0.1', description: 'a loopback address' }),
-    port: Type.Integer({ default: 8089, minimum: 0, maximum: 65535, description: 'a TCP port' })
+    port: Type.Integer({ default: 8089, minimum: 0, maximum: 65535, description: 'a TCP port' }),
+    allowStrings: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'a list of field names that may carry strings' }),
+    allowEvents: Type.Boolean({ default: false, description: 'true or false (events are free text)' }),
+    redact: Type.Optional(RedactSchema)
   }, { ...Strict, default: {} }),
   log: Type.Object({
     level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { default: 'info' })
@@ -67,12 +72,13 @@ type Decoded = StaticDecode<typeof AgentConfigSchema>
  * AgentConfig is the decoded schema (durations in ms, sizes in bytes) with the
  * id and token settled and the checks and log sources built to run.
  */
-export type AgentConfig = Readonly<Omit<Decoded, 'id' | 'collector' | 'checks' | 'logs'> & {
+export type AgentConfig = Readonly<Omit<Decoded, 'id' | 'collector' | 'checks' | 'logs' | 'push'> & {
   file: string
   id: string
   collector: Decoded['collector'] & { token: string }
   checks: ServiceCheckSpec[]
   logs: LogSpecs
+  push: Omit<Decoded['push'], 'redact'> & { policy: PushPolicy }
 }>
 
 export function loadAgentConfig (file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -100,8 +106,16 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     collector: { ...c.collector, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
     checks: buildChecks(file, c.checks),
-    logs: buildLogs(file, c.logs)
+    logs: buildLogs(file, c.logs),
+    push: pushSection(file, c.push)
   })
+}
+
+/** pushSection builds what push clients may send from push: (allowStrings, allowEvents, redact). */
+function pushSection (file: string, p: Decoded['push']): AgentConfig['push'] {
+  const { redact: rules, ...rest } = p
+  const redact = buildRedactor(file, j => `push.redact.${j}`, rules)
+  return { ...rest, policy: { allowStrings: p.allowStrings, allowEvents: p.allowEvents, ...(redact !== undefined ? { redact } : {}) } }
 }
 
 /** labelled names a checks: or logs: entry in a decoding error, as the per-entry rules do: logs.0(/var/log/app.log).rotateWait. */

@@ -62,7 +62,7 @@ export const INPUTS: Readonly<Record<string, InputFactory>> = {
     ]
     return [new LogInput(files, { pollIntervalMs: c.logPollInterval }, streams)]
   },
-  push: async c => c.push.enabled ? [new PushListener({ host: c.push.host, port: c.push.port })] : []
+  push: async c => c.push.enabled ? [new PushListener({ host: c.push.host, port: c.push.port, policy: c.push.policy })] : []
 }
 
 /** createInputs makes every configured input, family by family in the registry's order. */

@@ -2,7 +2,8 @@
 // (read, split, decode, level detection, filters, unique timestamps, batches
 // with positions), against Node's own line reader over the same file in the
 // same process (fs stream → readline; for Shift_JIS through iconv-lite's
-// decode stream) as the reference. Prints lines/s and the ratio.
+// decode stream) as the reference. Prints lines/s and the ratio, and the log
+// input again with the three redaction presets (mynumber, phone-jp, email).
 //   node dist/scripts/bench/logs.bench.js [--lines N] [--rounds N] [--smoke]
 
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ import iconv from 'iconv-lite'
 import { LogInput } from '../../agent/inputs/logs/input.js'
 import type { FileSourceSpec } from '../../agent/inputs/logs/config.js'
 import { DEFAULT_LEVELS, type Encoding } from '../../agent/inputs/logs/logline.js'
+import { presetRule, Redactor } from '../../agent/inputs/logs/redact.js'
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' }, smoke: { type: 'boolean', default: false } } })
 const LINES = values.smoke ? 20_000 : Number(values.lines)
@@ -26,7 +28,9 @@ function text (): string {
   const parts: string[] = []
   for (let i = 0; i < LINES; i++) {
     const lvl = i % 50 === 0 ? 'ERROR' : i % 10 === 0 ? 'WARN' : 'INFO'
-    parts.push(`2026-11-23T09:${String(i % 60).padStart(2, '0')}:00.123+09:00 ${lvl} [worker-${i % 8}] 住民票発行 受付番号 ${i} 窓口 ${i % 12 + 1} 処理時間 ${i % 997} ms user=u${i % 1000}\n`)
+    // One line in a hundred carries personal data for the redact variant: マイナンバー, phone, e-mail.
+    const pii = i % 100 === 0 ? ' 個人番号 1234 5678 9018 tel 090-1234-5678 mail taro@example.jp' : ''
+    parts.push(`2026-11-23T09:${String(i % 60).padStart(2, '0')}:00.123+09:00 ${lvl} [worker-${i % 8}] 住民票発行 受付番号 ${i} 窓口 ${i % 12 + 1} 処理時間 ${i % 997} ms user=u${i % 1000}${pii}\n`)
   }
   return parts.join('')
 }
@@ -47,10 +51,11 @@ async function reference (enc: 'utf8' | 'cp932'): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9
 }
 
-async function kanshi (enc: Encoding, file: string): Promise<number> {
+async function kanshi (enc: Encoding, file: string, redact = false): Promise<number> {
   const spec: FileSourceSpec = {
     name: 'bench', paths: [file], encoding: enc, startAt: 'beginning', levels: DEFAULT_LEVELS, defaultLevel: 'info', minLevel: 'debug',
-    include: [], exclude: [], rateLimit: 0, burst: 1, maxLineBytes: 16 * 1024, rotateWaitMs: 5000, tags: {}
+    include: [], exclude: [], rateLimit: 0, burst: 1, maxLineBytes: 16 * 1024, rotateWaitMs: 5000, tags: {},
+    ...(redact ? { redact: new Redactor([presetRule('mynumber'), presetRule('phone-jp'), presetRule('email')]) } : {})
   }
   let n = 0
   const li = new LogInput([spec], { pollIntervalMs: 1000 })
@@ -72,14 +77,18 @@ out.write(`log tailing: ${LINES.toLocaleString('en')} lines, ${(bytes / 2 ** 20)
 for (const enc of ['utf8', 'cp932'] as const) {
   const ref: number[] = []
   const ours: number[] = []
+  const redacted: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
     ref.push(await reference(enc))
     ours.push(await kanshi(enc, files[enc]))
+    redacted.push(await kanshi(enc, files[enc], true))
   }
   const refRate = LINES / median(ref)
   const ourRate = LINES / median(ours)
   out.write(`  ${enc.padEnd(5)}  reference (fs stream + readline${enc === 'cp932' ? ' + iconv decodeStream' : ''}): ${Math.round(refRate).toLocaleString('en')} lines/s` +
     `   kanshi log input: ${Math.round(ourRate).toLocaleString('en')} lines/s   ratio kanshi/reference ${(ourRate / refRate).toFixed(2)}\n`)
+  const redRate = LINES / median(redacted)
+  out.write(`  ${enc.padEnd(5)}  with redact [mynumber, phone-jp, email]: ${Math.round(redRate).toLocaleString('en')} lines/s   ratio to without ${(redRate / ourRate).toFixed(2)}\n`)
 }
 const mem = process.memoryUsage()
 out.write(`  rss after the runs: ${(mem.rss / 2 ** 20).toFixed(0)} MiB\n`)

@@ -128,3 +128,41 @@ t.test('the agent killed (-9) while lines are written, with rotations while it i
   agent.kill('SIGTERM')
   t.equal(await agent.waitExit(), 0, 'the agent stops cleanly')
 })
+
+t.test('redaction: a Shift_JIS kiosk log with マイナンバー reaches InfluxDB masked, with the count reported', async t => {
+  const influxd = await withInfluxd(t)
+  const host = 'logs-redact'
+  const stack = await makeStack(t, {
+    influx: { version: 1, url: influxd.url, db: 'kanshi' },
+    agentId: host,
+    inputs: [],
+    agent: {
+      logPollInterval: '200ms',
+      logs: [{ name: 'kiosk', path: 'kiosk/*.log', encoding: 'shift_jis', startAt: 'beginning', redact: [{ preset: 'mynumber' }, { preset: 'phone-jp' }, { pattern: '氏名=\\S+', replace: '氏名=■' }] }]
+    }
+  })
+  mkdirSync(join(stack.dir, 'kiosk'))
+  const file = join(stack.dir, 'kiosk', 'kiosk-01.log')
+  // 123456789018 has a valid check digit (11 − 272 mod 11 = 8); 123456789012 (an order number) does not.
+  const lines = [
+    '2026-12-06 09:00:01 受付 個人番号 1234-5678-9018 氏名=山田太郎 電話 090-1234-5678',
+    '2026-12-06 09:00:02 受付 注文番号 123456789012 発券 ①'
+  ]
+  writeFileSync(file, iconv.encode(lines.join('\r\n') + '\r\n', 'cp932'))
+  await stack.startCollector()
+  const agent = await stack.startAgent()
+  t.teardown(() => { agent.kill('SIGTERM') })
+  await waitFor(async () => (await messages(influxd.url, host, file)).length >= 2, 30_000, 200)
+  t.same((await messages(influxd.url, host, file)).sort(), [
+    '2026-12-06 09:00:01 受付 個人番号 *** 氏名=■ 電話 ***',
+    '2026-12-06 09:00:02 受付 注文番号 123456789012 発券 ①'
+  ], 'decoded from Shift_JIS, then masked; the wrong check digit kept')
+  const redacted = async (): Promise<number> => {
+    const r = await query(influxd.url, 'kanshi', `SELECT last(redacted) FROM log_input WHERE host = '${host}' AND source = 'kiosk'`)
+    return Number(r.results[0].series?.[0]?.values[0][1] ?? 0)
+  }
+  await waitFor(async () => await redacted() >= 3, 30_000, 200).catch(err => t.comment(String(err)))
+  t.equal(await redacted(), 3, 'log_input.redacted counts the replacements of the source')
+  const spool = readFileSync(join(stack.dir, 'agent', 'state.json'), 'utf8')
+  t.notMatch(spool, /山田|9018|090-1234/, 'nothing personal in the agent’s saved state')
+})

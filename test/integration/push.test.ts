@@ -3,11 +3,12 @@
 
 import t from 'tap'
 import { PushListener } from '../../agent/inputs/push/push.js'
+import { buildRedactor } from '../../agent/inputs/logs/redact.js'
 import { inputContext } from '../helpers/input-context.js'
 
 t.test('push: good, bad and oversized bodies', async t => {
   const got: Array<{ points: unknown[], events: unknown[] }> = []
-  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000 })
+  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, policy: { allowStrings: [], allowEvents: true } })
   await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events }); return got.length } }))
   t.teardown(async () => await l.close())
   const url = `http://127.0.0.1:${l.port}/v1/push`
@@ -28,7 +29,7 @@ t.test('push: good, bad and oversized bodies', async t => {
 
 t.test('push: InfluxDB line protocol on /v1/push (text/plain) and on the /write compatible path', async t => {
   const got: Array<{ points: unknown[] }> = []
-  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 5000 })
+  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 5000, policy: { allowStrings: ['last_ticket'], allowEvents: false } })
   await l.start(inputContext({ enqueue: async points => { got.push({ points }); return got.length } }))
   t.teardown(async () => await l.close())
   const base = `http://127.0.0.1:${l.port}`
@@ -61,4 +62,43 @@ t.test('push: InfluxDB line protocol on /v1/push (text/plain) and on the /write 
   const tooLong = await fetch(`${base}/write`, { method: 'POST', body: `x,${'k'.repeat(200)}=v f=1` })
   t.match(((await tooLong.json()) as { lines: string[] }).lines[0], /^point 1 \(x\): tags/, 'limits of the wire protocol are enforced too')
   t.equal((await fetch(`${base}/write?precision=h`, { method: 'POST', body: 'x f=1' })).status, 400)
+})
+
+t.test('push: kiosk apps may send numbers and statuses; strings and events only when allowed', async t => {
+  const got: Array<{ points: Array<{ f: Record<string, unknown> }>, events: Array<{ message: string }> }> = []
+  const redact = buildRedactor('agent.yaml', j => `push.redact.${j}`, [{ preset: 'mynumber', replace: '[個人番号]' }, { preset: 'phone-jp', replace: '***' }])!
+  const start = async (policy?: ConstructorParameters<typeof PushListener>[0]['policy']) => {
+    const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, ...(policy !== undefined ? { policy } : {}) })
+    await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events } as never); return got.length } }))
+    t.teardown(async () => await l.close())
+    return l
+  }
+  const post = async (l: PushListener, path: string, body: string, type = 'application/json') => {
+    const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
+    return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
+  }
+  const strict = await start()
+  t.same(await post(strict, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { counter: '1' }, f: { tickets: 3, paper_ok: true } }] })), { status: 200, body: { seq: 1, points: 1, events: 0 } }, 'numbers and booleans are accepted by default')
+  const s = await post(strict, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { tickets: 1, visitor: '山田太郎' } }] }))
+  t.same(s, { status: 400, body: {
+    error: 'not allowed: points.0.f.visitor: a string field is not allowed from a push client (send numbers or booleans, or list "visitor" in push.allowStrings); nothing was stored',
+    error_ja: '送信が許可されていないデータ（文字列フィールドまたはイベント）を含むため、何も保存しませんでした。数値と真偽値だけを送るか、push.allowStrings / push.allowEvents で許可してください。',
+    refused: ['points.0.f.visitor: a string field is not allowed from a push client (send numbers or booleans, or list "visitor" in push.allowStrings)']
+  } }, 'a string field not allowed: 400 naming it')
+  const lp = await post(strict, '/write', 'kiosk_app tickets=1i,visitor="山田"\n', 'text/plain')
+  t.equal(lp.status, 400)
+  t.match(lp.body['error'], /^not allowed: point 1 \(kiosk_app\)\.f\.visitor: a string field/, 'line protocol too, the point named')
+  const ev = await post(strict, '/v1/push', JSON.stringify({ events: [{ source: 'app', level: 'info', message: '山田様 受付' }] }))
+  t.match(ev, { status: 400, body: { error: 'not allowed: events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true); nothing was stored', refused: ['events: 1 event(s) not allowed from a push client: free text is off (set push.allowEvents: true)'] } }, 'events (free text) are off by default')
+  t.equal(got.length, 1, 'nothing of the refused requests was stored')
+  const acc: Array<{ m: string, f: Record<string, unknown> }> = []
+  await strict.gather({ add: (m, f) => { acc.push({ m, f }) } })
+  t.same(acc, [{ m: 'push_input', f: { accepted: 1, refused_invalid: 0, refused_policy: 3, redacted: 0 } }], 'refusals are counted')
+
+  const open = await start({ allowStrings: ['status', 'note'], allowEvents: true, redact })
+  t.same(await post(open, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { caller: '0312345678', tel: '03-1234-5678' }, f: { status: 'paper_out', note: '折返し 090-1234-5678' } }], events: [{ source: 'app', level: 'info', message: '番号 123456789018 確認' }] })), { status: 200, body: { seq: 2, points: 1, events: 1 } }, 'allowed string fields and events are accepted')
+  t.same(got[1]!.points[0]!.f, { status: 'paper_out', note: '折返し ***' }, 'push.redact applies to allowed strings')
+  t.same((got[1]!.points[0] as unknown as { tags: object }).tags, { caller: '0312345678', tel: '***' }, 'and to tag values')
+  t.equal(got[1]!.events[0]!.message, '番号 [個人番号] 確認', 'and to event messages')
+  t.equal(open.stats.redacted, 3)
 })

@@ -7,6 +7,7 @@ import { Type, type StaticDecode } from '@sinclair/typebox'
 import { ConfigError, DurationMs, OneOf, SizeBytes } from '../../../common/config.js'
 import { Limits } from '../../../protocol/limits.js'
 import { DEFAULT_LEVELS, ENCODINGS, LEVELS, type Level, type MultilineOptions } from './logline.js'
+import { buildRedactor, RedactSchema, type Redactor } from './redact.js'
 
 const LevelName = OneOf(LEVELS)
 const Regexes = Type.Array(Type.String(), { description: 'a list of regular expressions' })
@@ -36,6 +37,7 @@ export const LogSchema = Type.Object({
   rateLimit: Type.Number({ default: 500, minimum: 0, description: 'a number of lines per second (0: no limit)' }),
   burst: Type.Optional(Type.Integer({ minimum: 1, description: 'a number of lines' })),
   tags: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 256 }), { default: {}, description: 'a map of tag names to strings' }),
+  redact: Type.Optional(RedactSchema),
   // journald
   units: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of systemd unit names' })),
   identifiers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of syslog identifiers' })),
@@ -64,6 +66,8 @@ export interface GateSpec {
   rateLimit: number
   burst: number
   tags: Record<string, string>
+  /** personal data replaced in each record's text before anything else sees it (none: no cost) */
+  redact?: Redactor
 }
 
 export interface FileSourceSpec extends GateSpec {
@@ -123,6 +127,7 @@ export function buildLogs (file: string, logs: readonly LogEntry[]): LogSpecs {
         if (!(LEVELS as readonly string[]).includes(l)) throw new ConfigError(file, at(`levels.${l}`), `expected a level name (${LEVELS.join(', ')}), got "${l}"`)
         return [l as Level, regex(file, at(`levels.${l}`), re)] as [Level, RegExp]
       }).sort((a, b) => LEVELS.indexOf(a[0]) - LEVELS.indexOf(b[0]))
+    const redact = buildRedactor(file, j => at(`redact.${j}`), c.redact)
     const gate: GateSpec = {
       name: label,
       ...(c.source !== undefined ? { source: c.source } : {}),
@@ -133,7 +138,8 @@ export function buildLogs (file: string, logs: readonly LogEntry[]): LogSpecs {
       exclude: (c.exclude ?? []).map((re, j) => regex(file, at(`exclude.${j}`), re)),
       rateLimit: c.rateLimit,
       burst: c.burst ?? Math.max(1, Math.ceil(c.rateLimit * 10)),
-      tags: c.tags
+      tags: c.tags,
+      ...(redact !== undefined ? { redact } : {})
     }
     if (names.has(label)) throw new ConfigError(file, at('name'), `expected a unique name for each logs entry, got "${label}" twice (set name:)`)
     names.add(label)

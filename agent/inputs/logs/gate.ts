@@ -8,15 +8,16 @@ import { clip, detectLevel, levelRank, TokenBucket, type Level } from './logline
 
 const TRUNCATED = ' …[truncated by kanshi]'
 
-export interface Stats { lines: number, filtered: number, dropped: number, truncated: number, lostFiles: number, errors: number }
+export interface Stats { lines: number, filtered: number, dropped: number, truncated: number, lostFiles: number, errors: number, redacted: number }
 
 /**
- * Gate decides whether a record becomes an event: include/exclude filters,
+ * Gate decides whether a record becomes an event: redaction first (so that
+ * nothing after it sees the personal data), then include/exclude filters,
  * the minimum level and the per-source rate limit, counting each refusal;
  * the rate limit's drops are also reported as one event per poll.
  */
 export class Gate {
-  readonly stats: Stats = { lines: 0, filtered: 0, dropped: 0, truncated: 0, lostFiles: 0, errors: 0 }
+  readonly stats: Stats = { lines: 0, filtered: 0, dropped: 0, truncated: 0, lostFiles: 0, errors: 0, redacted: 0 }
   private droppedUnreported = 0
   private readonly bucket: TokenBucket
 
@@ -27,6 +28,11 @@ export class Gate {
   /** pass adds the record to the batch as an event unless a filter or the rate limit stops it. */
   pass (batch: Batch, text: string, source: string, now: number, o: { level?: Level, t?: number, truncated?: boolean } = {}): void {
     const s = this.spec
+    if (s.redact !== undefined) {
+      const r = s.redact.apply(text)
+      text = r.text
+      this.stats.redacted += r.count
+    }
     if ((s.include.length > 0 && !s.include.some(re => re.test(text))) || s.exclude.some(re => re.test(text))) { this.stats.filtered++; return }
     const level = o.level ?? detectLevel(text, s.levels, s.defaultLevel)
     if (levelRank(level) > levelRank(s.minLevel)) { this.stats.filtered++; return }

@@ -214,5 +214,5 @@ export class LogInput implements Input {
 }
 
 function counters (s: Stats): Record<string, number> {
-  return { lines: s.lines, filtered: s.filtered, dropped_rate_limit: s.dropped, truncated: s.truncated, lost_files: s.lostFiles, errors: s.errors }
+  return { lines: s.lines, filtered: s.filtered, dropped_rate_limit: s.dropped, truncated: s.truncated, lost_files: s.lostFiles, errors: s.errors, redacted: s.redacted }
 }

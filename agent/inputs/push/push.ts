@@ -2,13 +2,15 @@
 // and events on loopback; each request is one spooled batch, and a 2xx means it is on disk.
 //   POST /v1/push  JSON {"points":[…],"events":[…]}, or line protocol when not JSON
 //   POST /write    InfluxDB 1.x compatible line protocol, ?precision=ns|us|ms|s, 204 on success
-// A request with any bad line is refused whole (400, each bad line named).
+// A request with any bad line is refused whole (400, each bad line named), and so is
+// one with data the policy does not allow (policy.ts: string fields, events).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { Limits, PointSchema, EventSchema, compile, type LogEvent, type Point } from '../../../protocol/messages.js'
-import type { Input, InputContext } from '../input.js'
+import type { Accumulator, Input, InputContext } from '../input.js'
 import { parseLineProtocol, type Precision } from './lineproto.js'
+import { DEFAULT_POLICY, redactPushed, refusals, type PushPolicy } from './policy.js'
 
 const PushSchema = Type.Object({
   points: Type.Optional(Type.Array(Type.Object({ ...PointSchema.properties, t: Type.Optional(PointSchema.properties.t) }), { maxItems: Limits.maxPointsPerBatch })),
@@ -18,11 +20,14 @@ const validatePush = compile(PushSchema)
 const validatePoint = compile(PointSchema)
 const PRECISIONS = ['ns', 'us', 'ms', 's']
 const MAX_BODY = 1024 * 1024
+const NOT_ALLOWED_JA = '送信が許可されていないデータ（文字列フィールドまたはイベント）を含むため、何も保存しませんでした。数値と真偽値だけを送るか、push.allowStrings / push.allowEvents で許可してください。'
 
 export interface PushOptions {
   host: string
   port: number
   now?: () => number
+  /** what push clients may send (default: numbers and booleans only) */
+  policy?: PushPolicy
 }
 
 /** PushListener is the push input: an HTTP listener on loopback; each good request is one spooled batch. */
@@ -30,12 +35,22 @@ export class PushListener implements Input {
   readonly name = 'push'
   private server: Server | undefined
   port = 0
+  /** requests stored, refused as malformed, refused by the policy; replacements made by push.redact */
+  readonly stats = { accepted: 0, refused_invalid: 0, refused_policy: 0, redacted: 0 }
+  private readonly policy: PushPolicy
 
-  constructor (private readonly o: PushOptions) {}
+  constructor (private readonly o: PushOptions) {
+    this.policy = o.policy ?? DEFAULT_POLICY
+  }
+
+  async gather (acc: Accumulator): Promise<void> {
+    acc.add('push_input', { ...this.stats })
+  }
 
   async start (ctx: InputContext): Promise<void> {
     this.server = createServer((req, res) => {
-      const reply = (status: number, body?: object): void => {
+      const reply = (status: number, body?: object, counter: 'refused_invalid' | 'refused_policy' = 'refused_invalid'): void => {
+        if (status === 400) this.stats[counter]++
         res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' })
         res.end(body === undefined ? undefined : JSON.stringify(body))
       }
@@ -68,7 +83,13 @@ export class PushListener implements Input {
           if (errors.length > 0) return reply(400, { error: `${errors.length} bad line(s); nothing was stored`, lines: errors.slice(0, 20) })
         }
         if (points.length + events.length === 0) return reply(400, { error: 'no points and no events' })
+        const refused = refusals(this.policy, points, events, json ? undefined : i => `point ${i + 1} (${points[i]!.m})`)
+        if (refused.length > 0) {
+          return reply(400, { error: `not allowed: ${refused[0]!}; nothing was stored`, error_ja: NOT_ALLOWED_JA, refused: refused.slice(0, 20) }, 'refused_policy')
+        }
+        this.stats.redacted += redactPushed(this.policy, points, events)
         const seq = await ctx.enqueue(points, events)
+        this.stats.accepted++
         if (url.pathname === '/write') return reply(204)
         reply(200, { seq, points: points.length, events: events.length })
       }).catch(err => reply((err as { status?: number }).status ?? 500, { error: String((err as Error).message) }))

@@ -1,0 +1,52 @@
+// What a kiosk or business application may push (送信可能なデータ): numbers and
+// statuses (numeric and boolean fields). String fields only when push.allowStrings
+// names them, events (free text) only with push.allowEvents; push.redact applies
+// to what is allowed. Everything else refuses the whole request, with the reason.
+
+import type { LogEvent, Point } from '../../../protocol/messages.js'
+import type { Redactor } from '../logs/redact.js'
+
+export interface PushPolicy {
+  /** field names that may carry strings (default: none) */
+  allowStrings: readonly string[]
+  /** whether events (free-text messages) are accepted (default: no) */
+  allowEvents: boolean
+  redact?: Redactor
+}
+
+export const DEFAULT_POLICY: PushPolicy = { allowStrings: [], allowEvents: false }
+
+/** refusals names each point field and event the policy does not allow, e.g. `points.0.f.name`. */
+export function refusals (p: PushPolicy, points: readonly Point[], events: readonly LogEvent[], label: (i: number) => string = i => `points.${i}`): string[] {
+  const out: string[] = []
+  points.forEach((pt, i) => {
+    for (const [k, v] of Object.entries(pt.f)) {
+      if (typeof v === 'string' && !p.allowStrings.includes(k)) {
+        out.push(`${label(i)}.f.${k}: a string field is not allowed from a push client (send numbers or booleans, or list "${k}" in push.allowStrings)`)
+      }
+    }
+  })
+  if (events.length > 0 && !p.allowEvents) out.push(`events: ${events.length} event(s) not allowed from a push client: free text is off (set push.allowEvents: true)`)
+  return out
+}
+
+/** redactPushed applies push.redact to tag values, allowed string fields and event messages; returns the count. */
+export function redactPushed (p: PushPolicy, points: Point[], events: LogEvent[]): number {
+  const r = p.redact
+  if (r === undefined) return 0
+  let n = 0
+  const strings = (o: Record<string, unknown> | undefined): void => {
+    for (const [k, v] of Object.entries(o ?? {})) {
+      if (typeof v !== 'string') continue
+      const out = r.apply(v)
+      if (out.count > 0) { o![k] = out.text; n += out.count }
+    }
+  }
+  for (const pt of points) { strings(pt.tags); strings(pt.f) }
+  for (const e of events) {
+    strings(e.tags)
+    const out = r.apply(e.message)
+    if (out.count > 0) { e.message = out.text; n += out.count }
+  }
+  return n
+}
