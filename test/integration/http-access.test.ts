@@ -1,13 +1,20 @@
 // Who may read what over HTTP, through the real app on a real socket: /api/v1/agents
 // and /metrics need a viewer by default; metrics.auth: none and metrics.allow open
-// /metrics to a local Prometheus only; /healthz and /readyz tell a stranger up/ready, nothing more.
+// /metrics to a local Prometheus only; /healthz and /readyz tell a stranger up/ready, nothing more;
+// the deploy example's Prometheus scrape works with its token file.
 
 import t from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { startCollector } from '../helpers/collector.js'
+import { writeConfig } from '../helpers/config.js'
 import { connectAgent } from '../helpers/fake-agent.js'
+import { freePort, waitFor } from '../helpers/procs.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const VIEWER = 'viewer-token-for-the-access-test'
 const OPERATOR = 'operator-token-for-the-access-test'
@@ -103,4 +110,34 @@ t.test('metrics.allow refuses other source addresses with 403, before and apart 
   t.equal((await get(both.port, '/metrics', { from: '127.0.0.1', headers: bearer(VIEWER) })).status, 403)
   t.equal((await get(both.port, '/metrics', { from: '127.0.0.2' })).status, 401, 'auth: viewer still wants the token')
   t.equal((await get(both.port, '/metrics', { from: '127.0.0.2', headers: bearer(VIEWER) })).status, 200)
+})
+
+t.test('deploy/prometheus/prometheus.yml: a real Prometheus scrapes with the viewer token file; without it the target is down', async t => {
+  const { port } = await startCollector(t, { config: { api } })
+  const dir = await tmpDir(t)
+  const tokenFile = join(dir, 'kanshi-viewer.token')
+  writeFileSync(tokenFile, `${VIEWER}\n`, { mode: 0o600 })
+  const example = parse(readFileSync(new URL('../../deploy/prometheus/prometheus.yml', import.meta.url), 'utf8')) as { global: object, scrape_configs: Array<Record<string, any>> }
+  const job = example.scrape_configs[0]!
+  t.equal(job['authorization'].credentials_file, '/etc/prometheus/kanshi-viewer.token', 'the example reads the token from a file')
+  const withToken = { ...job, scrape_interval: '1s', authorization: { ...job['authorization'], credentials_file: tokenFile }, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }
+  const { authorization: _, ...bare } = withToken
+  const config = writeConfig(join(dir, 'prometheus.yml'), { ...example, scrape_configs: [withToken, { ...bare, job_name: 'no-token' }] })
+  const check = spawnSync('promtool', ['check', 'config', config], { encoding: 'utf8' })
+  t.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`)
+
+  const web = await freePort()
+  const prom = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${web}`], { stdio: 'ignore' })
+  t.teardown(() => { prom.kill('SIGKILL') })
+  let health: Record<string, { health: string, lastError: string }> = {}
+  await waitFor(async () => {
+    const r = await fetch(`http://127.0.0.1:${web}/api/v1/targets`).catch(() => undefined)
+    if (r?.ok !== true) return false
+    const active = ((await r.json()) as { data: { activeTargets: Array<{ labels: { job: string }, health: string, lastError: string }> } }).data.activeTargets
+    health = Object.fromEntries(active.map(a => [a.labels.job, a]))
+    return health['kanshi-collector']?.health === 'up' && health['no-token']?.health === 'down'
+  }, 30_000, 250).catch(() => {})
+  t.equal(health['kanshi-collector']?.health, 'up', `with the token: ${health['kanshi-collector']?.lastError ?? 'no target'}`)
+  t.equal(health['no-token']?.health, 'down', 'without it')
+  t.match(health['no-token']?.lastError, /401/)
 })
