@@ -22,7 +22,7 @@ import { DeadLetter } from './storage/dead-letter.js'
 import { StorageWriter } from './storage/writer.js'
 import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
-import { ApiAuth } from './api/auth.js'
+import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
@@ -125,9 +125,10 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
   const { maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress } = config.ingest
   await app.register(agentRoute, { auth, audit, ingest, metrics, logger: logger.child({ component: 'session' }), maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress })
-  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, storage, now })
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
+  const { need, callerOf } = guard(apiAuth, gate.requestAuth)
+  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),

@@ -10,6 +10,7 @@ import { ApiSchema } from './config/api.js'
 import { InfluxSchema, resolveInflux, type InfluxConfig } from './config/influx.js'
 import { IngestSchema } from './config/ingest.js'
 import { ListenSchema, resolveListen } from './config/listen.js'
+import { MetricsSchema } from './config/metrics.js'
 import { WalSchema } from './config/wal.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
@@ -30,7 +31,8 @@ export const CollectorConfigSchema = Type.Object({
   alerting: Type.Optional(AlertingSchema),
   report: ReportSchema,
   reports: ReportsSchema,
-  api: ApiSchema
+  api: ApiSchema,
+  metrics: MetricsSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */

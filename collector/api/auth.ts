@@ -34,11 +34,20 @@ export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } 
 
 export type Guard = (role: Role) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
+/** Caller is who a request acts as: the holder of a bearer token or of a console session. */
+export interface Caller { name: string, role: Role }
+
+/** atLeast says whether a role carries another's rights (viewer < operator < admin). */
+export function atLeast (have: Role, want: Role): boolean {
+  return RANK[have] >= RANK[want]
+}
+
 /**
  * guard builds preHandlers that require a role and record who called as
- * `actorOf(req)` ("name (role)"), for the audit log.
+ * `actorOf(req)` ("name (role)"), for the audit log; `callerOf` resolves a
+ * request without refusing it (a page that shows more to a viewer).
  */
-export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string } {
+export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string, callerOf: (req: FastifyRequest) => Caller | undefined } {
   const actors = new WeakMap<FastifyRequest, string>()
   const need: Guard = role => async (req, reply) => {
     const alt = req.headers.authorization === undefined ? other?.(req) : undefined
@@ -48,8 +57,13 @@ export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actor
       reply.header('www-authenticate', 'Bearer')
       throw new KanshiError('E_AUTH', 'a valid API token is required')
     }
-    if (RANK[who.role] < RANK[role]) throw new KanshiError('E_FORBIDDEN', `this needs the ${role} role; the token has ${who.role}`)
+    if (!atLeast(who.role, role)) throw new KanshiError('E_FORBIDDEN', `this needs the ${role} role; the token has ${who.role}`)
     actors.set(req, `${who.name} (${who.role})`)
   }
-  return { need, actorOf: req => actors.get(req) ?? '' }
+  const callerOf = (req: FastifyRequest): Caller | undefined => {
+    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+    if (alt !== undefined && 'refused' in alt) return undefined
+    return auth.check(req.headers.authorization) ?? alt
+  }
+  return { need, actorOf: req => actors.get(req) ?? '', callerOf }
 }

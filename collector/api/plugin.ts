@@ -22,7 +22,8 @@ export interface ApiOptions {
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   const { need, actorOf } = guard(o.apiAuth, o.consoleAuth)
-  app.get('/api/v1/agents', async () => ({ agents: [...o.ingest.status.values()] }))
+  // Host names, addresses, versions and OS: a viewer's (or the console's) to see, not a stranger's.
+  app.get('/api/v1/agents', { preHandler: need('viewer') }, async () => ({ agents: [...o.ingest.status.values()] }))
   // The full check (edits, gaps, a cut tail against the head witness), not only the rows shown.
   app.get('/v1/audit', { preHandler: need('admin') }, async () => {
     const r = o.audit.verify()

@@ -109,8 +109,9 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
 
   app.get('/console/state', quiet, async req => {
     loggedIn(gate.sessionOf(req))
-    // What /readyz decides, asked of the same app so the console never disagrees with the load balancer.
-    const ready = await app.inject({ method: 'GET', url: '/readyz' })
+    // What /readyz decides, asked of the same app so the console never disagrees with the load balancer;
+    // the session goes along, so /readyz gives the reasons it keeps from strangers.
+    const ready = await app.inject({ method: 'GET', url: '/readyz', headers: { cookie: req.headers.cookie ?? '' } })
     const t = now()
     const age = (name: string): number | null => {
       if (!o.readers.includes(name)) return null

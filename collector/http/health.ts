@@ -1,8 +1,12 @@
 // Health and metrics: /healthz (the process answers), /readyz (storage, WAL,
 // outbox: what a load balancer or the console asks) and /metrics (Prometheus).
+// Strangers learn only up/ready; the reasons and /metrics need a viewer (metrics.* may open /metrics).
 
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { KanshiError } from '../../protocol/errors.js'
 import type { Alerting } from '../alerting/index.js'
+import { atLeast, type Caller, type Guard } from '../api/auth.js'
+import { sourceAllowed, type MetricsConfig } from '../config/metrics.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Metrics } from '../metrics.js'
 import type { Wal } from '../state/wal/index.js'
@@ -19,6 +23,11 @@ export interface HealthOptions {
   alerting: Alerting | undefined
   /** where data goes, in words */
   storage: string
+  /** metrics.auth and metrics.allow: who may read /metrics */
+  access: MetricsConfig
+  /** the API's guard: need('viewer') refuses, callerOf only tells who asks */
+  need: Guard
+  callerOf: (req: FastifyRequest) => Caller | undefined
   now?: () => number
 }
 
@@ -26,7 +35,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
   const now = o.now ?? Date.now
   app.get('/healthz', async () => ({ status: 'ok' }))
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
     const problems: string[] = []
     if (o.backend === undefined) problems.push(`storage: ${o.storage}`)
     else if (o.writer !== undefined && !o.writer.healthy && o.writer.lastError !== undefined) problems.push(`storage: ${o.writer.lastError}`)
@@ -39,11 +48,25 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
       if (stuck > 50) problems.push(`alerting: ${stuck} mails waiting in the outbox (SMTP down?)`)
     }
     const agentsConnected = [...o.ingest.status.values()].filter(s => s.connected).length
-    const body = { status: problems.length === 0 ? 'ready' : 'not ready', storage: o.storage, problems, walBytes, walMaxBytes: o.walMaxBytes, agentsConnected }
+    const status = problems.length === 0 ? 'ready' : 'not ready'
+    const who = o.callerOf(req)
+    // The reasons name the storage URL and its errors: only for a viewer (the console sends its session).
+    const body = who !== undefined && atLeast(who.role, 'viewer')
+      ? { status, storage: o.storage, problems, walBytes, walMaxBytes: o.walMaxBytes, agentsConnected }
+      : { status, problemCount: problems.length }
     return await reply.code(problems.length === 0 ? 200 : 503).send(body)
   })
 
-  app.get('/metrics', async (_req, reply) => {
+  const allowed = sourceAllowed(o.access.allow)
+  const viewer = o.need('viewer')
+  // The TCP peer, not X-Forwarded-For: a header anyone can write must not open the door.
+  const metricsAccess = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const peer = req.socket.remoteAddress
+    if (!allowed(peer)) throw new KanshiError('E_FORBIDDEN', `metrics.allow does not list this address (${peer ?? 'unknown'})`)
+    if (o.access.auth === 'viewer') await viewer(req, reply)
+  }
+
+  app.get('/metrics', { preHandler: metricsAccess }, async (_req, reply) => {
     const m = o.metrics
     m.walBytes.set(o.wal.totalBytes)
     if (o.writer !== undefined) {

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
 import { makeStack, countSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
@@ -18,7 +19,7 @@ t.test('influxd down for 30 s: backlog drained after, nothing missing, readyz ho
   await new Promise(resolve => setTimeout(resolve, 2000))
   await influxd.stop()
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, 15_000, 250)
-  const r = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as { problems: string[] }
+  const r = await (await fetch(`http://127.0.0.1:${port}/readyz`, { headers: asViewer })).json() as { problems: string[] }
   t.match(r.problems.join(' '), /storage/, `readyz names the storage problem: ${r.problems.join('; ')}`)
   await new Promise(resolve => setTimeout(resolve, 30_000))
   await influxd.restart()

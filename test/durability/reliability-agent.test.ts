@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
 import { makeStack, countSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
@@ -68,7 +69,7 @@ t.test('agent clock stepped back 1 h then forward 2 h, then SIGKILLed: no crash,
   t.ok(near(HOUR), 'skew about +1 h (collector ahead) while the agent clock was an hour behind')
   t.ok(near(-HOUR), 'skew about -1 h while the agent clock was an hour ahead')
   t.comment(`clock_skew_ms values seen: ${[...new Set(skews.map((s: number) => Math.round(s / 60_000)))].join(', ')} (minutes)`)
-  const dup = await (await fetch(`http://127.0.0.1:${stack.port}/metrics`)).text()
+  const dup = await (await fetch(`http://127.0.0.1:${stack.port}/metrics`, { headers: asViewer })).text()
   t.comment(`duplicate batches acked again, not stored: ${/^kanshi_duplicate_batches_total (\d+)/m.exec(dup)?.[1] ?? 'n/a'}`)
   collector.kill('SIGTERM')
   await collector.waitExit()

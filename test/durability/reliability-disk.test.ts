@@ -10,13 +10,14 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
 import { makeStack, countSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 async function readyz (port: number): Promise<{ status: number, problems: string[] }> {
-  const r = await fetch(`http://127.0.0.1:${port}/readyz`)
+  const r = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: asViewer })
   return { status: r.status, problems: ((await r.json()) as { problems: string[] }).problems }
 }
 
@@ -58,7 +59,7 @@ t.test('the WAL\'s disk really full (3 MiB tmpfs): the collector stops acking, t
   let got: number[] = []
   await waitFor(async () => { got = await countSeqtest(query, influxd.url, 'disk'); return got[0] === n }, 180_000, 1000).catch(() => {})
   if (got[0] !== n) {
-    const agents = await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`)).json()
+    const agents = await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: asViewer })).json()
     t.comment(`still missing ${n - got[0]!}: agents ${JSON.stringify(agents)}; readyz ${JSON.stringify(await readyz(port))}`)
   }
   t.same(got, [n, pusher.confirmed.reduce((a, b) => a + b, 0)], `all ${n} points present once`)

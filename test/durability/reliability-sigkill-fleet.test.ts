@@ -11,6 +11,7 @@ import { pino } from 'pino'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { Spool } from '../../agent/spool.js'
 import { Transport } from '../../agent/transport.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { spawnProgram, freePort, waitFor, type Program } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -27,7 +28,8 @@ t.test(`collector SIGKILLed ${KILLS} times while ${AGENTS} agents stream: every 
     listen: { host: '127.0.0.1', port }, dataDir: join(dir, 'collector'),
     influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '100ms', rollups: false },
     ingest: { defaultInterval: '1s' },
-    agents: ids.map(id => ({ id, tokenSha256: sha256Hex(`tok-${id}`), role: 'kiosk', site: 'fleet' }))
+    agents: ids.map(id => ({ id, tokenSha256: sha256Hex(`tok-${id}`), role: 'kiosk', site: 'fleet' })),
+    api: viewerApi()
   }))
   const start = async (): Promise<Program> => {
     const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')])
@@ -76,7 +78,7 @@ t.test(`collector SIGKILLed ${KILLS} times while ${AGENTS} agents stream: every 
     return ids.every(id => got.get(id)?.[0] === expected.get(id)![0])
   }, 90_000, 500).catch(() => {})
   for (const id of ids) t.same(got.get(id), expected.get(id), `${id}: count and sum of n match — each point once`)
-  const dup = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const dup = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: asViewer })).text()
   t.comment(`resends acked as duplicates by the last collector: ${/^kanshi_duplicate_batches_total (\d+)/m.exec(dup)?.[1] ?? 'n/a'}`)
   collector.kill('SIGTERM')
   await collector.waitExit()

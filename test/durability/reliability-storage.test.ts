@@ -10,6 +10,7 @@ import t from 'tap'
 import { createServer, connect, type Socket } from 'node:net'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { freePort, waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
 import { makeStack, countSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
@@ -22,12 +23,12 @@ if (!LONG) t.comment(`KANSHI_LONG is not 1: InfluxDB is stopped for ${OUTAGE_MS 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 async function readyz (port: number): Promise<{ status: number, problems: string[] }> {
-  const r = await fetch(`http://127.0.0.1:${port}/readyz`)
+  const r = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: asViewer })
   return { status: r.status, problems: ((await r.json()) as { problems: string[] }).problems }
 }
 
 async function errorsTotal (port: number, code: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: asViewer })).text()
   return Number(new RegExp(`^kanshi_errors_total\\{code="${code}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
 }
 

@@ -32,3 +32,14 @@ export function writeConfig (file: string, config: Record<string, unknown>, comm
   writeFileSync(file, (comment !== undefined ? `# ${comment}\n` : '') + stringify(config, { lineWidth: 0 }))
   return file
 }
+
+/** TEST_VIEWER_TOKEN is a viewer API token: /metrics, /api/v1/agents and the /readyz reasons need one. */
+export const TEST_VIEWER_TOKEN = 'kanshi-test-viewer-token'
+
+/** viewerApi is collector.yaml's `api:` accepting TEST_VIEWER_TOKEN, besides any other tokens given. */
+export function viewerApi (...tokens: Array<Record<string, unknown>>): { tokens: Array<Record<string, unknown>> } {
+  return { tokens: [...tokens, { name: 'test-viewer', tokenSha256: sha256Hex(TEST_VIEWER_TOKEN), role: 'viewer' }] }
+}
+
+/** asViewer is the request header that sends TEST_VIEWER_TOKEN. */
+export const asViewer: Readonly<Record<'authorization', string>> = Object.freeze({ authorization: `Bearer ${TEST_VIEWER_TOKEN}` })

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { agentEntries, writeConfig } from './config.js'
+import { agentEntries, viewerApi, writeConfig } from './config.js'
 import { spawnProgram, freePort, type Program } from './procs.js'
 import { tmpDir } from './tmp.js'
 
@@ -16,6 +16,7 @@ export interface StackOptions {
   schedule?: string
   inputs?: string[]
   push?: boolean
+  /** collector.yaml keys over the defaults (api: the test viewer token, asViewer in config.ts) */
   collector?: Record<string, unknown>
   alerting?: Record<string, unknown>
   /** extra agent.yaml keys (logs, checks …) */
@@ -46,6 +47,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     ingest: { defaultInterval: '1s' },
     ...(o.alerting !== undefined ? { alerting: o.alerting } : {}),
     agents,
+    api: viewerApi(),
     ...o.collector
   })
   writeConfig(join(dir, 'agent.yaml'), {

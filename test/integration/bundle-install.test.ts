@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sha256Hex } from '../../collector/ingest/auth.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { freePort, spawnProgram, waitFor } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -81,7 +82,8 @@ t.test('install-linux.sh agent: install, upgrade, roll back, run as kanshi', { s
   const cdir = await tmpDir(t)
   writeFileSync(join(cdir, 'collector.yaml'), JSON.stringify({
     listen: { host: '127.0.0.1', port }, dataDir: join(cdir, 'data'), influx: { version: 1, embedded: { enabled: false } },
-    agents: [{ id, tokenSha256: sha256Hex(token), role: 'server', site: 'install' }]
+    agents: [{ id, tokenSha256: sha256Hex(token), role: 'server', site: 'install' }],
+    api: viewerApi()
   }))
   const collector = await spawnProgram(t, 'collector', ['--config', join(cdir, 'collector.yaml')])
   await collector.waitForLine(l => l.includes('collector listening'), 20_000)
@@ -119,7 +121,7 @@ exec env KANSHI_AGENT_TOKEN=${token} setpriv --reuid=kanshi --regid=kanshi --ini
 
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`the sandboxed install exited ${child.exitCode}:\n${box.output()}`)
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/agents`)
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: asViewer })
     const agents = ((await res.json()) as { agents: Array<{ id: string, connected: boolean, version?: string }> }).agents
     return agents.some(a => a.id === id && a.connected && a.version === version)
   }, 60_000, 500).catch(err => { throw new Error(`${String(err)}\n${box.output()}`) })
@@ -163,7 +165,8 @@ t.test('install-linux.sh agent on a host without Node.js 20: the single executab
   const cdir = await tmpDir(t)
   writeFileSync(join(cdir, 'collector.yaml'), JSON.stringify({
     listen: { host: '127.0.0.1', port }, dataDir: join(cdir, 'data'), influx: { version: 1, embedded: { enabled: false } },
-    agents: [{ id, tokenSha256: sha256Hex(token), role: 'server', site: 'sea' }]
+    agents: [{ id, tokenSha256: sha256Hex(token), role: 'server', site: 'sea' }],
+    api: viewerApi()
   }))
   const collector = await spawnProgram(t, 'collector', ['--config', join(cdir, 'collector.yaml')])
   await collector.waitForLine(l => l.includes('collector listening'), 20_000)
@@ -185,7 +188,7 @@ exec env KANSHI_AGENT_TOKEN=${token} setpriv --reuid=kanshi --regid=kanshi --ini
   const child = box.child
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`the sandboxed install exited ${child.exitCode}:\n${box.output()}`)
-    const agents = ((await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`)).json()) as { agents: Array<{ id: string, connected: boolean, version?: string }> }).agents
+    const agents = ((await (await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: asViewer })).json()) as { agents: Array<{ id: string, connected: boolean, version?: string }> }).agents
     return agents.some(a => a.id === id && a.connected && a.version === version)
   }, 60_000, 500).catch(err => { throw new Error(`${String(err)}\n${box.output()}`) })
   t.pass('the single executable, installed as a service, connected as user kanshi')
@@ -219,6 +222,8 @@ echo "version: $(/usr/local/bin/kanshi-collector --version)"
 tok=$(/usr/local/bin/kanshi-collector token add web01 --role server --site s --config /etc/kanshi/collector.yaml)
 echo "token: \${#tok}"
 echo "after-token: $(stat -c '%U:%G %a' /etc/kanshi/collector.yaml)"
+# /readyz gives its reasons to a viewer only: the operator's first API token.
+echo "viewer: $(/usr/local/bin/kanshi-collector api-token add prober --role viewer --config /etc/kanshi/collector.yaml)"
 sed -i 's#^  port: .*#  port: ${port}#; s#^  db: kanshi#  db: kanshi\\n  embedded: { enabled: false }#' /etc/kanshi/collector.yaml
 # systemd's StateDirectory= makes this under the unit; here by hand.
 install -d -o kanshi -g kanshi -m 0700 /var/lib/kanshi/collector
@@ -232,7 +237,9 @@ exec setpriv --reuid=kanshi --regid=kanshi --init-groups -- $(sed -n 's/^ExecSta
   let ready: Record<string, unknown> = {}
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`the sandboxed install exited ${child.exitCode}:\n${box.output()}`)
-    ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as Record<string, unknown>
+    const viewer = /^viewer: (\S+)$/m.exec(box.output())?.[1]
+    if (viewer === undefined) return false
+    ready = await (await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${viewer}` } })).json() as Record<string, unknown>
     return true
   }, 60_000, 500).catch(err => { throw new Error(`${String(err)}\n${box.output()}`) })
   t.match(ready.storage, /WAL-only/, 'the installed collector answers /readyz (WAL-only here)')

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { startCollector } from '../helpers/collector.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { connectAgent } from '../helpers/fake-agent.js'
 
 const collector = async (t: Test) => await startCollector(t, {
@@ -13,7 +14,8 @@ const collector = async (t: Test) => await startCollector(t, {
   agents: [
     { id: 'old-kiosk', token: 'tok-old', role: 'kiosk', site: 'honcho' },
     { id: 'new-server', token: 'tok-new', role: 'server', site: 'honcho' }
-  ]
+  ],
+  config: { api: viewerApi() }
 })
 
 t.test('an older v1 agent (minimal hello, unknown extra fields) is accepted and its version listed', async t => {
@@ -30,7 +32,7 @@ t.test('an older v1 agent (minimal hello, unknown extra fields) is accepted and 
   fresh.send({ type: 'hello', protocol: 1, agent: { id: 'new-server', hostname: 'web01', version: '0.2.0', os: 'linux', labels: {}, intervalMs: 10_000 } })
   await fresh.waitFrame(f => f.type === 'welcome', 'the welcome')
 
-  const res = await fetch(`${url}/api/v1/agents`)
+  const res = await fetch(`${url}/api/v1/agents`, { headers: asViewer })
   const agents = ((await res.json()) as { agents: Array<Record<string, unknown>> }).agents
   const v = Object.fromEntries(agents.map(a => [a.id, a.version]))
   t.same(v, { 'old-kiosk': '0.0.9', 'new-server': '0.2.0' }, 'both versions side by side during a roll-out')

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, writeF
 import { dirname, join, resolve } from 'node:path'
 import iconv from 'iconv-lite'
 import { sha256Hex } from '../../collector/ingest/auth.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { freePort, spawnProgram, waitFor } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -63,7 +64,8 @@ async function startCollector (t: Test, agentIds: string[]): Promise<Collector> 
     dataDir: join(dir, 'collector'),
     influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '100ms' },
     ingest: { defaultInterval: '1s' },
-    agents: agentIds.map(id => ({ id, tokenSha256: sha256Hex(tokens.get(id)!), role: 'kiosk', site: 'bundle' }))
+    agents: agentIds.map(id => ({ id, tokenSha256: sha256Hex(tokens.get(id)!), role: 'kiosk', site: 'bundle' })),
+    api: viewerApi()
   }))
   const c = await spawnProgram(t, 'collector', ['--config', join(dir, 'collector.yaml')])
   await c.waitForLine(l => l.includes('collector listening'), 20_000)
@@ -97,7 +99,7 @@ async function lastCpu (c: Collector, host: string): Promise<Record<string, unkn
 }
 
 async function agentsApi (c: Collector): Promise<Array<Record<string, unknown>>> {
-  const res = await fetch(`${c.url}/api/v1/agents`)
+  const res = await fetch(`${c.url}/api/v1/agents`, { headers: asViewer })
   return ((await res.json()) as { agents: Array<Record<string, unknown>> }).agents
 }
 

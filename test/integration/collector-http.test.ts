@@ -9,8 +9,9 @@ import { Writable } from 'node:stream'
 import { makeLogger } from '../../collector/logger.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { startCollector } from '../helpers/collector.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 
-const app = async (t: Test, withBackend: boolean) => (await startCollector(t, { listen: false, ...(withBackend ? { backend: new NullSink() } : {}) })).c
+const app = async (t: Test, withBackend: boolean) => (await startCollector(t, { listen: false, config: { api: viewerApi() }, ...(withBackend ? { backend: new NullSink() } : {}) })).c
 
 t.test('healthz and readyz', async t => {
   const c = await app(t, true)
@@ -23,14 +24,14 @@ t.test('healthz and readyz', async t => {
 
 t.test('readyz says WAL-only loudly', async t => {
   const c = await app(t, false)
-  const r = await c.app.inject('/readyz')
+  const r = await c.app.inject({ url: '/readyz', headers: asViewer })
   t.equal(r.statusCode, 503)
   t.match(r.json().problems[0], /WAL-only/)
 })
 
 t.test('/metrics passes promtool check metrics and has the documented series', async t => {
   const c = await app(t, true)
-  const r = await c.app.inject('/metrics')
+  const r = await c.app.inject({ url: '/metrics', headers: asViewer })
   t.equal(r.statusCode, 200)
   t.match(r.headers['content-type'], /text\/plain/)
   for (const name of ['kanshi_agent_connections', 'kanshi_frames_received_total', 'kanshi_points_received_total', 'kanshi_errors_total', 'kanshi_wal_bytes', 'kanshi_wal_oldest_record_age_seconds', 'kanshi_storage_write_duration_seconds', 'kanshi_dead_letter_points_total']) {

@@ -7,6 +7,7 @@ import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
 import { startCollector } from '../helpers/collector.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { connectAgent, refusedStatus, type FakeAgent } from '../helpers/fake-agent.js'
 
 const TOKENS = { web01: 'token-web01-secret', kiosk1: 'token-kiosk1-secret' }
@@ -155,7 +156,7 @@ t.test('a newer connection for the same agent replaces the older one', async t =
 
 t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked is claimed stored', async t => {
   // WAL-only: nothing consumes the log, so it fills up
-  const { c, agentUrl } = await startCollector(t, { agents: [{ id: 'web01', token: TOKENS.web01 }], config: { wal: { maxBytes: '1MiB', segmentBytes: '256KiB' } } })
+  const { c, agentUrl } = await startCollector(t, { agents: [{ id: 'web01', token: TOKENS.web01 }], config: { wal: { maxBytes: '1MiB', segmentBytes: '256KiB' }, api: viewerApi() } })
   const a = await greeted(t, agentUrl)
   const big = Array.from({ length: 1000 }, (_, i) => ({ m: 'x', t: i, f: { pad: 'p'.repeat(150) } }))
   const acked: number[] = []
@@ -164,7 +165,7 @@ t.test('a full WAL stops acking: the socket closes with 1013 and nothing unacked
   t.equal(await a.closed, 1013, 'closed with 1013 (try again later)')
   t.ok(acked.length >= 3 && acked.length < 12, `${acked.length} batches acked before the bound`)
   t.same(acked, Array.from({ length: acked.length }, (_, i) => i + 1), 'acks are a gapless prefix: the agent resends the rest')
-  const m = await c.app.inject('/metrics')
+  const m = await c.app.inject({ url: '/metrics', headers: asViewer })
   t.match(m.body, /kanshi_errors_total\{code="E_WAL_FULL"\} [1-9]/)
   const r = await c.app.inject('/readyz')
   t.equal(r.statusCode, 503)

@@ -135,7 +135,8 @@ t.test('console against a real collector, agent and alert', async t => {
   t.match(await agentRow.locator('.spool').textContent(), /^\d+ \/ \d/)
   t.match(await agentRow.locator('.skew').textContent(), /\d+(\.\d)? m?s$/)
   t.equal(await agentRow.locator('a').getAttribute('href'), 'http://grafana.example.jp:3000/d/kanshi-host/host-detail?var-host=kiosk-01')
-  const agents = await (await fetch(`${base}/api/v1/agents`)).json() as { agents: Array<Record<string, unknown>> }
+  t.equal((await fetch(`${base}/api/v1/agents`)).status, 401, 'a stranger gets no agents list')
+  const agents = await (await fetch(`${base}/api/v1/agents`, { headers: bearer('viewer') })).json() as { agents: Array<Record<string, unknown>> }
   t.equal(agents.agents[0]!['id'], 'kiosk-01')
   t.type(agents.agents[0]!['spoolBatches'], 'number', '/api/v1/agents reports the spool depth')
   t.type(agents.agents[0]!['clockSkewMs'], 'number', 'and the clock skew')
@@ -270,7 +271,7 @@ t.test('console against a real collector, agent and alert', async t => {
   // The routes that were there before still answer.
   t.equal((await fetch(`${base}/healthz`)).status, 200)
   t.equal((await fetch(`${base}/readyz`)).status, 503, 'WAL-only: not ready, as before')
-  t.match(await (await fetch(`${base}/metrics`)).text(), /kanshi_console_logins_total\{result="invalid"\} 1/)
+  t.match(await (await fetch(`${base}/metrics`, { headers: bearer('viewer') })).text(), /kanshi_console_logins_total\{result="invalid"\} 1/)
   t.equal((await fetch(`${base}/v1/alerts`)).status, 401, 'the API still needs a token or a session')
 
   // The audit log has the failed login, the logins, the ack and the silence.

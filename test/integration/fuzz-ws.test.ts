@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { startCollector } from '../helpers/collector.js'
+import { asViewer, viewerApi } from '../helpers/config.js'
 import { connectAgent, type FakeAgent } from '../helpers/fake-agent.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
@@ -33,7 +34,8 @@ async function start (t: Test) {
     ],
     config: {
       influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms', rollups: false },
-      ingest: { maxFrameBytes: MAX_FRAME, maxErrorsPerMinute: 10_000 }
+      ingest: { maxFrameBytes: MAX_FRAME, maxErrorsPerMinute: 10_000 },
+      api: viewerApi()
     }
   })
   return { c, influxd, url: agentUrl }
@@ -186,6 +188,6 @@ t.test('hostile frames each get the documented code; the good agent beside them 
   t.same([...new Set(hostTags)].sort(), ['bad', 'good'], 'no series claims another host (the host tag comes from the token)')
   const injSeries = ((await q('SHOW SERIES FROM inj')).series?.[0]?.values ?? []).length
   t.equal(injSeries, 1, 'one series for inj: no extra series from newlines or commas')
-  const dead = [...(await c.app.inject('/metrics')).body.matchAll(/^kanshi_dead_letter_points_total(?:\{[^}]*\})? (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0)
+  const dead = [...(await c.app.inject({ url: '/metrics', headers: asViewer })).body.matchAll(/^kanshi_dead_letter_points_total(?:\{[^}]*\})? (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0)
   t.equal(dead, 0, 'no line was refused by InfluxDB: nothing dead-lettered')
 })

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
-import { agentEntries, writeConfig } from '../helpers/config.js'
+import { agentEntries, asViewer, viewerApi, writeConfig } from '../helpers/config.js'
 import { connectAgent, refusedStatus, type FakeAgent } from '../helpers/fake-agent.js'
 import { spawnProgram, freePort, waitFor, type Program } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -157,7 +157,7 @@ function sock (port: number, localAddress = '127.0.0.1'): Promise<{ s: Socket, c
 }
 
 t.test('slow-loris and idle sockets are cut at listen.headersTimeout; sockets per address are capped', async t => {
-  const { url, port, start } = await collectorIn(t, { listen: { headersTimeout: '1s', requestTimeout: '3s' }, ingest: { maxConnectionsPerAddress: 50 } })
+  const { url, port, start } = await collectorIn(t, { listen: { headersTimeout: '1s', requestTimeout: '3s' }, ingest: { maxConnectionsPerAddress: 50 }, api: viewerApi() })
   await start()
   const t0 = Date.now()
   const loris = await sock(port)
@@ -180,7 +180,7 @@ t.test('slow-loris and idle sockets are cut at listen.headersTimeout; sockets pe
   t.pass('the 50 idle ones under the cap are cut by the header deadline too')
   const again = await open(t, url, 'old-token-web01')
   t.equal((await again.next()).type, 'welcome', 'the address may connect again afterwards')
-  const stats = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const stats = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: asViewer })).text()
   t.match(stats, /kanshi_auth_failures_total\{reason="too_many_connections"\} 150/)
 })
 
