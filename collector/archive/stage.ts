@@ -1,0 +1,139 @@
+// The archive stage: follows the WAL (reader 'archive') and writes every log event into the
+// archive, committing its cursor only after the day file is on the disk. A write that fails
+// (full disk, archive.minFree) holds the cursor and is retried; once the records held reach
+// archive.holdFraction of the WAL's bound they are skipped, counted, and a gap record says so.
+
+import type { Logger } from 'pino'
+import type { Counter, Gauge } from 'prom-client'
+import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
+import { recordEntry } from '../state/entry.js'
+import { dayOf, posAfter, type WalPos } from './record.js'
+import type { ArchiveWriter, NewRecord } from './writer.js'
+
+export interface ArchiveStageOptions {
+  wal: Wal
+  reader: WalReader
+  writer: ArchiveWriter
+  timeZone: string
+  /** skip held records once they reach this fraction of wal.maxBytes */
+  holdFraction: number
+  logger: Logger
+  now: () => number
+  metrics: { up: Gauge, events: Counter, skipped: Counter }
+  /** wait between two attempts after a failure (default 5 s) */
+  retryMs?: number
+}
+
+/** What the archive cursor holds besides its position: events skipped and not yet told in a gap record. */
+interface State { gap?: { skipped: number, w: WalPos } }
+
+export class ArchiveStage {
+  /** why the archive is not writing, for /readyz; undefined while it writes */
+  problem: string | undefined
+  private readonly consumer: WalConsumer
+  private loop: Promise<void> | undefined
+  private loaded = false
+  private gap: State['gap']
+  private duplicates = 0
+  private sleeping: { timer: NodeJS.Timeout, done: () => void } | undefined
+
+  constructor (private readonly o: ArchiveStageOptions) {
+    this.consumer = new WalConsumer(o.wal, o.reader)
+    this.gap = (o.reader.state as State | undefined)?.gap
+  }
+
+  start (): void {
+    this.loop = this.run().catch(err => this.o.logger.fatal({ err }, 'archive stage stopped on an unexpected error'))
+  }
+
+  async stop (): Promise<void> {
+    this.consumer.stop()
+    if (this.sleeping !== undefined) { clearTimeout(this.sleeping.timer); this.sleeping.done() }
+    await this.loop
+  }
+
+  private async run (): Promise<void> {
+    while (!this.consumer.stopped) {
+      try {
+        if (!this.loaded) { await this.o.writer.load(); this.loaded = true }
+        await this.o.writer.closeIfBefore(dayOf(this.o.now(), this.o.timeZone))
+        const recs = await this.consumer.read()
+        if (recs.length === 0) { await this.consumer.wait(1000); continue }
+        await this.take(recs)
+        if (this.problem !== undefined) this.o.logger.info('archive writing again')
+        this.problem = undefined
+        this.o.metrics.up.set(1)
+      } catch (err) {
+        const why = (err as Error).message
+        if (this.problem !== why) this.o.logger.error({ err: why }, 'archive write failed; the WAL keeps the records and the archive retries')
+        this.problem = `archive: ${why}`
+        this.o.metrics.up.set(0)
+        // The files may hold part of the failed append: read them back before the next one.
+        this.loaded = false
+        this.o.reader.rewind()
+        await this.skipHeld()
+        await this.sleep(this.o.retryMs ?? 5000)
+      }
+    }
+  }
+
+  /** take archives the log events of recs (those not archived before a crash), then commits the cursor. */
+  private async take (recs: WalRecord[]): Promise<void> {
+    const w = this.o.writer
+    const out: NewRecord[] = []
+    const now = this.o.now()
+    const lastW = recs.at(-1)!.end
+    if (this.gap !== undefined) {
+      out.push({ w: this.gap.w, k: 'gap', r: now, skipped: this.gap.skipped })
+    }
+    for (const rec of recs) {
+      const e = recordEntry(rec)
+      const events = e.e
+      if (events === undefined) continue
+      for (let i = 0; i < events.length; i++) {
+        const pos: WalPos = [rec.end.segment, rec.end.offset, i]
+        if (!posAfter(pos, w.lastW)) { this.duplicates++; continue }
+        const ev = events[i]!
+        const { host, role, site, ...tags } = ev.tags ?? {}
+        out.push({
+          w: pos, k: 'log', r: e.r, t: ev.t, host: host ?? e.a, role: role ?? '', site: site ?? '', source: ev.source, level: ev.level, message: ev.message,
+          ...(Object.keys(tags).length > 0 ? { tags } : {})
+        })
+      }
+    }
+    if (out.length > 0) {
+      await w.append(dayOf(now, this.o.timeZone), out)
+      this.o.metrics.events.inc(out.filter(r => r.k === 'log').length)
+    }
+    this.gap = undefined
+    await this.o.reader.commit({ ...lastW }, 0, {})
+  }
+
+  /** skipHeld gives up the records held once they reach the bound, so the WAL never fills for the archive's sake. */
+  private async skipHeld (): Promise<void> {
+    const bound = this.o.wal.maxTotalBytes * this.o.holdFraction
+    let skipped = 0
+    while (!this.consumer.stopped && this.o.wal.bytesFrom(this.o.reader.committed) > bound) {
+      const recs = await this.consumer.read()
+      if (recs.length === 0) break
+      const last = recs.at(-1)!
+      let n = 0
+      for (const r of recs) n += recordEntry(r).e?.length ?? 0
+      this.gap = { skipped: (this.gap?.skipped ?? 0) + n, w: [last.end.segment, last.end.offset, 0] }
+      skipped += n
+      await this.o.reader.commit({ ...last.end }, 0, { gap: this.gap } satisfies State)
+    }
+    if (skipped > 0) {
+      this.o.metrics.skipped.inc(skipped)
+      this.o.logger.error({ skipped, total: this.gap?.skipped }, 'archive: log events skipped to keep the WAL from filling; a gap record will name the count when writing resumes')
+    }
+  }
+
+  private async sleep (ms: number): Promise<void> {
+    if (this.consumer.stopped) return
+    await new Promise<void>(resolve => {
+      const done = (): void => { this.sleeping = undefined; resolve() }
+      this.sleeping = { timer: setTimeout(done, ms), done }
+    })
+  }
+}
