@@ -78,14 +78,14 @@ function checkDay (file: string, m: Manifest | undefined, prevHash: string, res:
   for (const [i, l] of text.lines.entries()) {
     const want = i + 1
     const p = parseLine(l)
-    if (typeof p === 'string') throw new Fault(file, `record ${want}: ${p} (edited)`, want)
-    if (sha256(p.json) !== p.hash) throw new Fault(file, `record ${want}: its content does not match its hash (edited)`, want)
+    if (typeof p === 'string') throw new Fault(file, `${p} (edited)`, want)
+    if (sha256(p.json) !== p.hash) throw new Fault(file, 'its content does not match its hash (edited)', want)
     if (p.body.n !== want) {
       throw new Fault(file, p.body.n > want
-        ? `record ${want} is missing or out of place: record ${p.body.n} stands in its place (removed or reordered)`
-        : `record ${p.body.n} stands at place ${want} (reordered or repeated)`, want)
+        ? `missing or out of place: record ${p.body.n} stands in its place (removed or reordered)`
+        : `record ${p.body.n} stands in its place (reordered or repeated)`, want)
     }
-    if (p.body.p !== hash) throw new Fault(file, `record ${want} does not follow the record before it (removed, reordered or from another chain)`, want)
+    if (p.body.p !== hash) throw new Fault(file, 'it does not follow the record before it (removed, reordered or from another chain)', want)
     hash = p.hash
     res.records++
   }
