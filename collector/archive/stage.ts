@@ -58,7 +58,12 @@ export class ArchiveStage {
         if (!this.loaded) { await this.o.writer.load(); this.loaded = true }
         await this.o.writer.closeIfBefore(dayOf(this.o.now(), this.o.timeZone))
         const recs = await this.consumer.read()
-        if (recs.length === 0) { await this.consumer.wait(1000); continue }
+        if (recs.length === 0) {
+          // A gap not yet told (the records after it were skipped too) is written when the archive can write again.
+          if (this.gap !== undefined) await this.take([])
+          else await this.consumer.wait(1000)
+          continue
+        }
         await this.take(recs)
         if (this.problem !== undefined) this.o.logger.info('archive writing again')
         this.problem = undefined
@@ -82,7 +87,7 @@ export class ArchiveStage {
     const w = this.o.writer
     const out: NewRecord[] = []
     const now = this.o.now()
-    const lastW = recs.at(-1)!.end
+    const lastW = recs.at(-1)?.end ?? this.o.reader.committed
     if (this.gap !== undefined) {
       out.push({ w: this.gap.w, k: 'gap', r: now, skipped: this.gap.skipped })
     }
@@ -116,12 +121,18 @@ export class ArchiveStage {
     while (!this.consumer.stopped && this.o.wal.bytesFrom(this.o.reader.committed) > bound) {
       const recs = await this.consumer.read()
       if (recs.length === 0) break
-      const last = recs.at(-1)!
+      // Skip no more than needed: up to the record after which the WAL holds no more than the bound.
+      let last = recs[0]!
       let n = 0
-      for (const r of recs) n += recordEntry(r).e?.length ?? 0
+      for (const r of recs) {
+        last = r
+        n += recordEntry(r).e?.length ?? 0
+        if (this.o.wal.bytesFrom(r.end) <= bound) break
+      }
       this.gap = { skipped: (this.gap?.skipped ?? 0) + n, w: [last.end.segment, last.end.offset, 0] }
       skipped += n
       await this.o.reader.commit({ ...last.end }, 0, { gap: this.gap } satisfies State)
+      this.o.reader.rewind()
     }
     if (skipped > 0) {
       this.o.metrics.skipped.inc(skipped)
