@@ -16,8 +16,8 @@ export interface RecordBody {
   /** the previous record's hash (the day before's last, or GENESIS) */
   p: string
   w: WalPos
-  /** kind: log (a log event), gap (events the archive had to skip, counted) */
-  k: 'log' | 'gap'
+  /** kind: log (a log event), alert (an alert state change), gap (events the archive had to skip, counted) */
+  k: 'log' | 'alert' | 'gap'
   /** received at the collector (ms) */
   r: number
   /** event time (ms) */
@@ -29,6 +29,8 @@ export interface RecordBody {
   level?: string
   message?: string
   tags?: Record<string, string>
+  /** alert: the alert point's fields (value, threshold, active, duration_s) */
+  f?: Record<string, number | string | boolean>
   /** gap: how many events were skipped */
   skipped?: number
 }

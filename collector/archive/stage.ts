@@ -1,11 +1,12 @@
-// The archive stage: follows the WAL (reader 'archive') and writes every log event into the
-// archive, committing its cursor only after the day file is on the disk. A write that fails
+// The archive stage: follows the WAL (reader 'archive') and writes every log event and alert state
+// change into the archive, committing its cursor only after the day file is on the disk. A write that fails
 // (full disk, archive.minFree) holds the cursor and is retried; once the records held reach
 // archive.holdFraction of the WAL's bound they are skipped, counted, and a gap record says so.
 
 import type { Logger } from 'pino'
 import type { Counter, Gauge } from 'prom-client'
-import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
+import { WalConsumer, type Position, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
+import type { Point } from '../../protocol/messages.js'
 import { recordEntry } from '../state/entry.js'
 import { dayOf, posAfter, type WalPos } from './record.js'
 import type { ArchiveWriter, NewRecord } from './writer.js'
@@ -93,8 +94,7 @@ export class ArchiveStage {
     }
     for (const rec of recs) {
       const e = recordEntry(rec)
-      const events = e.e
-      if (events === undefined) continue
+      const events = e.e ?? []
       for (let i = 0; i < events.length; i++) {
         const pos: WalPos = [rec.end.segment, rec.end.offset, i]
         if (!posAfter(pos, w.lastW)) { this.duplicates++; continue }
@@ -105,6 +105,8 @@ export class ArchiveStage {
           ...(Object.keys(tags).length > 0 ? { tags } : {})
         })
       }
+      // Alert state changes are the collector's own `alert` points; they follow the events in position.
+      if (e.a === '') this.alerts(e.p, rec.end, events.length, w.lastW, out)
     }
     if (out.length > 0) {
       await w.append(dayOf(now, this.o.timeZone), out)
@@ -112,6 +114,18 @@ export class ArchiveStage {
     }
     this.gap = undefined
     await this.o.reader.commit({ ...lastW }, 0, {})
+  }
+
+  /** alerts adds the alert points of one WAL record (index from first on) not archived before. */
+  private alerts (points: Point[], end: Position, first: number, lastW: WalPos, out: NewRecord[]): void {
+    for (let j = 0; j < points.length; j++) {
+      const pt = points[j]!
+      const pos: WalPos = [end.segment, end.offset, first + j]
+      if (pt.m !== 'alert' || !posAfter(pos, lastW)) continue
+      const { host = '', role = '', site = '', rule = '', severity = '', state = '' } = pt.tags ?? {}
+      const { summary, ...f } = pt.f
+      out.push({ w: pos, k: 'alert', r: pt.t, t: pt.t, host, role, site, source: `alert/${rule}`, level: severity, message: `${state}: ${String(summary ?? '')}`, tags: { rule, severity, state }, f })
+    }
   }
 
   /** skipHeld gives up the records held once they reach the bound, so the WAL never fills for the archive's sake. */
@@ -126,7 +140,8 @@ export class ArchiveStage {
       let n = 0
       for (const r of recs) {
         last = r
-        n += recordEntry(r).e?.length ?? 0
+        const e = recordEntry(r)
+        n += (e.e?.length ?? 0) + (e.a === '' ? e.p.filter(p => p.m === 'alert').length : 0)
         if (this.o.wal.bytesFrom(r.end) <= bound) break
       }
       this.gap = { skipped: (this.gap?.skipped ?? 0) + n, w: [last.end.segment, last.end.offset, 0] }
