@@ -25,20 +25,30 @@ export interface Manifest {
   closedAt: number
 }
 
-/** encodeManifest signs the manifest: its file content. */
-export function encodeManifest (m: Manifest, key: KeyObject): string {
+/**
+ * Head is the open day's witness, rewritten (signed) at most every second after appends: the
+ * day's file must hold at least `records` records, the last of them hashing to `lastHash`, so a
+ * cut of the open day's tail shows before the day is closed.
+ */
+export interface Head { v: 1, day: string, records: number, lastHash: string, at: number }
+
+/** encodeSigned signs an object: the file content (JSON line, base64 signature line). */
+export function encodeSigned (m: Manifest | Head, key: KeyObject): string {
   const json = JSON.stringify(m)
   return `${json}\n${sign(null, Buffer.from(json), key).toString('base64')}\n`
 }
 
-/** decodeManifest reads a manifest file's text, checking the signature; it returns a reason string when bad. */
-export function decodeManifest (text: string, pub: KeyObject | undefined): Manifest | string {
+/** decodeSigned reads a signed file's text, checking the signature; it returns a reason string when bad. */
+export function decodeSigned<T extends Manifest | Head> (text: string, pub: KeyObject | undefined, what = 'manifest'): T | string {
   const [json, sig] = text.split('\n')
-  let m: Manifest
-  try { m = JSON.parse(json ?? '') as Manifest } catch { return 'the manifest is not JSON' }
-  if (pub !== undefined && (sig === undefined || !verify(null, Buffer.from(json!), pub, Buffer.from(sig, 'base64')))) return 'the manifest\'s signature does not match (altered manifest, or another key)'
+  let m: T
+  try { m = JSON.parse(json ?? '') as T } catch { return `the ${what} is not JSON` }
+  if (pub !== undefined && (sig === undefined || !verify(null, Buffer.from(json!), pub, Buffer.from(sig, 'base64')))) return `the ${what}'s signature does not match (altered ${what}, or another key)`
   return m
 }
+
+export const encodeManifest = (m: Manifest, key: KeyObject): string => encodeSigned(m, key)
+export const decodeManifest = (text: string, pub: KeyObject | undefined): Manifest | string => decodeSigned<Manifest>(text, pub)
 
 /** loadSigningKey reads a PEM Ed25519 private key; it throws naming the file. */
 export function loadSigningKey (file: string): KeyObject {

@@ -1,14 +1,15 @@
 // archive verify: check every day from the files and the public key alone (no database): each
 // manifest's signature, the day chain (each manifest names the day before and its last hash), the
-// file's digest, and every record's hash, number and link. The first fault is named.
+// file's digest, every record's hash, number and link, and the signed head witness of the newest
+// day (so a cut of the open day shows too). The first fault is named.
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { decodeManifest, type Manifest } from './manifest.js'
+import { decodeManifest, decodeSigned, type Head, type Manifest } from './manifest.js'
 import { DAY_FILE, GENESIS, dayFile, manifestFile, parseLine, sha256 } from './record.js'
 import { readDayBytes } from './day-file.js'
-import { PRUNED_FILE } from './writer.js'
+import { HEAD_FILE, PRUNED_FILE } from './writer.js'
 
 export interface VerifyResult {
   days: number
@@ -37,6 +38,13 @@ export function verifyArchive (dir: string, pub: KeyObject, from = '0000-00-00',
       if (typeof p === 'string') throw new Fault(join(dir, PRUNED_FILE), p)
       prev = { day: p.day, hash: p.lastHash }
     }
+    let head: Head | undefined
+    if (names.has(HEAD_FILE)) {
+      const h = decodeSigned<Head>(readFileSync(join(dir, HEAD_FILE), 'utf8'), pub, 'head witness')
+      if (typeof h === 'string') throw new Fault(join(dir, HEAD_FILE), h)
+      if (!names.has(dayFile(h.day))) throw new Fault(join(dir, dayFile(h.day)), `day ${h.day} is missing: the signed head witness names it with ${h.records} records (the newest day removed)`)
+      head = h
+    }
     for (const [i, day] of days.entries()) {
       const newest = i === days.length - 1
       const mfile = join(dir, manifestFile(day))
@@ -52,7 +60,7 @@ export function verifyArchive (dir: string, pub: KeyObject, from = '0000-00-00',
       const inRange = day >= from && day <= to
       if (!inRange && m !== undefined) { prev = { day, hash: m.lastHash }; continue }
       if (day > to) break
-      const last = checkDay(join(dir, dayFile(day)), m, prev.hash, res)
+      const last = checkDay(join(dir, dayFile(day)), m, prev.hash, res, head?.day === day ? head : undefined)
       res.days++
       if (m === undefined) res.open = day
       prev = { day, hash: last }
@@ -71,7 +79,7 @@ function manifest (file: string, pub: KeyObject): Manifest {
 }
 
 /** checkDay checks one day's records against the chain (and its manifest when closed); it returns the last hash. */
-function checkDay (file: string, m: Manifest | undefined, prevHash: string, res: VerifyResult): string {
+function checkDay (file: string, m: Manifest | undefined, prevHash: string, res: VerifyResult, head: Head | undefined): string {
   const buf = readFileSync(file)
   const text = readDayBytes(buf)
   let hash = prevHash
@@ -88,11 +96,13 @@ function checkDay (file: string, m: Manifest | undefined, prevHash: string, res:
     if (p.body.p !== hash) throw new Fault(file, 'it does not follow the record before it (removed, reordered or from another chain)', want)
     hash = p.hash
     res.records++
+    if (head !== undefined && want === head.records && hash !== head.lastHash) throw new Fault(file, 'it differs from the signed head witness (rewritten)', want)
   }
   const whole = text.lines.length
   if (text.gzipError !== undefined || text.partial) {
     throw new Fault(file, `the file is truncated or corrupt after record ${whole}${m !== undefined ? ` of ${m.records}` : ''} (${text.gzipError ?? 'a cut line'})`, whole + 1)
   }
+  if (head !== undefined && whole < head.records) throw new Fault(file, `the file holds ${whole} records, the signed head witness ${head.records} (records ${whole + 1}–${head.records} removed: truncated)`, whole + 1)
   if (m === undefined) return hash
   if (whole !== m.records) throw new Fault(file, `the file holds ${whole} records, its manifest ${m.records} (records ${whole + 1}–${m.records} removed: truncated)`, whole + 1)
   if (hash !== m.lastHash) throw new Fault(file, `the last record's hash differs from the manifest's (the end of the day was changed)`, whole)

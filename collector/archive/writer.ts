@@ -8,11 +8,12 @@ import { gzipSync } from 'node:zlib'
 import type { KeyObject } from 'node:crypto'
 import type { Logger } from 'pino'
 import { writeFileAtomic } from '../../common/atomic-write.js'
-import { decodeManifest, encodeManifest, type Manifest } from './manifest.js'
+import { decodeManifest, encodeManifest, encodeSigned, type Manifest } from './manifest.js'
 import { DAY_FILE, GENESIS, dayFile, encodeLine, manifestFile, sha256, type RecordBody, type WalPos } from './record.js'
 import { parsedLines, readDayBytes } from './day-file.js'
 
 export const PRUNED_FILE = 'pruned.manifest'
+export const HEAD_FILE = 'head'
 
 export interface WriterOptions {
   dir: string
@@ -38,6 +39,9 @@ export class ArchiveWriter {
   private prevDay: string | null = null
   /** WAL position of the newest record archived: a record at or before it was archived already */
   lastW: WalPos = [-1, -1, -1]
+  /** the head witness lags the appends (written at most every second) */
+  private headStale = false
+  private headAt = 0
 
   constructor (private readonly o: WriterOptions) {}
 
@@ -110,7 +114,15 @@ export class ArchiveWriter {
       await fh.close()
     }
     if (this.day === undefined) this.prevHash = this.last
-    Object.assign(this, { day, n, last, first, lastW: recs.at(-1)!.w })
+    Object.assign(this, { day, n, last, first, lastW: recs.at(-1)!.w, headStale: true })
+  }
+
+  /** writeHead signs the open day's witness (records, last hash) when it lags and minMs have passed since the last. */
+  async writeHead (now: number, minMs = 1000): Promise<void> {
+    if (!this.headStale || this.day === undefined || now - this.headAt < minMs) return
+    await writeFileAtomic(join(this.o.dir, HEAD_FILE), encodeSigned({ v: 1, day: this.day, records: this.n, lastHash: this.last, at: now }, this.o.key))
+    this.headStale = false
+    this.headAt = now
   }
 
   /** closeIfBefore closes the open day once today is a later day. */

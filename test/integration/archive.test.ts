@@ -64,6 +64,7 @@ t.test('10,000 events archived over three days: verify, tampering, export', asyn
     ['one byte of the compressed file edited', d => { const b = readFileSync(day2(d)); b[b.length >> 1] ^= 0x55; writeFileSync(day2(d), b) }, /2026-12-02\.log\.gz: record \d+: .*(corrupt|hash|not JSON|edited)/],
     ['a record removed', d => editLines(day2(d), l => l.filter((_, i) => i !== 699)), /2026-12-02\.log\.gz: record 700: missing or out of place: record 701 stands in its place/],
     ['a day removed', d => { rmSync(day2(d)); rmSync(join(d, `${DAYS[1]}.manifest`)) }, /2026-12-03\.manifest: day 2026-12-02 is missing/],
+    ['the newest day removed', d => { rmSync(join(d, `${DAYS[2]}.log.gz`)); rmSync(join(d, `${DAYS[2]}.manifest`)) }, /2026-12-03\.log\.gz: day 2026-12-03 is missing: the signed head witness names it with 3000 records/],
     ['a pair swapped', d => editLines(day2(d), l => { [l[99], l[100]] = [l[100]!, l[99]!]; return l }), /2026-12-02\.log\.gz: record 100: missing or out of place: record 101/],
     ['the file truncated', d => truncateSync(day2(d), statSync(day2(d)).size >> 1), /2026-12-02\.log\.gz: record \d+: the file is truncated or corrupt after record \d+ of 3000/],
     ['the last records cut', d => editLines(day2(d), l => l.slice(0, -10)), /2026-12-02\.log\.gz: record 2991: the file holds 2990 records, its manifest 3000/],

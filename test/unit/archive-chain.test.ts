@@ -2,7 +2,7 @@
 // written, the chain links days, a crash's cut tail is dropped on reopen, and verify sees it whole.
 
 import t from 'tap'
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createPublicKey, createPrivateKey } from 'node:crypto'
 import { gunzipSync, gzipSync } from 'node:zlib'
@@ -96,4 +96,20 @@ t.test('a full disk (minFree) refuses the append and leaves the state as it was'
   await t.rejects(w.append('2026-12-01', [ev(1)]), /under archive.minFree/)
   t.equal(w.day, undefined)
   t.same(w.lastW, [-1, -1, -1])
+})
+
+t.test('the signed head witness shows a cut of the open day at a flush boundary', async t => {
+  const dir = await tmpDir(t)
+  const w = new ArchiveWriter({ dir, key, keepMs: 400 * 86_400_000, minFree: 0, timeZone: 'Asia/Tokyo', logger })
+  await w.load()
+  await w.append('2026-12-01', [ev(1), ev(2)])
+  const file = join(dir, '2026-12-01.log.gz')
+  const size = statSync(file).size
+  await w.append('2026-12-01', [ev(3)])
+  await w.writeHead(1000, 0)
+  t.equal(verifyArchive(dir, pub).fault, undefined, 'intact with its head')
+  truncateSync(file, size)
+  t.match(verifyArchive(dir, pub).fault, { record: 3, message: /holds 2 records, the signed head witness 3/ }, 'the last flush cut off: still whole gzip, but shorter than the head says')
+  writeFileSync(join(dir, 'head'), readFileSync(join(dir, 'head'), 'utf8').replace('"records":3', '"records":2'))
+  t.match(verifyArchive(dir, pub).fault, { file: /head$/, message: /head witness's signature does not match/ }, 'the head cannot be edited to match')
 })
