@@ -67,9 +67,13 @@ export function posAfter (a: WalPos, b: WalPos): boolean {
   return false
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>()
+
 /** dayOf is the calendar day (YYYY-MM-DD) of ms in the time zone. */
 export function dayOf (ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms)
+  let f = formats.get(timeZone)
+  if (f === undefined) formats.set(timeZone, f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }))
+  return f.format(ms)
 }
 
 export const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.log\.gz$/

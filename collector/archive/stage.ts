@@ -56,7 +56,7 @@ export class ArchiveStage {
   private async run (): Promise<void> {
     while (!this.consumer.stopped) {
       try {
-        if (!this.loaded) { await this.o.writer.load(); this.loaded = true }
+        if (!this.loaded) { await this.o.writer.load(); this.forgetOldWal(); this.loaded = true }
         await this.o.writer.closeIfBefore(dayOf(this.o.now(), this.o.timeZone))
         const recs = await this.consumer.read()
         if (recs.length === 0) {
@@ -110,12 +110,28 @@ export class ArchiveStage {
       // Alert state changes are the collector's own `alert` points; they follow the events in position.
       if (e.a === '') this.alerts(e.p, rec.end, events.length, w.lastW, out)
     }
+    if (this.duplicates > 0) {
+      this.o.logger.info({ records: this.duplicates }, 'records archived before a restart (cursor not yet saved) skipped')
+      this.duplicates = 0
+    }
     if (out.length > 0) {
       await w.append(dayOf(now, this.o.timeZone), out)
       this.o.metrics.events.inc(out.filter(r => r.k === 'log').length)
     }
     this.gap = undefined
     await this.o.reader.commit({ ...lastW }, 0, {})
+  }
+
+  /**
+   * forgetOldWal: an archive ahead of the WAL's end means the WAL was removed and started anew; its
+   * positions start again, and would all look archived already.
+   */
+  private forgetOldWal (): void {
+    const end = this.o.wal.durableEnd()
+    const w = this.o.writer
+    if (!posAfter(w.lastW, [end.segment, end.offset, Number.MAX_SAFE_INTEGER])) return
+    this.o.logger.warn({ archived: w.lastW, walEnd: end }, 'the archive is ahead of the WAL (the WAL was removed): WAL positions are taken as new')
+    w.lastW = [-1, -1, -1]
   }
 
   /** alerts adds the alert points of one WAL record (index from first on) not archived before. */

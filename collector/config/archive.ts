@@ -4,6 +4,7 @@
 import { Type, type StaticDecode } from '@sinclair/typebox'
 import { join } from 'node:path'
 import { ConfigError, DurationMs, SizeBytes, Strict } from '../../common/config.js'
+import { loadPublicKey, loadSigningKey } from '../archive/manifest.js'
 
 export const ArchiveSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'true or false' }),
@@ -18,13 +19,19 @@ export const ArchiveSchema = Type.Object({
 
 export type ArchiveConfig = StaticDecode<typeof ArchiveSchema>
 
-/** checkArchive resolves the paths beside the config file (dir defaults to dataDir/archive); an enabled archive needs its key. */
+/** checkArchive resolves the paths beside the config file (dir defaults to dataDir/archive); an enabled archive needs a key that loads. */
 export function checkArchive (file: string, a: ArchiveConfig, path: (p: string) => string, dataDir: string): ArchiveConfig {
   if (a.enabled && a.signingKey === '') throw new ConfigError(file, 'archive.signingKey', 'expected the path of a PEM Ed25519 private key to sign each day\'s manifest (make one with "kanshi-collector archive keygen --out FILE")')
-  return {
+  const out = {
     ...a,
     dir: a.dir === '' ? join(dataDir, 'archive') : path(a.dir),
     signingKey: a.signingKey === '' ? '' : path(a.signingKey),
     publicKey: a.publicKey === '' ? '' : path(a.publicKey)
   }
+  // A key that will not load stops the collector (and --check-config) here, naming the key.
+  for (const [k, load] of [['signingKey', loadSigningKey], ['publicKey', loadPublicKey]] as const) {
+    if (out[k] === '' || (k === 'signingKey' && !a.enabled)) continue
+    try { load(out[k]) } catch (err) { throw new ConfigError(file, `archive.${k}`, (err as Error).message) }
+  }
+  return out
 }
