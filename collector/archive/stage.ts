@@ -60,14 +60,14 @@ export class ArchiveStage {
         await this.o.writer.closeIfBefore(dayOf(this.o.now(), this.o.timeZone))
         const recs = await this.consumer.read()
         if (recs.length === 0) {
-          await this.o.writer.writeHead(performance.now(), 0)
+          await this.o.writer.writeHead(Date.now(), 0)
           // A gap not yet told (the records after it were skipped too) is written when the archive can write again.
           if (this.gap !== undefined) await this.take([])
           else await this.consumer.wait(1000)
           continue
         }
         await this.take(recs)
-        await this.o.writer.writeHead(performance.now())
+        await this.o.writer.writeHead(Date.now())
         if (this.problem !== undefined) this.o.logger.info('archive writing again')
         this.problem = undefined
         this.o.metrics.up.set(1)
