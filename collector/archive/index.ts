@@ -9,6 +9,7 @@ import type { Wal } from '../state/wal/index.js'
 import { loadSigningKey } from './manifest.js'
 import { ArchiveStage } from './stage.js'
 import { ArchiveWriter } from './writer.js'
+import { AuditSource } from './audit-source.js'
 
 export { ArchiveStage } from './stage.js'
 
@@ -16,7 +17,7 @@ export { ArchiveStage } from './stage.js'
 export const ARCHIVE_READER = 'archive'
 
 /** createArchive returns the archive stage (not started), or undefined when archive.enabled is false. */
-export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: Metrics, logger: Logger, now: () => number }): ArchiveStage | undefined {
+export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: Metrics, logger: Logger, now: () => number, auditFile?: string }): ArchiveStage | undefined {
   const a = o.config.archive
   if (!a.enabled) return undefined
   const timeZone = o.config.report.timezone
@@ -25,7 +26,7 @@ export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: 
   const writer = new ArchiveWriter({ dir: a.dir, key, keepMs: a.keep, minFree: a.minFree, timeZone, logger: o.logger })
   o.metrics.archiveUp.set(1)
   return new ArchiveStage({
-    wal: o.wal, reader: o.wal.reader(ARCHIVE_READER), writer, timeZone, holdFraction: a.holdFraction, logger: o.logger, now: o.now,
+    wal: o.wal, reader: o.wal.reader(ARCHIVE_READER), writer, timeZone, ...(o.auditFile !== undefined ? { audit: new AuditSource(o.auditFile) } : {}), holdFraction: a.holdFraction, logger: o.logger, now: o.now,
     metrics: { up: o.metrics.archiveUp, events: o.metrics.archiveEvents, skipped: o.metrics.archiveSkipped }
   })
 }

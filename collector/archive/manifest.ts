@@ -19,6 +19,8 @@ export interface Manifest {
   lastHash: string
   /** WAL position of the last record (a restart skips what is at or before it) */
   lastW: WalPos
+  /** the newest audit.db id archived (0: none) */
+  lastAudit?: number
   /** SHA-256 and size of the day's gzip file as closed */
   sha256: string
   bytes: number

@@ -16,8 +16,10 @@ export interface RecordBody {
   /** the previous record's hash (the day before's last, or GENESIS) */
   p: string
   w: WalPos
-  /** kind: log (a log event), alert (an alert state change), gap (events the archive had to skip, counted) */
-  k: 'log' | 'alert' | 'gap'
+  /** kind: log (a log event), alert (an alert state change), audit (an audit log record), gap (events the archive had to skip, counted) */
+  k: 'log' | 'alert' | 'audit' | 'gap'
+  /** audit: the record's id in audit.db */
+  a?: number
   /** received at the collector (ms) */
   r: number
   /** event time (ms) */

@@ -1,5 +1,5 @@
 // The archive stage: follows the WAL (reader 'archive') and writes every log event and alert state
-// change into the archive, committing its cursor only after the day file is on the disk. A write that fails
+// change (and, polled each second, every audit record) into the archive, committing its cursor only after the day file is on the disk. A write that fails
 // (full disk, archive.minFree) holds the cursor and is retried; once the records held reach
 // archive.holdFraction of the WAL's bound they are skipped, counted, and a gap record says so.
 
@@ -10,6 +10,7 @@ import type { Point } from '../../protocol/messages.js'
 import { recordEntry } from '../state/entry.js'
 import { dayOf, posAfter, type WalPos } from './record.js'
 import type { ArchiveWriter, NewRecord } from './writer.js'
+import type { AuditSource } from './audit-source.js'
 
 export interface ArchiveStageOptions {
   wal: Wal
@@ -21,6 +22,8 @@ export interface ArchiveStageOptions {
   logger: Logger
   now: () => number
   metrics: { up: Gauge, events: Counter, skipped: Counter }
+  /** the audit log to archive too (dataDir/audit.db) */
+  audit?: AuditSource
   /** wait between two attempts after a failure (default 5 s) */
   retryMs?: number
 }
@@ -36,6 +39,7 @@ export class ArchiveStage {
   private loaded = false
   private gap: State['gap']
   private duplicates = 0
+  private auditAt = 0
   private sleeping: { timer: NodeJS.Timeout, done: () => void } | undefined
 
   constructor (private readonly o: ArchiveStageOptions) {
@@ -51,6 +55,7 @@ export class ArchiveStage {
     this.consumer.stop()
     if (this.sleeping !== undefined) { clearTimeout(this.sleeping.timer); this.sleeping.done() }
     await this.loop
+    this.o.audit?.close()
   }
 
   private async run (): Promise<void> {
@@ -58,6 +63,7 @@ export class ArchiveStage {
       try {
         if (!this.loaded) { await this.o.writer.load(); this.forgetOldWal(); this.loaded = true }
         await this.o.writer.closeIfBefore(dayOf(this.o.now(), this.o.timeZone))
+        await this.takeAudit()
         const recs = await this.consumer.read()
         if (recs.length === 0) {
           await this.o.writer.writeHead(Date.now(), 0)
@@ -120,6 +126,16 @@ export class ArchiveStage {
     }
     this.gap = undefined
     await this.o.reader.commit({ ...lastW }, 0, {})
+  }
+
+  /** takeAudit archives the audit records after the last one archived, at most once a second. */
+  private async takeAudit (): Promise<void> {
+    const t = Date.now()
+    if (this.o.audit === undefined || t - this.auditAt < 1000) return
+    this.auditAt = t
+    const w = this.o.writer
+    const recs = this.o.audit.after(w.lastAudit)
+    if (recs.length > 0) await w.append(dayOf(this.o.now(), this.o.timeZone), recs.map(r => ({ ...r, w: [...w.lastW] })))
   }
 
   /**

@@ -39,6 +39,8 @@ export class ArchiveWriter {
   private prevDay: string | null = null
   /** WAL position of the newest record archived: a record at or before it was archived already */
   lastW: WalPos = [-1, -1, -1]
+  /** the newest audit.db id archived: audit records at or below it were archived already */
+  lastAudit = 0
   /** the head witness lags the appends (written at most every second) */
   private headStale = false
   private headAt = 0
@@ -50,21 +52,21 @@ export class ArchiveWriter {
     mkdirSync(this.o.dir, { recursive: true, mode: 0o700 })
     const names = await readdir(this.o.dir)
     const days = names.map(f => DAY_FILE.exec(f)?.[1]).filter((d): d is string => d !== undefined).sort()
-    Object.assign(this, { day: undefined, n: 0, last: GENESIS, first: '', prevHash: GENESIS, prevDay: null, lastW: [-1, -1, -1] })
+    Object.assign(this, { day: undefined, n: 0, last: GENESIS, first: '', prevHash: GENESIS, prevDay: null, lastW: [-1, -1, -1], lastAudit: 0 })
     const pruned = names.includes(PRUNED_FILE) ? decodeManifest(await readFile(join(this.o.dir, PRUNED_FILE), 'utf8'), undefined) : undefined
-    if (typeof pruned === 'object') Object.assign(this, { prevDay: pruned.day, last: pruned.lastHash, prevHash: pruned.lastHash, lastW: pruned.lastW })
+    if (typeof pruned === 'object') Object.assign(this, { prevDay: pruned.day, last: pruned.lastHash, prevHash: pruned.lastHash, lastW: pruned.lastW, lastAudit: pruned.lastAudit ?? 0 })
     const newest = days.at(-1)
     if (newest === undefined) return
     if (names.includes(manifestFile(newest))) {
       const m = decodeManifest(await readFile(join(this.o.dir, manifestFile(newest)), 'utf8'), undefined)
       if (typeof m === 'string') throw new Error(`${join(this.o.dir, manifestFile(newest))}: ${m}`)
-      Object.assign(this, { prevDay: newest, last: m.lastHash, prevHash: m.lastHash, lastW: m.lastW })
+      Object.assign(this, { prevDay: newest, last: m.lastHash, prevHash: m.lastHash, lastW: m.lastW, lastAudit: m.lastAudit ?? 0 })
       return
     }
     const before = days.at(-2)
     if (before !== undefined && names.includes(manifestFile(before))) {
       const m = decodeManifest(await readFile(join(this.o.dir, manifestFile(before)), 'utf8'), undefined)
-      if (typeof m === 'object') Object.assign(this, { prevDay: before, last: m.lastHash, prevHash: m.lastHash, lastW: m.lastW })
+      if (typeof m === 'object') Object.assign(this, { prevDay: before, last: m.lastHash, prevHash: m.lastHash, lastW: m.lastW, lastAudit: m.lastAudit ?? 0 })
     }
     await this.reopen(newest)
   }
@@ -89,6 +91,7 @@ export class ArchiveWriter {
     this.prevHash = recs[0]!.body.p
     this.last = recs.at(-1)!.hash
     this.lastW = recs.at(-1)!.body.w
+    for (const r of recs) if (r.body.a !== undefined && r.body.a > this.lastAudit) this.lastAudit = r.body.a
   }
 
   /** append chains the records into the day's file, one gzip member, on the disk before it returns; on failure nothing changes. */
@@ -114,7 +117,8 @@ export class ArchiveWriter {
       await fh.close()
     }
     if (this.day === undefined) this.prevHash = this.last
-    Object.assign(this, { day, n, last, first, lastW: recs.at(-1)!.w, headStale: true })
+    const audit = recs.reduce((m, r) => Math.max(m, r.a ?? 0), this.lastAudit)
+    Object.assign(this, { day, n, last, first, lastW: recs.at(-1)!.w, lastAudit: audit, headStale: true })
   }
 
   /** writeHead signs the open day's witness (records, last hash) when it lags and minMs have passed since the last. */
@@ -136,7 +140,7 @@ export class ArchiveWriter {
     const buf = await readFile(join(this.o.dir, dayFile(day)))
     const m: Manifest = {
       v: 1, day, file: dayFile(day), records: this.n, prevHash: this.prevHash, prevDay: this.prevDay,
-      firstHash: this.first, lastHash: this.last, lastW: this.lastW, sha256: sha256(buf), bytes: buf.length, closedAt: Date.now()
+      firstHash: this.first, lastHash: this.last, lastW: this.lastW, lastAudit: this.lastAudit, sha256: sha256(buf), bytes: buf.length, closedAt: Date.now()
     }
     await writeFileAtomic(join(this.o.dir, manifestFile(day)), encodeManifest(m, this.o.key))
     this.o.logger.info({ day, records: this.n }, 'archive day closed and signed')

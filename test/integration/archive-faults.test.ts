@@ -1,10 +1,11 @@
-// The archive's faults in a real collector: records it archived before its cursor moved (a crash
-// between the two) come again and are skipped; a full disk (archive.minFree) stops the archive,
+// The archive's faults in a real collector: records (log events, audit records) it archived before
+// its cursor moved (a crash between the two) come again and are skipped; a full disk (archive.minFree) stops the archive,
 // not ingest, shows on the stage's problem and kanshi_archive_up, and past archive.holdFraction
 // the records are skipped and a gap record counts them.
 
 import t from 'tap'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { gunzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { createPublicKey } from 'node:crypto'
 import { parse } from 'yaml'
@@ -26,6 +27,12 @@ t.test('records archived before the cursor moved come again and are skipped', as
   await sendEvents(a, 1, makeEvents('web01', 0, 1000, Date.now()))
   const archived = async (): Promise<number> => (await col.c.metrics.archiveEvents.get()).values[0]?.value ?? 0
   await waitFor(async () => await archived() === 1000, 20_000, 100)
+  col.c.audit.append('test', 'archive.check', { n: 1 })
+  const audits = col.c.audit.entries(1000).length
+  const auditLines = (): any[] => gunzipSync(readFileSync(join(col.config.archive.dir, readdirSync(col.config.archive.dir).find(f => f.endsWith('.log.gz'))!))).toString()
+    .split('\n').slice(0, -1).map(l => JSON.parse(l.slice(65))).filter(b => b.k === 'audit')
+  await waitFor(() => auditLines().length === audits, 10_000, 100)
+  t.match(auditLines().at(-1), { k: 'audit', source: 'audit/test', message: 'archive.check {"n":1}' }, 'audit records are archived too')
   const cursor = col.c.wal.reader('archive').file
   const end = { ...col.c.wal.reader('archive').committed }
   await col.c.shutdown()
@@ -36,7 +43,8 @@ t.test('records archived before the cursor moved come again and are skipped', as
   t.equal(await archived(), 0, 'nothing archived again')
   const r = verifyArchive(col.config.archive.dir, pubOf(keys.pub))
   t.equal(r.fault, undefined, JSON.stringify(r.fault))
-  t.equal(r.records, 1000, 'each record once')
+  t.equal(r.records, 1000 + audits, 'each record once')
+  t.equal(auditLines().length, audits, 'each audit record once')
 })
 
 t.test('a full disk stops the archive, not ingest; held records past holdFraction are skipped and counted', async t => {
