@@ -31,6 +31,7 @@ import { health } from './http/health.js'
 import { limits, serverOptions } from './http/limits.js'
 import type { ReportRunner, Generators } from './report/delivery/runner.js'
 import { createReportRunner } from './report/delivery/generators.js'
+import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/index.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -58,6 +59,8 @@ export interface Collector {
   alerting: Alerting | undefined
   /** the scheduled reports (reports.daily / reports.monthly), when any is configured */
   reports: ReportRunner | undefined
+  /** the log archive (archive.enabled): its problem, if any, belongs on /readyz */
+  archive: ArchiveStage | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
@@ -76,7 +79,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
   // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : [])]
+  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : [])]
   const wal = await openWal(config, readers, seqs, metrics, logger.child({ component: 'wal' }))
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)
@@ -110,6 +113,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const alerting = config.alerting === undefined
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
+  const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
   const app = Fastify({
@@ -128,7 +132,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
-  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, storage, access: config.metrics, need, callerOf, now })
+  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
@@ -140,6 +144,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   rollups?.start()
   alerting?.stage.start()
   reports?.start()
+  archive?.start()
 
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
@@ -148,6 +153,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     await app.close()
     await reports?.stop()
     await rollups?.stop()
+    await archive?.stop()
     await writer?.stop()
     await alerting?.close()
     await wal.close()
@@ -167,5 +173,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
 }

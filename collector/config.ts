@@ -7,6 +7,7 @@ import { Strict, deepFreeze, decodeConfig, readYamlFile, relativeTo } from '../c
 import { AlertingSchema, DEFAULT_SCHEDULES, checkAlerting, type AlertingConfig } from './alerting/config.js'
 import { AgentsSchema, checkAgents } from './config/agents.js'
 import { ApiSchema } from './config/api.js'
+import { ArchiveSchema, checkArchive } from './config/archive.js'
 import { InfluxSchema, resolveInflux, type InfluxConfig } from './config/influx.js'
 import { IngestSchema } from './config/ingest.js'
 import { ListenSchema, resolveListen } from './config/listen.js'
@@ -32,7 +33,8 @@ export const CollectorConfigSchema = Type.Object({
   report: ReportSchema,
   reports: ReportsSchema,
   api: ApiSchema,
-  metrics: MetricsSchema
+  metrics: MetricsSchema,
+  archive: ArchiveSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */
@@ -68,5 +70,6 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const timezone = c.alerting?.timezone ?? (AlertingSchema.properties.timezone.default as string)
   const report = checkReport(file, c.report, { schedules, defaultSchedules, timezone, agents: c.agents })
   const reports = checkReports(file, c.reports, path, alerting)
-  return deepFreeze({ ...c, file, listen, dataDir, influx, alerting, report, reports })
+  const archive = checkArchive(file, c.archive, path, dataDir)
+  return deepFreeze({ ...c, file, listen, dataDir, influx, alerting, report, reports, archive })
 }

@@ -12,6 +12,7 @@ import { token, TOKEN_USAGE } from './cli/token.js'
 import { apiTokenAdd } from './cli/api-token.js'
 import { auditVerify } from './cli/audit.js'
 import { checkConfigOnly } from './cli/check-config.js'
+import { archiveKeygen, archiveVerify, logsExport } from './cli/archive.js'
 
 const HELP = `kanshi-collector — receives agent data over WebSocket, keeps it in a write-ahead log, writes it to InfluxDB
 
@@ -35,6 +36,15 @@ Usage:
                                                recompute the audit log's hash chain (audit.db with its
                                                head witness audit.head; a legacy chain in alerting.db);
                                                exit 1 naming the first broken record
+  kanshi-collector archive verify [--from D --to D] --config FILE
+                                               check the log archive (archive.dir) with the public key only:
+                                               signatures, day chain, every record; exit 1 naming the first
+                                               bad record or day
+  kanshi-collector archive keygen --out FILE   make an Ed25519 key pair: FILE (archive.signingKey), FILE.pub
+  kanshi-collector logs export --from D --to D [--host H] [--level L] [--match RE]
+                   --format csv|jsonl --out FILE --config FILE
+                                               archived log events of days D (YYYY-MM-DD) to FILE (CSV:
+                                               UTF-8 with BOM for Excel)
   kanshi-collector --help | --version
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
@@ -50,7 +60,14 @@ async function main (argv: string[]): Promise<number> {
       site: { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
-      'check-config': { type: 'boolean' }
+      'check-config': { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      host: { type: 'string' },
+      level: { type: 'string' },
+      match: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' }
     },
     allowPositionals: true
   })
@@ -60,8 +77,17 @@ async function main (argv: string[]): Promise<number> {
     if (positionals[1] !== 'verify' || positionals.length > 2) { process.stderr.write('kanshi-collector: usage: audit verify [--config FILE]\n'); return 2 }
     return auditVerify(values.config)
   }
+  if (positionals[0] === 'archive' && positionals[1] === 'keygen' && positionals.length === 2) return archiveKeygen(values.out)
   if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }
   if (values['check-config'] === true) return checkConfigOnly(values.config)
+  if (positionals[0] === 'archive') {
+    if (positionals[1] !== 'verify' || positionals.length > 2) { process.stderr.write('kanshi-collector: usage: archive verify [--from D --to D] --config FILE | archive keygen --out FILE\n'); return 2 }
+    return archiveVerify(values.config, values.from, values.to)
+  }
+  if (positionals[0] === 'logs') {
+    if (positionals[1] !== 'export' || positionals.length > 2) { process.stderr.write('kanshi-collector: usage: logs export --from D --to D [--host H] [--level L] [--match RE] --format csv|jsonl --out FILE --config FILE\n'); return 2 }
+    return await logsExport(values.config, values)
+  }
   if (positionals[0] === 'api-token') {
     if (positionals[1] !== 'add' || positionals[2] === undefined || positionals.length > 3) { process.stderr.write('kanshi-collector: usage: api-token add NAME --role viewer|operator|admin --config FILE\n'); return 2 }
     return apiTokenAdd(values.config, positionals[2], values.role!)

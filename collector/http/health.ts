@@ -21,6 +21,8 @@ export interface HealthOptions {
   backend: StorageBackend | undefined
   writer: StorageWriter | undefined
   alerting: Alerting | undefined
+  /** the log archive, when enabled: a write it cannot make is a problem */
+  archive?: { problem: string | undefined } | undefined
   /** where data goes, in words */
   storage: string
   /** metrics.auth and metrics.allow: who may read /metrics */
@@ -43,6 +45,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     const walBytes = o.wal.totalBytes
     if (walBytes > o.walMaxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${o.walMaxBytes}`)
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)
+    if (o.archive?.problem !== undefined) problems.push(o.archive.problem)
     if (o.alerting !== undefined) {
       const stuck = o.alerting.store.pendingMail()
       if (stuck > 50) problems.push(`alerting: ${stuck} mails waiting in the outbox (SMTP down?)`)
