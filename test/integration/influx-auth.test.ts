@@ -9,6 +9,7 @@ import { startInfluxd } from '../../collector/storage/influxd-process.js'
 import { makeStack } from '../helpers/stack.js'
 import { waitFor } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { asViewer } from '../helpers/config.js'
 
 const ADMIN = 'Basic ' + Buffer.from('admin:admin-pw').toString('base64')
 
@@ -37,7 +38,7 @@ t.test('write-only user: no stall on admin statements; data arrives; a missing d
   // The database does not exist yet: nothing is written, nothing is lost.
   await new Promise(resolve => setTimeout(resolve, 3000))
   t.equal(await count(), 0, 'nothing written while the database is missing')
-  const ready = await fetch(`http://127.0.0.1:${stack.port}/readyz`)
+  const ready = await fetch(`http://127.0.0.1:${stack.port}/readyz`, { headers: asViewer })
   t.equal(ready.status, 503, '/readyz says storage is not writing')
   t.match(await ready.text(), /database not found|not found/)
   // The administrator creates it as docs/configuration.md says; the backlog drains.
