@@ -1,6 +1,8 @@
 // A real influxd (Debian package influxdb, 1.x) per test, in a temp dir on a free port.
 
 import type { Test } from 'tap'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { startInfluxd, findInfluxd, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
 import { tmpDir } from './tmp.js'
 
@@ -32,4 +34,14 @@ export async function writeLines (url: string, rp: string, lines: string[]): Pro
     const res = await fetch(`${url}/write?db=kanshi&rp=${rp}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 5000).join('\n') })
     if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`)
   }
+}
+
+/** withReportDb starts influxd with the report database, and a temp dir holding dataDir ./collector for the incident record. */
+export async function withReportDb (t: Test): Promise<{ influx: InfluxdProcess, dir: string, dataDir: string }> {
+  const influx = await withInfluxd(t)
+  const dir = await tmpDir(t)
+  const dataDir = join(dir, 'collector')
+  mkdirSync(dataDir)
+  await reportDb(influx.url)
+  return { influx, dir, dataDir }
 }

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import iconv from 'iconv-lite'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor, type Program } from '../helpers/procs.js'
-import { makeStack } from '../helpers/stack.js'
+import { makeStack, type Stack } from '../helpers/stack.js'
+import type { InfluxdProcess } from '../../collector/storage/influxd-process.js'
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -48,21 +49,24 @@ async function writeNumbered (file: string, from: number, to: number, rotateAfte
 const renameRotate = (f: string, suffix: string) => () => { renameSync(f, `${f}.${suffix}`); writeFileSync(f, '') }
 const copyTruncate = (f: string, suffix: string) => () => { copyFileSync(f, `${f}.${suffix}`); truncateSync(f, 0) }
 
-t.test('10,000 lines at speed through rename and copytruncate rotations, and a Shift_JIS file', async t => {
+/** logStack: influxd, and a collector and agent that tail only the given log sources (no system inputs). */
+async function logStack (t: Test, host: string, logs: Array<Record<string, unknown>>): Promise<{ influxd: InfluxdProcess, stack: Stack }> {
   const influxd = await withInfluxd(t)
-  const host = 'logs-host'
   const stack = await makeStack(t, {
     influx: { version: 1, url: influxd.url, db: 'kanshi' },
     agentId: host,
     inputs: [],
-    agent: {
-      logPollInterval: '200ms',
-      logs: [
-        { name: 'app', path: 'logs/app.log', startAt: 'beginning', rateLimit: 0, rotateWait: '1s' },
-        { name: 'kiosk', path: 'logs/kiosk-*.log', encoding: 'shift_jis', startAt: 'beginning' }
-      ]
-    }
+    agent: { logPollInterval: '200ms', logs }
   })
+  return { influxd, stack }
+}
+
+t.test('10,000 lines at speed through rename and copytruncate rotations, and a Shift_JIS file', async t => {
+  const host = 'logs-host'
+  const { influxd, stack } = await logStack(t, host, [
+    { name: 'app', path: 'logs/app.log', startAt: 'beginning', rateLimit: 0, rotateWait: '1s' },
+    { name: 'kiosk', path: 'logs/kiosk-*.log', encoding: 'shift_jis', startAt: 'beginning' }
+  ])
   const logs = join(stack.dir, 'logs')
   mkdirSync(logs)
   const f = join(logs, 'app.log')
@@ -130,17 +134,10 @@ t.test('the agent killed (-9) while lines are written, with rotations while it i
 })
 
 t.test('redaction: a Shift_JIS kiosk log with マイナンバー reaches InfluxDB masked, with the count reported', async t => {
-  const influxd = await withInfluxd(t)
   const host = 'logs-redact'
-  const stack = await makeStack(t, {
-    influx: { version: 1, url: influxd.url, db: 'kanshi' },
-    agentId: host,
-    inputs: [],
-    agent: {
-      logPollInterval: '200ms',
-      logs: [{ name: 'kiosk', path: 'kiosk/*.log', encoding: 'shift_jis', startAt: 'beginning', redact: [{ preset: 'mynumber' }, { preset: 'phone-jp' }, { pattern: '氏名=\\S+', replace: '氏名=■' }] }]
-    }
-  })
+  const { influxd, stack } = await logStack(t, host, [
+    { name: 'kiosk', path: 'kiosk/*.log', encoding: 'shift_jis', startAt: 'beginning', redact: [{ preset: 'mynumber' }, { preset: 'phone-jp' }, { pattern: '氏名=\\S+', replace: '氏名=■' }] }
+  ])
   mkdirSync(join(stack.dir, 'kiosk'))
   const file = join(stack.dir, 'kiosk', 'kiosk-01.log')
   // 123456789018 has a valid check digit (11 − 272 mod 11 = 8); 123456789012 (an order number) does not.

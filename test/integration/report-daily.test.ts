@@ -4,10 +4,10 @@
 // here from the generated inputs; then a holiday, and bad arguments.
 
 import t from 'tap'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
-import { reportDb, withInfluxd, writeLines } from '../helpers/influxd.js'
+import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
 import { AlertStore } from '../../collector/alerting/store.js'
@@ -145,11 +145,7 @@ function diskForecast (): { date: string, now: number, growth: number } {
 }
 
 t.test('a generated night: the action page, every detail, the workbook, the PDF', async t => {
-  const influx = await withInfluxd(t)
-  const dir = await tmpDir(t)
-  const dataDir = join(dir, 'collector')
-  mkdirSync(dataDir)
-  await reportDb(influx.url)
+  const { influx, dir, dataDir } = await withReportDb(t)
   const lines = night()
   await writeLines(influx.url, 'kanshi_raw', lines)
   incidents(dataDir)

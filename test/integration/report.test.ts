@@ -10,8 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import ExcelJS from 'exceljs'
 import { chromium } from 'playwright-core'
-import { reportDb, withInfluxd, writeLines } from '../helpers/influxd.js'
-import { tmpDir } from '../helpers/tmp.js'
+import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { pngStats } from '../helpers/report-png.js'
 import { runReport } from '../helpers/report-cli.js'
@@ -193,11 +192,7 @@ function expected () {
 }
 
 t.test('a generated month: every figure, the workbook, the CSV, the page', async t => {
-  const influx = await withInfluxd(t)
-  const dir = await tmpDir(t)
-  const dataDir = join(dir, 'collector')
-  mkdirSync(dataDir)
-  await reportDb(influx.url)
+  const { influx, dir, dataDir } = await withReportDb(t)
   await writeLines(influx.url, 'kanshi_5m', [...september(), ...october()])
   incidents(dataDir)
   const config = join(dir, 'collector.yaml')
