@@ -29,6 +29,8 @@ t.test('events and alert points are archived in WAL order; a replay is skipped',
     const writer = new ArchiveWriter({ dir: join(dir, 'archive'), key: createPrivateKey(keys.privatePem), keepMs: 400 * 86_400_000, minFree: 0, timeZone: 'Asia/Tokyo', logger })
     const stage = new ArchiveStage({ wal, reader: wal.reader('archive'), writer, timeZone: 'Asia/Tokyo', holdFraction: 0.5, logger, now: () => clock, metrics })
     stage.start()
+    // A failed wait must not leave the stage's loop running until tap's timeout.
+    t.teardown(async () => { await stage.stop(); await wal.close() })
     return { wal, stage }
   }
   let { wal, stage } = await open()
@@ -39,8 +41,8 @@ t.test('events and alert points are archived in WAL order; a replay is skipped',
   const alert: WalEntry = { a: '', s: 0, r: clock, p: [{ m: 'alert', t: clock, tags: { host: 'web01', role: 'server', site: 'x', rule: 'cpu_high', severity: 'critical', state: 'firing' }, f: { summary: 'CPU 95%', value: 95, active: 1 } }] }
   await wal.append(encodeEntry(batch))
   await wal.append(encodeEntry(alert))
-  await waitFor(() => wal.reader('archive').caughtUp() && wal.reader('archive').committed.offset > 0, 5000, 20)
-  await waitFor(async () => (await metrics.events.get()).values[0]!.value === 2, 5000, 20)
+  await waitFor(() => wal.reader('archive').caughtUp() && wal.reader('archive').committed.offset > 0, 30_000, 20)
+  await waitFor(async () => (await metrics.events.get()).values[0]!.value === 2, 30_000, 20)
   const end = { ...wal.reader('archive').committed }
   await stage.stop()
   await wal.close()
@@ -58,7 +60,7 @@ t.test('events and alert points are archived in WAL order; a replay is skipped',
   const c = JSON.parse(readFileSync(cursor, 'utf8'))
   writeFileSync(cursor, JSON.stringify({ ...c, offset: 0 }))
   ;({ wal, stage } = await open())
-  await waitFor(() => wal.reader('archive').committed.offset === end.offset, 5000, 20)
+  await waitFor(() => wal.reader('archive').committed.offset === end.offset, 30_000, 20)
   await stage.stop()
   await wal.close()
   t.equal(lines().length, 3, 'nothing archived twice')
