@@ -15,6 +15,7 @@ import { MetricsSchema } from './config/metrics.js'
 import { WalSchema } from './config/wal.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
+import { SystemsSchema, checkSystems } from './config/systems.js'
 
 
 const LogSchema = Type.Object({
@@ -34,7 +35,8 @@ export const CollectorConfigSchema = Type.Object({
   reports: ReportsSchema,
   api: ApiSchema,
   metrics: MetricsSchema,
-  archive: ArchiveSchema
+  archive: ArchiveSchema,
+  systems: SystemsSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */
@@ -65,6 +67,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const defaultSchedules: readonly ScheduleLike[] = DEFAULT_SCHEDULES
   const schedules = c.alerting?.schedules ?? defaultSchedules
   checkAgents(file, c.agents, schedules.map(x => x.name))
+  checkSystems(file, c.systems, schedules.map(x => x.name))
   const listen = resolveListen(file, c.listen, path)
   const alerting = c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env)
   const timezone = c.alerting?.timezone ?? (AlertingSchema.properties.timezone.default as string)

@@ -32,6 +32,27 @@ export interface Incident {
   last_notified_at: number | null
   resolved_notified: number
   series_key: string
+  /** the business systems (config systems:) the alert belongs to, set when it opens */
+  systems: string[]
+  // The write-up (障害報告書) operators edit through PATCH /v1/incidents/:id.
+  cause_text: string
+  impact: string
+  affected_users: string
+  actions: string
+  prevention: string
+  /** 復旧確認時刻: the recovery time the client confirmed; the SLA figures prefer it to resolved_at */
+  confirmed_recovery_at: number | null
+  /** null: judged by severity (critical affects service); 1/0: set by an operator */
+  service_affecting: number | null
+  /** null: judged by the report's major rule; 1/0: set by an operator */
+  major_override: number | null
+  /** 免責: set when the cause lies outside the contractor's scope */
+  exempt_category: string | null
+  exempt_reason: string | null
+  /** the incident this alert was merged into (one 障害 of several alerts); null for a primary */
+  merged_into: number | null
+  /** when the first notice to users (障害発生告知) was published */
+  user_notice_at: number | null
 }
 
 export interface OutboxMail {
@@ -101,7 +122,7 @@ CREATE TABLE IF NOT EXISTS windows (
 type Row = Record<string, unknown>
 
 function incidentFromRow (r: Row): Incident {
-  return { ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string> }
+  return { ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string>, systems: JSON.parse(r['systems'] as string) as string[] }
 }
 
 function mailFromRow (r: Row): OutboxMail {
@@ -122,10 +143,20 @@ function windowFromRow (r: Row): Window {
 }
 
 /** migrate brings a database made by an older collector up to SCHEMA; each step is idempotent. */
-function migrate (db: Database.Database): void {
+export function migrate (db: Database.Database): void {
   const outbox = (db.prepare('PRAGMA table_info(outbox)').all() as Array<{ name: string }>).map(c => c.name)
   if (!outbox.includes('attachments')) db.exec("ALTER TABLE outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'")
+  const incidents = (db.prepare('PRAGMA table_info(incidents)').all() as Array<{ name: string }>).map(c => c.name)
+  for (const [name, type] of INCIDENT_WRITE_UP) if (!incidents.includes(name)) db.exec(`ALTER TABLE incidents ADD COLUMN ${name} ${type}`)
 }
+
+/** The incident columns added after the first schema: business systems and the write-up. */
+const INCIDENT_WRITE_UP: ReadonlyArray<[string, string]> = [
+  ['systems', "TEXT NOT NULL DEFAULT '[]'"], ['cause_text', "TEXT NOT NULL DEFAULT ''"], ['impact', "TEXT NOT NULL DEFAULT ''"],
+  ['affected_users', "TEXT NOT NULL DEFAULT ''"], ['actions', "TEXT NOT NULL DEFAULT ''"], ['prevention', "TEXT NOT NULL DEFAULT ''"],
+  ['confirmed_recovery_at', 'INTEGER'], ['service_affecting', 'INTEGER'], ['major_override', 'INTEGER'],
+  ['exempt_category', 'TEXT'], ['exempt_reason', 'TEXT'], ['merged_into', 'INTEGER'], ['user_notice_at', 'INTEGER']
+]
 
 export class AlertStore {
   readonly db: Database.Database
@@ -166,9 +197,9 @@ export class AlertStore {
   }
 
   // ---- incidents ----
-  openIncident (i: Omit<Incident, 'id' | 'notified_at' | 'acked_at' | 'acked_by' | 'resolved_at' | 'resolve_reason' | 'escalated_at' | 'last_notified_at' | 'resolved_notified'>): number {
-    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key)
+  openIncident (i: Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[] }): number {
+    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []))
     return Number(r.lastInsertRowid)
   }
 

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Window } from '../alerting/store.js'
+import { migrate, type Window } from '../alerting/store.js'
 
 export interface IncidentRow {
   id: number
@@ -29,6 +29,19 @@ export interface IncidentRow {
   /** notified within targets.notifyWithinMin; null when not judged (muted, or recovered before a notice was due) */
   notifiedInTime: boolean | null
   major: boolean
+  /** the business systems it belongs to (config systems:) */
+  systems: string[]
+  /** counts against availability and the SLA: operator's choice, else severity critical */
+  serviceAffecting: boolean
+  /** 免責, with its category and reason; exempt incidents are listed apart and not counted */
+  exempt: { category: string, reason: string } | null
+  /** 復旧確認時刻: the client's confirmed recovery, when recorded */
+  confirmedRecoveryAt: number | null
+  /** when the first notice to users (障害発生告知) was published, and minutes from detection */
+  userNoticeAt: number | null
+  userNoticeMin: number | null
+  /** the write-up (障害報告書) */
+  writeUp: { cause: string, impact: string, affectedUsers: string, actions: string, prevention: string }
 }
 
 export interface IncidentRecord {
@@ -40,14 +53,26 @@ export interface IncidentRecord {
 
 interface Row { [k: string]: unknown }
 
+/** upgrade adds the columns a newer collector writes when the file was made by an older one. */
+function upgrade (file: string): void {
+  const ro = new Database(file, { readonly: true, fileMustExist: true })
+  const current = (ro.prepare('PRAGMA table_info(incidents)').all() as Array<{ name: string }>).some(c => c.name === 'user_notice_at')
+  ro.close()
+  if (current) return
+  const rw = new Database(file, { fileMustExist: true })
+  try { rw.pragma('busy_timeout = 5000'); migrate(rw) } finally { rw.close() }
+}
+
 /** readRecord reads incidents detected in [start, end) and every maintenance window. */
 export function readRecord (dataDir: string, start: number, end: number, lang: 'ja' | 'en', o: { notifyWithinMin: number, majorSeverities: readonly string[], majorMinMs: number }): IncidentRecord {
   const file = join(dataDir, 'alerting.db')
   if (!existsSync(file)) return { available: false, incidents: [], maintenance: [] }
+  upgrade(file)
   const db = new Database(file, { readonly: true, fileMustExist: true })
   try {
     db.pragma('busy_timeout = 5000')
-    const rows = db.prepare('SELECT * FROM incidents WHERE detected_at >= ? AND detected_at < ? ORDER BY detected_at, id').all(start, end) as Row[]
+    // A 障害 of several merged alerts is read as its primary row.
+    const rows = db.prepare('SELECT * FROM incidents WHERE detected_at >= ? AND detected_at < ? AND merged_into IS NULL ORDER BY detected_at, id').all(start, end) as Row[]
     const windows = (db.prepare("SELECT * FROM windows WHERE kind = 'maintenance' ORDER BY id").all() as Row[]).map(r => ({
       ...(r as unknown as Window),
       matchers: JSON.parse(String(r['matchers'])) as Record<string, string>,
@@ -84,7 +109,14 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
         durationMin: durationMs / 60_000,
         muted,
         notifiedInTime: inTime,
-        major: muted !== 'maintenance' && o.majorSeverities.includes(severity) && durationMs >= o.majorMinMs
+        major: r['major_override'] !== null ? r['major_override'] === 1 : muted !== 'maintenance' && o.majorSeverities.includes(severity) && durationMs >= o.majorMinMs,
+        systems: JSON.parse(String(r['systems'])) as string[],
+        serviceAffecting: r['service_affecting'] !== null ? r['service_affecting'] === 1 : severity === 'critical',
+        exempt: r['exempt_category'] === null ? null : { category: String(r['exempt_category']), reason: String(r['exempt_reason'] ?? '') },
+        confirmedRecoveryAt: r['confirmed_recovery_at'] === null ? null : Number(r['confirmed_recovery_at']),
+        userNoticeAt: r['user_notice_at'] === null ? null : Number(r['user_notice_at']),
+        userNoticeMin: r['user_notice_at'] === null ? null : (Number(r['user_notice_at']) - detectedAt) / 60_000,
+        writeUp: { cause: String(r['cause_text']), impact: String(r['impact']), affectedUsers: String(r['affected_users']), actions: String(r['actions']), prevention: String(r['prevention']) }
       }
     })
     return { available: true, incidents, maintenance: windows }

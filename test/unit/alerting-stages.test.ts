@@ -19,7 +19,9 @@ function incident (o: Partial<Incident> = {}): Incident {
     id: nextId++, rule: 'cpu_high', severity: 'critical', host: 'web01', labels: { host: 'web01', role: 'server' },
     summary: 's', summary_en: 's', description: '', description_en: '', value: 95, threshold: 90, detected_at: T0,
     notified_at: null, acked_at: null, acked_by: null, resolved_at: null, resolve_reason: null, escalated_at: null,
-    suppressed_by: null, last_notified_at: null, resolved_notified: 0, series_key: 'k', ...o
+    suppressed_by: null, last_notified_at: null, resolved_notified: 0, series_key: 'k', systems: [],
+    cause_text: '', impact: '', affected_users: '', actions: '', prevention: '', confirmed_recovery_at: null, service_affecting: null,
+    major_override: null, exempt_category: null, exempt_reason: null, merged_into: null, user_notice_at: null, ...o
   }
 }
 function window (o: Partial<Window>): Window {
