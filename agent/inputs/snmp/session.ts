@@ -118,10 +118,10 @@ export class SnmpConversation {
     const s = this.snmp
     let why: string
     if (err instanceof s.RequestTimedOutError) {
-      why = `no answer within ${t.requestTimeoutMs} ms × ${t.retries + 1} tries: device down or unreachable, or ${t.version === '2c' ? 'wrong community (a v2c agent does not answer a wrong one)' : 'v3 user unknown to it'}`
+      why = `no answer within ${t.requestTimeoutMs} ms × ${t.retries + 1} tries: device down or unreachable, or ${t.version === '2c' ? 'wrong community (a v2c agent does not answer a wrong one)' : 'wrong privKey or privProtocol (the device drops what it cannot decrypt)'}`
     } else if (err instanceof s.ResponseInvalidError) {
       const code = s.ResponseInvalidCode[err.code] ?? String(err.code)
-      why = code === 'EAuthFailure' ? 'authentication failed: wrong authKey or authProtocol'
+      why = code === 'EAuthFailure' ? 'authentication failed: user unknown to the device, or wrong authKey or authProtocol'
         : code === 'ECouldNotDecrypt' ? 'could not decrypt the answer: wrong privKey or privProtocol'
           : `invalid answer (${code}): ${err.message}`
     } else if (err instanceof s.RequestFailedError) {
