@@ -31,6 +31,7 @@ const MAX_QUEUE = 10_000
 /** TrapSource listens for traps and queues them as records for the log input's polls. */
 export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
   private receiver: Receiver | undefined
+  private listening: Promise<void> | undefined
   private overflow = 0
   /** traps received, refused (unknown community/user, bad authentication, undecodable), dropped (queue full) */
   readonly counts = { received: 0, refused: 0, dropped: 0 }
@@ -48,8 +49,12 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
   }
 
   /** listen binds the receiver; resolves once the socket is bound (tests await it). */
-  async listen (): Promise<void> {
-    if (this.receiver !== undefined) return
+  listen (): Promise<void> {
+    this.listening ??= this.bind()
+    return this.listening
+  }
+
+  private async bind (): Promise<void> {
     const snmp = await loadSnmp()
     const s = this.spec
     const receiver = snmp.createReceiver({ port: s.port, address: s.host, transport: s.host.includes(':') ? 'udp6' : 'udp4', disableAuthorization: false }, (err, n) => {
@@ -109,9 +114,12 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
   }
 
   async close (): Promise<void> {
+    await this.listening?.catch(() => {})
     const r = this.receiver
     this.receiver = undefined
-    if (r !== undefined) await new Promise<void>(resolve => { try { r.close(() => resolve()) } catch { resolve() } })
+    this.listening = undefined
+    // net-snmp calls back once per closed socket; one that never bound calls back never.
+    if (r !== undefined) await new Promise<void>(resolve => { const t = setTimeout(resolve, 1000); try { r.close(() => { clearTimeout(t); resolve() }) } catch { clearTimeout(t); resolve() } })
   }
 }
 
