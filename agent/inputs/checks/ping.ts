@@ -20,7 +20,7 @@ export const PROBE_INTERVAL_S = 0.2
 /** Seconds to wait for each reply. */
 export const PROBE_WAIT_S = 1
 
-/** pingRunSeconds is how long a run of count probes takes at most: ping's -w deadline. */
+/** pingRunSeconds is how long a run of count probes takes at most (the last reply waited for, and a second to spare). */
 export function pingRunSeconds (count: number): number {
   return Math.ceil((count - 1) * PROBE_INTERVAL_S + PROBE_WAIT_S + 1)
 }
@@ -28,7 +28,8 @@ export function pingRunSeconds (count: number): number {
 /** pingArgs builds ping's command line for the platform. */
 export function pingArgs (o: PingOptions, platform: NodeJS.Platform): [string, string[]] {
   if (platform === 'win32') return ['ping.exe', ['-n', String(o.count), '-w', String(PROBE_WAIT_S * 1000), o.host]]
-  return ['ping', ['-n', '-q', '-c', String(o.count), '-i', String(PROBE_INTERVAL_S), '-W', String(PROBE_WAIT_S), '-w', String(pingRunSeconds(o.count)), '--', o.host]]
+  // No -w deadline: with it iputils keeps sending until count replies came, which skews the loss.
+  return ['ping', ['-n', '-q', '-c', String(o.count), '-i', String(PROBE_INTERVAL_S), '-W', String(PROBE_WAIT_S), '--', o.host]]
 }
 
 /** pingResult turns ping's statistics into a check result: up when any probe was answered. */
