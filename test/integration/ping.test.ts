@@ -23,8 +23,8 @@ t.test('an unknown host is down with ping\'s reason', async t => {
   t.match(r.message, /^ping no-such-host\.invalid failed: .*(not known|Temporary failure|No address)/i)
 })
 
-t.test('a device in a network namespace: up, then its link down → up=0, loss 100', async t => {
-  if (process.getuid?.() !== 0) return t.skip('needs root to create a network namespace (ip netns add); run as root to cover it')
+const notRoot = process.getuid?.() !== 0 ? 'needs root to create a network namespace (ip netns add, veth): run the tests as root to cover it' : false
+t.test('a device in a network namespace: up, then its link down → up=0, loss 100', { skip: notRoot }, async t => {
   const ns = `kanshi-ping-${process.pid}`
   const host = `kp${process.pid % 100000}a`
   const peer = `kp${process.pid % 100000}b`
