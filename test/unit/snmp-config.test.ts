@@ -4,7 +4,9 @@
 
 import t from 'tap'
 import { checkAgentConfig } from '../../agent/config.js'
+import { readFileSync } from 'node:fs'
 import { formatTrap, objectName, v1TrapOid } from '../../agent/inputs/snmp/trap-format.js'
+import { DeviceCheckKeys, SnmpTrapsSchema } from '../../agent/inputs/snmp/config.js'
 
 const FILE = '/etc/kanshi/agent.yaml'
 const base = { collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 'x' } }
@@ -76,4 +78,17 @@ t.test('traps as events', async t => {
   t.equal(objectName('1.3.6.1.4.1.9.1'), '1.3.6.1.4.1.9.1')
   t.equal(v1TrapOid('1.3.6.1.4.1.9', 2, 0), '1.3.6.1.6.3.1.1.5.3', 'generic 2 = linkDown')
   t.equal(v1TrapOid('1.3.6.1.4.1.9', 6, 17), '1.3.6.1.4.1.9.0.17')
+})
+
+t.test('docs/configuration.md has a row for every device and snmpTraps key, with its default', async t => {
+  const md = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')
+  const rows = new Map<string, string>()
+  for (const m of md.matchAll(/^\| `([^`]+)` \|[^|]*\| ([^|]*) \|/gm)) rows.set(m[1]!, m[2]!)
+  const keys = [...Object.keys(DeviceCheckKeys).map(k => [`checks[].${k}`, undefined] as const), ...Object.entries(SnmpTrapsSchema.properties).map(([k, s]) => [`snmpTraps.${k}`, (s as { default?: unknown }).default] as const)]
+  for (const [key, def] of keys) {
+    const row = rows.get(key)
+    t.ok(row !== undefined, `${key} has a row`)
+    if (def !== undefined && row !== undefined) t.ok(row.includes(`\`${Array.isArray(def) ? `[${def.join(', ')}]` : typeof def === 'object' ? JSON.stringify(def) : String(def)}\``), `${key}: default shown in "${row.trim()}"`)
+  }
+  t.ok(rows.has('snmpTraps'), 'snmpTraps itself')
 })
