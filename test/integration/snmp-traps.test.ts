@@ -71,3 +71,24 @@ t.test('v2c, v3 and v1 traps become events; a wrong community is refused', async
   t.match(acc.points.find(p => p.tags?.['source'] === 'snmptrap')?.f, { lines: 4 }, 'log_input counts the trap events')
   t.same(source!.counts, { received: 4, refused: 1, dropped: 0 })
 })
+
+t.test('traps beyond the queue are dropped, counted and reported in one event', async t => {
+  const port = await freeUdpPort()
+  const config = checkAgentConfig('/etc/kanshi/agent.yaml', { collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 'x' }, snmpTraps: { listen: `127.0.0.1:${port}`, communities: ['public-test'] } })
+  let source: TrapSource | undefined
+  const input = new LogInput([], { pollIntervalMs: 100, onError: () => {} }, [(stamp, now, onError) => (source = new TrapSource({ ...config.snmpTraps!, maxQueue: 2 }, stamp, now, err => onError('snmptrap', err)))])
+  const events: LogEvent[] = []
+  input.attach({ enqueue: async (_p, ev) => { events.push(...ev); return 1 }, saveCursors: async () => {} }, undefined)
+  t.teardown(async () => await input.close())
+  await source!.listen()
+  const sent = 5
+  for (let i = 1; i <= sent; i++) await snmptrap(['-v', '2c', '-c', 'public-test', `127.0.0.1:${port}`, '', '1.3.6.1.6.3.1.1.5.4', '1.3.6.1.2.1.2.2.1.1.' + i, 'i', String(i)])
+  await waitFor(() => source!.counts.received === sent, 10_000, 50)
+  await input.pollOnce()
+  t.equal(events.filter(e => /^linkUp/.test(e.message)).length, 2, 'the queue held 2')
+  t.same(events.filter(e => /dropped/.test(e.message)).map(e => [e.level, e.message]), [['warning', `kanshi: ${sent - 2} SNMP traps dropped: the queue of 2 was full`]])
+  t.same(source!.counts, { received: sent, refused: 0, dropped: sent - 2 })
+  const acc = new PointAccumulator(Date.now())
+  await input.gather(acc)
+  t.match(acc.points.find(p => p.tags?.['source'] === 'snmptrap')?.f, { lines: 3, dropped_rate_limit: sent - 2 }, 'log_input counts the drops')
+})

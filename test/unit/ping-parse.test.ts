@@ -30,5 +30,6 @@ t.test('results and command lines', async t => {
   t.same(pingResult('sw1', { sent: 3, received: 0 }), { up: false, message: 'no reply from sw1 (3 probes, 100% loss)', fields: { loss_percent: 100 } })
   t.same(pingArgs({ host: '-oops', count: 3, timeoutMs: 5000 }, 'linux')[1].slice(-2), ['--', '-oops'], 'the host can never be read as an option')
   t.same(pingArgs({ host: 'sw1', count: 5, timeoutMs: 5000 }, 'win32'), ['ping.exe', ['-n', '5', '-w', '1000', 'sw1']])
-  t.equal(pingRunSeconds(3), Math.ceil(2 * 0.2 + 1 + 1))
+  t.equal(pingRunSeconds(3, 'linux'), Math.ceil(2 * 0.2 + 1 + 1))
+  t.equal(pingRunSeconds(3, 'win32'), 2 * 1 + 1 + 1, 'ping.exe: one probe a second')
 })

@@ -76,7 +76,8 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
       case 'printer': check = printerCheck(need(c.printer, 'printer', 'a printer name'), platform); break
       case 'ping': {
         const count = c.count ?? 3
-        if (pingRunSeconds(count) * 1000 >= c.timeout) throw new ConfigError(file, at('timeout'), `expected more than ${pingRunSeconds(count)}s for ${count} probes, got ${c.timeout}ms`)
+        const runS = pingRunSeconds(count, platform)
+        if (runS * 1000 >= c.timeout) throw new ConfigError(file, at('timeout'), `expected more than ${runS}s for ${count} probes, got ${c.timeout}ms`)
         check = pingCheck({ host: need(c.host, 'host', 'a host name or address'), count, timeoutMs: c.timeout, platform })
         tags = deviceTags(c)
         break

@@ -21,8 +21,9 @@ export const PROBE_INTERVAL_S = 0.2
 export const PROBE_WAIT_S = 1
 
 /** pingRunSeconds is how long a run of count probes takes at most (the last reply waited for, and a second to spare). */
-export function pingRunSeconds (count: number): number {
-  return Math.ceil((count - 1) * PROBE_INTERVAL_S + PROBE_WAIT_S + 1)
+export function pingRunSeconds (count: number, platform: NodeJS.Platform = process.platform): number {
+  // ping.exe sends one probe a second and has no interval option.
+  return Math.ceil((count - 1) * (platform === 'win32' ? 1 : PROBE_INTERVAL_S) + PROBE_WAIT_S + 1)
 }
 
 /** pingArgs builds ping's command line for the platform. */

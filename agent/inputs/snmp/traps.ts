@@ -24,6 +24,8 @@ export interface TrapSpec extends GateSpec {
   devices: Record<string, string>
   /** trap name or OID → level */
   trapLevels: Record<string, Level>
+  /** traps waiting for the next log poll before more are dropped (default 10 000) */
+  maxQueue?: number
 }
 
 const MAX_QUEUE = 10_000
@@ -88,7 +90,7 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
     const address = n.rinfo.address.replace(/^::ffff:/, '')
     const device = this.spec.devices[address] ?? address
     const f = formatTrap(trapOid, varbinds, device, this.spec.trapLevels)
-    if (this.queue.length >= MAX_QUEUE) { this.overflow++; this.counts.dropped++; return }
+    if (this.queue.length >= (this.spec.maxQueue ?? MAX_QUEUE)) { this.overflow++; this.counts.dropped++; this.gate.stats.dropped++; return }
     this.queue.push({ t: this.clock(), level: f.level, source: `snmptrap:${device}`, message: f.message })
   }
 
@@ -96,6 +98,7 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
   private refused (err: Error & { rinfo?: { address: string }, syscall?: string }): void {
     if (err.syscall !== undefined) { this.onError(new Error(`snmpTraps: cannot listen on ${this.spec.host}:${this.spec.port}: ${err.message}`)); return }
     this.counts.refused++
+    this.gate.stats.errors++
     const m = err.message
     const why = /community/i.test(m) ? 'unknown community'
       : /Local user not found/i.test(m) ? `unknown v3 user${/with user (\S+)/.exec(m)?.[1] !== undefined ? ' ' + /with user (\S+)/.exec(m)![1]! : ''}`
@@ -107,7 +110,7 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
   async poll (batch: Batch, now: number): Promise<boolean> {
     const done = await super.poll(batch, now)
     if (this.overflow > 0 && !batch.full) {
-      this.gate.pass(batch, `kanshi: ${this.overflow} SNMP traps dropped: the queue of ${MAX_QUEUE} was full`, 'snmptrap', now, { level: 'warning' })
+      this.gate.pass(batch, `kanshi: ${this.overflow} SNMP traps dropped: the queue of ${this.spec.maxQueue ?? MAX_QUEUE} was full`, 'snmptrap', now, { level: 'warning' })
       this.overflow = 0
     }
     return done
