@@ -88,6 +88,8 @@ t.test('interfaces: lo up with rising 64-bit counters; rates from the second pol
   t.ok((lo2.fields['tx_bytes_per_sec'] as number) >= bytes / 10, 'tx too (loopback)')
   t.equal(lo2.fields['rx_errors'], Number(await snmpget(d, `1.3.6.1.2.1.2.2.1.14.${ifindex}`)), 'rx_errors is the device counter')
   t.match(second.message, /\d+ interfaces/)
+  const overV3 = await run(snmpCheck(spec(v3(d), { preset: 'interfaces' })))
+  t.same(overV3.points?.map(p => p.tags?.['ifname']).sort(), first.points?.map(p => p.tags?.['ifname']).sort(), 'v3 authPriv walks the same interfaces (GETBULK over v3)')
   const only = await run(snmpCheck(spec(v2c(d), { preset: 'interfaces', interfaces: ['l?'] })))
   t.same(only.points?.map(p => p.tags?.['ifname']), ['lo'], 'interfaces: globs select by ifName')
 })
