@@ -126,7 +126,7 @@ export function buildSnmp (file: string, at: (k: string) => string, c: DeviceEnt
   return { target, preset: c.preset ?? 'system', oids, interfaces: c.interfaces ?? [] }
 }
 
-/** onlyFor refuses device keys on checks of other types (a community on an http check is a mistake). */
+/** refuseDeviceKeys refuses device keys on checks of other types (a community on an http check is a mistake). */
 export function refuseDeviceKeys (file: string, at: (k: string) => string, c: Record<string, unknown>, type: string): void {
   const allowed: Record<string, readonly string[]> = {
     ping: ['device', 'role', 'site', 'parent', 'count'],
