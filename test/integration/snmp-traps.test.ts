@@ -32,7 +32,8 @@ t.test('v2c, v3 and v1 traps become events; a wrong community is refused', async
       communities: [community],
       users: [{ name: user.name, authProtocol: 'sha', authKey: user.authKey, privProtocol: 'aes', privKeyEnv: 'KANSHI_TEST_TRAP_PRIV' }],
       devices: { '127.0.0.1': 'core-switch' },
-      levels: { '1.3.6.1.4.1.99999.0.7': 'crit' }
+      levels: { '1.3.6.1.4.1.99999.0.7': 'crit' },
+      redact: [{ preset: 'email' }]
     }
   })
   const made = await INPUTS['logs']!(config)
@@ -48,7 +49,7 @@ t.test('v2c, v3 and v1 traps become events; a wrong community is refused', async
   await snmptrap(['-v', '2c', '-c', community, `127.0.0.1:${port}`, '', '1.3.6.1.6.3.1.1.5.3',
     '1.3.6.1.2.1.2.2.1.1.2', 'i', '2', '1.3.6.1.2.1.2.2.1.7.2', 'i', '1', '1.3.6.1.2.1.2.2.1.8.2', 'i', '2', '1.3.6.1.2.1.2.2.1.2.2', 's', 'Gi0/2'])
   await snmptrap(['-v', '3', '-e', '0x80001f8880aabbccdd', '-u', user.name, '-l', 'authPriv', '-a', 'SHA', '-A', user.authKey, '-x', 'AES', '-X', user.privKey, `127.0.0.1:${port}`, '', '1.3.6.1.6.3.1.1.5.1'])
-  await snmptrap(['-v', '2c', '-c', community, `127.0.0.1:${port}`, '', '1.3.6.1.4.1.99999.0.7', '1.3.6.1.4.1.99999.1.1', 's', 'fan 2 failed'])
+  await snmptrap(['-v', '2c', '-c', community, `127.0.0.1:${port}`, '', '1.3.6.1.4.1.99999.0.7', '1.3.6.1.4.1.99999.1.1', 's', 'fan 2 failed', '1.3.6.1.4.1.99999.1.3', 's', 'call yamada.taro@example.lg.jp'])
   await snmptrap(['-v', '1', '-c', community, `127.0.0.1:${port}`, '1.3.6.1.4.1.8072.3.2.10', '127.0.0.1', '6', '17', '', '1.3.6.1.4.1.99999.1.2', 'i', '5'])
   await snmptrap(['-v', '2c', '-c', 'wrong-' + community, `127.0.0.1:${port}`, '', '1.3.6.1.6.3.1.1.5.4'])
   await waitFor(async () => { await input.pollOnce(); return events.length >= 4 && errors.length >= 1 }, 10_000, 100)
@@ -60,7 +61,9 @@ t.test('v2c, v3 and v1 traps become events; a wrong community is refused', async
   const cold = byMessage(/^coldStart/)
   t.same([cold?.source, cold?.level], ['snmptrap:core-switch', 'notice'], 'a v3 authPriv trap')
   const custom = byMessage(/99999\.0\.7/)
-  t.same([custom?.level, custom?.message], ['crit', 'trap 1.3.6.1.4.1.99999.0.7 from core-switch: 1.3.6.1.4.1.99999.1.1="fan 2 failed"'], 'snmpTraps.levels by OID')
+  t.equal(custom?.level, 'crit', 'snmpTraps.levels by OID')
+  t.match(custom?.message, /^trap 1\.3\.6\.1\.4\.1\.99999\.0\.7 from core-switch: 1\.3\.6\.1\.4\.1\.99999\.1\.1="fan 2 failed" 1\.3\.6\.1\.4\.1\.99999\.1\.3="call [^"]+"$/)
+  t.notMatch(custom?.message, /yamada\.taro@example\.lg\.jp/, 'snmpTraps.redact masked the address')
   const v1 = byMessage(/8072\.3\.2\.10\.0\.17/)
   t.ok(v1, 'a v1 enterprise trap gets the OID enterprise.0.specific')
   t.equal(events.filter(e => /linkUp/.test(e.message)).length, 0, 'the trap with a wrong community is not an event')
@@ -68,7 +71,7 @@ t.test('v2c, v3 and v1 traps become events; a wrong community is refused', async
   t.notMatch(errors.join('\n'), community, 'the community it carried is not quoted')
   const acc = new PointAccumulator(Date.now())
   await input.gather(acc)
-  t.match(acc.points.find(p => p.tags?.['source'] === 'snmptrap')?.f, { lines: 4 }, 'log_input counts the trap events')
+  t.match(acc.points.find(p => p.tags?.['source'] === 'snmptrap')?.f, { lines: 4, errors: 1, redacted: 1 }, 'log_input counts the trap events, the refused one and the redaction')
   t.same(source!.counts, { received: 4, refused: 1, dropped: 0 })
 })
 
