@@ -23,6 +23,7 @@ t.test('ping.exe: English, Japanese in CP932, unreachable is not a reply', async
   t.same(parseWindowsPing(fx('ping-win-en.txt', 'latin1'), 4), { sent: 4, received: 2, rttAvgMs: 2, rttMinMs: 1, rttMaxMs: 3 }, 'time<1ms counts as 1; the unreachable line is not a reply')
   t.same(parseWindowsPing(fx('ping-win-ja-cp932.txt', 'latin1'), 3), { sent: 3, received: 2, rttAvgMs: 6, rttMinMs: 5, rttMaxMs: 7 }, '応答 lines read through their ASCII parts')
   t.same(parseWindowsPing(fx('ping-win-ja-unreachable-cp932.txt', 'latin1'), 3), { sent: 3, received: 0 }, '宛先ホストに到達できません is no reply')
+  t.same(parseWindowsPing(fx('ping-win-en-ipv6.txt', 'latin1'), 3), { sent: 3, received: 2, rttAvgMs: 1.5, rttMinMs: 1, rttMaxMs: 2 }, 'IPv6 replies carry no TTL; the summary line is not a reply')
 })
 
 t.test('results and command lines', async t => {

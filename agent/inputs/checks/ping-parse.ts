@@ -27,15 +27,18 @@ export function parseLinuxPing (text: string): PingStats | undefined {
 /**
  * parseWindowsPing reads ping.exe's output in any language. A reply is a line
  * with "TTL=" ("Reply from …: bytes=32 time=1ms TTL=64", "… からの応答: バイト数 =32
- * 時間 <1ms TTL=64"); "Destination host unreachable" lines, which Windows counts
- * as received, are not. "time<1ms" counts as 1 ms, an upper bound.
+ * 時間 <1ms TTL=64") or, for IPv6, with one round-trip time; "Destination host
+ * unreachable" lines, which Windows counts as received, are not. "time<1ms"
+ * counts as 1 ms, an upper bound.
  */
 export function parseWindowsPing (text: string, sent: number): PingStats {
   const times: number[] = []
   for (const line of text.split(/\r?\n/)) {
-    if (!/\bTTL=\d+/i.test(line)) continue
-    const m = /[=<]\s*(\d+)\s*ms\b/i.exec(line)
-    times.push(m === null ? NaN : Number(m[1]))
+    // IPv6 replies have no TTL ("Reply from ::1: time<1ms"): a line with exactly one time is a
+    // reply too; the summary ("Minimum = 0ms, Maximum = 1ms, Average = 0ms") has three.
+    const ms = [...line.matchAll(/[=<]\s*(\d+)\s*ms\b/gi)]
+    if (!/\bTTL=\d+/i.test(line) && ms.length !== 1) continue
+    times.push(ms.length === 0 ? NaN : Number(ms[0]![1]))
   }
   const out: PingStats = { sent, received: times.length }
   const known = times.filter(Number.isFinite)
