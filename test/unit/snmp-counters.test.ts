@@ -10,11 +10,12 @@ import { uptimeText } from '../../agent/inputs/snmp/check.js'
 
 const W32 = 2n ** 32n
 
-t.test('snmpCounterDelta: 32-bit wraps exactly, 64-bit going down is a reset', async t => {
+t.test('snmpCounterDelta: 32-bit wraps exactly, 64-bit wraps only from its top, else a reset', async t => {
   t.equal(snmpCounterDelta(100n, 350n, 32), 250n)
   const prev = W32 - 1000n
   t.equal(snmpCounterDelta(prev, 500n, 32), 1500n, '1000 to the wrap, 500 after it')
-  t.equal(snmpCounterDelta(2n ** 63n, 10n, 64), undefined)
+  t.equal(snmpCounterDelta(2n ** 63n, 10n, 64), undefined, 'a 64-bit counter that fell from mid-range was reset')
+  t.equal(snmpCounterDelta(2n ** 64n - 100n, 50n, 64), 150n, 'a 64-bit counter at its top wrapped')
   t.equal(snmpCounterDelta(2n ** 60n, 2n ** 60n + 5n, 64), 5n, 'beyond 2^53 without loss')
 })
 

@@ -21,15 +21,18 @@ export function uptimeRestarted (prevTicks: number, curTicks: number, elapsedMs:
   return Math.abs(expected - TICKS_WRAP - curTicks) > TICK_SLACK + elapsedMs / 10
 }
 
+const TOP64 = 1n << 64n
+
 /**
  * snmpCounterDelta is the increase of a counter of the given width. A 32-bit
- * counter that went down wrapped once; a 64-bit one cannot wrap in practice
- * (2^64 bytes at 100 Gbit/s take 46 years), so going down means it was reset
- * and the delta is unknown (undefined).
+ * counter that went down wrapped once. A 64-bit one wraps only from its top
+ * quarter to its bottom quarter (2^64 bytes at 100 Gbit/s take 46 years);
+ * any other decrease means it was reset and the delta is unknown (undefined).
  */
 export function snmpCounterDelta (prev: bigint, cur: bigint, bits: CounterBits): bigint | undefined {
   if (cur >= prev) return cur - prev
   if (bits === 32) return (1n << 32n) - prev + cur
+  if (prev >= TOP64 - (TOP64 >> 2n) && cur < (TOP64 >> 2n)) return TOP64 - prev + cur
   return undefined
 }
 
