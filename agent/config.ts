@@ -10,6 +10,8 @@ import type { ServiceCheckSpec } from './inputs/checks/service.js'
 import { LogSchema, buildLogs, logLabel, type LogSpecs } from './inputs/logs/config.js'
 import { buildRedactor, RedactSchema } from './inputs/logs/redact.js'
 import type { PushPolicy } from './inputs/push/policy.js'
+import { buildSnmpTraps, hideSecret, SnmpTrapsSchema } from './inputs/snmp/config.js'
+import type { TrapSpec } from './inputs/snmp/traps.js'
 
 /** The system inputs an agent.yaml may enable, in their default order. */
 export const SYSTEM_INPUTS = ['cpu', 'mem', 'disk', 'diskio', 'net', 'system'] as const
@@ -53,6 +55,7 @@ export const AgentConfigSchema = Type.Object({
   checks: Type.Array(CheckSchema, { default: [], description: 'a list of service checks' }),
   logs: Type.Array(LogSchema, { default: [], description: 'a list of log sources' }),
   logPollInterval: DurationMs({ default: '1s', min: 50 }),
+  snmpTraps: Type.Optional(SnmpTrapsSchema),
   push: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'true or false' }),
     host: Type.String({ default: '127.0.0.1', description: 'a loopback address' }),
@@ -72,13 +75,15 @@ type Decoded = StaticDecode<typeof AgentConfigSchema>
  * AgentConfig is the decoded schema (durations in ms, sizes in bytes) with the
  * id and token settled and the checks and log sources built to run.
  */
-export type AgentConfig = Readonly<Omit<Decoded, 'id' | 'collector' | 'checks' | 'logs' | 'push'> & {
+export type AgentConfig = Readonly<Omit<Decoded, 'id' | 'collector' | 'checks' | 'logs' | 'push' | 'snmpTraps'> & {
   file: string
   id: string
   collector: Decoded['collector'] & { token: string }
   checks: ServiceCheckSpec[]
   logs: LogSpecs
   push: Omit<Decoded['push'], 'redact'> & { policy: PushPolicy }
+  /** the SNMP trap receiver, a log source (undefined: none) */
+  snmpTraps?: TrapSpec
 }>
 
 export function loadAgentConfig (file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -86,12 +91,13 @@ export function loadAgentConfig (file: string, env: NodeJS.ProcessEnv = process.
 }
 
 export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const checked = checkConfig(file, AgentConfigSchema, raw)
+  let checked: Static<typeof AgentConfigSchema>
+  try { checked = checkConfig(file, AgentConfigSchema, raw) } catch (err) { throw hideSecret(err) }
   let c: Decoded
   try {
     c = decodeConfig(file, AgentConfigSchema, raw)
   } catch (err) {
-    throw labelled(err, checked)
+    throw hideSecret(labelled(err, checked))
   }
   const base = dirname(resolve(file))
   const path = (p: string): string => isAbsolute(p) ? p : resolve(base, p)
@@ -99,15 +105,18 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
   if (token === undefined || token === '') throw new ConfigError(file, 'collector.token', 'expected the agent token here or in KANSHI_AGENT_TOKEN, got missing')
   const { backoffMin, backoffMax } = c.collector
   if (backoffMax < backoffMin) throw new ConfigError(file, 'collector.backoffMax', `expected at least collector.backoffMin (${backoffMin}ms), got ${backoffMax}ms`)
+  const { snmpTraps, ...rest } = c
+  const traps = buildSnmpTraps(file, snmpTraps, env)
   return deepFreeze({
-    ...c,
+    ...rest,
     file,
     id: c.id ?? hostname().split('.')[0]!,
     collector: { ...c.collector, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
-    checks: buildChecks(file, c.checks),
+    checks: buildChecks(file, c.checks, process.platform, env),
     logs: buildLogs(file, c.logs),
-    push: pushSection(file, c.push)
+    push: pushSection(file, c.push),
+    ...(traps !== undefined ? { snmpTraps: traps } : {})
   })
 }
 

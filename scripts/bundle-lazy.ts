@@ -1,6 +1,6 @@
 // npm run build: packages the agent reaches only through import(), and only on
 // some hosts (systeminformation off Linux, iconv-lite for Japanese log
-// encodings), travel compressed in the single file and compile on first import:
+// encodings, net-snmp on pollers), travel compressed in the single file and compile on first import:
 // V8 holds all of a script's source from the start, used or not.
 
 import { build, type BuildOptions, type Plugin } from 'esbuild'
@@ -9,7 +9,9 @@ import { brotliCompressSync, constants } from 'node:zlib'
 /** LAZY_PACKAGES maps each compressed part to the import specifiers it serves (one part per package keeps one instance of its modules). */
 const LAZY_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   systeminformation: ['systeminformation', 'systeminformation/lib/util.js'],
-  'iconv-lite': ['iconv-lite']
+  'iconv-lite': ['iconv-lite'],
+  // SNMP polling and traps: only pollers load it (agent/inputs/snmp/session.ts).
+  'net-snmp': ['net-snmp']
 }
 
 const SPECIFIER = 'kanshi-lazy'

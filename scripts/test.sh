@@ -27,6 +27,12 @@ command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 # systemd-journal-remote writes real journal files that the journald log source's tests read with journalctl.
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# snmpd and snmp (snmptrap, snmpget, snmpset): the SNMP poll and trap tests talk to a real Net-SNMP agent
+# (test/helpers/snmpd.ts); iputils-ping and iproute2: the ping check's tests ping a network namespace.
+command -v snmpd >/dev/null 2>&1 || need+=(snmpd)
+command -v snmptrap >/dev/null 2>&1 || need+=(snmp)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2

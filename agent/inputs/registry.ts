@@ -54,12 +54,18 @@ export const INPUTS: Readonly<Record<string, InputFactory>> = {
   // Loaded only when logs: has entries: an agent without log sources does not pay for the code.
   logs: async c => {
     const { files, journald, winevent } = c.logs
-    if (files.length + journald.length + winevent.length === 0) return []
+    const traps = c.snmpTraps
+    if (files.length + journald.length + winevent.length === 0 && traps === undefined) return []
     const [{ LogInput }, { JournaldSource }, { WinEventSource }] = await Promise.all([import('./logs/input.js'), import('./logs/journald.js'), import('./logs/winevent.js')])
     const streams: StreamFactory[] = [
       ...journald.map((spec): StreamFactory => (stamp, now, onError) => new JournaldSource(spec, stamp, now, err => onError(spec.name, err))),
       ...winevent.map((spec): StreamFactory => (stamp, now, onError) => new WinEventSource(spec, stamp, now, err => onError(spec.name, err)))
     ]
+    // SNMP traps are a log source: they pass the same gate (redaction, rate limit) and spool.
+    if (traps !== undefined) {
+      const { TrapSource } = await import('./snmp/traps.js')
+      streams.push((stamp, now, onError) => new TrapSource(traps, stamp, now, err => onError(traps.name, err)))
+    }
     return [new LogInput(files, { pollIntervalMs: c.logPollInterval }, streams)]
   },
   push: async c => c.push.enabled ? [new PushListener({ host: c.push.host, port: c.push.port, policy: c.push.policy })] : []

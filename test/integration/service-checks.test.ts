@@ -127,5 +127,5 @@ t.test('a bad check entry names the check and the key', async t => {
   const base = { id: 'a', collector: { url: 'ws://x/v1/agent', token: 't' } }
   t.throws(() => checkAgentConfig('agent.yaml', { ...base, checks: [{ name: 'portal', type: 'http' }] }, {}), { message: 'agent.yaml: checks.0(portal).url: expected a URL for a http check, got missing' })
   t.throws(() => checkAgentConfig('agent.yaml', { ...base, checks: [{ name: 'db', type: 'process' }] }, {}), { message: /checks\.0\(db\)\.match: expected match \(a process name\) or pattern/ })
-  t.throws(() => checkAgentConfig('agent.yaml', { ...base, checks: [{ name: 'x', type: 'ping' }] }, {}), { message: /^agent.yaml: checks.0.type: expected one of http, tcp, process, systemd, windows, printer, file/ })
+  t.throws(() => checkAgentConfig('agent.yaml', { ...base, checks: [{ name: 'x', type: 'smtp' }] }, {}), { message: /^agent.yaml: checks.0.type: expected one of http, tcp, process, systemd, windows, printer, file/ })
 })

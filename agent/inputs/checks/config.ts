@@ -10,12 +10,15 @@ import { tcpCheck } from './tcp.js'
 import { processCheck } from './process.js'
 import { fileCheck } from './file.js'
 import { printerCheck, systemdCheck, windowsServiceCheck } from './command.js'
+import { pingCheck, pingRunSeconds } from './ping.js'
+import { buildSnmp, deviceTags, DeviceCheckKeys, refuseDeviceKeys } from '../snmp/config.js'
+import { snmpCheck } from '../snmp/check.js'
 
 const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
 export const CheckSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'a check name (the service tag)' }),
-  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file']),
+  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'ping', 'snmp']),
   interval: Dur('30s', 1000),
   timeout: Dur('10s', 100),
   url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' })),
@@ -33,7 +36,8 @@ export const CheckSchema = Type.Object({
   printer: Type.Optional(Type.String({ minLength: 1, description: 'a printer name' })),
   path: Type.Optional(Type.String({ minLength: 1, description: 'a file path; * and ? allowed in the file name' })),
   maxAge: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "26h"' })),
-  minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' }))
+  minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' })),
+  ...DeviceCheckKeys
 }, { additionalProperties: false })
 
 export type CheckEntry = StaticDecode<typeof CheckSchema>
@@ -46,7 +50,7 @@ function regex (file: string, key: string, v: string): RegExp {
 export const checkLabel = (c: { name: string }, i: number): string => `checks.${i}(${c.name})`
 
 /** buildChecks turns decoded entries into runnable checks, naming file, check and key on a mistake. */
-export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform): ServiceCheckSpec[] {
+export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): ServiceCheckSpec[] {
   const names = new Set<string>()
   return checks.map((c, i) => {
     const at = (k: string): string => `${checkLabel(c, i)}.${k}`
@@ -56,7 +60,9 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
     }
     if (names.has(c.name)) throw new ConfigError(file, at('name'), `expected a unique check name, got "${c.name}" again`)
     names.add(c.name)
+    refuseDeviceKeys(file, at, c, c.type)
     let check
+    let tags: Record<string, string> | undefined
     switch (c.type) {
       case 'http': check = httpCheck({ url: need(c.url, 'url', 'a URL'), ...(c.expectStatus !== undefined ? { expectStatus: c.expectStatus } : {}), ...(c.bodyMatch !== undefined ? { bodyMatch: regex(file, at('bodyMatch'), c.bodyMatch) } : {}), ...(c.certMinDays !== undefined ? { certMinDays: c.certMinDays } : {}), ...(c.insecureSkipVerify !== undefined ? { insecureSkipVerify: c.insecureSkipVerify } : {}) }); break
       case 'tcp': check = tcpCheck(need(c.host, 'host', 'a host'), need(c.port, 'port', 'a port')); break
@@ -68,8 +74,17 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
       case 'systemd': check = systemdCheck(need(c.unit, 'unit', 'a unit name such as nginx.service')); break
       case 'windows': check = windowsServiceCheck(need(c.unit, 'unit', 'a Windows service name')); break
       case 'printer': check = printerCheck(need(c.printer, 'printer', 'a printer name'), platform); break
+      case 'ping': {
+        const count = c.count ?? 3
+        const runS = pingRunSeconds(count, platform)
+        if (runS * 1000 >= c.timeout) throw new ConfigError(file, at('timeout'), `expected more than ${runS}s for ${count} probes, got ${c.timeout}ms`)
+        check = pingCheck({ host: need(c.host, 'host', 'a host name or address'), count, timeoutMs: c.timeout, platform })
+        tags = deviceTags(c)
+        break
+      }
+      case 'snmp': check = snmpCheck(buildSnmp(file, at, c, env)); tags = deviceTags(c); break
       default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
-    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check }
+    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check, ...(tags !== undefined ? { tags } : {}) }
   })
 }

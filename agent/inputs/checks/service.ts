@@ -12,6 +12,8 @@ export interface ServiceCheckSpec {
   intervalMs: number
   timeoutMs: number
   check: Check
+  /** tags on every point of this check (devices: device, host, role, site, parent) */
+  tags?: Record<string, string>
 }
 
 interface Done { spec: ServiceCheckSpec, t: number, r: CheckResult }
@@ -62,7 +64,8 @@ export class ServiceChecks implements Input {
     for (const { spec, t, r } of done) {
       const f: Record<string, number | string> = { up: r.up ? 1 : 0, message: r.message.slice(0, 500), ...r.fields }
       if (r.responseMs !== undefined) f['response_ms'] = r.responseMs
-      acc.add('service', f, { service: spec.name, check: spec.type }, t)
+      acc.add('service', f, { ...spec.tags, service: spec.name, check: spec.type }, t)
+      for (const p of r.points ?? []) acc.add(p.m, p.fields, { ...spec.tags, ...p.tags }, p.t ?? t)
     }
   }
 
