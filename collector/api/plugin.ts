@@ -8,6 +8,7 @@ import type { Ingest } from '../ingest/ingest.js'
 import { alertApi } from './alerts.js'
 import { guard, type ApiAuth, type RequestAuth } from './auth.js'
 import { reportApi } from './reports.js'
+import { incidentApi } from './incidents.js'
 
 export interface ApiOptions {
   apiAuth: ApiAuth
@@ -30,5 +31,6 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
     return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200) }
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
+  if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf })
   await app.register(reportApi, { outDir: o.reportsDir, need })
 }
