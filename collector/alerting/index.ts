@@ -88,6 +88,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
           return `${publicUrl}/v1/alerts/${id}/ack?exp=${exp}&sig=${signAck(ackSecret, id, exp)}`
         },
     linesOf: (i): string[] => lines.get(i.id) ?? [],
+    incidentLink: publicUrl === undefined ? undefined : (id: number) => `${publicUrl}/console/incidents/${id}`,
     now,
     logger: logger.child({ component: 'notifier' }),
     onMail
