@@ -134,7 +134,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),

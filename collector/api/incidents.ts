@@ -11,6 +11,11 @@ import type { Incident } from '../alerting/store.js'
 import { fold, type WriteUp } from '../alerting/incident-store.js'
 import type { AuditLog } from '../audit/log.js'
 import type { Guard } from './auth.js'
+import type { CollectorConfig } from '../config.js'
+import { runIncidentReport } from '../report/incident/index.js'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const Text = (max = 20_000): ReturnType<typeof Type.String> => Type.String({ maxLength: max, description: `a text of at most ${max} characters` })
 const Time = Type.Union([Type.String({ minLength: 1, description: 'an ISO 8601 time' }), Type.Null()], { description: 'an ISO 8601 time such as 2026-12-01T10:30:00+09:00, or null' })
@@ -84,6 +89,8 @@ export interface IncidentApiOptions {
   audit: AuditLog
   need: Guard
   actorOf: (req: FastifyRequest) => string
+  /** the collector's config: the 障害報告書 is generated from it on request */
+  config?: CollectorConfig | undefined
 }
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
@@ -112,6 +119,24 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
   }
 
   app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => detail((req.params as { id: number }).id))
+
+  // The 障害報告書 on request (no PDF: that needs Chromium on the collector); a download, never rendered in this origin.
+  const ReportParams = Type.Object({ id: Type.Integer({ minimum: 1 }), format: Type.Union([Type.Literal('html'), Type.Literal('xlsx')]) })
+  app.get('/v1/incidents/:id/report.:format', { preHandler: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
+    const { id, format } = req.params as { id: number, format: 'html' | 'xlsx' }
+    const p = primaryOf(id)
+    if (o.config === undefined) throw new KanshiError('E_NOT_FOUND', 'the incident report is not available here')
+    const lang = (req.query as { lang?: string }).lang === 'en' ? 'en' : 'ja'
+    const dir = await mkdtemp(join(tmpdir(), 'kanshi-incident-'))
+    try {
+      await runIncidentReport({ config: o.config, id: p.id, outDir: dir, lang, pdf: false, now: now() })
+      const body = await readFile(join(dir, `incident.${format}`))
+      return await reply.type(format === 'html' ? 'text/html; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', `attachment; filename="kanshi-incident-${p.id}.${format}"`).header('x-content-type-options', 'nosniff').send(body)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 
   app.patch('/v1/incidents/:id', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id

@@ -224,7 +224,7 @@ export const CONSOLE_JS = String.raw`'use strict';
       tb.appendChild(el('tr', { 'data-incident': String(i.id), 'data-acked': i.acked_at !== null ? '1' : '0' }, [
         el('td', { cls: 'sev-' + i.severity, text: t('sev' + i.severity) }),
         el('td', { text: i.host }),
-        el('td', {}, [el('span', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }), dash === null ? null : el('span', {}, [' ', link(dash, t('grafana'))])]),
+        el('td', {}, [el('span', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }), dash === null ? null : el('span', {}, [' ', link(dash, t('grafana'))]), ' ', el('a', { href: '/console/incidents/' + i.id, cls: 'incident-link', text: '#' + i.id })]),
         el('td', { text: fmtTime(i.detected_at) + ' (' + ago(now - i.detected_at) + ')' }),
         el('td', { cls: 'ack-state', text: state }),
         acts
