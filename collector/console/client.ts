@@ -245,7 +245,7 @@ export const CONSOLE_JS = String.raw`'use strict';
     var rows = list.filter(function (i) { return i.merged_into === null; }).sort(function (a, b) { return b.detected_at - a.detected_at; }).slice(0, 50);
     if (rows.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '6', text: t('none') })]));
     rows.forEach(function (i) {
-      tb.appendChild(el('tr', { 'data-incident': String(i.id) }, [
+      tb.appendChild(el('tr', { 'data-incident-id': String(i.id) }, [
         el('td', {}, [el('a', { href: '/console/incidents/' + i.id, text: '#' + i.id })]),
         el('td', { cls: 'sev-' + i.severity, text: t('sev' + i.severity) }),
         el('td', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }),

@@ -55,7 +55,7 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   const op = await page(t, browser, url, TOK.operator)
   const link = op.locator(`#alerts tr[data-incident="${id}"] a.incident-link`)
   t.equal(await link.getAttribute('href'), `/console/incidents/${id}`, 'the alert list links to the incident view')
-  const listed = op.locator(`#incidents tr[data-incident="${id}"]`)
+  const listed = op.locator(`#incidents tr[data-incident-id="${id}"]`)
   t.equal(await listed.locator('a').getAttribute('href'), `/console/incidents/${id}`, 'so does the list of recent 障害')
   t.match(await listed.textContent(), /共通基盤.*未記入$/, 'with its systems and no write-up yet')
   await link.click()
