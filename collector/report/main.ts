@@ -11,7 +11,7 @@ import { runReport } from './report.js'
 import { runDailyReport } from './daily/index.js'
 import { dayWindow, parseDay, today } from './daily/window.js'
 import { calendarOf } from './daily/figures.js'
-import { INCIDENT_HELP, incidentCli } from './incident/cli.js'
+import { INCIDENT_HELP, INCIDENT_OPTION, incidentCli } from './incident/cli.js'
 
 const HELP = `kanshi-report — the monthly capacity and SLA report (月次報告書) and the
 daily operations report (日次業務報告書)
@@ -26,7 +26,7 @@ ${INCIDENT_HELP}  kanshi-report --help | --version
                     the previous business day's opening to this day's opening
                     (report.serviceHours and the calendar); writes daily.html,
                     daily.xlsx and daily.pdf and prints what needs action
-  --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
+${INCIDENT_OPTION}  --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
                     (daily.* with --day)
   --config FILE     the collector's config: InfluxDB (influx:), the incident record
                     (dataDir/alerting.db), calendar and maintenance (alerting:),

@@ -4,8 +4,11 @@ import type { CollectorConfig } from '../../config.js'
 import { runIncidentReport } from './index.js'
 
 export const INCIDENT_HELP = `  kanshi-report --incident ID --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
-                    one incident's report (障害報告書): incident.html, incident.xlsx and
-                    incident.pdf (timeline, write-up, notices, ±1 h charts, first log lines)
+`
+
+export const INCIDENT_OPTION = `  --incident ID     one incident's report (障害報告書): incident.html, incident.xlsx and
+                    incident.pdf — timeline, write-up, notices, ±1 h charts of its
+                    hosts, the first log lines; a merged alert's id gives its 障害
 `
 
 export async function incidentCli (config: CollectorConfig, arg: string, others: { month?: string | undefined, day?: string | undefined }, out: string, lang: 'ja' | 'en', pdf: boolean, now: number): Promise<number> {
