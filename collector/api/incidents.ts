@@ -2,7 +2,7 @@
 // (PATCH, operator), notices to users (障害発生告知) and merging or splitting by hand.
 // Every change is audited with who, when and the before/after of the changed fields.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { KanshiError } from '../../protocol/errors.js'
@@ -53,9 +53,9 @@ function checked<T extends TSchema> (schema: T): (body: unknown) => Static<T> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new KanshiError('E_BAD_REQUEST', 'body: expected a JSON object')
     const e = c.Errors(body).First()
     if (e !== undefined) {
-      const field = e.path === '' ? 'body' : `body${e.path.replaceAll('/', '.')}`
+      if (e.path === '') throw new KanshiError('E_BAD_REQUEST', `body: expected an object with some of ${Object.keys((schema as { properties?: object }).properties ?? {}).join(', ')}`)
       const want = (e.schema as { description?: string }).description ?? e.message
-      throw new KanshiError('E_BAD_REQUEST', `${field}: expected ${want}, got ${JSON.stringify(e.value)?.slice(0, 80) ?? 'nothing'}${e.path === '' ? ` (${e.message})` : ''}`)
+      throw new KanshiError('E_BAD_REQUEST', `body${e.path.replaceAll('/', '.')}: expected ${want}, got ${JSON.stringify(e.value)?.slice(0, 80) ?? 'nothing'}`)
     }
     return body as Static<T>
   }
@@ -122,11 +122,23 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
 
   // The 障害報告書 on request (no PDF: that needs Chromium on the collector); a download, never rendered in this origin.
   const ReportParams = Type.Object({ id: Type.Integer({ minimum: 1 }), format: Type.Union([Type.Literal('html'), Type.Literal('xlsx')]) })
+  // One generation at a time: each queries InfluxDB and renders charts, and a viewer must not be able to pile them up.
+  let generating: Promise<unknown> = Promise.resolve()
   app.get('/v1/incidents/:id/report.:format', { preHandler: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
     const { id, format } = req.params as { id: number, format: 'html' | 'xlsx' }
+    const turn = generating.catch(() => undefined)
+    let done: () => void = () => undefined
+    generating = new Promise<void>(resolve => { done = resolve })
+    await turn
+    try {
+      return await incidentReport(id, format, (req.query as { lang?: string }).lang === 'en' ? 'en' : 'ja', reply)
+    } finally {
+      done()
+    }
+  })
+  const incidentReport = async (id: number, format: 'html' | 'xlsx', lang: 'ja' | 'en', reply: FastifyReply): Promise<FastifyReply> => {
     const p = primaryOf(id)
     if (o.config === undefined) throw new KanshiError('E_NOT_FOUND', 'the incident report is not available here')
-    const lang = (req.query as { lang?: string }).lang === 'en' ? 'en' : 'ja'
     const dir = await mkdtemp(join(tmpdir(), 'kanshi-incident-'))
     try {
       await runIncidentReport({ config: o.config, id: p.id, outDir: dir, lang, pdf: false, now: now() })
@@ -136,7 +148,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
-  })
+  }
 
   app.patch('/v1/incidents/:id', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
