@@ -75,12 +75,22 @@ export class IncidentBook {
     return rows.find(i => kind(i.suppressed_by) === kind(suppressedBy) && i.systems.some(s => systems.includes(s)))
   }
 
+  /** addSystems adds systems to a 障害's own list (the primary's systems column is the 障害's: operators may edit it). */
+  addSystems (primary: number, systems: readonly string[]): void {
+    const cur = this.get(primary)
+    if (cur === undefined) return
+    const next = [...new Set([...cur.systems, ...systems])]
+    if (next.length !== cur.systems.length) this.db.prepare('UPDATE incidents SET systems = ? WHERE id = ?').run(JSON.stringify(next), primary)
+  }
+
   /** merge makes id (and its members) part of into's 障害; it returns the primary's id. */
   merge (id: number, into: number): number {
     const target = this.primaryOf(into)
     if (target === undefined) throw new RangeError(`no incident ${into}`)
     if (target.id === id) throw new RangeError(`incident ${id} is already the 障害 ${into} belongs to`)
+    const joining = [this.get(id), ...this.members(id)].flatMap(i => i?.systems ?? [])
     const run = this.db.transaction(() => {
+      this.addSystems(target.id, joining)
       this.db.prepare('UPDATE incidents SET merged_into = ? WHERE merged_into = ?').run(target.id, id)
       this.db.prepare('UPDATE incidents SET merged_into = ? WHERE id = ?').run(target.id, id)
       // Notices published on the merged one now belong to the 障害 it joined.
@@ -162,7 +172,7 @@ export interface Folded {
 
 const RANK: Record<string, number> = { info: 1, warning: 2, critical: 3 }
 
-/** fold: detected earliest, resolved latest (null while any is open), notified/acked earliest, severity highest. */
+/** fold: detected earliest, resolved latest (null while any is open), notified/acked earliest, severity highest, the primary's systems. */
 export function fold (primary: Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'>, members: ReadonlyArray<Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'>>): Folded {
   const all = [primary, ...members]
   const min = (xs: Array<number | null>): number | null => xs.reduce<number | null>((m, x) => x === null ? m : m === null || x < m ? x : m, null)
@@ -173,6 +183,7 @@ export function fold (primary: Pick<Incident, 'detected_at' | 'notified_at' | 'a
     resolved_at: all.some(i => i.resolved_at === null) ? null : Math.max(...all.map(i => i.resolved_at!)),
     severity: all.reduce((s, i) => (RANK[i.severity] ?? 0) > (RANK[s] ?? 0) ? i.severity : s, primary.severity),
     hosts: [...new Set(all.map(i => i.host).filter(h => h !== ''))],
-    systems: [...new Set(all.flatMap(i => i.systems))]
+    // The primary's list is the 障害's: members' systems are added to it as they join, and an operator may correct it.
+    systems: primary.systems
   }
 }

@@ -159,6 +159,8 @@ export class AlertStore {
   openIncident (i: Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[], merged_into?: number | null }): number {
     const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null)
+    // A member's systems become the 障害's (the primary's list), in the same transaction as the stage's.
+    if (i.merged_into !== undefined && i.merged_into !== null) this.book.addSystems(i.merged_into, i.systems ?? [])
     return Number(r.lastInsertRowid)
   }
 

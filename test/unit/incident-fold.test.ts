@@ -55,6 +55,9 @@ t.test('readRecord folds each primary with its members', async t => {
   t.equal(r.notifyMin, (earliest(spec.map(x => x.notified)) - T) / MIN)
   t.equal(r.major, true, 'critical and 70 minutes ≥ 30')
   t.same(rec.incidents[1]!.hosts, ['tax01'])
+  // An operator's correction of the systems (impact.systems) is what the 障害 reads as.
+  s.book.update(p, { systems: ['共通基盤'] })
+  t.same(readRecord(dir, range.start, range.end, 'ja', O).incidents[0]!.systems, ['共通基盤'])
 
   // Split web02 off: it becomes its own row; the 障害 keeps web01 and web03.
   s.book.split(ids[1]!)
