@@ -26,6 +26,7 @@ import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
+import { statusPage } from './status/plugin.js'
 import { errorReplies } from './http/errors.js'
 import { health } from './http/health.js'
 import { limits, serverOptions } from './http/limits.js'
@@ -112,7 +113,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     : undefined
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
+    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems)
   const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
@@ -133,7 +134,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config })
+  await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]

@@ -16,6 +16,7 @@ import { WalSchema } from './config/wal.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
 import { SystemsSchema, checkSystems } from './config/systems.js'
+import { StatusSchema } from './status/config.js'
 
 
 const LogSchema = Type.Object({
@@ -36,7 +37,8 @@ export const CollectorConfigSchema = Type.Object({
   api: ApiSchema,
   metrics: MetricsSchema,
   archive: ArchiveSchema,
-  systems: SystemsSchema
+  systems: SystemsSchema,
+  status: StatusSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */

@@ -66,6 +66,8 @@ export const AlertingSchema = Type.Object({
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the collector URL as on-call engineers reach it' })),
   grafanaUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'the Grafana base URL' })),
   ackLinkTtl: DurationMs({ default: '7d', min: 60_000 }),
+  // 障害: alerts on one business system (systems:) detected within mergeWindow of the first one are one incident; 0 turns merging off.
+  incidents: Type.Object({ mergeWindow: DurationMs({ default: '10m' }) }, { ...Strict, default: {} }),
   maintenance: Type.Array(Type.Object({
     name: Type.String({ minLength: 1, description: 'a name' }),
     match: Matchers(),

@@ -18,6 +18,7 @@ import { Notifier } from './notify/notifier.js'
 import { SmtpSender } from './smtp.js'
 import { AlertingStage } from './stage.js'
 import { signAck } from './mail.js'
+import type { SystemConfig } from '../config/systems.js'
 
 export interface Alerting {
   stage: AlertingStage
@@ -44,7 +45,7 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now): Alerting {
+export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = []): Alerting {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
@@ -87,11 +88,12 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
           return `${publicUrl}/v1/alerts/${id}/ack?exp=${exp}&sig=${signAck(ackSecret, id, exp)}`
         },
     linesOf: (i): string[] => lines.get(i.id) ?? [],
+    incidentLink: publicUrl === undefined ? undefined : (id: number) => `${publicUrl}/console/incidents/${id}`,
     now,
     logger: logger.child({ component: 'notifier' }),
     onMail
   })
-  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }) })
+  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow })
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,

@@ -14,6 +14,8 @@ export interface MailContext {
   /** Grafana base URL; the host dashboard link is built from it */
   grafanaUrl?: string
   ackLink?: (incidentId: number) => string
+  /** the console's incident view (the 障害 write-up), linked from resolved mails */
+  incidentLink?: (incidentId: number) => string
   /** log lines to quote (log rules) */
   lines?: Map<number, string[]>
 }
@@ -21,13 +23,13 @@ export interface MailContext {
 const WORDS = {
   ja: {
     severity: '重要度', host: 'ホスト', rule: 'ルール', value: '値', threshold: '閾値', since: '発生', resolved: '復旧',
-    duration: '継続時間', grafana: 'Grafana', ack: '対応開始 (ack)', lines: '該当ログ (先頭)', site: '拠点',
+    duration: '継続時間', grafana: 'Grafana', ack: '対応開始 (ack)', incident: '障害の記録 (報告書)', lines: '該当ログ (先頭)', site: '拠点',
     firingTag: '', resolvedTag: '[RESOLVED 復旧]', repeatTag: '[継続中]', escalationTag: '[ESCALATION 未対応]',
     many: (n: number) => `${n} 件のアラート`, footer: 'このメールは kanshi (監視) が自動送信しています。'
   },
   en: {
     severity: 'Severity', host: 'Host', rule: 'Rule', value: 'Value', threshold: 'Threshold', since: 'Since', resolved: 'Resolved',
-    duration: 'Duration', grafana: 'Grafana', ack: 'Acknowledge', lines: 'Matching log lines (first)', site: 'Site',
+    duration: 'Duration', grafana: 'Grafana', ack: 'Acknowledge', incident: 'Incident record (write-up)', lines: 'Matching log lines (first)', site: 'Site',
     firingTag: '', resolvedTag: '[RESOLVED]', repeatTag: '[STILL FIRING]', escalationTag: '[ESCALATION: not acknowledged]',
     many: (n: number) => `${n} alerts`, footer: 'This mail was sent by kanshi.'
   }
@@ -85,6 +87,10 @@ export function compose (kind: MailKind, incidents: Incident[], ctx: MailContext
     if (kind !== 'resolved' && ctx.ackLink !== undefined && i.acked_at === null) {
       const url = ctx.ackLink(i.id)
       rows.push([w.ack, url, url])
+    }
+    if (kind === 'resolved' && ctx.incidentLink !== undefined) {
+      const url = ctx.incidentLink(i.merged_into ?? i.id)
+      rows.push([w.incident, url, url])
     }
     return rows
   })

@@ -11,6 +11,7 @@ import type { AlertStore } from './store.js'
 import { mutedBy } from './silences.js'
 import type { BusinessCalendar } from '../calendar/calendar.js'
 import type { Notifier } from './notify/notifier.js'
+import { systemsOf, type SystemConfig } from '../config/systems.js'
 
 export interface StageOptions {
   wal: Wal
@@ -25,6 +26,10 @@ export interface StageOptions {
   onTransition?: (t: Transition) => void
   /** where the first lines of log-rule incidents are kept for the mails */
   lines?: Map<number, string[]>
+  /** business systems (config systems:): an incident records the ones its alert belongs to */
+  systems?: readonly SystemConfig[]
+  /** alerts on one system within this of a 障害's first detection join it (0: never) */
+  mergeWindowMs?: number
 }
 
 export class AlertingStage {
@@ -110,15 +115,19 @@ export class AlertingStage {
     const windows = this.o.store.windows()
     const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar)
     const summary = summaryOf(rule, s.labels, s.value, 'ja')
+    const labels = { ...s.labels, ...rule.labels }
+    const systems = systemsOf(this.o.systems ?? [], labels['host'] ?? '', labels, labels['service'])
+    const detectedAt = s.since || t.at
+    const into = this.o.store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
     const id = this.o.store.openIncident({
-      rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },
+      rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels,
       summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'),
       description: summaryOf(rule, s.labels, s.value, 'ja', 'description'), description_en: summaryOf(rule, s.labels, s.value, 'en', 'description'),
       value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
-      detected_at: s.since || t.at, suppressed_by: muted ?? null, series_key: s.key
+      detected_at: detectedAt, suppressed_by: muted ?? null, series_key: s.key, systems, merged_into: into?.id ?? null
     })
     if (s.lines.length > 0) this.lines.set(id, [...s.lines])
-    this.o.logger.warn({ incident: id, rule: rule.name, host: s.labels['host'], value: s.value, muted }, muted === undefined ? 'alert firing' : `alert firing (muted by ${muted})`)
+    this.o.logger.warn({ incident: id, rule: rule.name, host: s.labels['host'], value: s.value, muted, systems, mergedInto: into?.id }, muted === undefined ? 'alert firing' : `alert firing (muted by ${muted})`)
     this.writePoint(rule, s.labels, 'firing', s.value, t.at, summary)
   }
 

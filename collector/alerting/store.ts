@@ -6,54 +6,10 @@ import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import type { Series } from './evaluator.js'
 import { AuditLog, type AuditEntry } from '../audit/log.js'
+import { IncidentBook } from './incident-store.js'
+import type { Incident } from './incident.js'
 
-export interface Incident {
-  id: number
-  rule: string
-  severity: string
-  host: string
-  labels: Record<string, string>
-  summary: string
-  summary_en: string
-  /** rendered description templates (may be empty) */
-  description: string
-  description_en: string
-  value: number
-  threshold: number | null
-  detected_at: number
-  notified_at: number | null
-  acked_at: number | null
-  acked_by: string | null
-  resolved_at: number | null
-  resolve_reason: string | null
-  escalated_at: number | null
-  /** id of the silence or maintenance window that muted it, e.g. "maintenance:3" */
-  suppressed_by: string | null
-  last_notified_at: number | null
-  resolved_notified: number
-  series_key: string
-  /** the business systems (config systems:) the alert belongs to, set when it opens */
-  systems: string[]
-  // The write-up (障害報告書) operators edit through PATCH /v1/incidents/:id.
-  cause_text: string
-  impact: string
-  affected_users: string
-  actions: string
-  prevention: string
-  /** 復旧確認時刻: the recovery time the client confirmed; the SLA figures prefer it to resolved_at */
-  confirmed_recovery_at: number | null
-  /** null: judged by severity (critical affects service); 1/0: set by an operator */
-  service_affecting: number | null
-  /** null: judged by the report's major rule; 1/0: set by an operator */
-  major_override: number | null
-  /** 免責: set when the cause lies outside the contractor's scope */
-  exempt_category: string | null
-  exempt_reason: string | null
-  /** the incident this alert was merged into (one 障害 of several alerts); null for a primary */
-  merged_into: number | null
-  /** when the first notice to users (障害発生告知) was published */
-  user_notice_at: number | null
-}
+export type { Incident }
 
 export interface OutboxMail {
   id: number
@@ -160,6 +116,8 @@ const INCIDENT_WRITE_UP: ReadonlyArray<[string, string]> = [
 
 export class AlertStore {
   readonly db: Database.Database
+  /** 障害: merges, write-ups and notices (incident-store.ts) */
+  readonly book: IncidentBook
 
   private readonly auditLogFile: AuditLog
   private readonly ownsAudit: boolean
@@ -173,6 +131,7 @@ export class AlertStore {
     this.db.pragma('synchronous = FULL')
     this.db.exec(SCHEMA)
     migrate(this.db)
+    this.book = new IncidentBook(this.db)
   }
 
   close (): void {
@@ -197,9 +156,11 @@ export class AlertStore {
   }
 
   // ---- incidents ----
-  openIncident (i: Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[] }): number {
-    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []))
+  openIncident (i: Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[], merged_into?: number | null }): number {
+    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null)
+    // A member's systems become the 障害's (the primary's list), in the same transaction as the stage's.
+    if (i.merged_into !== undefined && i.merged_into !== null) this.book.addSystems(i.merged_into, i.systems ?? [])
     return Number(r.lastInsertRowid)
   }
 

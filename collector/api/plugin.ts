@@ -3,11 +3,13 @@
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { Alerting } from '../alerting/index.js'
+import type { CollectorConfig } from '../config.js'
 import type { AuditLog } from '../audit/log.js'
 import type { Ingest } from '../ingest/ingest.js'
 import { alertApi } from './alerts.js'
 import { guard, type ApiAuth, type RequestAuth } from './auth.js'
 import { reportApi } from './reports.js'
+import { incidentApi } from './incidents.js'
 
 export interface ApiOptions {
   apiAuth: ApiAuth
@@ -18,6 +20,8 @@ export interface ApiOptions {
   alerting: Alerting | undefined
   /** reports.outDir: the generated reports listed for download */
   reportsDir: string
+  /** the collector's config (the incident report is generated from it) */
+  config?: CollectorConfig | undefined
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -30,5 +34,6 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
     return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200) }
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
+  if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf, config: o.config })
   await app.register(reportApi, { outDir: o.reportsDir, need })
 }

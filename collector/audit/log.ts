@@ -63,6 +63,12 @@ export class AuditLog {
       .map(r => ({ id: Number(r['id']), at: Number(r['at']), actor: String(r['actor']), action: String(r['action']), detail: JSON.parse(String(r['detail'])) as unknown }))
   }
 
+  /** about lists the records whose detail has `key` equal to value (e.g. incident 12), oldest first. */
+  about (key: string, value: string | number, limit = 500): AuditEntry[] {
+    return (this.db.prepare('SELECT id, at, actor, action, detail FROM audit WHERE json_extract(detail, ?) = ? ORDER BY id LIMIT ?').all(`$.${key}`, value, limit) as Array<Record<string, unknown>>)
+      .map(r => ({ id: Number(r['id']), at: Number(r['at']), actor: String(r['actor']), action: String(r['action']), detail: JSON.parse(String(r['detail'])) as unknown }))
+  }
+
   /** verify runs the full check (edits, gaps, cut tail) on this log. */
   verify (): ChainReport {
     return verifyChain(this.file, this.headFile)

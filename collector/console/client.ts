@@ -23,7 +23,8 @@ export const CONSOLE_JS = String.raw`'use strict';
       hours: '時間', confirmDelete: '削除しますか?', suppressed: '抑止中: ', days: '曜日', firing: '発生中', acked: '対応済み',
       sevcritical: '重大', sevwarning: '警告', sevinfo: '情報', secondsAgo: '秒前', minutesAgo: '分前', hoursAgo: '時間前', never: '未接続',
       reports: '報告書', reportKind: '種類', period: '対象期間', generatedAt: '作成日時', download: 'ダウンロード',
-      kinddaily: '日次業務報告書', kindmonthly: '月次報告書', pdfSkipped: 'PDF なし: '
+      kinddaily: '日次業務報告書', kindmonthly: '月次報告書', pdfSkipped: 'PDF なし: ',
+      incidents: '障害 (直近 30 日)', systemsCol: '対象システム', resolvedCol: '検知 – 復旧', writeUpCol: '記録', written: '記入済み', notWritten: '未記入', ongoing: '継続中'
     },
     en: {
       title: 'Operator console', langToggle: '日本語', logout: 'Log out', loginTitle: 'Log in', tokenLabel: 'API token', login: 'Log in',
@@ -40,7 +41,8 @@ export const CONSOLE_JS = String.raw`'use strict';
       hours: 'h', confirmDelete: 'Delete it?', suppressed: 'muted by ', days: 'days', firing: 'firing', acked: 'acknowledged',
       sevcritical: 'critical', sevwarning: 'warning', sevinfo: 'info', secondsAgo: 's ago', minutesAgo: ' min ago', hoursAgo: ' h ago', never: 'never connected',
       reports: 'Reports', reportKind: 'Kind', period: 'Period', generatedAt: 'Generated', download: 'Download',
-      kinddaily: 'Daily operations report', kindmonthly: 'Monthly report', pdfSkipped: 'no PDF: '
+      kinddaily: 'Daily operations report', kindmonthly: 'Monthly report', pdfSkipped: 'no PDF: ',
+      incidents: 'Incidents (last 30 days)', systemsCol: 'Systems', resolvedCol: 'Detected – recovered', writeUpCol: 'Write-up', written: 'written', notWritten: 'not yet', ongoing: 'ongoing'
     }
   };
   var lang = localStorage.getItem('kanshi.lang') === 'en' ? 'en' : 'ja';
@@ -138,8 +140,8 @@ export const CONSOLE_JS = String.raw`'use strict';
       // Every role may read the generated reports (viewer and up).
       var data = { state: state, alerts: null, silences: [], maintenance: [], reports: (await api('GET', '/v1/reports')).reports };
       if (state.alerting) {
-        var rs = await Promise.all([api('GET', '/v1/alerts'), api('GET', '/v1/silences'), api('GET', '/v1/maintenance')]);
-        data.alerts = rs[0]; data.silences = rs[1].silences; data.maintenance = rs[2].maintenance;
+        var rs = await Promise.all([api('GET', '/v1/alerts'), api('GET', '/v1/silences'), api('GET', '/v1/maintenance'), api('GET', '/v1/incidents')]);
+        data.alerts = rs[0]; data.silences = rs[1].silences; data.maintenance = rs[2].maintenance; data.incidents = rs[3].incidents;
       }
       last = data;
       render(data);
@@ -155,6 +157,8 @@ export const CONSOLE_JS = String.raw`'use strict';
     ['alerts', 'silences', 'maintenance'].forEach(function (id) { $(id).hidden = !d.state.alerting; });
     $('maintenance-form').hidden = !d.state.alerting || !can('admin');
     if (d.alerts !== null) renderAlerts(d.alerts, d.state.now);
+    $('incidents-section').hidden = !d.state.alerting;
+    if (d.incidents) renderIncidents(d.incidents);
     renderWindows('silences', d.silences, 'operator', '/v1/silences/');
     renderWindows('maintenance', d.maintenance, 'admin', '/v1/maintenance/');
     renderReports(d.reports);
@@ -224,7 +228,7 @@ export const CONSOLE_JS = String.raw`'use strict';
       tb.appendChild(el('tr', { 'data-incident': String(i.id), 'data-acked': i.acked_at !== null ? '1' : '0' }, [
         el('td', { cls: 'sev-' + i.severity, text: t('sev' + i.severity) }),
         el('td', { text: i.host }),
-        el('td', {}, [el('span', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }), dash === null ? null : el('span', {}, [' ', link(dash, t('grafana'))])]),
+        el('td', {}, [el('span', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }), dash === null ? null : el('span', {}, [' ', link(dash, t('grafana'))]), ' ', el('a', { href: '/console/incidents/' + i.id, cls: 'incident-link', text: '#' + i.id })]),
         el('td', { text: fmtTime(i.detected_at) + ' (' + ago(now - i.detected_at) + ')' }),
         el('td', { cls: 'ack-state', text: state }),
         acts
@@ -233,6 +237,23 @@ export const CONSOLE_JS = String.raw`'use strict';
     var ul = $('pending'); clear(ul);
     a.pending.forEach(function (p) { ul.appendChild(el('li', { text: p.rule + ' ' + matchText(p.labels) + ' = ' + p.value + ' (' + fmtTime(p.since) + ')' })); });
     if (a.pending.length === 0) ul.appendChild(el('li', { cls: 'muted', text: t('none') }));
+  }
+
+  // The 障害 (primary rows) of the last 30 days, newest first, each linking to its incident view.
+  function renderIncidents(list) {
+    var tb = $('incidents').tBodies[0]; clear(tb);
+    var rows = list.filter(function (i) { return i.merged_into === null; }).sort(function (a, b) { return b.detected_at - a.detected_at; }).slice(0, 50);
+    if (rows.length === 0) tb.appendChild(el('tr', {}, [el('td', { cls: 'muted', colspan: '6', text: t('none') })]));
+    rows.forEach(function (i) {
+      tb.appendChild(el('tr', { 'data-incident-id': String(i.id) }, [
+        el('td', {}, [el('a', { href: '/console/incidents/' + i.id, text: '#' + i.id })]),
+        el('td', { cls: 'sev-' + i.severity, text: t('sev' + i.severity) }),
+        el('td', { text: lang === 'ja' || !i.summary_en ? i.summary : i.summary_en }),
+        el('td', { text: i.systems.join(', ') }),
+        el('td', { text: fmtTime(i.detected_at) + ' – ' + (i.resolved_at === null ? t('ongoing') : fmtTime(i.resolved_at)) }),
+        el('td', { text: i.cause_text !== '' ? t('written') : t('notWritten') })
+      ]));
+    });
   }
 
   function renderWindows(id, list, role, path) {

@@ -55,6 +55,13 @@ export const CONSOLE_HTML = `<!doctype html>
       <h3 data-i18n="pending">保留中 (for 待ち)</h3>
       <ul id="pending"></ul>
     </section>
+    <section id="incidents-section" hidden>
+      <h2 data-i18n="incidents">障害 (直近 30 日)</h2>
+      <table id="incidents"><thead><tr>
+        <th>#</th><th data-i18n="severity">重要度</th><th data-i18n="summary">概要</th><th data-i18n="systemsCol">対象システム</th>
+        <th data-i18n="resolvedCol">検知 – 復旧</th><th data-i18n="writeUpCol">記録</th>
+      </tr></thead><tbody></tbody></table>
+    </section>
     <section id="silences-section">
       <h2 data-i18n="silences">サイレンス</h2>
       <table id="silences"><thead><tr>

@@ -17,6 +17,8 @@ import type { ConsoleGate } from './gate.js'
 import type { ConsoleSession } from './sessions.js'
 import { CONSOLE_CSS, CONSOLE_HTML } from './page.js'
 import { CONSOLE_JS } from './client.js'
+import { INCIDENT_HTML } from './incident-page.js'
+import { INCIDENT_JS } from './incident-client.js'
 
 export interface ConsoleOptions {
   gate: ConsoleGate
@@ -64,6 +66,10 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
   app.get('/', quiet, async (_req, reply) => await reply.type('text/html; charset=utf-8').send(CONSOLE_HTML))
   app.get('/console.js', quiet, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(CONSOLE_JS))
   app.get('/console.css', quiet, async (_req, reply) => await reply.type('text/css; charset=utf-8').send(CONSOLE_CSS))
+
+  // The incident view: a page of its own; it reads and writes through /v1/incidents with the session.
+  app.get('/console/incidents/:id', quiet, async (_req, reply) => await reply.type('text/html; charset=utf-8').send(INCIDENT_HTML))
+  app.get('/console-incident.js', quiet, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(INCIDENT_JS))
 
   // Browsers ask for it on every page; an empty answer keeps 404s out of their consoles.
   app.get('/favicon.ico', quiet, async (_req, reply) => await reply.code(204).send())

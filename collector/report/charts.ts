@@ -11,7 +11,7 @@ import { FONT_STACK } from './fonts.js'
 
 const TOP = 15
 
-async function renderSvg (spec: TopLevelSpec): Promise<string> {
+export async function renderSvg (spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   try {
     return await view.toSVG()
@@ -20,7 +20,7 @@ async function renderSvg (spec: TopLevelSpec): Promise<string> {
   }
 }
 
-function base (title: string, width = 640, height = 220): Partial<TopLevelSpec> {
+export function base (title: string, width = 640, height = 220): Partial<TopLevelSpec> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: title, fontSize: 13, font: FONT_STACK, anchor: 'start' },

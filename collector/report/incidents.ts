@@ -6,12 +6,17 @@ import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrate, type Window } from '../alerting/store.js'
+import { fold } from '../alerting/incident-store.js'
 
 export interface IncidentRow {
   id: number
   rule: string
   severity: string
   host: string
+  /** every host of the 障害 (its primary alert's first, then its merged members') */
+  hosts: string[]
+  /** ids of the alerts merged into this one */
+  members: number[]
   summary: string
   /** the rendered rule description, the nearest thing to a cause the record holds */
   cause: string
@@ -79,10 +84,14 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
       recur_days: r['recur_days'] === null ? null : JSON.parse(String(r['recur_days'])) as number[]
     }))
     const limit = o.notifyWithinMin * 60_000
+    const members = membersOf(db, rows.map(r => Number(r['id'])))
     const incidents = rows.map((r): IncidentRow => {
-      const detectedAt = Number(r['detected_at'])
-      const notifiedAt = r['notified_at'] === null ? null : Number(r['notified_at'])
-      const resolvedAt = r['resolved_at'] === null ? null : Number(r['resolved_at'])
+      // A 障害 reads as one: its members' earliest detection and notice, latest recovery, highest severity.
+      const mine = members.get(Number(r['id'])) ?? []
+      const f = fold(asFoldable(r), mine.map(asFoldable))
+      const detectedAt = f.detected_at
+      const notifiedAt = f.notified_at
+      const resolvedAt = f.resolved_at
       const sup = String(r['suppressed_by'] ?? '')
       const muted = sup.startsWith('maintenance') ? 'maintenance' : sup.startsWith('silence') ? 'silence' : ''
       const durationMs = (resolvedAt ?? Math.max(detectedAt, end)) - detectedAt
@@ -91,26 +100,28 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
       else if (notifiedAt !== null) inTime = notifiedAt - detectedAt <= limit
       else if (resolvedAt !== null && resolvedAt - detectedAt <= limit) inTime = null
       else inTime = false
-      const severity = String(r['severity'])
+      const severity = f.severity
       const en = lang === 'en'
       return {
         id: Number(r['id']),
         rule: String(r['rule']),
         severity,
         host: String(r['host']),
+        hosts: f.hosts,
+        members: mine.map(m => Number(m['id'])),
         summary: String((en ? r['summary_en'] : r['summary']) || r['summary'] || ''),
         cause: String((en ? r['description_en'] : r['description']) || r['description'] || ''),
         detectedAt,
         notifiedAt,
-        ackedAt: r['acked_at'] === null ? null : Number(r['acked_at']),
-        ackedBy: r['acked_by'] === null ? null : String(r['acked_by']),
+        ackedAt: f.acked_at,
+        ackedBy: [r, ...mine].filter(m => m['acked_at'] !== null).sort((a, b) => Number(a['acked_at']) - Number(b['acked_at']))[0]?.['acked_by'] as string | undefined ?? null,
         resolvedAt,
         notifyMin: notifiedAt === null ? null : (notifiedAt - detectedAt) / 60_000,
         durationMin: durationMs / 60_000,
         muted,
         notifiedInTime: inTime,
         major: r['major_override'] !== null ? r['major_override'] === 1 : muted !== 'maintenance' && o.majorSeverities.includes(severity) && durationMs >= o.majorMinMs,
-        systems: JSON.parse(String(r['systems'])) as string[],
+        systems: f.systems,
         serviceAffecting: r['service_affecting'] !== null ? r['service_affecting'] === 1 : severity === 'critical',
         exempt: r['exempt_category'] === null ? null : { category: String(r['exempt_category']), reason: String(r['exempt_reason'] ?? '') },
         confirmedRecoveryAt: r['confirmed_recovery_at'] === null ? null : Number(r['confirmed_recovery_at']),
@@ -123,6 +134,23 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
   } finally {
     db.close()
   }
+}
+
+/** membersOf reads the alerts merged into each of the given primaries. */
+function membersOf (db: Database.Database, ids: readonly number[]): Map<number, Row[]> {
+  const out = new Map<number, Row[]>()
+  if (ids.length === 0) return out
+  const st = db.prepare('SELECT * FROM incidents WHERE merged_into = ? ORDER BY detected_at, id')
+  for (const id of ids) {
+    const rows = st.all(id) as Row[]
+    if (rows.length > 0) out.set(id, rows)
+  }
+  return out
+}
+
+function asFoldable (r: Row): Parameters<typeof fold>[0] {
+  const n = (k: string): number | null => r[k] === null || r[k] === undefined ? null : Number(r[k])
+  return { detected_at: Number(r['detected_at']), notified_at: n('notified_at'), acked_at: n('acked_at'), resolved_at: n('resolved_at'), severity: String(r['severity']), host: String(r['host']), systems: JSON.parse(String(r['systems'])) as string[] }
 }
 
 export interface IncidentStats {

@@ -11,6 +11,7 @@ import { runReport } from './report.js'
 import { runDailyReport } from './daily/index.js'
 import { dayWindow, parseDay, today } from './daily/window.js'
 import { calendarOf } from './daily/figures.js'
+import { INCIDENT_HELP, INCIDENT_OPTION, incidentCli } from './incident/cli.js'
 
 const HELP = `kanshi-report — the monthly capacity and SLA report (月次報告書) and the
 daily operations report (日次業務報告書)
@@ -18,14 +19,14 @@ daily operations report (日次業務報告書)
 Usage:
   kanshi-report --month YYYY-MM --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
   kanshi-report --day YYYY-MM-DD --out DIR [--config FILE] [--lang ja|en] [--no-pdf]
-  kanshi-report --help | --version
+${INCIDENT_HELP}  kanshi-report --help | --version
 
   --month YYYY-MM   the month, in report.timezone (default: the month before this one)
   --day YYYY-MM-DD  the daily report of that day (or "today", in report.timezone): from
                     the previous business day's opening to this day's opening
                     (report.serviceHours and the calendar); writes daily.html,
                     daily.xlsx and daily.pdf and prints what needs action
-  --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
+${INCIDENT_OPTION}  --out DIR         where to write report.html, report.xlsx, <table>.csv and report.pdf
                     (daily.* with --day)
   --config FILE     the collector's config: InfluxDB (influx:), the incident record
                     (dataDir/alerting.db), calendar and maintenance (alerting:),
@@ -43,7 +44,7 @@ async function main (argv: string[]): Promise<number> {
     values = parseArgs({
       args: argv,
       options: {
-        month: { type: 'string' }, day: { type: 'string' }, out: { type: 'string' }, config: { type: 'string', short: 'c' },
+        month: { type: 'string' }, day: { type: 'string' }, incident: { type: 'string' }, out: { type: 'string' }, config: { type: 'string', short: 'c' },
         lang: { type: 'string', default: 'ja' }, 'no-pdf': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }
       }
     }).values
@@ -67,6 +68,7 @@ async function main (argv: string[]): Promise<number> {
     month = makeMonth(m.year, m.month, tz)
   }
   const out = resolve(values.out)
+  if (values.incident !== undefined) return await incidentCli(config, values.incident, values, out, values.lang, values['no-pdf'] !== true, now)
   if (values.day !== undefined) {
     const day = values.day === 'today' ? today(now, tz) : values.day
     // A day whose window has not begun is a bad argument, like a malformed one.

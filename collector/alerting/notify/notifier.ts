@@ -28,6 +28,8 @@ export interface NotifierOptions {
   timezone: string
   grafanaUrl?: string | undefined
   ackLink?: ((id: number) => string) | undefined
+  /** the incident view in the console (resolved mails link to the write-up) */
+  incidentLink?: ((id: number) => string) | undefined
   linesOf?: (incident: Incident) => string[]
   now: () => number
   logger: Logger
@@ -57,7 +59,7 @@ export class Notifier {
       new GroupStage({ receivers: o.receivers, routes: o.routes, escalation: o.escalation?.receiver, deadman: o.deadman?.receiver }),
       new DedupStage({ groupWaitMs: o.groupWaitMs, groupIntervalMs: o.groupIntervalMs, repeatIntervalMs: o.repeatIntervalMs, deadmanIntervalMs: o.deadman?.intervalMs, lastQueued: k => store.lastMailOf(k) }),
       new EscalateStage(o.escalation?.afterMs ?? Infinity),
-      new OutboxStage({ store, timezone: o.timezone, grafanaUrl: o.grafanaUrl, ackLink: o.ackLink, ...(o.linesOf !== undefined ? { linesOf: o.linesOf } : {}) })
+      new OutboxStage({ store, timezone: o.timezone, grafanaUrl: o.grafanaUrl, ackLink: o.ackLink, incidentLink: o.incidentLink, ...(o.linesOf !== undefined ? { linesOf: o.linesOf } : {}) })
     ]
     this.sender = new SendStage({ store, send: o.send, now: o.now, logger: o.logger, onMail: o.onMail, random: o.random })
   }

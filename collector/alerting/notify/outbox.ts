@@ -11,6 +11,7 @@ export interface OutboxOptions {
   timezone: string
   grafanaUrl?: string | undefined
   ackLink?: ((id: number) => string) | undefined
+  incidentLink?: ((id: number) => string) | undefined
   /** linesOf gives the log lines a log-rule incident quotes */
   linesOf?: (i: Incident) => string[]
 }
@@ -43,7 +44,8 @@ export class OutboxStage implements Stage {
     return {
       locale, timezone: this.o.timezone, lines,
       ...(this.o.grafanaUrl !== undefined ? { grafanaUrl: this.o.grafanaUrl } : {}),
-      ...(this.o.ackLink !== undefined ? { ackLink: this.o.ackLink } : {})
+      ...(this.o.ackLink !== undefined ? { ackLink: this.o.ackLink } : {}),
+      ...(this.o.incidentLink !== undefined ? { incidentLink: this.o.incidentLink } : {})
     }
   }
 }

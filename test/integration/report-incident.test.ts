@@ -1,0 +1,148 @@
+// kanshi-report --incident against a real collector's record and a real influxd: a 障害 of two
+// merged alerts, mailed through a real SMTP server, acknowledged, noticed to users at 10 and 20
+// minutes and written up through the API; the report's timeline, write-up, notices, charts, log
+// lines and edit history are read back from incident.html, incident.xlsx and incident.pdf.
+
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import ExcelJS from 'exceljs'
+import type { Collector } from '../../collector/app.js'
+import { NullSink } from '../../collector/storage/null-sink.js'
+import { startCollector } from '../helpers/collector.js'
+import { withReportDb, writeLines } from '../helpers/influxd.js'
+import { withSmtp } from '../helpers/smtp.js'
+import { waitFor } from '../helpers/procs.js'
+import { runReport } from '../helpers/report-cli.js'
+
+const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
+const OP = 'tok-operator'
+const MIN = 60_000
+const D = Date.parse('2026-11-10T10:00:00+09:00')
+const stamp = (t: number): string => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(t))
+
+function breach (c: Collector, host: string, at: number, value: number): void {
+  const a = c.alerting!
+  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: value } }], at))
+  a.stage.apply(a.evaluator.tick(at + 3000))
+}
+
+const call = async (url: string, path: string, method: string, body?: unknown): Promise<any> => {
+  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${OP}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return await res.json()
+}
+
+/** cells returns the text of each row's cells of the table with this id. */
+function rowsOf (html: string, id: string): string[][] {
+  const m = new RegExp(`<table id="t-${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)
+  if (m === null) return []
+  return [...m[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map(r => [...r[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map(c => c[1]!.replace(/<br>/g, '\n')))
+}
+
+t.test('kanshi-report --incident writes the 障害報告書 with its timeline, write-up and the hosts around the event', async t => {
+  const { influx, dataDir } = await withReportDb(t)
+  const smtp = await withSmtp(t)
+  const clock = { now: D + 2 * MIN }
+  const { c, url, dir } = await startCollector(t, {
+    backend: new NullSink(),
+    build: { now: () => clock.now },
+    config: {
+      dataDir,
+      influx: { url: influx.url, retention: { manage: false }, rollups: false },
+      api: { tokens: [{ name: '山田', tokenSha256: createHash('sha256').update(OP).digest('hex'), role: 'operator' }] },
+      systems: [{ name: '共通基盤', hosts: ['web01', 'web02'] }],
+      alerting: {
+        rulesDir, smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+        receivers: [{ name: 'oncall', email: ['oncall@example.jp'] }], routes: [{ receiver: 'oncall' }], groupWait: '0s', groupInterval: '0s'
+      }
+    }
+  })
+  // The hosts' data: per minute from D − 90 min to D + 2 h; web01's cpu climbs at detection.
+  const lines: string[] = []
+  for (let tm = D - 90 * MIN; tm <= D + 120 * MIN; tm += MIN) {
+    for (const h of ['web01', 'web02', 'other01']) {
+      const cpu = h === 'web01' && tm >= D && tm < D + 45 * MIN ? 97 : 20
+      lines.push(`cpu,host=${h} usage_percent=${cpu} ${tm}`, `mem,host=${h} used_percent=55 ${tm}`, `host_up,host=${h} up=1i ${tm}`)
+    }
+  }
+  lines.push(
+    `log_event,host=web01,level=error,source=/var/log/app.log message="storage controller timeout",count=1i ${D - 2 * MIN}`,
+    `log_event,host=web02,level=error,source=/var/log/app.log message="cannot reach shared volume",count=1i ${D + 4 * MIN}`,
+    `log_event,host=other01,level=error,source=/var/log/app.log message="OTHER HOST LINE",count=1i ${D}`,
+    `log_event,host=web01,level=error,source=/var/log/app.log message="LONG BEFORE",count=1i ${D - 3 * 60 * MIN}`
+  )
+  await writeLines(influx.url, 'kanshi_raw', lines)
+
+  breach(c, 'web01', D, 95)
+  await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
+  const primary = c.alerting!.store.firing().find(i => i.host === 'web01')!.id
+  clock.now = D + 3 * MIN + 30_000
+  breach(c, 'web02', D + 3 * MIN, 99)
+  const member = c.alerting!.store.firing().find(i => i.host === 'web02')!.id
+  t.equal(c.alerting!.store.book.get(member)!.merged_into, primary, 'web02 joined the 障害 of web01')
+  clock.now = D + 4 * MIN
+  await call(url, `/v1/alerts/${member}/ack`, 'POST')
+  clock.now = D + 10 * MIN
+  await call(url, `/v1/incidents/${primary}/notices`, 'POST', { message: '住民票の発行を停止しています。', expectedRecoveryAt: '2026-11-10T11:00:00+09:00' })
+  clock.now = D + 20 * MIN
+  await call(url, `/v1/incidents/${primary}/notices`, 'POST', { message: '復旧作業中です。' })
+  const a = c.alerting!
+  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 30 * MIN, tags: { host: 'web01', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 30 * MIN))
+  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 45 * MIN, tags: { host: 'web02', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 45 * MIN))
+  a.stage.apply(a.evaluator.tick(D + 46 * MIN))
+  clock.now = D + 60 * MIN
+  const writeUp = { cause: '共有ストレージのコントローラがタイムアウトした。', impact: { users: '窓口職員 40 名', description: '住民票の発行が 45 分間できなかった。' }, actions: 'コントローラを再起動した。', prevention: 'ファームウェアを更新する。', confirmedRecoveryAt: '2026-11-10T10:50:00+09:00' }
+  await call(url, `/v1/incidents/${primary}`, 'PATCH', writeUp)
+  const notifiedAt = c.alerting!.store.book.get(primary)!.notified_at!
+  t.ok(notifiedAt !== null, 'the firing mail was accepted')
+
+  const out = join(dir, 'out')
+  const r = await runReport(['--incident', String(member), '--out', out, '--config', join(dir, 'collector.yaml')])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, new RegExp(`incident ${primary} \\(${member} is merged into it\\): wrote incident\\.html, incident\\.xlsx, incident\\.pdf`))
+
+  const html = readFileSync(join(out, 'incident.html'), 'utf8')
+  const tl = rowsOf(html, 'timeline')
+  const want = [[D, 0], [notifiedAt, Math.round((notifiedAt - D) / MIN)], [D + 4 * MIN, 4], [D + 10 * MIN, 10], [D + 45 * MIN, 45], [D + 50 * MIN, 50]]
+  t.same(tl.map(row => [row[1], row[2]]), want.map(([at, min]) => [stamp(at!), String(min)]), 'detected, notified, acked, user notice, recovered (latest member), confirmed')
+  t.same(tl.map(row => row[0]), ['検知', '担当者への通知', '対応開始', '利用者への告知', '復旧 (監視上)', '復旧確認'])
+  t.match(html, new RegExp(`<dd id="w-cause">${writeUp.cause}</dd>`))
+  t.match(html, new RegExp(`<dd id="w-affected-users">${writeUp.impact.users}</dd>`))
+  t.match(html, new RegExp(`<dd id="w-prevention">${writeUp.prevention}</dd>`))
+  t.same(rowsOf(html, 'notices').map(n => [n[0], n[1], n[2]]), [[stamp(D + 10 * MIN), '住民票の発行を停止しています。', stamp(Date.parse('2026-11-10T11:00:00+09:00'))], [stamp(D + 20 * MIN), '復旧作業中です。', '']])
+  t.same(rowsOf(html, 'alerts').map(x => x[2]), ['web01', 'web02'], 'both alerts of the 障害')
+  t.same(rowsOf(html, 'logs').map(x => x[4]), ['storage controller timeout', 'cannot reach shared volume'], 'the first log lines of the affected hosts around detection, nothing else')
+  const hist = rowsOf(html, 'history')
+  t.same(hist.map(h => h[2]), ['incident.notice', 'incident.notice', 'incident.edit'])
+  t.equal(hist[2]![1], '山田 (operator)')
+  t.match(hist[2]![4], `cause_text: ${writeUp.cause}`)
+  t.equal((html.match(/<svg/g) ?? []).length, 3, 'cpu, mem and host_up charts')
+  t.match(html, /<h1>障害報告書 #/)
+
+  const wb = new ExcelJS.Workbook()
+  await wb.xlsx.readFile(join(out, 'incident.xlsx'))
+  t.same(wb.worksheets.map(s => s.name), ['概要', '経過', 'アラート', '告知', 'ログ', '変更履歴'])
+  t.equal(wb.getWorksheet('経過')!.rowCount, 7, 'header and six moments')
+  const summary = wb.getWorksheet('概要')!.getSheetValues().map(v => Array.isArray(v) ? v.slice(1) : v)
+  t.ok(summary.some(v => Array.isArray(v) && v[1] === writeUp.cause), 'the cause is in the workbook')
+
+  t.ok(existsSync(join(out, 'incident.pdf')))
+  const text = execFileSync('pdftotext', ['-layout', join(out, 'incident.pdf'), '-'], { encoding: 'utf8' })
+  t.match(text, /障害報告書/)
+  t.match(text, /ファームウェアを更新する/)
+
+  const bad = await runReport(['--incident', '999', '--out', out, '--config', join(dir, 'collector.yaml'), '--no-pdf'])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /no incident 999/)
+  const badArg = await runReport(['--incident', 'abc', '--out', out, '--config', join(dir, 'collector.yaml')])
+  t.equal(badArg.code, 2)
+  t.match(badArg.stderr, /--incident: expected an incident id/)
+
+  const en = await runReport(['--incident', String(primary), '--out', join(dir, 'en'), '--config', join(dir, 'collector.yaml'), '--lang', 'en', '--no-pdf'])
+  t.equal(en.code, 0, en.stderr)
+  const enHtml = readFileSync(join(dir, 'en', 'incident.html'), 'utf8')
+  t.same(rowsOf(enHtml, 'timeline').map(row => row[0]), ['Detected', 'On-call notified', 'Acknowledged', 'Users notified', 'Recovered (monitoring)', 'Recovery confirmed'])
+})
