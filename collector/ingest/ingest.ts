@@ -10,6 +10,7 @@ import type { SeqStore } from '../state/seqs.js'
 import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
+import type { StoredTracker } from './stored.js'
 
 /** What ingest needs from a connection: close it when it must reconnect and resend. */
 export interface SessionHandle {
@@ -48,6 +49,8 @@ export interface IngestOptions {
   /** configured agents, so one that never connects is reported down too */
   knownAgents: () => Identity[]
   now?: () => number
+  /** stored acknowledgements (protocol 2): told the WAL position of every acked batch */
+  stored?: StoredTracker
   /**
    * pace is flow control: a batch waits while one of these readers is more than `bytes` behind
    * and `alive()`, so under a flood the backlog stays in the agents' spools and the readers stay
@@ -142,7 +145,9 @@ export class Ingest {
     this.lastAccepted.set(agent, batch.seq)
     await this.paced()
     try {
-      await this.o.wal.append(buf, entry)
+      const end = await this.o.wal.append(buf, entry)
+      // Before observe: the tracker reads the seq acked before this one.
+      this.o.stored?.noteAcked(agent, batch.seq, end)
     } catch (err) {
       // Forget what was not stored so the agent's resend is taken, not skipped as a duplicate.
       this.lastAccepted.set(agent, this.o.seqs.acked(agent))
