@@ -23,6 +23,7 @@ interface Queue {
 const atOrBefore = (seg: number, off: number, p: Position): boolean => seg < p.segment || (seg === p.segment && off <= p.offset)
 
 export class StoredTracker {
+  /** one queue per agent seen (an empty one is a few dozen bytes) */
   private readonly agents = new Map<string, Queue>()
   private readonly listeners = new Map<string, (seq: number) => void>()
   private pos: Position
@@ -92,8 +93,6 @@ export class StoredTracker {
       a.stored = Math.max(a.stored, a.q[k - 1]!)
       a.q.splice(0, k)
       this.listeners.get(agent)?.(a.stored)
-      // An agent with nothing queued is forgotten: storedSeq falls back to its acked seq.
-      if (a.q.length === 0 && !this.listeners.has(agent)) this.agents.delete(agent)
     }
   }
 
