@@ -30,9 +30,9 @@ async function notStoring (t: Test): Promise<TestCollector> {
   return await startCollector(t, { agents, config: { influx: { version: 1, url: `http://127.0.0.1:${await freePort()}`, db: 'kanshi', flushInterval: '50ms' } } })
 }
 
-function transport (urls: string[], spool: Spool): Transport {
+function transport (urls: string[], spool: Spool, preferFirstAfterMs = 0): Transport {
   return new Transport({
-    urls, token: TOKEN, spool, logger: pino({ level: 'silent' }),
+    urls, preferFirstAfterMs, token: TOKEN, spool, logger: pino({ level: 'silent' }),
     hello: { id: 'web01', hostname: 'web01', role: 'server', site: 'honcho', version: 'test', os: 'linux', labels: {}, intervalMs: 1000 },
     backoffMinMs: 50, backoffMaxMs: 200, pingIntervalMs: 1000, maxInflight: 4
   })
@@ -129,4 +129,25 @@ t.test('after a restart the collector still knows what it acked and has not stor
   c = await c.restart()
   const b = await connectAgent(t, c.agentUrl, { token: TOKEN })
   t.match(await b.greet({}, 2), { protocol: 2, ackedSeq: 5, storedSeq: 0 }, 'acked 5, stored none: the agent keeps 1..5')
+})
+
+t.test('the agent returns to the first collector once it takes connections again (preferFirstAfter)', async t => {
+  const port = await freePort()
+  const c2 = await storing(t)
+  const spool = await Spool.open(await tmpDir(t), 1 << 24)
+  const tr = transport([`ws://127.0.0.1:${port}/v1/agent`, c2.agentUrl], spool, 300)
+  tr.start()
+  await until(() => tr.state === 'ready', 'connected')
+  t.equal(tr.collectorIndex, 1, 'c1 is down: on c2')
+  await spool.add(point(1)); tr.notify()
+  await until(() => spool.batches === 0, 'stored by c2')
+  await new Promise(resolve => setTimeout(resolve, 700))
+  t.equal(tr.collectorIndex, 1, 'still on c2 while c1 refuses connections')
+  const c1 = await startCollector(t, { backend: new NullSink(), agents, port, config: { influx: { flushInterval: '50ms' } } })
+  await until(() => tr.collectorIndex === 0 && tr.state === 'ready', 'back on c1')
+  await spool.add(point(2)); tr.notify()
+  await until(() => spool.batches === 0, 'stored by c1')
+  await tr.stop()
+  await c1.c.shutdown()
+  t.same((await walEntries(c1.dataDir)).map(e => e.s), [2], 'c1 got the batch after the return, and only that')
 })
