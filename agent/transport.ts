@@ -41,7 +41,6 @@ export class Transport {
   private skewAt: { skew: number, wall: number, mono: number } | undefined
   connects = 0
   private ws: WebSocket | undefined
-  private attempt = 0
   private lastSent = 0
   private readonly inflight = new Set<number>()
   private timer: NodeJS.Timeout | undefined
@@ -204,7 +203,6 @@ export class Transport {
     this.lastSent = ackedSeq
     this.inflight.clear()
     this.lastAckAt = now
-    this.attempt = 0
     this.lastError = ''
     this.state = 'ready'
     this.choice.connected()
@@ -227,7 +225,8 @@ export class Transport {
     for (let i = 0; i < this.choice.index; i++) {
       const url = this.choice.urls[i]!
       if (!await probe(url, this.wsOptions())) continue
-      if (this.state !== 'ready' || this.ws === undefined) return
+      // The connection may have moved meanwhile: switch only from one still behind this collector.
+      if (this.state !== 'ready' || this.ws === undefined || i >= this.choice.index) return
       this.o.logger.info({ from: this.choice.url, to: url }, 'returning to the preferred collector')
       this.choice.switchTo(i)
       this.ws.close(1000, 'returning to the preferred collector')
@@ -288,7 +287,6 @@ export class Transport {
     const from = this.choice.url
     const now = this.choice.closed()
     const delay = now ? 0 : backoffDelay({ minMs: this.o.backoffMinMs, maxMs: this.o.backoffMaxMs, random: this.random }, this.choice.round())
-    this.attempt++
     this.o.logger[wasReady && !now ? 'warn' : 'info']({ code, reason, url: from, next: this.choice.url, retryInMs: delay, spooled: this.o.spool.batches }, 'disconnected from collector; batches stay spooled')
     this.timer = setTimeout(() => this.connect(), delay)
   }
