@@ -31,6 +31,8 @@ export interface AgentStatus {
   os?: string
   remote?: string
   connectedAt?: number
+  /** the protocol of the connection: 2 = stored acknowledgements (docs/protocol.md) */
+  protocol?: number
   /** from the agent's last `agent` point (spool depth, clock skew at its last welcome) */
   spoolBatches?: number
   spoolBytes?: number
@@ -92,7 +94,7 @@ export class Ingest {
   }
 
   /** attach registers the session for an agent, closing any older one (the newer connection wins). */
-  attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number }, remote: string): void {
+  attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number, protocol?: number }, remote: string): void {
     const old = this.sessions.get(s.agentId)
     if (old !== undefined && old !== s) old.close(4000, 'replaced by a newer connection')
     this.sessions.set(s.agentId, s)
@@ -100,7 +102,8 @@ export class Ingest {
     const prev = this.status.get(id.id)
     const st: AgentStatus = {
       id: id.id, connected: true, up: prev?.up ?? false, lastSeen: this.now(), intervalMs: info.intervalMs ?? this.o.defaultIntervalMs,
-      hostname: info.hostname, version: info.version, os: info.os, remote, connectedAt: this.now()
+      hostname: info.hostname, version: info.version, os: info.os, remote, connectedAt: this.now(),
+      ...(info.protocol !== undefined ? { protocol: info.protocol } : {})
     }
     this.status.set(id.id, st)
     if (!st.up) this.setUp(id, st, true)

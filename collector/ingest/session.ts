@@ -144,11 +144,11 @@ export class Session implements SessionHandle {
       return this.close(1008, 'agent id does not match token')
     }
     this.helloDone = true
-    const info = { hostname: msg.agent.hostname, version: msg.agent.version, os: msg.agent.os, ...(msg.agent.intervalMs !== undefined ? { intervalMs: msg.agent.intervalMs } : {}) }
-    this.o.ingest.attach(this, this.id, info, this.remote)
     // Protocol 2 only where there is a storage position to report (not WAL-only).
     const stored = msg.protocol >= 2 ? this.o.stored : undefined
     const protocol = stored !== undefined ? 2 : 1
+    const info = { hostname: msg.agent.hostname, version: msg.agent.version, os: msg.agent.os, protocol, ...(msg.agent.intervalMs !== undefined ? { intervalMs: msg.agent.intervalMs } : {}) }
+    this.o.ingest.attach(this, this.id, info, this.remote)
     this.log.info({ version: msg.agent.version, os: msg.agent.os, protocol }, 'agent connected')
     void this.o.ingest.ackedSeq(this.id.id).then(ackedSeq => {
       if (stored === undefined) {
