@@ -206,7 +206,9 @@ export class Transport {
     this.lastError = ''
     this.state = 'ready'
     this.choice.connected()
-    this.o.logger.info({ url: this.choice.url, collector: this.choice.index, protocol: this.protocol, ackedSeq, storedSeq, pending: spool.batches, clockSkewMs: this.clockSkewMs }, 'connected to collector')
+    const resend = spool.seqsAfter(ackedSeq).filter(q => spool.isAcked(q)).length
+    this.o.logger.info({ url: this.choice.url, collector: this.choice.index, protocol: this.protocol, ackedSeq, storedSeq, pending: spool.batches, resend, clockSkewMs: this.clockSkewMs }, 'connected to collector')
+    if (resend > 0) this.o.logger.warn({ resend, url: this.choice.url }, `sending ${resend} batches again that another collector acked and had not stored`)
     this.schedulePreferred()
     void this.pump()
   }

@@ -29,6 +29,7 @@ async function scenario (t: Test, influxUrl: string, c1Fate: 'restarted' | 'disk
   t.ok(failoverMs < 10_000, `the agent is on c2 within 10 s (${Math.round(failoverMs)} ms)`)
   await c1.waitExit()
   await agent.waitForLine(l => l.includes('connected to collector') && l.includes('"collector":1'), 5000)
+  t.ok(agent.lines.some(l => l.includes('another collector acked and had not stored')), 'the agent resent what c1 had acked and not stored')
   if (c1Fate === 'disk lost') rmSync(f.dataDirs[0], { recursive: true, force: true })
   else {
     await sleep(1000)
