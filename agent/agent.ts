@@ -47,10 +47,12 @@ export class Agent {
     const c = this.o.config
     this.spool = await Spool.open(c.dataDir, c.spool.maxBytes)
     this.spool.onDrop = (d, totals) => {
-      this.o.logger.error({ droppedBatches: d.batches, droppedPoints: d.points, totalDroppedBatches: totals.batches, totalDroppedPoints: totals.points }, `spool full (${c.spool.maxBytes} bytes): dropped the oldest ${d.batches} batches`)
+      if (d.released > 0) this.o.logger.warn({ releasedBatches: d.released, totalReleasedBatches: this.spool.releasedBatches }, `spool full (${c.spool.maxBytes} bytes): deleted ${d.released} acked batches before they were stored (the collector's WAL still holds them)`)
+      if (d.batches > 0) this.o.logger.error({ droppedBatches: d.batches, droppedPoints: d.points, totalDroppedBatches: totals.batches, totalDroppedPoints: totals.points }, `spool full (${c.spool.maxBytes} bytes): dropped the oldest ${d.batches} batches`)
     }
     this.transport = new Transport({
-      url: c.collector.url,
+      urls: c.collector.urls,
+      preferFirstAfterMs: c.collector.preferFirstAfter,
       token: c.collector.token,
       ...(c.collector.ca !== undefined ? { ca: c.collector.ca } : {}),
       insecureSkipVerify: c.collector.insecureSkipVerify,

@@ -19,11 +19,14 @@ export type SystemInputName = typeof SYSTEM_INPUTS[number]
 
 const Strict = { additionalProperties: false } as const
 const StringList = (description: string) => Type.Array(Type.String(), { description })
+const CollectorUrl = Type.String({ pattern: '^wss?://[^\\s/]+', description: 'a ws:// or wss:// URL such as ws://collector:8080/v1/agent' })
 
 export const AgentConfigSchema = Type.Object({
   id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', description: 'an agent id without spaces (default: the hostname)' })),
   collector: Type.Object({
-    url: Type.String({ pattern: '^wss?://', description: 'a ws:// or wss:// URL such as ws://collector:8080/v1/agent' }),
+    url: Type.Optional(CollectorUrl),
+    urls: Type.Optional(Type.Array(CollectorUrl, { minItems: 1, maxItems: 16, description: 'a list of 1 to 16 ws:// or wss:// URLs, the preferred first' })),
+    preferFirstAfter: DurationMs({ default: '10m', min: 0 }),
     token: Type.Optional(Type.String({ minLength: 1, description: 'the agent token (or KANSHI_AGENT_TOKEN)' })),
     ca: Type.Optional(Type.String({ description: 'a PEM CA file path for wss://' })),
     insecureSkipVerify: Type.Boolean({ default: false, description: 'true or false' }),
@@ -78,7 +81,8 @@ type Decoded = StaticDecode<typeof AgentConfigSchema>
 export type AgentConfig = Readonly<Omit<Decoded, 'id' | 'collector' | 'checks' | 'logs' | 'push' | 'snmpTraps'> & {
   file: string
   id: string
-  collector: Decoded['collector'] & { token: string }
+  /** urls: the collectors in order of preference (collector.url alone becomes a list of one) */
+  collector: Omit<Decoded['collector'], 'url' | 'urls'> & { urls: string[], token: string }
   checks: ServiceCheckSpec[]
   logs: LogSpecs
   push: Omit<Decoded['push'], 'redact'> & { policy: PushPolicy }
@@ -103,6 +107,8 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
   const path = (p: string): string => isAbsolute(p) ? p : resolve(base, p)
   const token = env['KANSHI_AGENT_TOKEN'] ?? c.collector.token
   if (token === undefined || token === '') throw new ConfigError(file, 'collector.token', 'expected the agent token here or in KANSHI_AGENT_TOKEN, got missing')
+  const { url, urls: list, ...collector } = c.collector
+  const urls = collectorUrls(file, url, list)
   const { backoffMin, backoffMax } = c.collector
   if (backoffMax < backoffMin) throw new ConfigError(file, 'collector.backoffMax', `expected at least collector.backoffMin (${backoffMin}ms), got ${backoffMax}ms`)
   const { snmpTraps, ...rest } = c
@@ -111,13 +117,30 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     ...rest,
     file,
     id: c.id ?? hostname().split('.')[0]!,
-    collector: { ...c.collector, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
+    collector: { ...collector, urls, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
     checks: buildChecks(file, c.checks, process.platform, env),
     logs: buildLogs(file, c.logs),
     push: pushSection(file, c.push),
     ...(traps !== undefined ? { snmpTraps: traps } : {})
   })
+}
+
+/** collectorUrls checks that exactly one of collector.url and collector.urls is set, each URL parseable and listed once. */
+function collectorUrls (file: string, url: string | undefined, urls: string[] | undefined): string[] {
+  if (url !== undefined && urls !== undefined) throw new ConfigError(file, 'collector.urls', 'expected either collector.url or collector.urls, not both')
+  const list = urls ?? (url !== undefined ? [url] : undefined)
+  if (list === undefined) throw new ConfigError(file, 'collector.url', 'expected a ws:// or wss:// URL (or collector.urls, a list of them), got missing')
+  const key = (i: number): string => urls !== undefined ? `collector.urls.${i}` : 'collector.url'
+  const seen = new Set<string>()
+  list.forEach((u, i) => {
+    let parsed: URL
+    try { parsed = new URL(u) } catch { throw new ConfigError(file, key(i), `expected a ws:// or wss:// URL such as ws://collector:8080/v1/agent, got ${JSON.stringify(u)}`) }
+    if (parsed.username !== '' || parsed.password !== '') throw new ConfigError(file, key(i), 'expected a URL without user or password (the token goes in collector.token)')
+    if (seen.has(parsed.href)) throw new ConfigError(file, key(i), `expected each collector once, got ${JSON.stringify(u)} twice`)
+    seen.add(parsed.href)
+  })
+  return list
 }
 
 /** pushSection builds what push clients may send from push: (allowStrings, allowEvents, redact). */

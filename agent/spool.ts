@@ -13,18 +13,24 @@ import type { LogEvent, Point } from '../protocol/messages.js'
 
 const FILE_RE = /^(\d{16})-(\d+)\.batch$/
 
-interface Entry { seq: number, bytes: number, points: number }
+/** acked: a collector acked it (protocol 2 keeps it until stored) */
+interface Entry { seq: number, bytes: number, points: number, acked?: boolean }
 
-export interface DropReport { batches: number, points: number, bytes: number }
+/** What makeRoom took out: released were acked (a collector still holds them), the rest were lost. */
+export interface DropReport { batches: number, points: number, bytes: number, released: number }
 
 export class Spool {
   private entries: Entry[] = []
   private bytes = 0
   private lastSeq = 0
   private cursorMap: Record<string, unknown> = {}
+  /** the highest seq a collector acked (saved lazily with state.json: it only decides the resend mark) */
+  private ackedHigh = 0
   droppedBatches = 0
   droppedPoints = 0
   rejectedBatches = 0
+  /** acked, not yet stored, batches deleted to make room: a collector still holds them in its WAL */
+  releasedBatches = 0
   onDrop?: (d: DropReport, totals: { batches: number, points: number }) => void
 
   private constructor (readonly dir: string, private readonly maxBytes: number, private readonly stateFile: string) {}
@@ -35,8 +41,9 @@ export class Spool {
     await fsp.mkdir(spoolDir, { recursive: true, mode: 0o700 })
     const s = new Spool(spoolDir, maxBytes, join(dir, 'state.json'))
     try {
-      const st = JSON.parse(await fsp.readFile(s.stateFile, 'utf8')) as { lastSeq?: number, cursors?: Record<string, unknown> }
+      const st = JSON.parse(await fsp.readFile(s.stateFile, 'utf8')) as { lastSeq?: number, acked?: number, cursors?: Record<string, unknown> }
       if (Number.isSafeInteger(st.lastSeq)) s.lastSeq = st.lastSeq!
+      if (Number.isSafeInteger(st.acked)) s.ackedHigh = st.acked!
       if (typeof st.cursors === 'object' && st.cursors !== null) s.cursorMap = st.cursors
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`agent state ${s.stateFile} is unreadable: ${String(err)}`)
@@ -52,6 +59,7 @@ export class Spool {
       s.bytes += size
     }
     s.entries.sort((a, b) => a.seq - b.seq)
+    for (const e of s.entries) if (e.seq <= s.ackedHigh) e.acked = true
     const last = s.entries.at(-1)
     if (last !== undefined && last.seq > s.lastSeq) {
       // The agent stopped between the batch's rename and state.json: the batch holds the newer cursors.
@@ -80,6 +88,12 @@ export class Spool {
   }
 
   get batches (): number { return this.entries.length }
+  /** ackedBatches: kept after their ack until every storage target holds them (protocol 2) */
+  get ackedBatches (): number {
+    let n = 0
+    for (const e of this.entries) if (e.acked === true) n++
+    return n
+  }
   get sizeBytes (): number { return this.bytes }
   get highestSeq (): number { return this.lastSeq }
 
@@ -115,19 +129,32 @@ export class Spool {
     await this.saveState()
   }
 
-  /** makeRoom drops the oldest batches until n more bytes fit; the report says exactly what went. */
+  /**
+   * makeRoom deletes batches until n more bytes fit: first the oldest acked ones (a collector's WAL
+   * still holds them), then the oldest unacked ones (lost, counted); the report says exactly what went.
+   */
   private async makeRoom (n: number): Promise<void> {
-    const d: DropReport = { batches: 0, points: 0, bytes: 0 }
+    const d: DropReport = { batches: 0, points: 0, bytes: 0, released: 0 }
     const doomed: Entry[] = []
-    while (this.entries.length > 0 && this.bytes + n > this.maxBytes) {
-      const e = this.entries.shift()!
+    const take = (e: Entry): void => {
       this.bytes -= e.bytes
+      doomed.push(e)
+      if (e.acked === true) { d.released++; return }
       d.batches++
       d.points += e.points
       d.bytes += e.bytes
-      doomed.push(e)
     }
-    if (d.batches === 0) return
+    if (this.bytes + n > this.maxBytes) {
+      const kept: Entry[] = []
+      for (const e of this.entries) {
+        if (e.acked === true && this.bytes + n > this.maxBytes) take(e)
+        else kept.push(e)
+      }
+      this.entries = kept
+    }
+    while (this.entries.length > 0 && this.bytes + n > this.maxBytes) take(this.entries.shift()!)
+    if (doomed.length === 0) return
+    this.releasedBatches += d.released
     this.droppedBatches += d.batches
     this.droppedPoints += d.points
     this.onDrop?.(d, { batches: this.droppedBatches, points: this.droppedPoints })
@@ -140,31 +167,63 @@ export class Spool {
   /** saveState writes lastSeq and the cursors as they are when its turn comes. */
   private async saveState (): Promise<void> {
     const run = this.saving.catch(() => {}).then(async () => {
-      await writeFileAtomic(this.stateFile, JSON.stringify({ lastSeq: this.lastSeq, cursors: this.cursorMap }))
+      await writeFileAtomic(this.stateFile, JSON.stringify({ lastSeq: this.lastSeq, acked: this.ackedHigh, cursors: this.cursorMap }))
     })
     this.saving = run
     await run
   }
 
+  /** indexAfter is the index of the first entry above seq (entries are ordered by seq). */
+  private indexAfter (seq: number): number {
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.entries[mid]!.seq <= seq) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private entry (seq: number): Entry | undefined {
+    const e = this.entries[this.indexAfter(seq - 1)]
+    return e?.seq === seq ? e : undefined
+  }
+
   /** seqsAfter lists spooled seqs above seq, oldest first. */
   seqsAfter (seq: number): number[] {
-    const out: number[] = []
-    for (const e of this.entries) if (e.seq > seq) out.push(e.seq)
-    return out
+    return this.entries.slice(this.indexAfter(seq)).map(e => e.seq)
   }
 
   firstAfter (seq: number): number | undefined {
-    for (const e of this.entries) if (e.seq > seq) return e.seq
-    return undefined
+    return this.entries[this.indexAfter(seq)]?.seq
   }
 
   has (seq: number): boolean {
-    return this.entries.some(e => e.seq === seq)
+    return this.entry(seq) !== undefined
   }
 
-  /** frame returns the wire text of a spooled batch, or undefined if it was dropped meanwhile. */
-  async frame (seq: number): Promise<string | undefined> {
-    const e = this.entries.find(x => x.seq === seq)
+  /** isAcked tells whether a collector acked the batch (it is then sent to another one marked resend). */
+  isAcked (seq: number): boolean {
+    return this.entry(seq)?.acked === true
+  }
+
+  /** markAcked keeps an acked batch until it is stored (protocol 2). */
+  markAcked (seq: number): void {
+    const e = this.entry(seq)
+    if (e !== undefined) e.acked = true
+    if (seq > this.ackedHigh) this.ackedHigh = seq
+  }
+
+  /** markAckedThrough marks every batch at or below seq acked (welcome.ackedSeq of a protocol-2 collector). */
+  markAckedThrough (seq: number): void {
+    for (let i = 0; i < this.entries.length && this.entries[i]!.seq <= seq; i++) this.entries[i]!.acked = true
+    if (seq > this.ackedHigh && seq <= this.lastSeq) this.ackedHigh = seq
+  }
+
+  /** frame returns the wire text of a spooled batch, or undefined if it was dropped meanwhile; resend marks it sent again. */
+  async frame (seq: number, resend = false): Promise<string | undefined> {
+    const e = this.entry(seq)
     if (e === undefined) return undefined
     let body: string
     try {
@@ -174,13 +233,13 @@ export class Spool {
       throw err
     }
     const nl = body.indexOf('\n')
-    return `{"type":"batch","seq":${seq},${(nl < 0 ? body : body.slice(0, nl)).slice(1)}`
+    return `{"type":"batch","seq":${seq},${resend ? '"resend":true,' : ''}${(nl < 0 ? body : body.slice(0, nl)).slice(1)}`
   }
 
   /** remove deletes a batch (acked, or refused for good). */
   async remove (seq: number): Promise<void> {
-    const i = this.entries.findIndex(e => e.seq === seq)
-    if (i < 0) return
+    const i = this.indexAfter(seq - 1)
+    if (this.entries[i]?.seq !== seq) return
     const [e] = this.entries.splice(i, 1)
     this.bytes -= e!.bytes
     await fsp.rm(this.path(e!), { force: true })

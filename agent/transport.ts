@@ -1,17 +1,23 @@
-// The agent's side of protocol v1: connect with the token, hello → welcome,
-// send spooled batches in seq order with a bounded window, drop them from the
-// spool on ack, and reconnect with capped, jittered exponential backoff.
+// The agent's side of the protocol: connect with the token, hello → welcome, send spooled batches
+// in seq order with a bounded window; on ack drop them (protocol 1) or keep them until `stored`
+// (protocol 2); on a lost or refused connection try the next collector with jittered backoff,
+// and return to the preferred one after preferFirstAfterMs.
 
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import type { Logger } from 'pino'
-import { PROTOCOL_VERSION, validateAck, validateErrorFrame, validateWelcome } from '../protocol/messages.js'
+import { PROTOCOL_MIN, PROTOCOL_VERSION, validateAck, validateErrorFrame, validateStored, validateWelcome } from '../protocol/messages.js'
 import { Errors } from '../protocol/errors.js'
 import { backoffDelay } from '../common/backoff.js'
 import type { Spool } from './spool.js'
+import { CollectorChoice, probe } from './collector-choice.js'
 
 export interface TransportOptions {
-  url: string
+  /** the collectors in order of preference (or url: one) */
+  urls?: readonly string[]
+  url?: string
+  /** connected to another than the first for this long, try the first again (0: stay) */
+  preferFirstAfterMs?: number
   token: string
   ca?: string
   insecureSkipVerify?: boolean
@@ -35,7 +41,6 @@ export class Transport {
   private skewAt: { skew: number, wall: number, mono: number } | undefined
   connects = 0
   private ws: WebSocket | undefined
-  private attempt = 0
   private lastSent = 0
   private readonly inflight = new Set<number>()
   private timer: NodeJS.Timeout | undefined
@@ -43,6 +48,10 @@ export class Transport {
   private lastAckAt = 0
   private lastError = ''
   private pumping = false
+  /** the protocol of the connection (from its welcome): 2 keeps acked batches until stored */
+  protocol = 0
+  private readonly choice: CollectorChoice
+  private preferTimer: NodeJS.Timeout | undefined
   private readonly ca: Buffer | undefined
   private readonly random: () => number
   private readonly now: () => number
@@ -51,7 +60,14 @@ export class Transport {
     this.ca = o.ca === undefined ? undefined : readFileSync(o.ca)
     this.random = o.random ?? Math.random
     this.now = o.now ?? Date.now
+    const urls = o.urls ?? (o.url !== undefined ? [o.url] : [])
+    if (urls.length === 0) throw new Error('Transport: no collector URL')
+    this.choice = new CollectorChoice(urls)
   }
+
+  /** collectorIndex is the position in urls of the collector connected or being tried. */
+  get collectorIndex (): number { return this.choice.index }
+  get collectorUrl (): string { return this.choice.url }
 
   start (): void {
     if (this.state !== 'idle') return
@@ -62,6 +78,7 @@ export class Transport {
   async stop (): Promise<void> {
     this.state = 'stopped'
     if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.preferTimer !== undefined) clearTimeout(this.preferTimer)
     if (this.pinger !== undefined) clearInterval(this.pinger)
     const ws = this.ws
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return
@@ -81,18 +98,13 @@ export class Transport {
     if (this.state === 'stopped') return
     this.state = 'connecting'
     this.connects++
-    const ws = new WebSocket(this.o.url, {
-      headers: { authorization: `Bearer ${this.o.token}` },
-      handshakeTimeout: 10_000,
-      maxPayload: 1024 * 1024,
-      ...(this.ca !== undefined ? { ca: this.ca } : {}),
-      ...(this.o.insecureSkipVerify === true ? { rejectUnauthorized: false } : {})
-    })
+    const url = this.choice.url
+    const ws = new WebSocket(url, this.wsOptions())
     this.ws = ws
     let helloAt = 0
     ws.on('open', () => {
       helloAt = this.now()
-      ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, agent: this.o.hello }))
+      ws.send(JSON.stringify({ type: 'hello', protocol: this.choice.protocol(PROTOCOL_VERSION), agent: this.o.hello }))
     })
     ws.on('unexpected-response', (_req, res) => {
       this.o.logger.warn({ status: res.statusCode }, res.statusCode === 401 ? 'collector refused the agent token (HTTP 401): check collector.token and the collector\'s agents list' : 'collector refused the connection')
@@ -103,7 +115,7 @@ export class Transport {
     ws.on('pong', () => { alive = true })
     ws.on('error', err => {
       // Refused connections and certificate errors are what operators need to see: once per distinct cause.
-      if (err.message !== this.lastError) this.o.logger.warn({ err: err.message, url: this.o.url }, 'cannot connect to collector')
+      if (err.message !== this.lastError) this.o.logger.warn({ err: err.message, url }, 'cannot connect to collector')
       this.lastError = err.message
     })
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()))
@@ -130,12 +142,21 @@ export class Transport {
     if (type === 'ack' && validateAck(msg)) {
       this.lastAckAt = this.now()
       this.inflight.delete(msg.seq)
-      await this.o.spool.remove(msg.seq)
+      // Protocol 2: kept (marked acked, not sent to this collector again) until stored.
+      if (this.protocol >= 2) this.o.spool.markAcked(msg.seq)
+      else await this.o.spool.remove(msg.seq)
       void this.pump()
+    } else if (type === 'stored' && validateStored(msg)) {
+      await this.o.spool.removeThrough(msg.seq)
     } else if (type === 'welcome' && validateWelcome(msg)) {
-      await this.onWelcome(msg.ackedSeq, msg.serverTime, helloAt)
+      await this.onWelcome(msg.protocol, msg.ackedSeq, msg.storedSeq, msg.serverTime, helloAt)
     } else if (type === 'error' && validateErrorFrame(msg)) {
       const known = (Errors as Record<string, { final: boolean } | undefined>)[msg.code]
+      if (msg.code === 'E_PROTOCOL' && this.state === 'connecting' && this.choice.downgrade(PROTOCOL_MIN, PROTOCOL_VERSION)) {
+        // An older collector: say hello again with the protocol before (it closes this socket itself).
+        this.o.logger.info({ url: this.choice.url, protocol: this.choice.protocol(PROTOCOL_VERSION) }, 'collector speaks an older protocol; reconnecting with it')
+        return
+      }
       this.o.logger.error({ code: msg.code, seq: msg.seq, reason: msg.message }, 'collector refused a frame')
       if (msg.seq !== undefined && (known?.final ?? true) && this.o.spool.has(msg.seq)) {
         // Refused for good (bad shape, too large): keeping it would block nothing but waste the spool.
@@ -161,22 +182,69 @@ export class Transport {
     return Math.round(a.skew - ((this.now() - a.wall) - (performance.now() - a.mono)))
   }
 
-  private async onWelcome (ackedSeq: number, serverTime: number, helloAt: number): Promise<void> {
+  /**
+   * onWelcome: what this collector holds (ackedSeq) is not sent again; below storedSeq (protocol 2)
+   * it is deleted. Batches above ackedSeq that another collector acked are sent marked resend.
+   */
+  private async onWelcome (protocol: number, ackedSeq: number, storedSeq: number | undefined, serverTime: number, helloAt: number): Promise<void> {
     const now = this.now()
     this.skewAt = { skew: serverTime - (helloAt + (now - helloAt) / 2), wall: now, mono: performance.now() }
     const spool = this.o.spool
     if (await spool.continueAfter(ackedSeq)) {
       this.o.logger.warn({ ackedSeq }, 'collector holds higher seqs than this agent assigned (data dir reset?); continuing above them')
     }
-    await spool.removeThrough(ackedSeq)
+    this.protocol = protocol >= 2 && storedSeq !== undefined ? 2 : 1
+    if (this.protocol >= 2) {
+      await spool.removeThrough(Math.min(storedSeq!, ackedSeq))
+      spool.markAckedThrough(ackedSeq)
+    } else {
+      await spool.removeThrough(ackedSeq)
+    }
     this.lastSent = ackedSeq
     this.inflight.clear()
     this.lastAckAt = now
-    this.attempt = 0
     this.lastError = ''
     this.state = 'ready'
-    this.o.logger.info({ ackedSeq, pending: spool.batches, clockSkewMs: this.clockSkewMs }, 'connected to collector')
+    this.choice.connected()
+    const resend = spool.seqsAfter(ackedSeq).filter(q => spool.isAcked(q)).length
+    this.o.logger.info({ url: this.choice.url, collector: this.choice.index, protocol: this.protocol, ackedSeq, storedSeq, pending: spool.batches, resend, clockSkewMs: this.clockSkewMs }, 'connected to collector')
+    if (resend > 0) this.o.logger.warn({ resend, url: this.choice.url }, `sending ${resend} batches again that another collector acked and had not stored`)
+    this.schedulePreferred()
     void this.pump()
+  }
+
+  /** schedulePreferred: on a collector other than the first, look for a preferred one again later. */
+  private schedulePreferred (): void {
+    if (this.preferTimer !== undefined) clearTimeout(this.preferTimer)
+    const after = this.o.preferFirstAfterMs ?? 0
+    if (after <= 0 || this.choice.index === 0) return
+    this.preferTimer = setTimeout(() => { void this.tryPreferred() }, after)
+    this.preferTimer.unref()
+  }
+
+  /** tryPreferred probes the collectors before the current one; the first that takes the token wins. */
+  private async tryPreferred (): Promise<void> {
+    for (let i = 0; i < this.choice.index; i++) {
+      const url = this.choice.urls[i]!
+      if (!await probe(url, this.wsOptions())) continue
+      // The connection may have moved meanwhile: switch only from one still behind this collector.
+      if (this.state !== 'ready' || this.ws === undefined || i >= this.choice.index) return
+      this.o.logger.info({ from: this.choice.url, to: url }, 'returning to the preferred collector')
+      this.choice.switchTo(i)
+      this.ws.close(1000, 'returning to the preferred collector')
+      return
+    }
+    this.schedulePreferred()
+  }
+
+  private wsOptions (): WebSocket.ClientOptions {
+    return {
+      headers: { authorization: `Bearer ${this.o.token}` },
+      handshakeTimeout: 10_000,
+      maxPayload: 1024 * 1024,
+      ...(this.ca !== undefined ? { ca: this.ca } : {}),
+      ...(this.o.insecureSkipVerify === true ? { rejectUnauthorized: false } : {})
+    }
   }
 
   /** pump sends spooled batches above lastSent, oldest first, while the window has room. */
@@ -193,7 +261,8 @@ export class Transport {
         }
         const seq = this.o.spool.firstAfter(this.lastSent)
         if (seq === undefined) return
-        const frame = await this.o.spool.frame(seq)
+        // Acked by another collector before a failover: it goes to storage here, not to alerting again.
+        const frame = await this.o.spool.frame(seq, this.o.spool.isAcked(seq))
         this.lastSent = seq
         if (frame === undefined) continue // dropped from a full spool meanwhile
         if (this.state !== 'ready' || ws !== this.ws) return
@@ -205,15 +274,22 @@ export class Transport {
     }
   }
 
+  /**
+   * onClose: a protocol downgrade or a return to the preferred collector reconnects at once; any
+   * other close moves on to the next collector, with backoff growing per round of the list.
+   */
   private onClose (ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.ws) return
     this.inflight.clear()
     if (this.pinger !== undefined) clearInterval(this.pinger)
+    if (this.preferTimer !== undefined) clearTimeout(this.preferTimer)
     if (this.state === 'stopped') return
     const wasReady = this.state === 'ready'
     this.state = 'backoff'
-    const delay = backoffDelay({ minMs: this.o.backoffMinMs, maxMs: this.o.backoffMaxMs, random: this.random }, this.attempt++)
-    this.o.logger[wasReady ? 'warn' : 'info']({ code, reason, retryInMs: delay, spooled: this.o.spool.batches }, 'disconnected from collector; batches stay spooled')
+    const from = this.choice.url
+    const now = this.choice.closed()
+    const delay = now ? 0 : backoffDelay({ minMs: this.o.backoffMinMs, maxMs: this.o.backoffMaxMs, random: this.random }, this.choice.round())
+    this.o.logger[wasReady && !now ? 'warn' : 'info']({ code, reason, url: from, next: this.choice.url, retryInMs: delay, spooled: this.o.spool.batches }, 'disconnected from collector; batches stay spooled')
     this.timer = setTimeout(() => this.connect(), delay)
   }
 }

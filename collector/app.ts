@@ -15,6 +15,9 @@ import { SeqStore } from './state/seqs.js'
 import { AgentAuth } from './ingest/auth.js'
 import { Ingest } from './ingest/ingest.js'
 import { agentRoute } from './ingest/route.js'
+import { StoredTracker } from './ingest/stored.js'
+import { scanUnstored } from './ingest/stored-scan.js'
+import { cursorSource } from './storage/stored-position.js'
 import { AuditLog } from './audit/log.js'
 import type { StorageBackend } from './storage/backend.js'
 import { makeBackend } from './storage/backend-config.js'
@@ -85,8 +88,13 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)
 
+  // Stored acknowledgements (protocol 2) need a storage position: none when WAL-only.
+  const stored = backend !== undefined && config.ingest.maxProtocol >= 2 ? new StoredTracker(a => seqs.acked(a), wal.reader('storage').committed) : undefined
+  if (stored !== undefined) await scanUnstored(wal, 'storage', stored)
+  const storedSource = stored !== undefined ? cursorSource(wal.reader('storage')) : undefined
+  if (stored !== undefined && storedSource !== undefined) stored.follow(storedSource)
   const ingest = new Ingest({
-    wal, seqs, metrics, logger: logger.child({ component: 'ingest' }),
+    wal, seqs, metrics, ...(stored !== undefined ? { stored } : {}), logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultInterval,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
     knownAgents: () => auth.identities(),
@@ -128,8 +136,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(errorReplies)
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
   await app.register(websocket, { options: { maxPayload: config.ingest.maxFrameBytes * 2, skipUTF8Validation: true } })
-  const { maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress } = config.ingest
-  await app.register(agentRoute, { auth, audit, ingest, metrics, logger: logger.child({ component: 'session' }), maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress })
+  const { maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol } = config.ingest
+  await app.register(agentRoute, { auth, audit, ingest, metrics, logger: logger.child({ component: 'session' }), maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol, ...(stored !== undefined ? { stored } : {}) })
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
@@ -151,6 +159,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
     ingest.stop()
+    storedSource?.stop()
     ingest.closeAll(1001, 'collector shutting down')
     await app.close()
     await reports?.stop()

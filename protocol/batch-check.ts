@@ -65,6 +65,7 @@ function event (e: unknown): boolean {
 /** isBatch says whether v passes BatchSchema; it never allocates. */
 export function isBatch (v: unknown): boolean {
   if (!obj(v) || v['type'] !== 'batch' || !int(v['seq'], 1, Number.MAX_SAFE_INTEGER)) return false
+  if (v['resend'] !== undefined && typeof v['resend'] !== 'boolean') return false
   const points = v['points']
   if (!Array.isArray(points) || points.length > Limits.maxPointsPerBatch) return false
   for (let i = 0; i < points.length; i++) if (!point(points[i])) return false

@@ -12,7 +12,13 @@ import { isBatch } from './batch-check.js'
  */
 export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
 
-export const PROTOCOL_VERSION = 1
+/**
+ * PROTOCOL_VERSION is the newest protocol this build speaks; PROTOCOL_MIN the oldest it still
+ * accepts. Protocol 2 adds stored acknowledgements (`stored` frames, welcome.storedSeq) and
+ * `resend` batches (docs/protocol.md).
+ */
+export const PROTOCOL_VERSION = 2
+export const PROTOCOL_MIN = 1
 
 export { Limits }
 
@@ -69,7 +75,9 @@ export const BatchSchema = Type.Object({
   type: Type.Literal('batch'),
   seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   points: Type.Array(PointSchema, { maxItems: Limits.maxPointsPerBatch }),
-  events: Type.Optional(Type.Array(EventSchema, { maxItems: Limits.maxEventsPerBatch }))
+  events: Type.Optional(Type.Array(EventSchema, { maxItems: Limits.maxEventsPerBatch })),
+  /** protocol 2: acked before by another collector and sent again (its points go to storage, not to alerting) */
+  resend: Type.Optional(Type.Boolean())
 })
 export type Batch = Static<typeof BatchSchema>
 
@@ -77,11 +85,16 @@ export const WelcomeSchema = Type.Object({
   type: Type.Literal('welcome'),
   protocol: Type.Integer(),
   ackedSeq: Type.Integer({ minimum: 0 }),
+  /** protocol 2: the highest seq whose points every storage target holds (the agent may delete through it) */
+  storedSeq: Type.Optional(Type.Integer({ minimum: 0 })),
   serverTime: Type.Integer()
 })
 
 export const AckSchema = Type.Object({ type: Type.Literal('ack'), seq: Type.Integer({ minimum: 0 }) })
 export type Ack = Static<typeof AckSchema>
+
+/** StoredSchema (protocol 2): every batch of this agent up to seq is in every storage target. */
+export const StoredSchema = Type.Object({ type: Type.Literal('stored'), seq: Type.Integer({ minimum: 0 }) })
 
 export const ErrorFrameSchema = Type.Object({
   type: Type.Literal('error'),
@@ -129,4 +142,5 @@ const checkBatch = compile(BatchSchema)
 export const validateBatch: Validator<Batch> = Object.assign((v: unknown): v is Batch => isBatch(v) || checkBatch(v), { describe: () => checkBatch.describe() })
 export const validateWelcome = compile(WelcomeSchema)
 export const validateAck = compile(AckSchema)
+export const validateStored = compile(StoredSchema)
 export const validateErrorFrame = compile(ErrorFrameSchema)

@@ -71,6 +71,8 @@ export class AlertingStage {
     const now = this.now()
     for (const rec of recs) {
       const e = recordEntry(rec)
+      // A batch resent after a failover was seen by the collector that acked it first: storage only.
+      if (e.resend === true) continue
       this.apply(this.o.evaluator.observePoints(e.p, now))
       if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
     }

@@ -8,5 +8,7 @@ export const IngestSchema = Type.Object({
   hostDownAfterIntervals: Type.Integer({ default: 3, minimum: 1, description: 'a whole number of intervals' }),
   defaultInterval: DurationMs({ default: '10s', min: 100 }),
   maxConnectionsPerAddress: Type.Integer({ default: 1000, minimum: 1, description: 'a whole number' }),
-  maxErrorsPerMinute: Type.Integer({ default: 20, minimum: 1, description: 'a whole number' })
+  maxErrorsPerMinute: Type.Integer({ default: 20, minimum: 1, description: 'a whole number' }),
+  /** the newest agent protocol spoken: 1 turns stored acknowledgements off (an old collector's behaviour) */
+  maxProtocol: Type.Integer({ default: 2, minimum: 1, maximum: 2, description: '1 or 2' })
 }, { ...Strict, default: {} })

@@ -10,6 +10,7 @@ import type { SeqStore } from '../state/seqs.js'
 import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
+import type { StoredTracker } from './stored.js'
 
 /** What ingest needs from a connection: close it when it must reconnect and resend. */
 export interface SessionHandle {
@@ -30,6 +31,8 @@ export interface AgentStatus {
   os?: string
   remote?: string
   connectedAt?: number
+  /** the protocol of the connection: 2 = stored acknowledgements (docs/protocol.md) */
+  protocol?: number
   /** from the agent's last `agent` point (spool depth, clock skew at its last welcome) */
   spoolBatches?: number
   spoolBytes?: number
@@ -48,6 +51,8 @@ export interface IngestOptions {
   /** configured agents, so one that never connects is reported down too */
   knownAgents: () => Identity[]
   now?: () => number
+  /** stored acknowledgements (protocol 2): told the WAL position of every acked batch */
+  stored?: StoredTracker
   /**
    * pace is flow control: a batch waits while one of these readers is more than `bytes` behind
    * and `alive()`, so under a flood the backlog stays in the agents' spools and the readers stay
@@ -89,7 +94,7 @@ export class Ingest {
   }
 
   /** attach registers the session for an agent, closing any older one (the newer connection wins). */
-  attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number }, remote: string): void {
+  attach (s: SessionHandle, id: Identity, info: { hostname: string, version: string, os: string, intervalMs?: number, protocol?: number }, remote: string): void {
     const old = this.sessions.get(s.agentId)
     if (old !== undefined && old !== s) old.close(4000, 'replaced by a newer connection')
     this.sessions.set(s.agentId, s)
@@ -97,7 +102,8 @@ export class Ingest {
     const prev = this.status.get(id.id)
     const st: AgentStatus = {
       id: id.id, connected: true, up: prev?.up ?? false, lastSeen: this.now(), intervalMs: info.intervalMs ?? this.o.defaultIntervalMs,
-      hostname: info.hostname, version: info.version, os: info.os, remote, connectedAt: this.now()
+      hostname: info.hostname, version: info.version, os: info.os, remote, connectedAt: this.now(),
+      ...(info.protocol !== undefined ? { protocol: info.protocol } : {})
     }
     this.status.set(id.id, st)
     if (!st.up) this.setUp(id, st, true)
@@ -142,7 +148,9 @@ export class Ingest {
     this.lastAccepted.set(agent, batch.seq)
     await this.paced()
     try {
-      await this.o.wal.append(buf, entry)
+      const end = await this.o.wal.append(buf, entry)
+      // Before observe: the tracker reads the seq acked before this one.
+      this.o.stored?.noteAcked(agent, batch.seq, end)
     } catch (err) {
       // Forget what was not stored so the agent's resend is taken, not skipped as a duplicate.
       this.lastAccepted.set(agent, this.o.seqs.acked(agent))

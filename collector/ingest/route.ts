@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js'
 import { AddressLimiter, sha256Hex, type AgentAuth, type Identity } from './auth.js'
 import type { Ingest } from './ingest.js'
 import { Session } from './session.js'
+import type { StoredTracker } from './stored.js'
 
 export interface AgentRouteOptions {
   auth: AgentAuth
@@ -20,6 +21,9 @@ export interface AgentRouteOptions {
   maxFrameBytes: number
   maxErrorsPerMinute: number
   maxConnectionsPerAddress: number
+  /** ingest.maxProtocol */
+  maxProtocol?: number
+  stored?: StoredTracker
 }
 
 export const agentRoute: FastifyPluginAsync<AgentRouteOptions> = async (app, o) => {
@@ -68,6 +72,8 @@ export const agentRoute: FastifyPluginAsync<AgentRouteOptions> = async (app, o) 
     new Session(socket, id, ip, {
       ingest: o.ingest, metrics, logger: o.logger, tcp: req.socket,
       maxFrameBytes: o.maxFrameBytes, maxErrorsPerMinute: o.maxErrorsPerMinute,
+      ...(o.maxProtocol !== undefined ? { maxProtocol: o.maxProtocol } : {}),
+      ...(o.stored !== undefined ? { stored: o.stored } : {}),
       audit: (action, detail) => audit.append('agent', action, detail)
     })
   })

@@ -5,10 +5,11 @@ import { isUtf8 } from 'node:buffer'
 import type { WebSocket, RawData } from 'ws'
 import type { Logger } from 'pino'
 import { Errors, type KanshiError, type ErrorCodeName } from '../../protocol/errors.js'
-import { PROTOCOL_VERSION, validateBatch, validateHello, type Batch } from '../../protocol/messages.js'
+import { PROTOCOL_MIN, PROTOCOL_VERSION, validateBatch, validateHello, type Batch } from '../../protocol/messages.js'
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
 import type { Ingest, SessionHandle } from './ingest.js'
+import type { StoredTracker } from './stored.js'
 
 export interface SessionOptions {
   ingest: Ingest
@@ -21,6 +22,10 @@ export interface SessionOptions {
   audit?: (action: string, detail: Record<string, unknown>) => void
   /** the connection's TCP (or TLS) socket, corked while a group commit's acks go out */
   tcp?: { cork(): void, uncork(): void }
+  /** the newest protocol accepted in hello (ingest.maxProtocol; default PROTOCOL_VERSION) */
+  maxProtocol?: number
+  /** stored acknowledgements; without them (WAL-only) a protocol-2 hello gets a protocol-1 welcome */
+  stored?: StoredTracker
 }
 
 export class Session implements SessionHandle {
@@ -32,6 +37,8 @@ export class Session implements SessionHandle {
   private alive = true
   private pinger: NodeJS.Timeout | undefined
   private readonly log: Logger
+  /** ends the stored-ack subscription (protocol 2) */
+  private unlisten: (() => void) | undefined
 
   constructor (private readonly ws: WebSocket, private readonly id: Identity, private readonly remote: string, private readonly o: SessionOptions) {
     this.log = o.logger.child({ agent: id.id, remote })
@@ -63,6 +70,7 @@ export class Session implements SessionHandle {
   private onClose (): void {
     this.closed = true
     if (this.pinger !== undefined) clearInterval(this.pinger)
+    this.unlisten?.()
     this.o.ingest.detach(this)
     this.o.metrics.connections.dec()
   }
@@ -125,8 +133,9 @@ export class Session implements SessionHandle {
   private onHello (msg: unknown): void {
     if (this.helloDone) return this.refuse('E_DUP_HELLO', Errors.E_DUP_HELLO.message)
     if (!validateHello(msg)) return this.refuse('E_BAD_HELLO', validateHello.describe())
-    if (msg.protocol !== PROTOCOL_VERSION) {
-      this.refuse('E_PROTOCOL', `protocol ${msg.protocol} is not supported; this collector speaks ${PROTOCOL_VERSION}`)
+    const max = this.o.maxProtocol ?? PROTOCOL_VERSION
+    if (msg.protocol < PROTOCOL_MIN || msg.protocol > max) {
+      this.refuse('E_PROTOCOL', `protocol ${msg.protocol} is not supported; this collector speaks ${PROTOCOL_MIN}${max > PROTOCOL_MIN ? ` to ${max}` : ''}`)
       return this.close(1002, 'unsupported protocol')
     }
     if (msg.agent.id !== this.id.id) {
@@ -135,11 +144,19 @@ export class Session implements SessionHandle {
       return this.close(1008, 'agent id does not match token')
     }
     this.helloDone = true
-    const info = { hostname: msg.agent.hostname, version: msg.agent.version, os: msg.agent.os, ...(msg.agent.intervalMs !== undefined ? { intervalMs: msg.agent.intervalMs } : {}) }
+    // Protocol 2 only where there is a storage position to report (not WAL-only).
+    const stored = msg.protocol >= 2 ? this.o.stored : undefined
+    const protocol = stored !== undefined ? 2 : 1
+    const info = { hostname: msg.agent.hostname, version: msg.agent.version, os: msg.agent.os, protocol, ...(msg.agent.intervalMs !== undefined ? { intervalMs: msg.agent.intervalMs } : {}) }
     this.o.ingest.attach(this, this.id, info, this.remote)
-    this.log.info({ version: msg.agent.version, os: msg.agent.os }, 'agent connected')
+    this.log.info({ version: msg.agent.version, os: msg.agent.os, protocol }, 'agent connected')
     void this.o.ingest.ackedSeq(this.id.id).then(ackedSeq => {
-      this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, ackedSeq, serverTime: Date.now() })
+      if (stored === undefined) {
+        this.send({ type: 'welcome', protocol, ackedSeq, serverTime: Date.now() })
+        return
+      }
+      this.send({ type: 'welcome', protocol, ackedSeq, storedSeq: Math.min(ackedSeq, stored.storedSeq(this.id.id)), serverTime: Date.now() })
+      if (!this.closed) this.unlisten = stored.listen(this.id.id, seq => this.send({ type: 'stored', seq }))
     })
   }
 

@@ -17,6 +17,8 @@ export interface WalEntry {
   e?: LogEvent[]
   /** set on the collector's 5-minute rollups: they go to the rollup retention policy / bucket */
   rollup?: true
+  /** protocol 2: the agent sent this batch again after another collector had acked it (storage only, not alerting) */
+  resend?: true
 }
 
 /** Who a batch is from, as the token says: stamped over whatever the agent put in its tags. */
@@ -84,6 +86,7 @@ export function stamp (id: StampIdentity, b: Batch, received: number): WalEntry 
   }
   p.push({ m: 'host_up', t: received, tags: identityTags(id), f: { up: 1 } })
   const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
+  if (b.resend === true) entry.resend = true
   if (b.events !== undefined && b.events.length > 0) {
     for (const e of b.events) e.tags = withIdentity(e.tags, id)
     entry.e = b.events

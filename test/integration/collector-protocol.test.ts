@@ -126,7 +126,7 @@ t.test('every refusal code, each on a live connection that keeps working', async
 t.test('protocol version and identity mismatches close the socket', async t => {
   const { url } = await start(t)
   const a = await connectAgent(t, url, { token: TOKENS.web01 })
-  a.ws.send(hello('web01', 2))
+  a.ws.send(hello('web01', 99))
   t.equal((await a.next()).code, 'E_PROTOCOL')
   t.equal(await a.closed, 1002)
   const b = await connectAgent(t, url, { token: TOKENS.web01 })

@@ -31,7 +31,7 @@ t.test('the fake agent: refusals, timeouts and unexpected frames fail with what 
   await a.greet()
   await t.rejects(a.next(), /fake agent web01: nothing within 300 ms while waiting for a frame; last frames: \[\{"type":"welcome"/)
   const b = await connectAgent(t, agentUrl, { token })
-  b.hello({}, 2)
+  b.hello({}, 99)
   await t.rejects(b.expect('welcome'), /expected a welcome frame, got \{"type":"error","code":"E_PROTOCOL"/)
   await t.rejects(b.next(), /the socket closed \(1002\)/)
 })

@@ -33,7 +33,7 @@ export interface WalOptions {
   memoryTailBytes?: number
 }
 
-interface Pending { buf: Buffer, decoded: unknown, resolve: () => void, reject: (e: Error) => void }
+interface Pending { buf: Buffer, decoded: unknown, resolve: (end: Position) => void, reject: (e: Error) => void }
 
 /** One group commit on its way to the disk. */
 interface Commit { batch: Pending[], before: number, total: number, t0: number, io: Promise<unknown> }
@@ -124,11 +124,11 @@ export class Wal {
   }
 
   /**
-   * append queues data for the next group commit and resolves once it is on
-   * disk. It throws E_WAL_FULL at once when the log is at its byte bound or the
+   * append queues data for the next group commit and resolves, with the position after the record,
+   * once it is on disk. It throws E_WAL_FULL at once when the log is at its byte bound or the
    * disk refused the last write.
    */
-  append (data: Buffer | readonly Buffer[], decoded?: unknown): Promise<void> {
+  append (data: Buffer | readonly Buffer[], decoded?: unknown): Promise<Position> {
     if (this.closed) return Promise.reject(new KanshiError('E_SHUTTING_DOWN'))
     if (this.wouldRefuse(payloadBytes(data))) {
       return Promise.reject(new KanshiError('E_WAL_FULL', this.diskError ?? `write-ahead log at its bound of ${this.maxBytes} bytes`))
@@ -220,7 +220,9 @@ export class Wal {
     const roll = before + total >= this.segmentBytes
     const next = roll ? undefined : this.startCommit()
     this.settledCount += batch.length
-    for (const p of batch) p.resolve()
+    const segment = this.active
+    let offset = before
+    for (const p of batch) { offset += p.buf.length; p.resolve({ segment, offset }) }
     this.wakeData()
     this.wakeSettled()
     if (!roll) return next
