@@ -25,6 +25,8 @@ export interface StageOptions {
   onTransition?: (t: Transition) => void
   /** where the first lines of log-rule incidents are kept for the mails */
   lines?: Map<number, string[]>
+  /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
+  dependsOn?: (host: string, labels: Record<string, string>) => string | undefined
 }
 
 export class AlertingStage {
@@ -108,7 +110,7 @@ export class AlertingStage {
     const { series: s, rule } = t
     if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
     const windows = this.o.store.windows()
-    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar)
+    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
     const summary = summaryOf(rule, s.labels, s.value, 'ja')
     const id = this.o.store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },

@@ -245,6 +245,16 @@ export class AlertStore {
     for (const id of ids) st.run(at, id)
   }
 
+  /** suppress records what muted an open incident (e.g. parent:<name>), if nothing did yet. */
+  suppress (id: number, by: string): void {
+    this.db.prepare('UPDATE incidents SET suppressed_by = ? WHERE id = ? AND suppressed_by IS NULL').run(by, id)
+  }
+
+  /** setTexts rewrites an incident's summary and description (a parent's incident naming the hosts behind it). */
+  setTexts (id: number, t: Pick<Incident, 'summary' | 'summary_en' | 'description' | 'description_en'>): void {
+    this.db.prepare('UPDATE incidents SET summary = ?, summary_en = ?, description = ?, description_en = ? WHERE id = ?').run(t.summary, t.summary_en, t.description, t.description_en, id)
+  }
+
   ack (id: number, by: string, at: number): Incident | undefined {
     this.db.prepare('UPDATE incidents SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
     return this.incident(id)

@@ -8,6 +8,7 @@ import type { Ingest } from '../ingest/ingest.js'
 import { alertApi } from './alerts.js'
 import { guard, type ApiAuth, type RequestAuth } from './auth.js'
 import { reportApi } from './reports.js'
+import { deviceApi } from './devices.js'
 
 export interface ApiOptions {
   apiAuth: ApiAuth
@@ -18,6 +19,7 @@ export interface ApiOptions {
   alerting: Alerting | undefined
   /** reports.outDir: the generated reports listed for download */
   reportsDir: string
+  now?: () => number
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -31,4 +33,5 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
   await app.register(reportApi, { outDir: o.reportsDir, need })
+  await app.register(deviceApi, { ingest: o.ingest, need, now: o.now ?? Date.now })
 }
