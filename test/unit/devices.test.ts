@@ -1,0 +1,90 @@
+// Device identity at stamp time, the device policy, the topology of parents, and the rule
+// keys devices need (count: consecutive samples; when: other fields of the point).
+
+import t from 'tap'
+import { decodeEntry, encodeEntry, stamp } from '../../collector/state/entry.js'
+import { devicePolicy, newDeviceSink } from '../../collector/state/device-stamp.js'
+import { descendants, downAncestor, hostTopology } from '../../collector/alerting/topology.js'
+import { Evaluator } from '../../collector/alerting/evaluator.js'
+import { checkRule, type Rule } from '../../collector/alerting/rules.js'
+import type { Batch, Point } from '../../protocol/messages.js'
+
+const agents = new Set(['poller', 'web01', 'kiosk-1'])
+const poller = { id: 'poller', role: 'server', site: '本庁舎', devices: devicePolicy(['sw-*', 'web01', 'ups'], agents) }
+
+t.test('device policy: patterns, never an agent id, false allows none', async t => {
+  const p = devicePolicy(['sw-*', 'ups'], agents)!
+  t.same(['sw-1', 'sw-', 'ups', 'ups-2', 'xsw-1', 'web01'].map(n => p.allows(n)), [true, true, true, false, false, false])
+  t.equal(devicePolicy(true, agents)!.allows('kiosk-1'), false, 'true allows any name but an agent id')
+  t.equal(devicePolicy(true, agents)!.allows('anything.example'), true)
+  t.equal(devicePolicy(false, agents), undefined)
+  t.equal(devicePolicy([], agents), undefined)
+  t.equal(devicePolicy(['a.b'], agents)!.allows('aXb'), false, 'a dot is a dot, not a wildcard')
+})
+
+t.test('stamp: device points keep their device identity; refused ones are dropped and counted', async t => {
+  const points: Point[] = [
+    { m: 'cpu', t: 1, tags: { host: 'forged' }, f: { usage_percent: 1 } },
+    { m: 'service', t: 2, tags: { device: 'sw-1', check: 'ping', parent: 'core' }, f: { up: 0, rtt_ms: 0 } },
+    { m: 'service', t: 2, tags: { device: 'sw-1', check: 'snmp' }, f: { up: 1 } },
+    { m: 'service', t: 2, tags: { device: 'sw-2', check: 'snmp', site: '別館', role: 'switch' }, f: { up: 1 } },
+    { m: 'service', t: 3, tags: { device: 'web01', check: 'ping' }, f: { up: 1 } },
+    { m: 'ups', t: 3, tags: { device: 'printer-1' }, f: { on_battery: 0 } }
+  ]
+  const batch: Batch = { type: 'batch', seq: 7, points, events: [{ t: 4, source: 'snmptrap:sw-1', level: 'warning', message: 'linkDown', tags: { device: 'sw-1' } }, { t: 4, source: 'snmptrap:x', level: 'warning', message: 'm', tags: { device: 'x' } }] } as Batch
+  const sink = newDeviceSink()
+  const e = stamp(poller, batch, 100, sink)
+  t.same(sink, { seen: 7, refused: 3, refusedName: 'web01' }, '5 device points and 2 events seen; web01, printer-1 and the event from x refused')
+  t.same(e.p.map(p => [p.m, p.tags!['host'], p.tags!['poller'] ?? '-']), [
+    ['cpu', 'poller', '-'], ['service', 'sw-1', 'poller'], ['service', 'sw-1', 'poller'], ['service', 'sw-2', 'poller'],
+    ['host_up', 'sw-1', 'poller'], ['host_up', 'sw-2', 'poller'], ['host_up', 'poller', '-']
+  ])
+  t.same(e.p[4], { m: 'host_up', t: 2, tags: { host: 'sw-1', role: 'device', site: '本庁舎', poller: 'poller', parent: 'core' }, f: { up: 0 } }, 'sw-1 is pinged: its ping decides, not its SNMP result')
+  t.same(e.p[5]!.tags, { host: 'sw-2', role: 'switch', site: '別館', poller: 'poller' }, 'an SNMP-only device is up by SNMP; its own role and site kept')
+  t.same(e.e!.map(x => [x.tags!['host'], x.tags!['poller']]), [['sw-1', 'poller']])
+  t.same(decodeEntry(encodeEntry(e)), e, 'stored as its entry, it replays as stamped')
+})
+
+t.test('stamp: an agent without the devices permission keeps nothing of a device', async t => {
+  const sink = newDeviceSink()
+  const e = stamp({ id: 'kiosk-1', role: 'kiosk', site: 's' }, { type: 'batch', seq: 1, points: [{ m: 'service', t: 1, tags: { device: 'web01', check: 'ping' }, f: { up: 0 } }] } as Batch, 5, sink)
+  t.same(e.p, [{ m: 'host_up', t: 5, tags: { host: 'kiosk-1', role: 'kiosk', site: 's' }, f: { up: 1 } }])
+  t.same(sink, { seen: 1, refused: 1, refusedName: 'web01' })
+})
+
+t.test('topology: the nearest down ancestor; descendants; cycles end', async t => {
+  const devices = { parents: () => [['sw-3f', 'core'], ['sw-3f-a', 'sw-3f'], ['loop-a', 'loop-b'], ['loop-b', 'loop-a']] as Array<[string, string]> }
+  const topo = hostTopology(() => [{ id: 'kiosk-1', parent: 'sw-3f-a' }, { id: 'web01' }], devices)
+  const down = (...h: string[]) => (x: string) => h.includes(x)
+  t.equal(downAncestor(topo, 'kiosk-1', {}, down('core')), 'core')
+  t.equal(downAncestor(topo, 'kiosk-1', {}, down('core', 'sw-3f')), 'sw-3f', 'the nearest one')
+  t.equal(downAncestor(topo, 'kiosk-1', {}, down()), undefined)
+  t.equal(downAncestor(topo, 'sw-9f', { parent: 'core' }, down('core')), 'core', 'a parent label on the incident counts')
+  t.equal(downAncestor(topo, 'loop-a', {}, down()), undefined, 'a cycle ends the walk')
+  t.same(descendants(topo, 'core'), ['kiosk-1', 'sw-3f', 'sw-3f-a'])
+  t.same(descendants(topo, 'web01'), [])
+  t.equal(topo.parentOf('kiosk-1'), 'sw-3f-a')
+})
+
+const rule = (r: Record<string, unknown>): Rule => checkRule('test.yaml', 0, { severity: 'critical', ...r })
+const kinds = (tr: Array<{ kind: string }>) => tr.map(x => x.kind)
+
+t.test('count: the condition must hold on that many samples in a row; one good sample resolves', async t => {
+  const e = new Evaluator({ rules: [rule({ name: 'device_down', type: 'heartbeat', count: 2 })] })
+  const up = (t: number, v: number): Point => ({ m: 'host_up', t, tags: { host: 'sw-1', poller: 'p' }, f: { up: v } })
+  t.same(kinds(e.observePoints([up(1, 0)], 1)), [], 'one failed ping')
+  t.same(kinds(e.observePoints([up(2, 1)], 2)), [])
+  t.same(kinds(e.observePoints([up(3, 0)], 3)), [], 'not two in a row')
+  t.same(kinds(e.observePoints([up(4, 0)], 4)), ['pending', 'firing'])
+  t.same(kinds(e.tick(10)), [])
+  t.same(kinds(e.observePoints([up(5, 1)], 5)), ['resolved'])
+})
+
+t.test('when: a sample counts only while the other fields hold; otherwise the series clears', async t => {
+  const e = new Evaluator({ rules: [rule({ name: 'interface_down', type: 'threshold', metric: 'snmp_if.oper_up', op: '==', threshold: 0, when: { admin_up: 1 } })] })
+  const ifp = (t: number, oper: number, admin: number): Point => ({ m: 'snmp_if', t, tags: { host: 'sw-1', ifname: 'ge-1' }, f: { oper_up: oper, admin_up: admin } })
+  t.same(kinds(e.observePoints([ifp(1, 0, 0)], 1)), [], 'shut down on purpose')
+  t.same(kinds(e.observePoints([ifp(2, 0, 1)], 2)), ['pending', 'firing'])
+  t.same(kinds(e.observePoints([ifp(3, 0, 0)], 3)), ['resolved'], 'an operator shut it: no longer an alert')
+  t.throws(() => rule({ name: 'x', type: 'threshold', metric: 'a.b', threshold: 1, when: { admin_up: 'yes' } }), /when\.admin_up/)
+})
