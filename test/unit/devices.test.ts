@@ -5,6 +5,10 @@ import t from 'tap'
 import { decodeEntry, encodeEntry, stamp } from '../../collector/state/entry.js'
 import { devicePolicy, newDeviceSink } from '../../collector/state/device-stamp.js'
 import { descendants, downAncestor, hostTopology } from '../../collector/alerting/topology.js'
+import { DependencyStage, RELEASE_AFTER_MS } from '../../collector/alerting/notify/dependency.js'
+import { candidates } from '../../collector/alerting/notify/notifier.js'
+import { AlertStore } from '../../collector/alerting/store.js'
+import { tmpDir } from '../helpers/tmp.js'
 import { Evaluator } from '../../collector/alerting/evaluator.js'
 import { checkRule, type Rule } from '../../collector/alerting/rules.js'
 import type { Batch, Point } from '../../protocol/messages.js'
@@ -87,4 +91,29 @@ t.test('when: a sample counts only while the other fields hold; otherwise the se
   t.same(kinds(e.observePoints([ifp(2, 0, 1)], 2)), ['pending', 'firing'])
   t.same(kinds(e.observePoints([ifp(3, 0, 0)], 3)), ['resolved'], 'an operator shut it: no longer an alert')
   t.throws(() => rule({ name: 'x', type: 'threshold', metric: 'a.b', threshold: 1, when: { admin_up: 'yes' } }), /when\.admin_up/)
+})
+
+t.test('dependency stage: suppresses children of a down parent, names them, releases one still down after the parent is back', async t => {
+  const store = new AlertStore(await tmpDir(t))
+  t.teardown(() => store.close())
+  const topo = hostTopology(() => [{ id: 'kiosk-1', parent: 'sw-3f' }, { id: 'kiosk-2', parent: 'sw-3f' }], { parents: () => [] })
+  const open = (host: string, rule: string, at: number): number => store.openIncident({
+    rule, severity: 'critical', host, labels: { host }, summary: `${host} down`, summary_en: `${host} down`, description: '', description_en: '',
+    value: 0, threshold: 0, detected_at: at, suppressed_by: null, series_key: `${rule}|${host}`
+  })
+  const stage = new DependencyStage({ store, topology: topo, heartbeatRules: () => new Set(['device_down', 'kiosk_down']) })
+  const run = (now: number) => stage.exec(candidates(store.firing(), [], {}), now)
+  const sw = open('sw-3f', 'device_down', 1000)
+  const k1 = open('kiosk-1', 'kiosk_down', 900) // opened before the parent's, not yet mailed
+  run(2000)
+  t.equal(store.incident(k1)!.suppressed_by, 'parent:sw-3f')
+  t.equal(store.incident(sw)!.suppressed_by, null)
+  t.equal(store.incident(sw)!.summary, 'sw-3f down (配下 2 台到達不能)')
+  t.match(store.incident(sw)!.description_en, /2 hosts behind it are unreachable .*: kiosk-1, kiosk-2/)
+  store.resolveIncident(sw, 10_000, null, 1)
+  run(10_000 + RELEASE_AFTER_MS - 1)
+  t.equal(store.incident(k1)!.suppressed_by, 'parent:sw-3f', 'within the grace after the parent came back: still suppressed')
+  run(10_000 + RELEASE_AFTER_MS)
+  t.equal(store.incident(k1)!.suppressed_by, null, 'still down 5 minutes after its parent recovered: released, its own alert')
+  t.match(store.incident(k1)!.description, '上位 sw-3f の復旧後も停止が続いています')
 })

@@ -10,21 +10,26 @@ export interface DependencyOptions {
   topology: Topology
   /** the names of the heartbeat rules: an open incident of one means its host is down */
   heartbeatRules: () => ReadonlySet<string>
+  /** a host still down this long after its parent came back is released and mailed (default 5 min) */
+  releaseAfterMs?: number
 }
+
+/** A child normally recovers within a poll of its parent; one still down 5 minutes later has its own fault. */
+export const RELEASE_AFTER_MS = 5 * 60_000
 
 export class DependencyStage implements Stage {
   constructor (private readonly o: DependencyOptions) {}
 
-  exec (notices: readonly Notice[]): Notice[] {
+  exec (notices: readonly Notice[], now: number): Notice[] {
     const rules = this.o.heartbeatRules()
     const down = downHosts(notices.flatMap(n => n.kind === 'firing' || n.kind === 'repeat' ? n.incidents : []), rules)
-    if (down.size === 0) return [...notices]
     const { store, topology } = this.o
     store.tx(() => {
       for (const n of notices) {
         if (n.kind !== 'firing') continue
         for (const i of n.incidents) {
-          if (i.suppressed_by !== null || i.last_notified_at !== null) continue
+          if (i.suppressed_by?.startsWith('parent:') === true) { this.release(i, down, rules, now); continue }
+          if (down.size === 0 || i.suppressed_by !== null || i.last_notified_at !== null) continue
           const parent = downAncestor(topology, i.host, i.labels, h => h !== i.host && down.has(h))
           if (parent !== undefined) {
             i.suppressed_by = `parent:${parent}`
@@ -36,6 +41,19 @@ export class DependencyStage implements Stage {
       }
     })
     return [...notices]
+  }
+
+  /** release un-suppresses a host whose parents are all up again for a while: it is down on its own. */
+  private release (i: Incident, down: ReadonlySet<string>, rules: ReadonlySet<string>, now: number): void {
+    const parent = i.suppressed_by!.slice('parent:'.length)
+    if (downAncestor(this.o.topology, i.host, i.labels, h => h !== i.host && down.has(h)) !== undefined || down.has(parent)) return
+    const back = this.o.store.lastResolvedAt(parent, [...rules])
+    if (back !== undefined && now - back < (this.o.releaseAfterMs ?? RELEASE_AFTER_MS)) return
+    i.suppressed_by = null
+    i.description = `${i.description === '' ? '' : i.description + '\n'}上位 ${parent} の復旧後も停止が続いています`
+    i.description_en = `${i.description_en === '' ? '' : i.description_en + '\n'}Still down after its parent ${parent} recovered`
+    this.o.store.release(i.id)
+    this.o.store.setTexts(i.id, i)
   }
 
   /** nameChildren adds the hosts behind a down parent to its incident, before its first mail. */
