@@ -86,7 +86,7 @@ t.test('a poller\'s device points are stored as the device; others are refused a
     ping('web02', 1), // an agent's id: never a device name, even when the list allows it
     { m: 'cpu', t: Date.now(), tags: { cpu: 'total' }, f: { usage_percent: 5 } }
   ])
-  await send(kiosk, [ping('sw-3f', 0), { m: 'mem', t: Date.now(), f: { used_percent: 40 } }])
+  await send(kiosk, [ping('web02', 0), { m: 'mem', t: Date.now(), f: { used_percent: 40 } }]) // a kiosk writing as a server
   await waitFor(() => capture.lines.some(l => l.startsWith('mem,')), 10_000, 50)
   const stored = capture.lines.map(l => ({ m: l.slice(0, l.search(/[, ]/)), tags: tagsOf(l), line: l }))
   const svc = stored.filter(s => s.m === 'service')
@@ -144,7 +144,7 @@ t.test('a parent switch down with 3 children down: one mail naming them; the chi
   await new Promise(resolve => setTimeout(resolve, 2500))
   t.equal(smtp.mails.length, 1, smtp.mails.map(m => m.subject).join(' | '))
   const mail = smtp.mails[0]!
-  t.match(mail.subject, /機器 sw-3f .*配下 4 台到達不能/, 'the 3 devices and kiosk-01 (agents[].parent) hang on sw-3f')
+  t.equal(mail.subject, '[CRITICAL] 機器 sw-3f (本庁舎) が応答しません (ping 2回連続失敗、監視元 poller-3f) (配下 4 台到達不能)', 'the 3 devices and kiosk-01 (agents[].parent) hang on sw-3f')
   for (const k of [...kids, 'kiosk-01']) t.match(mail.text, k)
   const res = await fetch(`${tc.url}/v1/incidents`, { headers: asViewer })
   const { incidents } = await res.json() as { incidents: Array<{ host: string, suppressed_by: string | null, notified_at: number | null }> }

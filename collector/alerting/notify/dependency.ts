@@ -56,15 +56,30 @@ export class DependencyStage implements Stage {
     this.o.store.setTexts(i.id, i)
   }
 
-  /** nameChildren adds the hosts behind a down parent to its incident, before its first mail. */
+  /** nameChildren adds the hosts behind a down parent to its incident until its first mail (idempotent: each plan runs it). */
   private nameChildren (i: Incident): void {
     const kids = descendants(this.o.topology, i.host)
     if (kids.length === 0) return
     const t = impactText(kids)
-    i.summary = `${i.summary} (配下 ${kids.length} 台到達不能)`
-    i.summary_en = `${i.summary_en} (${kids.length} hosts behind it unreachable)`
-    i.description = i.description === '' ? t.ja : `${i.description}\n${t.ja}`
-    i.description_en = i.description_en === '' ? t.en : `${i.description_en}\n${t.en}`
-    this.o.store.setTexts(i.id, i)
+    const next = {
+      summary: `${i.summary.replace(SUFFIX_JA, '')} (配下 ${kids.length} 台到達不能)`,
+      summary_en: `${i.summary_en.replace(SUFFIX_EN, '')} (${kids.length} hosts behind it unreachable)`,
+      description: withLine(i.description, LINE_JA, t.ja),
+      description_en: withLine(i.description_en, LINE_EN, t.en)
+    }
+    if (next.summary === i.summary && next.description === i.description && next.summary_en === i.summary_en && next.description_en === i.description_en) return
+    Object.assign(i, next)
+    this.o.store.setTexts(i.id, next)
   }
+}
+
+const SUFFIX_JA = / \(配下 \d+ 台到達不能\)$/
+const SUFFIX_EN = / \(\d+ hosts behind it unreachable\)$/
+const LINE_JA = /^配下の \d+ 台が到達不能です.*$/
+const LINE_EN = /^\d+ hosts behind it are unreachable.*$/
+
+/** withLine replaces the line matching re in a description (or appends it). */
+function withLine (text: string, re: RegExp, line: string): string {
+  const lines = text === '' ? [] : text.split('\n').filter(l => !re.test(l))
+  return [...lines, line].join('\n')
 }
