@@ -43,7 +43,8 @@ export function checkAgents (file: string, agents: readonly AgentEntry[], schedu
   }
   for (const [i, a] of agents.entries()) {
     if (a.parent === a.id) throw new ConfigError(file, `agents.${i}.parent`, `expected another host's name, got the agent's own id "${a.id}"`)
-    if (Array.isArray(a.devices) && a.devices.includes(a.id)) throw new ConfigError(file, `agents.${i}.devices`, `expected device names that are no agent id, got "${a.id}"`)
+    const taken = Array.isArray(a.devices) ? a.devices.findIndex(d => ids.has(d)) : -1
+    if (taken >= 0) throw new ConfigError(file, `agents.${i}.devices.${taken}`, `expected a device name that is no agent id (a device may never write as an agent), got "${(a.devices as string[])[taken]!}"`)
   }
   const hashes = new Map<string, string>()
   for (const [i, a] of agents.entries()) {

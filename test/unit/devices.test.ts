@@ -9,6 +9,7 @@ import { DependencyStage, RELEASE_AFTER_MS } from '../../collector/alerting/noti
 import { candidates } from '../../collector/alerting/notify/notifier.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { checkAgents } from '../../collector/config/agents.js'
 import { Evaluator } from '../../collector/alerting/evaluator.js'
 import { checkRule, type Rule } from '../../collector/alerting/rules.js'
 import type { Batch, Point } from '../../protocol/messages.js'
@@ -118,4 +119,12 @@ t.test('dependency stage: suppresses children of a down parent, names them, rele
   run(10_000 + RELEASE_AFTER_MS)
   t.equal(store.incident(k1)!.suppressed_by, null, 'still down 5 minutes after its parent recovered: released, its own alert')
   t.match(store.incident(k1)!.description, '上位 sw-3f の復旧後も停止が続いています')
+})
+
+t.test('config: a devices list naming an agent, or an agent its own parent, is refused with file and key', async t => {
+  const a = (id: string, more: Record<string, unknown> = {}) => ({ id, tokenSha256: id.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a'), role: 'server', site: '', labels: {}, ...more })
+  t.throws(() => checkAgents('collector.yaml', [a('poller', { devices: ['sw-*', 'web01'] }), a('web01')] as never, []),
+    { message: 'collector.yaml: agents.0.devices.1: expected a device name that is no agent id (a device may never write as an agent), got "web01"' })
+  t.throws(() => checkAgents('collector.yaml', [a('kiosk-1', { parent: 'kiosk-1' })] as never, []), /agents\.0\.parent: expected another host's name/)
+  t.doesNotThrow(() => checkAgents('collector.yaml', [a('poller', { devices: ['web*'] }), a('web01', { parent: 'sw-1' })] as never, []), 'a pattern may match an agent id: that name is refused at run time')
 })
