@@ -75,6 +75,8 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
   out['host'] = id.id
   out['role'] = id.role
   out['site'] = id.site
+  // poller is the collector's to set (device points only): an agent's own points never carry one.
+  if (out['poller'] !== undefined) delete out['poller']
   return out
 }
 

@@ -29,7 +29,7 @@ t.test('device policy: patterns, never an agent id, false allows none', async t 
 
 t.test('stamp: device points keep their device identity; refused ones are dropped and counted', async t => {
   const points: Point[] = [
-    { m: 'cpu', t: 1, tags: { host: 'forged' }, f: { usage_percent: 1 } },
+    { m: 'cpu', t: 1, tags: { host: 'forged', poller: 'forged' }, f: { usage_percent: 1 } },
     { m: 'service', t: 2, tags: { device: 'sw-1', check: 'ping', parent: 'core' }, f: { up: 0, rtt_ms: 0 } },
     { m: 'service', t: 2, tags: { device: 'sw-1', check: 'snmp' }, f: { up: 1 } },
     { m: 'service', t: 2, tags: { device: 'sw-2', check: 'snmp', site: '別館', role: 'switch' }, f: { up: 1 } },
