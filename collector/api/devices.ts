@@ -25,5 +25,5 @@ export function devicesView (ingest: Ingest, now: number): DeviceView[] {
 }
 
 export const deviceApi: FastifyPluginAsync<{ ingest: Ingest, need: (role: 'viewer') => preHandlerHookHandler, now: () => number }> = async (app, o) => {
-  app.get('/api/v1/devices', { preHandler: o.need('viewer') }, async () => ({ devices: devicesView(o.ingest, o.now()) }))
+  app.get('/api/v1/devices', { preHandler: o.need('viewer') }, async () => ({ devices: devicesView(o.ingest, o.now()), untracked: o.ingest.devices.untracked }))
 }

@@ -23,8 +23,13 @@ export interface DeviceStatus {
   measurements: string[]
 }
 
+/** At most this many devices are tracked (a poller allowed any name cannot grow the collector's memory without bound). */
+export const MAX_DEVICES = 10_000
+
 export class DeviceRegistry {
   private readonly byName = new Map<string, DeviceStatus>()
+  /** devices not tracked because the registry was full (their points are stored all the same) */
+  untracked = 0
 
   /** observe takes a stamped batch's points (only batches that had device points). */
   observe (points: readonly Point[], received: number): void {
@@ -35,6 +40,7 @@ export class DeviceRegistry {
       const name = tags['host']!
       let d = this.byName.get(name)
       if (d === undefined) {
+        if (this.byName.size >= MAX_DEVICES) { this.untracked++; continue }
         d = { name, poller, role: tags['role'] ?? 'device', site: tags['site'] ?? '', lastSeen: received, measurements: [] }
         this.byName.set(name, d)
       }

@@ -10,6 +10,7 @@ import { candidates } from '../../collector/alerting/notify/notifier.js'
 import { AlertStore } from '../../collector/alerting/store.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { checkAgents } from '../../collector/config/agents.js'
+import { DeviceRegistry, MAX_DEVICES } from '../../collector/ingest/devices.js'
 import { Evaluator } from '../../collector/alerting/evaluator.js'
 import { checkRule, type Rule } from '../../collector/alerting/rules.js'
 import type { Batch, Point } from '../../protocol/messages.js'
@@ -127,4 +128,17 @@ t.test('config: a devices list naming an agent, or an agent its own parent, is r
     { message: 'collector.yaml: agents.0.devices.1: expected a device name that is no agent id (a device may never write as an agent), got "web01"' })
   t.throws(() => checkAgents('collector.yaml', [a('kiosk-1', { parent: 'kiosk-1' })] as never, []), /agents\.0\.parent: expected another host's name/)
   t.doesNotThrow(() => checkAgents('collector.yaml', [a('poller', { devices: ['web*'] }), a('web01', { parent: 'sw-1' })] as never, []), 'a pattern may match an agent id: that name is refused at run time')
+})
+
+t.test('device registry: liveness and RTT per device, bounded', async t => {
+  const r = new DeviceRegistry()
+  const pts = (n: number): Point[] => Array.from({ length: n }, (_, i) => ({ m: 'host_up', t: 5, tags: { host: `d${i}`, role: 'device', site: 's', poller: 'p' }, f: { up: i % 2 } }))
+  r.observe([...pts(3), { m: 'service', t: 5, tags: { host: 'd1', role: 'device', site: 's', poller: 'p', check: 'ping', parent: 'core' }, f: { up: 1, rtt_ms: 2.5, loss_percent: 0 } }], 100)
+  t.match(r.get('d1'), { poller: 'p', parent: 'core', up: 1, since: 5, rttMs: 2.5, lossPercent: 0, lastSeen: 100, measurements: ['host_up', 'service'] })
+  t.same([...r.parents()], [['d1', 'core']])
+  r.observe(pts(MAX_DEVICES + 5), 200)
+  t.equal(r.list().length, MAX_DEVICES)
+  t.equal(r.untracked, 5, 'names past the bound are counted, not tracked')
+  r.forgetPollersExcept(new Set(['other']))
+  t.equal(r.list().length, 0, 'a poller removed from the config takes its devices along')
 })
