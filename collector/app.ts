@@ -25,6 +25,7 @@ import { DeadLetter } from './storage/dead-letter.js'
 import { StorageWriter } from './storage/writer.js'
 import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
+import { hostTopology } from './alerting/topology.js'
 import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
 import { consoleGate } from './console/gate.js'
@@ -119,9 +120,12 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const rollups = backend !== undefined && config.influx.rollups
     ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })
     : undefined
+  // Parents: agents[].parent (reloaded with the agents) and the devices' parent tags.
+  let agentList = config.agents
+  const topology = hostTopology(() => agentList, ingest.devices)
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems)
+    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
   const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
@@ -142,7 +146,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
@@ -175,6 +179,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const reloadAgents = (agents: CollectorConfig['agents']): void => {
     const before = new Set(auth.identities().map(i => i.id))
     auth.reload(agents)
+    agentList = agents
+    ingest.devices.forgetPollersExcept(new Set(agents.map(a => a.id)))
     alerting?.setAgents(agents)
     ingest.revokeExcept(new Set(agents.map(a => a.id)), h => auth.valid(h))
     audit.append('collector', 'agents.reload', {

@@ -44,6 +44,7 @@ export function createMetrics (registry = new Registry(), defaults = true) {
     archiveUp: new Gauge({ name: 'kanshi_archive_up', help: '1 while the log archive writes (0: a write failed, e.g. a full disk; the WAL keeps the records)', registers: r }),
     archiveEvents: new Counter({ name: 'kanshi_archive_events_total', help: 'Log events written to the tamper-evident archive', registers: r }),
     archiveSkipped: new Counter({ name: 'kanshi_archive_skipped_events_total', help: 'Log events not archived because the archive could not write while the WAL neared its bound (archive.holdFraction)', registers: r }),
+    devicePointsRefused: new Counter({ name: 'kanshi_device_points_refused_total', help: 'Points and events with a device tag refused because their agent may not poll that device (agents[].devices), by agent', labelNames: ['agent'], registers: r }),
     hostUp: new Counter({ name: 'kanshi_host_up_transitions_total', help: 'host_up changes written by the collector', labelNames: ['up'], registers: r })
   }
 }

@@ -82,6 +82,13 @@ export function predictLinear (samples: Array<[number, number]>, at: number): nu
   return a + b * (at - t0) / 1000
 }
 
+/** consecutive: the last `count` samples are all past the threshold (device down = 2 failed pings in a row). */
+function consecutive (samples: Array<[number, number]>, rule: Rule): boolean {
+  if (samples.length < rule.count) return false
+  for (let i = samples.length - rule.count; i < samples.length; i++) if (!compare(samples[i]![1], rule.op, rule.threshold)) return false
+  return true
+}
+
 /** seriesLabels is the identity of a series: the point's tags (host, role, site, mount, service …). */
 function seriesKey (rule: string, tags: Record<string, string>): string {
   return rule + '|' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join(',')
@@ -149,6 +156,11 @@ export class Evaluator {
         if (typeof v !== 'number' || !matches(rule, p.tags)) continue
         const s = this.get(rule, p.tags ?? {})
         s.lastSeen = Math.max(s.lastSeen, p.t)
+        if (rule.when !== undefined && !rule.when.every(([k, want]) => p.f[k] === want)) {
+          s.samples.length = 0 // not applicable now (an interface shut down on purpose): the series clears
+          if (rule.type !== 'absent') this.step(rule, s, now, out)
+          continue
+        }
         s.samples.push([p.t, v])
         this.trim(rule, s, p.t)
         if (rule.type !== 'absent') this.step(rule, s, now, out)
@@ -196,7 +208,8 @@ export class Evaluator {
   private trim (rule: Rule, s: Series, now: number): void {
     const keep = rule.windowMs > 0 ? rule.windowMs : 0
     if (keep === 0 && rule.type !== 'log') {
-      if (s.samples.length > 1) s.samples.splice(0, s.samples.length - 1)
+      const n = Math.max(1, rule.count)
+      if (s.samples.length > n) s.samples.splice(0, s.samples.length - n)
       return
     }
     let i = 0
@@ -227,6 +240,7 @@ export class Evaluator {
         if (Number.isNaN(v)) return [false, v]
         // Hysteresis: once firing, the alert holds until the value is past `clear`.
         const limit = s.state === 'firing' && rule.clear !== undefined ? rule.clear : rule.threshold
+        if (rule.count > 1 && s.state !== 'firing') return [consecutive(s.samples, rule), v]
         return [compare(v, rule.op, limit), v]
       }
     }

@@ -19,6 +19,7 @@ import { SmtpSender } from './smtp.js'
 import { AlertingStage } from './stage.js'
 import { signAck } from './mail.js'
 import type { SystemConfig } from '../config/systems.js'
+import { downAncestor, downHosts, type Topology } from './topology.js'
 
 export interface Alerting {
   stage: AlertingStage
@@ -45,7 +46,7 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = []): Alerting {
+export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology): Alerting {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
@@ -67,6 +68,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
   const { timeout, ...smtpOptions } = a.smtp
   const smtp = new SmtpSender({ ...smtpOptions, timeoutMs: timeout })
   const publicUrl = a.publicUrl?.replace(/\/+$/, '')
+  const heartbeatRules = (): Set<string> => new Set(evaluator.getRules().filter(r => r.type === 'heartbeat').map(r => r.name))
   const lines = new Map<number, string[]>()
   const notifier = new Notifier({
     store,
@@ -91,9 +93,17 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
     incidentLink: publicUrl === undefined ? undefined : (id: number) => `${publicUrl}/console/incidents/${id}`,
     now,
     logger: logger.child({ component: 'notifier' }),
-    onMail
+    onMail,
+    dependency: topology === undefined ? undefined : { topology, heartbeatRules }
   })
-  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow })
+  const dependsOn = topology === undefined
+    ? undefined
+    : (host: string, labels: Record<string, string>): string | undefined => {
+        const down = downHosts(store.firing(), heartbeatRules())
+        const p = down.size === 0 ? undefined : downAncestor(topology, host, labels, h => h !== host && down.has(h))
+        return p === undefined ? undefined : `parent:${p}`
+      }
+  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}) })
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,

@@ -27,7 +27,9 @@ export const RuleSchema = Type.Object({
   // log rules
   level: Type.Optional(Type.Array(Type.String(), { description: 'a list of levels such as [error, crit]' })),
   match: Type.Optional(Type.String({ description: 'a regular expression' })),
-  count: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number of events' })),
+  count: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number: log rules, events in the window; other rules, consecutive samples past the threshold' })),
+  // other fields of the same point that must hold for a sample to count, e.g. { admin_up: 1 } (else the series clears)
+  when: Type.Optional(Type.Record(AnyKey, Type.Number(), { description: 'a map of field names to the numbers they must equal' })),
   // forecast rules
   limit: Type.Optional(Type.Number({ description: 'the value that must not be reached' })),
   horizon: Type.Optional(Dur('a duration such as "7d"')),
@@ -56,6 +58,8 @@ export interface Rule {
   levels: Set<string> | undefined
   match: RegExp | undefined
   count: number
+  /** fields of the point that must equal these values for a sample to count */
+  when: Array<[string, number]> | undefined
   limit: number
   horizonMs: number
   severity: RuleSpec['severity']
@@ -122,6 +126,7 @@ export function checkRule (file: string, index: number, raw: unknown): Rule {
     levels: spec.level === undefined ? undefined : new Set(spec.level),
     match: undefined,
     count: spec.count ?? 1,
+    when: spec.when === undefined ? undefined : Object.entries(spec.when),
     limit: spec.limit ?? NaN,
     horizonMs: dur(file, key('horizon'), spec.horizon, 0),
     severity: spec.severity,

@@ -30,6 +30,8 @@ export interface StageOptions {
   systems?: readonly SystemConfig[]
   /** alerts on one system within this of a 障害's first detection join it (0: never) */
   mergeWindowMs?: number
+  /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
+  dependsOn?: (host: string, labels: Record<string, string>) => string | undefined
 }
 
 export class AlertingStage {
@@ -115,7 +117,7 @@ export class AlertingStage {
     const { series: s, rule } = t
     if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
     const windows = this.o.store.windows()
-    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar)
+    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
     const summary = summaryOf(rule, s.labels, s.value, 'ja')
     const labels = { ...s.labels, ...rule.labels }
     const systems = systemsOf(this.o.systems ?? [], labels['host'] ?? '', labels, labels['service'])

@@ -206,6 +206,28 @@ export class AlertStore {
     for (const id of ids) st.run(at, id)
   }
 
+  /** suppress records what muted an open incident (e.g. parent:<name>), if nothing did yet. */
+  suppress (id: number, by: string): void {
+    this.db.prepare('UPDATE incidents SET suppressed_by = ? WHERE id = ? AND suppressed_by IS NULL').run(by, id)
+  }
+
+  /** release clears a parent:<name> suppression (the host is down on its own): its mails are due again. */
+  release (id: number): void {
+    this.db.prepare("UPDATE incidents SET suppressed_by = NULL WHERE id = ? AND suppressed_by LIKE 'parent:%'").run(id)
+  }
+
+  /** lastResolvedAt is when the newest resolved incident of these rules for a host resolved. */
+  lastResolvedAt (host: string, rules: readonly string[]): number | undefined {
+    if (rules.length === 0) return undefined
+    const r = this.db.prepare(`SELECT max(resolved_at) AS t FROM incidents WHERE host = ? AND resolved_at IS NOT NULL AND rule IN (${rules.map(() => '?').join(',')})`).get(host, ...rules) as { t: number | null }
+    return r.t ?? undefined
+  }
+
+  /** setTexts rewrites an incident's summary and description (a parent's incident naming the hosts behind it). */
+  setTexts (id: number, t: Pick<Incident, 'summary' | 'summary_en' | 'description' | 'description_en'>): void {
+    this.db.prepare('UPDATE incidents SET summary = ?, summary_en = ?, description = ?, description_en = ? WHERE id = ?').run(t.summary, t.summary_en, t.description, t.description_en, id)
+  }
+
   ack (id: number, by: string, at: number): Incident | undefined {
     this.db.prepare('UPDATE incidents SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by, id)
     return this.incident(id)

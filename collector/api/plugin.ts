@@ -10,6 +10,7 @@ import { alertApi } from './alerts.js'
 import { guard, type ApiAuth, type RequestAuth } from './auth.js'
 import { reportApi } from './reports.js'
 import { incidentApi } from './incidents.js'
+import { deviceApi } from './devices.js'
 
 export interface ApiOptions {
   apiAuth: ApiAuth
@@ -22,6 +23,7 @@ export interface ApiOptions {
   reportsDir: string
   /** the collector's config (the incident report is generated from it) */
   config?: CollectorConfig | undefined
+  now?: () => number
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -36,4 +38,5 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
   if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf, config: o.config })
   await app.register(reportApi, { outDir: o.reportsDir, need })
+  await app.register(deviceApi, { ingest: o.ingest, need, now: o.now ?? Date.now })
 }

@@ -1,6 +1,8 @@
 // The console's document and style sheet. Static text only: /console.js fills
 // in the data (as text, never as HTML) and the labels of the chosen language.
 
+import { DEVICES_SECTION } from './devices.js'
+
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="ja">
 <head>
@@ -10,6 +12,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <title>kanshi 監視コンソール</title>
 <link rel="stylesheet" href="/console.css">
 <script src="/console.js" defer></script>
+<script src="/console-devices.js" defer></script>
 </head>
 <body>
 <header>
@@ -44,7 +47,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <th data-i18n="agent">エージェント</th><th data-i18n="state">状態</th><th data-i18n="lastSeen">最終受信</th>
         <th data-i18n="version">バージョン</th><th data-i18n="spool">未送信 (spool)</th><th data-i18n="skew">時刻ずれ</th><th></th>
       </tr></thead><tbody></tbody></table>
-    </section>
+    </section>${DEVICES_SECTION}
     <section id="alerts-section">
       <h2 data-i18n="alerts">発生中のアラート</h2>
       <p id="alerting-off" hidden data-i18n="alertingOff">アラート通知は設定されていません (collector.yaml の alerting:)。</p>

@@ -3,6 +3,7 @@
 // silences, maintenance and the generated reports go through the REST API
 // (/v1/*), which accepts the console's session cookie through the gate's RequestAuth.
 
+import { DEVICES_JS } from './devices.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { Counter } from 'prom-client'
@@ -65,6 +66,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
   const quiet = { logLevel: 'warn' as const }
   app.get('/', quiet, async (_req, reply) => await reply.type('text/html; charset=utf-8').send(CONSOLE_HTML))
   app.get('/console.js', quiet, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(CONSOLE_JS))
+  app.get('/console-devices.js', quiet, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(DEVICES_JS))
   app.get('/console.css', quiet, async (_req, reply) => await reply.type('text/css; charset=utf-8').send(CONSOLE_CSS))
 
   // The incident view: a page of its own; it reads and writes through /v1/incidents with the session.

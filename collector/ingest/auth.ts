@@ -3,6 +3,7 @@
 // An agent may have two valid tokens while one is rotated (tokenSha256Next).
 
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { devicePolicy, type DevicePolicy } from '../state/device-stamp.js'
 
 export interface Identity {
   id: string
@@ -11,11 +12,13 @@ export interface Identity {
   labels: Record<string, string>
   /** tokenSha256 is the hash of the token this connection presented, so a reload can cut sessions of a revoked token */
   tokenSha256?: string
+  /** the devices this agent may poll (agents[].devices); absent: none */
+  devices?: DevicePolicy | undefined
 }
 
 interface Entry extends Identity { hash: Buffer }
 
-export interface AgentEntry { id: string, tokenSha256: string, tokenSha256Next?: string | undefined, role: string, site: string, labels: Record<string, string> }
+export interface AgentEntry { id: string, tokenSha256: string, tokenSha256Next?: string | undefined, role: string, site: string, labels: Record<string, string>, devices?: boolean | readonly string[] | undefined }
 
 export function sha256Hex (token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
@@ -30,11 +33,13 @@ export class AgentAuth {
 
   reload (agents: readonly AgentEntry[]): void {
     const m = new Map<string, Entry>()
+    const ids = new Set(agents.map(a => a.id))
     for (const a of agents) {
+      const devices = devicePolicy(a.devices ?? false, ids)
       for (const h of [a.tokenSha256, a.tokenSha256Next]) {
         if (h === undefined) continue
         const hex = h.toLowerCase()
-        m.set(hex, { id: a.id, role: a.role, site: a.site, labels: { ...a.labels }, tokenSha256: hex, hash: Buffer.from(hex, 'hex') })
+        m.set(hex, { id: a.id, role: a.role, site: a.site, labels: { ...a.labels }, tokenSha256: hex, hash: Buffer.from(hex, 'hex'), devices })
       }
     }
     this.byHash = m
@@ -64,7 +69,7 @@ export class AgentAuth {
     const digest = createHash('sha256').update(m[1]!, 'utf8').digest()
     const e = this.byHash.get(digest.toString('hex'))
     if (e === undefined || !timingSafeEqual(digest, e.hash)) return undefined
-    return { id: e.id, role: e.role, site: e.site, labels: e.labels, tokenSha256: e.tokenSha256! }
+    return { id: e.id, role: e.role, site: e.site, labels: e.labels, tokenSha256: e.tokenSha256!, devices: e.devices }
   }
 }
 

@@ -11,6 +11,8 @@ import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
 import type { StoredTracker } from './stored.js'
+import { newDeviceSink, resetDeviceSink } from '../state/device-stamp.js'
+import { DeviceRegistry } from './devices.js'
 
 /** What ingest needs from a connection: close it when it must reconnect and resend. */
 export interface SessionHandle {
@@ -72,6 +74,11 @@ export class Ingest {
   private readonly refusedFrom = new Map<string, number>()
   private readonly sessions = new Map<string, SessionHandle>()
   readonly status = new Map<string, AgentStatus>()
+  /** devices polled by agents (points with a device tag) */
+  readonly devices = new DeviceRegistry()
+  private readonly deviceSink = newDeviceSink()
+  /** agents already logged for sending a device they may not poll (once each) */
+  private readonly refusedLogged = new Set<string>()
   private readonly now: () => number
   private timer: NodeJS.Timeout | undefined
   private readonly startedAt: number
@@ -138,9 +145,15 @@ export class Ingest {
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', `batch ${hole} was not stored; reconnect and resend from it`) }
     }
     const points = batch.points.length
-    const entry = stamp(id, batch, received) // takes the batch over (and adds host_up to its points)
+    const dev = this.deviceSink
+    resetDeviceSink(dev)
+    const entry = stamp(id, batch, received, dev) // takes the batch over (and adds host_up to its points)
+    const devices = dev.seen - dev.refused
+    const refused = dev.refused
+    const refusedName = dev.refusedName
     // The frame as received (already validated) goes to the WAL behind its identity: no second JSON.stringify.
-    const buf = frame !== undefined ? batchParts(id, batch.seq, received, frame) : [encodeEntry(entry)]
+    // A batch with device points is stored as stamped: its replay must not need the device policy.
+    const buf = frame !== undefined && dev.seen === 0 ? batchParts(id, batch.seq, received, frame) : [encodeEntry(entry)]
     if (this.o.wal.wouldRefuse(payloadBytes(buf))) {
       this.refusedFrom.set(agent, Math.min(hole ?? Infinity, batch.seq))
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? 'write-ahead log is at its byte bound') }
@@ -158,10 +171,20 @@ export class Ingest {
       return { kind: 'refused', error: err instanceof KanshiError ? err : new KanshiError('E_INTERNAL', String(err)) }
     }
     this.o.seqs.observe(agent, batch.seq)
-    if (st !== undefined) noteSelf(st, batch.points)
-    this.o.metrics.points.inc(points)
+    if (st !== undefined) noteSelf(st, entry.p)
+    if (refused > 0) this.refusedDevices(agent, refused, refusedName)
+    if (devices > 0) this.devices.observe(entry.p, received)
+    this.o.metrics.points.inc(Math.max(0, points - refused))
     if (batch.events !== undefined) this.o.metrics.events.inc(batch.events.length)
     return { kind: 'ack', seq: batch.seq, duplicate: false }
+  }
+
+  /** refusedDevices counts device points an agent may not write, and says so in the log once per agent. */
+  private refusedDevices (agent: string, n: number, name: string): void {
+    this.o.metrics.devicePointsRefused.inc({ agent }, n)
+    if (this.refusedLogged.has(agent)) return
+    this.refusedLogged.add(agent)
+    this.o.logger.warn({ agent, device: name, refused: n }, `agent ${agent} sent points for device "${name}" it may not poll (agents[].devices, or the name of an agent): refused and counted in kanshi_device_points_refused_total`)
   }
 
   private async paced (): Promise<void> {

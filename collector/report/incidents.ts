@@ -96,7 +96,8 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
       const muted = sup.startsWith('maintenance') ? 'maintenance' : sup.startsWith('silence') ? 'silence' : ''
       const durationMs = (resolvedAt ?? Math.max(detectedAt, end)) - detectedAt
       let inTime: boolean | null
-      if (muted !== '') inTime = null
+      // A host behind a down parent was told by the parent's mail (suppressed_by parent:<name>): no notice of its own is due.
+      if (muted !== '' || sup.startsWith('parent:')) inTime = null
       else if (notifiedAt !== null) inTime = notifiedAt - detectedAt <= limit
       else if (resolvedAt !== null && resolvedAt - detectedAt <= limit) inTime = null
       else inTime = false

@@ -5,6 +5,7 @@
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
 import type { WalRecord } from './wal/index.js'
+import { finishDevices, stampDevice, stampDeviceEvents, type DevicePolicy, type DeviceSink } from './device-stamp.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -22,7 +23,13 @@ export interface WalEntry {
 }
 
 /** Who a batch is from, as the token says: stamped over whatever the agent put in its tags. */
-export interface StampIdentity { id: string, role: string, site: string }
+export interface StampIdentity {
+  id: string
+  role: string
+  site: string
+  /** which devices this agent may poll (agents[].devices); none when absent */
+  devices?: DevicePolicy | undefined
+}
 
 const FRAME = 0x01
 const NL = 0x0a
@@ -70,26 +77,52 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
   out['host'] = id.id
   out['role'] = id.role
   out['site'] = id.site
+  // poller is the collector's to set (device points only): an agent's own points never carry one.
+  if (out['poller'] !== undefined) delete out['poller']
   return out
 }
 
 /**
  * stamp sets host/role/site on every point and event from the token's identity, over whatever the
  * agent sent, and adds host_up=1. It stamps the batch in place (no copies): a "__proto__" tag that
- * JSON.parse made an own property stays one.
+ * JSON.parse made an own property stays one. A point with a `device` tag keeps host = the device
+ * and gains poller = the agent, if the agent may poll it; else it is refused, counted in `dev`.
+ * A batch with device points must be stored as its entry, not as its frame (`dev.seen` > 0):
+ * replaying a frame stamps it without a device policy.
  */
-export function stamp (id: StampIdentity, b: Batch, received: number): WalEntry {
-  const p: Point[] = b.points
+export function stamp (id: StampIdentity, b: Batch, received: number, dev?: DeviceSink): WalEntry {
+  let p: Point[] = b.points
+  let devices = 0
+  let refused = 0
   for (let i = 0; i < p.length; i++) {
     const pt = p[i]!
-    pt.tags = withIdentity(pt.tags, id)
+    const tags = pt.tags
+    if (tags !== undefined && tags['device'] !== undefined) {
+      devices++
+      if (!stampDevice(tags, id)) {
+        if (refused++ === 0 && dev !== undefined && dev.refusedName === '') dev.refusedName = tags['device']
+        ;(p as Array<Point | null>)[i] = null
+      }
+      continue
+    }
+    pt.tags = withIdentity(tags, id)
+  }
+  if (devices > 0) {
+    p = finishDevices(p as Array<Point | null>, refused)
+    if (dev !== undefined) { dev.seen += devices; dev.refused += refused }
   }
   p.push({ m: 'host_up', t: received, tags: identityTags(id), f: { up: 1 } })
   const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
   if (b.resend === true) entry.resend = true
   if (b.events !== undefined && b.events.length > 0) {
-    for (const e of b.events) e.tags = withIdentity(e.tags, id)
-    entry.e = b.events
+    let events = b.events
+    let deviceEvents = false
+    for (const e of events) {
+      if (e.tags?.['device'] !== undefined) deviceEvents = true
+      else e.tags = withIdentity(e.tags, id)
+    }
+    if (deviceEvents) events = stampDeviceEvents(events, id, dev)
+    if (events.length > 0) entry.e = events
   }
   return entry
 }

@@ -15,6 +15,10 @@ export interface TestAgent {
   site?: string
   schedule?: string
   labels?: Record<string, string>
+  /** agents[].devices: the devices it may poll */
+  devices?: boolean | string[]
+  /** agents[].parent */
+  parent?: string
 }
 
 /** agentEntries turns test agents into collector.yaml agents[] entries, and says each one's token. */

@@ -42,6 +42,14 @@ t.test('every query runs on real data and returns series', async t => {
     lines.push(`log_event,${tags},source=/var/log/kiosk.log,level=error message="プリンタ エラー ${i}",count=1 ${ts}`)
     lines.push(`log_input,${tags},source=kiosk-logs lines=${100 + i},dropped_rate_limit=0,truncated=0,lost_files=0,lag_bytes=0,errors=0 ${ts}`)
   }
+  // A device polled by dash-01 (ping, SNMP interfaces, a UPS): the devices and network panels.
+  const dev = 'host=sw-3f,device=sw-3f,role=device,site=本庁舎,poller=dash-01'
+  for (let i = 0; i < 60; i++) {
+    const ts = now - i * 60_000
+    lines.push(`service,${dev},service=sw-3f,check=ping up=1,rtt_ms=${1 + i / 100},loss_percent=0 ${ts}`)
+    lines.push(`snmp_if,${dev},ifname=ge-0/0/1 rx_bytes_per_sec=${1000 + i},tx_bytes_per_sec=500,rx_errors=0,tx_errors=0,rx_errors_per_sec=0,tx_errors_per_sec=0,oper_up=1,admin_up=1 ${ts}`)
+    lines.push(`ups,host=ups-1,device=ups-1,role=ups,site=本庁舎,poller=dash-01 on_battery=0,charge_percent=100,runtime_s=1800 ${ts}`)
+  }
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=firing summary="発券機 dash-01 プリンタ異常",value=0,threshold=0,active=1 ${now - 3_600_000}`)
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=resolved summary="発券機 dash-01 プリンタ異常",value=1,threshold=0,active=0,duration_s=1200 ${now - 2_400_000}`)
   lines.push(`alert,${tags},rule=cpu_high_critical,severity=critical,state=firing summary="dash-01 CPU 95%",value=95,threshold=90,active=1 ${now - 600_000}`)
@@ -52,6 +60,7 @@ t.test('every query runs on real data and returns series', async t => {
     rollups.push(`mem,${tags} used_percent_mean=50,used_percent_max=60,used_percent_min=40,used_percent_count=30 ${ts}`)
     rollups.push(`disk,${tags},mount=/,fstype=ext4 used_percent_mean=${70 - i * 0.01},used_percent_max=${70 - i * 0.01},used_bytes_mean=${7e9 - i * 1e6},free_bytes_mean=${3e9 + i * 1e6} ${ts}`)
     rollups.push(`net,${tags},iface=eth0 rx_bytes_per_sec_mean=1000,tx_bytes_per_sec_mean=500 ${ts}`)
+    rollups.push(`snmp_if_1h,${dev},ifname=ge-0/0/1 rx_bytes_per_sec_mean=${1000 + i % 24},rx_bytes_per_sec_max=2000,tx_bytes_per_sec_mean=500,tx_bytes_per_sec_max=900 ${ts}`)
   }
   // The same history as the hourly and the daily tier (the daily panels read *_1d): the queries only need data to answer.
   rollups.push(...rollups.flatMap(l => [l.replace(/^(cpu|mem|disk|net),/, '$1_1h,'), l.replace(/^(cpu|mem|disk|net),/, '$1_1d,')]))

@@ -7,6 +7,7 @@ import type { BusinessCalendar } from '../../calendar/calendar.js'
 import type { SendResult } from '../../../common/send-result.js'
 import type { AlertStore, Incident } from '../store.js'
 import { DedupStage } from './dedup.js'
+import { DependencyStage, type DependencyOptions } from './dependency.js'
 import { EscalateStage } from './escalate.js'
 import { GroupStage } from './group.js'
 import { MuteStage } from './mute.js'
@@ -35,6 +36,8 @@ export interface NotifierOptions {
   logger: Logger
   onMail?: ((kind: string, result: SendResult['kind']) => void) | undefined
   random?: (() => number) | undefined
+  /** parents and heartbeat rules: suppress the alerts of hosts behind a down parent */
+  dependency?: Omit<DependencyOptions, 'store'> | undefined
 }
 
 /** candidates are the incidents each kind of mail could be about, by state alone; the stages decide. */
@@ -55,6 +58,7 @@ export class Notifier {
   constructor (private readonly o: NotifierOptions) {
     const { store } = o
     this.stages = [
+      ...(o.dependency !== undefined ? [new DependencyStage({ store, ...o.dependency })] : []),
       new MuteStage(() => store.windows(), o.calendar),
       new GroupStage({ receivers: o.receivers, routes: o.routes, escalation: o.escalation?.receiver, deadman: o.deadman?.receiver }),
       new DedupStage({ groupWaitMs: o.groupWaitMs, groupIntervalMs: o.groupIntervalMs, repeatIntervalMs: o.repeatIntervalMs, deadmanIntervalMs: o.deadman?.intervalMs, lastQueued: k => store.lastMailOf(k) }),

@@ -1,0 +1,94 @@
+// Devices (switches, UPS, printers) polled by an agent: their points carry a `device` tag. Such a
+// point keeps host = the device, gains poller = the agent, and a ping/SNMP up result becomes the
+// device's host_up; a device the agent may not poll is refused (counted by the caller, not stored).
+
+import type { LogEvent, Point } from '../../protocol/messages.js'
+
+/** DevicePolicy says which device names one agent may write as (agents[].devices). */
+export interface DevicePolicy {
+  allows(name: string): boolean
+}
+
+/** DeviceSink is what stamp reports about a batch's device points; the caller owns and resets it. */
+export interface DeviceSink {
+  /** points or events that carried a device tag (stored or refused) */
+  seen: number
+  /** of those, refused: the agent may not poll that device */
+  refused: number
+  /** the first refused device name, for the log */
+  refusedName: string
+}
+
+export function newDeviceSink (): DeviceSink { return { seen: 0, refused: 0, refusedName: '' } }
+
+export function resetDeviceSink (s: DeviceSink): void { s.seen = 0; s.refused = 0; s.refusedName = '' }
+
+/**
+ * devicePolicy builds the check for one agent: spec true (any name), a list of names and `*`
+ * patterns, or false (none); a configured agent id is never a device name (a kiosk must not write
+ * as a server).
+ */
+export function devicePolicy (spec: boolean | readonly string[], agentIds: ReadonlySet<string>): DevicePolicy | undefined {
+  if (spec === false || (Array.isArray(spec) && spec.length === 0)) return undefined
+  const patterns = spec === true ? undefined : (spec as readonly string[]).map(globRegExp)
+  return {
+    allows: name => name !== '' && !agentIds.has(name) && (patterns === undefined || patterns.some(re => re.test(name)))
+  }
+}
+
+function globRegExp (glob: string): RegExp {
+  return new RegExp('^' + glob.split('*').map(s => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+}
+
+interface Poller { id: string, site: string, devices?: DevicePolicy | undefined }
+
+/** stampDevice sets a device point's identity in place; false when the poller may not write it. */
+export function stampDevice (tags: Record<string, string>, poller: Poller): boolean {
+  const name = tags['device']!
+  if (poller.devices === undefined || !poller.devices.allows(name)) return false
+  tags['host'] = name
+  tags['poller'] = poller.id
+  if (tags['role'] === undefined || tags['role'] === '') tags['role'] = 'device'
+  if (tags['site'] === undefined || tags['site'] === '') tags['site'] = poller.site
+  return true
+}
+
+/**
+ * finishDevices drops the refused points (marked by a null slot) and adds host_up for each
+ * device's liveness: its ping results, or SNMP results for a device without ping in the batch.
+ */
+export function finishDevices (p: Array<Point | null>, refused: number): Point[] {
+  const out = (refused > 0 ? p.filter(x => x !== null) : p) as Point[]
+  const pinged = new Set<string>()
+  for (const pt of out) if (pt.m === 'service' && pt.tags?.['poller'] !== undefined && pt.tags['check'] === 'ping') pinged.add(pt.tags['host']!)
+  const n = out.length
+  for (let i = 0; i < n; i++) {
+    const pt = out[i]!
+    const tags = pt.tags
+    if (pt.m !== 'service' || tags?.['poller'] === undefined) continue
+    const check = tags['check']
+    if (check !== 'ping' && (check !== 'snmp' || pinged.has(tags['host']!))) continue
+    const up = pt.f['up']
+    if (typeof up !== 'number') continue
+    const hu: Record<string, string> = { host: tags['host']!, role: tags['role']!, site: tags['site']!, poller: tags['poller'] }
+    if (tags['parent'] !== undefined) hu['parent'] = tags['parent']
+    out.push({ m: 'host_up', t: pt.t, tags: hu, f: { up: up >= 1 ? 1 : 0 } })
+  }
+  return out
+}
+
+/** stampDeviceEvents stamps the events with a device tag; refused ones are removed and counted. */
+export function stampDeviceEvents (events: LogEvent[], poller: Poller, sink: DeviceSink | undefined): LogEvent[] {
+  let refused = 0
+  const out = events.filter(e => {
+    const tags = e.tags
+    if (tags?.['device'] === undefined) return true
+    if (sink !== undefined) sink.seen++
+    if (stampDevice(tags, poller)) return true
+    refused++
+    if (sink !== undefined && sink.refusedName === '') sink.refusedName = tags['device']
+    return false
+  })
+  if (sink !== undefined) sink.refused += refused
+  return out
+}

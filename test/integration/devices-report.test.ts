@@ -1,0 +1,75 @@
+// A device's availability in the monthly report: ping results stamped by the collector's own
+// stamp() (host = device, host_up from the ping), written to a real influxd, read back by the
+// real kanshi-report. A silent poller is "no data" for the device, not down.
+
+import t from 'tap'
+import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import ExcelJS from 'exceljs'
+import { stamp } from '../../collector/state/entry.js'
+import { devicePolicy } from '../../collector/state/device-stamp.js'
+import { entryToLines } from '../../collector/storage/line-protocol.js'
+import type { Batch, Point } from '../../protocol/messages.js'
+import { withReportDb, writeLines } from '../helpers/influxd.js'
+import { runReport } from '../helpers/report-cli.js'
+
+const MIN = 60_000
+const DAY = 86_400_000
+const jst = (s: string): number => Date.parse(`${s}+09:00`)
+const AUG = jst('2026-08-01T00:00:00')
+const SEP = jst('2026-09-01T00:00:00')
+// Down one business hour on Mon 3 Aug; the poller silent two hours on Tue 4 Aug.
+const DOWN = [jst('2026-08-03T10:00:00'), jst('2026-08-03T11:00:00')] as const
+const SILENT = [jst('2026-08-04T10:00:00'), jst('2026-08-04T12:00:00')] as const
+const localDate = (ms: number): string => new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10)
+const localMinute = (ms: number): number => Math.floor(((ms + 9 * 3_600_000) % DAY) / MIN)
+const weekday = (ms: number): number => new Date(ms + 9 * 3_600_000).getUTCDay()
+// Business hours 08:30–17:45 on weekdays but 山の日 (11 Aug), as report-edge.test.ts uses.
+const inHours = (ms: number): boolean => weekday(ms) !== 0 && weekday(ms) !== 6 && localDate(ms) !== '2026-08-11' && localMinute(ms) >= 510 && localMinute(ms) < 1065
+const minutesInHours = (from: number, to: number): number => { let n = 0; for (let m = from; m < to; m += MIN) if (inHours(m)) n++; return n }
+
+async function sheetRows (file: string, name: string): Promise<Array<Record<string, unknown>>> {
+  const wb = new ExcelJS.Workbook()
+  await wb.xlsx.readFile(file)
+  const ws = wb.getWorksheet(name)!
+  const head = (ws.getRow(1).values as unknown[]).slice(1).map(String)
+  const out: Array<Record<string, unknown>> = []
+  ws.eachRow((row, i) => { if (i > 1) out.push(Object.fromEntries(head.map((h, j) => [h, row.getCell(j + 1).value]))) })
+  return out
+}
+
+t.test('a device pinged by a poller is in the monthly availability like a host', async t => {
+  const { influx, dir } = await withReportDb(t)
+  const poller = { id: 'poller-1', role: 'server', site: '本庁舎', devices: devicePolicy(true, new Set(['poller-1'])) }
+  const lines: string[] = []
+  let seq = 0
+  for (let h = AUG; h < SEP; h += 3_600_000) {
+    const points: Point[] = []
+    for (let m = h; m < h + 3_600_000; m += MIN) {
+      if (m >= SILENT[0] && m < SILENT[1]) continue
+      const up = m >= DOWN[0] && m < DOWN[1] ? 0 : 1
+      points.push({ m: 'service', t: m, tags: { device: 'sw-3f', check: 'ping', service: 'sw-3f' }, f: { up, rtt_ms: 1, loss_percent: up === 1 ? 0 : 100 } })
+    }
+    const e = stamp(poller, { type: 'batch', seq: ++seq, points } as Batch, h)
+    e.p = e.p.filter(p => p.tags?.['host'] === 'sw-3f') // the poller's own host_up is not this test's
+    entryToLines(e, lines)
+  }
+  t.ok(lines.some(l => l.startsWith('host_up,') && l.includes('host=sw-3f') && l.includes('poller=poller-1')), 'host_up for the device')
+  await writeLines(influx.url, 'kanshi_raw', lines)
+  const config = join(dir, 'collector.yaml')
+  writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\n`)
+  const out = join(dir, 'aug')
+  const r = await runReport(['--month', '2026-08', '--out', out, '--config', config, '--no-pdf'])
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`)
+  const av = await sheetRows(join(out, 'report.xlsx'), 'Availability')
+  const row = av.find(a => a['ホスト'] === 'sw-3f' && a['種別'] === 'サーバ')
+  t.ok(row, `a host row for the device (rows: ${av.map(a => `${String(a['ホスト'])}/${String(a['種別'])}`).join(', ')})`)
+  const silentMin = minutesInHours(SILENT[0], SILENT[1])
+  const downMin = minutesInHours(DOWN[0], DOWN[1])
+  const measured = minutesInHours(AUG, SEP) - silentMin
+  t.equal(row!['データなし 分'], silentMin, 'the poller\'s silence is no data, not down')
+  t.equal(row!['停止 分'], downMin, 'the hour of failed pings is down')
+  t.equal(row!['計測 分'], measured)
+  const want = (measured - downMin) / measured
+  t.ok(Math.abs(Number(row!['稼働率 %']) - want) < 1e-9, `availability ${String(row!['稼働率 %'])} = ${want} (a fraction in the sheet)`)
+})
