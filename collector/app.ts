@@ -24,6 +24,9 @@ import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
+import { inventoryApi } from './api/inventory.js'
+import { consoleInventory } from './console/inventory.js'
+import { influxTarget } from './report/report.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
 import { errorReplies } from './http/errors.js'
@@ -134,6 +137,9 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
+  const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
+  await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
+  await app.register(consoleInventory)
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]

@@ -1,6 +1,8 @@
 // The console's document and style sheet. Static text only: /console.js fills
 // in the data (as text, never as HTML) and the labels of the chosen language.
 
+import { INVENTORY_SECTION_HTML } from './inventory.js'
+
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="ja">
 <head>
@@ -10,6 +12,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <title>kanshi 監視コンソール</title>
 <link rel="stylesheet" href="/console.css">
 <script src="/console.js" defer></script>
+<script src="/console-inventory.js" defer></script>
 </head>
 <body>
 <header>
@@ -76,6 +79,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <button type="submit" data-i18n="add">追加</button>
       </form>
     </section>
+${INVENTORY_SECTION_HTML}
     <section id="reports-section">
       <h2 data-i18n="reports">報告書</h2>
       <table id="reports"><thead><tr>

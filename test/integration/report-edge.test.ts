@@ -100,7 +100,7 @@ t.test('raw data only, hosts arriving and leaving mid-month, no incident record,
   t.match(ehtml, 'Monthly report (capacity and service levels) — 2026-06')
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.readFile(join(empty, 'report.xlsx'))
-  t.equal(wb.worksheets.length, 8, 'every sheet is there')
+  t.equal(wb.worksheets.length, 11, 'every sheet is there')
   t.equal(wb.getWorksheet('Hosts')!.rowCount, 1, 'headers only')
   t.equal(wb.getWorksheet('Hosts')!.getRow(1).getCell(1).value, 'Host', 'English headers')
 })
