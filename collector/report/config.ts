@@ -52,10 +52,6 @@ export const ReportSchema = Type.Object({
     deadline: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'a local time HH:MM by which the run must have finished' }),
     days: Type.Union([Type.Literal('business'), Type.Literal('all'), Type.Array(Type.Integer({ minimum: 0, maximum: 6 }))], { default: 'business', description: 'business, all, or a list of weekdays 0-6 (0 = Sunday)' })
   }, Strict), { default: [], description: 'a list of { name, host, deadline, days }: the runs the daily report expects' }),
-  inventory: Type.Object({
-    maxUpdateAgeDays: Type.Integer({ default: 45, minimum: 1, description: 'a whole number of days (at least 1)' }),
-    eolWarnDays: Type.Integer({ default: 180, minimum: 0, description: 'a whole number of days' })
-  }, { ...Strict, default: {} }),
   daily: Type.Object({
     diskFullWithinDays: Type.Integer({ default: 30, minimum: 1, description: 'a whole number of days (at least 1)' }),
     certDays: Type.Integer({ default: 30, minimum: 0, description: 'a whole number of days' }),
@@ -63,6 +59,11 @@ export const ReportSchema = Type.Object({
     clockSkewMs: Type.Number({ default: 2000, exclusiveMinimum: 0, description: 'milliseconds greater than 0' }),
     staleAfter: DurationMs({ default: '15m' }),
     topMessages: Type.Integer({ default: 3, minimum: 1, maximum: 20, description: 'a whole number 1-20' })
+  }, { ...Strict, default: {} }),
+  // 構成管理 in the monthly report and GET /api/v1/inventory (sections/inventory.ts).
+  inventory: Type.Object({
+    maxUpdateAgeDays: Type.Integer({ default: 45, minimum: 1, description: 'a whole number of days (at least 1)' }),
+    eolWarnDays: Type.Integer({ default: 180, minimum: 0, description: 'a whole number of days' })
   }, { ...Strict, default: {} })
 }, { ...Strict, default: {} })
 
