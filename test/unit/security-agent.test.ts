@@ -164,3 +164,17 @@ t.test('inventory input: read at start, handed over once, again after the interv
   const c = checkAgentConfig('/etc/kanshi/agent.yaml', { id: 'x', collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 't' } }, {})
   t.same(c.inputs.inventory, { enabled: true, interval: 6 * 3_600_000 })
 })
+
+t.test('the Security entry documented in configuration.md keeps logins and failures, drops network logons', async t => {
+  const { parse } = await import('yaml')
+  const md = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'configuration.md'), 'utf8')
+  const line = md.split('\n').find(l => l.includes('channel: Security, eventIds'))!
+  const entry = parse(line.replace(/^\s*-\s*/, '')) as Record<string, unknown>
+  const [spec] = buildLogs('C:/kanshi/agent.yaml', [{ encoding: 'utf8', startAt: 'end', rateLimit: 0, tags: {}, security: true, ...entry } as never]).winevent
+  t.same(spec!.eventIds, [4624, 4625, 4740])
+  const b = new Batch(100, 1e6)
+  const gate = new Gate(spec!, (_s, x) => x, 0)
+  const msgs = ['[4624] An account was successfully logged on.\n\tLogon Type:\t\t3', '[4624] An account was successfully logged on.\n\tLogon Type:\t\t10', '[4624] アカウントが正常にログオンしました。\n\tログオン タイプ:\t\t2', '[4625] An account failed to log on.\n\tLogon Type:\t\t3', '[4740] A user account was locked out.']
+  for (const m of msgs) gate.pass(b, m, SEC, 1)
+  t.same(b.events.map(e => e.tags?.['kind']), ['logon', 'logon', 'logon_failure', 'lockout'], 'the type 3 logon is filtered out, the rest are tagged')
+})
