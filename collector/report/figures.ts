@@ -90,7 +90,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     timed('jobs', async () => await jobFigures(q, src, r))
   ])
   const [security, inventory] = await Promise.all([
-    summaryOnly ? { hosts: [], days: [] } : timed('security', async () => await securityFigures(q, o.influx.rawRp, m, o.serviceHours.calendar, o.logRules ?? [])),
+    summaryOnly ? { hosts: [], days: [] } : timed('security', async () => await securityFigures(q, o.influx, m, o.serviceHours.calendar, o.logRules ?? [])),
     summaryOnly ? [] : timed('inventory', async () => judgeInventory(await readInventory(q, o.influx.rawRp, m.start - 7 * 86_400_000, m.end), m.end - 1, m.timezone, o.report.inventory))
   ])
   return {

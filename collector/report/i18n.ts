@@ -240,6 +240,8 @@ const W = {
   secSuspicious: ['不審ログ検知', 'Suspicious log matches'],
   secLogins: ['ログイン数', 'Logins'],
   secHosts: ['ログインのあったホスト', 'Hosts with logins'],
+  secAvHealthy: ['ウイルス対策 正常 %', 'Antivirus healthy %'],
+  secSigAge: ['定義ファイル経過日数（月末）', 'Signature age, days (month end)'],
   dayKind: ['区分', 'Day'],
   businessDay: ['開庁日', 'business day'],
   closedDay: ['閉庁日', 'closed day'],

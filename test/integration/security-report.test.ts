@@ -92,7 +92,7 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
     agents: [{ id: 'win01', role: 'server', site: 'honcho' }, { id: 'web01', role: 'server', site: 'honcho' }],
     config: {
       // Last month may be older than the raw retention (35 days): the default policy keeps it.
-      influx: { version: 1, url: influx.url, db: 'kanshi', flushInterval: '100ms', retention: { manage: false } },
+      influx: { version: 1, url: influx.url, db: 'kanshi', flushInterval: '100ms', retention: { manage: false }, rollups: false },
       api: viewerApi(),
       alerting: {
         rulesDir: rules,
@@ -133,7 +133,10 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
   await win.greet({ os: 'win32' })
   const web = await connectAgent(t, col.agentUrl, { token: col.tokens['web01']!, id: 'web01' })
   await web.greet()
-  await send(win, 1, [{ m: 'inventory', t: Date.now(), f: winInv }], winEvents)
+  // The defender check's results on win01 last month, one an hour: healthy except when the signatures were old.
+  const DEF_UP = [1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+  const defender = DEF_UP.map((up, i) => ({ m: 'service', t: at(month, 6, 0) + i * 3_600_000, tags: { service: 'defender', check: 'defender' }, f: { up, message: up === 1 ? 'healthy' : 'signatures old', signature_age_days: up === 1 ? 0.5 + i / 10 : 4 + i / 10 } }))
+  await send(win, 1, [{ m: 'inventory', t: Date.now(), f: winInv }, ...defender], winEvents)
   await send(web, 1, [{ m: 'inventory', t: Date.now(), f: linuxInv }], sshEvents)
   t.equal(smtp.mails.length, 0, 'last month\'s events are past every rule\'s window: no mail')
 
@@ -159,8 +162,8 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
   const sum = (list: Array<{ n: number, kind?: string }>, kind: string): number => list.filter(s => s.kind === kind).reduce((a, s) => a + s.n, 0)
   const winAll = [...WIN, ...DEFENDER]
   t.same(table('security').rows, [
-    { host: 'web01', failures: sum(SSH, 'logon_failure'), lockouts: sum(SSH, 'lockout'), malware: 0, suspicious: 0, logins: sum(SSH, 'logon') },
-    { host: 'win01', failures: sum(winAll, 'logon_failure'), lockouts: sum(winAll, 'lockout'), malware: sum(winAll, 'malware'), suspicious: 0, logins: sum(winAll, 'logon') }
+    { host: 'web01', failures: sum(SSH, 'logon_failure'), lockouts: sum(SSH, 'lockout'), malware: 0, suspicious: 0, logins: sum(SSH, 'logon'), avHealthy: null, sigAge: null },
+    { host: 'win01', failures: sum(winAll, 'logon_failure'), lockouts: sum(winAll, 'lockout'), malware: sum(winAll, 'malware'), suspicious: 0, logins: sum(winAll, 'logon'), avHealthy: 100 * (DEF_UP.reduce((a, u) => a + u, 0) / DEF_UP.length), sigAge: defender.at(-1)!.f.signature_age_days }
   ], 'per host: failed logons, lockouts, malware, suspicious matches, logins')
 
   const cal = new BusinessCalendar({ timezone: TZ })
@@ -177,7 +180,7 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
   const now = Date.now()
   const l = localTime(now, TZ)
   const cur = await runReport({ config: col.config, month: makeMonth(l.year, l.month, TZ), outDir: join(out, 'cur'), lang: 'en', pdf: false, now })
-  t.same(cur.tables.find(x => x.id === 'security')!.rows, [{ host: 'win01', failures: 0, lockouts: 1, malware: 0, suspicious: 1, logins: 0 }])
+  t.same(cur.tables.find(x => x.id === 'security')!.rows, [{ host: 'win01', failures: 0, lockouts: 1, malware: 0, suspicious: 1, logins: 0, avHealthy: null, sigAge: null }])
   t.match(readFileSync(join(out, 'cur', 'report.html'), 'utf8'), /9\. Security \(failed logons, lockouts, malware\)/)
   t.match(readFileSync(join(out, 'security.csv'), 'utf8'), /win01/, 'the tables go to CSV like the others')
 

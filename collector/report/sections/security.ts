@@ -6,7 +6,7 @@
 
 import { localTime, type BusinessCalendar } from '../../calendar/calendar.js'
 import { rawFrom } from '../daily/status.js'
-import { col, str, timeCond, type InfluxQL, type Range } from '../influxql.js'
+import { col, ident, str, timeCond, type InfluxQL, type InfluxTarget, type Range } from '../influxql.js'
 import type { Month } from '../period.js'
 import type { SectionColumn as Column, SectionTable as Table } from './table.js'
 import { words, type Lang } from '../i18n.js'
@@ -23,6 +23,10 @@ export interface SecurityHostRow {
   logins: number
   /** firings of log rules (alert points with state=firing) */
   suspicious: number
+  /** share of the month's `type: defender` results that were healthy, in percent (null: no defender check) */
+  avHealthy: number | null
+  /** the last signature age reported in the month, days */
+  signatureAgeDays: number | null
 }
 
 export interface LoginDay { date: string, business: boolean, logins: number, failures: number, hosts: number }
@@ -32,8 +36,9 @@ export interface SecurityFigures { hosts: SecurityHostRow[], days: LoginDay[] }
 const KINDS = /^(logon_failure|lockout|logon|malware|malware_action_failed)$/
 
 /** securityFigures queries log_event (raw: events are not rolled up) and alert for the month. */
-export async function securityFigures (q: InfluxQL, rawRp: string | undefined, m: Month, cal: BusinessCalendar, logRules: readonly string[]): Promise<SecurityFigures> {
+export async function securityFigures (q: InfluxQL, target: Pick<InfluxTarget, 'rawRp' | 'rollupRp'>, m: Month, cal: BusinessCalendar, logRules: readonly string[]): Promise<SecurityFigures> {
   const r: Range = { start: m.start, end: m.end }
+  const rawRp = target.rawRp
   const ruleRe = logRules.map(n => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')
   const [byKind, daily, fired] = await q.query([
     `SELECT sum("count") AS "n" FROM ${rawFrom(rawRp, 'log_event')} WHERE ${timeCond(r)} AND "kind" =~ ${KINDS} GROUP BY "host", "kind"`,
@@ -43,8 +48,13 @@ export async function securityFigures (q: InfluxQL, rawRp: string | undefined, m
   const hosts = new Map<string, SecurityHostRow>()
   const row = (host: string): SecurityHostRow => {
     let h = hosts.get(host)
-    if (h === undefined) { h = { host, failures: 0, lockouts: 0, malware: 0, logins: 0, suspicious: 0 }; hosts.set(host, h) }
+    if (h === undefined) { h = { host, failures: 0, lockouts: 0, malware: 0, logins: 0, suspicious: 0, avHealthy: null, signatureAgeDays: null }; hosts.set(host, h) }
     return h
+  }
+  for (const s of await antivirus(q, target, r)) {
+    const h = row(s.host)
+    h.avHealthy = s.healthy
+    h.signatureAgeDays = s.sig
   }
   for (const s of byKind!) {
     const n = s.values.reduce((a, v) => a + (col(s, 'n')(v) ?? 0), 0)
@@ -75,6 +85,25 @@ export async function securityFigures (q: InfluxQL, rawRp: string | undefined, m
   }
 }
 
+/**
+ * antivirus reads the defender check per host: the 5-minute rollups (every numeric
+ * field is rolled up) where they hold the month, else the raw results.
+ */
+async function antivirus (q: InfluxQL, t: Pick<InfluxTarget, 'rawRp' | 'rollupRp'>, r: Range): Promise<Array<{ host: string, healthy: number | null, sig: number | null }>> {
+  const from = (rp: string | undefined): string => rp === undefined ? '"service"' : `${ident(rp)}."service"`
+  const where = `WHERE ${timeCond(r)} AND "check" = 'defender' GROUP BY "host"`
+  const [roll, raw] = await q.query([
+    `SELECT mean("up_mean") AS "up", last("signature_age_days_max") AS "sig" FROM ${from(t.rollupRp)} ${where}`,
+    `SELECT mean("up") AS "up", last("signature_age_days") AS "sig" FROM ${from(t.rawRp)} ${where}`
+  ])
+  const rows = (roll!.some(s => s.values.some(v => typeof v[1] === 'number')) ? roll : raw)!
+  return rows.map(s => {
+    const v = s.values[0] ?? []
+    const up = col(s, 'up')(v)
+    return { host: s.tags['host'] ?? '', healthy: up === null ? null : 100 * up, sig: col(s, 'sig')(v) }
+  })
+}
+
 /** noonOf is a moment inside a local date of the month (noon avoids any midnight edge). */
 function noonOf (date: string, m: Month): number {
   const day = Number(date.slice(8, 10))
@@ -86,8 +115,9 @@ export function securityTables (f: SecurityFigures, lang: Lang): Table[] {
   const C = (key: string, header: string, type: Column['type'], width: number): Column => ({ key, header, type, width })
   return [{
     id: 'security', sheet: 'Security', title: w('security'),
-    columns: [C('host', w('host'), 'text', 16), C('failures', w('secFailures'), 'int', 12), C('lockouts', w('secLockouts'), 'int', 12), C('malware', w('secMalware'), 'int', 12), C('suspicious', w('secSuspicious'), 'int', 14), C('logins', w('secLogins'), 'int', 12)],
-    rows: f.hosts.map(h => ({ host: h.host, failures: h.failures, lockouts: h.lockouts, malware: h.malware, suspicious: h.suspicious, logins: h.logins }))
+    columns: [C('host', w('host'), 'text', 16), C('failures', w('secFailures'), 'int', 12), C('lockouts', w('secLockouts'), 'int', 12), C('malware', w('secMalware'), 'int', 12), C('suspicious', w('secSuspicious'), 'int', 14), C('logins', w('secLogins'), 'int', 12),
+      { ...C('avHealthy', w('secAvHealthy'), 'num', 14), digits: 1 }, { ...C('sigAge', w('secSigAge'), 'num', 14), digits: 1 }],
+    rows: f.hosts.map(h => ({ host: h.host, failures: h.failures, lockouts: h.lockouts, malware: h.malware, suspicious: h.suspicious, logins: h.logins, avHealthy: h.avHealthy, sigAge: h.signatureAgeDays }))
   }, {
     id: 'logins', sheet: 'Logins', title: w('logins'),
     columns: [C('date', w('date'), 'text', 11), C('dayKind', w('dayKind'), 'text', 9), C('logins', w('secLogins'), 'int', 12), C('hosts', w('secHosts'), 'int', 12), C('failures', w('secFailures'), 'int', 12)],
