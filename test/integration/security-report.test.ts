@@ -175,6 +175,11 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
     return { date, dayKind: business ? '開庁日' : '閉庁日', logins: perDay(day, 'logon'), hosts: hostsOn(day), failures: perDay(day, 'logon_failure'), business }
   }).filter(d => d.business || d.logins > 0 || d.failures > 0).map(({ business: _b, ...d }) => d)
   t.same(table('logins').rows, expectDays, '日別ログイン数: every business day, closed days only with logins')
+  // The attention list (今月の確認事項) carries the malware, the lockouts and logins on closed days.
+  t.ok(r.attention.includes(`win01 でマルウェアを ${sum(winAll, 'malware')} 件検知しました`), 'malware in the attention list')
+  t.ok(r.attention.includes(`アカウントのロックアウト ${sum(SSH, 'lockout') + sum(winAll, 'lockout')} 件: web01, win01`), 'lockouts in the attention list')
+  const closedLogins = expectDays.filter(d => d.dayKind === '閉庁日' && d.logins > 0)
+  t.equal(r.attention.some(a => a.startsWith('閉庁日のログイン')), closedLogins.length > 0, 'logins on closed days are flagged when there are any')
 
   // The current month holds the live lockout and its alert: a suspicious log match on win01.
   const now = Date.now()
