@@ -62,3 +62,11 @@ t.test('the inventory table: OS, build, last update, reboot, agent, end of suppo
   await waitFor(async () => await page.locator('#inventory-section h2').textContent() === 'Inventory (OS and updates)', 5000, 50)
   t.equal((await cells('old01'))[7], 'past end of support, no update for over 45 days')
 })
+
+t.test('WAL-only (no database): the API says why the inventory is empty; a viewer token is still needed', async t => {
+  const col = await startCollector(t, { listen: false, config: { influx: { embedded: { enabled: false } }, api: viewerApi() } })
+  t.equal((await col.c.app.inject({ url: '/api/v1/inventory' })).statusCode, 401)
+  const r = await col.c.app.inject({ url: '/api/v1/inventory', headers: { authorization: `Bearer ${TEST_VIEWER_TOKEN}` } })
+  t.equal(r.statusCode, 200)
+  t.same(r.json(), { maxUpdateAgeDays: 45, hosts: [], problem: 'no database is configured (WAL-only): the inventory is kept in InfluxDB' })
+})
