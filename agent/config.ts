@@ -53,6 +53,10 @@ export const AgentConfigSchema = Type.Object({
     }, { ...Strict, default: {} }),
     net: Type.Object({
       ignoreInterfaces: Type.Optional(StringList('a list of interface names or globs'))
+    }, { ...Strict, default: {} }),
+    inventory: Type.Object({
+      enabled: Type.Boolean({ default: true, description: 'true or false' }),
+      interval: DurationMs({ default: '6h', min: 60_000 })
     }, { ...Strict, default: {} })
   }, { ...Strict, default: {} }),
   checks: Type.Array(CheckSchema, { default: [], description: 'a list of service checks' }),

@@ -28,6 +28,9 @@ import { createAlerting, type Alerting } from './alerting/index.js'
 import { hostTopology } from './alerting/topology.js'
 import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
+import { inventoryApi } from './api/inventory.js'
+import { consoleInventory } from './console/inventory.js'
+import { influxTarget } from './report/report.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
 import { statusPage } from './status/plugin.js'
@@ -148,6 +151,9 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
+  const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
+  await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
+  await app.register(consoleInventory)
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]

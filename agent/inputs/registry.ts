@@ -13,6 +13,7 @@ import { SystemInput } from './system.js'
 import { JobResults } from './jobs.js'
 import { ServiceChecks } from './checks/service.js'
 import { PushListener } from './push/push.js'
+import { InventoryInput } from './inventory.js'
 import type { StreamFactory } from './logs/input.js'
 
 export { SYSTEM_INPUTS }
@@ -68,7 +69,8 @@ export const INPUTS: Readonly<Record<string, InputFactory>> = {
     }
     return [new LogInput(files, { pollIntervalMs: c.logPollInterval }, streams)]
   },
-  push: async c => c.push.enabled ? [new PushListener({ host: c.push.host, port: c.push.port, policy: c.push.policy })] : []
+  push: async c => c.push.enabled ? [new PushListener({ host: c.push.host, port: c.push.port, policy: c.push.policy })] : [],
+  inventory: async c => c.inputs.inventory.enabled ? [new InventoryInput({ intervalMs: c.inputs.inventory.interval })] : []
 }
 
 /** createInputs makes every configured input, family by family in the registry's order. */

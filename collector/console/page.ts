@@ -2,6 +2,7 @@
 // in the data (as text, never as HTML) and the labels of the chosen language.
 
 import { DEVICES_SECTION } from './devices.js'
+import { INVENTORY_SECTION_HTML } from './inventory.js'
 
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="ja">
@@ -13,6 +14,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <link rel="stylesheet" href="/console.css">
 <script src="/console.js" defer></script>
 <script src="/console-devices.js" defer></script>
+<script src="/console-inventory.js" defer></script>
 </head>
 <body>
 <header>
@@ -86,6 +88,7 @@ export const CONSOLE_HTML = `<!doctype html>
         <button type="submit" data-i18n="add">追加</button>
       </form>
     </section>
+${INVENTORY_SECTION_HTML}
     <section id="reports-section">
       <h2 data-i18n="reports">報告書</h2>
       <table id="reports"><thead><tr>

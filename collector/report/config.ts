@@ -59,6 +59,11 @@ export const ReportSchema = Type.Object({
     clockSkewMs: Type.Number({ default: 2000, exclusiveMinimum: 0, description: 'milliseconds greater than 0' }),
     staleAfter: DurationMs({ default: '15m' }),
     topMessages: Type.Integer({ default: 3, minimum: 1, maximum: 20, description: 'a whole number 1-20' })
+  }, { ...Strict, default: {} }),
+  // 構成管理 in the monthly report and GET /api/v1/inventory (sections/inventory.ts).
+  inventory: Type.Object({
+    maxUpdateAgeDays: Type.Integer({ default: 45, minimum: 1, description: 'a whole number of days (at least 1)' }),
+    eolWarnDays: Type.Integer({ default: 180, minimum: 0, description: 'a whole number of days' })
   }, { ...Strict, default: {} })
 }, { ...Strict, default: {} })
 

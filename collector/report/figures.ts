@@ -14,6 +14,8 @@ import { matcherMatches } from '../alerting/silences.js'
 import { jobFigures, type JobRow } from './jobs.js'
 import { incidentStats, readRecord, type IncidentRecord, type IncidentStats } from './incidents.js'
 import type { Lang } from './i18n.js'
+import { securityFigures, type SecurityFigures } from './sections/security.js'
+import { judgeInventory, readInventory, type InventoryJudgement } from './sections/inventory.js'
 
 export interface MonthFigures {
   month: Month
@@ -30,6 +32,10 @@ export interface MonthFigures {
   record: IncidentRecord
   stats: IncidentStats
   totals: Totals
+  /** the security section (empty for the month before) */
+  security: SecurityFigures
+  /** 構成管理: each host's inventory as of the month's end (empty for the month before) */
+  inventory: InventoryJudgement[]
 }
 
 export interface Totals {
@@ -55,6 +61,8 @@ export interface FigureInputs {
   /** maintenance windows from the config, used when alerting.db does not hold them */
   configMaintenance: Window[]
   lang: Lang
+  /** the names of the log rules (alert-rules, type: log): their firings are the suspicious log matches */
+  logRules?: string[]
 }
 
 export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(o.influx), summaryOnly = false): Promise<MonthFigures> {
@@ -81,6 +89,10 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     timed('availability', async () => await availabilityByHours(q, src, m, o, maintenance, intervals, plan)),
     timed('jobs', async () => await jobFigures(q, src, r))
   ])
+  const [security, inventory] = await Promise.all([
+    summaryOnly ? { hosts: [], days: [] } : timed('security', async () => await securityFigures(q, o.influx, m, o.serviceHours.calendar, o.logRules ?? [])),
+    summaryOnly ? [] : timed('inventory', async () => judgeInventory(await readInventory(q, o.influx.rawRp, m.start - 7 * 86_400_000, m.end), m.end - 1, m.timezone, o.report.inventory))
+  ])
   return {
     timings,
     month: m,
@@ -88,7 +100,9 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     serviceMinutes: intervals.reduce((s, i) => s + slotsIn(i) * 5, 0),
     hosts, disks, traffic, availability, jobs, record,
     stats: incidentStats(record.incidents),
-    totals: totals(availability, jobs)
+    totals: totals(availability, jobs),
+    security,
+    inventory
   }
 }
 

@@ -101,6 +101,9 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<section><h2>${esc(w('availability'))}</h2>${tableHtml(t('availability'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('incidents'))}</h2>${o.cur.record.available ? tableHtml(t('incidents'), tz, w('noData')) : `<p class="empty">${esc(w('noRecord'))}</p>`}</section>`)
   s.push(`<section><h2>${esc(w('jobs'))}</h2>${tableHtml(t('jobs'), tz, w('noData'))}</section>`)
+  s.push(`<section><h2>${esc(w('security'))}</h2>${tableHtml(t('security'), tz, w('noData'))}</section>`)
+  s.push(`<section><h2>${esc(w('logins'))}</h2>${tableHtml(t('logins'), tz, w('noData'))}<p class="note">${esc(w('secNote'))}</p></section>`)
+  s.push(`<section><h2>${esc(w('inventory'))}</h2>${tableHtml(t('inventory'), tz, w('noData'))}</section>`)
   s.push('</body></html>\n')
   return s.join('\n')
 }

@@ -17,6 +17,9 @@ import { writeXlsx } from './xlsx.js'
 import { writeCsvs } from './csv.js'
 import { findChromium, printPdf } from './pdf.js'
 import { words, type Lang } from './i18n.js'
+import { securityAttention } from './sections/security.js'
+import { inventoryAttention } from './sections/inventory.js'
+import { loadRules } from '../alerting/rules.js'
 
 export interface ReportRun {
   config: CollectorConfig
@@ -66,7 +69,16 @@ function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
     id: -1 - i, kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end),
     recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '', created_at: 0, deleted_at: null
   }))
-  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang }
+  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang, logRules: logRuleNames(c) }
+}
+
+/** logRuleNames lists the log rules of alerting.rulesDir; none without alerting (the report then counts no suspicious matches). */
+function logRuleNames (c: CollectorConfig): string[] {
+  const a = c.alerting
+  if (a === undefined) return []
+  try {
+    return loadRules(a.rulesDir, new Set(a.schedules.map(s => s.name))).filter(r => r.type === 'log').map(r => r.name)
+  } catch { return [] }
 }
 
 export async function runReport (o: ReportRun): Promise<ReportResult> {
@@ -76,7 +88,7 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])
   const queryMs = performance.now() - t0
   const tables = buildTables(cur, prev, o.config.report, o.lang)
-  const att = attention(cur, o.config.report, o.lang)
+  const att = [...attention(cur, o.config.report, o.lang), ...securityAttention(cur.security, o.lang), ...inventoryAttention(cur.inventory, o.lang, o.config.report.inventory.maxUpdateAgeDays)]
   const svg = await charts(cur, o.config.report, o.lang)
   mkdirSync(o.outDir, { recursive: true })
   const tz = o.month.timezone

@@ -5,6 +5,8 @@ import type { ReportConfig } from './config.js'
 import type { MonthFigures } from './figures.js'
 import { summaryRows } from './summary.js'
 import { words, type Lang, type WordKey } from './i18n.js'
+import { securityTables } from './sections/security.js'
+import { inventoryTable } from './sections/inventory.js'
 
 /** Column types decide formatting: pct is in percent units (99.5), datetime is Unix ms. */
 export type ColType = 'text' | 'int' | 'num' | 'pct' | 'datetime' | 'date' | 'gb'
@@ -24,7 +26,7 @@ export interface Column {
 export type Cell = string | number | null
 
 export interface Table {
-  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs'
+  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs' | 'security' | 'logins' | 'inventory'
   sheet: string
   title: string
   columns: Column[]
@@ -118,6 +120,7 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
     columns: [C('host', 'text', 16), C('jobName', 'text', 20), C('runs', 'int', 9), C('failures', 'int', 8), C('late', 'int', 8), C('onTime', 'int', 9), C('onTimeRate', 'pct', 12, 1)],
     rows: cur.jobs.map(j => ({ host: j.host, jobName: j.service, runs: j.runs, failures: j.failures, late: j.late, onTime: j.onTime, onTimeRate: j.onTimeRate }))
   })
+  tables.push(...securityTables(cur.security, lang), inventoryTable(cur.inventory, lang, c.inventory.maxUpdateAgeDays))
   return tables
 }
 

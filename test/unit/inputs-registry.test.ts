@@ -13,9 +13,9 @@ import { tmpDir } from '../helpers/tmp.js'
 const base = { id: 'reg', collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 't' } }
 
 t.test('the configured inputs, by family in the registry order', async t => {
-  t.strictSame(Object.keys(INPUTS), ['system', 'jobs', 'service', 'logs', 'push'])
+  t.strictSame(Object.keys(INPUTS), ['system', 'jobs', 'service', 'logs', 'push', 'inventory'])
   const plain = await createInputs(checkAgentConfig('/etc/kanshi/agent.yaml', base, {}))
-  t.strictSame(plain.map(i => i.name), ['cpu', 'mem', 'disk', 'diskio', 'net', 'system', 'jobs'], 'no checks, logs or push unless configured')
+  t.strictSame(plain.map(i => i.name), ['cpu', 'mem', 'disk', 'diskio', 'net', 'system', 'jobs', 'inventory'], 'no checks, logs or push unless configured')
   const all = await createInputs(checkAgentConfig('/etc/kanshi/agent.yaml', {
     ...base,
     inputs: { enabled: ['mem'] },
@@ -23,7 +23,7 @@ t.test('the configured inputs, by family in the registry order', async t => {
     logs: [{ path: '/var/log/app.log' }, { type: 'journald', units: ['nginx.service'] }],
     push: { enabled: true, port: 0 }
   }, {}))
-  t.strictSame(all.map(i => i.name), ['mem', 'jobs', 'service', 'logs', 'push'], 'one log input for every log source')
+  t.strictSame(all.map(i => i.name), ['mem', 'jobs', 'service', 'logs', 'push', 'inventory'], 'one log input for every log source')
   for (const i of all) await i.close?.()
 })
 

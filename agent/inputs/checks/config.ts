@@ -13,12 +13,13 @@ import { printerCheck, systemdCheck, windowsServiceCheck } from './command.js'
 import { pingCheck, pingRunSeconds } from './ping.js'
 import { buildSnmp, deviceTags, DeviceCheckKeys, refuseDeviceKeys } from '../snmp/config.js'
 import { snmpCheck } from '../snmp/check.js'
+import { defenderCheck } from './defender.js'
 
 const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
 export const CheckSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'a check name (the service tag)' }),
-  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'ping', 'snmp']),
+  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'ping', 'snmp', 'defender']),
   interval: Dur('30s', 1000),
   timeout: Dur('10s', 100),
   url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' })),
@@ -37,7 +38,9 @@ export const CheckSchema = Type.Object({
   path: Type.Optional(Type.String({ minLength: 1, description: 'a file path; * and ? allowed in the file name' })),
   maxAge: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "26h"' })),
   minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' })),
-  ...DeviceCheckKeys
+  ...DeviceCheckKeys,
+  maxSignatureAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a number of days (default 3)' })),
+  maxScanAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a number of days' }))
 }, { additionalProperties: false })
 
 export type CheckEntry = StaticDecode<typeof CheckSchema>
@@ -83,6 +86,10 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
         break
       }
       case 'snmp': check = snmpCheck(buildSnmp(file, at, c, env)); tags = deviceTags(c); break
+      case 'defender':
+        if (platform !== 'win32') throw new ConfigError(file, at('type'), `expected a check this platform can run: defender (Get-MpComputerStatus) runs only on Windows, this is ${platform}`)
+        check = defenderCheck({ maxSignatureAgeDays: c.maxSignatureAgeDays ?? 3, maxScanAgeDays: c.maxScanAgeDays })
+        break
       default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
     return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check, ...(tags !== undefined ? { tags } : {}) }

@@ -38,6 +38,7 @@ export const LogSchema = Type.Object({
   burst: Type.Optional(Type.Integer({ minimum: 1, description: 'a number of lines' })),
   tags: Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ maxLength: 256 }), { default: {}, description: 'a map of tag names to strings' }),
   redact: Type.Optional(RedactSchema),
+  security: Type.Boolean({ default: true, description: 'true or false (tag failed logons, lockouts, logins and malware events with kind)' }),
   // journald
   units: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of systemd unit names' })),
   identifiers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of syslog identifiers' })),
@@ -46,6 +47,7 @@ export const LogSchema = Type.Object({
   // winevent
   channel: Type.Optional(Type.String({ minLength: 1, description: 'an event log name such as Application or System' })),
   providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of event providers' })),
+  eventIds: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), { minItems: 1, maxItems: 64, description: 'a list of event ids such as [4624, 4625, 4740]' })),
   interval: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "10s"' }))
 }, { additionalProperties: false })
 
@@ -68,6 +70,8 @@ export interface GateSpec {
   tags: Record<string, string>
   /** personal data replaced in each record's text before anything else sees it (none: no cost) */
   redact?: Redactor
+  /** tag security events with kind (security.ts); default true */
+  security?: boolean
 }
 
 export interface FileSourceSpec extends GateSpec {
@@ -90,6 +94,8 @@ export interface JournaldSpec extends GateSpec {
 export interface WinEventSpec extends GateSpec {
   channel: string
   providers: string[]
+  /** only these event ids (an XPath filter in the query: the Security log is large) */
+  eventIds?: number[]
   command: string
   intervalMs: number
 }
@@ -139,12 +145,13 @@ export function buildLogs (file: string, logs: readonly LogEntry[]): LogSpecs {
       rateLimit: c.rateLimit,
       burst: c.burst ?? Math.max(1, Math.ceil(c.rateLimit * 10)),
       tags: c.tags,
+      security: c.security,
       ...(redact !== undefined ? { redact } : {})
     }
     if (names.has(label)) throw new ConfigError(file, at('name'), `expected a unique name for each logs entry, got "${label}" twice (set name:)`)
     names.add(label)
     if (c.type === 'file') {
-      only(['units', 'identifiers', 'channel', 'providers', 'command', 'interval', 'directory'], 'journald or winevent')
+      only(['units', 'identifiers', 'channel', 'providers', 'eventIds', 'command', 'interval', 'directory'], 'journald or winevent')
       if (c.path === undefined) throw new ConfigError(file, at('path'), 'expected a file path or glob for a file source, got missing')
       const m = c.multiline
       out.files.push({
@@ -157,11 +164,11 @@ export function buildLogs (file: string, logs: readonly LogEntry[]): LogSpecs {
         rotateWaitMs: c.rotateWait ?? 5000
       })
     } else if (c.type === 'journald') {
-      only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'channel', 'providers', 'interval'], 'file or winevent')
+      only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'channel', 'providers', 'eventIds', 'interval'], 'file or winevent')
       out.journald.push({ ...gate, units: c.units ?? [], identifiers: c.identifiers ?? [], command: c.command ?? 'journalctl', ...(c.directory !== undefined ? { directory: abs(c.directory) } : {}) })
     } else {
       only(['path', 'multiline', 'maxLineBytes', 'rotateWait', 'units', 'identifiers', 'directory'], 'file or journald')
-      out.winevent.push({ ...gate, channel: c.channel ?? 'Application', providers: c.providers ?? [], command: c.command ?? 'powershell.exe', intervalMs: c.interval ?? 10_000 })
+      out.winevent.push({ ...gate, channel: c.channel ?? 'Application', providers: c.providers ?? [], ...(c.eventIds !== undefined ? { eventIds: c.eventIds } : {}), command: c.command ?? 'powershell.exe', intervalMs: c.interval ?? 10_000 })
     }
   })
   return out

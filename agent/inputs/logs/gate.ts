@@ -5,6 +5,7 @@ import type { LogEvent } from '../../../protocol/messages.js'
 import { Limits } from '../../../protocol/messages.js'
 import type { GateSpec } from './config.js'
 import { clip, detectLevel, levelRank, TokenBucket, type Level } from './logline.js'
+import { classify } from './security.js'
 
 const TRUNCATED = ' …[truncated by kanshi]'
 
@@ -39,7 +40,10 @@ export class Gate {
     if (!this.bucket.take(now)) { this.stats.dropped++; this.droppedUnreported++; return }
     this.stats.lines++
     const message = o.truncated === true ? clip(text, Limits.maxEventMessageLength - TRUNCATED.length) + TRUNCATED : clip(text, Limits.maxEventMessageLength)
-    batch.add({ t: this.stamp(source, o.t ?? now), source: clip(source, 1024), level, message, ...(Object.keys(s.tags).length > 0 ? { tags: s.tags } : {}) })
+    // Security events (failed logons, lockouts, malware, logins) carry a `kind` tag; the entry's own tags win.
+    const kind = s.security === false ? undefined : classify(source, text)
+    const tags = kind === undefined ? s.tags : { kind, ...s.tags }
+    batch.add({ t: this.stamp(source, o.t ?? now), source: clip(source, 1024), level, message, ...(Object.keys(tags).length > 0 ? { tags } : {}) })
   }
 
   /** reportDrops adds one event saying how many lines the rate limit dropped since the last one. */

@@ -30,7 +30,7 @@ const psString = (s: string): string => `'${s.replace(/'/g, "''")}'`
  * console's OEM code page would mangle Japanese messages), one compressed
  * JSON object per line; with no cursor it prints only {"last": id}.
  */
-export function winEventScript (spec: Pick<WinEventSpec, 'channel' | 'providers'>, after: number | undefined): string {
+export function winEventScript (spec: Pick<WinEventSpec, 'channel' | 'providers'> & { eventIds?: number[] | undefined }, after: number | undefined): string {
   const lines = [
     '[Console]::OutputEncoding = [Text.Encoding]::UTF8',
     "$ErrorActionPreference = 'Stop'"
@@ -43,8 +43,9 @@ export function winEventScript (spec: Pick<WinEventSpec, 'channel' | 'providers'
     return lines.join('\n')
   }
   const providers = spec.providers.length === 0 ? '' : ` and (Provider[${spec.providers.map(p => `@Name='${p.replace(/'/g, '')}'`).join(' or ')}])`
+  const ids = spec.eventIds === undefined || spec.eventIds.length === 0 ? '' : ` and (${spec.eventIds.map(n => `EventID=${Math.trunc(n)}`).join(' or ')})`
   lines.push(
-    `$xp = "*[System[(EventRecordID>${Math.trunc(after)})${providers.replace(/"/g, '')}]]"`,
+    `$xp = "*[System[(EventRecordID>${Math.trunc(after)})${providers.replace(/"/g, '')}${ids}]]"`,
     `$events = @(Get-WinEvent -LogName ${psString(spec.channel)} -FilterXPath $xp -MaxEvents ${MAX_EVENTS} -Oldest -ErrorAction SilentlyContinue)`,
     'foreach ($e in $events) {',
     '  $m = $e.Message; if ($null -eq $m) { $m = \'\' }',
