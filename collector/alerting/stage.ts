@@ -9,7 +9,7 @@ import { Evaluator, type Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
 import { mutedBy } from './silences.js'
-import type { BusinessCalendar } from '../calendar/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
 
 export interface StageOptions {

@@ -4,7 +4,7 @@
 import type { ReportConfig } from './config.js'
 import type { MonthFigures } from './figures.js'
 import type { AvailRow } from './availability.js'
-import { localTime } from '../calendar/calendar.js'
+import { localTime } from '../../common/calendar.js'
 import { words, type Lang } from './i18n.js'
 
 export interface SummaryRow {

@@ -3,7 +3,7 @@
 // log errors and warnings, agents' spool and clock.
 
 import type { CollectorConfig } from '../../config.js'
-import { BusinessCalendar } from '../../calendar/calendar.js'
+import { BusinessCalendar } from '../../../common/calendar.js'
 import { InfluxQL, Sources, ident, type InfluxTarget, type Tier } from '../influxql.js'
 import { diskFigures, type DiskRow } from '../disks.js'
 import type { Lang } from '../i18n.js'
