@@ -105,7 +105,7 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     id: c.id ?? hostname().split('.')[0]!,
     collector: { ...c.collector, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
-    checks: buildChecks(file, c.checks),
+    checks: buildChecks(file, c.checks, process.platform, c.timezone),
     logs: buildLogs(file, c.logs),
     push: pushSection(file, c.push)
   })

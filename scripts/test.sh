@@ -27,6 +27,8 @@ command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
 # systemd-journal-remote writes real journal files that the journald log source's tests read with journalctl.
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# monitoring-plugins-basic: check_tcp, check_disk, check_http run as real command checks (test/integration/command-checks.test.ts).
+[ -x /usr/lib/nagios/plugins/check_tcp ] || need+=(monitoring-plugins-basic)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2

@@ -10,12 +10,13 @@ import { tcpCheck } from './tcp.js'
 import { processCheck } from './process.js'
 import { fileCheck } from './file.js'
 import { printerCheck, systemdCheck, windowsServiceCheck } from './command.js'
+import { KILL_GRACE_MS, PluginCheckKeys, buildBackupCheck, buildCommandCheck } from './plugin-config.js'
 
 const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
 export const CheckSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'a check name (the service tag)' }),
-  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file']),
+  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'command', 'backup']),
   interval: Dur('30s', 1000),
   timeout: Dur('10s', 100),
   url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' })),
@@ -33,7 +34,8 @@ export const CheckSchema = Type.Object({
   printer: Type.Optional(Type.String({ minLength: 1, description: 'a printer name' })),
   path: Type.Optional(Type.String({ minLength: 1, description: 'a file path; * and ? allowed in the file name' })),
   maxAge: Type.Optional(DurationMs({ min: 1000, description: 'a duration such as "26h"' })),
-  minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' }))
+  minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' })),
+  ...PluginCheckKeys
 }, { additionalProperties: false })
 
 export type CheckEntry = StaticDecode<typeof CheckSchema>
@@ -46,7 +48,7 @@ function regex (file: string, key: string, v: string): RegExp {
 export const checkLabel = (c: { name: string }, i: number): string => `checks.${i}(${c.name})`
 
 /** buildChecks turns decoded entries into runnable checks, naming file, check and key on a mistake. */
-export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform): ServiceCheckSpec[] {
+export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, timezone = 'Asia/Tokyo'): ServiceCheckSpec[] {
   const names = new Set<string>()
   return checks.map((c, i) => {
     const at = (k: string): string => `${checkLabel(c, i)}.${k}`
@@ -68,8 +70,10 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
       case 'systemd': check = systemdCheck(need(c.unit, 'unit', 'a unit name such as nginx.service')); break
       case 'windows': check = windowsServiceCheck(need(c.unit, 'unit', 'a Windows service name')); break
       case 'printer': check = printerCheck(need(c.printer, 'printer', 'a printer name'), platform); break
+      case 'command': check = buildCommandCheck(file, c, at); break
+      case 'backup': check = buildBackupCheck(file, c, at, timezone); break
       default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
-    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check }
+    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.type === 'command' ? c.timeout + KILL_GRACE_MS : c.timeout, check }
   })
 }
