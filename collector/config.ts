@@ -16,6 +16,7 @@ import { WalSchema } from './config/wal.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
 import { SystemsSchema, checkSystems } from './config/systems.js'
+import { JobsSchema, checkJobs } from './jobs/config.js'
 
 
 const LogSchema = Type.Object({
@@ -36,7 +37,8 @@ export const CollectorConfigSchema = Type.Object({
   api: ApiSchema,
   metrics: MetricsSchema,
   archive: ArchiveSchema,
-  systems: SystemsSchema
+  systems: SystemsSchema,
+  jobs: JobsSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */
@@ -68,6 +70,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const schedules = c.alerting?.schedules ?? defaultSchedules
   checkAgents(file, c.agents, schedules.map(x => x.name))
   checkSystems(file, c.systems, schedules.map(x => x.name))
+  checkJobs(file, c.jobs, schedules.map(x => x.name))
   const listen = resolveListen(file, c.listen, path)
   const alerting = c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env)
   const timezone = c.alerting?.timezone ?? (AlertingSchema.properties.timezone.default as string)

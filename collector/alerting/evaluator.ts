@@ -23,6 +23,8 @@ export interface Series {
   samples: Array<[number, number]>
   /** log rules: the first matching lines of the current window */
   lines: string[]
+  /** the point's `message` field as last seen (a check's or plugin's output), for {{message}} */
+  text?: string
 }
 
 export type TransitionKind = 'pending' | 'firing' | 'resolved' | 'cancelled'
@@ -148,6 +150,8 @@ export class Evaluator {
         const v = p.f[rule.field]
         if (typeof v !== 'number' || !matches(rule, p.tags)) continue
         const s = this.get(rule, p.tags ?? {})
+        const msg = p.f['message']
+        if (typeof msg === 'string') s.text = msg.slice(0, 500)
         s.lastSeen = Math.max(s.lastSeen, p.t)
         s.samples.push([p.t, v])
         this.trim(rule, s, p.t)

@@ -109,11 +109,11 @@ export class AlertingStage {
     if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
     const windows = this.o.store.windows()
     const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar)
-    const summary = summaryOf(rule, s.labels, s.value, 'ja')
+    const summary = summaryOf(rule, withText(s), s.value, 'ja')
     const id = this.o.store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels: { ...s.labels, ...rule.labels },
-      summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'),
-      description: summaryOf(rule, s.labels, s.value, 'ja', 'description'), description_en: summaryOf(rule, s.labels, s.value, 'en', 'description'),
+      summary, summary_en: summaryOf(rule, withText(s), s.value, 'en'),
+      description: summaryOf(rule, withText(s), s.value, 'ja', 'description'), description_en: summaryOf(rule, withText(s), s.value, 'en', 'description'),
       value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
       detected_at: s.since || t.at, suppressed_by: muted ?? null, series_key: s.key
     })
@@ -157,6 +157,11 @@ export class AlertingStage {
     this.o.store.saveSeries(keep, removed)
     this.dirty.clear()
   }
+}
+
+/** withText adds the point's message (a plugin's output) to the labels a summary can name: {{message}}. */
+function withText (s: { labels: Record<string, string>, text?: string }): Record<string, string> {
+  return s.text === undefined ? s.labels : { message: s.text, ...s.labels }
 }
 
 /** summaryOf renders a rule's summary for a series in a locale. */
