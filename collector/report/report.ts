@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CollectorConfig } from '../config.js'
 import type { Window } from '../alerting/store.js'
+import { DEFAULT_SCHEDULES } from '../alerting/config.js'
+import { BusinessCalendar } from '../../common/calendar.js'
 import { InfluxQL, type InfluxTarget } from './influxql.js'
 import { makeServiceHours, previousMonth, type Month } from './period.js'
 import { monthFigures, type FigureInputs, type MonthFigures } from './figures.js'
@@ -57,7 +59,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
   }
 }
 
-function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
+function figureInputs (c: CollectorConfig, lang: Lang, now = Date.now()): FigureInputs {
   const a = c.alerting
   const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
   const sh = makeServiceHours(c.report.serviceHours, cal)
@@ -66,11 +68,12 @@ function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
     id: -1 - i, kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end),
     recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '', created_at: 0, deleted_at: null
   }))
-  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang }
+  const expectedJobs = { jobs: c.jobs, calendar: new BusinessCalendar(cal), schedules: a?.schedules ?? DEFAULT_SCHEDULES, now }
+  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang, expectedJobs }
 }
 
 export async function runReport (o: ReportRun): Promise<ReportResult> {
-  const inputs = figureInputs(o.config, o.lang)
+  const inputs = figureInputs(o.config, o.lang, o.now)
   const q = new InfluxQL(inputs.influx)
   const t0 = performance.now()
   const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])
