@@ -32,7 +32,7 @@ import { limits, serverOptions } from './http/limits.js'
 import type { ReportRunner, Generators } from './report/delivery/runner.js'
 import { createReportRunner } from './report/delivery/generators.js'
 import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/index.js'
-import { JOBS_READER, createJobTracker } from './jobs/index.js'
+import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
 import type { JobTracker } from './jobs/tracker.js'
 
 export interface BuildOptions {
@@ -83,7 +83,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
   // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : []), ...(config.jobs.length > 0 ? [JOBS_READER] : [])]
+  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : []), ...(jobsWanted(config) ? [JOBS_READER] : [])]
   const wal = await openWal(config, readers, seqs, metrics, logger.child({ component: 'wal' }))
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)

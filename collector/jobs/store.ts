@@ -13,6 +13,8 @@ export interface JobState {
   running_since: number | null
   missed: number
   overrun: number
+  /** the tags of the last job point written (JSON), to clear that series when they change */
+  tags: string | null
 }
 
 export interface RunRow { job: string, host: string, due_at: number, started_at: number | null, finished_at: number | null, exit_code: number | null, ok: number }
@@ -28,7 +30,7 @@ export class JobStore {
       CREATE TABLE IF NOT EXISTS runs (job TEXT NOT NULL, host TEXT NOT NULL, due_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
         exit_code INTEGER, ok INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, host, due_at));
       CREATE TABLE IF NOT EXISTS state (job TEXT NOT NULL, host TEXT NOT NULL, planned_to INTEGER NOT NULL, running_since INTEGER,
-        missed INTEGER NOT NULL DEFAULT 0, overrun INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, host));`)
+        missed INTEGER NOT NULL DEFAULT 0, overrun INTEGER NOT NULL DEFAULT 0, tags TEXT, PRIMARY KEY (job, host));`)
   }
 
   /** state returns a job's state, creating it planned up to `now` (no alert for days before the job was configured). */
@@ -38,8 +40,18 @@ export class JobStore {
   }
 
   setState (s: JobState): void {
-    this.db.prepare('UPDATE state SET planned_to = ?, running_since = ?, missed = ?, overrun = ? WHERE job = ? AND host = ?')
-      .run(s.planned_to, s.running_since, s.missed, s.overrun, s.job, s.host)
+    this.db.prepare('UPDATE state SET planned_to = ?, running_since = ?, missed = ?, overrun = ?, tags = ? WHERE job = ? AND host = ?')
+      .run(s.planned_to, s.running_since, s.missed, s.overrun, s.tags, s.job, s.host)
+  }
+
+  /** states lists every job the store knows, configured now or not. */
+  states (): JobState[] {
+    return this.db.prepare('SELECT * FROM state').all() as JobState[]
+  }
+
+  /** forget drops a job that is no longer configured (its runs stay for the record). */
+  forget (job: string, host: string): void {
+    this.db.prepare('DELETE FROM state WHERE job = ? AND host = ?').run(job, host)
   }
 
   /** expect records due runs (kept if already there, e.g. succeeded early). */

@@ -113,9 +113,34 @@ export class JobTracker {
     if (due !== undefined) this.store.finish(j.name, j.host, due, started, p.t, exit)
   }
 
+  private cleared = false
+
+  /** clear writes missed=0 overrun=0 under a series' old tags, so an alert on it resolves. */
+  private async clear (tagsJson: string, t: number): Promise<void> {
+    const tags = JSON.parse(tagsJson) as Record<string, string>
+    await this.o.wal.append(encodeEntry({ a: '', s: 0, r: t, p: [{ m: 'job', t, tags, f: { missed: 0, overrun: 0 } }] }))
+  }
+
   private async evaluate (now: number): Promise<void> {
+    if (!this.cleared) {
+      // Jobs removed from the config: what they left firing resolves.
+      for (const s of this.store.states()) {
+        if (this.byKey.has(`${s.host}\u0000${s.job}`)) continue
+        if (s.tags !== null && s.missed + s.overrun > 0) await this.clear(s.tags, now)
+        this.store.forget(s.job, s.host)
+      }
+      this.cleared = true
+    }
     for (const j of this.o.jobs) {
       const s = this.store.state(j.name, j.host, now)
+      const tags = JSON.stringify(this.tagsOf(j))
+      if (s.tags !== null && s.tags !== tags) {
+        // The deadline or maxDuration changed: the old series resolves, the new one starts from the current state.
+        if (s.missed + s.overrun > 0) await this.clear(s.tags, now)
+        s.missed = 0
+        s.overrun = 0
+        s.tags = null
+      }
       if (now > s.planned_to) {
         // Jobs down for longer than 40 days are planned from 40 days back: enough for the monthly report.
         this.store.expect(j.name, j.host, this.dues(j, Math.max(s.planned_to, now - 40 * DAY), now))
@@ -126,6 +151,7 @@ export class JobTracker {
       const overrun = j.maxDuration !== undefined && s.running_since !== null && now - s.running_since > j.maxDuration ? 1 : 0
       if (missed !== s.missed || overrun !== s.overrun) {
         await this.write(j, now, missed, overrun, latest?.due_at, s.running_since)
+        s.tags = tags
         this.o.logger[missed + overrun > 0 ? 'warn' : 'info']({ job: j.name, host: j.host, missed, overrun }, 'job state changed')
         s.missed = missed
         s.overrun = overrun
@@ -135,10 +161,15 @@ export class JobTracker {
   }
 
   /** write appends the job's state as a `job` point: durable before the flags are recorded. */
-  private async write (j: JobConfig, t: number, missed: number, overrun: number, due: number | undefined, running: number | null): Promise<void> {
+  private tagsOf (j: JobConfig): Record<string, string> {
     const a = this.o.agents.find(x => x.id === j.host)
     const tags: Record<string, string> = { host: j.host, role: a?.role ?? '', site: a?.site ?? '', job: j.name, deadline: j.deadline }
     if (j.maxDuration !== undefined) tags['max_duration'] = formatDuration(j.maxDuration)
+    return tags
+  }
+
+  private async write (j: JobConfig, t: number, missed: number, overrun: number, due: number | undefined, running: number | null): Promise<void> {
+    const tags = this.tagsOf(j)
     const f: Record<string, number> = { missed, overrun }
     if (due !== undefined) f['due_ms'] = due
     if (running !== null) f['running_s'] = Math.round((t - running) / 1000)

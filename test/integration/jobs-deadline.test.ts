@@ -5,6 +5,9 @@
 
 import t, { type Test } from 'tap'
 import { fileURLToPath } from 'node:url'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse, stringify } from 'yaml'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { startCollector, type TestCollector } from '../helpers/collector.js'
 import { connectAgent, type FakeAgent } from '../helpers/fake-agent.js'
@@ -114,4 +117,12 @@ t.test('an on-time run raises nothing; a missed run stays firing across a restar
   await step(clock, jst('2026-11-26T06:30:00'))
   t.equal(jobMails(smtp).length, 1, 'no second mail after the restart')
   t.same(col.c.jobs!.store.runs('nightly-backup', 'db01').map(r => r.ok), [1, 0], 'Wednesday ok, Thursday missing')
+  // The job is taken out of the config: what it left firing resolves at the next start.
+  const file = join(col.dir, 'collector.yaml')
+  const cfg = parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+  writeFileSync(file, stringify({ ...cfg, jobs: [] }))
+  col = await col.restart()
+  await waitFor(() => jobMails(smtp).length >= 2, 10_000, 100)
+  t.match(jobMails(smtp)[1]!.subject, /^\[RESOLVED 復旧\]/)
+  t.same(col.c.jobs!.store.states(), [], 'and the job is forgotten')
 })
