@@ -120,8 +120,11 @@ t.test('exit codes, missing programs, no shell, env, cwd, output cap', async t =
   const script = join(dir, 'check_x')
   writeFileSync(script, '#!/bin/sh\necho "WARNING - $FOO in $(pwd) | \'queue len\'=$2;10;20"\necho "second line"\nexit $1\n')
   chmodSync(script, 0o755)
+  process.env['KANSHI_AGENT_TOKEN'] = 'secret-agent-token'
+  t.teardown(() => { delete process.env['KANSHI_AGENT_TOKEN'] })
+  writeFileSync(script, '#!/bin/sh\necho "WARNING - $FOO in $(pwd) token=$KANSHI_AGENT_TOKEN | \'queue len\'=$2;10;20"\necho "second line"\nexit $1\n')
   const w = await run([script, '1', '15'], { env: { FOO: 'foo bar' }, cwd: dir })
-  t.same([w.fields?.['status'], w.message], [1, `WARNING - foo bar in ${dir}`])
+  t.same([w.fields?.['status'], w.message], [1, `WARNING - foo bar in ${dir} token=`], 'the agent\'s own secrets are not passed to plugins')
   t.same([w.fields?.['queue_len'], w.fields?.['queue_len_warn'], w.fields?.['queue_len_crit']], [15, 10, 20])
   const odd = await run([script, '7', '1'])
   t.equal(odd.fields?.['status'], 3)

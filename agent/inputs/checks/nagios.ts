@@ -31,6 +31,16 @@ export function killTree (child: ChildProcess, platform: NodeJS.Platform = proce
   try { process.kill(-child.pid, 'SIGKILL') } catch { /* the group is gone already */ }
 }
 
+/**
+ * pluginEnv is the agent's environment without its own secrets (KANSHI_*: the agent token),
+ * with LC_ALL=C (plugins print numbers with a dot and messages in English), then the check's env.
+ */
+export function pluginEnv (base: NodeJS.ProcessEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(base)) if (!k.toUpperCase().startsWith('KANSHI_')) env[k] = v
+  return { ...env, LC_ALL: 'C', ...extra }
+}
+
 /** statusOf maps an exit code (null when killed by a signal) to a plugin status. */
 export function statusOf (code: number | null): number {
   return code !== null && code >= 0 && code <= 3 ? code : UNKNOWN
@@ -44,8 +54,7 @@ function runPlugin (o: CommandCheckOptions, signal: AbortSignal): Promise<Ran> {
   return new Promise(resolve => {
     const child = spawn(o.command[0]!, o.command.slice(1), {
       ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
-      // LC_ALL=C: plugins print numbers with a dot and messages in English, as parsed here.
-      env: { ...process.env, LC_ALL: 'C', ...o.env },
+      env: pluginEnv(process.env, o.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: platform !== 'win32',
       windowsHide: true
