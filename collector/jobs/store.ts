@@ -13,7 +13,7 @@ export interface JobState {
   running_since: number | null
   missed: number
   overrun: number
-  /** the tags of the last job point written (JSON), to clear that series when they change */
+  /** the job's tags (JSON) as last evaluated: a change clears the old series and re-counts early runs */
   tags: string | null
 }
 
@@ -80,7 +80,14 @@ export class JobStore {
     return this.db.prepare('SELECT * FROM runs WHERE job = ? AND host = ? AND due_at <= ? ORDER BY due_at DESC LIMIT 1').get(job, host, t) as RunRow | undefined
   }
 
-  runs (job: string, host: string): RunRow[] {
+  /** takeFuture removes and returns the runs recorded for due times after t (early successes). */
+  takeFuture (job: string, host: string, t: number): RunRow[] {
+    const rows = this.db.prepare('SELECT * FROM runs WHERE job = ? AND host = ? AND due_at > ?').all(job, host, t) as RunRow[]
+    this.db.prepare('DELETE FROM runs WHERE job = ? AND host = ? AND due_at > ?').run(job, host, t)
+    return rows
+  }
+
+    runs (job: string, host: string): RunRow[] {
     return this.db.prepare('SELECT * FROM runs WHERE job = ? AND host = ? ORDER BY due_at').all(job, host) as RunRow[]
   }
 

@@ -90,7 +90,8 @@ export class JobTracker {
     for (const rec of recs) {
       for (const p of recordEntry(rec).p) if (p.m === 'service' && p.tags?.['check'] === 'job') this.observe(p)
     }
-    await this.evaluate(this.o.now())
+    // The runs are recorded; a failure to write the job point (a full WAL) is retried by the next tick.
+    await this.evaluate(this.o.now()).catch(err => this.o.logger.error({ err }, 'could not write the job state; retrying on the next tick'))
     await this.o.reader.commit(recs[recs.length - 1]!.end)
   }
 
@@ -140,6 +141,11 @@ export class JobTracker {
         s.missed = 0
         s.overrun = 0
         s.tags = null
+        // Runs that succeeded early for a due time not yet judged (after the last evaluation) count against the new deadline.
+        for (const r of this.store.takeFuture(j.name, j.host, s.planned_to)) {
+          const due = runFor(r.started_at ?? r.due_at, this.dues(j, now - 8 * DAY, now + 8 * DAY), d => this.store.succeeded(j.name, j.host, d))
+          if (due !== undefined) this.store.finish(j.name, j.host, due, r.started_at ?? r.due_at, r.finished_at ?? now, r.exit_code ?? 0)
+        }
       }
       if (now > s.planned_to) {
         // Jobs down for longer than 40 days are planned from 40 days back: enough for the monthly report.
@@ -151,11 +157,11 @@ export class JobTracker {
       const overrun = j.maxDuration !== undefined && s.running_since !== null && now - s.running_since > j.maxDuration ? 1 : 0
       if (missed !== s.missed || overrun !== s.overrun) {
         await this.write(j, now, missed, overrun, latest?.due_at, s.running_since)
-        s.tags = tags
         this.o.logger[missed + overrun > 0 ? 'warn' : 'info']({ job: j.name, host: j.host, missed, overrun }, 'job state changed')
         s.missed = missed
         s.overrun = overrun
       }
+      s.tags = tags
       this.store.setState(s)
     }
   }

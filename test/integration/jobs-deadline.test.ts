@@ -126,3 +126,23 @@ t.test('an on-time run raises nothing; a missed run stays firing across a restar
   t.match(jobMails(smtp)[1]!.subject, /^\[RESOLVED 復旧\]/)
   t.same(col.c.jobs!.store.states(), [], 'and the job is forgotten')
 })
+
+t.test('a deadline moved after an early success: the success counts for the new deadline', async t => {
+  const smtp = await withSmtp(t)
+  const clock = { now: jst('2026-11-24T23:00:00') }
+  let col = await setup(t, clock, smtp)
+  const a = await agent(t, col)
+  const started = jst('2026-11-25T01:00:00')
+  clock.now = started + 30 * MIN
+  a.batch(1, [{ m: 'service', t: clock.now, tags: { service: 'nightly-backup', check: 'job' }, f: { up: 1, exit_code: 0, duration_s: 1800, started_ms: started, running: 0, message: 'ok' } }])
+  await a.expect('ack')
+  await waitFor(() => col.c.jobs!.store.runs('nightly-backup', 'db01').length === 1, 10_000, 100)
+  await a.close()
+  const file = join(col.dir, 'collector.yaml')
+  const cfg = parse(readFileSync(file, 'utf8')) as { jobs: Array<Record<string, unknown>> }
+  writeFileSync(file, stringify({ ...cfg, jobs: [{ ...cfg.jobs[0], deadline: '07:00' }] }))
+  col = await col.restart()
+  await step(clock, jst('2026-11-25T07:00:05'))
+  t.same(jobMails(smtp), [], 'no missed run: the 01:00 run succeeded before both deadlines')
+  t.same(col.c.jobs!.store.runs('nightly-backup', 'db01').map(r => [r.due_at, r.ok]), [[jst('2026-11-25T07:00:00'), 1]])
+})
