@@ -5,6 +5,7 @@
 import type { BusinessCalendar } from '../../common/calendar.js'
 import type { ScheduleSpec } from '../calendar/schedules.js'
 import type { JobConfig } from '../jobs/config.js'
+import type { ReportConfig } from './config.js'
 import { dueTimes, jobDays, runFor } from '../jobs/expected.js'
 import { col, timeCond, type InfluxQL, type InfluxTarget, type Range, type Sources } from './influxql.js'
 import { rawFrom } from './daily/status.js'
@@ -67,4 +68,18 @@ export async function expectedFigures (q: InfluxQL, src: Sources, target: Influx
     const missedDue = inRange.filter(d => !reported.has(d))
     return { host: j.host, job: j.name, expected: inRange.length, missed: missedDue.length, missedDue }
   })
+}
+
+/**
+ * dailyJobs is what the daily report expects: report.jobs, plus each collector.yaml jobs: entry
+ * not already there (same name and host), with its schedule's days.
+ */
+export function dailyJobs (reportJobs: ReportConfig['jobs'], jobs: readonly JobConfig[], schedules: readonly ScheduleSpec[]): ReportConfig['jobs'] {
+  const out = [...reportJobs]
+  for (const j of jobs) {
+    if (reportJobs.some(r => r.name === j.name && (r.host === undefined || r.host === j.host))) continue
+    const days = j.schedule === 'daily' ? 'all' : j.schedule === 'business-days' ? 'business' : schedules.find(s => s.name === j.schedule)?.days ?? 'business'
+    out.push({ name: j.name, host: j.host, deadline: j.deadline, days: days === 'business' || days === 'all' ? days : [...days] })
+  }
+  return out
 }

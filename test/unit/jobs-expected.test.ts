@@ -56,3 +56,20 @@ t.test('collector.yaml jobs: decoded with errors that name the key', async t => 
     /collector\.yaml: jobs\.0\.deadline: expected a local time HH:MM by which the run must have succeeded/)
   t.same(checkCollectorConfig('/etc/kanshi/collector.yaml', base).jobs, [], 'none by default')
 })
+
+t.test('the daily report expects report.jobs and the collector\'s jobs: (once each)', async t => {
+  const { dailyJobs } = await import('../../collector/report/expected-jobs.js')
+  const report = [{ name: 'purge', deadline: '07:00', days: 'business' as const }]
+  const jobs = [
+    { name: 'purge', host: 'k1', schedule: 'daily', deadline: '05:00' },
+    { name: 'nightly-backup', host: 'db01', schedule: 'business-days', deadline: '06:00' },
+    { name: 'weekly', host: 'db01', schedule: 'saturdays', deadline: '23:00' },
+    { name: 'export', host: 'b1', schedule: 'daily', deadline: '08:00' }
+  ]
+  t.same(dailyJobs(report, jobs, [{ name: 'saturdays', days: [6] }]), [
+    { name: 'purge', deadline: '07:00', days: 'business' },
+    { name: 'nightly-backup', host: 'db01', deadline: '06:00', days: 'business' },
+    { name: 'weekly', host: 'db01', deadline: '23:00', days: [6] },
+    { name: 'export', host: 'b1', deadline: '08:00', days: 'all' }
+  ], 'report.jobs "purge" (any host) already covers the collector\'s purge on k1')
+})
