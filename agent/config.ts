@@ -123,7 +123,7 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
     id: c.id ?? hostname().split('.')[0]!,
     collector: { ...collector, urls, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
-    checks: buildChecks(file, c.checks, process.platform, env),
+    checks: buildChecks(file, c.checks, process.platform, env, c.timezone),
     logs: buildLogs(file, c.logs),
     push: pushSection(file, c.push),
     ...(traps !== undefined ? { snmpTraps: traps } : {})

@@ -40,6 +40,8 @@ import { limits, serverOptions } from './http/limits.js'
 import type { ReportRunner, Generators } from './report/delivery/runner.js'
 import { createReportRunner } from './report/delivery/generators.js'
 import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/index.js'
+import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
+import type { JobTracker } from './jobs/tracker.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -69,6 +71,8 @@ export interface Collector {
   reports: ReportRunner | undefined
   /** the log archive (archive.enabled): its problem, if any, belongs on /readyz */
   archive: ArchiveStage | undefined
+  /** the expected jobs (jobs:): deadlines and overruns, when any is configured */
+  jobs: JobTracker | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
@@ -87,7 +91,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
   const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
   // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : [])]
+  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : []), ...(jobsWanted(config) ? [JOBS_READER] : [])]
   const wal = await openWal(config, readers, seqs, metrics, logger.child({ component: 'wal' }))
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)
@@ -130,6 +134,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
   const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
+  const jobs = createJobTracker(config, wal, logger, now)
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
   const app = Fastify({
@@ -165,6 +170,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   alerting?.stage.start()
   reports?.start()
   archive?.start()
+  jobs?.start()
 
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
@@ -175,6 +181,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     await reports?.stop()
     await rollups?.stop()
     await archive?.stop()
+    await jobs?.stop()
     await writer?.stop()
     await alerting?.close()
     await wal.close()
@@ -196,5 +203,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, archive, jobs, storage, shutdown, reloadAgents }
 }

@@ -17,6 +17,7 @@ import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from 
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
 import { SystemsSchema, checkSystems } from './config/systems.js'
 import { StatusSchema } from './status/config.js'
+import { JobsSchema, checkJobs } from './jobs/config.js'
 
 
 const LogSchema = Type.Object({
@@ -38,7 +39,8 @@ export const CollectorConfigSchema = Type.Object({
   metrics: MetricsSchema,
   archive: ArchiveSchema,
   systems: SystemsSchema,
-  status: StatusSchema
+  status: StatusSchema,
+  jobs: JobsSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */
@@ -70,6 +72,7 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const schedules = c.alerting?.schedules ?? defaultSchedules
   checkAgents(file, c.agents, schedules.map(x => x.name))
   checkSystems(file, c.systems, schedules.map(x => x.name))
+  checkJobs(file, c.jobs, schedules.map(x => x.name))
   const listen = resolveListen(file, c.listen, path)
   const alerting = c.alerting === undefined ? undefined : checkAlerting(file, c.alerting, path, env)
   const timezone = c.alerting?.timezone ?? (AlertingSchema.properties.timezone.default as string)

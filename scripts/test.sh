@@ -33,6 +33,8 @@ command -v snmpd >/dev/null 2>&1 || need+=(snmpd)
 command -v snmptrap >/dev/null 2>&1 || need+=(snmp)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# monitoring-plugins-basic: check_tcp, check_disk, check_http run as real command checks (test/integration/command-checks.test.ts).
+[ -x /usr/lib/nagios/plugins/check_tcp ] || need+=(monitoring-plugins-basic)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2

@@ -1,7 +1,8 @@
 // Batch jobs and backups run under `kanshi-agent job run`: the wrapper writes
-// one result file per run into <dataDir>/jobs/, so a result survives the agent
-// being down; this input turns each into a `service` point (check=job) and
-// deletes the file one round later, once the batch holding it is on disk.
+// a start file and one result file per run into <dataDir>/jobs/, so both
+// survive the agent being down; this input turns each into a `service` point
+// (check=job: running=1 at the start, so a hung job is visible; exit_code and
+// the rest at the end) and deletes the file one round later, once on disk.
 
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +23,9 @@ export interface JobResult {
   tail: string
 }
 
+/** A run that has started and not yet finished. */
+export interface JobStart { name: string, command: string, started: number }
+
 export function jobsDir (dataDir: string): string {
   return join(dataDir, 'jobs')
 }
@@ -32,6 +36,16 @@ export function writeJobResult (dataDir: string, r: JobResult): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, `${r.finished}-${r.name.replace(/[^\w.-]/g, '_')}-${process.pid}.json`)
   // 0o644 as before: the wrapper may run as another user than the agent that reads the file.
+  writeFileAtomicSync(file, JSON.stringify(r), { mode: 0o644 })
+  return file
+}
+
+/** writeJobStart records that a run started; the wrapper removes the file when it writes the result. */
+export function writeJobStart (dataDir: string, r: JobStart): string {
+  const dir = jobsDir(dataDir)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  // Named by the start time: sorts before the run's result file, named by its (later) finish time.
+  const file = join(dir, `${r.started}-${r.name.replace(/[^\w.-]/g, '_')}-${process.pid}.start.json`)
   writeFileAtomicSync(file, JSON.stringify(r), { mode: 0o644 })
   return file
 }
@@ -69,6 +83,12 @@ export class JobResults implements Input {
       const file = join(dir, n)
       let r: JobResult
       try { r = JSON.parse(readFileSync(file, 'utf8')) as JobResult } catch { rmSync(file, { force: true }); continue }
+      if (typeof r.finished !== 'number') {
+        // a start: its own point, without up, so job_failed is not resolved or raised by it
+        acc.add('service', { running: 1, started_ms: r.started, message: 'running' }, { service: r.name, check: 'job' }, r.started)
+        this.toDelete.push(file)
+        continue
+      }
       const ok = r.exitCode === 0
       const late = r.onTime === false
       const fields: Record<string, number | string> = {
@@ -76,6 +96,7 @@ export class JobResults implements Input {
         exit_code: r.exitCode ?? -1,
         duration_s: Math.round((r.finished - r.started) / 100) / 10,
         started_ms: r.started,
+        running: 0,
         message: (ok ? (late ? `finished late (deadline ${r.deadline})` : 'ok') : r.signal !== null ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) + (r.tail !== '' && !ok ? `: ${r.tail.slice(-300)}` : '')
       }
       if (r.onTime !== undefined) fields['on_time'] = r.onTime ? 1 : 0

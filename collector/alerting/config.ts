@@ -4,7 +4,7 @@
 import { Type, type StaticDecode } from '@sinclair/typebox'
 import { ConfigError, DurationMs, decodeConfig } from '../../common/config.js'
 import { AnyKey } from '../../protocol/messages.js'
-import { isValidTimeZone } from '../calendar/calendar.js'
+import { isValidTimeZone } from '../../common/calendar.js'
 import { parseHours } from '../calendar/schedules.js'
 
 const Strict = { additionalProperties: false } as const

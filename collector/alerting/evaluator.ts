@@ -23,6 +23,8 @@ export interface Series {
   samples: Array<[number, number]>
   /** log rules: the first matching lines of the current window */
   lines: string[]
+  /** the point's `message` field as last seen (a check's or plugin's output), for {{message}} */
+  text?: string
 }
 
 export type TransitionKind = 'pending' | 'firing' | 'resolved' | 'cancelled'
@@ -155,6 +157,8 @@ export class Evaluator {
         const v = p.f[rule.field]
         if (typeof v !== 'number' || !matches(rule, p.tags)) continue
         const s = this.get(rule, p.tags ?? {})
+        const msg = p.f['message']
+        if (typeof msg === 'string') s.text = msg.slice(0, 500)
         s.lastSeen = Math.max(s.lastSeen, p.t)
         if (rule.when !== undefined && !rule.when.every(([k, want]) => p.f[k] === want)) {
           s.samples.length = 0 // not applicable now (an interface shut down on purpose): the series clears

@@ -1,7 +1,7 @@
 // Silences and maintenance windows: which one, if any, mutes an alert at a time.
 // Matchers name tags (host, role, site, service, mount …), severity or `rule`; "~" starts a regex.
 
-import type { BusinessCalendar } from '../calendar/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
 import { windowActive } from '../calendar/windows.js'
 import type { Matcher, Window } from './store.js'
 

@@ -9,7 +9,7 @@ import { Evaluator, type Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
 import { mutedBy } from './silences.js'
-import type { BusinessCalendar } from '../calendar/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
 import { systemsOf, type SystemConfig } from '../config/systems.js'
 
@@ -118,15 +118,15 @@ export class AlertingStage {
     if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
     const windows = this.o.store.windows()
     const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
-    const summary = summaryOf(rule, s.labels, s.value, 'ja')
+    const summary = summaryOf(rule, withText(s), s.value, 'ja')
     const labels = { ...s.labels, ...rule.labels }
     const systems = systemsOf(this.o.systems ?? [], labels['host'] ?? '', labels, labels['service'])
     const detectedAt = s.since || t.at
     const into = this.o.store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
     const id = this.o.store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels,
-      summary, summary_en: summaryOf(rule, s.labels, s.value, 'en'),
-      description: summaryOf(rule, s.labels, s.value, 'ja', 'description'), description_en: summaryOf(rule, s.labels, s.value, 'en', 'description'),
+      summary, summary_en: summaryOf(rule, withText(s), s.value, 'en'),
+      description: summaryOf(rule, withText(s), s.value, 'ja', 'description'), description_en: summaryOf(rule, withText(s), s.value, 'en', 'description'),
       value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
       detected_at: detectedAt, suppressed_by: muted ?? null, series_key: s.key, systems, merged_into: into?.id ?? null
     })
@@ -170,6 +170,11 @@ export class AlertingStage {
     this.o.store.saveSeries(keep, removed)
     this.dirty.clear()
   }
+}
+
+/** withText adds the point's message (a plugin's output) to the labels a summary can name: {{message}}. */
+function withText (s: { labels: Record<string, string>, text?: string }): Record<string, string> {
+  return s.text === undefined ? s.labels : { message: s.text, ...s.labels }
 }
 
 /** summaryOf renders a rule's summary for a series in a locale. */

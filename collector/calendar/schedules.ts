@@ -1,7 +1,7 @@
 // Named schedules (opening hours on some days) over the business calendar: a rule,
 // a kiosk or the report's service hours ask whether an instant is inside one.
 
-import { localTime, type BusinessCalendar, type LocalTime } from './calendar.js'
+import { localTime, type BusinessCalendar, type LocalTime } from '../../common/calendar.js'
 
 export interface ScheduleSpec {
   name: string

@@ -1,7 +1,7 @@
 // When a silence or maintenance window is in force: between its start and end and,
 // for a recurring one, on its weekdays and local hours in the calendar's timezone.
 
-import { localTime, type BusinessCalendar } from './calendar.js'
+import { localTime, type BusinessCalendar } from '../../common/calendar.js'
 import { parseHours } from './schedules.js'
 
 /** TimeWindow is the time part of a silence or maintenance window (alerting's store keeps the rest). */

@@ -4,7 +4,7 @@
 import { Type, type Static, type StaticDecode } from '@sinclair/typebox'
 import { ConfigError, DurationMs, Strict } from '../../common/config.js'
 import { AnyKey } from '../../protocol/messages.js'
-import { isValidTimeZone } from '../calendar/calendar.js'
+import { isValidTimeZone } from '../../common/calendar.js'
 import { parseHours } from '../calendar/schedules.js'
 import { openingHours } from '../calendar/opening-hours.js'
 

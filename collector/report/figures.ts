@@ -12,6 +12,7 @@ import { trafficFigures, type TrafficDay } from './network.js'
 import { availabilityFigures, targetLabels, type AvailRow } from './availability.js'
 import { matcherMatches } from '../alerting/silences.js'
 import { jobFigures, type JobRow } from './jobs.js'
+import type { ExpectedJobs } from './expected-jobs.js'
 import { incidentStats, readRecord, type IncidentRecord, type IncidentStats } from './incidents.js'
 import type { Lang } from './i18n.js'
 import { securityFigures, type SecurityFigures } from './sections/security.js'
@@ -63,6 +64,8 @@ export interface FigureInputs {
   lang: Lang
   /** the names of the log rules (alert-rules, type: log): their firings are the suspicious log matches */
   logRules?: string[]
+  /** collector.yaml jobs: with the calendar, for the runs that never reported */
+  expectedJobs?: ExpectedJobs
 }
 
 export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(o.influx), summaryOnly = false): Promise<MonthFigures> {
@@ -87,7 +90,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     summaryOnly ? none() : timed('disks', async () => await diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays })),
     summaryOnly ? none() : timed('network', async () => await trafficFigures(q, src, r, m.timezone)),
     timed('availability', async () => await availabilityByHours(q, src, m, o, maintenance, intervals, plan)),
-    timed('jobs', async () => await jobFigures(q, src, r))
+    timed('jobs', async () => await jobFigures(q, src, r, o.expectedJobs === undefined ? undefined : { ...o.expectedJobs, target: o.influx }))
   ])
   const [security, inventory] = await Promise.all([
     summaryOnly ? { hosts: [], days: [] } : timed('security', async () => await securityFigures(q, o.influx, m, o.serviceHours.calendar, o.logRules ?? [])),
@@ -135,7 +138,7 @@ function totals (av: AvailRow[], jobs: JobRow[]): Totals {
   const measured = services.reduce((s, r) => s + r.measuredMin, 0)
   const down = services.reduce((s, r) => s + r.downMin, 0)
   const judged = av.filter(r => r.availability !== null)
-  const runs = jobs.reduce((s, j) => s + j.runs, 0)
+  const runs = jobs.reduce((s, j) => s + j.runs + j.missed, 0)
   const onTime = jobs.reduce((s, j) => s + j.onTime, 0)
   return {
     worstService: lowest(services),

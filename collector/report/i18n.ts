@@ -135,6 +135,7 @@ const W = {
   runs: ['実行回数', 'Runs'],
   failures: ['失敗', 'Failures'],
   late: ['遅延', 'Late'],
+  jobMissed: ['未実行（予定）', 'Missed (expected)'],
   onTime: ['定刻完了', 'On time'],
   onTimeRate: ['定刻完了率 %', 'On-time %'],
   chartCpu: ['CPU・メモリ p95（上位 {n} 台）', 'CPU and memory p95 (top {n} hosts)'],

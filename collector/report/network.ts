@@ -3,7 +3,7 @@
 // data add nothing.
 
 import { col, str, timeCond, type InfluxQL, type Range, type Sources } from './influxql.js'
-import { localTime } from '../calendar/calendar.js'
+import { localTime } from '../../common/calendar.js'
 
 export interface TrafficDay {
   host: string

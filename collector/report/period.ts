@@ -2,7 +2,7 @@
 // rollup bucket), and the runs of slots inside service hours, each with the
 // maintenance windows active in it: the intervals the availability queries ask for.
 
-import { BusinessCalendar, localTime } from '../calendar/calendar.js'
+import { BusinessCalendar, localTime } from '../../common/calendar.js'
 import { makeSchedule, type Schedule } from '../calendar/schedules.js'
 import { windowActive } from '../calendar/windows.js'
 import type { Window } from '../alerting/store.js'

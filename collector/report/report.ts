@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CollectorConfig } from '../config.js'
 import type { Window } from '../alerting/store.js'
+import { DEFAULT_SCHEDULES } from '../alerting/config.js'
+import { BusinessCalendar } from '../../common/calendar.js'
 import { InfluxQL, type InfluxTarget } from './influxql.js'
 import { makeServiceHours, previousMonth, type Month } from './period.js'
 import { monthFigures, type FigureInputs, type MonthFigures } from './figures.js'
@@ -60,7 +62,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
   }
 }
 
-function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
+function figureInputs (c: CollectorConfig, lang: Lang, now = Date.now()): FigureInputs {
   const a = c.alerting
   const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
   const sh = makeServiceHours(c.report.serviceHours, cal)
@@ -69,7 +71,8 @@ function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
     id: -1 - i, kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end),
     recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '', created_at: 0, deleted_at: null
   }))
-  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang, logRules: logRuleNames(c) }
+  const expectedJobs = { jobs: c.jobs, calendar: new BusinessCalendar(cal), schedules: a?.schedules ?? DEFAULT_SCHEDULES, now }
+  return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang, logRules: logRuleNames(c), expectedJobs }
 }
 
 /** logRuleNames lists the log rules of alerting.rulesDir; none without alerting (the report then counts no suspicious matches). */
@@ -82,7 +85,7 @@ function logRuleNames (c: CollectorConfig): string[] {
 }
 
 export async function runReport (o: ReportRun): Promise<ReportResult> {
-  const inputs = figureInputs(o.config, o.lang)
+  const inputs = figureInputs(o.config, o.lang, o.now)
   const q = new InfluxQL(inputs.influx)
   const t0 = performance.now()
   const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])

@@ -4,7 +4,7 @@
 import type { ReportConfig } from './config.js'
 import type { MonthFigures } from './figures.js'
 import type { AvailRow } from './availability.js'
-import { localTime } from '../calendar/calendar.js'
+import { localTime } from '../../common/calendar.js'
 import { words, type Lang } from './i18n.js'
 
 export interface SummaryRow {
@@ -78,7 +78,7 @@ export function attention (cur: MonthFigures, c: ReportConfig, lang: Lang): stri
   if (cur.stats.notifyRate !== null && cur.stats.notifyRate < tg.notifyRatio) push('notify', w('aNotify', { n: tg.notifyWithinMin, v: fmt(cur.stats.notifyRate), t: tg.notifyRatio }))
   if (cur.record.available && cur.stats.major > tg.majorIncidents) push('major', w('aMajor', { v: cur.stats.major, t: tg.majorIncidents }))
   if (cur.totals.batchRate !== null && cur.totals.batchRate < tg.batchOnTime) {
-    const bad = cur.jobs.filter(j => j.runs > j.onTime).map(j => `${j.host} ${j.service}`).slice(0, 3).join(', ')
+    const bad = cur.jobs.filter(j => j.runs + j.missed > j.onTime).map(j => `${j.host} ${j.service}`).slice(0, 3).join(', ')
     push('batch', w('aBatch', { v: fmt(cur.totals.batchRate), t: tg.batchOnTime, who: bad }))
   }
   // Then the hottest host (by CPU or memory p95 over its threshold, else highest), the fastest-growing disk, the worst service.

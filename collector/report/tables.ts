@@ -117,8 +117,8 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
 
   tables.push({
     id: 'jobs', sheet: 'Jobs', title: w('jobs'),
-    columns: [C('host', 'text', 16), C('jobName', 'text', 20), C('runs', 'int', 9), C('failures', 'int', 8), C('late', 'int', 8), C('onTime', 'int', 9), C('onTimeRate', 'pct', 12, 1)],
-    rows: cur.jobs.map(j => ({ host: j.host, jobName: j.service, runs: j.runs, failures: j.failures, late: j.late, onTime: j.onTime, onTimeRate: j.onTimeRate }))
+    columns: [C('host', 'text', 16), C('jobName', 'text', 20), C('runs', 'int', 9), C('failures', 'int', 8), C('late', 'int', 8), C('jobMissed', 'int', 8), C('onTime', 'int', 9), C('onTimeRate', 'pct', 12, 1)],
+    rows: cur.jobs.map(j => ({ host: j.host, jobName: j.service, runs: j.runs, failures: j.failures, late: j.late, jobMissed: j.missed, onTime: j.onTime, onTimeRate: j.onTimeRate }))
   })
   tables.push(...securityTables(cur.security, lang), inventoryTable(cur.inventory, lang, c.inventory.maxUpdateAgeDays))
   return tables

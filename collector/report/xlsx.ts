@@ -4,7 +4,7 @@
 // (Excel has no timezone); percentages as fractions with a % format.
 
 import ExcelJS from 'exceljs'
-import { localTime } from '../calendar/calendar.js'
+import { localTime } from '../../common/calendar.js'
 import { cellDigits, type Cell, type Column, type Table } from './tables.js'
 
 const FORMATS: Record<Column['type'], (c: Column) => string | undefined> = {

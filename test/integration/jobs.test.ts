@@ -2,7 +2,7 @@
 // commands): exit codes, deadlines and output reach the agent's job input.
 
 import t from 'tap'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { JobResults, deadlineMet, jobsDir } from '../../agent/inputs/jobs.js'
@@ -50,4 +50,34 @@ t.test('job run records a success, a failure and a late finish; the agent report
   await input.gather(again)
   t.same(again.points, [], 'each result is reported once')
   t.same(readdirSync(jobsDir(join(dir, 'data'))), [], 'and removed after the next round')
+})
+
+t.test('job run reports the start at once: a hung job shows as running', async t => {
+  const dir = await tmpDir(t)
+  const cfg = join(dir, 'agent.yaml')
+  writeFileSync(cfg, `id: batch01\ncollector: { url: ws://127.0.0.1:1/v1/agent }\ndataDir: ${join(dir, 'data')}\n`)
+  const before = Date.now()
+  const child = spawn(process.execPath, [bin, 'job', 'run', '--name', 'nightly-backup', '--config', cfg, '--', process.execPath, '-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' })
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
+  const input = new JobResults(join(dir, 'data'))
+  const acc = new PointAccumulator(Date.now())
+  const end = Date.now() + 15_000
+  while (acc.points.length === 0 && Date.now() < end) {
+    await input.gather(acc)
+    if (acc.points.length === 0) await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  t.equal(acc.points.length, 1, 'one start point while the command runs')
+  const p = acc.points[0]!
+  t.same([p.m, p.tags, p.f['running'], p.f['up'], p.f['exit_code']], ['service', { service: 'nightly-backup', check: 'job' }, 1, undefined, undefined], 'no up and no exit code: job_failed is not touched')
+  t.ok((p.f['started_ms'] as number) >= before && p.t === p.f['started_ms'])
+  // The job is killed from outside (an operator's kill): the wrapper still records the end.
+  await new Promise(resolve => setTimeout(resolve, 300))
+  process.kill(child.pid!, 'SIGTERM')
+  await exited
+  const after = new PointAccumulator(Date.now())
+  await input.gather(after)
+  t.equal(after.points.length, 1)
+  t.same([after.points[0]!.f['running'], after.points[0]!.f['up'], after.points[0]!.f['exit_code'], after.points[0]!.f['message']], [0, 0, -1, 'killed by SIGTERM'], 'the wrapper passed the signal on and recorded the end')
+  t.same(readdirSync(jobsDir(join(dir, 'data'))).filter(n => n.endsWith('.start.json')), [], 'the start file is gone once the run ended')
 })

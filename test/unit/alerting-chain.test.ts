@@ -4,7 +4,7 @@
 
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
-import { BusinessCalendar } from '../../collector/calendar/calendar.js'
+import { BusinessCalendar } from '../../common/calendar.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { SendStage, FINAL_RETRY_MS } from '../../collector/alerting/notify/send.js'
 import { AlertStore } from '../../collector/alerting/store.js'

@@ -2,7 +2,7 @@
 // time driven by the `now` argument.
 
 import t from 'tap'
-import { BusinessCalendar } from '../../collector/calendar/calendar.js'
+import { BusinessCalendar } from '../../common/calendar.js'
 import { MuteStage } from '../../collector/alerting/notify/mute.js'
 import { GroupStage } from '../../collector/alerting/notify/group.js'
 import { DedupStage } from '../../collector/alerting/notify/dedup.js'

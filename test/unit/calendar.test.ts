@@ -1,5 +1,5 @@
 import t from 'tap'
-import { BusinessCalendar, localTime, holidayName } from '../../collector/calendar/calendar.js'
+import { BusinessCalendar, localTime, holidayName } from '../../common/calendar.js'
 import { makeSchedule, parseHours } from '../../collector/calendar/schedules.js'
 
 // JST instants written by hand: Tokyo is UTC+9 with no daylight saving.

@@ -141,7 +141,7 @@ t.test('the default rule set loads, and every rule type is covered', async t => 
 })
 
 t.test('a business-hours rule is silent on a national holiday, on 30 Dec and after hours (injected clock)', async t => {
-  const { BusinessCalendar } = await import('../../collector/calendar/calendar.js')
+  const { BusinessCalendar } = await import('../../common/calendar.js')
   const { makeSchedule } = await import('../../collector/calendar/schedules.js')
   const sched = makeSchedule({ name: 'business-hours', days: 'business', hours: ['08:30-17:45'] }, new BusinessCalendar())
   const r = rule({ name: 'kiosk_down', type: 'heartbeat', schedule: 'business-hours' })
@@ -158,7 +158,7 @@ t.test('a business-hours rule is silent on a national holiday, on 30 Dec and aft
 
 t.test('opening hours per host: a kiosk off outside its hours is not an outage; other hosts are unaffected', async t => {
   const { hostSchedules } = await import('../../collector/calendar/opening-hours.js')
-  const { BusinessCalendar } = await import('../../collector/calendar/calendar.js')
+  const { BusinessCalendar } = await import('../../common/calendar.js')
   const { makeSchedule } = await import('../../collector/calendar/schedules.js')
   const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo', holidays: true, yearEndClosure: true, closedDays: [], openDays: [] })
   const schedules = new Map([

@@ -3,7 +3,7 @@
 // the next month, one catch-up after downtime and none twice.
 
 import t from 'tap'
-import { BusinessCalendar } from '../../collector/calendar/calendar.js'
+import { BusinessCalendar } from '../../common/calendar.js'
 import { baseline, dueOf, nextDue, nthBusinessDay, skippedBetween } from '../../collector/report/delivery/schedule.js'
 
 const at = (s: string): number => Date.parse(`${s}+09:00`)

@@ -14,12 +14,13 @@ import { pingCheck, pingRunSeconds } from './ping.js'
 import { buildSnmp, deviceTags, DeviceCheckKeys, refuseDeviceKeys } from '../snmp/config.js'
 import { snmpCheck } from '../snmp/check.js'
 import { defenderCheck } from './defender.js'
+import { KILL_GRACE_MS, PluginCheckKeys, buildBackupCheck, buildCommandCheck } from './plugin-config.js'
 
 const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
 export const CheckSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 128, description: 'a check name (the service tag)' }),
-  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'ping', 'snmp', 'defender']),
+  type: OneOf(['http', 'tcp', 'process', 'systemd', 'windows', 'printer', 'file', 'ping', 'snmp', 'defender', 'command', 'backup']),
   interval: Dur('30s', 1000),
   timeout: Dur('10s', 100),
   url: Type.Optional(Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' })),
@@ -40,7 +41,8 @@ export const CheckSchema = Type.Object({
   minBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'a number of bytes' })),
   ...DeviceCheckKeys,
   maxSignatureAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a number of days (default 3)' })),
-  maxScanAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a number of days' }))
+  maxScanAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'a number of days' })),
+  ...PluginCheckKeys
 }, { additionalProperties: false })
 
 export type CheckEntry = StaticDecode<typeof CheckSchema>
@@ -53,7 +55,7 @@ function regex (file: string, key: string, v: string): RegExp {
 export const checkLabel = (c: { name: string }, i: number): string => `checks.${i}(${c.name})`
 
 /** buildChecks turns decoded entries into runnable checks, naming file, check and key on a mistake. */
-export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): ServiceCheckSpec[] {
+export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, timezone = 'Asia/Tokyo'): ServiceCheckSpec[] {
   const names = new Set<string>()
   return checks.map((c, i) => {
     const at = (k: string): string => `${checkLabel(c, i)}.${k}`
@@ -90,8 +92,10 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
         if (platform !== 'win32') throw new ConfigError(file, at('type'), `expected a check this platform can run: defender (Get-MpComputerStatus) runs only on Windows, this is ${platform}`)
         check = defenderCheck({ maxSignatureAgeDays: c.maxSignatureAgeDays ?? 3, maxScanAgeDays: c.maxScanAgeDays })
         break
+      case 'command': check = buildCommandCheck(file, c, at); break
+      case 'backup': check = buildBackupCheck(file, c, at, timezone); break
       default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
-    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.timeout, check, ...(tags !== undefined ? { tags } : {}) }
+    return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.type === 'command' ? c.timeout + KILL_GRACE_MS : c.timeout, check, ...(tags !== undefined ? { tags } : {}) }
   })
 }

@@ -1,7 +1,7 @@
 // Mute: incidents under a silence or maintenance window now (or muted when they
 // fired) leave every notice, whatever its kind; the dead-man mail stays, without them.
 
-import type { BusinessCalendar } from '../../calendar/calendar.js'
+import type { BusinessCalendar } from '../../../common/calendar.js'
 import { mutedBy } from '../silences.js'
 import type { Incident, Window } from '../store.js'
 import type { Notice, Stage } from './stage.js'

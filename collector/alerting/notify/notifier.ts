@@ -3,7 +3,7 @@
 // mute → group → dedup/repeat → escalate → outbox, and deliver sends the outbox.
 
 import type { Logger } from 'pino'
-import type { BusinessCalendar } from '../../calendar/calendar.js'
+import type { BusinessCalendar } from '../../../common/calendar.js'
 import type { SendResult } from '../../../common/send-result.js'
 import type { AlertStore, Incident } from '../store.js'
 import { DedupStage } from './dedup.js'

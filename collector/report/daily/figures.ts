@@ -3,13 +3,15 @@
 // log errors and warnings, agents' spool and clock.
 
 import type { CollectorConfig } from '../../config.js'
-import { BusinessCalendar } from '../../calendar/calendar.js'
+import { BusinessCalendar } from '../../../common/calendar.js'
 import { InfluxQL, Sources, ident, type InfluxTarget, type Tier } from '../influxql.js'
 import { diskFigures, type DiskRow } from '../disks.js'
 import type { Lang } from '../i18n.js'
 import { dayWindow, type DayWindow } from './window.js'
 import { dayIncidents, type DayIncidents } from './incidents.js'
 import { expectedRuns, jobRuns, type Expected, type JobRun } from './jobs.js'
+import { dailyJobs } from '../expected-jobs.js'
+import { DEFAULT_SCHEDULES } from '../../alerting/config.js'
 import { agentHealth, certificates, logCounts, statusAtOpening, type AgentRow, type CertRow, type LogRow, type TargetStatus } from './status.js'
 
 const DAY = 86_400_000
@@ -58,7 +60,7 @@ export async function dailyFigures (c: CollectorConfig, target: InfluxTarget, da
     window: w,
     incidents: dayIncidents(c.dataDir, w.start, w.end, lang, c.report),
     runs: allRuns.filter(r => r.finished >= w.start),
-    expected: expectedRuns(c.report.jobs, allRuns, w, cal),
+    expected: expectedRuns(dailyJobs(c.report.jobs, c.jobs, c.alerting?.schedules ?? DEFAULT_SCHEDULES), allRuns, w, cal),
     status,
     disks: disks.filter(x => x.flagged),
     diskTier,

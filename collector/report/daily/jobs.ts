@@ -2,7 +2,7 @@
 // `kanshi-agent job run` (service, check=job, with exit_code), and each run
 // expected by report.jobs matched to its deadline, or missed.
 
-import type { BusinessCalendar } from '../../calendar/calendar.js'
+import type { BusinessCalendar } from '../../../common/calendar.js'
 import type { ReportConfig } from '../config.js'
 import { col, type InfluxQL } from '../influxql.js'
 import { addDays, at, isServiceDay, type DayWindow } from './window.js'

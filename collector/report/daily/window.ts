@@ -3,7 +3,7 @@
 // in the report's timezone. Business days and the opening time come from
 // report.serviceHours over the business calendar.
 
-import { localTime, type BusinessCalendar } from '../../calendar/calendar.js'
+import { localTime, type BusinessCalendar } from '../../../common/calendar.js'
 import { parseHours } from '../../calendar/schedules.js'
 import { zonedTime } from '../period.js'
 

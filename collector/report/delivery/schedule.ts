@@ -2,7 +2,7 @@
 // the daily report at `at` on every business day, the monthly one at `at` on the Nth
 // business day of the next month. A missed occurrence is owed once; older ones are not.
 
-import { type BusinessCalendar, type LocalTime, localTime } from '../../calendar/calendar.js'
+import { type BusinessCalendar, type LocalTime, localTime } from '../../../common/calendar.js'
 import { zonedTime } from '../period.js'
 
 export type ReportKind = 'daily' | 'monthly'

@@ -4,7 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite'
 import { base, renderSvg, type Chart } from '../charts.js'
 import { PAGE_CSS, esc } from '../html.js'
-import { localTime } from '../../calendar/calendar.js'
+import { localTime } from '../../../common/calendar.js'
 import { formatCell, localStamp } from '../tables.js'
 import type { Lang } from '../i18n.js'
 import type { IncidentData, MetricPoint } from './data.js'

@@ -3,7 +3,7 @@
 // problems a review should see: updates older than report.inventory.maxUpdateAgeDays,
 // and an OS past (or near) its end of support (eol.ts). Also read by GET /api/v1/inventory.
 
-import { localTime } from '../../calendar/calendar.js'
+import { localTime } from '../../../common/calendar.js'
 import { rawFrom } from '../daily/status.js'
 import { InfluxQL, type InfluxTarget } from '../influxql.js'
 import { eolOf } from '../eol.js'

@@ -4,7 +4,7 @@
 // `alert` points); and logins per day (日別ログイン数), every business day
 // listed, closed days only when someone logged in.
 
-import { localTime, type BusinessCalendar } from '../../calendar/calendar.js'
+import { localTime, type BusinessCalendar } from '../../../common/calendar.js'
 import { rawFrom } from '../daily/status.js'
 import { col, ident, str, timeCond, type InfluxQL, type InfluxTarget, type Range } from '../influxql.js'
 import type { Month } from '../period.js'

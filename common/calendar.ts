@@ -1,4 +1,4 @@
-// The business calendar shared by alerting, maintenance windows and the SLA report:
+// The business calendar shared by alerting, maintenance windows, the SLA report and the agent's backup check:
 // Japanese national holidays, the year-end closure and configured days, in the office's timezone.
 
 import holidayJp from '@holiday-jp/holiday_jp'
