@@ -40,7 +40,7 @@ section { break-inside: auto; }
 
 const NUMERIC = new Set<Column['type']>(['int', 'num', 'pct', 'gb'])
 
-function tableHtml (t: Table, tz: string, emptyText: string): string {
+export function tableHtml (t: Table, tz: string, emptyText: string): string {
   if (t.rows.length === 0) return `<p class="empty">${esc(emptyText)}</p>`
   const head = t.columns.map(c => `<th>${esc(c.header)}</th>`).join('')
   const body = t.rows.map(r => '<tr>' + t.columns.map(c => {
@@ -99,10 +99,21 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<section><h2>${esc(w('network'))}</h2>${chart('traffic')}${tableHtml(networkByHost(o.cur, o.lang), tz, w('noData'))}<p class="note">${esc(w('networkNote'))}</p></section>`)
   s.push(`<section><h2>${esc(w('services'))}</h2>${chart('availability')}${tableHtml(t('services'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('availability'))}</h2>${tableHtml(t('availability'), tz, w('noData'))}</section>`)
+  s.push(systemsHtml(o.tables, tz, o.lang))
   s.push(`<section><h2>${esc(w('incidents'))}</h2>${o.cur.record.available ? tableHtml(t('incidents'), tz, w('noData')) : `<p class="empty">${esc(w('noRecord'))}</p>`}</section>`)
   s.push(`<section><h2>${esc(w('jobs'))}</h2>${tableHtml(t('jobs'), tz, w('noData'))}</section>`)
   s.push('</body></html>\n')
   return s.join('\n')
+}
+
+const SYSTEM_TABLES: ReadonlyArray<Table['id']> = ['systems', 'systemIncidentFigures', 'systemIncidents', 'exempt']
+
+/** systemsHtml is the "service levels by system" section, when systems are configured (the quarter and fiscal-year report use it too). */
+export function systemsHtml (tables: readonly Table[], tz: string, lang: Lang): string {
+  const w = words(lang)
+  const list = SYSTEM_TABLES.map(id => tables.find(x => x.id === id)).filter(x => x !== undefined)
+  if (list.length === 0) return ''
+  return `<section id="systems"><h2>${esc(w('ySection'))}</h2>` + list.map(t => `${t.id === 'systems' ? '' : `<h3>${esc(t.title)}</h3>`}${tableHtml(t, tz, w('noData'))}`).join('\n') + '</section>'
 }
 
 /** networkByHost condenses the per-day rows to one per host for the printed page. */

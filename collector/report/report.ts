@@ -17,6 +17,8 @@ import { writeXlsx } from './xlsx.js'
 import { writeCsvs } from './csv.js'
 import { findChromium, printPdf } from './pdf.js'
 import { words, type Lang } from './i18n.js'
+import { systemFigures, type SystemPeriod } from './systems/figures.js'
+import { systemTables } from './systems/tables.js'
 
 export interface ReportRun {
   config: CollectorConfig
@@ -34,6 +36,8 @@ export interface ReportResult {
   pdfSkipped: string | undefined
   cur: MonthFigures
   prev: MonthFigures
+  /** the business systems' figures for the month (empty without systems:) */
+  systems: SystemPeriod[]
   tables: Table[]
   attention: string[]
   queryMs: number
@@ -57,7 +61,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
   }
 }
 
-function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
+export function figureInputs (c: CollectorConfig, lang: Lang): FigureInputs {
   const a = c.alerting
   const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
   const sh = makeServiceHours(c.report.serviceHours, cal)
@@ -73,9 +77,9 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const inputs = figureInputs(o.config, o.lang)
   const q = new InfluxQL(inputs.influx)
   const t0 = performance.now()
-  const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])
+  const [cur, prev, systems] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true), systemFigures(o.config, inputs, [o.month], q)])
   const queryMs = performance.now() - t0
-  const tables = buildTables(cur, prev, o.config.report, o.lang)
+  const tables = [...buildTables(cur, prev, o.config.report, o.lang), ...systemTables(systems, o.lang)]
   const att = attention(cur, o.config.report, o.lang)
   const svg = await charts(cur, o.config.report, o.lang)
   mkdirSync(o.outDir, { recursive: true })
@@ -97,5 +101,5 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
       files.push('report.pdf')
     }
   }
-  return { files, pdfSkipped, cur, prev, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
+  return { files, pdfSkipped, cur, prev, systems, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
 }

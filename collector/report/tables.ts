@@ -6,6 +6,9 @@ import type { MonthFigures } from './figures.js'
 import { summaryRows } from './summary.js'
 import { words, type Lang, type WordKey } from './i18n.js'
 
+/** the tables of the service levels by system and of the quarter / fiscal-year report (systems/tables.ts) */
+export type SystemTableId = 'systems' | 'systemIncidentFigures' | 'systemIncidents' | 'exempt' | 'months' | 'periodAvailability'
+
 /** Column types decide formatting: pct is in percent units (99.5), datetime is Unix ms. */
 export type ColType = 'text' | 'int' | 'num' | 'pct' | 'datetime' | 'date' | 'gb'
 
@@ -24,7 +27,7 @@ export interface Column {
 export type Cell = string | number | null
 
 export interface Table {
-  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs'
+  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs' | SystemTableId
   sheet: string
   title: string
   columns: Column[]
