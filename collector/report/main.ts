@@ -68,7 +68,7 @@ async function main (argv: string[]): Promise<number> {
   if (values.out === undefined) { process.stderr.write('kanshi-report: --out: expected an output directory, got missing (see --help)\n'); return 2 }
   if (values.lang !== 'ja' && values.lang !== 'en') { process.stderr.write(`kanshi-report: --lang: expected ja or en, got ${JSON.stringify(values.lang)}\n`); return 2 }
   const given = (['month', 'day', 'quarter', 'fiscal-year', 'from'] as const).filter(k => values[k] !== undefined)
-  if (given.length > 1) { process.stderr.write(`kanshi-report: ${given.map(k => `--${k}`).join(' and ')}: expected one of --month, --quarter, --fiscal-year, --from/--to, --day, got ${given.length}\n`); return 2 }
+  if (given.length > 1) { process.stderr.write(`kanshi-report: ${given.map(k => `--${k}`).join(' and ')}: expected one of them, got ${given.length === 2 ? 'both' : given.length}\n`); return 2 }
   if ((values.from === undefined) !== (values.to === undefined)) { process.stderr.write(`kanshi-report: ${values.from === undefined ? '--from' : '--to'}: expected a date YYYY-MM-DD with ${values.from === undefined ? '--to' : '--from'}, got missing\n`); return 2 }
   if (values.day !== undefined && values.day !== 'today' && parseDay(values.day) === undefined) { process.stderr.write(`kanshi-report: --day: expected a date YYYY-MM-DD or today, got ${JSON.stringify(values.day)}\n`); return 2 }
   const config = values.config !== undefined ? loadCollectorConfig(values.config) : checkCollectorConfig('(defaults)', {})
