@@ -283,7 +283,14 @@ const W = {
   pFiscalYear: ['年度', 'Fiscal year'],
   pNotYet: ['{m} 以降は未到来のため含みません', 'Months from {m} have not begun and are not included'],
   pNoSystems: ['業務システム（systems:）が設定されていないため、サーバ・サービス単位の数値のみです。', 'No business systems (systems:) are configured: host and service figures only.'],
-  pLowestWho: ['最低の対象', 'Lowest target']
+  pLowestWho: ['最低の対象', 'Lowest target'],
+  pAttention: ['目標未達・要注目', 'Targets missed and what to look at'],
+  yaAvail: ['{s} の稼働率 {v}% が目標 {t}% を下回りました', '{s}: availability {v}% is below the {t}% target'],
+  yaCompliance: ['{s} の基準応答時間順守率 {v}% が目標 {t}% を下回りました', '{s}: response compliance {v}% is below the {t}% target'],
+  yaMajor: ['{s} の重大障害が年度累計 {v} 件（年間上限 {t} 件）', '{s}: {v} major incidents this fiscal year (at most {t} allowed)'],
+  yaRecovery: ['{s} の障害 #{id} の復旧に {v} 分（目標 {t} 分以内）', '{s}: incident #{id} took {v} min to recover (target {t} min)'],
+  yaReport: ['{s} の障害 #{id} の障害発生報告が {t} 分以内にありません', '{s}: incident #{id} was not reported to staff within {t} min'],
+  yaNotice: ['{s} の障害 #{id} の利用者告知が {t} 分以内にありません', '{s}: incident #{id}: users were not notified within {t} min']
 } satisfies Record<string, readonly [string, string]>
 
 export type WordKey = keyof typeof W

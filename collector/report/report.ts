@@ -19,6 +19,7 @@ import { findChromium, printPdf } from './pdf.js'
 import { words, type Lang } from './i18n.js'
 import { systemFigures, type SystemPeriod } from './systems/figures.js'
 import { systemTables } from './systems/tables.js'
+import { systemAttention } from './systems/attention.js'
 
 export interface ReportRun {
   config: CollectorConfig
@@ -80,7 +81,8 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const [cur, prev, systems] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true), systemFigures(o.config, inputs, [o.month], q)])
   const queryMs = performance.now() - t0
   const tables = [...buildTables(cur, prev, o.config.report, o.lang), ...systemTables(systems, o.lang)]
-  const att = attention(cur, o.config.report, o.lang)
+  // A missed system target leads the list: it is what the client's SLA judges.
+  const att = [...systemAttention(systems, o.lang, 3), ...attention(cur, o.config.report, o.lang)]
   const svg = await charts(cur, o.config.report, o.lang)
   mkdirSync(o.outDir, { recursive: true })
   const tz = o.month.timezone

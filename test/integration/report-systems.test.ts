@@ -193,6 +193,13 @@ t.test('a generated quarter: the systems month by month, the quarter, the month,
   const html = readFileSync(join(out, 'report.html'), 'utf8')
   t.match(html, '令和8年度 第2四半期')
   t.match(html, 'id="period-summary"')
+  // What to look at first: 共通基盤's quarter below 99.9 %, 市税's second major of the year, the late mail, the missing user notice.
+  const qe = exp.共通基盤.reduce((a, e) => ({ m: a.m + e.measured, d: a.d + e.down }), { m: 0, d: 0 })
+  t.match(html, `<li>共通基盤 の稼働率 ${(100 * (qe.m - qe.d) / qe.m).toFixed(3)}% が目標 99.9% を下回りました</li>`)
+  t.match(html, '<li>市税 の重大障害が年度累計 2 件（年間上限 1 件）</li>')
+  t.match(html, /<li>共通基盤 の障害 #\d+ の障害発生報告が 15 分以内にありません<\/li>/)
+  t.match(html, /<li>市税 の障害 #\d+ の利用者告知が 15 分以内にありません<\/li>/)
+  t.notMatch(html, '共通基盤 の基準応答時間順守率', 'compliance met over the quarter')
 
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.readFile(join(out, 'report.xlsx'))
@@ -244,6 +251,7 @@ t.test('a generated quarter: the systems month by month, the quarter, the month,
   const mo = join(dir, 'm')
   const mr = await monthlyReport({ config: loadCollectorConfig(config), month: makeMonth(2026, 9, 'Asia/Tokyo'), outDir: mo, lang: 'ja', pdf: false, now: jst('2026-12-06T12:00:00') })
   t.same(mr.systems.map(s => s.system.name), ['共通基盤', '市税'])
+  t.equal(mr.attention[0], `共通基盤 の稼働率 ${exp.共通基盤[2]!.avail.toFixed(3)}% が目標 99.9% を下回りました`, 'a missed system target leads the monthly list')
   t.match(readFileSync(join(mo, 'report.html'), 'utf8'), '<section id="systems"><h2>業務システム別サービスレベル</h2>')
   const m9 = csv(join(mo, 'systems.csv')).find(x => x['業務システム'] === '共通基盤')!
   near(m9['稼働率 %'], exp.共通基盤[2]!.avail, 'monthly report: 共通基盤 September availability')

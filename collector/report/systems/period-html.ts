@@ -7,6 +7,7 @@ import { localStamp, type Table } from '../tables.js'
 import { words, type Lang } from '../i18n.js'
 import { eraYear, type Month, type Period } from '../period.js'
 import type { SystemPeriod } from './figures.js'
+import { systemAttention } from './attention.js'
 
 export interface PeriodHtmlInputs {
   period: Period
@@ -49,6 +50,8 @@ export function periodHtml (o: PeriodHtmlInputs): string {
     // The period against the targets: the period-total rows (or the only month's).
     const totals = (x: Table | undefined): Table | undefined => x === undefined ? undefined : { ...x, rows: o.months.length > 1 ? x.rows.filter(r => r['month'] === w('yTotal')) : x.rows }
     s.push(`<section id="period-summary"><h2>${esc(w('pSummary'))}</h2>`)
+    const att = systemAttention(o.systems, o.lang)
+    s.push(`<h3>${esc(w('pAttention'))}</h3>` + (att.length > 0 ? `<ol class="attention">${att.map(a => `<li>${esc(a)}</li>`).join('')}</ol>` : `<p class="empty">${esc(w('nothingToFlag'))}</p>`))
     for (const x of [totals(t('systems')), totals(t('systemIncidentFigures'))]) if (x !== undefined) s.push(tableHtml(x, tz, w('noData')))
     s.push('</section>')
     s.push(systemsHtml(o.tables, tz, o.lang).replace(`<h2>${esc(w('ySection'))}</h2>`, `<h2>${esc(w('ySection'))} — ${esc(w('pByMonth'))}</h2>`))
