@@ -75,7 +75,7 @@ async function main (argv: string[]): Promise<number> {
   const tz = config.report.timezone
   const now = Date.now()
   let month: Month = lastMonth(now, tz)
-  const pa = periodArg(values, tz)
+  const pa = periodArg(values, tz, now)
   if (pa !== undefined && 'error' in pa) { process.stderr.write(`kanshi-report: ${pa.error}\n`); return 2 }
   if (pa?.period !== undefined) {
     if (pa.period.kind !== 'range' || pa.period.months.length > 1) return await period(config, pa.period, resolve(values.out), values.lang, values['no-pdf'] !== true, now)

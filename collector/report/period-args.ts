@@ -10,8 +10,15 @@ export interface PeriodArgs {
   to?: string | undefined
 }
 
-/** periodArg: undefined when no period argument is given (the monthly or daily report). */
-export function periodArg (a: PeriodArgs, tz: string): { period: Period } | { error: string } | undefined {
+/** periodArg: undefined when no period argument is given (the monthly or daily report); a period still to come is an error. */
+export function periodArg (a: PeriodArgs, tz: string, now = Date.now()): { period: Period } | { error: string } | undefined {
+  const r = read(a, tz)
+  if (r === undefined || 'error' in r || r.period.start <= now) return r
+  const arg = a.quarter !== undefined ? '--quarter' : a['fiscal-year'] !== undefined ? '--fiscal-year' : '--from'
+  return { error: `${arg}: ${r.period.id} starts on ${r.period.months[0]!.days[0]}, which is still to come` }
+}
+
+function read (a: PeriodArgs, tz: string): { period: Period } | { error: string } | undefined {
   if (a.quarter !== undefined) {
     const q = parseQuarter(a.quarter)
     return q === undefined ? { error: `--quarter: expected a calendar quarter YYYYQn (n 1-4, e.g. 2026Q3), got ${JSON.stringify(a.quarter)}` } : { period: quarterPeriod(q.year, q.quarter, tz) }

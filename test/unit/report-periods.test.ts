@@ -90,6 +90,11 @@ t.test('argument errors name the argument and what was expected', async t => {
   t.match(periodArg({ 'fiscal-year': 'R8' }, TZ), { error: /^--fiscal-year: expected a fiscal year YYYY .* got "R8"$/ })
   t.match(periodArg({ from: '2026-07-01', to: '2026-06-30' }, TZ), { error: /^--to: expected a day on or after/ })
   t.equal((periodArg({ quarter: '2026Q3' }, TZ) as { period: { id: string } }).period.id, '2026Q3')
+  const now = jst('2026-12-06T12:00:00')
+  t.same(periodArg({ 'fiscal-year': '2027' }, TZ, now), { error: '--fiscal-year: FY2027 starts on 2027-04-01, which is still to come' })
+  t.same(periodArg({ quarter: '2027Q1' }, TZ, now), { error: '--quarter: 2027Q1 starts on 2027-01-01, which is still to come' })
+  t.equal((periodArg({ 'fiscal-year': '2026' }, TZ, now) as { period: { id: string } }).period.id, 'FY2026', 'a year under way is fine')
+  t.equal((periodArg({ quarter: '2026Q4' }, TZ, now) as { period: { id: string } }).period.id, '2026Q4', 'so is a quarter under way')
 })
 
 const SYS: SystemConfig = {

@@ -140,7 +140,7 @@ export async function systemAvailability (q: InfluxQL, src: Sources, sys: System
     const allPlanned = hostList.length > 0 && (sys.redundancy === 'any' ? hostPlanned.every(Boolean) : hostPlanned.some(Boolean))
     const svcActive = svcLists.map(list => list.filter(mb => !planned(mb)))
     for (let t = iv.start; t < iv.end; t += SLOT_MS) {
-      if (systemWindow || allPlanned || (hostList.length === 0 && svcActive.every(l => l.length === 0))) { out.plannedMin += SLOT_MIN; continue }
+      if (systemWindow || allPlanned || (hostList.length === 0 && svcLists.length > 0 && svcActive.every(l => l.length === 0))) { out.plannedMin += SLOT_MIN; continue }
       if (o.exempt.some(e => t >= e.start && t < e.end)) { out.exemptMin += SLOT_MIN; continue }
       if (t >= dayEnd) {
         const l = localTime(t, m.timezone)
