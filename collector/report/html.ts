@@ -7,6 +7,7 @@ import type { Chart } from './charts.js'
 import { formatCell, localStamp, type Column, type Table } from './tables.js'
 import { words, type Lang } from './i18n.js'
 import { FONT_STACK } from './fonts.js'
+import { forPage } from './systems/tables.js'
 
 export function esc (s: string): string {
   return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -26,6 +27,7 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 1px solid #c8ccd2; padding: 0.6mm 1.4mm; vertical-align: top; }
 th { background: #eef2f7; font-weight: 600; text-align: left; }
+#systems td:nth-child(-n+2), #period-summary td:nth-child(-n+2) { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.missed, span.missed { color: #b00020; font-weight: 600; }
 td.met { color: #1b6e2d; }
@@ -113,7 +115,7 @@ export function systemsHtml (tables: readonly Table[], tz: string, lang: Lang): 
   const w = words(lang)
   const list = SYSTEM_TABLES.map(id => tables.find(x => x.id === id)).filter(x => x !== undefined)
   if (list.length === 0) return ''
-  return `<section id="systems"><h2>${esc(w('ySection'))}</h2>` + list.map(t => `${t.id === 'systems' ? '' : `<h3>${esc(t.title)}</h3>`}${tableHtml(t, tz, w('noData'))}`).join('\n') + '</section>'
+  return `<section id="systems"><h2>${esc(w('ySection'))}</h2>` + list.map(t => `${t.id === 'systems' ? '' : `<h3>${esc(t.title)}</h3>`}${tableHtml(forPage(t), tz, w('noData'))}`).join('\n') + '</section>'
 }
 
 /** networkByHost condenses the per-day rows to one per host for the printed page. */

@@ -8,6 +8,7 @@ import { words, type Lang } from '../i18n.js'
 import { eraYear, type Month, type Period } from '../period.js'
 import type { SystemPeriod } from './figures.js'
 import { systemAttention } from './attention.js'
+import { forPage } from './tables.js'
 
 export interface PeriodHtmlInputs {
   period: Period
@@ -39,7 +40,7 @@ export function periodHtml (o: PeriodHtmlInputs): string {
   s.push('<dl class="meta">' +
     `<dt>${esc(w('period'))}</dt><dd id="period">${esc(first)} – ${esc(lastM.days[lastM.days.length - 1]!)}</dd>` +
     `<dt>${esc(w('pFiscalYear'))}</dt><dd>${esc(fy)}</dd>` +
-    o.systems.map(x => `<dt>${esc(x.system.name)}</dt><dd>${esc(w('serviceHours'))}: ${esc(x.schedule)} / ${esc(x.system.redundancy)}</dd>`).join('') +
+    o.systems.map(x => `<dt>${esc(x.system.name)}</dt><dd>${esc(systemLine(x, o.lang))}</dd>`).join('') +
     `<dt>${esc(w('timezone'))}</dt><dd>${esc(tz)}</dd>` +
     `<dt>${esc(w('generated'))}</dt><dd>${esc(localStamp(o.generatedAt, tz))}</dd></dl>`)
   s.push(`<p class="note">${esc(w('definitions'))}</p>`)
@@ -52,7 +53,7 @@ export function periodHtml (o: PeriodHtmlInputs): string {
     s.push(`<section id="period-summary"><h2>${esc(w('pSummary'))}</h2>`)
     const att = systemAttention(o.systems, o.lang)
     s.push(`<h3>${esc(w('pAttention'))}</h3>` + (att.length > 0 ? `<ol class="attention">${att.map(a => `<li>${esc(a)}</li>`).join('')}</ol>` : `<p class="empty">${esc(w('nothingToFlag'))}</p>`))
-    for (const x of [totals(t('systems')), totals(t('systemIncidentFigures'))]) if (x !== undefined) s.push(tableHtml(x, tz, w('noData')))
+    for (const x of [totals(t('systems')), totals(t('systemIncidentFigures'))]) if (x !== undefined) s.push(tableHtml(forPage(x), tz, w('noData')))
     s.push('</section>')
     s.push(systemsHtml(o.tables, tz, o.lang).replace(`<h2>${esc(w('ySection'))}</h2>`, `<h2>${esc(w('ySection'))} — ${esc(w('pByMonth'))}</h2>`))
   }
@@ -62,4 +63,15 @@ export function periodHtml (o: PeriodHtmlInputs): string {
   }
   s.push('</body></html>\n')
   return s.join('\n')
+}
+
+/** systemLine: a system's service hours, redundancy and targets in one line of the page header. */
+export function systemLine (x: SystemPeriod, lang: Lang): string {
+  const w = words(lang)
+  const t = x.system.targets
+  const busy = x.system.busySeason.map(b => `${b.from}–${b.to}: ${b.responseMs} ms`).join(', ')
+  const tgt = lang === 'en'
+    ? `availability ${t.availability}%, response ${t.responseMs} ms${busy !== '' ? ` (busy ${busy})` : ''} for ${t.responseCompliance}%, recovery ${t.recoveryMinutes} min, notice ${t.noticeMinutes} min, major ≤ ${t.majorPerYear}/year`
+    : `稼働率 ${t.availability}%・基準応答時間 ${t.responseMs} ms${busy !== '' ? `（繁忙期 ${busy}）` : ''} 順守率 ${t.responseCompliance}%・復旧 ${t.recoveryMinutes} 分・報告/告知 ${t.noticeMinutes} 分・重大障害 年 ${t.majorPerYear} 件以下`
+  return `${w('serviceHours')}: ${x.schedule} / ${x.system.redundancy} — ${w('target')}: ${tgt}`
 }

@@ -93,3 +93,11 @@ export function systemTables (periods: readonly SystemPeriod[], lang: Lang): Tab
     }
   ]
 }
+
+/** PAGE_HIDDEN are the columns the printed page leaves to the workbook and CSV (the page header names each system's targets). */
+const PAGE_HIDDEN = new Set(['schedule', 'respTarget', 'samples', 'busyMin', 'noDataMin'])
+
+/** forPage narrows a system table to what fits an A4 page. */
+export function forPage (t: Table): Table {
+  return t.id === 'systems' ? { ...t, columns: t.columns.filter(c => !PAGE_HIDDEN.has(c.key)) } : t
+}
