@@ -135,12 +135,14 @@ t.test('per-incident figures: confirmed recovery first, notice rules, what count
   t.equal(quick.reportMet, null, 'recovered before a report was due: not judged')
   const late = systemIncident(row({ resolvedAt: d + 60 * m }), SYS)
   t.equal(late.reportMet, false, 'never reported and outlasting the limit: missed')
+  t.equal(systemIncident(row({}), SYS, d + 241 * m).recoveryMet, false, 'still open past the recovery target at the period end: missed')
+  t.equal(systemIncident(row({}), SYS, d + 239 * m).recoveryMet, null, 'still open, within the target: not judged yet')
   t.equal(systemIncident(row({ exempt: { category: '③', reason: 'vendor' } }), SYS).counted, false)
   t.equal(systemIncident(row({ serviceAffecting: false }), SYS).counted, false)
   t.equal(systemIncident(row({ muted: 'maintenance' }), SYS).counted, false)
   const s = systemIncidentStats([a, quick, late, systemIncident(row({ exempt: { category: 'c', reason: 'r' }, major: true }), SYS), systemIncident(row({ serviceAffecting: false, severity: 'warning' }), SYS), systemIncident(row({ major: true, resolvedAt: d + 30 * m }), SYS)])
-  t.same({ counted: s.counted, recovered: s.recovered, recoveryMet: s.recoveryMet, max: s.recoveryMaxMin, major: s.major, exempt: s.exempt, notSa: s.notServiceAffecting, reportJudged: s.reportJudged, reportInTime: s.reportInTime },
-    { counted: 4, recovered: 4, recoveryMet: 3, max: 250, major: 1, exempt: 1, notSa: 1, reportJudged: 3, reportInTime: 1 })
+  t.same({ counted: s.counted, recoveryJudged: s.recoveryJudged, recoveryMet: s.recoveryMet, max: s.recoveryMaxMin, major: s.major, exempt: s.exempt, notSa: s.notServiceAffecting, reportJudged: s.reportJudged, reportInTime: s.reportInTime },
+    { counted: 4, recoveryJudged: 4, recoveryMet: 3, max: 250, major: 1, exempt: 1, notSa: 1, reportJudged: 3, reportInTime: 1 })
   t.ok(belongsTo(row({ systems: [] }), SYS), 'an older record without systems: by host')
   t.notOk(belongsTo(row({ systems: ['市税'] }), SYS))
 })

@@ -53,7 +53,7 @@ export async function systemFigures (c: CollectorConfig, o: FigureInputs, months
   const sources = await Promise.all(months.map(async m => { const s = new Sources(q, o.influx); await s.probe({ start: m.start, end: m.end }); return s }))
   return await Promise.all(c.systems.map(async (sys): Promise<SystemPeriod> => {
     const sh = systemServiceHours(c, sys)
-    const mine = record.incidents.filter(r => belongsTo(r, sys)).map(r => systemIncident(r, sys))
+    const mine = record.incidents.filter(r => belongsTo(r, sys)).map(r => systemIncident(r, sys, last.end))
     const exempt = exemptSpans(mine, last.end)
     const per = await Promise.all(months.map(async (m, i): Promise<SystemMonth> => {
       const incidents = mine.filter(x => x.row.detectedAt >= m.start && x.row.detectedAt < m.end)

@@ -20,7 +20,8 @@ export interface SystemIncident {
 
 export interface SystemIncidentStats {
   counted: number
-  recovered: number
+  /** counted incidents judged for recovery (recovered, or open past the target) and those recovered in time */
+  recoveryJudged: number
   recoveryMet: number
   /** longest recovery among the counted, recovered incidents, minutes */
   recoveryMaxMin: number | null
@@ -46,14 +47,16 @@ function judged (doneMin: number | null, r: IncidentRow, limitMin: number): bool
   return false
 }
 
-export function systemIncident (r: IncidentRow, sys: SystemConfig): SystemIncident {
+/** systemIncident judges one incident; asOf (the period's end) decides an incident still open: missed once it has outlasted the target. */
+export function systemIncident (r: IncidentRow, sys: SystemConfig, asOf = Number.NEGATIVE_INFINITY): SystemIncident {
   const recoveredAt = r.confirmedRecoveryAt ?? r.resolvedAt
   const recoveryMin = recoveredAt === null ? null : (recoveredAt - r.detectedAt) / 60_000
+  const limit = sys.targets.recoveryMinutes
   return {
     row: r,
     counted: r.serviceAffecting && r.exempt === null && r.muted !== 'maintenance',
     recoveryMin,
-    recoveryMet: recoveryMin === null ? null : recoveryMin <= sys.targets.recoveryMinutes,
+    recoveryMet: recoveryMin !== null ? recoveryMin <= limit : (asOf - r.detectedAt) / 60_000 > limit ? false : null,
     reportMet: r.muted !== '' ? null : judged(r.notifyMin, r, sys.targets.noticeMinutes),
     noticeMet: r.muted !== '' ? null : judged(r.userNoticeMin, r, sys.targets.noticeMinutes)
   }
@@ -61,14 +64,15 @@ export function systemIncident (r: IncidentRow, sys: SystemConfig): SystemIncide
 
 export function systemIncidentStats (list: readonly SystemIncident[]): SystemIncidentStats {
   const c = list.filter(i => i.counted)
-  const rec = c.filter(i => i.recoveryMin !== null)
+  const rec = c.filter(i => i.recoveryMet !== null)
+  const done = c.filter(i => i.recoveryMin !== null)
   const rep = c.filter(i => i.reportMet !== null)
   const not = c.filter(i => i.noticeMet !== null)
   return {
     counted: c.length,
-    recovered: rec.length,
+    recoveryJudged: rec.length,
     recoveryMet: rec.filter(i => i.recoveryMet === true).length,
-    recoveryMaxMin: rec.length > 0 ? Math.max(...rec.map(i => i.recoveryMin!)) : null,
+    recoveryMaxMin: done.length > 0 ? Math.max(...done.map(i => i.recoveryMin!)) : null,
     reportJudged: rep.length,
     reportInTime: rep.filter(i => i.reportMet === true).length,
     noticeJudged: not.length,
@@ -81,7 +85,7 @@ export function systemIncidentStats (list: readonly SystemIncident[]): SystemInc
 
 export function addStats (a: SystemIncidentStats, b: SystemIncidentStats): SystemIncidentStats {
   const out = { ...a }
-  for (const k of ['counted', 'recovered', 'recoveryMet', 'reportJudged', 'reportInTime', 'noticeJudged', 'noticeInTime', 'major', 'exempt', 'notServiceAffecting'] as const) out[k] = a[k] + b[k]
+  for (const k of ['counted', 'recoveryJudged', 'recoveryMet', 'reportJudged', 'reportInTime', 'noticeJudged', 'noticeInTime', 'major', 'exempt', 'notServiceAffecting'] as const) out[k] = a[k] + b[k]
   out.recoveryMaxMin = a.recoveryMaxMin === null ? b.recoveryMaxMin : b.recoveryMaxMin === null ? a.recoveryMaxMin : Math.max(a.recoveryMaxMin, b.recoveryMaxMin)
   return out
 }

@@ -40,7 +40,7 @@ export function systemTables (periods: readonly SystemPeriod[], lang: Lang): Tab
     })
     const counts = (label: string, s: SystemIncidentStats, majorYtd: number): Row => ({
       system: p.system.name, month: label, counted: s.counted,
-      recoveryMet: s.recovered > 0 ? `${s.recoveryMet} / ${s.recovered}` : w('na'), recoveryMax: s.recoveryMaxMin, recoveryTarget: t.recoveryMinutes,
+      recoveryMet: s.recoveryJudged > 0 ? `${s.recoveryMet} / ${s.recoveryJudged}` : w('na'), recoveryMax: s.recoveryMaxMin, recoveryTarget: t.recoveryMinutes,
       reportRate: rate(s.reportInTime, s.reportJudged), noticeRate: rate(s.noticeInTime, s.noticeJudged), noticeTarget: t.noticeMinutes,
       major: s.major, majorYtd, majorTarget: t.majorPerYear, majorMet: judge(majorYtd <= t.majorPerYear),
       exempt: s.exempt, notSa: s.notServiceAffecting
