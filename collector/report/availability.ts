@@ -60,7 +60,7 @@ export function targetLabels (r: AvailRow): Record<string, string> {
 }
 
 /** maintenanceMatches ignores rule and severity matchers: a planned stop of a host or service is planned for its availability too. */
-function maintenanceMatches (w: Window, labels: Record<string, string>): boolean {
+export function maintenanceMatches (w: Window, labels: Record<string, string>): boolean {
   const m = { ...w.matchers }
   delete m['rule']; delete m['severity']
   return matcherMatches(m, labels, '')

@@ -73,8 +73,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
   const src = new Sources(q, o.influx)
   await src.probe(r)
   const record = readRecord(o.dataDir, m.start, m.end, o.lang, { notifyWithinMin: o.report.targets.notifyWithinMin, majorSeverities: o.report.major.severities, majorMinMs: o.report.major.minDuration })
-  const known = new Set(record.maintenance.filter(w => w.created_by === 'config').map(w => w.name))
-  const maintenance = [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
+  const maintenance = maintenanceOf(record, o)
   const intervals = serviceIntervals(m, o.serviceHours, maintenance)
   const plan = targetPlan(o)
   const t = o.report.thresholds
@@ -107,6 +106,12 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     security,
     inventory
   }
+}
+
+/** maintenanceOf is the record's maintenance windows plus the config's that the record does not hold. */
+export function maintenanceOf (record: IncidentRecord, o: Pick<FigureInputs, 'configMaintenance'>): Window[] {
+  const known = new Set(record.maintenance.filter(w => w.created_by === 'config').map(w => w.name))
+  return [...record.maintenance, ...o.configMaintenance.filter(w => !known.has(w.name))]
 }
 
 /** targetPlan says, for a host or service, which service hours and availability goal apply: the first matching override, else the defaults. */

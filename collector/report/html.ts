@@ -7,6 +7,7 @@ import type { Chart } from './charts.js'
 import { formatCell, localStamp, type Column, type Table } from './tables.js'
 import { words, type Lang } from './i18n.js'
 import { FONT_STACK } from './fonts.js'
+import { forPage } from './systems/tables.js'
 
 export function esc (s: string): string {
   return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -26,6 +27,7 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 1px solid #c8ccd2; padding: 0.6mm 1.4mm; vertical-align: top; }
 th { background: #eef2f7; font-weight: 600; text-align: left; }
+#systems td:nth-child(-n+2), #period-summary td:nth-child(-n+2) { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.missed, span.missed { color: #b00020; font-weight: 600; }
 td.met { color: #1b6e2d; }
@@ -40,7 +42,7 @@ section { break-inside: auto; }
 
 const NUMERIC = new Set<Column['type']>(['int', 'num', 'pct', 'gb'])
 
-function tableHtml (t: Table, tz: string, emptyText: string): string {
+export function tableHtml (t: Table, tz: string, emptyText: string): string {
   if (t.rows.length === 0) return `<p class="empty">${esc(emptyText)}</p>`
   const head = t.columns.map(c => `<th>${esc(c.header)}</th>`).join('')
   const body = t.rows.map(r => '<tr>' + t.columns.map(c => {
@@ -99,6 +101,7 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<section><h2>${esc(w('network'))}</h2>${chart('traffic')}${tableHtml(networkByHost(o.cur, o.lang), tz, w('noData'))}<p class="note">${esc(w('networkNote'))}</p></section>`)
   s.push(`<section><h2>${esc(w('services'))}</h2>${chart('availability')}${tableHtml(t('services'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('availability'))}</h2>${tableHtml(t('availability'), tz, w('noData'))}</section>`)
+  s.push(systemsHtml(o.tables, tz, o.lang))
   s.push(`<section><h2>${esc(w('incidents'))}</h2>${o.cur.record.available ? tableHtml(t('incidents'), tz, w('noData')) : `<p class="empty">${esc(w('noRecord'))}</p>`}</section>`)
   s.push(`<section><h2>${esc(w('jobs'))}</h2>${tableHtml(t('jobs'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('security'))}</h2>${tableHtml(t('security'), tz, w('noData'))}</section>`)
@@ -106,6 +109,16 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<section><h2>${esc(w('inventory'))}</h2>${tableHtml(t('inventory'), tz, w('noData'))}</section>`)
   s.push('</body></html>\n')
   return s.join('\n')
+}
+
+const SYSTEM_TABLES: ReadonlyArray<Table['id']> = ['systems', 'systemIncidentFigures', 'systemIncidents', 'exempt']
+
+/** systemsHtml is the "service levels by system" section, when systems are configured (the quarter and fiscal-year report use it too). */
+export function systemsHtml (tables: readonly Table[], tz: string, lang: Lang): string {
+  const w = words(lang)
+  const list = SYSTEM_TABLES.map(id => tables.find(x => x.id === id)).filter(x => x !== undefined)
+  if (list.length === 0) return ''
+  return `<section id="systems"><h2>${esc(w('ySection'))}</h2>` + list.map(t => `${t.id === 'systems' ? '' : `<h3>${esc(t.title)}</h3>`}${tableHtml(forPage(t), tz, w('noData'))}`).join('\n') + '</section>'
 }
 
 /** networkByHost condenses the per-day rows to one per host for the printed page. */

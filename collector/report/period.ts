@@ -105,3 +105,128 @@ function sameIds (a: number[], b: number[]): boolean {
 export function slotsIn (i: { start: number, end: number }): number {
   return Math.round((i.end - i.start) / SLOT_MS)
 }
+
+// ---- report periods: a month, a calendar quarter, a fiscal year, or from–to days ----
+
+export type PeriodKind = 'month' | 'quarter' | 'fiscal-year' | 'range'
+
+export interface Period {
+  kind: PeriodKind
+  /** "2026-10", "2026Q3", "FY2026", "2027-03-01_2027-03-20" (file names, the workbook title) */
+  id: string
+  /** [ja, en] labels, e.g. ["2026年第3四半期（令和8年度 第2四半期）", "2026 Q3 (fiscal 2026 Q2)"] */
+  label: readonly [string, string]
+  /** Unix ms of local midnight of the first day, and of the day after the last */
+  start: number
+  end: number
+  timezone: string
+  /** the months it covers, in order; a range's first and last month are clipped to it */
+  months: Month[]
+  /** the fiscal year (April–March) of its last day */
+  fiscalYear: number
+}
+
+/** fiscalYearOf is the fiscal year (April–March) of a local calendar month. */
+export function fiscalYearOf (year: number, month: number): number {
+  return month >= 4 ? year : year - 1
+}
+
+/** eraYear names a fiscal or calendar year in the Japanese era: 令和8 for 2026, 令和元 for 2019, 平成30 for 2018. */
+export function eraYear (year: number): string {
+  if (year >= 2019) return year === 2019 ? '令和元' : `令和${year - 2018}`
+  return year === 1989 ? '平成元' : `平成${year - 1988}`
+}
+
+/** fiscalQuarterOf: calendar quarter q of year → its fiscal year and quarter (2026Q3 → FY2026 Q2, 2026Q1 → FY2025 Q4). */
+export function fiscalQuarterOf (year: number, q: number): { fy: number, fq: number } {
+  return q === 1 ? { fy: year - 1, fq: 4 } : { fy: year, fq: q - 1 }
+}
+
+export function parseQuarter (s: string): { year: number, quarter: number } | undefined {
+  const m = /^(\d{4})Q([1-4])$/i.exec(s)
+  if (m === null || Number(m[1]) < 2000) return undefined
+  return { year: Number(m[1]), quarter: Number(m[2]) }
+}
+
+export function parseFiscalYear (s: string): number | undefined {
+  const m = /^(?:FY)?(\d{4})$/i.exec(s)
+  return m === null || Number(m[1]) < 2000 ? undefined : Number(m[1])
+}
+
+/** parseDate reads a real calendar date YYYY-MM-DD (leap days included). */
+export function parseDate (s: string): { year: number, month: number, day: number } | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
+  if (m === null) return undefined
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  if (year < 2000 || month < 1 || month > 12 || day < 1) return undefined
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate() ? { year, month, day } : undefined
+}
+
+function monthsBetween (y: number, m: number, count: number, tz: string): Month[] {
+  const out: Month[] = []
+  for (let i = 0; i < count; i++) {
+    const k = (m - 1) + i
+    out.push(makeMonth(y + Math.floor(k / 12), (k % 12) + 1, tz))
+  }
+  return out
+}
+
+export function monthPeriod (year: number, month: number, tz: string): Period {
+  const mo = makeMonth(year, month, tz)
+  const fy = fiscalYearOf(year, month)
+  return { kind: 'month', id: mo.id, label: [`${year}年${month}月（${eraYear(fy)}年度）`, mo.id], start: mo.start, end: mo.end, timezone: tz, months: [mo], fiscalYear: fy }
+}
+
+export function quarterPeriod (year: number, quarter: number, tz: string): Period {
+  const months = monthsBetween(year, quarter * 3 - 2, 3, tz)
+  const { fy, fq } = fiscalQuarterOf(year, quarter)
+  return {
+    kind: 'quarter', id: `${year}Q${quarter}`,
+    label: [`${year}年 第${quarter}四半期（${eraYear(fy)}年度 第${fq}四半期）`, `${year} Q${quarter} (fiscal ${fy} Q${fq})`],
+    start: months[0]!.start, end: months[2]!.end, timezone: tz, months, fiscalYear: fy
+  }
+}
+
+export function fiscalYearPeriod (fy: number, tz: string): Period {
+  const months = monthsBetween(fy, 4, 12, tz)
+  return {
+    kind: 'fiscal-year', id: `FY${fy}`,
+    label: [`${eraYear(fy)}年度（${fy}年度: ${fy}-04-01 – ${fy + 1}-03-31）`, `Fiscal ${fy} (${fy}-04-01 – ${fy + 1}-03-31)`],
+    start: months[0]!.start, end: months[11]!.end, timezone: tz, months, fiscalYear: fy
+  }
+}
+
+/** rangePeriod covers the local days from..to, both included; throws when to is before from. */
+export function rangePeriod (from: string, to: string, tz: string): Period {
+  const a = parseDate(from)
+  const b = parseDate(to)
+  if (a === undefined) throw new Error(`--from: expected a date YYYY-MM-DD, got ${JSON.stringify(from)}`)
+  if (b === undefined) throw new Error(`--to: expected a date YYYY-MM-DD, got ${JSON.stringify(to)}`)
+  if (to < from) throw new Error(`--to: expected a day on or after --from ${from}, got ${to}`)
+  const start = zonedTime(a.year, a.month, a.day, 0, tz)
+  const end = zonedTime(b.year, b.month, b.day, 24 * 60, tz)
+  const count = (b.year - a.year) * 12 + b.month - a.month + 1
+  const months = monthsBetween(a.year, a.month, count, tz).map(m => clipMonth(m, from, to, start, end))
+  const fy = fiscalYearOf(b.year, b.month)
+  return { kind: 'range', id: `${from}_${to}`, label: [`${from} – ${to}`, `${from} – ${to}`], start, end, timezone: tz, months, fiscalYear: fy }
+}
+
+function clipMonth (m: Month, from: string, to: string, start: number, end: number): Month {
+  return { ...m, start: Math.max(m.start, start), end: Math.min(m.end, end), days: m.days.filter(d => d >= from && d <= to) }
+}
+
+/** fiscalYearStart is local midnight of 1 April opening fiscal year fy. */
+export function fiscalYearStart (fy: number, tz: string): number {
+  return zonedTime(fy, 4, 1, 0, tz)
+}
+
+/** startedMonths keeps the months that have begun by now (a fiscal-year report run mid-year). */
+export function startedMonths (p: Period, now: number): Month[] {
+  return p.months.filter(m => m.start <= now)
+}
+
+/** monthLabel: "2026-07" or, for a clipped month, "2027-03-01 – 2027-03-20". */
+export function monthLabel (m: Month): string {
+  const n = new Date(Date.UTC(m.year, m.month, 0)).getUTCDate()
+  return m.days.length === n ? m.id : `${m.days[0]} – ${m.days[m.days.length - 1]}`
+}

@@ -22,6 +22,9 @@ import { words, type Lang } from './i18n.js'
 import { securityAttention } from './sections/security.js'
 import { inventoryAttention } from './sections/inventory.js'
 import { loadRules } from '../alerting/rules.js'
+import { systemFigures, type SystemPeriod } from './systems/figures.js'
+import { systemTables } from './systems/tables.js'
+import { systemAttention } from './systems/attention.js'
 
 export interface ReportRun {
   config: CollectorConfig
@@ -39,6 +42,8 @@ export interface ReportResult {
   pdfSkipped: string | undefined
   cur: MonthFigures
   prev: MonthFigures
+  /** the business systems' figures for the month (empty without systems:) */
+  systems: SystemPeriod[]
   tables: Table[]
   attention: string[]
   queryMs: number
@@ -62,7 +67,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
   }
 }
 
-function figureInputs (c: CollectorConfig, lang: Lang, now = Date.now()): FigureInputs {
+export function figureInputs (c: CollectorConfig, lang: Lang, now = Date.now()): FigureInputs {
   const a = c.alerting
   const cal = { timezone: c.report.timezone, ...(a?.calendar ?? {}) }
   const sh = makeServiceHours(c.report.serviceHours, cal)
@@ -88,10 +93,11 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const inputs = figureInputs(o.config, o.lang, o.now)
   const q = new InfluxQL(inputs.influx)
   const t0 = performance.now()
-  const [cur, prev] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true)])
+  const [cur, prev, systems] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true), systemFigures(o.config, inputs, [o.month], q)])
   const queryMs = performance.now() - t0
-  const tables = buildTables(cur, prev, o.config.report, o.lang)
-  const att = [...attention(cur, o.config.report, o.lang), ...securityAttention(cur.security, o.lang), ...inventoryAttention(cur.inventory, o.lang, o.config.report.inventory.maxUpdateAgeDays)]
+  const tables = [...buildTables(cur, prev, o.config.report, o.lang), ...systemTables(systems, o.lang)]
+  // A missed system target leads the list: it is what the client's SLA judges.
+  const att = [...systemAttention(systems, o.lang, 3), ...attention(cur, o.config.report, o.lang), ...securityAttention(cur.security, o.lang), ...inventoryAttention(cur.inventory, o.lang, o.config.report.inventory.maxUpdateAgeDays)]
   const svg = await charts(cur, o.config.report, o.lang)
   mkdirSync(o.outDir, { recursive: true })
   const tz = o.month.timezone
@@ -112,5 +118,5 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
       files.push('report.pdf')
     }
   }
-  return { files, pdfSkipped, cur, prev, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
+  return { files, pdfSkipped, cur, prev, systems, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
 }

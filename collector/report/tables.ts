@@ -8,6 +8,9 @@ import { words, type Lang, type WordKey } from './i18n.js'
 import { securityTables } from './sections/security.js'
 import { inventoryTable } from './sections/inventory.js'
 
+/** the tables of the service levels by system and of the quarter / fiscal-year report (systems/tables.ts) */
+export type SystemTableId = 'systems' | 'systemIncidentFigures' | 'systemIncidents' | 'exempt' | 'months' | 'periodAvailability'
+
 /** Column types decide formatting: pct is in percent units (99.5), datetime is Unix ms. */
 export type ColType = 'text' | 'int' | 'num' | 'pct' | 'datetime' | 'date' | 'gb'
 
@@ -26,7 +29,7 @@ export interface Column {
 export type Cell = string | number | null
 
 export interface Table {
-  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs' | 'security' | 'logins' | 'inventory'
+  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs' | 'security' | 'logins' | 'inventory' | SystemTableId
   sheet: string
   title: string
   columns: Column[]
