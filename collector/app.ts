@@ -18,8 +18,9 @@ import { agentRoute } from './ingest/route.js'
 import { AuditLog } from './audit/log.js'
 import type { StorageBackend } from './storage/backend.js'
 import { makeBackend } from './storage/backend-config.js'
-import { DeadLetter } from './storage/dead-letter.js'
-import { StorageWriter } from './storage/writer.js'
+import type { StorageWriter } from './storage/writer.js'
+import { StorageTargets } from './storage/targets.js'
+import { LogSweeper, shortLived } from './storage/log-retention.js'
 import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { ApiAuth, guard } from './api/auth.js'
@@ -54,7 +55,10 @@ export interface Collector {
   auth: AgentAuth
   /** the one audit log (dataDir/audit.db): agents, console, alerting, reloads */
   audit: AuditLog
+  /** the first target's writer (see targets for all of them) */
   writer: StorageWriter | undefined
+  /** every InfluxDB target with its writer; storedPosition()/onStored() tell what all of them hold */
+  targets: StorageTargets | undefined
   metrics: Metrics
   alerting: Alerting | undefined
   /** the scheduled reports (reports.daily / reports.monthly), when any is configured */
@@ -76,10 +80,21 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const seqs = new SeqStore(config.dataDir)
   await seqs.load()
-  const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
-  const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
+  const note = (message: string): void => logger.warn({ component: 'storage' }, message)
+  const targetBackends = opts.backend !== undefined
+    ? [{ config: config.influx, backend: opts.backend }]
+    : config.influxTargets.flatMap(t => {
+      const b = makeBackend(config, t.url ?? (t === config.influx ? opts.influxUrl : undefined), note, t)
+      return b === undefined ? [] : [{ config: t, backend: b }]
+    })
+  const backend = targetBackends[0]?.backend
+  const storage = backend === undefined
+    ? 'none (WAL-only: data is kept on disk and not written to any database)'
+    : targetBackends.length === 1 ? `${backend.name}` : targetBackends.map(t => `${t.config.name} (${t.backend.name})`).join(', ')
   // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : [])]
+  const storageReaders = backend === undefined ? ['storage'] : targetBackends.map(t => t.config.reader)
+  const rollupsWanted = config.influxTargets.some(t => t.rollups)
+  const readers = [...storageReaders, ...(backend !== undefined && rollupsWanted ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : [])]
   const wal = await openWal(config, readers, seqs, metrics, logger.child({ component: 'wal' }))
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)
@@ -93,27 +108,28 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       const reader = wal.reader(n)
       // Rollups and alerting need only CPU: alive while they read. The storage writer reads again on every
       // retry, so it is alive only while writes succeed; 16 MiB keeps its reads inside the WAL's memory tail.
-      return n === 'storage'
+      return storageReaders.includes(n)
         ? { reader, bytes: 16 * 1024 * 1024, alive: () => backend !== undefined && performance.now() - reader.lastCommitAt < 5000 }
         : { reader, bytes: 8 * 1024 * 1024, alive: () => performance.now() - reader.lastReadAt < 1000 }
     })
   })
-  const writer = backend === undefined
+  const targets = backend === undefined ? undefined : new StorageTargets({ wal, targets: targetBackends, dataDir: config.dataDir, metrics, logger })
+  const writer = targets?.list[0]?.writer
+  const sweeper = targets === undefined
     ? undefined
-    : new StorageWriter({
-      wal, reader: wal.reader('storage'), backend, metrics,
-      logger: logger.child({ component: 'storage', backend: backend.name }),
-      deadLetter: new DeadLetter(config.dataDir, { metrics, logger: logger.child({ component: 'storage' }) }),
-      batchLines: config.influx.batchLines,
-      lingerMs: config.influx.flushInterval
+    : new LogSweeper({
+      targets: targets.list.map(t => ({ name: t.name, backend: t.backend, rules: t.config.retention.logsBy, intervalMs: t.config.retention.sweepInterval })),
+      metrics, logger: logger.child({ component: 'log-retention' }), now
     })
-  const rollups = backend !== undefined && config.influx.rollups
+  const rollups = backend !== undefined && rollupsWanted
     ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })
     : undefined
   const alerting = config.alerting === undefined
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now)
-  const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
+  // Log events a logsBy rule keeps shorter stay out of the archive, which must not outlive them.
+  const exclude = shortLived(config.influxTargets.flatMap(t => t.retention.logsBy))
+  const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file, ...(exclude !== undefined ? { exclude } : {}) })
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
   const app = Fastify({
@@ -132,15 +148,17 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
-  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
+  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
-    readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]
+    readers: [...(targets?.list.map(t => t.config.reader) ?? []), ...(alerting !== undefined ? ['alerting'] : [])],
+    storageReaders: targets?.list.map(t => t.config.reader) ?? []
   })
 
   ingest.start()
-  writer?.start()
+  targets?.start()
+  sweeper?.start()
   rollups?.start()
   alerting?.stage.start()
   reports?.start()
@@ -154,11 +172,12 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     await reports?.stop()
     await rollups?.stop()
     await archive?.stop()
-    await writer?.stop()
+    await sweeper?.stop()
+    await targets?.stop()
     await alerting?.close()
     await wal.close()
     await seqs.checkpoint()
-    await backend?.close()
+    await targets?.close()
     audit.close()
   })())
   const reloadAgents = (agents: CollectorConfig['agents']): void => {
@@ -173,5 +192,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, targets, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
 }
