@@ -20,7 +20,8 @@ const DAY = 24 * HOUR
 async function messagesIn (url: string, rp: string): Promise<Record<string, string[]>> {
   const r = await query(url, 'kanshi', `SELECT "message" FROM "${rp}"."log_event" GROUP BY "host"`)
   const out: Record<string, string[]> = {}
-  for (const s of r.results?.[0]?.series ?? []) out[s.tags.host] = s.values.map((v: unknown[]) => String(v[1])).sort()
+  const series = [...(r.results?.[0]?.series ?? [])].sort((a, b) => a.tags.host < b.tags.host ? -1 : 1)
+  for (const s of series) out[s.tags.host] = s.values.map((v: unknown[]) => String(v[1])).sort()
   return out
 }
 
@@ -37,8 +38,12 @@ t.test('log events go to kanshi_logs; logsBy deletes kiosk events after keep, se
     },
     build: { now: () => clock }
   })
-  const policies = await query(influx.url, 'kanshi', 'SHOW RETENTION POLICIES ON kanshi')
-  const logs = policies.results[0].series[0].values.find((v: unknown[]) => v[0] === 'kanshi_logs')
+  const policy = async (): Promise<unknown[] | undefined> => {
+    const r = await query(influx.url, '', 'SHOW RETENTION POLICIES ON kanshi').catch(() => undefined)
+    return r?.results?.[0]?.series?.[0]?.values?.find((v: unknown[]) => v[0] === 'kanshi_logs')
+  }
+  await waitFor(async () => await policy() !== undefined, 20_000, 100)
+  const logs = (await policy())!
   t.ok(logs, 'the kanshi_logs policy was created at start')
   t.equal(logs[1], `${400 * 24}h0m0s`, 'kept 400 days by default')
 
@@ -59,13 +64,13 @@ t.test('log events go to kanshi_logs; logsBy deletes kiosk events after keep, se
   t.ok((await query(influx.url, 'kanshi', 'SELECT count("usage_percent") FROM "kanshi_raw"."cpu"')).results[0].series, 'metrics stay in kanshi_raw')
 
   // The sweep (every second) deletes the kiosk's 2-day-old event; the server's stays, and the kiosk's recent one.
-  const after1 = { 'web01': sent['web01']!, kiosk01: ['kiosk01 recent'] }
+  const after1 = { kiosk01: ['kiosk01 recent'], web01: sent['web01']! }
   await waitFor(async () => JSON.stringify(await messagesIn(influx.url, 'kanshi_logs')) === JSON.stringify(after1), 20_000, 200)
   t.same(await messagesIn(influx.url, 'kanshi_logs'), after1, 'kiosk event older than keep gone, all server events kept')
 
   // A day later by the collector's clock the kiosk's other event is past keep too.
   clock = start + DAY + HOUR
-  const after2 = { 'web01': sent['web01']! }
+  const after2 = { web01: sent['web01']! }
   await waitFor(async () => JSON.stringify(await messagesIn(influx.url, 'kanshi_logs')) === JSON.stringify(after2), 20_000, 200)
   t.same(await messagesIn(influx.url, 'kanshi_logs'), after2, 'after keep, no kiosk event is left; server events stay')
   const swept = (await col.c.metrics.logsSwept.get()).values.filter(v => v.labels.result === 'ok')
