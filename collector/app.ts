@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { CollectorConfig } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import type { Wal } from './state/wal/index.js'
+import type { Position, Wal } from './state/wal/index.js'
 import { openWal } from './state/open-wal.js'
 import { SeqStore } from './state/seqs.js'
 import { AgentAuth } from './ingest/auth.js'
@@ -57,8 +57,12 @@ export interface Collector {
   audit: AuditLog
   /** the first target's writer (see targets for all of them) */
   writer: StorageWriter | undefined
-  /** every InfluxDB target with its writer; storedPosition()/onStored() tell what all of them hold */
+  /** every InfluxDB target with its writer (undefined: WAL-only) */
   targets: StorageTargets | undefined
+  /** storedPosition: the WAL position every InfluxDB target has written (min over targets); WAL-only: it never moves */
+  storedPosition(): Position
+  /** onStored calls cb each time the stored position moves; it returns the unsubscribe */
+  onStored(cb: (pos: Position) => void): () => void
   metrics: Metrics
   alerting: Alerting | undefined
   /** the scheduled reports (reports.daily / reports.monthly), when any is configured */
@@ -192,5 +196,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, targets, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
+  const storedPosition = (): Position => targets?.storedPosition() ?? { ...wal.reader('storage').committed }
+  const onStored = (cb: (pos: Position) => void): () => void => targets?.onStored(cb) ?? (() => {})
+  return { app, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, storage, shutdown, reloadAgents }
 }

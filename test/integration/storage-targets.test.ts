@@ -83,7 +83,7 @@ t.test('two InfluxDB targets, one down for 30 s, the collector restarted meanwhi
   await connect()
   for (let i = 0; i < 10; i++) await send()
   await waitFor(caughtUp, 20_000, 50)
-  t.same(targets().storedPosition(), targets().list[1]!.reader.committed, 'stored position: every target holds the data before it')
+  t.same(col.c.storedPosition(), targets().list[1]!.reader.committed, 'stored position: every target holds the data before it')
 
   // B down for 30 s while both agents keep sending.
   await b.stop()
