@@ -129,8 +129,10 @@ export class InfluxV1 implements StorageBackend {
   async deleteLogs (where: Record<string, string>, before: number): Promise<SendResult> {
     const conds = Object.entries(where).map(([k, v]) => `${quoteIdent(k)} = ${quoteString(v)}`)
     try {
-      await this.query(`DELETE FROM "log_event" WHERE ${[...conds, `time < ${Math.floor(before)}ms`].join(' AND ')}`)
-      return { kind: 'ok' }
+      const r = await this.query(`DELETE FROM "log_event" WHERE ${[...conds, `time < ${Math.floor(before)}ms`].join(' AND ')}`) as { results?: Array<{ error?: string }> }
+      // A statement's error (database not found) comes back in an HTTP 200 answer.
+      const error = r.results?.[0]?.error
+      return error === undefined ? { kind: 'ok' } : { kind: 'retry', reason: `DELETE: ${error}` }
     } catch (err) {
       const m = /HTTP (\d+): ([^]*)$/.exec(String((err as Error).message))
       if (m !== null) return classifyStatus(Number(m[1]), m[2]!, null)
