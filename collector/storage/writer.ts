@@ -195,7 +195,8 @@ export class StorageWriter {
     const inflight: InFlight[] = []
     let rollupChain: Promise<void> = Promise.resolve()
     try {
-      if ((await this.store.prepare()).kind !== 'ok') return
+      // prepare() gives up only on stop, or for a skipTo() while the target is still down.
+      if ((await this.store.prepare()).kind !== 'ok') throw new Stopped()
       while (!this.stopping) {
         if (this.skipWanted !== undefined) throw new Skip()
         const lines: string[] = []
@@ -238,6 +239,10 @@ export class StorageWriter {
       await this.settle(inflight, true)
     } catch (err) {
       await Promise.all(inflight.map(j => j.done))
+      // Batches that were stored (an unbroken prefix) are committed: not rewritten, not counted as skipped.
+      let stored: Position | undefined
+      for (const j of inflight) { if (j.err !== undefined) break; stored = j.end }
+      if (stored !== undefined && this.commitError === undefined) void this.commitSoon(stored)
       await this.committing
       this.commitError = undefined
       reader.rewind()

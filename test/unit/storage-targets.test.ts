@@ -79,6 +79,25 @@ t.test('a target that keeps failing holds the stored position, then its backlog 
   t.match(warnings, [/^storage\[b\]: ECONNREFUSED/], 'B is a warning naming it')
 })
 
+t.test('a target down from the start (prepare failing) is given up for too, and writes again once it is back', async t => {
+  const ok = new NullSink()
+  let up = false
+  const late = new NullSink()
+  const flaky = Object.assign(late, {
+    prepare: async () => up ? { kind: 'ok' as const } : { kind: 'retry' as const, reason: 'ECONNREFUSED: not yet' }
+  })
+  const { wal, metrics, targets } = await setup(t, ['a', 'b'], [ok, flaky])
+  targets.start()
+  let lines = 0
+  for (let seq = 1; seq <= 160; seq++) { await wal.append(encodeEntry(entry(seq, 20))); lines += 21 }
+  await waitFor(async () => ((await metrics.storageSkipped.get()).values[0]?.value ?? 0) > 0, 10_000, 10)
+  up = true
+  await waitFor(() => targets.list[1]!.reader.caughtUp() && targets.list[1]!.writer.healthy, 10_000, 10)
+  const skipped = (await metrics.storageSkipped.get()).values[0]!.value
+  t.equal(late.lines + skipped, lines, `B wrote ${late.lines} lines and gave up ${skipped}: every line accounted for`)
+  t.equal(ok.lines, lines, 'A wrote every line')
+})
+
 t.test('one target: nothing is ever given up, the WAL keeps it all', async t => {
   const down = new Down()
   const { wal, metrics, targets } = await setup(t, ['only'], [down])
