@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { CollectorConfig } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import type { Wal } from './state/wal/index.js'
+import type { Position, Wal } from './state/wal/index.js'
 import { openWal } from './state/open-wal.js'
 import { SeqStore } from './state/seqs.js'
 import { AgentAuth } from './ingest/auth.js'
@@ -17,12 +17,12 @@ import { Ingest } from './ingest/ingest.js'
 import { agentRoute } from './ingest/route.js'
 import { StoredTracker } from './ingest/stored.js'
 import { scanUnstored } from './ingest/stored-scan.js'
-import { cursorSource } from './storage/stored-position.js'
 import { AuditLog } from './audit/log.js'
 import type { StorageBackend } from './storage/backend.js'
 import { makeBackend } from './storage/backend-config.js'
-import { DeadLetter } from './storage/dead-letter.js'
-import { StorageWriter } from './storage/writer.js'
+import { before, type StorageWriter } from './storage/writer.js'
+import { StorageTargets } from './storage/targets.js'
+import { LogSweeper, shortLived } from './storage/log-retention.js'
 import { RollupStage } from './storage/rollup-stage.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { hostTopology } from './alerting/topology.js'
@@ -64,7 +64,14 @@ export interface Collector {
   auth: AgentAuth
   /** the one audit log (dataDir/audit.db): agents, console, alerting, reloads */
   audit: AuditLog
+  /** the first target's writer (see targets for all of them) */
   writer: StorageWriter | undefined
+  /** every InfluxDB target with its writer (undefined: WAL-only) */
+  targets: StorageTargets | undefined
+  /** storedPosition: the WAL position every InfluxDB target has written (min over targets); WAL-only: it never moves */
+  storedPosition(): Position
+  /** onStored calls cb each time the stored position moves; it returns the unsubscribe */
+  onStored(cb: (pos: Position) => void): () => void
   metrics: Metrics
   alerting: Alerting | undefined
   /** the scheduled reports (reports.daily / reports.monthly), when any is configured */
@@ -88,19 +95,30 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
   const seqs = new SeqStore(config.dataDir)
   await seqs.load()
-  const backend = opts.backend ?? makeBackend(config, config.influx.url ?? opts.influxUrl, message => logger.warn({ component: 'storage' }, message))
-  const storage = backend === undefined ? 'none (WAL-only: data is kept on disk and not written to any database)' : `${backend.name}`
+  const note = (message: string): void => logger.warn({ component: 'storage' }, message)
+  const targetBackends = opts.backend !== undefined
+    ? [{ config: config.influx, backend: opts.backend }]
+    : config.influxTargets.flatMap(t => {
+      const b = makeBackend(config, t.url ?? (t === config.influx ? opts.influxUrl : undefined), note, t)
+      return b === undefined ? [] : [{ config: t, backend: b }]
+    })
+  const backend = targetBackends[0]?.backend
+  const storage = backend === undefined
+    ? 'none (WAL-only: data is kept on disk and not written to any database)'
+    : targetBackends.length === 1 ? `${backend.name}` : targetBackends.map(t => `${t.config.name} (${t.backend.name})`).join(', ')
   // 'storage' always reads, even WAL-only: its cursor stands still until a database is configured, so nothing is deleted meanwhile.
-  const readers = ['storage', ...(backend !== undefined && config.influx.rollups ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : []), ...(jobsWanted(config) ? [JOBS_READER] : [])]
+  const storageReaders = backend === undefined ? ['storage'] : targetBackends.map(t => t.config.reader)
+  const rollupsWanted = config.influxTargets.some(t => t.rollups)
+  const readers = [...storageReaders, ...(backend !== undefined && rollupsWanted ? ['rollup'] : []), ...(config.alerting !== undefined ? ['alerting'] : []), ...(config.archive.enabled ? [ARCHIVE_READER] : []), ...(jobsWanted(config) ? [JOBS_READER] : [])]
   const wal = await openWal(config, readers, seqs, metrics, logger.child({ component: 'wal' }))
   const auth = new AgentAuth(config.agents)
   const audit = new AuditLog(config.dataDir, now)
 
   // Stored acknowledgements (protocol 2) need a storage position: none when WAL-only.
-  const stored = backend !== undefined && config.ingest.maxProtocol >= 2 ? new StoredTracker(a => seqs.acked(a), wal.reader('storage').committed) : undefined
-  if (stored !== undefined) await scanUnstored(wal, 'storage', stored)
-  const storedSource = stored !== undefined ? cursorSource(wal.reader('storage')) : undefined
-  if (stored !== undefined && storedSource !== undefined) stored.follow(storedSource)
+  // The slowest target's cursor is where the stored position starts; the targets move it (below).
+  const slowest = storageReaders.map(n => wal.reader(n)).reduce((a, b) => before(b.committed, a.committed) ? b : a)
+  const stored = backend !== undefined && config.ingest.maxProtocol >= 2 ? new StoredTracker(a => seqs.acked(a), slowest.committed) : undefined
+  if (stored !== undefined) await scanUnstored(wal, slowest.name, stored)
   const ingest = new Ingest({
     wal, seqs, metrics, ...(stored !== undefined ? { stored } : {}), logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultInterval,
@@ -110,21 +128,21 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       const reader = wal.reader(n)
       // Rollups and alerting need only CPU: alive while they read. The storage writer reads again on every
       // retry, so it is alive only while writes succeed; 16 MiB keeps its reads inside the WAL's memory tail.
-      return n === 'storage'
+      return storageReaders.includes(n)
         ? { reader, bytes: 16 * 1024 * 1024, alive: () => backend !== undefined && performance.now() - reader.lastCommitAt < 5000 }
         : { reader, bytes: 8 * 1024 * 1024, alive: () => performance.now() - reader.lastReadAt < 1000 }
     })
   })
-  const writer = backend === undefined
+  const targets = backend === undefined ? undefined : new StorageTargets({ wal, targets: targetBackends, dataDir: config.dataDir, metrics, logger })
+  const unfollow = stored !== undefined && targets !== undefined ? stored.follow(targets) : undefined
+  const writer = targets?.list[0]?.writer
+  const sweeper = targets === undefined
     ? undefined
-    : new StorageWriter({
-      wal, reader: wal.reader('storage'), backend, metrics,
-      logger: logger.child({ component: 'storage', backend: backend.name }),
-      deadLetter: new DeadLetter(config.dataDir, { metrics, logger: logger.child({ component: 'storage' }) }),
-      batchLines: config.influx.batchLines,
-      lingerMs: config.influx.flushInterval
+    : new LogSweeper({
+      targets: targets.list.map(t => ({ name: t.name, backend: t.backend, rules: t.config.retention.logsBy, intervalMs: t.config.retention.sweepInterval })),
+      metrics, logger: logger.child({ component: 'log-retention' }), now
     })
-  const rollups = backend !== undefined && config.influx.rollups
+  const rollups = backend !== undefined && rollupsWanted
     ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })
     : undefined
   // Parents: agents[].parent (reloaded with the agents) and the devices' parent tags.
@@ -133,7 +151,9 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const alerting = config.alerting === undefined
     ? undefined
     : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
-  const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file })
+  // Log events a logsBy rule keeps shorter stay out of the archive, which must not outlive them.
+  const exclude = shortLived(config.influxTargets.flatMap(t => t.retention.logsBy))
+  const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file, ...(exclude !== undefined ? { exclude } : {}) })
   const jobs = createJobTracker(config, wal, logger, now)
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
@@ -153,7 +173,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
-  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, writer, alerting, archive, storage, access: config.metrics, need, callerOf, now })
+  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
@@ -161,11 +181,13 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(consoleInventory)
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
-    readers: [...(writer !== undefined ? ['storage'] : []), ...(alerting !== undefined ? ['alerting'] : [])]
+    readers: [...(targets?.list.map(t => t.config.reader) ?? []), ...(alerting !== undefined ? ['alerting'] : [])],
+    storageReaders: targets?.list.map(t => t.config.reader) ?? []
   })
 
   ingest.start()
-  writer?.start()
+  targets?.start()
+  sweeper?.start()
   rollups?.start()
   alerting?.stage.start()
   reports?.start()
@@ -175,18 +197,19 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
     ingest.stop()
-    storedSource?.stop()
+    unfollow?.()
     ingest.closeAll(1001, 'collector shutting down')
     await app.close()
     await reports?.stop()
     await rollups?.stop()
     await archive?.stop()
     await jobs?.stop()
-    await writer?.stop()
+    await sweeper?.stop()
+    await targets?.stop()
     await alerting?.close()
     await wal.close()
     await seqs.checkpoint()
-    await backend?.close()
+    await targets?.close()
     audit.close()
   })())
   const reloadAgents = (agents: CollectorConfig['agents']): void => {
@@ -203,5 +226,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       rotating: agents.filter(a => a.tokenSha256Next !== undefined).map(a => a.id)
     })
   }
-  return { app, wal, ingest, auth, audit, writer, metrics, alerting, reports, archive, jobs, storage, shutdown, reloadAgents }
+  const storedPosition = (): Position => targets?.storedPosition() ?? { ...wal.reader('storage').committed }
+  const onStored = (cb: (pos: Position) => void): () => void => targets?.onStored(cb) ?? (() => {})
+  return { app, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, storage, shutdown, reloadAgents }
 }

@@ -8,7 +8,7 @@ import { AlertingSchema, DEFAULT_SCHEDULES, checkAlerting, type AlertingConfig }
 import { AgentsSchema, checkAgents } from './config/agents.js'
 import { ApiSchema } from './config/api.js'
 import { ArchiveSchema, checkArchive } from './config/archive.js'
-import { InfluxSchema, resolveInflux, type InfluxConfig } from './config/influx.js'
+import { InfluxListSchema, InfluxSchema, queryTarget, resolveInfluxTargets, type InfluxConfig } from './config/influx.js'
 import { IngestSchema } from './config/ingest.js'
 import { ListenSchema, resolveListen } from './config/listen.js'
 import { MetricsSchema } from './config/metrics.js'
@@ -49,7 +49,10 @@ type Raw = StaticDecode<typeof CollectorConfigSchema>
 /** CollectorConfig is the decoded file with paths resolved beside it, secrets applied and sections resolved against each other. */
 export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report' | 'reports'> & {
   file: string
+  /** the target reports and the console read (influx.query, else the first) */
   influx: InfluxConfig
+  /** every InfluxDB target: each gets every point (`influx:` as a list; one map is a list of one) */
+  influxTargets: readonly InfluxConfig[]
   alerting: AlertingConfig | undefined
   /** kanshi-report: targets, service hours, thresholds (collector/report/config.ts) */
   report: ReportConfig
@@ -63,10 +66,14 @@ export function loadCollectorConfig (file: string, env: NodeJS.ProcessEnv = proc
 }
 
 export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const c = decodeConfig(file, CollectorConfigSchema, raw)
+  // influx: may be a list; each item is checked as a whole target, the rest of the file as usual.
+  const list = (raw as { influx?: unknown } | null)?.influx
+  const many = Array.isArray(list) ? decodeConfig(file, InfluxListSchema, { influx: list }).influx : undefined
+  const c = decodeConfig(file, CollectorConfigSchema, many === undefined ? raw : { ...(raw as object), influx: {} })
   const path = relativeTo(file)
   const dataDir = path(c.dataDir)
-  const influx = resolveInflux(file, c.influx, { dataDir, path, env })
+  const influxTargets = resolveInfluxTargets(file, many ?? [c.influx], { dataDir, path, env })
+  const influx = queryTarget(influxTargets)
   // Opening hours name a schedule; with no alerting section the default schedules apply.
   const defaultSchedules: readonly ScheduleLike[] = DEFAULT_SCHEDULES
   const schedules = c.alerting?.schedules ?? defaultSchedules
@@ -79,5 +86,5 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const report = checkReport(file, c.report, { schedules, defaultSchedules, timezone, agents: c.agents })
   const reports = checkReports(file, c.reports, path, alerting)
   const archive = checkArchive(file, c.archive, path, dataDir)
-  return deepFreeze({ ...c, file, listen, dataDir, influx, alerting, report, reports, archive })
+  return deepFreeze({ ...c, file, listen, dataDir, influx, influxTargets, alerting, report, reports, archive })
 }

@@ -17,7 +17,7 @@ export { ArchiveStage } from './stage.js'
 export const ARCHIVE_READER = 'archive'
 
 /** createArchive returns the archive stage (not started), or undefined when archive.enabled is false. */
-export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: Metrics, logger: Logger, now: () => number, auditFile?: string }): ArchiveStage | undefined {
+export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: Metrics, logger: Logger, now: () => number, auditFile?: string, exclude?: (role: string, site: string) => boolean }): ArchiveStage | undefined {
   const a = o.config.archive
   if (!a.enabled) return undefined
   const timeZone = o.config.report.timezone
@@ -27,6 +27,7 @@ export function createArchive (o: { config: CollectorConfig, wal: Wal, metrics: 
   o.metrics.archiveUp.set(1)
   return new ArchiveStage({
     wal: o.wal, reader: o.wal.reader(ARCHIVE_READER), writer, timeZone, ...(o.auditFile !== undefined ? { audit: new AuditSource(o.auditFile) } : {}), holdFraction: a.holdFraction, logger: o.logger, now: o.now,
-    metrics: { up: o.metrics.archiveUp, events: o.metrics.archiveEvents, skipped: o.metrics.archiveSkipped }
+    metrics: { up: o.metrics.archiveUp, events: o.metrics.archiveEvents, skipped: o.metrics.archiveSkipped, excluded: o.metrics.archiveExcluded },
+    ...(o.exclude !== undefined ? { exclude: o.exclude } : {})
   })
 }

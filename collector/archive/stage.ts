@@ -21,7 +21,9 @@ export interface ArchiveStageOptions {
   holdFraction: number
   logger: Logger
   now: () => number
-  metrics: { up: Gauge, events: Counter, skipped: Counter }
+  metrics: { up: Gauge, events: Counter, skipped: Counter, excluded?: Counter }
+  /** exclude: events of this role/site are kept shorter in InfluxDB (influx.retention.logsBy); the archive leaves them out */
+  exclude?: (role: string, site: string) => boolean
   /** the audit log to archive too (dataDir/audit.db) */
   audit?: AuditSource
   /** wait between two attempts after a failure (default 5 s) */
@@ -100,6 +102,7 @@ export class ArchiveStage {
     if (this.gap !== undefined) {
       out.push({ w: this.gap.w, k: 'gap', r: now, skipped: this.gap.skipped })
     }
+    let excluded = 0
     for (const rec of recs) {
       const e = recordEntry(rec)
       const events = e.e ?? []
@@ -108,6 +111,7 @@ export class ArchiveStage {
         if (!posAfter(pos, w.lastW)) { this.duplicates++; continue }
         const ev = events[i]!
         const { host, role, site, ...tags } = ev.tags ?? {}
+        if (this.o.exclude?.(role ?? '', site ?? '') === true) { excluded++; continue }
         out.push({
           w: pos, k: 'log', r: e.r, t: ev.t, host: host ?? e.a, role: role ?? '', site: site ?? '', source: ev.source, level: ev.level, message: ev.message,
           ...(Object.keys(tags).length > 0 ? { tags } : {})
@@ -116,6 +120,7 @@ export class ArchiveStage {
       // Alert state changes are the collector's own `alert` points; they follow the events in position.
       if (e.a === '') this.alerts(e.p, rec.end, events.length, w.lastW, out)
     }
+    if (excluded > 0) this.o.metrics.excluded?.inc(excluded)
     if (this.duplicates > 0) {
       this.o.logger.info({ records: this.duplicates }, 'records archived before a restart (cursor not yet saved) skipped')
       this.duplicates = 0

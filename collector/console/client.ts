@@ -178,7 +178,7 @@ export const CONSOLE_JS = String.raw`'use strict';
     row('deadLetter', String(h.deadLetterPoints), h.deadLetterPoints > 0 ? 'warn' : '');
     row('agentsConnected', h.agentsConnected + ' / ' + s.agents.length);
     var ul = $('problems'); clear(ul);
-    (h.problems || []).forEach(function (p) { ul.appendChild(el('li', { text: p })); });
+    (h.problems || []).concat(h.warnings || []).forEach(function (p) { ul.appendChild(el('li', { text: p })); });
     var g = $('grafana'); clear(g);
     var noc = grafana('/d/kanshi-noc');
     if (noc !== null) g.appendChild(link(noc, t('grafana') + ': ' + t('noc')));

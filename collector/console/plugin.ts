@@ -31,6 +31,8 @@ export interface ConsoleOptions {
   audit: AuditLog
   /** the WAL readers that exist (storage is read only when a database is configured) */
   readers: string[]
+  /** the storage writers' readers (one per InfluxDB target); the oldest record any of them waits for is shown */
+  storageReaders?: string[]
   grafanaUrl?: string | undefined
   logger: Logger
   now: () => number
@@ -133,7 +135,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
       health: {
         ...(ready.json() as object),
         ready: ready.statusCode === 200,
-        walOldestMs: age('storage'),
+        walOldestMs: (o.storageReaders ?? ['storage']).map(age).reduce<number | null>((a, b) => b === null ? a : Math.max(a ?? 0, b), null),
         alertingLagMs: age('alerting'),
         outbox: o.alerting?.store.pendingMail() ?? null,
         deadLetterPoints: dead

@@ -11,7 +11,7 @@ import type { Ingest } from '../ingest/ingest.js'
 import type { Metrics } from '../metrics.js'
 import type { Wal } from '../state/wal/index.js'
 import type { StorageBackend } from '../storage/backend.js'
-import type { StorageWriter } from '../storage/writer.js'
+import type { StorageTargets } from '../storage/targets.js'
 
 export interface HealthOptions {
   wal: Wal
@@ -19,7 +19,8 @@ export interface HealthOptions {
   ingest: Ingest
   metrics: Metrics
   backend: StorageBackend | undefined
-  writer: StorageWriter | undefined
+  /** the InfluxDB targets and their writers (undefined: WAL-only) */
+  targets: StorageTargets | undefined
   alerting: Alerting | undefined
   /** the log archive, when enabled: a write it cannot make is a problem */
   archive?: { problem: string | undefined } | undefined
@@ -39,9 +40,14 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
 
   app.get('/readyz', async (req, reply) => {
     const problems: string[] = []
-    if (o.backend === undefined) problems.push(`storage: ${o.storage}`)
-    else if (o.writer !== undefined && !o.writer.healthy && o.writer.lastError !== undefined) problems.push(`storage: ${o.writer.lastError}`)
-    else if (!(await o.backend.ping())) problems.push('storage: InfluxDB does not answer')
+    let warnings: string[] = []
+    // With several targets one that fails is a warning while another stores: the collector still keeps every point.
+    if (o.backend === undefined || o.targets === undefined) problems.push(`storage: ${o.storage}`)
+    else {
+      const s = await o.targets.problems()
+      problems.push(...s.problems)
+      warnings = s.warnings
+    }
     const walBytes = o.wal.totalBytes
     if (walBytes > o.walMaxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${o.walMaxBytes}`)
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)
@@ -55,7 +61,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     const who = o.callerOf(req)
     // The reasons name the storage URL and its errors: only for a viewer (the console sends its session).
     const body = who !== undefined && atLeast(who.role, 'viewer')
-      ? { status, storage: o.storage, problems, walBytes, walMaxBytes: o.walMaxBytes, agentsConnected }
+      ? { status, storage: o.storage, problems, ...(warnings.length > 0 ? { warnings } : {}), walBytes, walMaxBytes: o.walMaxBytes, agentsConnected }
       : { status, problemCount: problems.length }
     return await reply.code(problems.length === 0 ? 200 : 503).send(body)
   })
@@ -72,9 +78,10 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
   app.get('/metrics', { preHandler: metricsAccess }, async (_req, reply) => {
     const m = o.metrics
     m.walBytes.set(o.wal.totalBytes)
-    if (o.writer !== undefined) {
-      const r = o.wal.reader('storage')
-      m.walOldestAge.set({ reader: 'storage' }, r.oldestPendingTs === 0 ? 0 : Math.max(0, (now() - r.oldestPendingTs) / 1000))
+    for (const t of o.targets?.list ?? []) {
+      const r = t.reader
+      m.walOldestAge.set({ reader: r.name }, r.oldestPendingTs === 0 ? 0 : Math.max(0, (now() - r.oldestPendingTs) / 1000))
+      m.storageLag.set({ target: t.name }, o.wal.bytesFrom(r.committed))
     }
     return await reply.header('content-type', m.registry.contentType).send(await m.registry.metrics())
   })

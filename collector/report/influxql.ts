@@ -21,6 +21,8 @@ export interface InfluxTarget {
   rawRp?: string | undefined
   /** rollup retention policy; undefined = the database default */
   rollupRp?: string | undefined
+  /** retention policy of log_event (influx.retention.logsPolicy); undefined = rawRp */
+  logsRp?: string | undefined
   timeoutMs?: number
 }
 

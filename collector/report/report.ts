@@ -63,6 +63,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
     password: i.password,
     rawRp: i.rp ?? (managed ? i.retention.rawPolicy : undefined),
     rollupRp: managed ? i.retention.rollupPolicy : undefined,
+    logsRp: managed ? i.retention.logsPolicy : i.rp,
     timeoutMs: 300_000
   }
 }

@@ -3,17 +3,20 @@
 
 import type { SendResult } from '../../common/send-result.js'
 
-export type Target = 'raw' | 'rollup'
+/** where a line goes: raw data, 5-minute rollups, or log events (their own retention) */
+export type Target = 'raw' | 'rollup' | 'logs'
 
 export interface StorageBackend {
   readonly name: string
-  /** write sends lines of line protocol (ms precision) in one request, to the raw or the rollup retention. */
+  /** write sends lines of line protocol (ms precision) in one request, to the raw, rollup or logs retention. */
   write(lines: string[], target?: Target): Promise<SendResult>
   /** ping tells whether the server answers at all (for /readyz). */
   ping(): Promise<boolean>
   /** prepare creates what the back end needs (the database on 1.x); retried by the caller. */
   prepare(): Promise<SendResult>
   close(): Promise<void>
+  /** deleteLogs removes log_event points of matching tags older than before (influx.retention.logsBy); absent when the back end cannot */
+  deleteLogs?(where: Record<string, string>, before: number): Promise<SendResult>
 }
 
 /** classifyStatus maps an HTTP status to a decision; 2xx is ok. */

@@ -13,6 +13,8 @@ export interface DeadLetterOptions {
   /** the file's bound (bytes), default 256 MiB */
   maxBytes?: number
   now?: () => number
+  /** the file name in dir (default dead-letter.jsonl; with several targets dead-letter-<target>.jsonl) */
+  fileName?: string
 }
 
 export class DeadLetter {
@@ -24,7 +26,7 @@ export class DeadLetter {
   dropped = 0
 
   constructor (dir: string, private readonly o: DeadLetterOptions) {
-    this.file = join(dir, 'dead-letter.jsonl')
+    this.file = join(dir, o.fileName ?? 'dead-letter.jsonl')
     this.maxBytes = o.maxBytes ?? 256 * 1024 * 1024
     this.now = o.now ?? Date.now
   }

@@ -1,5 +1,5 @@
 // InfluxDB 1.x back end: POST /write?db=&rp=&precision=ms with line protocol;
-// the database is created when missing.
+// the database and its retention policies (raw, rollup, logs) are created when missing.
 
 import type { SendResult } from '../../common/send-result.js'
 import type { StorageBackend, Target } from './backend.js'
@@ -7,6 +7,13 @@ import { classifyStatus, networkFailure } from './backend.js'
 
 function quoteIdent (s: string): string {
   return '"' + s.replace(/["\\]/g, '\\$&') + '"'
+}
+
+interface Policy { name: string, duration: string }
+
+/** quoteTag quotes a tag value as an InfluxQL string literal. */
+function quoteString (s: string): string {
+  return "'" + s.replace(/['\\]/g, '\\$&') + "'"
 }
 
 export interface InfluxV1Options {
@@ -17,7 +24,7 @@ export interface InfluxV1Options {
   password?: string
   timeoutMs: number
   /** retention policies to create or alter at prepare(); raw becomes the database default */
-  retention?: { raw: { name: string, duration: string }, rollup: { name: string, duration: string } }
+  retention?: { raw: Policy, rollup: Policy, logs?: Policy }
   /** told once when the user may not create the database or the policies (not an admin): they are left to an administrator */
   onNote?: (message: string) => void
 }
@@ -36,7 +43,8 @@ export class InfluxV1 implements StorageBackend {
 
   async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
     const q = new URLSearchParams({ db: this.o.db, precision: 'ms' })
-    const rp = target === 'rollup' ? this.o.retention?.rollup.name : this.o.rp
+    // Unmanaged retention: log events go beside the raw data, rollups to the database default.
+    const rp = target === 'rollup' ? this.o.retention?.rollup.name : target === 'logs' ? this.o.retention?.logs?.name ?? this.o.rp : this.o.rp
     if (rp !== undefined && rp !== '') q.set('rp', rp)
     try {
       const res = await fetch(`${this.base}/write?${q.toString()}`, {
@@ -76,7 +84,8 @@ export class InfluxV1 implements StorageBackend {
       const r = this.o.retention
       if (r !== undefined) {
         const have = await this.retentionPolicies()
-        for (const [p, isDefault] of [[r.raw, true], [r.rollup, false]] as const) {
+        const policies: Array<readonly [Policy, boolean]> = [[r.raw, true], [r.rollup, false], ...(r.logs !== undefined ? [[r.logs, false] as const] : [])]
+        for (const [p, isDefault] of policies) {
           const verb = have.has(p.name) ? 'ALTER' : 'CREATE'
           if (!await this.admin(`${verb} RETENTION POLICY ${quoteIdent(p.name)} ON ${db} DURATION ${p.duration} REPLICATION 1${isDefault ? ' DEFAULT' : ''}`)) {
             this.note(`InfluxDB user may not manage retention policies on ${this.o.db}: leaving ${p.name} to an administrator`)
@@ -111,6 +120,24 @@ export class InfluxV1 implements StorageBackend {
   private async retentionPolicies (): Promise<Set<string>> {
     const r = await this.query(`SHOW RETENTION POLICIES ON ${quoteIdent(this.o.db)}`) as { results?: Array<{ series?: Array<{ values?: unknown[][] }> }> }
     return new Set((r.results?.[0]?.series?.[0]?.values ?? []).map(v => String(v[0])))
+  }
+
+  /**
+   * deleteLogs runs DELETE FROM log_event WHERE <tags> AND time < before. InfluxDB 1.x deletes in
+   * every retention policy of the database (DELETE takes no policy); log_event lives only in the logs one.
+   */
+  async deleteLogs (where: Record<string, string>, before: number): Promise<SendResult> {
+    const conds = Object.entries(where).map(([k, v]) => `${quoteIdent(k)} = ${quoteString(v)}`)
+    try {
+      const r = await this.query(`DELETE FROM "log_event" WHERE ${[...conds, `time < ${Math.floor(before)}ms`].join(' AND ')}`) as { results?: Array<{ error?: string }> }
+      // A statement's error (database not found) comes back in an HTTP 200 answer.
+      const error = r.results?.[0]?.error
+      return error === undefined ? { kind: 'ok' } : { kind: 'retry', reason: `DELETE: ${error}` }
+    } catch (err) {
+      const m = /HTTP (\d+): ([^]*)$/.exec(String((err as Error).message))
+      if (m !== null) return classifyStatus(Number(m[1]), m[2]!, null)
+      return networkFailure(err)
+    }
   }
 
   async ping (): Promise<boolean> {

@@ -17,6 +17,8 @@ export interface InfluxV2Options {
   maxLines: number
   /** the bucket for 5-minute rollups (created by the operator with its own retention) */
   rollupBucket: string
+  /** the bucket for log events (created by the operator with the logs retention) */
+  logBucket: string
 }
 
 // The client logs every failed write to the console; RetryingBackend logs failures once, through pino.
@@ -40,7 +42,11 @@ export class InfluxV2 implements StorageBackend {
       maxBufferLines: Number.MAX_SAFE_INTEGER,
       gzipThreshold: 64 * 1024
     }
-    this.apis = { raw: client.getWriteApi(o.org, o.bucket, 'ms', options), rollup: client.getWriteApi(o.org, o.rollupBucket, 'ms', options) }
+    this.apis = {
+      raw: client.getWriteApi(o.org, o.bucket, 'ms', options),
+      rollup: client.getWriteApi(o.org, o.rollupBucket, 'ms', options),
+      logs: client.getWriteApi(o.org, o.logBucket, 'ms', options)
+    }
   }
 
   async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
@@ -59,6 +65,23 @@ export class InfluxV2 implements StorageBackend {
   }
 
   async prepare (): Promise<SendResult> { return { kind: 'ok' } }
+
+  /** deleteLogs asks POST /api/v2/delete for log_event points of matching tags older than before, in the log bucket. */
+  async deleteLogs (where: Record<string, string>, before: number): Promise<SendResult> {
+    const predicate = ['_measurement="log_event"', ...Object.entries(where).map(([k, v]) => `${k}="${v.replace(/["\\]/g, '\\$&')}"`)].join(' AND ')
+    const q = new URLSearchParams({ org: this.o.org, bucket: this.o.logBucket })
+    try {
+      const res = await fetch(`${this.base}/api/v2/delete?${q.toString()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Token ${this.o.token}` },
+        body: JSON.stringify({ start: '1970-01-01T00:00:00Z', stop: new Date(Math.floor(before)).toISOString(), predicate }),
+        signal: AbortSignal.timeout(this.o.timeoutMs)
+      })
+      return classifyStatus(res.status, res.status === 204 ? '' : await res.text(), res.headers.get('retry-after'))
+    } catch (err) {
+      return networkFailure(err)
+    }
+  }
 
   async ping (): Promise<boolean> {
     for (const path of ['/health', '/ping']) {

@@ -24,10 +24,10 @@ export async function writeIsolating (write: (lines: string[]) => Promise<SendRe
 }
 
 /** toDeadLetter is the onRefused that keeps a refused line in the dead-letter file, counts it and logs it. */
-export function toDeadLetter (o: { deadLetter: DeadLetter, metrics: Pick<Metrics, 'deadLettered'>, logger: Logger, backend: string }): (line: string, r: Refused) => Promise<void> {
+export function toDeadLetter (o: { deadLetter: DeadLetter, metrics: Pick<Metrics, 'deadLettered'>, logger: Logger, backend: string, target?: string }): (line: string, r: Refused) => Promise<void> {
   return async (line, r) => {
     await o.deadLetter.add([line], r.reason, r.status)
-    o.metrics.deadLettered.inc({ backend: o.backend }, 1)
+    o.metrics.deadLettered.inc(o.target === undefined ? { backend: o.backend } : { backend: o.backend, target: o.target }, 1)
     o.logger.error({ reason: r.reason, status: r.status, line: line.slice(0, 200) }, 'storage refused a point for good; moved to the dead-letter file')
   }
 }

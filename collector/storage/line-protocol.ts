@@ -201,14 +201,14 @@ export function toLine (m: string, tags: Record<string, string> | undefined, fie
 }
 
 /** entryToLines renders a WAL entry's points and log events as lines, appended to out. */
-export function entryToLines (e: WalEntry, out: string[]): void {
+export function entryToLines (e: WalEntry, out: string[], events: string[] = out): void {
   const series = seriesOf(e)
   for (let i = 0; i < e.p.length; i++) {
     const p = e.p[i]!
     const line = pointLine(series[i]!, p.f, p.t)
     if (line !== undefined) out.push(line)
   }
-  if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, out)
+  if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, events)
 }
 
 /**

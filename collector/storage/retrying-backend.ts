@@ -23,6 +23,10 @@ export interface RetryingBackendOptions {
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>
   /** a monotonic clock (ms) for the write duration */
   now?: () => number
+  /** the target's name: the `target` label of the metrics (several InfluxDB targets) */
+  target?: string
+  /** giveUp, when it says true, ends the retries like the signal (the target's backlog is being skipped) */
+  giveUp?: () => boolean
 }
 
 async function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -46,26 +50,31 @@ export class RetryingBackend implements StorageBackend {
 
   get name (): string { return this.inner.name }
 
+  /** labels of this back end's metrics: backend, and target when named */
+  private get labels (): { backend: string, target?: string } {
+    return this.o.target === undefined ? { backend: this.name } : { backend: this.name, target: this.o.target }
+  }
+
   /** write returns ok once the lines are stored, fail when refused for good, retry only when aborted. */
   async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
     const { metrics } = this.o
-    const backend = this.name
+    const labels = this.labels
     for (let attempt = 0; ; attempt++) {
       const prepared = this.prepare()
       const p = await prepared
       if (p.kind !== 'ok') return p
       const t0 = this.now()
       const r = await this.inner.write(lines, target)
-      metrics.writeDuration.observe({ backend, result: r.kind }, (this.now() - t0) / 1000)
+      metrics.writeDuration.observe({ ...labels, result: r.kind }, (this.now() - t0) / 1000)
       if (r.kind === 'ok') {
         if (!this.healthy && this.lastError !== undefined) this.o.logger.info('storage writes succeed again')
         this.healthy = true
-        metrics.storageUp.set({ backend }, 1)
-        metrics.pointsWritten.inc({ backend }, lines.length)
+        metrics.storageUp.set(labels, 1)
+        metrics.pointsWritten.inc(labels, lines.length)
         return r
       }
       if (r.kind === 'fail') return r
-      metrics.writeRetries.inc({ backend })
+      metrics.writeRetries.inc(labels)
       this.failed(r.reason)
       // 1.x answers 404 when the database was dropped: prepare() creates it again before the next attempt.
       if (r.status === 404 && this.preparing === prepared) this.preparing = undefined
@@ -98,13 +107,13 @@ export class RetryingBackend implements StorageBackend {
     return this.aborted()
   }
 
-  private aborted (): boolean { return this.o.signal?.aborted === true }
+  private aborted (): boolean { return this.o.signal?.aborted === true || this.o.giveUp?.() === true }
 
   private failed (reason: string): void {
     if (this.healthy || this.lastError === undefined) this.o.logger.warn({ reason }, 'storage write failing; data is kept in the WAL and retried')
     this.healthy = false
     this.lastError = reason
-    this.o.metrics.storageUp.set({ backend: this.name }, 0)
+    this.o.metrics.storageUp.set(this.labels, 0)
   }
 
   async ping (): Promise<boolean> { return await this.inner.ping() }

@@ -1,7 +1,9 @@
 // Drains the WAL into a storage back end in batches (batchLines or lingerMs), through
 // RetryingBackend and bad-batch isolation; the cursor moves past a batch only once it and every
 // batch before it were stored (a repeated write after a crash is idempotent in InfluxDB).
-// Raw batches in flight hold disjoint WAL ranges; rollup lines go one batch after another.
+// Raw batches in flight hold disjoint WAL ranges; rollup lines go one batch after another; log
+// events go to their own retention (Target 'logs'). With several InfluxDB targets there is one
+// writer per target, each with its own cursor; skipTo() gives up a failing target's backlog.
 
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type Position } from '../state/wal/index.js'
@@ -30,9 +32,27 @@ export interface WriterOptions {
   /** batches in flight at once (default 3) */
   concurrency?: number
   random?: () => number
+  /** false: leave rollup records out (this target has influx.rollups: false while another has them) */
+  rollups?: boolean
+  /** the target's name (metric label `target`), with several InfluxDB targets */
+  target?: string
+  /** told every position the cursor committed (the stored position of StorageTargets) */
+  onCommit?: (pos: Position) => void
+  /** told how many lines and WAL records a skipTo() gave up, and their time span (append times) */
+  onSkipped?: (s: Skipped) => void
 }
 
+/** What skipTo() gave up: lines (points and log events) never written to this target. */
+export interface Skipped { lines: number, records: number, bytes: number, firstTs: number, lastTs: number, to: Position }
+
 class Stopped extends Error {}
+
+/** before tells whether WAL position a comes before b. */
+export function before (a: Position, b: Position): boolean {
+  return a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset)
+}
+/** thrown out of the loop to give up the backlog up to skipWanted */
+class Skip extends Error {}
 
 /** One batch in flight: the WAL position after its last record, and how its writes ended. */
 interface InFlight { end: Position, done: Promise<void>, err?: unknown }
@@ -50,6 +70,8 @@ export class StorageWriter {
   private readonly refused: (line: string, r: Refused) => Promise<void>
   /** why the loop last failed, until the next good write */
   private loopError: string | undefined
+  /** a position the backlog is to be given up to (skipTo), until the loop did it */
+  private skipWanted: Position | undefined
 
   constructor (private readonly o: WriterOptions) {
     this.consumer = new WalConsumer(o.wal, o.reader, o.readBytes)
@@ -58,9 +80,11 @@ export class StorageWriter {
     this.concurrency = Math.max(1, o.concurrency ?? 3)
     const { backend, metrics, logger } = o
     this.store = new RetryingBackend(backend, {
-      metrics, logger, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs, random: o.random, signal: this.abort.signal
+      metrics, logger, minBackoffMs: o.minBackoffMs, maxBackoffMs: o.maxBackoffMs, random: o.random, signal: this.abort.signal,
+      giveUp: () => this.skipWanted !== undefined,
+      ...(o.target !== undefined ? { target: o.target } : {})
     })
-    this.refused = toDeadLetter({ deadLetter: o.deadLetter, metrics, logger, backend: backend.name })
+    this.refused = toDeadLetter({ deadLetter: o.deadLetter, metrics, logger, backend: backend.name, ...(o.target !== undefined ? { target: o.target } : {}) })
   }
 
   /** healthy is false from the first failed write (or loop failure) until the next good one */
@@ -84,7 +108,7 @@ export class StorageWriter {
         } catch (err) {
           if (err instanceof Stopped || this.stopping) return
           this.restarts++
-          this.o.metrics.writerRestarts.inc()
+          this.o.metrics.writerRestarts.inc(this.o.target === undefined ? {} : { target: this.o.target })
           this.loopError = `writer failed (${String((err as Error).message ?? err).slice(0, 200)}); restarting from the last written position`
           const delay = backoffDelay(policy, attempt)
           this.o.logger.error({ err, restarts: this.restarts, retryInMs: delay }, 'storage writer failed on an unexpected error; restarting it from the last committed position')
@@ -93,6 +117,18 @@ export class StorageWriter {
       }
     })()
   }
+
+  /**
+   * skipTo asks the loop to give up every record before to (a segment start or a committed
+   * position of another target): the retries under way end, the skipped lines are counted
+   * (onSkipped) and the cursor moves to to. Used only while this target fails and others store.
+   */
+  skipTo (to: Position): void {
+    if (before(this.o.reader.committed, to)) this.skipWanted = to
+  }
+
+  /** skipping tells whether a skipTo() waits to be done */
+  get skipping (): boolean { return this.skipWanted !== undefined }
 
   /** stop ends the loop after the write in flight (or at once when waiting); unsent records stay in the WAL. */
   async stop (): Promise<void> {
@@ -113,22 +149,66 @@ export class StorageWriter {
   }
 
   private async run (): Promise<void> {
+    for (;;) {
+      try {
+        await this.runOnce()
+        return
+      } catch (err) {
+        if (!(err instanceof Skip) || this.stopping) throw err
+        await this.skipBacklog()
+      }
+    }
+  }
+
+  /** skipBacklog reads (to count) and commits past the records before skipWanted; the loop was rewound. */
+  private async skipBacklog (): Promise<void> {
+    const to = this.skipWanted!
+    const { reader, wal } = this.o
+    if (!before(reader.committed, to)) { this.skipWanted = undefined; return } // caught up meanwhile: nothing to give up
+    const s: Skipped = { lines: 0, records: 0, bytes: wal.bytesFrom(reader.committed) - wal.bytesFrom(to), firstTs: 0, lastTs: 0, to }
+    const sink: string[] = []
+    for (;;) {
+      const recs = await this.consumer.read()
+      let past = recs.length === 0
+      for (const r of recs) {
+        if (before(to, r.end)) { past = true; break }
+        entryToLines(recordEntry(r), sink)
+        s.lines += sink.length
+        sink.length = 0
+        s.records++
+        if (s.firstTs === 0) s.firstTs = r.ts
+        s.lastTs = r.ts
+      }
+      if (past) break
+    }
+    reader.rewind()
+    await reader.commit(to)
+    reader.rewind()
+    this.skipWanted = undefined
+    this.o.onCommit?.(to)
+    this.o.onSkipped?.(s)
+  }
+
+  private async runOnce (): Promise<void> {
     const { reader } = this.o
     const c = this.consumer
     const inflight: InFlight[] = []
     let rollupChain: Promise<void> = Promise.resolve()
     try {
-      if ((await this.store.prepare()).kind !== 'ok') return
+      // prepare() gives up only on stop, or for a skipTo() while the target is still down.
+      if ((await this.store.prepare()).kind !== 'ok') throw new Stopped()
       while (!this.stopping) {
+        if (this.skipWanted !== undefined) throw new Skip()
         const lines: string[] = []
         const rollupLines: string[] = []
+        const logLines: string[] = []
         let end: Position | undefined
         const started = Date.now()
-        while (lines.length + rollupLines.length < this.batchLines && !this.stopping) {
+        while (lines.length + rollupLines.length + logLines.length < this.batchLines && !this.stopping && this.skipWanted === undefined) {
           // The WAL consume loop's read and wait, driven here: a batch spans reads until full or lingered.
           const recs = await c.read()
           if (recs.length === 0) {
-            if (lines.length + rollupLines.length === 0) {
+            if (lines.length + rollupLines.length + logLines.length === 0) {
               // Idle: settle what is in flight first, so the cursor does not wait for the next data.
               if (inflight.length > 0) { await this.settle(inflight, true); continue }
               await c.wait(1000)
@@ -142,12 +222,13 @@ export class StorageWriter {
           }
           for (const r of recs) {
             const e = recordEntry(r)
-            entryToLines(e, e.rollup === true ? rollupLines : lines)
             end = r.end
+            if (e.rollup === true && this.o.rollups === false) continue
+            entryToLines(e, e.rollup === true ? rollupLines : lines, logLines)
           }
         }
         if (end === undefined) continue
-        const raw = this.sendAll(lines, 'raw')
+        const raw = logLines.length === 0 ? this.sendAll(lines, 'raw') : Promise.all([this.sendAll(lines, 'raw'), this.sendAll(logLines, 'logs')]).then(() => {})
         rollupChain = rollupChain.then(async () => { await raw.catch(() => {}); await this.sendAll(rollupLines, 'rollup') })
         const job: InFlight = { end, done: Promise.resolve() }
         job.done = Promise.all([raw, rollupChain]).then(() => {}, (err: unknown) => { job.err = err })
@@ -158,10 +239,17 @@ export class StorageWriter {
       await this.settle(inflight, true)
     } catch (err) {
       await Promise.all(inflight.map(j => j.done))
+      // Batches that were stored (an unbroken prefix) are committed: not rewritten, not counted as skipped.
+      let stored: Position | undefined
+      for (const j of inflight) { if (j.err !== undefined) break; stored = j.end }
+      if (stored !== undefined && this.commitError === undefined) void this.commitSoon(stored)
       await this.committing
       this.commitError = undefined
       reader.rewind()
-      if (err instanceof Stopped) return
+      if (err instanceof Stopped) {
+        if (this.skipWanted !== undefined && !this.stopping) throw new Skip()
+        return
+      }
       throw err
     }
   }
@@ -211,6 +299,7 @@ export class StorageWriter {
           const pos = this.commitNext
           this.commitNext = undefined
           await this.o.reader.commit(pos)
+          this.o.onCommit?.(pos)
         }
       } catch (err) {
         this.commitNext = undefined

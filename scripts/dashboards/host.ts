@@ -29,8 +29,8 @@ export function host (): dashboard.Dashboard {
     .withPanel(upTimeline('Services / サービス状態', `SELECT last("up") FROM "service" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "service" fill(previous)`, upDown()).span(24).height(6))
     .withPanel(lines('Response time / 応答時間', 'ms', [`SELECT mean("response_ms") FROM "service" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "service" fill(null)`]).span(12).height(8))
     .withPanel(lines('Agent / エージェント', 'none', [`SELECT last("spool_batches") AS "spooled", last("clock_skew_ms") AS "skew_ms", last("rss_bytes") / 1048576 AS "rss_mib" FROM "agent" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval) fill(null)`]).span(12).height(8))
-    .withPanel(lines('Log events by level / ログ件数 (レベル別)', 'short', [`SELECT count("message") FROM "log_event" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "level" fill(0)`]).span(12).height(8))
+    .withPanel(lines('Log events by level / ログ件数 (レベル別)', 'short', [`SELECT count("message") FROM "kanshi_logs"."log_event" WHERE ${HOST} AND $timeFilter GROUP BY time($__interval), "level" fill(0)`]).span(12).height(8))
     // Nothing dropped silently: rate-limited, truncated and lost lines, and what is still unread.
     .withPanel(tablePanel('Log collection / ログ収集状況', [`SELECT last("lines") AS "lines", last("dropped_rate_limit") AS "dropped (rate limit)", last("truncated") AS "truncated", last("lost_files") AS "lost files", last("lag_bytes") AS "unread bytes", last("errors") AS "errors" FROM "log_input" WHERE ${HOST} AND $timeFilter GROUP BY "source"`]).span(12).height(8))
-    .withPanel(logLines('Recent log events / ログ', `SELECT "level", "source", "message" FROM "log_event" WHERE ${HOST} AND $timeFilter ORDER BY time DESC LIMIT 500`).span(24).height(10)))
+    .withPanel(logLines('Recent log events / ログ', `SELECT "level", "source", "message" FROM "kanshi_logs"."log_event" WHERE ${HOST} AND $timeFilter ORDER BY time DESC LIMIT 500`).span(24).height(10)))
 }

@@ -21,11 +21,12 @@ export async function query (url: string, db: string, q: string): Promise<any> {
   return body
 }
 
-/** reportDb creates the kanshi database with the collector's two policies, kept forever (generated data may be old). */
+/** reportDb creates the kanshi database with the collector's policies (raw, rollups, logs), kept forever (generated data may be old). */
 export async function reportDb (url: string): Promise<void> {
   await query(url, '', 'CREATE DATABASE kanshi')
   await query(url, 'kanshi', 'CREATE RETENTION POLICY kanshi_raw ON kanshi DURATION INF REPLICATION 1 DEFAULT')
   await query(url, 'kanshi', 'CREATE RETENTION POLICY kanshi_5m ON kanshi DURATION INF REPLICATION 1')
+  await query(url, 'kanshi', 'CREATE RETENTION POLICY kanshi_logs ON kanshi DURATION INF REPLICATION 1')
 }
 
 /** writeLines writes line protocol (ms) to db kanshi, policy rp, 5,000 lines a request; it throws on a refusal. */

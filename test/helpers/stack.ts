@@ -56,7 +56,8 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
     interval: '1s',
     dataDir: join(dir, 'agent'),
     ...(o.inputs !== undefined ? { inputs: { enabled: o.inputs } } : {}),
-    ...(o.push === true ? { push: { enabled: true, port: pushPort } } : {}),
+    // The kiosk app of these tests names its counter in a tag: allowed, as its agent.yaml would (push.allowTags).
+    ...(o.push === true ? { push: { enabled: true, port: pushPort, allowTags: ['counter'] } } : {}),
     ...o.agent
   })
   return {

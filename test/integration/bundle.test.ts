@@ -146,7 +146,7 @@ t.test('kanshi-agent.mjs alone: --help, --version, and data from it reaches Infl
   }
 
   await waitFor(async () => {
-    const r = await query(c.influxUrl, 'kanshi', "SELECT message FROM log_event WHERE host = 'bundle-linux'")
+    const r = await query(c.influxUrl, 'kanshi', "SELECT message FROM \"kanshi_logs\".\"log_event\" WHERE host = 'bundle-linux'")
     return (r.results[0].series?.[0]?.values ?? []).some((v: unknown[]) => String(v[1]).includes('発券プリンタ用紙切れ'))
   }, 30_000, 500)
   t.pass('a Shift_JIS log line from the bundled agent arrived decoded in log_event')

@@ -33,13 +33,15 @@ t.test('every query runs on real data and returns series', async t => {
   // Generated history for what a short agent run cannot produce: services, printers, logs, alerts, kiosk apps, 30 days of rollups.
   const now = Date.now()
   const lines: string[] = []
+  // Log events live in their own retention policy (influx.retention.logsPolicy), which the log panels read.
+  const logEvents: string[] = []
   const tags = 'host=dash-01,role=kiosk,site=本庁舎'
   for (let i = 0; i < 60; i++) {
     const ts = now - i * 60_000
     lines.push(`service,${tags},service=printer,check=printer up=${i % 10 === 0 ? 0 : 1},message="${i % 10 === 0 ? '用紙切れ' : 'ready'}" ${ts}`)
     lines.push(`service,${tags},service=portal,check=http up=1,response_ms=${20 + i} ${ts}`)
     lines.push(`kiosk_app,${tags},counter=1番窓口 tickets_issued=${i},queue_length=${i % 7} ${ts}`)
-    lines.push(`log_event,${tags},source=/var/log/kiosk.log,level=error message="プリンタ エラー ${i}",count=1 ${ts}`)
+    logEvents.push(`log_event,${tags},source=/var/log/kiosk.log,level=error message="プリンタ エラー ${i}",count=1 ${ts}`)
     lines.push(`log_input,${tags},source=kiosk-logs lines=${100 + i},dropped_rate_limit=0,truncated=0,lost_files=0,lag_bytes=0,errors=0 ${ts}`)
   }
   // A device polled by dash-01 (ping, SNMP interfaces, a UPS): the devices and network panels.
@@ -64,7 +66,7 @@ t.test('every query runs on real data and returns series', async t => {
   }
   // The same history as the hourly and the daily tier (the daily panels read *_1d): the queries only need data to answer.
   rollups.push(...rollups.flatMap(l => [l.replace(/^(cpu|mem|disk|net),/, '$1_1h,'), l.replace(/^(cpu|mem|disk|net),/, '$1_1d,')]))
-  for (const [rp, body] of [['', lines], ['kanshi_5m', rollups]] as const) {
+  for (const [rp, body] of [['', lines], ['kanshi_5m', rollups], ['kanshi_logs', logEvents]] as const) {
     const res = await fetch(`${influxd.url}/write?db=kanshi&precision=ms${rp === '' ? '' : `&rp=${rp}`}`, { method: 'POST', body: body.join('\n') })
     t.equal(res.status, 204, `generated history written${rp === '' ? '' : ' (rollups)'}`)
   }

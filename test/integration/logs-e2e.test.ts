@@ -15,7 +15,7 @@ import type { InfluxdProcess } from '../../collector/storage/influxd-process.js'
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 async function messages (url: string, host: string, source: string): Promise<string[]> {
-  const r = await query(url, 'kanshi', `SELECT message FROM log_event WHERE host = '${host}' AND source = '${source}'`)
+  const r = await query(url, 'kanshi', `SELECT message FROM "kanshi_logs"."log_event" WHERE host = '${host}' AND source = '${source}'`)
   return (r.results[0].series?.[0]?.values ?? []).map((v: unknown[]) => String(v[1]))
 }
 
@@ -125,7 +125,7 @@ t.test('the agent killed (-9) while lines are written, with rotations while it i
     const { readdirSync, statSync } = await import('node:fs')
     t.comment(readFileSync(join(stack.dir, 'agent', 'state.json'), 'utf8'))
     for (const n of readdirSync(stack.dir)) t.comment(n, statSync(join(stack.dir, n)).ino, statSync(join(stack.dir, n)).size)
-    const r = await query(influxd.url, 'kanshi', `SELECT count(message) FROM log_event WHERE host = '${host}' GROUP BY source`)
+    const r = await query(influxd.url, 'kanshi', `SELECT count(message) FROM "kanshi_logs"."log_event" WHERE host = '${host}' GROUP BY source`)
     t.comment(JSON.stringify(r.results[0].series?.map((x: any) => [x.tags.source, x.values[0][1]])))
     t.comment(agent.lines.join('\n'))
   }

@@ -102,3 +102,28 @@ t.test('push: kiosk apps may send numbers and statuses; strings and events only 
   t.equal(got[1]!.events[0]!.message, '番号 [個人番号] 確認', 'and to event messages')
   t.equal(open.stats.redacted, 3)
 })
+
+t.test('push: push.allowTags — only listed tag keys (and the identity tags) pass; others refuse the request, counted', async t => {
+  const got: Array<{ points: Array<{ tags: Record<string, string> }>, events: Array<{ tags?: Record<string, string> }> }> = []
+  const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, policy: { allowStrings: [], allowTags: ['counter'], allowEvents: true } })
+  await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events } as never); return got.length } }))
+  t.teardown(async () => await l.close())
+  const post = async (path: string, body: string, type = 'application/json') => {
+    const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
+    return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
+  }
+  const ok = await post('/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { counter: '1', host: 'spoof', role: 'x', site: 'y' }, f: { tickets: 1 } }] }))
+  t.equal(ok.status, 200, 'a listed tag and the identity tags (overwritten by the collector) pass')
+  const name = 'visitor_name'
+  const bad = await post('/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { counter: '2', [name]: '山田' }, f: { tickets: 1 } }] }))
+  t.equal(bad.status, 400)
+  t.equal(bad.body['error'], `not allowed: points.0.tags.${name}: a tag not allowed from a push client (tags can carry free text: list "${name}" in push.allowTags); nothing was stored`)
+  t.match(bad.body['error_ja'], /push\.allowTags/, 'the Japanese reason names push.allowTags')
+  const lp = await post('/write', `kiosk_app,counter=3,${name}=x tickets=1i\n`, 'text/plain')
+  t.equal(lp.status, 400)
+  t.match(lp.body['error'], new RegExp(`^not allowed: point 1 \\(kiosk_app\\)\\.tags\\.${name}: `), 'line protocol tags too')
+  const ev = await post('/v1/push', JSON.stringify({ events: [{ source: 'app', level: 'info', message: 'm', tags: { lane: 'a' } }] }))
+  t.match(ev, { status: 400, body: { refused: ['events.0.tags.lane: a tag not allowed from a push client (list "lane" in push.allowTags)'] } }, 'event tags are checked too')
+  t.equal(got.length, 1, 'only the allowed request was stored')
+  t.same(l.stats, { accepted: 1, refused_invalid: 0, refused_policy: 3, redacted: 0 }, 'each refusal is counted')
+})

@@ -147,7 +147,9 @@ function diskForecast (): { date: string, now: number, growth: number } {
 t.test('a generated night: the action page, every detail, the workbook, the PDF', async t => {
   const { influx, dir, dataDir } = await withReportDb(t)
   const lines = night()
-  await writeLines(influx.url, 'kanshi_raw', lines)
+  // Log events live in their own policy (influx.retention.logsPolicy), as the collector writes them.
+  await writeLines(influx.url, 'kanshi_raw', lines.filter(l => !l.startsWith('log_event,')))
+  await writeLines(influx.url, 'kanshi_logs', lines.filter(l => l.startsWith('log_event,')))
   incidents(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  jobs:\n    - { name: nightly-backup, host: db01, deadline: '06:00' }\n    - { name: daily-batch, host: web01, deadline: '07:00' }\n`)

@@ -1,7 +1,8 @@
 // What a kiosk or business application may push (送信可能なデータ): numbers and
 // statuses (numeric and boolean fields). String fields only when push.allowStrings
-// names them, events (free text) only with push.allowEvents; push.redact applies
-// to what is allowed. Everything else refuses the whole request, with the reason.
+// names them, tag keys beyond the identity tags only when push.allowTags names them,
+// events (free text) only with push.allowEvents; push.redact applies to what is
+// allowed. Everything else refuses the whole request, with the reason.
 
 import type { LogEvent, Point } from '../../../protocol/messages.js'
 import type { Redactor } from '../logs/redact.js'
@@ -9,6 +10,8 @@ import type { Redactor } from '../logs/redact.js'
 export interface PushPolicy {
   /** field names that may carry strings (default: none) */
   allowStrings: readonly string[]
+  /** tag keys a client may set besides the identity tags; the agent config always gives a list (default []), unset leaves tags unchecked */
+  allowTags?: readonly string[]
   /** whether events (free-text messages) are accepted (default: no) */
   allowEvents: boolean
   redact?: Redactor
@@ -16,14 +19,27 @@ export interface PushPolicy {
 
 export const DEFAULT_POLICY: PushPolicy = { allowStrings: [], allowEvents: false }
 
+/** IDENTITY_TAGS are always accepted: the collector overwrites them with the agent's identity anyway. */
+export const IDENTITY_TAGS: readonly string[] = ['host', 'role', 'site']
+
+const tagAllowed = (p: PushPolicy, k: string): boolean => p.allowTags === undefined || IDENTITY_TAGS.includes(k) || p.allowTags.includes(k)
+
 /** refusals names each point field and event the policy does not allow, e.g. `points.0.f.name`. */
 export function refusals (p: PushPolicy, points: readonly Point[], events: readonly LogEvent[], label: (i: number) => string = i => `points.${i}`): string[] {
   const out: string[] = []
   points.forEach((pt, i) => {
+    for (const k of Object.keys(pt.tags ?? {})) {
+      if (!tagAllowed(p, k)) out.push(`${label(i)}.tags.${k}: a tag not allowed from a push client (tags can carry free text: list "${k}" in push.allowTags)`)
+    }
     for (const [k, v] of Object.entries(pt.f)) {
       if (typeof v === 'string' && !p.allowStrings.includes(k)) {
         out.push(`${label(i)}.f.${k}: a string field is not allowed from a push client (send numbers or booleans, or list "${k}" in push.allowStrings)`)
       }
+    }
+  })
+  events.forEach((e, i) => {
+    for (const k of Object.keys(e.tags ?? {})) {
+      if (!tagAllowed(p, k)) out.push(`events.${i}.tags.${k}: a tag not allowed from a push client (list "${k}" in push.allowTags)`)
     }
   })
   if (events.length > 0 && !p.allowEvents) out.push(`events: ${events.length} event(s) not allowed from a push client: free text is off (set push.allowEvents: true)`)

@@ -21,6 +21,7 @@ const validatePoint = compile(PointSchema)
 const PRECISIONS = ['ns', 'us', 'ms', 's']
 const MAX_BODY = 1024 * 1024
 const NOT_ALLOWED_JA = '送信が許可されていないデータ（文字列フィールドまたはイベント）を含むため、何も保存しませんでした。数値と真偽値だけを送るか、push.allowStrings / push.allowEvents で許可してください。'
+const TAG_NOT_ALLOWED_JA = '許可されていないタグを含むため、何も保存しませんでした。タグには自由記述が入り得るため、必要なタグキーを push.allowTags に列挙してください（host・role・site は常に可）。'
 
 export interface PushOptions {
   host: string
@@ -85,7 +86,7 @@ export class PushListener implements Input {
         if (points.length + events.length === 0) return reply(400, { error: 'no points and no events' })
         const refused = refusals(this.policy, points, events, json ? undefined : i => `point ${i + 1} (${points[i]!.m})`)
         if (refused.length > 0) {
-          return reply(400, { error: `not allowed: ${refused[0]!}; nothing was stored`, error_ja: NOT_ALLOWED_JA, refused: refused.slice(0, 20) }, 'refused_policy')
+          return reply(400, { error: `not allowed: ${refused[0]!}; nothing was stored`, error_ja: /\.tags\./.test(refused[0]!) ? TAG_NOT_ALLOWED_JA : NOT_ALLOWED_JA, refused: refused.slice(0, 20) }, 'refused_policy')
         }
         this.stats.redacted += redactPushed(this.policy, points, events)
         const seq = await ctx.enqueue(points, events)

@@ -81,13 +81,13 @@ export async function certificates (q: InfluxQL, rawRp: string | undefined, end:
 export interface LogRow { host: string, level: string, count: number, top: Array<{ message: string, count: number }> }
 
 /** logCounts: events per host and level (errors and warnings) in [start, end), and the most frequent messages. */
-export async function logCounts (q: InfluxQL, rawRp: string | undefined, start: number, end: number, topN: number): Promise<LogRow[]> {
+export async function logCounts (q: InfluxQL, logsRp: string | undefined, start: number, end: number, topN: number): Promise<LogRow[]> {
   const levels = [...ERROR_LEVELS, ...WARNING_LEVELS].join('|')
   const w = `time >= ${start}ms AND time < ${end}ms AND "level" =~ /^(${levels})$/`
   const [sums, rows] = await q.query([
-    `SELECT sum("count") AS "n" FROM ${rawFrom(rawRp, 'log_event')} WHERE ${w} GROUP BY "host", "level"`,
+    `SELECT sum("count") AS "n" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w} GROUP BY "host", "level"`,
     // the messages of the latest 10,000 events per host and level rank the top ones
-    `SELECT "message", "count" FROM ${rawFrom(rawRp, 'log_event')} WHERE ${w} GROUP BY "host", "level" ORDER BY time DESC LIMIT 10000`
+    `SELECT "message", "count" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w} GROUP BY "host", "level" ORDER BY time DESC LIMIT 10000`
   ])
   const key = (t: Record<string, string>): string => `${t['host']}\u0000${t['level']}`
   const top = new Map<string, Map<string, number>>()

@@ -103,7 +103,7 @@ export async function aroundEvent (target: InfluxTarget, hosts: readonly string[
   const logW = `time >= ${detectedAt - 10 * 60_000}ms AND time < ${detectedAt + 30 * 60_000}ms AND ${hostCond}`
   const res = await q.query([
     ...fields.map(([m, f]) => `SELECT mean(${ident(f)}) AS "v" FROM ${rawFrom(target.rawRp, m)} WHERE ${w} GROUP BY time(1m), "host" fill(none)`),
-    `SELECT "message", "level", "source", "host" FROM ${rawFrom(target.rawRp, 'log_event')} WHERE ${logW} ORDER BY time ASC LIMIT ${maxLogLines}`
+    `SELECT "message", "level", "source", "host" FROM ${rawFrom(target.logsRp ?? target.rawRp, 'log_event')} WHERE ${logW} ORDER BY time ASC LIMIT ${maxLogLines}`
   ])
   const metrics: MetricPoint[] = []
   fields.forEach(([m], i) => {

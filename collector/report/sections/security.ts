@@ -36,13 +36,15 @@ export interface SecurityFigures { hosts: SecurityHostRow[], days: LoginDay[] }
 const KINDS = /^(logon_failure|lockout|logon|malware|malware_action_failed)$/
 
 /** securityFigures queries log_event (raw: events are not rolled up) and alert for the month. */
-export async function securityFigures (q: InfluxQL, target: Pick<InfluxTarget, 'rawRp' | 'rollupRp'>, m: Month, cal: BusinessCalendar, logRules: readonly string[]): Promise<SecurityFigures> {
+export async function securityFigures (q: InfluxQL, target: Pick<InfluxTarget, 'rawRp' | 'rollupRp' | 'logsRp'>, m: Month, cal: BusinessCalendar, logRules: readonly string[]): Promise<SecurityFigures> {
   const r: Range = { start: m.start, end: m.end }
   const rawRp = target.rawRp
+  // Log events have their own retention (kanshi_logs); alerts stay in the raw policy.
+  const logsRp = target.logsRp ?? rawRp
   const ruleRe = logRules.map(n => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')
   const [byKind, daily, fired] = await q.query([
-    `SELECT sum("count") AS "n" FROM ${rawFrom(rawRp, 'log_event')} WHERE ${timeCond(r)} AND "kind" =~ ${KINDS} GROUP BY "host", "kind"`,
-    `SELECT sum("count") AS "n" FROM ${rawFrom(rawRp, 'log_event')} WHERE ${timeCond(r)} AND "kind" =~ /^(logon|logon_failure)$/ GROUP BY time(1d), "host", "kind" fill(none) tz(${str(m.timezone)})`,
+    `SELECT sum("count") AS "n" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${timeCond(r)} AND "kind" =~ ${KINDS} GROUP BY "host", "kind"`,
+    `SELECT sum("count") AS "n" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${timeCond(r)} AND "kind" =~ /^(logon|logon_failure)$/ GROUP BY time(1d), "host", "kind" fill(none) tz(${str(m.timezone)})`,
     ...(logRules.length > 0 ? [`SELECT count("active") AS "n" FROM ${rawFrom(rawRp, 'alert')} WHERE ${timeCond(r)} AND "state" = 'firing' AND "rule" =~ /^(?:${ruleRe})$/ GROUP BY "host"`] : [])
   ])
   const hosts = new Map<string, SecurityHostRow>()
