@@ -4,7 +4,6 @@
 // InfluxDB over the last report.inventory.lookback.
 
 import type { FastifyPluginAsync } from 'fastify'
-import { KanshiError } from '../../protocol/errors.js'
 import type { InfluxTarget } from '../report/influxql.js'
 import { inventoryQuery, judgeInventory } from '../report/sections/inventory.js'
 import type { Guard } from './auth.js'
@@ -30,7 +29,8 @@ export const inventoryApi: FastifyPluginAsync<InventoryApiOptions> = async (app,
     try {
       rows = await inventoryQuery(o.target, now - LOOKBACK_MS, now + 60_000)
     } catch (err) {
-      throw new KanshiError('E_INTERNAL', `the inventory could not be read: ${(err as Error).message}`)
+      // The database down is a state to show, like WAL-only, not a failure of this request.
+      return { maxUpdateAgeDays: o.maxUpdateAgeDays, hosts: [], problem: `the inventory could not be read from InfluxDB: ${(err as Error).message}` }
     }
     return {
       maxUpdateAgeDays: o.maxUpdateAgeDays,

@@ -12,6 +12,8 @@ export interface StackOptions {
   agentId: string
   role?: string
   site?: string
+  /** agents[].devices: the devices this agent may poll (ping, SNMP) */
+  devices?: boolean | string[]
   /** the agent's opening hours on the collector (agents[].schedule) */
   schedule?: string
   inputs?: string[]
@@ -39,7 +41,7 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
   const dir = await tmpDir(t)
   const port = await freePort()
   const pushPort = await freePort()
-  const { agents, tokens } = agentEntries([{ id: o.agentId, role: o.role ?? 'server', site: o.site ?? 's', ...(o.schedule !== undefined ? { schedule: o.schedule } : {}) }])
+  const { agents, tokens } = agentEntries([{ id: o.agentId, role: o.role ?? 'server', site: o.site ?? 's', ...(o.schedule !== undefined ? { schedule: o.schedule } : {}), ...(o.devices !== undefined ? { devices: o.devices } : {}) }])
   writeConfig(join(dir, 'collector.yaml'), {
     listen: { host: '127.0.0.1', port },
     dataDir: join(dir, 'collector'),

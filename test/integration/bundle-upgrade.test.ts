@@ -41,7 +41,7 @@ t.test('an older v1 agent (minimal hello, unknown extra fields) is accepted and 
 t.test('a protocol the collector does not speak is refused with E_PROTOCOL', async t => {
   const { agentUrl } = await collector(t)
   const a = await connectAgent(t, agentUrl, { token: 'tok-new', id: 'new-server' })
-  a.send({ type: 'hello', protocol: 2, agent: { id: 'new-server', hostname: 'web01', version: '9.0.0', os: 'linux' } })
+  a.send({ type: 'hello', protocol: 99, agent: { id: 'new-server', hostname: 'web01', version: '9.0.0', os: 'linux' } })
   t.equal(await a.closed, 1002, 'closed as a protocol error')
   t.match(a.frames.find(f => f.type === 'error'), { code: 'E_PROTOCOL' })
 })

@@ -20,6 +20,7 @@ t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collec
   const stack = await makeStack(t, {
     influx: { version: 1, url: influxd.url, db: 'kanshi' },
     agentId: 'poller-1',
+    devices: true,
     inputs: [],
     agent: {
       logPollInterval: '200ms',
@@ -42,11 +43,13 @@ t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collec
   t.equal(ping[0]![3], 0, 'loss 0%')
   const snmp = await rows(influxd.url, "SELECT up, uptime_s FROM service WHERE device = 'lab-switch' AND \"check\" = 'snmp'")
   t.equal(snmp[0]?.[1], 1, 'snmp reachability up')
-  // host, role and site are the token's until the collector honours the device tag (h-dev); device survives already.
   const devices = await query(influxd.url, 'kanshi', 'SHOW TAG VALUES FROM snmp_if WITH KEY = "device"')
   t.same(devices.results[0].series[0].values.map((v: string[]) => v[1]), ['lab-switch'], 'snmp_if carries the device tag')
-  await waitFor(async () => (await rows(influxd.url, "SELECT message FROM log_event WHERE source = 'snmptrap:lab-switch'")).length >= 1, 20_000, 500)
-  const trap = await rows(influxd.url, "SELECT message, level FROM log_event WHERE source = 'snmptrap:lab-switch'")
+  // The collector keeps a device's own identity (agents[].devices allows it) and names the poller.
+  const who = await query(influxd.url, 'kanshi', 'SHOW TAG VALUES FROM snmp_if WITH KEY IN ("host", "poller", "role")')
+  t.same(Object.fromEntries(who.results[0].series[0].values as Array<[string, string]>), { host: 'lab-switch', poller: 'poller-1', role: 'switch' }, 'host = the device, poller = the agent, role from the check')
+  await waitFor(async () => (await rows(influxd.url, "SELECT message FROM \"kanshi_logs\".\"log_event\" WHERE source = 'snmptrap:lab-switch'")).length >= 1, 20_000, 500)
+  const trap = await rows(influxd.url, "SELECT message, level FROM \"kanshi_logs\".\"log_event\" WHERE source = 'snmptrap:lab-switch'")
   t.same(trap[0]!.slice(1), ['linkDown (1.3.6.1.6.3.1.1.5.3) from lab-switch: ifIndex.9=9', 'warning'])
   t.notOk(agent.lines.some(l => l.includes(snmpd.community) || l.includes(trapCommunity)), 'no community in the agent\'s log')
 })
