@@ -41,8 +41,8 @@ t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks 
   const { port } = stack
   await stack.startCollector()
   const agent = await stack.startAgent()
-  // About 1 000 points a second: the 1 MiB WAL fills within the short outage too.
-  const pusher = startPusher(stack.pushUrl, { perRequest: 50, everyMs: 50 })
+  // About 2 000 points a second: the 1 MiB WAL fills well within the short outage, even on a busy machine.
+  const pusher = startPusher(stack.pushUrl, { perRequest: 100, everyMs: 50 })
   t.teardown(pusher.stop) // a failed assertion mid-test must not leave it pushing (the run then hangs to its timeout)
   await sleep(2000)
   await influxd.stop()

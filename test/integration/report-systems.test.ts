@@ -126,8 +126,9 @@ function record (dataDir: string): void {
     }
     // I1: both down; mail at 10 min, user notice at 12, recovered 13:28 (28 min: not major), confirmed by the client at 13:45
     const i1 = open('共通基盤', 'critical', 'web01', '共通基盤 停止', E2[0], { notified: E2[0] + 10 * MIN, notice: E2[0] + 12 * MIN, resolved: E2[0] + 28 * MIN, confirmed: jst('2026-07-14T13:45:00') })
-    // I1b: the same outage seen on web02, merged into I1: not a second 障害
-    const i1b = open('共通基盤', 'critical', 'web02', 'web02 応答なし', E2[0] + MIN, { resolved: E2[1] })
+    // I1b: the same outage seen on web02, merged into I1: not a second 障害 (it cleared a minute before
+    // I1, so the folded 障害 still recovers at 13:28; a later member would extend it)
+    const i1b = open('共通基盤', 'critical', 'web02', 'web02 応答なし', E2[0] + MIN, { resolved: E2[0] + 27 * MIN })
     store.db.prepare('UPDATE incidents SET merged_into = ? WHERE id = ?').run(i1, i1b)
     // I2: web01 alone down (redundancy covered it): the operator marks it not service-affecting
     open('共通基盤', 'critical', 'web01', 'web01 応答なし', E1[0], { resolved: E1[1], notified: E1[0] + 5 * MIN, sa: 0 })
