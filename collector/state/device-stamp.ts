@@ -19,6 +19,17 @@ export interface DeviceSink {
   refusedName: string
 }
 
+/**
+ * isDevice: a device's point or event names the device twice, as `device` and as `host` (DESIGN:
+ * "Devices carry a device tag and host = the device's name"). A `device` tag alone is an agent's
+ * own series, e.g. diskio's disk (device=vda), and is stamped with the agent's identity.
+ */
+export function isDevice (tags: Readonly<Record<string, string>> | undefined): tags is Record<string, string> {
+  if (tags === undefined) return false
+  const d = tags['device']
+  return d !== undefined && d === tags['host']
+}
+
 export function newDeviceSink (): DeviceSink { return { seen: 0, refused: 0, refusedName: '' } }
 
 export function resetDeviceSink (s: DeviceSink): void { s.seen = 0; s.refused = 0; s.refusedName = '' }
@@ -82,7 +93,7 @@ export function stampDeviceEvents (events: LogEvent[], poller: Poller, sink: Dev
   let refused = 0
   const out = events.filter(e => {
     const tags = e.tags
-    if (tags?.['device'] === undefined) return true
+    if (!isDevice(tags)) return true
     if (sink !== undefined) sink.seen++
     if (stampDevice(tags, poller)) return true
     refused++

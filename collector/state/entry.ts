@@ -5,7 +5,7 @@
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
 import type { WalRecord } from './wal/index.js'
-import { finishDevices, stampDevice, stampDeviceEvents, type DevicePolicy, type DeviceSink } from './device-stamp.js'
+import { finishDevices, isDevice, stampDevice, stampDeviceEvents, type DevicePolicy, type DeviceSink } from './device-stamp.js'
 
 export interface WalEntry {
   /** agent id; '' for points the collector writes itself (host_up) */
@@ -85,7 +85,7 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
 /**
  * stamp sets host/role/site on every point and event from the token's identity, over whatever the
  * agent sent, and adds host_up=1. It stamps the batch in place (no copies): a "__proto__" tag that
- * JSON.parse made an own property stays one. A point with a `device` tag keeps host = the device
+ * JSON.parse made an own property stays one. A device's point (tags device = host) keeps host = the device
  * and gains poller = the agent, if the agent may poll it; else it is refused, counted in `dev`.
  * A batch with device points must be stored as its entry, not as its frame (`dev.seen` > 0):
  * replaying a frame stamps it without a device policy.
@@ -97,7 +97,7 @@ export function stamp (id: StampIdentity, b: Batch, received: number, dev?: Devi
   for (let i = 0; i < p.length; i++) {
     const pt = p[i]!
     const tags = pt.tags
-    if (tags !== undefined && tags['device'] !== undefined) {
+    if (isDevice(tags)) {
       devices++
       if (!stampDevice(tags, id)) {
         if (refused++ === 0 && dev !== undefined && dev.refusedName === '') dev.refusedName = tags['device']
@@ -118,7 +118,7 @@ export function stamp (id: StampIdentity, b: Batch, received: number, dev?: Devi
     let events = b.events
     let deviceEvents = false
     for (const e of events) {
-      if (e.tags?.['device'] !== undefined) deviceEvents = true
+      if (isDevice(e.tags)) deviceEvents = true
       else e.tags = withIdentity(e.tags, id)
     }
     if (deviceEvents) events = stampDeviceEvents(events, id, dev)

@@ -14,8 +14,8 @@ t.test('devices are listed with their poller and parent', async t => {
   await a.greet()
   const now = Date.now()
   a.batch(1, [
-    { m: 'service', t: now, tags: { device: 'core-sw', check: 'ping', service: 'core-sw' }, f: { up: 1, rtt_ms: 0.8, loss_percent: 0 } },
-    { m: 'service', t: now, tags: { device: 'sw-3f', check: 'ping', service: 'sw-3f', parent: 'core-sw' }, f: { up: 0, rtt_ms: 0, loss_percent: 100 } }
+    { m: 'service', t: now, tags: { device: 'core-sw', host: 'core-sw', check: 'ping', service: 'core-sw' }, f: { up: 1, rtt_ms: 0.8, loss_percent: 0 } },
+    { m: 'service', t: now, tags: { device: 'sw-3f', host: 'sw-3f', check: 'ping', service: 'sw-3f', parent: 'core-sw' }, f: { up: 0, rtt_ms: 0, loss_percent: 100 } }
   ])
   await a.waitFrame(m => m.type === 'ack' && m.seq === 1, 'ack 1')
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] })

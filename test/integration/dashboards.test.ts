@@ -28,7 +28,9 @@ t.test('every query runs on real data and returns series', async t => {
   await stack.startAgent()
   await waitFor(async () => {
     const r = await query(influxd.url, 'kanshi', `SELECT count(usage_percent) FROM cpu WHERE host = 'dash-01'`)
-    return (r.results[0].series?.[0]?.values?.[0]?.[1] ?? 0) >= 2
+    // diskio is a rate: its first point needs a second sample
+    const d = await query(influxd.url, 'kanshi', `SELECT count(read_bytes_per_sec) FROM diskio WHERE host = 'dash-01'`)
+    return (r.results[0].series?.[0]?.values?.[0]?.[1] ?? 0) >= 2 && (d.results[0].series?.[0]?.values?.[0]?.[1] ?? 0) >= 1
   }, 30_000, 500)
   // Generated history for what a short agent run cannot produce: services, printers, logs, alerts, kiosk apps, 30 days of rollups.
   const now = Date.now()

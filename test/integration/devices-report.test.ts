@@ -48,7 +48,7 @@ t.test('a device pinged by a poller is in the monthly availability like a host',
     for (let m = h; m < h + 3_600_000; m += MIN) {
       if (m >= SILENT[0] && m < SILENT[1]) continue
       const up = m >= DOWN[0] && m < DOWN[1] ? 0 : 1
-      points.push({ m: 'service', t: m, tags: { device: 'sw-3f', check: 'ping', service: 'sw-3f' }, f: { up, rtt_ms: 1, loss_percent: up === 1 ? 0 : 100 } })
+      points.push({ m: 'service', t: m, tags: { device: 'sw-3f', host: 'sw-3f', check: 'ping', service: 'sw-3f' }, f: { up, rtt_ms: 1, loss_percent: up === 1 ? 0 : 100 } })
     }
     const e = stamp(poller, { type: 'batch', seq: ++seq, points } as Batch, h)
     e.p = e.p.filter(p => p.tags?.['host'] === 'sw-3f') // the poller's own host_up is not this test's

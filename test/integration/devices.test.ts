@@ -67,7 +67,7 @@ async function send (a: FakeAgent, points: unknown[]): Promise<void> {
 }
 
 const ping = (device: string, up: number, extra: Record<string, string> = {}) =>
-  ({ m: 'service', t: Date.now(), tags: { device, check: 'ping', service: device, ...extra }, f: { up, rtt_ms: up === 1 ? 1.5 : 0, loss_percent: up === 1 ? 0 : 100 } })
+  ({ m: 'service', t: Date.now(), tags: { device, host: device, check: 'ping', service: device, ...extra }, f: { up, rtt_ms: up === 1 ? 1.5 : 0, loss_percent: up === 1 ? 0 : 100 } })
 
 /** tagsOf parses the tags of a line of line protocol (no escaped commas in these tests). */
 function tagsOf (line: string): Record<string, string> {
@@ -81,8 +81,8 @@ t.test('a poller\'s device points are stored as the device; others are refused a
   const kiosk = await agent(t, tc, 'kiosk-01')
   await send(poller, [
     ping('sw-3f', 1, { parent: 'core-sw' }),
-    { m: 'snmp_if', t: Date.now(), tags: { device: 'sw-3f', ifname: 'ge-0/0/1' }, f: { rx_bytes_per_sec: 1000, tx_bytes_per_sec: 2000, oper_up: 1, admin_up: 1 } },
-    { m: 'ups', t: Date.now(), tags: { device: 'ups-1', role: 'ups', site: '別館' }, f: { on_battery: 0, charge_percent: 100, runtime_s: 1800 } },
+    { m: 'snmp_if', t: Date.now(), tags: { device: 'sw-3f', host: 'sw-3f', ifname: 'ge-0/0/1' }, f: { rx_bytes_per_sec: 1000, tx_bytes_per_sec: 2000, oper_up: 1, admin_up: 1 } },
+    { m: 'ups', t: Date.now(), tags: { device: 'ups-1', host: 'ups-1', role: 'ups', site: '別館' }, f: { on_battery: 0, charge_percent: 100, runtime_s: 1800 } },
     ping('web02', 1), // an agent's id: never a device name, even for a poller of any device
     { m: 'cpu', t: Date.now(), tags: { cpu: 'total' }, f: { usage_percent: 5 } }
   ])
@@ -120,9 +120,9 @@ t.test('device down, interface down and UPS on battery mail once each', async t 
   await send(poller, [ping('sw-5f', 0)])
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
   t.match(smtp.mails[0]!.subject, /^\[CRITICAL\] 機器 sw-5f \(本庁舎\) が応答しません/)
-  const ifp = (oper: number, admin: number, ifname: string) => ({ m: 'snmp_if', t: Date.now(), tags: { device: 'sw-5f', ifname }, f: { oper_up: oper, admin_up: admin, rx_bytes_per_sec: 0, tx_bytes_per_sec: 0 } })
+  const ifp = (oper: number, admin: number, ifname: string) => ({ m: 'snmp_if', t: Date.now(), tags: { device: 'sw-5f', host: 'sw-5f', ifname }, f: { oper_up: oper, admin_up: admin, rx_bytes_per_sec: 0, tx_bytes_per_sec: 0 } })
   await send(poller, [ifp(0, 1, 'ge-1'), ifp(0, 0, 'ge-2')])
-  await send(poller, [ifp(0, 1, 'ge-1'), ifp(0, 0, 'ge-2'), { m: 'ups', t: Date.now(), tags: { device: 'ups-1' }, f: { on_battery: 1, charge_percent: 40, runtime_s: 600 } }])
+  await send(poller, [ifp(0, 1, 'ge-1'), ifp(0, 0, 'ge-2'), { m: 'ups', t: Date.now(), tags: { device: 'ups-1', host: 'ups-1' }, f: { on_battery: 1, charge_percent: 40, runtime_s: 600 } }])
   await waitFor(() => smtp.mails.length >= 4, 15_000, 100)
   await new Promise(resolve => setTimeout(resolve, 1500))
   const subjects = smtp.mails.map(m => m.subject).sort()

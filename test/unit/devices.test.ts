@@ -31,29 +31,32 @@ t.test('device policy: patterns, never an agent id, false allows none', async t 
 t.test('stamp: device points keep their device identity; refused ones are dropped and counted', async t => {
   const points: Point[] = [
     { m: 'cpu', t: 1, tags: { host: 'forged', poller: 'forged' }, f: { usage_percent: 1 } },
-    { m: 'service', t: 2, tags: { device: 'sw-1', check: 'ping', parent: 'core' }, f: { up: 0, rtt_ms: 0 } },
-    { m: 'service', t: 2, tags: { device: 'sw-1', check: 'snmp' }, f: { up: 1 } },
-    { m: 'service', t: 2, tags: { device: 'sw-2', check: 'snmp', site: '別館', role: 'switch' }, f: { up: 1 } },
-    { m: 'service', t: 3, tags: { device: 'web01', check: 'ping' }, f: { up: 1 } },
-    { m: 'ups', t: 3, tags: { device: 'printer-1' }, f: { on_battery: 0 } }
+    { m: 'service', t: 2, tags: { device: 'sw-1', host: 'sw-1', check: 'ping', parent: 'core' }, f: { up: 0, rtt_ms: 0 } },
+    { m: 'service', t: 2, tags: { device: 'sw-1', host: 'sw-1', check: 'snmp' }, f: { up: 1 } },
+    { m: 'service', t: 2, tags: { device: 'sw-2', host: 'sw-2', check: 'snmp', site: '別館', role: 'switch' }, f: { up: 1 } },
+    { m: 'service', t: 3, tags: { device: 'web01', host: 'web01', check: 'ping' }, f: { up: 1 } },
+    { m: 'ups', t: 3, tags: { device: 'printer-1', host: 'printer-1' }, f: { on_battery: 0 } },
+    // diskio's own device tag (a disk, not a polled device): the agent's series, stamped as usual
+    { m: 'diskio', t: 3, tags: { device: 'vda' }, f: { read_bytes_per_sec: 1 } }
   ]
-  const batch: Batch = { type: 'batch', seq: 7, points, events: [{ t: 4, source: 'snmptrap:sw-1', level: 'warning', message: 'linkDown', tags: { device: 'sw-1' } }, { t: 4, source: 'snmptrap:x', level: 'warning', message: 'm', tags: { device: 'x' } }] } as Batch
+  const batch: Batch = { type: 'batch', seq: 7, points, events: [{ t: 4, source: 'snmptrap:sw-1', level: 'warning', message: 'linkDown', tags: { device: 'sw-1', host: 'sw-1' } }, { t: 4, source: 'snmptrap:x', level: 'warning', message: 'm', tags: { device: 'x', host: 'x' } }] } as Batch
   const sink = newDeviceSink()
   const e = stamp(poller, batch, 100, sink)
   t.same(sink, { seen: 7, refused: 3, refusedName: 'web01' }, '5 device points and 2 events seen; web01, printer-1 and the event from x refused')
   t.same(e.p.map(p => [p.m, p.tags!['host'], p.tags!['poller'] ?? '-']), [
     ['cpu', 'poller', '-'], ['service', 'sw-1', 'poller'], ['service', 'sw-1', 'poller'], ['service', 'sw-2', 'poller'],
-    ['host_up', 'sw-1', 'poller'], ['host_up', 'sw-2', 'poller'], ['host_up', 'poller', '-']
+    ['diskio', 'poller', '-'], ['host_up', 'sw-1', 'poller'], ['host_up', 'sw-2', 'poller'], ['host_up', 'poller', '-']
   ])
-  t.same(e.p[4], { m: 'host_up', t: 2, tags: { host: 'sw-1', role: 'device', site: '本庁舎', poller: 'poller', parent: 'core' }, f: { up: 0 } }, 'sw-1 is pinged: its ping decides, not its SNMP result')
-  t.same(e.p[5]!.tags, { host: 'sw-2', role: 'switch', site: '別館', poller: 'poller' }, 'an SNMP-only device is up by SNMP; its own role and site kept')
+  t.same(e.p[4]!.tags, { device: 'vda', host: 'poller', role: 'server', site: '本庁舎' }, 'diskio keeps device=vda as a tag of the agent\'s own series')
+  t.same(e.p[5], { m: 'host_up', t: 2, tags: { host: 'sw-1', role: 'device', site: '本庁舎', poller: 'poller', parent: 'core' }, f: { up: 0 } }, 'sw-1 is pinged: its ping decides, not its SNMP result')
+  t.same(e.p[6]!.tags, { host: 'sw-2', role: 'switch', site: '別館', poller: 'poller' }, 'an SNMP-only device is up by SNMP; its own role and site kept')
   t.same(e.e!.map(x => [x.tags!['host'], x.tags!['poller']]), [['sw-1', 'poller']])
   t.same(decodeEntry(encodeEntry(e)), e, 'stored as its entry, it replays as stamped')
 })
 
 t.test('stamp: an agent without the devices permission keeps nothing of a device', async t => {
   const sink = newDeviceSink()
-  const e = stamp({ id: 'kiosk-1', role: 'kiosk', site: 's' }, { type: 'batch', seq: 1, points: [{ m: 'service', t: 1, tags: { device: 'web01', check: 'ping' }, f: { up: 0 } }] } as Batch, 5, sink)
+  const e = stamp({ id: 'kiosk-1', role: 'kiosk', site: 's' }, { type: 'batch', seq: 1, points: [{ m: 'service', t: 1, tags: { device: 'web01', host: 'web01', check: 'ping' }, f: { up: 0 } }] } as Batch, 5, sink)
   t.same(e.p, [{ m: 'host_up', t: 5, tags: { host: 'kiosk-1', role: 'kiosk', site: 's' }, f: { up: 1 } }])
   t.same(sink, { seen: 1, refused: 1, refusedName: 'web01' })
 })
