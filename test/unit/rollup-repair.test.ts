@@ -1,0 +1,135 @@
+// Rollups across failover, the pure parts and the stage: marking rules, the partial predicate at
+// close, the repair queue through a checkpoint round-trip, the query text per tier, and the rollup
+// points made from an InfluxQL answer.
+
+import t from 'tap'
+import { pino } from 'pino'
+import { Wal } from '../../collector/state/wal/index.js'
+import { encodeEntry, recordEntry, type WalEntry } from '../../collector/state/entry.js'
+import { DEFAULT_TIERS, RollupAggregator } from '../../collector/storage/rollup.js'
+import { RepairBook, START_SLACK_MS, repairQuery } from '../../collector/storage/rollup-repair.js'
+import { repairPoints, parseRetention } from '../../collector/storage/rollup-repair-run.js'
+import { RollupStage } from '../../collector/storage/rollup-stage.js'
+import type { Series } from '../../collector/report/influxql.js'
+
+const M5 = 300_000
+const H = 3_600_000
+const D = 86_400_000
+const T0 = Date.UTC(2026, 0, 5) // a UTC midnight
+const silent = pino({ level: 'silent' })
+
+t.test('a session start marks, per tier, the buckets ending after first - grace - bucket - 5 min, up to first', async t => {
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 120_000, againMs: 600_000 })
+  const first = T0 + 10 * H + 7 * 60_000 // 10:07
+  book.sessionStart('web01', first, 0)
+  for (let i = 0; i < DEFAULT_TIERS.length; i++) {
+    const tier = DEFAULT_TIERS[i]!
+    const from = first - tier.graceMs - tier.bucketMs - START_SLACK_MS
+    const want: number[] = []
+    for (let s = Math.floor(from / tier.bucketMs) * tier.bucketMs; s <= first; s += tier.bucketMs) if (s + tier.bucketMs > from) want.push(s)
+    const got = [...book.marks.keys()].map(k => k.split('\u0000')).filter(([h, ti]) => h === 'web01' && Number(ti) === i).map(([, , s]) => Number(s)).sort((a, b) => a - b)
+    t.same(got, want, `tier ${i}: ${want.length} buckets`)
+  }
+  // 5-minute: 09:55 (ends 10:00 > 09:56), 10:00, 10:05; hourly 09:00 and 10:00; daily the day.
+  t.ok(book.partial({ host: 'web01' }, 0, T0 + 10 * H - M5))
+  t.notOk(book.partial({ host: 'web01' }, 0, T0 + 10 * H - 2 * M5), 'a bucket ending before the reach is not marked')
+  t.ok(book.partial({ host: 'web01' }, 2, T0))
+  t.notOk(book.partial({ host: 'web02' }, 0, T0 + 10 * H), 'another host is not')
+  t.ok(book.partial({ host: 'dev1', poller: 'web01' }, 0, T0 + 10 * H), 'a device polled by the agent is')
+})
+
+t.test('a point mark covers its bucket in every tier', async t => {
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 1000, againMs: 1000 })
+  const ts = T0 + 13 * H + 17 * 60_000
+  t.equal(book.markRange('a', ts, ts, 0), 3)
+  t.ok(book.partial({ host: 'a' }, 0, T0 + 13 * H + 15 * 60_000))
+  t.ok(book.partial({ host: 'a' }, 1, T0 + 13 * H))
+  t.ok(book.partial({ host: 'a' }, 2, T0))
+  t.notOk(book.partial({ host: 'a' }, 0, T0 + 13 * H + 10 * 60_000))
+})
+
+t.test('a marked bucket is not emitted at close but queued; it still folds into the next tier; others are emitted', async t => {
+  const agg = new RollupAggregator(DEFAULT_TIERS)
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 1000, againMs: 1000 })
+  book.markRange('a', T0 + 60_000, T0 + 60_000, 0)
+  const queued: Array<[string, number, number]> = []
+  const partial = { partial: (tags: Record<string, string>, tier: number, start: number) => book.partial(tags, tier, start), queue: (tags: Record<string, string>, tier: number, start: number) => { queued.push([tags['host']!, tier, start]) } }
+  let sum = 0
+  let n = 0
+  for (let ts = T0; ts < T0 + H + 6 * 60_000; ts += 60_000) {
+    for (const host of ['a', 'b']) agg.add({ m: 'cpu', t: ts, tags: { host }, f: { v: ts / 60_000 } }, 0)
+    if (ts < T0 + H) { sum += ts / 60_000; n++ }
+  }
+  const out = agg.close(1, partial)
+  const of = (host: string, m: string): number[] => out.filter(p => p.tags?.['host'] === host && p.m === m).map(p => p.t)
+  t.equal(of('b', 'cpu').length, 12, 'host b: every closed 5-minute bucket')
+  t.notOk(of('a', 'cpu').includes(T0), 'host a: the marked bucket is not emitted')
+  t.equal(of('a', 'cpu').length, 11, 'host a: the others are')
+  t.same(of('a', 'cpu_1h'), [], 'host a: its hour is marked too, not emitted')
+  t.same(queued, [['a', 0, T0], ['a', 1, T0]], 'both queued')
+  const hb = out.find(p => p.tags?.['host'] === 'b' && p.m === 'cpu_1h')!
+  t.same(hb.f, { v_mean: sum / n, v_max: (T0 + H - 60_000) / 60_000, v_min: T0 / 60_000, v_count: n }, 'host b: the hour is exact')
+})
+
+t.test('the repair runs after repairDelay once stored, then again after repeatAfter, then is done', async t => {
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 120_000, againMs: 600_000 })
+  t.ok(book.enqueue('a', 0, T0, { segment: 2, offset: 100 }))
+  t.notOk(book.enqueue('a', 0, T0, { segment: 3, offset: 0 }), 'queued once')
+  const end = T0 + M5
+  t.same(book.due(end + 119_000, { segment: 9, offset: 0 }), [], 'not before repairDelay')
+  t.same(book.due(end + 120_000, { segment: 2, offset: 900 }), [], 'not before every target stored its last record')
+  const [it] = book.due(end + 120_000, { segment: 3, offset: 0 })
+  t.ok(it)
+  book.ran(it!, end + 121_000)
+  t.same(book.due(end + 121_000 + 599_000, { segment: 3, offset: 0 }), [])
+  book.ran(book.due(end + 121_000 + 600_000, { segment: 3, offset: 0 })[0]!, end + 800_000)
+  t.equal(book.queue.size, 0, 'done after two runs')
+})
+
+t.test('marks and the queue survive the stage checkpoint (the rollup cursor)', async t => {
+  const dir = t.testdir()
+  const wal = await Wal.open({ dir, readers: ['rollup', 'check'], maxBytes: 4 * 1024 * 1024, segmentBytes: 256 * 1024 })
+  let clock = Date.now()
+  const s1 = new RollupStage({ wal, reader: wal.reader('rollup'), logger: silent, now: () => clock, checkpointMs: 1, closeEveryMs: 1 })
+  s1.start()
+  s1.sessionStart('web01')
+  clock += 10
+  // a session's first batch (10:07), and a resent batch of another agent at 03:00
+  const first: WalEntry = { a: 'web01', s: 1, r: clock, p: [{ m: 'cpu', t: T0 + 10 * H + 7 * 60_000, tags: { host: 'web01' }, f: { v: 1 } }] }
+  const resent: WalEntry = { a: 'web02', s: 1, r: clock, resend: true, p: [{ m: 'cpu', t: T0 + 3 * H, tags: { host: 'web02' }, f: { v: 1 } }] }
+  await wal.append(encodeEntry(first), first)
+  await wal.append(encodeEntry(resent), resent)
+  // web01 goes on past its 10:05 bucket's grace: that bucket closes, partial, and is queued.
+  const more: WalEntry = { a: 'web01', s: 2, r: clock, p: [{ m: 'cpu', t: T0 + 10 * H + 12 * 60_000, tags: { host: 'web01' }, f: { v: 2 } }] }
+  await wal.append(encodeEntry(more), more)
+  for (let i = 0; i < 100 && s1.book.queue.size === 0; i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
+  await s1.stop()
+  t.equal(s1.book.queue.size, 1, 'the 10:05 bucket of web01 queued')
+  t.ok(s1.book.partial({ host: 'web02' }, 0, T0 + 3 * H), 'the resent batch marked its bucket')
+  const emitted: WalEntry[] = []
+  for (const r of await wal.reader('check').read(1 << 20)) emitted.push(recordEntry(r))
+  t.notOk(emitted.some(e => e.rollup === true && e.p.some(p => p.tags?.['host'] === 'web01' && p.t === T0 + 10 * H + M5)), 'the partial bucket was not written from memory')
+  const s2 = new RollupStage({ wal, reader: wal.reader('rollup'), logger: silent, now: () => clock })
+  await s2.load()
+  t.same(s2.book.snapshot(), JSON.parse(JSON.stringify(s1.book.snapshot())), 'the restarted stage has the same marks and queue')
+  await wal.close()
+})
+
+t.test('the query per tier: one aggregate over raw, this host, this bucket', async t => {
+  const o = { db: 'kanshi', rawRp: 'kanshi_raw' }
+  t.equal(repairQuery(o, 'web01', T0, M5), `SELECT mean(*), max(*), min(*), count(*) FROM "kanshi"."kanshi_raw"./.*/ WHERE "host" = 'web01' AND time >= ${T0}ms AND time < ${T0 + M5}ms GROUP BY time(5m), *`)
+  t.match(repairQuery(o, 'web01', T0, H), `time < ${T0 + H}ms GROUP BY time(1h), *`)
+  t.match(repairQuery(o, 'web01', T0, D), `time < ${T0 + D}ms GROUP BY time(1d), *`)
+  t.match(repairQuery({ db: 'kanshi' }, "o'brien", T0, M5), `FROM /.*/ WHERE "host" = 'o\\'brien'`, 'a quote in a host name is escaped; no policy: the default')
+  t.equal(parseRetention('35d'), 35 * D)
+  t.equal(parseRetention('INF'), Infinity)
+})
+
+t.test('an InfluxQL answer becomes rollup points: numeric fields only, empty tags dropped, skipped measurements left out', async t => {
+  const series: Series[] = [
+    { name: 'cpu', tags: { host: 'a', cpu: 'total', role: '' }, columns: ['time', 'mean_v', 'max_v', 'min_v', 'count_v', 'count_s'], values: [[T0, 2.5, 4, 1, 4, 4]] },
+    { name: 'log_event', tags: { host: 'a' }, columns: ['time', 'mean_x', 'max_x', 'min_x', 'count_x'], values: [[T0, 1, 1, 1, 1]] },
+    { name: 'mem', tags: { host: 'a' }, columns: ['time', 'mean_u', 'max_u', 'min_u', 'count_u'], values: [[T0, null, null, null, 0]] }
+  ]
+  t.same(repairPoints(series, DEFAULT_TIERS[1]!, T0), [{ m: 'cpu_1h', t: T0, tags: { host: 'a', cpu: 'total' }, f: { v_mean: 2.5, v_max: 4, v_min: 1, v_count: 4 } }])
+})
