@@ -48,12 +48,19 @@ export class RepairBook {
     return n
   }
 
-  /** sessionStart (1a): the previous collector may have held the buckets before first open, or lost their rollup unstored. */
-  sessionStart (host: string, first: number, now: number): number {
+  /**
+   * sessionStart (1a): the previous collector may have held the buckets before first open, or lost
+   * their rollup unstored. Those this collector will hold are repaired when they close; those that
+   * ended before first and within the tier's grace + 5 min of it (the previous collector closed
+   * them last, their rollup may have died in its WAL) get no point here: they are queued now.
+   */
+  sessionStart (host: string, first: number, now: number, pos: Position): number {
     let n = 0
     for (let i = 0; i < this.tiers.length; i++) {
       const t = this.tiers[i]!
       n += this.markTier(host, i, first - t.graceMs - t.bucketMs - START_SLACK_MS, first, now)
+      const size = t.bucketMs
+      for (let s = Math.floor(first / size) * size - size; s + size >= first - t.graceMs - START_SLACK_MS; s -= size) this.enqueue(host, i, s, pos)
     }
     return n
   }

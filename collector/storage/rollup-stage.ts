@@ -199,7 +199,7 @@ export class RollupStage {
     const at = this.starts.get(e.a)
     if (at === undefined || e.r < at) return
     this.starts.delete(e.a)
-    const n = this.book.sessionStart(e.a, min, now)
+    const n = this.book.sessionStart(e.a, min, now, this.lastEnd)
     this.o.logger.info({ agent: e.a, first: new Date(min).toISOString(), marked: n }, 'agent session began here: rollup buckets around its first point will be repaired from raw data')
   }
 

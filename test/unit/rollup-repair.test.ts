@@ -21,7 +21,7 @@ const silent = pino({ level: 'silent' })
 t.test('a session start marks, per tier, the buckets ending after first - grace - bucket - 5 min, up to first', async t => {
   const book = new RepairBook(DEFAULT_TIERS, { delayMs: 120_000, againMs: 600_000 })
   const first = T0 + 10 * H + 7 * 60_000 // 10:07
-  book.sessionStart('web01', first, 0)
+  book.sessionStart('web01', first, 0, { segment: 1, offset: 0 })
   for (let i = 0; i < DEFAULT_TIERS.length; i++) {
     const tier = DEFAULT_TIERS[i]!
     const from = first - tier.graceMs - tier.bucketMs - START_SLACK_MS
@@ -36,6 +36,11 @@ t.test('a session start marks, per tier, the buckets ending after first - grace 
   t.ok(book.partial({ host: 'web01' }, 2, T0))
   t.notOk(book.partial({ host: 'web02' }, 0, T0 + 10 * H), 'another host is not')
   t.ok(book.partial({ host: 'dev1', poller: 'web01' }, 0, T0 + 10 * H), 'a device polled by the agent is')
+  // Closed just before first by the previous collector (its rollup may be lost): queued at once.
+  t.same([...book.queue.values()].map(i => [i.tier, i.start]), [[0, T0 + 10 * H], [1, T0 + 9 * H]], 'the 10:00 bucket and the 09:00 hour (ended within grace + 5 min before 10:07) are queued; 09:55 and the day are not')
+  const early = new RepairBook(DEFAULT_TIERS, { delayMs: 1000, againMs: 1000 })
+  early.sessionStart('x', T0 + D + 60_000, 0, { segment: 1, offset: 0 })
+  t.same([...early.queue.values()].map(i => [i.tier, i.start]), [[0, T0 + D - M5], [0, T0 + D - 2 * M5], [1, T0 + D - H], [2, T0]], 'a session starting at 00:01 queues the 5-minute buckets, the hour and the day that ended since 23:55')
 })
 
 t.test('a point mark covers its bucket in every tier', async t => {
@@ -102,9 +107,11 @@ t.test('marks and the queue survive the stage checkpoint (the rollup cursor)', a
   // web01 goes on past its 10:05 bucket's grace: that bucket closes, partial, and is queued.
   const more: WalEntry = { a: 'web01', s: 2, r: clock, p: [{ m: 'cpu', t: T0 + 10 * H + 12 * 60_000, tags: { host: 'web01' }, f: { v: 2 } }] }
   await wal.append(encodeEntry(more), more)
-  for (let i = 0; i < 100 && s1.book.queue.size === 0; i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
+  const closed = (): boolean => s1.book.queue.has(`web01\u00000\u0000${T0 + 10 * H + M5}`) && s1.book.partial({ host: 'web02' }, 0, T0 + 3 * H)
+  for (let i = 0; i < 200 && !closed(); i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
   await s1.stop()
-  t.equal(s1.book.queue.size, 1, 'the 10:05 bucket of web01 queued')
+  const queued = [...s1.book.queue.values()].map(i => `${i.host} ${i.tier} ${i.start - T0}`)
+  t.ok(queued.includes(`web01 0 ${10 * H + M5}`), 'the 10:05 bucket of web01 queued at close')
   t.ok(s1.book.partial({ host: 'web02' }, 0, T0 + 3 * H), 'the resent batch marked its bucket')
   const emitted: WalEntry[] = []
   for (const r of await wal.reader('check').read(1 << 20)) emitted.push(recordEntry(r))
