@@ -8,7 +8,9 @@ import { Wal } from '../../collector/state/wal/index.js'
 import { encodeEntry, recordEntry, type WalEntry } from '../../collector/state/entry.js'
 import { DEFAULT_TIERS, RollupAggregator } from '../../collector/storage/rollup.js'
 import { RepairBook, START_SLACK_MS, repairQuery } from '../../collector/storage/rollup-repair.js'
-import { repairPoints, parseRetention } from '../../collector/storage/rollup-repair-run.js'
+import { RepairRunner, repairPoints, parseRetention } from '../../collector/storage/rollup-repair-run.js'
+import { checkCollectorConfig } from '../../collector/config.js'
+import type { Point } from '../../protocol/messages.js'
 import { RollupStage } from '../../collector/storage/rollup-stage.js'
 import type { Series } from '../../collector/report/influxql.js'
 
@@ -139,4 +141,44 @@ t.test('an InfluxQL answer becomes rollup points: numeric fields only, empty tag
     { name: 'mem', tags: { host: 'a' }, columns: ['time', 'mean_u', 'max_u', 'min_u', 'count_u'], values: [[T0, null, null, null, 0]] }
   ]
   t.same(repairPoints(series, DEFAULT_TIERS[1]!, T0), [{ m: 'cpu_1h', t: T0, tags: { host: 'a', cpu: 'total' }, f: { v_mean: 2.5, v_max: 4, v_min: 1, v_count: 4 } }])
+})
+
+t.test('the runner: a failed query is counted and retried later, the item kept; expired raw data is skipped; done twice ends it', async t => {
+  let clock = T0 + 40 * D
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 0, againMs: 60_000 })
+  book.enqueue('a', 0, T0 + 39 * D, { segment: 1, offset: 0 })
+  book.enqueue('old', 0, T0, { segment: 1, offset: 0 })
+  const results: string[] = []
+  const appended: Point[][] = []
+  let fail = true
+  const answer: Series[] = [{ name: 'cpu', tags: { host: 'a' }, columns: ['time', 'mean_v', 'max_v', 'min_v', 'count_v'], values: [[T0 + 39 * D, 2, 3, 1, 2]] }]
+  const runner = new RepairRunner({
+    book, tiers: DEFAULT_TIERS, logger: silent, now: () => clock, stored: () => ({ segment: 1, offset: 0 }),
+    target: { db: 'kanshi', rawRp: 'kanshi_raw', rollupRp: 'kanshi_5m', rawKeepMs: parseRetention('35d') },
+    query: async () => { if (fail) throw new Error('InfluxDB at x did not answer'); return [answer] },
+    append: async p => { appended.push(p) },
+    onResult: r => results.push(r),
+    minBackoffMs: 1000, maxBackoffMs: 1000
+  })
+  await runner.runDue()
+  t.same(results.sort(), ['failed', 'skipped'], 'the 40-day-old bucket is past the 35-day raw retention; the other failed')
+  t.equal(book.queue.size, 1, 'the failed one stays queued')
+  await runner.runDue()
+  t.equal(results.length, 2, 'not retried before its backoff')
+  fail = false
+  clock += 1000
+  await runner.runDue()
+  t.same(appended, [[{ m: 'cpu', t: T0 + 39 * D, tags: { host: 'a' }, f: { v_mean: 2, v_max: 3, v_min: 1, v_count: 2 } }]], 'written as the rollup point')
+  clock += 60_000
+  await runner.runDue()
+  t.equal(appended.length, 2, 'run again after repeatAfter')
+  t.equal(book.queue.size, 0)
+  t.same(results.filter(r => r === 'done'), ['done', 'done'])
+})
+
+t.test('rollup.repairDelay and rollup.repeatAfter: defaults, durations, a bad value names the key', async t => {
+  const d = checkCollectorConfig('/etc/kanshi/collector.yaml', {}, {})
+  t.same(d.rollup, { repairDelay: 120_000, repeatAfter: 600_000 })
+  t.same(checkCollectorConfig('/etc/kanshi/collector.yaml', { rollup: { repairDelay: '5s', repeatAfter: '1m' } }, {}).rollup, { repairDelay: 5000, repeatAfter: 60_000 })
+  t.throws(() => checkCollectorConfig('/etc/kanshi/collector.yaml', { rollup: { repairDelay: 'soon' } }, {}), /collector\.yaml: rollup\.repairDelay: expected a duration/)
 })
