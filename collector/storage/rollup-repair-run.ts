@@ -84,13 +84,18 @@ export function repairPoints (series: Series[], tier: Tier, start: number, sameR
 }
 
 export class RepairRunner {
+  private stopped = false
   constructor (private readonly o: RepairRunOptions) {}
+
+  /** stop ends a run after its current query (shutdown); what is left stays queued in the checkpoint. */
+  stop (): void { this.stopped = true }
 
   /** runDue runs every repair that is due, one query at a time; it never throws. */
   async runDue (): Promise<void> {
     const o = this.o
     const sameRp = o.target.rawRp === o.target.rollupRp
     for (const it of o.book.due(o.now(), o.stored())) {
+      if (this.stopped) return
       const tier = o.tiers[it.tier]!
       if (it.start + tier.bucketMs < o.now() - o.target.rawKeepMs) {
         o.book.drop(it)

@@ -9,7 +9,7 @@ import type { RollupStageOptions } from './rollup-stage.js'
 import { parseRetention, type RepairResult } from './rollup-repair-run.js'
 
 export function rollupRepair (config: CollectorConfig, influxUrl: string | undefined, stored: () => Position, onResult: (r: RepairResult) => void): NonNullable<RollupStageOptions['repair']> {
-  const t = { ...influxTarget(config), url: config.influx.url ?? influxUrl ?? influxTarget(config).url, timeoutMs: 60_000 }
+  const t = { ...influxTarget(config), url: config.influx.url ?? influxUrl ?? influxTarget(config).url, timeoutMs: 30_000 }
   const ql = new InfluxQL(t)
   return {
     delayMs: config.rollup.repairDelay,

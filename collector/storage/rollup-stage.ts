@@ -69,6 +69,7 @@ export class RollupStage {
   private lastR = 0
   /** the consumer found nothing more to read */
   private caughtUp = false
+  private lastPrune = -Infinity
 
   constructor (private readonly o: RollupStageOptions) {
     this.lastEnd = { ...o.reader.committed }
@@ -135,7 +136,9 @@ export class RollupStage {
   async stop (): Promise<void> {
     this.consumer.stop()
     await this.loop
-    await this.repairing
+    // A query in flight ends within its timeout; shutdown does not wait that long (the item stays queued).
+    this.runner?.stop()
+    await Promise.race([this.repairing, new Promise(resolve => setTimeout(resolve, 2000).unref())])
     await this.checkpoint()
   }
 
@@ -218,7 +221,7 @@ export class RollupStage {
 
   /** repairs starts the due repairs in the background (one run at a time; the WAL reading goes on). */
   private repairs (now: number): void {
-    this.book.prune(now)
+    if (now - this.lastPrune >= 60_000) { this.lastPrune = now; this.book.prune(now) }
     if (this.runner === undefined || this.repairing !== undefined || this.book.queue.size === 0) return
     this.repairing = this.runner.runDue().finally(() => { this.repairing = undefined })
   }

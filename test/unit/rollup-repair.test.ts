@@ -111,6 +111,18 @@ t.test('marks and the queue survive the stage checkpoint (the rollup cursor)', a
   await wal.append(encodeEntry(more), more)
   const closed = (): boolean => s1.book.queue.has(`web01\u00000\u0000${T0 + 10 * H + M5}`) && s1.book.partial({ host: 'web02' }, 0, T0 + 3 * H)
   for (let i = 0; i < 200 && !closed(); i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
+  // (b) the session ends: the bucket of its last point (10:12) is marked once the stage has read past the end.
+  s1.sessionEnd('web01')
+  // (c) a late point: web03's 05:00 bucket closed (a point at 05:20), then a point of 05:01 comes.
+  for (const [n, ts] of [[1, 5 * H], [2, 5 * H + 20 * 60_000], [3, 5 * H + 60_000]] as const) {
+    const e: WalEntry = { a: 'web03', s: n, r: clock, p: [{ m: 'cpu', t: T0 + ts, tags: { host: 'web03' }, f: { v: n } }] }
+    await wal.append(encodeEntry(e), e)
+    for (let i = 0; i < 20; i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
+  }
+  const ended = (): boolean => s1.book.partial({ host: 'web01' }, 0, T0 + 10 * H + 2 * M5) && s1.book.queue.has(`web03\u00000\u0000${T0 + 5 * H}`)
+  for (let i = 0; i < 200 && !ended(); i++) { clock += 100; await new Promise(resolve => setTimeout(resolve, 20)) }
+  t.ok(s1.book.partial({ host: 'web01' }, 0, T0 + 10 * H + 2 * M5), 'the 10:10 bucket of the session\'s last point is marked at its end')
+  t.ok(s1.book.queue.has(`web03\u00000\u0000${T0 + 5 * H}`), 'a late point queues its closed bucket')
   await s1.stop()
   const queued = [...s1.book.queue.values()].map(i => `${i.host} ${i.tier} ${i.start - T0}`)
   t.ok(queued.includes(`web01 0 ${10 * H + M5}`), 'the 10:05 bucket of web01 queued at close')
