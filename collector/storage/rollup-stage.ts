@@ -70,6 +70,8 @@ export class RollupStage {
   /** the consumer found nothing more to read */
   private caughtUp = false
   private lastPrune = -Infinity
+  /** sessions begun and buckets they marked since the last summary line */
+  private began = { sessions: 0, buckets: 0 }
 
   constructor (private readonly o: RollupStageOptions) {
     this.lastEnd = { ...o.reader.committed }
@@ -194,16 +196,20 @@ export class RollupStage {
 
   /** marks marks the buckets of a resent batch (1c) and, for a session's first batch here, those before it (1a). */
   private marks (e: WalEntry, now: number): void {
+    const at = this.starts.get(e.a)
+    const starting = at !== undefined && e.r >= at
+    if (e.resend !== true && !starting) return
     let min = Infinity
     let max = -Infinity
     for (const p of e.p) { if (p.m === 'host_up') continue; if (p.t < min) min = p.t; if (p.t > max) max = p.t }
     if (min === Infinity) return
     if (e.resend === true) this.book.markRange(e.a, min, max, now)
-    const at = this.starts.get(e.a)
-    if (at === undefined || e.r < at) return
+    if (!starting) return
     this.starts.delete(e.a)
     const n = this.book.sessionStart(e.a, min, now, this.lastEnd)
-    this.o.logger.info({ agent: e.a, first: new Date(min).toISOString(), marked: n }, 'agent session began here: rollup buckets around its first point will be repaired from raw data')
+    this.began.sessions++
+    this.began.buckets += n
+    this.o.logger.debug({ agent: e.a, first: new Date(min).toISOString(), marked: n }, 'agent session began here: rollup buckets around its first point marked')
   }
 
   /** settleEnds marks the bucket of each ended session's last point, once the stage has read past the end. */
@@ -221,7 +227,13 @@ export class RollupStage {
 
   /** repairs starts the due repairs in the background (one run at a time; the WAL reading goes on). */
   private repairs (now: number): void {
-    if (now - this.lastPrune >= 60_000) { this.lastPrune = now; this.book.prune(now) }
+    if (now - this.lastPrune >= 60_000) {
+      this.lastPrune = now
+      this.book.prune(now)
+      // One line a minute however many agents moved here (a collector restart moves them all).
+      if (this.began.sessions > 0) this.o.logger.info({ ...this.began, queued: this.book.queue.size }, 'agent sessions began here: the rollup buckets around their first points are repaired from raw data (kanshi_rollup_repairs_total)')
+      this.began = { sessions: 0, buckets: 0 }
+    }
     if (this.runner === undefined || this.repairing !== undefined || this.book.queue.size === 0) return
     this.repairing = this.runner.runDue().finally(() => { this.repairing = undefined })
   }
