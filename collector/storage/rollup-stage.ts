@@ -244,7 +244,8 @@ export class RollupStage {
     if (now - this.lastClose >= (this.o.closeEveryMs ?? 2000)) {
       this.lastClose = now
       this.settleEnds(now)
-      this.pending.push(...this.agg.close(now, this.partial))
+      // Without a way to repair (no query target), a partial bucket is still better written than lost.
+      this.pending.push(...this.agg.close(now, this.runner !== undefined ? this.partial : undefined))
       this.repairs(now)
     }
     if (this.pending.length > 0) {

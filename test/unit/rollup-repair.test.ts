@@ -97,7 +97,12 @@ t.test('marks and the queue survive the stage checkpoint (the rollup cursor)', a
   const dir = t.testdir()
   const wal = await Wal.open({ dir, readers: ['rollup', 'check'], maxBytes: 4 * 1024 * 1024, segmentBytes: 256 * 1024 })
   let clock = Date.now()
-  const s1 = new RollupStage({ wal, reader: wal.reader('rollup'), logger: silent, now: () => clock, checkpointMs: 1, closeEveryMs: 1 })
+  // repairs far off: this test looks at what is queued
+  const repair = {
+    delayMs: 10 * 365 * D, againMs: 1000, stored: () => ({ segment: 0, offset: 0 }),
+    target: { db: 'kanshi', rawKeepMs: Infinity }, query: async () => { throw new Error('no InfluxDB here') }
+  }
+  const s1 = new RollupStage({ wal, reader: wal.reader('rollup'), logger: silent, now: () => clock, checkpointMs: 1, closeEveryMs: 1, repair })
   s1.start()
   s1.sessionStart('web01')
   clock += 10
