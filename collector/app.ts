@@ -24,6 +24,7 @@ import { before, type StorageWriter } from './storage/writer.js'
 import { StorageTargets } from './storage/targets.js'
 import { LogSweeper, shortLived } from './storage/log-retention.js'
 import { RollupStage } from './storage/rollup-stage.js'
+import { rollupRepair } from './storage/rollup-repair-wire.js'
 import { createAlerting, type Alerting } from './alerting/index.js'
 import { hostTopology } from './alerting/topology.js'
 import { ApiAuth, guard } from './api/auth.js'
@@ -124,6 +125,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     defaultIntervalMs: config.ingest.defaultInterval,
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
     knownAgents: () => auth.identities(),
+    // Called only once listening, after rollups below is set.
+    onSession: (agent, ev) => { if (ev === 'start') rollups?.sessionStart(agent); else rollups?.sessionEnd(agent) },
     pace: readers.map(n => {
       const reader = wal.reader(n)
       // Rollups and alerting need only CPU: alive while they read. The storage writer reads again on every
@@ -143,7 +146,10 @@ export async function build (opts: BuildOptions): Promise<Collector> {
       metrics, logger: logger.child({ component: 'log-retention' }), now
     })
   const rollups = backend !== undefined && rollupsWanted
-    ? new RollupStage({ wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n) })
+    ? new RollupStage({
+      wal, reader: wal.reader('rollup'), logger: logger.child({ component: 'rollup' }), onLate: n => metrics.rollupLate.inc(n),
+      repair: rollupRepair(config, opts.influxUrl, () => targets?.storedPosition() ?? { segment: 0, offset: 0 }, r => metrics.rollupRepairs.inc({ result: r }))
+    })
     : undefined
   // Parents: agents[].parent (reloaded with the agents) and the devices' parent tags.
   let agentList = config.agents

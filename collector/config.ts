@@ -13,6 +13,7 @@ import { IngestSchema } from './config/ingest.js'
 import { ListenSchema, resolveListen } from './config/listen.js'
 import { MetricsSchema } from './config/metrics.js'
 import { WalSchema } from './config/wal.js'
+import { RollupSchema } from './config/rollup.js'
 import { ReportSchema, checkReport, type ReportConfig, type ScheduleLike } from './report/config.js'
 import { ReportsSchema, checkReports, type ReportsConfig } from './config/reports.js'
 import { SystemsSchema, checkSystems } from './config/systems.js'
@@ -40,7 +41,8 @@ export const CollectorConfigSchema = Type.Object({
   archive: ArchiveSchema,
   systems: SystemsSchema,
   status: StatusSchema,
-  jobs: JobsSchema
+  jobs: JobsSchema,
+  rollup: RollupSchema
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */

@@ -44,6 +44,7 @@ export function createMetrics (registry = new Registry(), defaults = true) {
     deadLetterDropped: new Counter({ name: 'kanshi_dead_letter_dropped_total', help: 'Refused points not kept because the dead-letter file reached its bound', registers: r }),
     flowWait: new Counter({ name: 'kanshi_ingest_flow_wait_seconds_total', help: 'Time batches waited before storing because a WAL reader was far behind (flow control), by reader', labelNames: ['reader'], registers: r }),
     rollupLate: new Counter({ name: 'kanshi_rollup_late_points_total', help: 'Points that arrived after their 5-minute rollup bucket closed (kept raw, not in the rollup)', registers: r }),
+    rollupRepairs: new Counter({ name: 'kanshi_rollup_repairs_total', help: 'Rollup buckets a failover cut, repaired from raw data, by result (done, failed: retried, skipped: raw data expired or empty)', labelNames: ['result'], registers: r }),
     mails: new Counter({ name: 'kanshi_alert_mails_total', help: 'Alert mail send attempts by kind and result (ok, retry, fail)', labelNames: ['kind', 'result'], registers: r }),
     archiveUp: new Gauge({ name: 'kanshi_archive_up', help: '1 while the log archive writes (0: a write failed, e.g. a full disk; the WAL keeps the records)', registers: r }),
     archiveEvents: new Counter({ name: 'kanshi_archive_events_total', help: 'Log events written to the tamper-evident archive', registers: r }),

@@ -61,6 +61,8 @@ export interface IngestOptions {
    * in the WAL's memory tail. A reader that stopped progressing (InfluxDB down) is not waited for.
    */
   pace?: Array<{ reader: WalReader, bytes: number, alive: () => boolean }>
+  /** told when an agent's session begins and ends here (the rollup stage marks the buckets a failover may cut) */
+  onSession?: (agent: string, event: 'start' | 'end') => void
 }
 
 export class Ingest {
@@ -113,6 +115,7 @@ export class Ingest {
       ...(info.protocol !== undefined ? { protocol: info.protocol } : {})
     }
     this.status.set(id.id, st)
+    this.o.onSession?.(id.id, 'start')
     if (!st.up) this.setUp(id, st, true)
   }
 
@@ -121,6 +124,7 @@ export class Ingest {
     this.sessions.delete(s.agentId)
     const st = this.status.get(s.agentId)
     if (st !== undefined) st.connected = false
+    this.o.onSession?.(s.agentId, 'end')
   }
 
   /**

@@ -31,6 +31,12 @@ export const DEFAULT_TIERS: readonly Tier[] = Object.freeze([
   { bucketMs: 86_400_000, graceMs: 10 * 60_000, idleMs: 25 * 3_600_000, suffix: '_1d' }
 ])
 
+/** What close asks of a partial bucket (rollup-repair.ts): not emitted from memory, queued for repair. */
+export interface PartialBuckets {
+  partial(tags: Record<string, string>, tier: number, start: number): boolean
+  queue(tags: Record<string, string>, tier: number, start: number): void
+}
+
 export interface RollupStats {
   /** points that arrived for a 5-minute bucket already closed (kept raw only) */
   late: number
@@ -77,6 +83,8 @@ export class RollupAggregator {
   readonly series = new Map<string, Series>()
   readonly tiers: readonly Tier[]
   readonly stats: RollupStats = { late: 0, lateBuckets: 0 }
+  /** told of each late point with its series (s.d[1 + tier] is the start of the tier's last closed bucket) */
+  onLate: ((p: Point, s: Series) => void) | undefined
   /** offset of the first bucket in Series.d */
   private readonly head: number
   /** field-name lists, shared between series (most series of a measurement have the same fields) */
@@ -129,7 +137,7 @@ export class RollupAggregator {
     }
     const bucketMs = this.tiers[0]!.bucketMs
     const start = Math.floor(p.t / bucketMs) * bucketMs
-    if (start <= s.d[1]!) { this.stats.late++; return }
+    if (start <= s.d[1]!) { this.stats.late++; this.onLate?.(p, s); return }
     let o = this.bucket(s, 0, start, now)
     for (const f in p.f) {
       const v = p.f[f]
@@ -172,17 +180,17 @@ export class RollupAggregator {
   }
 
   /** close returns the rollup points of the buckets that are complete, finest tier first. */
-  close (now: number): Point[] {
+  close (now: number, partial?: PartialBuckets): Point[] {
     const out: Point[] = []
     for (const [key, s] of this.series) {
-      if (s.d.length > this.head) this.closeSeries(s, now, out)
+      if (s.d.length > this.head) this.closeSeries(s, now, out, partial)
       // A series silent for long is forgotten once it has nothing open.
       else if (now - s.d[0]! > 24 * 3_600_000) this.series.delete(key)
     }
     return out
   }
 
-  private closeSeries (s: Series, now: number, out: Point[]): void {
+  private closeSeries (s: Series, now: number, out: Point[], partial: PartialBuckets | undefined): void {
     const n = 4 * s.names.length
     const w = stride(s)
     // Buckets are ordered by tier: one folded into the next tier is met again later in this pass.
@@ -203,6 +211,9 @@ export class RollupAggregator {
       const agg = d.slice(o + 3, o + w)
       s.d = d.slice(0, o).concat(d.slice(o + w))
       if (start > s.d[1 + tierNo]!) s.d[1 + tierNo] = start
+      // A bucket a failover cut is repaired from raw data instead; it still folds into the next tier (marked too).
+      const cut = partial?.partial(s.tags, tierNo, start) === true
+      if (cut) partial!.queue(s.tags, tierNo, start)
       const f: Record<string, number> = {}
       let any = false
       for (let j = 0; j < n; j += 4) {
@@ -216,7 +227,7 @@ export class RollupAggregator {
         any = true
       }
       if (!any) continue
-      out.push({ m: s.m + tier.suffix, t: start, tags: s.tags, f })
+      if (!cut) out.push({ m: s.m + tier.suffix, t: start, tags: s.tags, f })
       const up = tierNo + 1
       if (up < this.tiers.length) {
         const size = this.tiers[up]!.bucketMs
