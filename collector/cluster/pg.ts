@@ -14,8 +14,13 @@ export function makePool (c: ClusterConfig['postgres'], onError: (err: Error) =>
     : c.ssl === 'require'
       ? { rejectUnauthorized: false }
       : { rejectUnauthorized: true, ...(c.caFile !== undefined ? { ca: readFileSync(c.caFile, 'utf8') } : {}) }
+  // Not connectionString: pg lets the URL's (absent) password override the one given here.
+  const u = new URL(c.url)
   const pool = new pg.Pool({
-    connectionString: c.url,
+    host: decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')),
+    port: u.port === '' ? 5432 : Number(u.port),
+    user: decodeURIComponent(u.username),
+    database: decodeURIComponent(u.pathname.slice(1)),
     ...(c.password !== undefined ? { password: c.password } : {}),
     ssl,
     max: c.poolSize,
@@ -35,6 +40,7 @@ export function makePool (c: ClusterConfig['postgres'], onError: (err: Error) =>
 /** pgMessage is an error's message without anything secret in it (pg never puts the password in its messages; the URL may carry a user). */
 export function pgMessage (err: unknown): string {
   const e = err as { message?: string, code?: string }
-  const m = (e.message ?? String(err)).replace(/postgres(ql)?:\/\/[^@\s]*@/g, 'postgres://…@')
+  const raw = e.message ?? String(err)
+  const m = (/client password must be a string/.test(raw) ? 'the server asks for a password and none is set (cluster.postgres.passwordEnv)' : raw).replace(/postgres(ql)?:\/\/[^@\s]*@/g, 'postgres://…@')
   return e.code !== undefined && !m.includes(e.code) ? `${m} (${e.code})` : m
 }
