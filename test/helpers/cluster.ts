@@ -19,7 +19,7 @@ export interface ClusterSetup {
   startAgent(id: string): Promise<Program>
   /** a collector's /metrics value (undefined when it cannot be read) */
   metric(i: number, name: string): Promise<number | undefined>
-  readyz(i: number): Promise<{ status: string, warnings?: string[] }>
+  readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
 }
 
 export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number }): Promise<ClusterSetup> {
@@ -59,7 +59,9 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
   const metric = async (i: number, name: string): Promise<number | undefined> => {
     try {
       const res = await fetch(`http://127.0.0.1:${ports[i]}/metrics`, { headers: asViewer, signal: AbortSignal.timeout(2000) })
-      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(await res.text())
+      // name may carry labels, exactly as exposed: kanshi_frames_sent_total{type="ack"}
+      const quoted = name.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')
+      const m = new RegExp(`^${quoted}${name.includes('{') ? '' : '(?:\\{[^}]*\\})?'} (\\S+)`, 'm').exec(await res.text())
       return m === null ? undefined : Number(m[1])
     } catch {
       return undefined
@@ -76,6 +78,6 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
     },
     startAgent: async id => await spawnProgram(t, 'agent', ['--config', join(dir, `${id}.yaml`)], { env: { KANSHI_AGENT_TOKEN: tokens[id] } }),
     metric,
-    readyz: async i => await (await fetch(`http://127.0.0.1:${ports[i]}/readyz`, { headers: asViewer })).json() as { status: string, warnings?: string[] }
+    readyz: async i => await (await fetch(`http://127.0.0.1:${ports[i]}/readyz`, { headers: asViewer })).json() as { status: string, problems: string[], warnings?: string[] }
   }
 }
