@@ -30,6 +30,7 @@ import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
 import { inventoryApi } from './api/inventory.js'
 import { consoleInventory } from './console/inventory.js'
+import { consoleCluster } from './console/cluster.js'
 import { influxTarget } from './report/report.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
@@ -190,6 +191,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
   await app.register(consoleInventory)
+  await app.register(consoleCluster, { need, cluster })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(targets?.list.map(t => t.config.reader) ?? []), ...(alerting !== undefined ? ['alerting'] : [])],

@@ -30,7 +30,10 @@ export async function sweep (pool: Pool, self: string, epoch: number, nodes: rea
       const r = await pool.query(`INSERT INTO node_down (node, down_at, leader, epoch, agents, moved, lost)
         SELECT $4, now(), $2, $3, $5, $6::jsonb, $7::text[] WHERE ${FENCE} ON CONFLICT DO NOTHING`,
       ['leader', self, epoch, n.node, had.length, JSON.stringify(moved), lost])
-      if (r.rowCount === 1) out.down.push({ node: n.node, agents: had.length, moved, lost, lastSeen: n.lastSeen })
+      if (r.rowCount !== 1) continue
+      // Its sessions end with it (last_seen kept: the leader measures the silence of the lost agents from it).
+      await pool.query('UPDATE agent_sessions SET connected = false WHERE node = $1 AND connected', [n.node])
+      out.down.push({ node: n.node, agents: had.length, moved, lost, lastSeen: n.lastSeen })
     } else if (downAt !== undefined && n.live) {
       const r = await pool.query(`UPDATE node_down SET resolved_at = now() WHERE node = $4 AND resolved_at IS NULL AND ${FENCE}`, ['leader', self, epoch, n.node])
       if (r.rowCount === 1) out.back.push({ node: n.node, downAt })

@@ -8,6 +8,7 @@ import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { makeCluster } from '../helpers/cluster.js'
 import { waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
 
 const AGENTS = ['web01', 'web02', 'db01']
 const LEASE_MS = 4000
@@ -47,6 +48,14 @@ t.test('collector down: one mail, agents moved, no host-down; PostgreSQL down: i
   const rows = await pg.admin.query("SELECT node, agents, moved, lost, resolved_at FROM node_down WHERE node = 'c1'")
   t.same(rows.rows, [{ node: 'c1', agents: 3, moved: { c2: [...AGENTS].sort() }, lost: [], resolved_at: null }], 'recorded once in node_down')
 
+  // The console's cluster view (viewer): c2 leads, c1 down with no agents left.
+  const view = await (await fetch(`http://127.0.0.1:${cl.ports[1]}/api/v1/cluster`, { headers: asViewer })).json() as { status: { leader: string, pgUp: boolean, nodes: Array<{ node: string, live: boolean, agents: number }> } }
+  t.equal(view.status.leader, 'c2')
+  t.equal(view.status.pgUp, true)
+  t.notMatch(JSON.stringify(view), pg.password, 'no password in the view')
+  t.same(view.status.nodes.map(n => [n.node, n.live, n.agents]), [['c1', false, 0], ['c2', true, AGENTS.length]])
+  t.equal((await fetch(`http://127.0.0.1:${cl.ports[1]}/api/v1/cluster`)).status, 401, 'the view needs a viewer')
+
   // c1 back: one resolved mail per receiver.
   await cl.startCollector(0)
   await waitFor(() => smtp.mails.filter(m => /c1/.test(m.subject) && /復帰|is back/.test(m.subject)).length === 2, 15_000, 100)
@@ -70,8 +79,9 @@ t.test('collector down: one mail, agents moved, no host-down; PostgreSQL down: i
   const back = Date.now()
   await waitFor(async () => ((await cl.metric(0, 'kanshi_cluster_leader')) ?? 0) + ((await cl.metric(1, 'kanshi_cluster_leader')) ?? 0) === 1, 15_000)
   t.pass(`one leader again ${Date.now() - back} ms after PostgreSQL returned`)
-  const nodes = await pg.admin.query("SELECT node FROM nodes WHERE last_seen > now() - interval '3 seconds' AND stopped_at IS NULL ORDER BY node")
-  t.same(nodes.rows.map(x => x.node), ['c1', 'c2'], 'both nodes re-registered')
+  const fresh = async (): Promise<string[]> => (await pg.admin.query("SELECT node FROM nodes WHERE last_seen > now() - interval '2 seconds' AND stopped_at IS NULL ORDER BY node")).rows.map(x => x.node)
+  await waitFor(async () => (await fresh()).length === 2, 10_000)
+  t.same(await fresh(), ['c1', 'c2'], `both nodes re-registered within ${Date.now() - back} ms`)
   t.notOk((await cl.readyz(1)).warnings?.some(w => w.startsWith('cluster:')), 'the warning is gone')
   t.same(smtp.mails.filter(m => /停止|down/.test(m.subject) && !/c1/.test(m.subject)).map(m => m.subject), [], 'the outage paged nobody')
 })
