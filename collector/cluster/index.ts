@@ -131,8 +131,9 @@ export class Cluster {
       postgres: redactUrl(this.o.config.postgres.url),
       pgUp: this.pgUp,
       pgError: this.pgError,
-      leader: this.isLeader() ? this.node : this.lastLeader?.holder,
-      epoch: this.isLeader() ? this.held!.epoch : this.lastLeader?.epoch,
+      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen.
+      leader: this.isLeader() ? this.node : this.pgUp ? this.lastLeader?.holder : undefined,
+      epoch: this.isLeader() ? this.held!.epoch : this.pgUp ? this.lastLeader?.epoch : undefined,
       self: this.isLeader(),
       nodes: this.lastNodes,
       sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)

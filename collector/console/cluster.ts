@@ -20,10 +20,10 @@ export const CLUSTER_JS = `'use strict';
   var T = {
     ja: { title: 'クラスタ', node: 'ノード', state: '状態', agents: 'エージェント', lastSeen: '最終確認', started: '起動', version: '版', address: 'アドレス',
       live: '稼働', down: '停止 (応答なし)', stopped: '停止 (正常終了)', leader: 'リーダー', self: 'このノード', pgUp: 'PostgreSQL: 接続中', pgDown: 'PostgreSQL: 接続不可 — 収集は継続、リーダー業務は停止',
-      summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: 'なし' },
+      summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: '不明' },
     en: { title: 'Cluster', node: 'Node', state: 'State', agents: 'Agents', lastSeen: 'Last seen', started: 'Started', version: 'Version', address: 'Address',
       live: 'live', down: 'down (silent)', stopped: 'stopped (graceful)', leader: 'leader', self: 'this node', pgUp: 'PostgreSQL: connected', pgDown: 'PostgreSQL: unreachable — ingest goes on, leader jobs stopped',
-      summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'none' }
+      summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'unknown' }
   };
   var last = null;
   function lang() { return document.documentElement.lang === 'en' ? 'en' : 'ja'; }
