@@ -75,4 +75,17 @@ t.test('cluster on a real PostgreSQL', async t => {
     const runs = await pg.admin.query("SELECT node, epoch::int FROM cluster_jobs WHERE job = 'job' ORDER BY due_at")
     t.same(runs.rows, [{ node: 'c1', epoch: e1 }, { node: 'c2', epoch: c2.epoch() }], 'one run per due time, each by the leader of its epoch')
   })
+
+  await t.test('PostgreSQL not there at start: no leader, the reason kept, no password in it', async t => {
+    const { freePort } = await import('../helpers/procs.js')
+    const dead = checkCluster('/c.yaml', { node: 'c9', postgres: { url: `postgres://kanshi@127.0.0.1:${await freePort()}/kanshi`, passwordEnv: 'KANSHI_PG_PASSWORD', ssl: 'disable', connectTimeout: 500, statementTimeout: 500, poolSize: 1 }, lease: 1500, heartbeat: 500, receivers: [] }, p => p, env, undefined)!
+    const c = new Cluster({ config: dead, version: 'test', address: () => 'x', sessions: () => [], logger: quiet })
+    t.teardown(async () => { await c.stop() })
+    await c.tick()
+    const s = c.status()
+    t.same([s.pgUp, s.leader, s.epoch, c.isLeader(), c.hostDown('web01').judge], [false, undefined, undefined, false, false], 'nothing leads, nobody judges')
+    t.match(s.pgError, /ECONNREFUSED/)
+    t.notMatch(JSON.stringify(s), pg.password)
+    t.notOk(await c.claim('job', 1), 'no job can be claimed')
+  })
 })
