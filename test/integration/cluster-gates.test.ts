@@ -32,6 +32,8 @@ t.test('reports run on the leader only, and once per claimed due time', async t 
     build: { now: () => clock.t, reportGenerators: { daily: gen } }
   })
   const runner = tc.c.reports!
+  // The test drives the schedule: the runner's own timer is stopped, so no tick of its own shares a run with ours.
+  await runner.stop()
   const gate = { lead: false, claimable: new Set<number>(), claims: [] as Array<[string, number]> }
   runner.gate = { leader: () => gate.lead, claim: async (job, dueAt) => { gate.claims.push([job, dueAt]); return gate.claimable.has(dueAt) } }
   const mails = (): number => (tc.c.alerting!.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'report'").get() as { n: number }).n

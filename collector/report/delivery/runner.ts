@@ -49,6 +49,7 @@ export interface Ran { kind: ReportKind, period: string, ok: boolean, mails: num
 const RETRY = { minMs: 60_000, maxMs: 30 * 60_000 }
 /** The timer wakes at the next due time, and at least this often (a clock change is noticed). */
 const MAX_SLEEP_MS = 60_000
+const FOLLOWER_SLEEP_MS = 5000
 
 export class ReportRunner {
   private timer: NodeJS.Timeout | undefined
@@ -102,6 +103,8 @@ export class ReportRunner {
   }
 
   private sleepMs (): number {
+    // Not the cluster leader: nothing is due here; look again soon in case this node takes the lease.
+    if (this.gate !== undefined && !this.gate.leader()) return FOLLOWER_SLEEP_MS
     const now = this.o.now()
     const due = Math.min(...this.next(now).map(o => o.dueAt), ...[...this.failures.values()].map(f => f.retryAt))
     return Math.max(1000, Math.min(MAX_SLEEP_MS, due - now))
