@@ -13,7 +13,7 @@ import type { Position, Wal } from './state/wal/index.js'
 import { openWal } from './state/open-wal.js'
 import { SeqStore } from './state/seqs.js'
 import { AgentAuth } from './ingest/auth.js'
-import { Ingest } from './ingest/ingest.js'
+import { Ingest, type AgentStatus } from './ingest/ingest.js'
 import { agentRoute } from './ingest/route.js'
 import { StoredTracker } from './ingest/stored.js'
 import { scanUnstored } from './ingest/stored-scan.js'
@@ -31,6 +31,7 @@ import { ApiAuth, guard } from './api/auth.js'
 import { api } from './api/plugin.js'
 import { inventoryApi } from './api/inventory.js'
 import { consoleInventory } from './console/inventory.js'
+import { consoleCluster } from './console/cluster.js'
 import { influxTarget } from './report/report.js'
 import { consoleGate } from './console/gate.js'
 import { consolePlugin } from './console/plugin.js'
@@ -43,6 +44,7 @@ import { createReportRunner } from './report/delivery/generators.js'
 import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/index.js'
 import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
 import type { JobTracker } from './jobs/tracker.js'
+import { startCluster, type Cluster, type WiredCluster } from './cluster/wiring.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -81,6 +83,8 @@ export interface Collector {
   archive: ArchiveStage | undefined
   /** the expected jobs (jobs:): deadlines and overruns, when any is configured */
   jobs: JobTracker | undefined
+  /** cluster membership (cluster:): nodes, leases, the leader; undefined: a single collector, no PostgreSQL */
+  cluster: Cluster | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
@@ -120,6 +124,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const slowest = storageReaders.map(n => wal.reader(n)).reduce((a, b) => before(b.committed, a.committed) ? b : a)
   const stored = backend !== undefined && config.ingest.maxProtocol >= 2 ? new StoredTracker(a => seqs.acked(a), slowest.committed) : undefined
   if (stored !== undefined) await scanUnstored(wal, slowest.name, stored)
+  // Cluster (cluster:): created before ingest, whose host-down judgement asks it; started with the rest.
+  const cluster: WiredCluster | undefined = config.cluster === undefined ? undefined : startCluster({ config, logger, registry: metrics.registry, sessions: (): Iterable<AgentStatus> => ingest.status.values(), address: () => appAddress(), audit, now })
   const ingest = new Ingest({
     wal, seqs, metrics, ...(stored !== undefined ? { stored } : {}), logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultInterval,
@@ -127,6 +133,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     knownAgents: () => auth.identities(),
     // Called only once listening, after rollups below is set.
     onSession: (agent, ev) => { if (ev === 'start') rollups?.sessionStart(agent); else rollups?.sessionEnd(agent) },
+    ...(cluster !== undefined ? { hostDown: (agent: string) => cluster.hostDown(agent) } : {}),
     pace: readers.map(n => {
       const reader = wal.reader(n)
       // Rollups and alerting need only CPU: alive while they read. The storage writer reads again on every
@@ -163,6 +170,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const jobs = createJobTracker(config, wal, logger, now)
   const reports = createReportRunner({ config, alerting, audit, now, logger: logger.child({ component: 'reports' }), generators: opts.reportGenerators })
 
+  cluster?.attach(alerting, reports)
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     requestTimeout: config.listen.requestTimeout,
@@ -170,6 +178,10 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     connectionTimeout: config.listen.requestTimeout,
     ...(await serverOptions(config))
   })
+  const appAddress = (): string => {
+    const a = app.server.address()
+    return typeof a === 'object' && a !== null ? `${a.address}:${a.port}` : `${config.listen.host}:${config.listen.port}`
+  }
   await app.register(limits, { maxSocketsPerAddress: config.ingest.maxConnectionsPerAddress, silentMs: config.listen.headersTimeout, metrics })
   await app.register(errorReplies)
   // UTF-8 is checked per frame in the session, so a bad frame gets E_BAD_UTF8 instead of a dropped socket.
@@ -179,12 +191,13 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const apiAuth = new ApiAuth(config.api.tokens)
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
-  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now })
+  await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now, cluster })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
   await app.register(consoleInventory)
+  await app.register(consoleCluster, { need, cluster })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(targets?.list.map(t => t.config.reader) ?? []), ...(alerting !== undefined ? ['alerting'] : [])],
@@ -199,6 +212,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   reports?.start()
   archive?.start()
   jobs?.start()
+  cluster?.start()
 
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
@@ -207,6 +221,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     ingest.closeAll(1001, 'collector shutting down')
     await app.close()
     await reports?.stop()
+    await cluster?.stop()
     await rollups?.stop()
     await archive?.stop()
     await jobs?.stop()
@@ -234,5 +249,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   }
   const storedPosition = (): Position => targets?.storedPosition() ?? { ...wal.reader('storage').committed }
   const onStored = (cb: (pos: Position) => void): () => void => targets?.onStored(cb) ?? (() => {})
-  return { app, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, storage, shutdown, reloadAgents }
+  return { app, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, cluster, storage, shutdown, reloadAgents }
 }

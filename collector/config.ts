@@ -19,6 +19,7 @@ import { ReportsSchema, checkReports, type ReportsConfig } from './config/report
 import { SystemsSchema, checkSystems } from './config/systems.js'
 import { StatusSchema } from './status/config.js'
 import { JobsSchema, checkJobs } from './jobs/config.js'
+import { ClusterSchema, checkCluster, type ClusterConfig } from './config/cluster.js'
 
 
 const LogSchema = Type.Object({
@@ -42,14 +43,15 @@ export const CollectorConfigSchema = Type.Object({
   systems: SystemsSchema,
   status: StatusSchema,
   jobs: JobsSchema,
-  rollup: RollupSchema
+  rollup: RollupSchema,
+  cluster: Type.Optional(ClusterSchema)
 }, Strict)
 
 /** Raw is the decoded file, before paths, secrets and the checks across sections. */
 type Raw = StaticDecode<typeof CollectorConfigSchema>
 
 /** CollectorConfig is the decoded file with paths resolved beside it, secrets applied and sections resolved against each other. */
-export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report' | 'reports'> & {
+export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report' | 'reports' | 'cluster'> & {
   file: string
   /** the target reports and the console read (influx.query, else the first) */
   influx: InfluxConfig
@@ -60,6 +62,8 @@ export type CollectorConfig = Omit<Raw, 'influx' | 'alerting' | 'report' | 'repo
   report: ReportConfig
   /** generated reports: where kept, how long, when mailed (collector/config/reports.ts) */
   reports: ReportsConfig
+  /** several collectors on one PostgreSQL (collector/config/cluster.ts); undefined: one collector, no PostgreSQL */
+  cluster: ClusterConfig | undefined
 }
 
 /** loadCollectorConfig reads, checks and freezes a collector config; it throws ConfigError. */
@@ -88,5 +92,6 @@ export function checkCollectorConfig (file: string, raw: unknown, env: NodeJS.Pr
   const report = checkReport(file, c.report, { schedules, defaultSchedules, timezone, agents: c.agents })
   const reports = checkReports(file, c.reports, path, alerting)
   const archive = checkArchive(file, c.archive, path, dataDir)
-  return deepFreeze({ ...c, file, listen, dataDir, influx, influxTargets, alerting, report, reports, archive })
+  const cluster = checkCluster(file, c.cluster, path, env, alerting?.receivers.map(r => r.name))
+  return deepFreeze({ ...c, file, listen, dataDir, influx, influxTargets, alerting, report, reports, archive, cluster })
 }

@@ -5,7 +5,7 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 
 const redactPaths = [
   'token', '*.token', 'password', '*.password', 'authorization', '*.authorization',
-  'headers.authorization', 'req.headers.authorization', 'config.influx.token', 'config.influx.password', 'config.influxTargets[*].token', 'config.influxTargets[*].password'
+  'headers.authorization', 'req.headers.authorization', 'config.influx.token', 'config.influx.password', 'config.influxTargets[*].token', 'config.influxTargets[*].password', 'config.cluster.postgres.password', '*.postgres.password'
 ]
 
 export function makeLogger (level: string, dest?: DestinationStream): Logger {

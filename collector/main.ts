@@ -48,7 +48,8 @@ Usage:
   kanshi-collector --help | --version
 
 Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the agents list and the alert rules.
-Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD, KANSHI_SMTP_PASSWORD override the file.
+Environment: KANSHI_INFLUX_TOKEN, KANSHI_INFLUX_PASSWORD, KANSHI_SMTP_PASSWORD override the file;
+KANSHI_PG_PASSWORD is the PostgreSQL password of cluster.postgres (cluster.postgres.passwordEnv).
 `
 
 async function main (argv: string[]): Promise<number> {
@@ -119,7 +120,7 @@ async function run (file: string): Promise<number> {
   const c = await build({ config, logger, ...(influxUrl !== undefined ? { influxUrl } : {}) })
   const address = await c.app.listen({ host: config.listen.host, port: config.listen.port })
   const wsUrl = address.replace(/^http/, 'ws') + '/v1/agent'
-  logger.info({ address, agentUrl: wsUrl, storage: c.storage, agents: config.agents.length }, 'collector listening')
+  logger.info({ address, agentUrl: wsUrl, storage: c.storage, agents: config.agents.length, ...(c.cluster !== undefined ? { cluster: c.cluster.node } : {}) }, 'collector listening')
   printWhereToLook(config, address, wsUrl, config.influx.url ?? influxUrl)
 
   let stopping = false

@@ -35,6 +35,8 @@ command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # monitoring-plugins-basic: check_tcp, check_disk, check_http run as real command checks (test/integration/command-checks.test.ts).
 [ -x /usr/lib/nagios/plugins/check_tcp ] || need+=(monitoring-plugins-basic)
+# postgresql: the cluster tests start a private server per file (test/helpers/postgres.ts: initdb, pg_ctl).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} — install them (as root: apt-get install -y ${need[*]}) and run again" >&2

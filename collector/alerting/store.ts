@@ -13,7 +13,7 @@ export type { Incident }
 
 export interface OutboxMail {
   id: number
-  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman' | 'report'
+  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman' | 'report' | 'cluster'
   incident_ids: number[]
   receiver: string
   recipients: string[]

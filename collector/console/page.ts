@@ -3,6 +3,7 @@
 
 import { DEVICES_SECTION } from './devices.js'
 import { INVENTORY_SECTION_HTML } from './inventory.js'
+import { CLUSTER_SECTION_HTML } from './cluster.js'
 
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="ja">
@@ -15,6 +16,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <script src="/console.js" defer></script>
 <script src="/console-devices.js" defer></script>
 <script src="/console-inventory.js" defer></script>
+<script src="/console-cluster.js" defer></script>
 </head>
 <body>
 <header>
@@ -89,6 +91,7 @@ export const CONSOLE_HTML = `<!doctype html>
       </form>
     </section>
 ${INVENTORY_SECTION_HTML}
+${CLUSTER_SECTION_HTML}
     <section id="reports-section">
       <h2 data-i18n="reports">報告書</h2>
       <table id="reports"><thead><tr>

@@ -32,6 +32,8 @@ export interface HealthOptions {
   need: Guard
   callerOf: (req: FastifyRequest) => Caller | undefined
   now?: () => number
+  /** cluster mode: PostgreSQL unreachable is a warning (ingest goes on) */
+  cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string } } | undefined
 }
 
 export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
@@ -48,6 +50,8 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
       problems.push(...s.problems)
       warnings = s.warnings
     }
+    const cs = o.cluster?.status()
+    if (cs !== undefined && !cs.pgUp) warnings = [...warnings, `cluster: postgres unreachable (${cs.pgError ?? 'no answer'}); ingest goes on, leader jobs stop`]
     const walBytes = o.wal.totalBytes
     if (walBytes > o.walMaxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${o.walMaxBytes}`)
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)

@@ -52,6 +52,8 @@ export interface IngestOptions {
   hostDownAfterIntervals: number
   /** configured agents, so one that never connects is reported down too */
   knownAgents: () => Identity[]
+  /** cluster mode: whether this node may judge the agent down, and when any node last heard it (collector/cluster/) */
+  hostDown?: ((agent: string) => { judge: boolean, lastSeen?: number }) | undefined
   now?: () => number
   /** stored acknowledgements (protocol 2): told the WAL position of every acked batch */
   stored?: StoredTracker
@@ -233,8 +235,12 @@ export class Ingest {
         st = { id: id.id, connected: false, up: true, lastSeen: this.startedAt, intervalMs: this.o.defaultIntervalMs }
         this.status.set(id.id, st)
       }
-      const silentFor = now - st.lastSeen
+      const c = this.o.hostDown?.(id.id)
       const limit = this.o.hostDownAfterIntervals * st.intervalMs
+      // Cluster: an agent connected to a peer is up; the node that judged it down says so when it is heard again.
+      if (c !== undefined && !st.up && c.lastSeen !== undefined && now - c.lastSeen <= limit && !st.connected) { this.setUp(id, st, true); continue }
+      if (c !== undefined && !c.judge) continue
+      const silentFor = now - Math.max(st.lastSeen, c?.lastSeen ?? 0)
       if (st.up && silentFor > limit) {
         this.setUp(id, st, false)
       } else if (!st.up && silentFor > limit && now - (this.lastDownWrite.get(id.id) ?? 0) >= st.intervalMs) {

@@ -41,19 +41,21 @@ export interface NotifierOptions {
 }
 
 /** candidates are the incidents each kind of mail could be about, by state alone; the stages decide. */
-export function candidates (open: Incident[], resolved: Incident[], o: Pick<NotifierOptions, 'escalation' | 'deadman'>): Notice[] {
+export function candidates (open: Incident[], resolved: Incident[], o: Pick<NotifierOptions, 'escalation' | 'deadman'>, leader = true): Notice[] {
   return [
     { kind: 'firing', incidents: open.filter(i => i.last_notified_at === null) },
     { kind: 'resolved', incidents: resolved },
     { kind: 'repeat', incidents: open.filter(i => i.last_notified_at !== null) },
     ...(o.escalation !== undefined ? [{ kind: 'escalation' as const, incidents: open }] : []),
-    ...(o.deadman !== undefined ? [{ kind: 'deadman' as const, incidents: open }] : [])
+    ...(o.deadman !== undefined && leader ? [{ kind: 'deadman' as const, incidents: open }] : [])
   ]
 }
 
 export class Notifier {
   readonly stages: readonly Stage[]
   private readonly sender: SendStage
+  /** cluster mode: only the leader sends the dead-man mail (collector/cluster/); unset: always */
+  leader: (() => boolean) | undefined
 
   constructor (private readonly o: NotifierOptions) {
     const { store } = o
@@ -71,7 +73,7 @@ export class Notifier {
   /** plan runs the chain at now in one transaction; it returns how many mails it queued. */
   plan (now: number): number {
     const { store } = this.o
-    return store.tx(() => this.stages.reduce((n, s) => s.exec(n, now), candidates(store.firing(), store.dueResolved(), this.o)).length)
+    return store.tx(() => this.stages.reduce((n, s) => s.exec(n, now), candidates(store.firing(), store.dueResolved(), this.o, this.leader?.() ?? true)).length)
   }
 
   /** deliver sends the outbox mails due at now. */

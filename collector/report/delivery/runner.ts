@@ -36,6 +36,12 @@ export interface RunnerOptions {
   publicUrl?: string | undefined
 }
 
+/** In a cluster only the leader runs reports, and it claims each due time in PostgreSQL (fenced by its epoch) before mailing. */
+export interface LeaderGate {
+  leader: () => boolean
+  claim: (job: string, dueAt: number) => Promise<boolean>
+}
+
 /** What one tick did for a kind. */
 export interface Ran { kind: ReportKind, period: string, ok: boolean, mails: number[], error?: string }
 
@@ -43,12 +49,15 @@ export interface Ran { kind: ReportKind, period: string, ok: boolean, mails: num
 const RETRY = { minMs: 60_000, maxMs: 30 * 60_000 }
 /** The timer wakes at the next due time, and at least this often (a clock change is noticed). */
 const MAX_SLEEP_MS = 60_000
+const FOLLOWER_SLEEP_MS = 5000
 
 export class ReportRunner {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<Ran[]> | undefined
   private stopped = false
   private readonly failures = new Map<ReportKind, { attempts: number, retryAt: number, period: string }>()
+  /** set in cluster mode (collector/cluster/); unset: this collector is the only one and always runs */
+  gate: LeaderGate | undefined
 
   constructor (private readonly o: RunnerOptions) {}
 
@@ -94,14 +103,17 @@ export class ReportRunner {
   }
 
   private sleepMs (): number {
+    // Not the cluster leader: nothing is due here; look again soon in case this node takes the lease.
+    if (this.gate !== undefined && !this.gate.leader()) return FOLLOWER_SLEEP_MS
     const now = this.o.now()
     const due = Math.min(...this.next(now).map(o => o.dueAt), ...[...this.failures.values()].map(f => f.retryAt))
     return Math.max(1000, Math.min(MAX_SLEEP_MS, due - now))
   }
 
   private async runDue (): Promise<Ran[]> {
-    // cluster: only the leader generates and mails reports (no cluster yet: this collector is the leader).
+    // cluster: only the leader generates and mails reports.
     const out: Ran[] = []
+    if (this.gate !== undefined && !this.gate.leader()) return out
     for (const [kind, s, receivers] of this.schedules()) {
       const now = this.o.now()
       const last = this.o.store.reportDone(kind)
@@ -144,6 +156,13 @@ export class ReportRunner {
     const generatedAt = this.o.now()
     await writeManifest(config.outDir, { kind, period, files: g.files, generatedAt, pdfSkipped: g.pdfSkipped, summary: g.summary })
     const attachments = attachable(g.files).map(f => `${outDir}/${f}`)
+    if (this.gate !== undefined && !await this.gate.claim(`report:${kind}`, occ.dueAt)) {
+      // Lost the lease meanwhile, or another leader mailed this period already: not mailed twice.
+      logger.warn({ kind, period }, 'cluster: report not mailed: this collector no longer leads, or the period was delivered by another')
+      if (!this.gate.leader()) return { kind, period, ok: false, mails: [], error: 'not the cluster leader' }
+      store.setReportDone(kind, period, generatedAt)
+      return { kind, period, ok: true, mails: [] }
+    }
     const mails = store.tx(() => {
       const ids = receivers.map(name => {
         const r = this.o.receivers.find(x => x.name === name)!

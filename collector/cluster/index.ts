@@ -1,0 +1,242 @@
+// A collector's membership of a cluster: every heartbeat it marks itself seen, writes its
+// agents' sessions, tries to take or renew the `leader` lease and, as leader, sweeps for dead
+// collectors. Nothing in ingest waits on this: PostgreSQL down only stops the leader's jobs.
+
+import { Gauge, type Registry } from 'prom-client'
+import type { Logger } from 'pino'
+import { backoffDelay } from '../../common/backoff.js'
+import type { ClusterConfig } from '../config/cluster.js'
+import { redactUrl } from '../config/cluster.js'
+import { makePool, pgMessage, type Pool } from './pg.js'
+import { migrate } from './schema.js'
+import { acquire, current, recordRun, release, stillHeld } from './lease.js'
+import { beat, leave, nodes, register, whereabouts, type NodeRow, type Session } from './registry.js'
+import { sweep, type SweepResult } from './sweep.js'
+
+export interface ClusterOptions {
+  config: ClusterConfig
+  version: string
+  /** how peers and operators reach this node (its listen address) */
+  address: () => string
+  /** this node's connected agents, for agent_sessions */
+  sessions: () => Session[]
+  /** the leader's notices: a collector went down or came back (mail them) */
+  onSweep?: (r: SweepResult) => void
+  logger: Logger
+  registry?: Registry | undefined
+  /** a pool instead of one from config (tests) */
+  pool?: Pool
+}
+
+/** What the console, /readyz and /metrics show. */
+export interface ClusterStatus {
+  node: string
+  postgres: string
+  pgUp: boolean
+  pgError: string | undefined
+  leader: string | undefined
+  epoch: number | undefined
+  self: boolean
+  nodes: NodeRow[]
+  /** ms since the last successful heartbeat (undefined: none yet) */
+  sinceBeatMs: number | undefined
+}
+
+/** Time kept back from the lease as the database reported it, for clock-rate differences and the round trip. */
+const SAFETY_MS = 500
+
+export class Cluster {
+  readonly pool: Pool
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private running: Promise<void> | undefined
+  private failures = 0
+  private registered = false
+  private migrated = false
+  private held: { epoch: number, until: number } | undefined
+  private lastLeader: { holder: string, epoch: number } | undefined
+  private lastNodes: NodeRow[] = []
+  private where = new Map<string, { node: string | null, seenAt: number }>()
+  private pgUp = false
+  private pgError: string | undefined = 'not connected yet'
+  private lastBeat: number | undefined
+  private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
+
+  constructor (private readonly o: ClusterOptions) {
+    this.pool = o.pool ?? makePool(o.config.postgres, err => { this.down(err) })
+    const r = o.registry
+    this.gauges = r === undefined
+      ? undefined
+      : {
+          leader: new Gauge({ name: 'kanshi_cluster_leader', help: '1 while this collector holds the cluster leader lease', registers: [r], collect: () => { this.gauges?.leader.set(this.isLeader() ? 1 : 0) } }),
+          nodes: new Gauge({ name: 'kanshi_cluster_nodes', help: 'live collectors in the cluster, as this node last read them', registers: [r], collect: () => { this.gauges?.nodes.set(this.lastNodes.filter(n => n.live).length) } }),
+          pgUp: new Gauge({ name: 'kanshi_cluster_pg_up', help: '1 while the last PostgreSQL statement of this node succeeded', registers: [r], collect: () => { this.gauges?.pgUp.set(this.pgUp ? 1 : 0) } })
+        }
+  }
+
+  get node (): string { return this.o.config.node }
+
+  /** start begins the heartbeat loop; it returns at once (PostgreSQL may be down: the loop retries). */
+  start (): void {
+    this.arm(0)
+  }
+
+  /** isLeader: this node holds the leader lease and its local deadline (lease minus a margin) has not passed. */
+  isLeader (): boolean {
+    return this.held !== undefined && performance.now() < this.held.until
+  }
+
+  /** epoch is the fencing token of the lease this node holds, or undefined. */
+  epoch (): number | undefined {
+    return this.isLeader() ? this.held!.epoch : undefined
+  }
+
+  /** fenced asks the database, right before a cluster job acts, that this node still leads at the epoch it holds. */
+  async fenced (): Promise<boolean> {
+    const e = this.epoch()
+    if (e === undefined) return false
+    try {
+      return await stillHeld(this.pool, 'leader', this.node, e)
+    } catch (err) {
+      this.down(err)
+      return false
+    }
+  }
+
+  /** claim records, fenced, that this leader runs job for due time dueAt; false: not the leader, or already run (by anyone). */
+  async claim (job: string, dueAt: number): Promise<boolean> {
+    const e = this.epoch()
+    if (e === undefined) return false
+    try {
+      return await recordRun(this.pool, this.node, e, job, dueAt)
+    } catch (err) {
+      this.down(err)
+      return false
+    }
+  }
+
+  /**
+   * hostDown says whether this node may judge agent down (the leader, and no live peer has it connected),
+   * and the local time any node last heard it (so silence is measured across the cluster).
+   */
+  hostDown (agent: string): { judge: boolean, lastSeen?: number } {
+    const w = this.where.get(agent)
+    const judge = this.isLeader() && (w === undefined || w.node === null || w.node === this.node)
+    return w === undefined ? { judge } : { judge, lastSeen: w.seenAt }
+  }
+
+  status (): ClusterStatus {
+    return {
+      node: this.node,
+      postgres: redactUrl(this.o.config.postgres.url),
+      pgUp: this.pgUp,
+      pgError: this.pgError,
+      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen.
+      leader: this.isLeader() ? this.node : this.pgUp ? this.lastLeader?.holder : undefined,
+      epoch: this.isLeader() ? this.held!.epoch : this.pgUp ? this.lastLeader?.epoch : undefined,
+      self: this.isLeader(),
+      nodes: this.lastNodes,
+      sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)
+    }
+  }
+
+  /** tick runs one heartbeat now (tests, and the loop); concurrent calls share it. */
+  async tick (): Promise<void> {
+    this.running ??= this.beatOnce().finally(() => { this.running = undefined })
+    await this.running
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    await this.running
+    const held = this.held
+    this.held = undefined
+    if (this.pgUp) {
+      try {
+        if (held !== undefined) await release(this.pool, 'leader', this.node, held.epoch)
+        await leave(this.pool, this.node)
+      } catch (err) {
+        this.o.logger.warn({ err: pgMessage(err) }, 'cluster: could not record the stop in PostgreSQL; peers will see this node down after the lease time')
+      }
+    }
+    if (this.gauges !== undefined) for (const n of ['kanshi_cluster_leader', 'kanshi_cluster_nodes', 'kanshi_cluster_pg_up']) this.o.registry?.removeSingleMetric(n)
+    await this.pool.end().catch(() => {})
+  }
+
+  private arm (ms: number): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => {
+        this.arm(this.pgUp ? this.o.config.heartbeat : backoffDelay({ minMs: 250, maxMs: this.o.config.heartbeat }, this.failures - 1))
+      })
+    }, ms)
+    this.timer.unref()
+  }
+
+  private async beatOnce (): Promise<void> {
+    const { config, logger } = this.o
+    try {
+      if (!this.migrated) {
+        const applied = await migrate(this.pool)
+        if (applied.length > 0) logger.info({ versions: applied }, 'cluster: PostgreSQL schema migrated')
+        this.migrated = true
+      }
+      if (!this.registered) {
+        await register(this.pool, this.node, this.o.version, this.o.address())
+        this.registered = true
+        logger.info({ node: this.node, postgres: redactUrl(config.postgres.url) }, 'cluster: node registered')
+      }
+      if (!await beat(this.pool, this.node, this.o.address(), this.o.sessions())) this.registered = false
+      const t0 = performance.now()
+      const got = await acquire(this.pool, 'leader', this.node, config.lease)
+      this.lead(got === undefined ? undefined : { epoch: got.epoch, until: t0 + got.remainingMs - SAFETY_MS })
+      if (got === undefined) {
+        const cur = await current(this.pool, 'leader')
+        this.lastLeader = cur?.live === true ? { holder: cur.holder, epoch: cur.epoch } : undefined
+      }
+      const fetchedAt = Date.now()
+      const [ns, ws] = await Promise.all([nodes(this.pool, config.lease), whereabouts(this.pool, config.lease)])
+      this.lastNodes = ns
+      this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs }]))
+      this.up()
+      const e = this.epoch()
+      if (e !== undefined) {
+        const dueAt = Math.floor(fetchedAt / config.heartbeat) * config.heartbeat
+        if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
+          const r = await sweep(this.pool, this.node, e, ns, ws)
+          if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
+        }
+      }
+    } catch (err) {
+      this.down(err)
+    }
+  }
+
+  private lead (next: { epoch: number, until: number } | undefined): void {
+    const was = this.held
+    this.held = next
+    if (next !== undefined) this.lastLeader = { holder: this.node, epoch: next.epoch }
+    if (was === undefined && next !== undefined) this.o.logger.warn({ node: this.node, epoch: next.epoch }, 'cluster: this collector is the leader (runs reports, the dead-man mail, cluster host-down)')
+    if (was !== undefined && next === undefined) this.o.logger.warn({ node: this.node, epoch: was.epoch }, 'cluster: another collector took the leader lease')
+  }
+
+  private up (): void {
+    if (!this.pgUp && this.failures > 0) this.o.logger.warn({ after: this.failures }, 'cluster: PostgreSQL reachable again')
+    this.pgUp = true
+    this.pgError = undefined
+    this.failures = 0
+    this.lastBeat = performance.now()
+  }
+
+  private down (err: unknown): void {
+    const message = pgMessage(err)
+    if (this.pgUp || this.failures === 0) this.o.logger.error({ err: message, node: this.node }, 'cluster: PostgreSQL unreachable; ingest goes on, leader jobs stop when the lease runs out')
+    this.pgUp = false
+    this.pgError = message
+    this.failures++
+    // The database may have been restored or recreated: check the schema and the node row again.
+    this.migrated = false
+    this.registered = false
+  }
+}

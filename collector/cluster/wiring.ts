@@ -1,0 +1,55 @@
+// startCluster: the collector's side of cluster mode, for build(): the Cluster with its
+// sessions from ingest, its notices through alerting, and the leader gates on the
+// dead-man mail and the report runner.
+
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { VERSION } from '../../protocol/version.js'
+import type { Alerting } from '../alerting/index.js'
+import type { AuditLog } from '../audit/log.js'
+import type { CollectorConfig } from '../config.js'
+import type { AgentStatus } from '../ingest/ingest.js'
+import type { ReportRunner } from '../report/delivery/runner.js'
+import { Cluster } from './index.js'
+import { clusterNotices } from './notify.js'
+import type { SweepResult } from './sweep.js'
+
+export { Cluster }
+
+export interface WiringOptions {
+  config: CollectorConfig
+  logger: Logger
+  registry: Registry
+  /** ingest's agent statuses (read each heartbeat) */
+  sessions: () => Iterable<AgentStatus>
+  address: () => string
+  audit: AuditLog
+  now: () => number
+}
+
+/** A Cluster that build() attaches to alerting and the reports once they exist. */
+export interface WiredCluster extends Cluster {
+  attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined) => void
+}
+
+export function startCluster (o: WiringOptions): WiredCluster {
+  const cc = o.config.cluster!
+  const logger = o.logger.child({ component: 'cluster' })
+  let notices: ((r: SweepResult) => void) | undefined
+  const cluster = new Cluster({
+    config: cc,
+    version: VERSION,
+    address: o.address,
+    sessions: () => [...o.sessions()].filter(s => s.connected).map(s => ({ agent: s.id, connectedAt: s.connectedAt ?? o.now() })),
+    onSweep: r => notices?.(r),
+    logger,
+    registry: o.registry
+  })
+  return Object.assign(cluster, {
+    attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
+      notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
+      if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
+      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt) }
+    }
+  })
+}

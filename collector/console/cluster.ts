@@ -1,0 +1,89 @@
+// The console's クラスタ (cluster) section and GET /api/v1/cluster (viewer): this node, the
+// leader and its epoch, PostgreSQL's state and every node with its agents. Hidden when the
+// collector runs alone. Texts in ja and en; data inserted as text, never as HTML.
+
+import type { FastifyPluginAsync } from 'fastify'
+import type { Guard } from '../api/auth.js'
+import type { ClusterStatus } from '../cluster/index.js'
+
+export const CLUSTER_SECTION_HTML = `
+    <section id="cluster-section" hidden>
+      <h2 data-cl="title">クラスタ</h2>
+      <p id="cluster-summary"></p>
+      <table id="cluster-nodes"><thead><tr>
+        <th data-cl="node">ノード</th><th data-cl="state">状態</th><th data-cl="agents">エージェント</th><th data-cl="lastSeen">最終確認</th><th data-cl="started">起動</th><th data-cl="version">版</th><th data-cl="address">アドレス</th>
+      </tr></thead><tbody></tbody></table>
+    </section>`
+
+export const CLUSTER_JS = `'use strict';
+(function () {
+  var T = {
+    ja: { title: 'クラスタ', node: 'ノード', state: '状態', agents: 'エージェント', lastSeen: '最終確認', started: '起動', version: '版', address: 'アドレス',
+      live: '稼働', down: '停止 (応答なし)', stopped: '停止 (正常終了)', leader: 'リーダー', self: 'このノード', pgUp: 'PostgreSQL: 接続中', pgDown: 'PostgreSQL: 接続不可 — 収集は継続、リーダー業務は停止',
+      summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: '不明' },
+    en: { title: 'Cluster', node: 'Node', state: 'State', agents: 'Agents', lastSeen: 'Last seen', started: 'Started', version: 'Version', address: 'Address',
+      live: 'live', down: 'down (silent)', stopped: 'stopped (graceful)', leader: 'leader', self: 'this node', pgUp: 'PostgreSQL: connected', pgDown: 'PostgreSQL: unreachable — ingest goes on, leader jobs stopped',
+      summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'unknown' }
+  };
+  var last = null;
+  function lang() { return document.documentElement.lang === 'en' ? 'en' : 'ja'; }
+  function t(k) { return T[lang()][k] || k; }
+  function td(text, cls) { var e = document.createElement('td'); e.textContent = text; if (cls) e.className = cls; return e; }
+  function time(ms) { return new Date(ms + 9 * 3600000).toISOString().slice(0, 19).replace('T', ' '); }
+  function render() {
+    document.querySelectorAll('[data-cl]').forEach(function (e) { e.textContent = t(e.getAttribute('data-cl')); });
+    var sec = document.getElementById('cluster-section');
+    sec.hidden = last === null || !last.enabled;
+    if (sec.hidden) return;
+    var s = last.status;
+    var p = document.getElementById('cluster-summary');
+    p.textContent = t('summary').replace('{self}', s.node).replace('{leader}', s.leader || t('none')).replace('{epoch}', s.epoch === undefined || s.epoch === null ? '—' : String(s.epoch)) +
+      ' · ' + (s.pgUp ? t('pgUp') : t('pgDown') + (s.pgError ? ' (' + s.pgError + ')' : '')) + ' · ' + s.postgres;
+    p.className = s.pgUp ? '' : 'warn';
+    var tb = document.getElementById('cluster-nodes').tBodies[0];
+    while (tb.firstChild) tb.removeChild(tb.firstChild);
+    s.nodes.forEach(function (n) {
+      var tr = document.createElement('tr');
+      tr.setAttribute('data-node', n.node);
+      var tags = [];
+      if (n.node === s.leader) tags.push(t('leader'));
+      if (n.node === s.node) tags.push(t('self'));
+      tr.appendChild(td(n.node + (tags.length ? ' (' + tags.join(', ') + ')' : '')));
+      var st = n.live ? 'live' : n.stoppedAt !== null ? 'stopped' : 'down';
+      tr.appendChild(td(t(st), st === 'down' ? 'bad' : st === 'stopped' ? 'warn' : ''));
+      tr.appendChild(td(String(n.agents)));
+      tr.appendChild(td(time(n.lastSeen)));
+      tr.appendChild(td(time(n.startedAt)));
+      tr.appendChild(td(n.version));
+      tr.appendChild(td(n.address));
+      tb.appendChild(tr);
+    });
+  }
+  async function refresh() {
+    if (document.getElementById('app-view').hidden) return;
+    try {
+      var r = await fetch('/api/v1/cluster', { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      if (!r.ok) return;
+      last = await r.json();
+      render();
+    } catch (e) { /* the main view shows connection problems */ }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    new MutationObserver(render).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+    new MutationObserver(function () { if (!document.getElementById('app-view').hidden) refresh(); }).observe(document.getElementById('app-view'), { attributes: true, attributeFilter: ['hidden'] });
+    refresh();
+    setInterval(refresh, 10000);
+  });
+})();
+`
+
+export interface ConsoleClusterOptions {
+  need: Guard
+  cluster: { status: () => ClusterStatus } | undefined
+}
+
+/** consoleCluster serves the section's script (public: it holds no data) and the viewer's GET /api/v1/cluster. */
+export const consoleCluster: FastifyPluginAsync<ConsoleClusterOptions> = async (app, o) => {
+  app.get('/console-cluster.js', { logLevel: 'warn' }, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(CLUSTER_JS))
+  app.get('/api/v1/cluster', { preHandler: o.need('viewer') }, async () => o.cluster === undefined ? { enabled: false } : { enabled: true, status: o.cluster.status() })
+}

@@ -1,0 +1,83 @@
+// Collectors as real processes in one cluster on a private PostgreSQL, each WAL-only, with
+// alerting to the test SMTP server and a heartbeat rule; agents (real processes) with urls
+// [c1, c2]. The setup of the cluster tests.
+
+import { join } from 'node:path'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import type { Test } from 'tap'
+import { agentEntries, asViewer, viewerApi, writeConfig } from './config.js'
+import { freePort, spawnProgram, type Program } from './procs.js'
+import type { Postgres } from './postgres.js'
+import type { Smtp } from './smtp.js'
+import { tmpDir } from './tmp.js'
+
+export interface ClusterSetup {
+  dir: string
+  ports: number[]
+  agents: string[]
+  startCollector(i: number): Promise<Program>
+  startAgent(id: string): Promise<Program>
+  /** a collector's /metrics value (undefined when it cannot be read) */
+  metric(i: number, name: string): Promise<number | undefined>
+  readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
+}
+
+export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number }): Promise<ClusterSetup> {
+  const dir = await tmpDir(t)
+  const ports: number[] = []
+  for (let i = 0; i < o.collectors; i++) ports.push(await freePort())
+  const { agents, tokens } = agentEntries(o.agents.map(id => ({ id, role: 'server', site: 's' })))
+  const rulesDir = join(dir, 'rules')
+  mkdirSync(rulesDir)
+  writeFileSync(join(rulesDir, 'hosts.yaml'), "- { name: host_down, type: heartbeat, severity: critical, summary: { ja: '{{host}} 停止', en: '{{host}} down' } }\n")
+  for (let i = 0; i < o.collectors; i++) {
+    writeConfig(join(dir, `c${i + 1}.yaml`), {
+      listen: { host: '127.0.0.1', port: ports[i] },
+      dataDir: join(dir, `c${i + 1}`),
+      influx: { version: 1, embedded: { enabled: false } },
+      ingest: { defaultInterval: '1s', hostDownAfterIntervals: o.hostDownAfterIntervals ?? 3 },
+      agents,
+      api: viewerApi(),
+      alerting: {
+        rulesDir,
+        smtp: { host: '127.0.0.1', port: o.smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+        receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'ops-en', email: ['ops@example.jp'], locale: 'en' }],
+        groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
+      },
+      cluster: { node: `c${i + 1}`, postgres: { url: o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
+    })
+  }
+  for (const id of o.agents) {
+    writeConfig(join(dir, `${id}.yaml`), {
+      id,
+      collector: { urls: ports.slice(0, 2).map(p => `ws://127.0.0.1:${p}/v1/agent`) },
+      interval: '1s',
+      dataDir: join(dir, id),
+      inputs: { enabled: ['cpu'] }
+    })
+  }
+  const metric = async (i: number, name: string): Promise<number | undefined> => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports[i]}/metrics`, { headers: asViewer, signal: AbortSignal.timeout(2000) })
+      // name may carry labels, exactly as exposed: kanshi_frames_sent_total{type="ack"}
+      const quoted = name.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')
+      const m = new RegExp(`^${quoted}${name.includes('{') ? '' : '(?:\\{[^}]*\\})?'} (\\S+)`, 'm').exec(await res.text())
+      return m === null ? undefined : Number(m[1])
+    } catch {
+      return undefined
+    }
+  }
+  return {
+    dir,
+    ports,
+    agents: o.agents,
+    startCollector: async i => {
+      const c = await spawnProgram(t, 'collector', ['--config', join(dir, `c${i + 1}.yaml`)], { env: { KANSHI_PG_PASSWORD: o.pg.password } })
+      await c.waitForLine(l => l.includes('collector listening'), 20_000)
+      return c
+    },
+    startAgent: async id => await spawnProgram(t, 'agent', ['--config', join(dir, `${id}.yaml`)], { env: { KANSHI_AGENT_TOKEN: tokens[id] } }),
+    metric,
+    readyz: async i => await (await fetch(`http://127.0.0.1:${ports[i]}/readyz`, { headers: asViewer })).json() as { status: string, problems: string[], warnings?: string[] }
+  }
+}
