@@ -91,9 +91,22 @@ function consecutive (samples: Array<[number, number]>, rule: Rule): boolean {
   return true
 }
 
-/** seriesLabels is the identity of a series: the point's tags (host, role, site, mount, service …). */
-function seriesKey (rule: string, tags: Record<string, string>): string {
-  return rule + '|' + Object.keys(tags).sort().map(k => `${k}=${tags[k]}`).join(',')
+// Tag keys sorted in this array, reused: the key is built once per point and rule, and
+// Object.keys().sort().map().join() allocated four arrays for it (3% of the collector's CPU at ingest).
+const sortedKeys: string[] = []
+
+/** seriesKey is the identity of a series: rule|k=v,… over the point's tags sorted by key (stored in incidents: keep the form). */
+export function seriesKey (rule: string, tags: Record<string, string>): string {
+  let n = 0
+  for (const k in tags) {
+    if (!Object.hasOwn(tags, k)) continue
+    let i = n++
+    while (i > 0 && sortedKeys[i - 1]! > k) { sortedKeys[i] = sortedKeys[i - 1]!; i-- }
+    sortedKeys[i] = k
+  }
+  let key = rule + '|'
+  for (let i = 0; i < n; i++) key += (i === 0 ? '' : ',') + sortedKeys[i]! + '=' + tags[sortedKeys[i]!]!
+  return key
 }
 
 export interface EvaluatorOptions {

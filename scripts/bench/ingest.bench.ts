@@ -5,7 +5,8 @@
 //              points / time until influxd holds them all (stored), not until the acks
 // once with every process sharing both cores and once pinned: influxd on core 0, the sender (and the
 // collector) on core 1. Prints a table, the ratios per round and their medians.
-//   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--smoke]
+// --before DIR adds a second collector build (a dist/ directory of another commit) to every round, alternating.
+//   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--before DIR] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
@@ -18,7 +19,7 @@ import { startInfluxd, freePort, type InfluxdProcess } from '../../collector/sto
 import { FIELDS, MEASUREMENT, ROLE, SITE } from './ingest-points.js'
 import { loadavg } from './proc-stat.js'
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' } } })
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' }, before: { type: 'string' } } })
 const points = values.smoke ? 20_000 : Number(values.points)
 const roundsWanted = values.smoke ? 1 : Number(values.rounds)
 const clients = 4
@@ -78,7 +79,7 @@ async function direct (dir: string, pinned: boolean): Promise<Run> {
   } finally { await inf.stop() }
 }
 
-async function viaCollector (dir: string, pinned: boolean, profile: string | undefined): Promise<Run> {
+async function viaCollector (dir: string, pinned: boolean, profile: string | undefined, build = dist): Promise<Run> {
   const inf = await freshInfluxd(dir, pinned)
   const port = await freePort()
   const tokens = Array.from({ length: clients }, (_, i) => ({ id: `bench${i}`, token: randomBytes(16).toString('hex') }))
@@ -95,7 +96,7 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
   }
   writeFileSync(join(cdir, 'c.yaml'), JSON.stringify(config))
   const prof = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profile]
-  const collector = run(join(dist, 'collector/main.js'), ['--config', join(cdir, 'c.yaml')], pinned, prof)
+  const collector = run(join(build, 'collector/main.js'), ['--config', join(cdir, 'c.yaml')], pinned, prof)
   try {
     await ready(port)
     const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(cdir, 'tokens.json'), '--points', String(points), '--clients', String(clients)], pinned))) as Sent
@@ -119,15 +120,25 @@ try {
   // Alternating: the order of direct and collector swaps every round, shared and pinned side by side,
   // so each ratio compares neighbouring minutes of a shared machine.
   const modes = pinnable ? [false, true] : [false]
-  const rounds: Array<Record<'shared' | 'pinned', { direct: Run, kanshi: Run } | undefined>> = []
+  const before = values.before === undefined ? undefined : resolve(values.before)
+  const rounds: Array<Record<'shared' | 'pinned', { direct: Run, kanshi: Run, before?: Run } | undefined>> = []
   for (let r = 0; r < roundsWanted; r++) {
     const round: typeof rounds[number] = { shared: undefined, pinned: undefined }
     for (const pinned of modes) {
       const profile = values.profile !== undefined && r === 0 && pinned === (modes.length > 1) ? values.profile : undefined
       let d: Run, k: Run
-      if (r % 2 === 0) { d = await direct(dir, pinned); k = await viaCollector(dir, pinned, profile) } else { k = await viaCollector(dir, pinned, profile); d = await direct(dir, pinned) }
-      round[pinned ? 'pinned' : 'shared'] = { direct: d, kanshi: k }
-      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); load ${loadavg()}\n`)
+      let b: Run | undefined
+      if (r % 2 === 0) {
+        d = await direct(dir, pinned)
+        k = await viaCollector(dir, pinned, profile)
+        if (before !== undefined) b = await viaCollector(dir, pinned, undefined, before)
+      } else {
+        if (before !== undefined) b = await viaCollector(dir, pinned, undefined, before)
+        k = await viaCollector(dir, pinned, profile)
+        d = await direct(dir, pinned)
+      }
+      round[pinned ? 'pinned' : 'shared'] = b === undefined ? { direct: d, kanshi: k } : { direct: d, kanshi: k, before: b }
+      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec})${b === undefined ? '' : `, before ${b.stored}`}; load ${loadavg()}\n`)
     }
     rounds.push(round)
   }
@@ -139,6 +150,8 @@ try {
     if (rs.length === 0) continue
     const per = rs.map(x => x.kanshi.stored / x.direct.stored)
     ratios[mode] = median(per)
+    const bs = rs.filter(x => x.before !== undefined).map(x => x.before!.stored / x.direct.stored)
+    if (bs.length > 0) out.push(`| ${mode}, build ${values.before!} | | ${median(rs.map(x => x.before!.stored))} | ${median(rs.map(x => x.before!.sent.pointsPerSec))} | | ${bs.map(x => x.toFixed(2)).join(', ')} | ${median(bs).toFixed(2)} |`)
     out.push(`| ${mode} | ${median(rs.map(x => x.direct.stored))} | ${median(rs.map(x => x.kanshi.stored))} | ${median(rs.map(x => x.kanshi.sent.pointsPerSec))} | ${median(rs.map(x => x.kanshi.sent.p50ms))}/${median(rs.map(x => x.kanshi.sent.p99ms))} | ${per.map(x => x.toFixed(2)).join(', ')} | ${ratios[mode]!.toFixed(2)} |`)
   }
   out.push(`ratios: pinned = ${ratios['pinned']?.toFixed(2) ?? 'n/a (one core)'}; shared = ${ratios['shared']!.toFixed(2)}`)
