@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startInfluxd, freePort, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
 import { FIELDS, MEASUREMENT, ROLE, SITE } from './ingest-points.js'
-import { loadavg } from './proc-stat.js'
+import { cpuSeconds, loadavg } from './proc-stat.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' }, before: { type: 'string' } } })
 const points = values.smoke ? 20_000 : Number(values.points)
@@ -67,15 +67,18 @@ async function freshInfluxd (dir: string, pinned: boolean): Promise<InfluxdProce
 }
 
 interface Sent { points: number, total: number, started: number, seconds: number, pointsPerSec: number, p50ms: number, p99ms: number, errors: number }
-interface Run { stored: number, sent: Sent }
+/** stored points/s; CPU µs per point of the collector (0 for direct) and of influxd, from /proc over the run */
+interface Run { stored: number, sent: Sent, collectorUs: number, influxdUs: number }
+const usPerPoint = (seconds: number, points: number): number => +(seconds * 1e6 / points).toFixed(2)
 
 async function direct (dir: string, pinned: boolean): Promise<Run> {
   const inf = await freshInfluxd(dir, pinned)
   try {
+    const cpu0 = cpuSeconds(inf.pid)
     const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--influx', inf.url, '--points', String(points), '--clients', String(clients)], pinned))) as Sent
     const held = await countPoints(inf.url)
     if (held !== sent.total || sent.errors > 0) throw new Error(`direct: influxd holds ${held} of ${sent.total} points (${sent.errors} failed writes)`)
-    return { stored: sent.pointsPerSec, sent }
+    return { stored: sent.pointsPerSec, sent, collectorUs: 0, influxdUs: usPerPoint(cpuSeconds(inf.pid) - cpu0, sent.total) }
   } finally { await inf.stop() }
 }
 
@@ -99,6 +102,7 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
   const collector = run(join(build, 'collector/main.js'), ['--config', join(cdir, 'c.yaml')], pinned, prof)
   try {
     await ready(port)
+    const cpu0 = { c: cpuSeconds(collector.pid!), i: cpuSeconds(inf.pid) }
     const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(cdir, 'tokens.json'), '--points', String(points), '--clients', String(clients)], pinned))) as Sent
     if (sent.points !== sent.total || sent.errors > 0) throw new Error(`collector: ${sent.points} of ${sent.total} points acked (${sent.errors} errors)`)
     // Stored: when did influxd hold every acked point?
@@ -106,7 +110,8 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
       if (Date.now() - t0 > 300_000) throw new Error('collector: influxd did not hold every acked point within 300 s')
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    return { stored: Math.round(sent.total / ((Date.now() - sent.started) / 1000)), sent }
+    const stored = Math.round(sent.total / ((Date.now() - sent.started) / 1000))
+    return { stored, sent, collectorUs: usPerPoint(cpuSeconds(collector.pid!) - cpu0.c, sent.total), influxdUs: usPerPoint(cpuSeconds(inf.pid) - cpu0.i, sent.total) }
   } finally {
     collector.kill('SIGTERM')
     await new Promise(resolve => collector.on('exit', resolve))
@@ -138,13 +143,14 @@ try {
         d = await direct(dir, pinned)
       }
       round[pinned ? 'pinned' : 'shared'] = b === undefined ? { direct: d, kanshi: k } : { direct: d, kanshi: k, before: b }
-      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec})${b === undefined ? '' : `, before ${b.stored}`}; load ${loadavg()}\n`)
+      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); CPU µs/point: influxd direct ${d.influxdUs}, collector ${k.collectorUs}, its influxd ${k.influxdUs}${b === undefined ? '' : `, before ${b.stored} (collector ${b.collectorUs} µs/point)`}; load ${loadavg()}\n`)
     }
     rounds.push(round)
   }
   const out: string[] = [`ingest: ${points} points (${clients} hosts × ${points / clients}, ${FIELDS.length} float fields, tags host/n/role/site), ${roundsWanted} round(s); load average ${loadavg()}`,
     '| run | direct points/s (median) | collector stored points/s (median) | collector acked points/s | ack p50/p99 ms | ratio per round | ratio (median) |', '|---|---|---|---|---|---|---|']
   const ratios: Record<string, number> = {}
+  const cpu: string[] = []
   for (const mode of ['pinned', 'shared'] as const) {
     const rs = rounds.map(x => x[mode]).filter(x => x !== undefined)
     if (rs.length === 0) continue
@@ -152,8 +158,10 @@ try {
     ratios[mode] = median(per)
     const bs = rs.filter(x => x.before !== undefined).map(x => x.before!.stored / x.direct.stored)
     if (bs.length > 0) out.push(`| ${mode}, build ${values.before!} | | ${median(rs.map(x => x.before!.stored))} | ${median(rs.map(x => x.before!.sent.pointsPerSec))} | | ${bs.map(x => x.toFixed(2)).join(', ')} | ${median(bs).toFixed(2)} |`)
+    cpu.push(`${mode}: influxd ${median(rs.map(x => x.direct.influxdUs))} µs/point direct, ${median(rs.map(x => x.kanshi.influxdUs))} behind the collector; collector ${median(rs.map(x => x.kanshi.collectorUs))}${bs.length > 0 ? ` (before: ${median(rs.map(x => x.before!.collectorUs))})` : ''}`)
     out.push(`| ${mode} | ${median(rs.map(x => x.direct.stored))} | ${median(rs.map(x => x.kanshi.stored))} | ${median(rs.map(x => x.kanshi.sent.pointsPerSec))} | ${median(rs.map(x => x.kanshi.sent.p50ms))}/${median(rs.map(x => x.kanshi.sent.p99ms))} | ${per.map(x => x.toFixed(2)).join(', ')} | ${ratios[mode]!.toFixed(2)} |`)
   }
+  out.push(`CPU per point stored (medians; from /proc, the loaded machine's other work excluded): ${cpu.join('; ')}`)
   out.push(`ratios: pinned = ${ratios['pinned']?.toFixed(2) ?? 'n/a (one core)'}; shared = ${ratios['shared']!.toFixed(2)}`)
   process.stdout.write(out.join('\n') + '\n')
 } finally {
