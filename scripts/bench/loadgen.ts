@@ -2,7 +2,8 @@
 //   --influx URL: the reference. The points as line protocol bodies of --lines lines, POSTed to
 //     /write by --inflight requests at a time; done when the last write answered 204.
 //   --url WS --tokens FILE: the collector. One protocol-1 agent connection per token, each sending
-//     its points as frames of --batch points, --window frames unacked; done at the last ack.
+//     its points as frames of --batch points, --window frames unacked (64: the agent's default
+//     collector.maxInflight); done at the last ack.
 // Prints one JSON line: points, the clock's start (epoch ms), seconds, points/s, latency p50/p99, errors.
 
 import { parseArgs } from 'node:util'
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     points: { type: 'string', default: '400000' },
     batch: { type: 'string', default: '500' },
-    window: { type: 'string', default: '8' },
+    window: { type: 'string', default: '64' },
     lines: { type: 'string', default: '5000' },
     inflight: { type: 'string', default: '4' },
     base: { type: 'string' }
@@ -104,5 +105,5 @@ const started = values.influx !== undefined ? await direct(values.influx) : awai
 const seconds = (Date.now() - started) / 1000
 latencies.sort((a, b) => a - b)
 const pct = (p: number): number => latencies.length === 0 ? NaN : +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2)
-process.stdout.write(JSON.stringify({ points: done, total, started, seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')
+process.stdout.write(JSON.stringify({ points: done, total, base: set.base, started, seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')
 process.exit(0)

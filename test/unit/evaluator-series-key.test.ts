@@ -29,3 +29,27 @@ t.test('inherited keys are not part of the key, as with Object.keys', async t =>
   t.equal(seriesKey('r', tags), former('r', tags))
   t.equal(seriesKey('r', tags), 'r|host=a')
 })
+
+t.test('the evaluator finds a series by its labels whatever the tag order, and never a removed one', async t => {
+  const { Evaluator } = await import('../../collector/alerting/evaluator.js')
+  const { checkRule } = await import('../../collector/alerting/rules.js')
+  const rule = checkRule('test.yaml', 0, { name: 'hot', type: 'threshold', metric: 'cpu.v', op: '>', threshold: 90, for: '5m', severity: 'critical' })
+  const e = new Evaluator({ rules: [rule] })
+  const pt = (tags: Record<string, string>, t: number, v: number) => ({ m: 'cpu', t, tags, f: { v } })
+  e.observePoints([pt({ host: 'a', role: 'server', site: 's' }, 1, 95), pt({ site: 's', role: 'server', host: 'a' }, 2, 96)], 2)
+  t.equal(e.series.size, 1, 'one series for the same labels in another order')
+  t.equal([...e.series.values()][0]!.lastSeen, 2, 'both points fed that series')
+  e.observePoints([pt({ host: 'a', role: 'server', site: 's', n: '1' }, 3, 97), pt({ host: 'a', role: 'server' }, 4, 98)], 4)
+  t.equal(e.series.size, 3, 'a superset and a subset of the labels are series of their own')
+  const first = e.series.get(seriesKey('hot', { host: 'a', role: 'server', site: 's' }))!
+  t.equal(first.lastSeen, 2, 'the other label sets did not land in the first series')
+  t.same(first.samples.at(-1), [2, 96])
+  e.setRules([], 5)
+  t.equal(e.series.size, 0)
+  e.setRules([rule], 6)
+  e.observePoints([pt({ host: 'a', role: 'server', site: 's' }, 7, 99)], 7)
+  const again = e.series.get(seriesKey('hot', { host: 'a', role: 'server', site: 's' }))!
+  t.not(again, first, 'after the rule was removed a point starts a new series, not the cached old one')
+  t.same(again.samples, [[7, 99]])
+  t.equal(again.lastSeen, 7)
+})
