@@ -1,42 +1,39 @@
-// Collector ingest, side by side in one run on this machine:
-//   (a) the collector alone (null sink): protocol v1 load → WAL fsync → ack
-//   (b) the collector into a real influxd: acked rate, and the rate at which InfluxDB holds the points
-//   (c) the reference: the same influxd fed line protocol directly by the generator, no kanshi
-// Each runs in its own processes; prints a table of points/s and ack latency and the ratios.
-//   node dist/scripts/bench/ingest.bench.js [seconds] [agents] [--rounds 3] [--smoke]
+// Collector ingest against InfluxDB's own speed (issue 22). Each round runs, with a fresh influxd each:
+//   direct:    the points, pre-built as line protocol, POSTed straight to influxd (4 in flight, 5,000 lines)
+//   collector: the same points, pre-built as protocol frames, sent by 4 agent connections through the
+//              collector (WAL fsync before ack, rollups, alert evaluation on) into influxd; its rate is
+//              points / time until influxd holds them all (stored), not until the acks
+// once with every process sharing both cores and once pinned: influxd on core 0, the sender (and the
+// collector) on core 1. Prints a table, the ratios per round and their medians.
+// --before DIR adds a second collector build (a dist/ directory of another commit) to every round, alternating.
+//   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--before DIR] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startInfluxd, freePort } from '../../collector/storage/influxd-process.js'
-import { loadavg } from './proc-stat.js'
+import { parseArgs } from 'node:util'
+import { startInfluxd, freePort, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
+import { FIELDS, MEASUREMENT, ROLE, SITE } from './ingest-points.js'
+import { cpuSeconds, loadavg } from './proc-stat.js'
 
-const smoke = process.argv.includes('--smoke')
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--rounds')
-const seconds = smoke ? 2 : Number(positional[0] ?? 20)
-const agents = smoke ? 4 : Number(positional[1] ?? 20)
-const roundsAt = process.argv.indexOf('--rounds')
-const roundsWanted = smoke ? 1 : roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 3
-const here = resolve(import.meta.dirname)
-const dist = resolve(here, '..', '..')
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' }, before: { type: 'string' } } })
+const points = values.smoke ? 20_000 : Number(values.points)
+const roundsWanted = values.smoke ? 1 : Number(values.rounds)
+const clients = 4
+const pinnable = cpus().length >= 2
+const dist = resolve(import.meta.dirname, '..', '..')
 
 const children = new Set<ChildProcess>()
-function run (file: string, args: string[]): ChildProcess {
-  const c = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** run starts a node program, on core 1 when pinned. */
+function run (file: string, args: string[], pinned: boolean, nodeArgs: string[] = []): ChildProcess {
+  const argv = [...nodeArgs, file, ...args]
+  const c = pinned ? spawn('taskset', ['-c', '1', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   children.add(c)
   c.on('exit', () => children.delete(c))
   return c
-}
-
-/** ready polls /healthz: on a loaded machine the collector can take seconds to listen. */
-async function ready (port: number): Promise<void> {
-  for (const t0 = Date.now(); Date.now() - t0 < 60_000;) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return } catch { /* not yet */ }
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error(`collector on port ${port} did not become ready in 60 s`)
 }
 
 function output (c: ChildProcess): Promise<string> {
@@ -47,80 +44,133 @@ function output (c: ChildProcess): Promise<string> {
   })
 }
 
-async function countPoints (url: string): Promise<number> {
-  const q = new URLSearchParams({ db: 'kanshi', q: 'SELECT count(v) FROM bench' })
+async function ready (port: number): Promise<void> {
+  for (const t0 = Date.now(); Date.now() - t0 < 60_000;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return } catch { /* not yet */ }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`collector on port ${port} did not become ready in 60 s`)
+}
+
+async function countPoints (url: string, since?: number): Promise<number> {
+  const q = new URLSearchParams({ db: 'kanshi', q: `SELECT count(${FIELDS[0]}) FROM ${MEASUREMENT}${since === undefined ? '' : ` WHERE time >= ${since}ms`}` })
   const r = await (await fetch(`${url}/query?${q.toString()}`)).json() as { results: Array<{ series?: Array<{ values: number[][] }> }> }
   return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0
 }
 
-interface Load { pointsPerSec: number, points: number, ackP50ms: number, ackP99ms: number, seconds: number }
-
-async function viaCollector (dir: string, influxUrl: string | undefined): Promise<{ load: Load, storedPerSec?: number }> {
-  const port = await freePort()
-  const tokens = Array.from({ length: agents }, (_, i) => ({ id: `bench${i}`, token: randomBytes(16).toString('hex') }))
-  writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens))
-  const config = {
-    listen: { host: '127.0.0.1', port }, dataDir: join(dir, `collector-${port}`),
-    influx: influxUrl === undefined ? {} : { version: 1, url: influxUrl, db: 'kanshi' },
-    log: { level: 'warn' },
-    agents: tokens.map(a => ({ id: a.id, tokenSha256: createHash('sha256').update(a.token).digest('hex') }))
-  }
-  writeFileSync(join(dir, 'c.yaml'), JSON.stringify(config))
-  const collector = influxUrl === undefined
-    ? run(join(dist, 'scripts/bench/collector-null.js'), ['--config', join(dir, 'c.yaml')])
-    : run(join(dist, 'collector/main.js'), ['--config', join(dir, 'c.yaml')])
-  await ready(port)
-  const t0 = Date.now()
-  const load = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(dir, 'tokens.json'), '--seconds', String(seconds)]))) as Load
-  let storedPerSec: number | undefined
-  if (influxUrl !== undefined) {
-    // Stored rate: when did InfluxDB hold every acked point?
-    while ((await countPoints(influxUrl)) < load.points) await new Promise(resolve => setTimeout(resolve, 200))
-    storedPerSec = Math.round(load.points / ((Date.now() - t0) / 1000))
-  }
-  collector.kill('SIGTERM')
-  await new Promise(resolve => collector.on('exit', resolve))
-  return storedPerSec === undefined ? { load } : { load, storedPerSec }
+/** freshInfluxd starts influxd with database kanshi; pinned, every thread of it on core 0. */
+async function freshInfluxd (dir: string, pinned: boolean): Promise<InfluxdProcess> {
+  const inf = await startInfluxd({ dataDir: join(dir, `influx-${randomBytes(4).toString('hex')}`) })
+  if (pinned) execFileSync('taskset', ['-a', '-p', '-c', '0', String(inf.pid)], { stdio: 'ignore' })
+  await fetch(`${inf.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
+  return inf
 }
 
-async function direct (url: string): Promise<Load> {
-  return JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--influx', url, '--writers', String(Math.min(agents, 8)), '--seconds', String(seconds)]))) as Load
+interface Sent { points: number, total: number, base: number, started: number, seconds: number, pointsPerSec: number, p50ms: number, p99ms: number, errors: number }
+/** stored points/s; CPU µs per point of the collector (0 for direct) and of influxd, from /proc over the run */
+interface Run { stored: number, sent: Sent, collectorUs: number, influxdUs: number }
+const usPerPoint = (seconds: number, points: number): number => +(seconds * 1e6 / points).toFixed(2)
+
+async function direct (dir: string, pinned: boolean): Promise<Run> {
+  const inf = await freshInfluxd(dir, pinned)
+  try {
+    const cpu0 = cpuSeconds(inf.pid)
+    const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--influx', inf.url, '--points', String(points), '--clients', String(clients)], pinned))) as Sent
+    const held = await countPoints(inf.url)
+    if (held !== sent.total || sent.errors > 0) throw new Error(`direct: influxd holds ${held} of ${sent.total} points (${sent.errors} failed writes)`)
+    return { stored: sent.pointsPerSec, sent, collectorUs: 0, influxdUs: usPerPoint(cpuSeconds(inf.pid) - cpu0, sent.total) }
+  } finally { await inf.stop() }
+}
+
+async function viaCollector (dir: string, pinned: boolean, profile: string | undefined, build = dist): Promise<Run> {
+  const inf = await freshInfluxd(dir, pinned)
+  const port = await freePort()
+  const tokens = Array.from({ length: clients }, (_, i) => ({ id: `bench${i}`, token: randomBytes(16).toString('hex') }))
+  const cdir = join(dir, `collector-${port}`)
+  mkdirSync(join(cdir, 'rules'), { recursive: true })
+  writeFileSync(join(cdir, 'tokens.json'), JSON.stringify(tokens))
+  // One threshold rule on the bench's measurement, never crossed: every point is evaluated, no mail sent.
+  writeFileSync(join(cdir, 'rules', 'r.yaml'), `- { name: bench, type: threshold, metric: ${MEASUREMENT}.${FIELDS[0]}, op: ">", threshold: 1000, for: 0s, severity: critical, summary: { ja: "{{host}}", en: "{{host}}" } }\n`)
+  const config = {
+    listen: { host: '127.0.0.1', port }, dataDir: join(cdir, 'data'), log: { level: 'warn' },
+    influx: { version: 1, url: inf.url, db: 'kanshi', rollups: true },
+    alerting: { rulesDir: join(cdir, 'rules'), smtp: { host: '127.0.0.1', port: 9 }, receivers: [{ name: 'r', email: ['oncall@example.jp'] }], routes: [{ receiver: 'r' }] },
+    agents: tokens.map(a => ({ id: a.id, tokenSha256: createHash('sha256').update(a.token).digest('hex'), role: ROLE, site: SITE }))
+  }
+  writeFileSync(join(cdir, 'c.yaml'), JSON.stringify(config))
+  const prof = profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profile]
+  const collector = run(join(build, 'collector/main.js'), ['--config', join(cdir, 'c.yaml')], pinned, prof)
+  try {
+    await ready(port)
+    const cpu0 = { c: cpuSeconds(collector.pid!), i: cpuSeconds(inf.pid) }
+    const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(cdir, 'tokens.json'), '--points', String(points), '--clients', String(clients)], pinned))) as Sent
+    if (sent.points !== sent.total || sent.errors > 0) throw new Error(`collector: ${sent.points} of ${sent.total} points acked (${sent.errors} errors)`)
+    // Stored: when did influxd hold every acked point? Polled by the last millisecond's points (one per
+    // host: a cheap query, so that polling does not take influxd's core), then confirmed by a full count.
+    const last = sent.base + sent.total / clients - 1
+    let storedAt = 0
+    for (const t0 = Date.now(); storedAt === 0;) {
+      if (Date.now() - t0 > 300_000) throw new Error('collector: influxd did not hold every acked point within 300 s')
+      // The time once the cheap query answered: an upper bound on when influxd held the points.
+      const held = (await countPoints(inf.url, last)) >= clients ? Date.now() : 0
+      if (held > 0 && (await countPoints(inf.url)) >= sent.total) storedAt = held
+      else await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    const stored = Math.round(sent.total / ((storedAt - sent.started) / 1000))
+    return { stored, sent, collectorUs: usPerPoint(cpuSeconds(collector.pid!) - cpu0.c, sent.total), influxdUs: usPerPoint(cpuSeconds(inf.pid) - cpu0.i, sent.total) }
+  } finally {
+    collector.kill('SIGTERM')
+    await new Promise(resolve => collector.on('exit', resolve))
+    await inf.stop()
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kanshi-bench-'))
-const influxds: Array<{ stop(): Promise<void> }> = []
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 try {
-  // Rounds interleave (a), (c), (b): on a shared machine the load drifts by the minute,
-  // and a ratio of neighbouring runs holds better than one of runs minutes apart.
-  const rounds: Array<{ nul: Load, ref: Load, kan: Load, stored: number }> = []
+  // Alternating: the order of direct and collector swaps every round, shared and pinned side by side,
+  // so each ratio compares neighbouring minutes of a shared machine.
+  const modes = pinnable ? [false, true] : [false]
+  const before = values.before === undefined ? undefined : resolve(values.before)
+  const rounds: Array<Record<'shared' | 'pinned', { direct: Run, kanshi: Run, before?: Run } | undefined>> = []
   for (let r = 0; r < roundsWanted; r++) {
-    const nul = await viaCollector(dir, undefined)
-    const inf1 = await startInfluxd({ dataDir: join(dir, `influx-ref-${r}`) })
-    influxds.push(inf1)
-    const ref = await direct(inf1.url)
-    await inf1.stop()
-    const inf2 = await startInfluxd({ dataDir: join(dir, `influx-kanshi-${r}`) })
-    influxds.push(inf2)
-    await fetch(`${inf2.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
-    const kan = await viaCollector(dir, inf2.url)
-    await inf2.stop()
-    rounds.push({ nul: nul.load, ref, kan: kan.load, stored: kan.storedPerSec! })
+    const round: typeof rounds[number] = { shared: undefined, pinned: undefined }
+    for (const pinned of modes) {
+      const profile = values.profile !== undefined && r === 0 && pinned === (modes.length > 1) ? values.profile : undefined
+      let d: Run, k: Run
+      let b: Run | undefined
+      if (r % 2 === 0) {
+        d = await direct(dir, pinned)
+        k = await viaCollector(dir, pinned, profile)
+        if (before !== undefined) b = await viaCollector(dir, pinned, undefined, before)
+      } else {
+        if (before !== undefined) b = await viaCollector(dir, pinned, undefined, before)
+        k = await viaCollector(dir, pinned, profile)
+        d = await direct(dir, pinned)
+      }
+      round[pinned ? 'pinned' : 'shared'] = b === undefined ? { direct: d, kanshi: k } : { direct: d, kanshi: k, before: b }
+      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); CPU µs/point: influxd direct ${d.influxdUs}, collector ${k.collectorUs}, its influxd ${k.influxdUs}${b === undefined ? '' : `, before ${b.stored} (collector ${b.collectorUs} µs/point)`}; load ${loadavg()}\n`)
+    }
+    rounds.push(round)
   }
-  const m = (f: (x: typeof rounds[number]) => number): number => +median(rounds.map(f)).toFixed(2)
-  const rows = [
-    `| run | points/s${rounds.length > 1 ? ' (median)' : ''} | ack p50 ms | ack p99 ms | per round |`,
-    '|---|---|---|---|---|',
-    `| (a) collector, null sink | ${m(x => x.nul.pointsPerSec)} | ${m(x => x.nul.ackP50ms)} | ${m(x => x.nul.ackP99ms)} | ${rounds.map(x => x.nul.pointsPerSec).join(', ')} |`,
-    `| (b) collector → influxd (acked) | ${m(x => x.kan.pointsPerSec)} | ${m(x => x.kan.ackP50ms)} | ${m(x => x.kan.ackP99ms)} | ${rounds.map(x => x.kan.pointsPerSec).join(', ')} |`,
-    `| (b) collector → influxd (stored) | ${m(x => x.stored)} | | | ${rounds.map(x => x.stored).join(', ')} |`,
-    `| (c) reference: direct /write | ${m(x => x.ref.pointsPerSec)} | ${m(x => x.ref.ackP50ms)} | ${m(x => x.ref.ackP99ms)} | ${rounds.map(x => x.ref.pointsPerSec).join(', ')} |`
-  ]
-  process.stdout.write(`ingest: ${agents} agents, 100 points per batch, ${seconds} s per run, ${rounds.length} round(s) of (a), (c), (b); load average ${loadavg()}\n${rows.join('\n')}\n`)
-  process.stdout.write(`per round (b stored)/(c): ${rounds.map(x => (x.stored / x.ref.pointsPerSec).toFixed(2)).join(', ')}; (a)/(c): ${rounds.map(x => (x.nul.pointsPerSec / x.ref.pointsPerSec).toFixed(2)).join(', ')}\n`)
-  process.stdout.write(`ratios: (b stored)/(c) = ${m(x => x.stored / x.ref.pointsPerSec).toFixed(2)}; (a)/(c) = ${m(x => x.nul.pointsPerSec / x.ref.pointsPerSec).toFixed(2)}\n`)
+  const out: string[] = [`ingest: ${points} points (${clients} hosts × ${points / clients}, ${FIELDS.length} float fields, tags host/n/role/site), ${roundsWanted} round(s); load average ${loadavg()}`,
+    '| run | direct points/s (median) | collector stored points/s (median) | collector acked points/s | ack p50/p99 ms | ratio per round | ratio (median) |', '|---|---|---|---|---|---|---|']
+  const ratios: Record<string, number> = {}
+  const cpu: string[] = []
+  for (const mode of ['pinned', 'shared'] as const) {
+    const rs = rounds.map(x => x[mode]).filter(x => x !== undefined)
+    if (rs.length === 0) continue
+    const per = rs.map(x => x.kanshi.stored / x.direct.stored)
+    ratios[mode] = median(per)
+    const bs = rs.filter(x => x.before !== undefined).map(x => x.before!.stored / x.direct.stored)
+    if (bs.length > 0) out.push(`| ${mode}, build ${values.before!} | | ${median(rs.map(x => x.before!.stored))} | ${median(rs.map(x => x.before!.sent.pointsPerSec))} | | ${bs.map(x => x.toFixed(2)).join(', ')} | ${median(bs).toFixed(2)} |`)
+    cpu.push(`${mode}: influxd ${median(rs.map(x => x.direct.influxdUs))} µs/point direct, ${median(rs.map(x => x.kanshi.influxdUs))} behind the collector; collector ${median(rs.map(x => x.kanshi.collectorUs))}${bs.length > 0 ? ` (before: ${median(rs.map(x => x.before!.collectorUs))})` : ''}`)
+    out.push(`| ${mode} | ${median(rs.map(x => x.direct.stored))} | ${median(rs.map(x => x.kanshi.stored))} | ${median(rs.map(x => x.kanshi.sent.pointsPerSec))} | ${median(rs.map(x => x.kanshi.sent.p50ms))}/${median(rs.map(x => x.kanshi.sent.p99ms))} | ${per.map(x => x.toFixed(2)).join(', ')} | ${ratios[mode]!.toFixed(2)} |`)
+  }
+  out.push(`CPU per point stored (medians; from /proc, the loaded machine's other work excluded): ${cpu.join('; ')}`)
+  out.push(`ratios: pinned = ${ratios['pinned']?.toFixed(2) ?? 'n/a (one core)'}; shared = ${ratios['shared']!.toFixed(2)}`)
+  process.stdout.write(out.join('\n') + '\n')
 } finally {
   for (const c of children) c.kill('SIGKILL')
-  for (const i of influxds) await i.stop().catch(() => {})
   rmSync(dir, { recursive: true, force: true })
 }

@@ -1,101 +1,109 @@
-// A load generator speaking protocol v1: N agent connections, each sending
-// batches of P points as fast as acks allow (window W). Prints one JSON line:
-// points/s and ack latency percentiles. Run in its own process.
-//   node dist/scripts/bench/loadgen.js --url ws://127.0.0.1:8080/v1/agent --tokens FILE --seconds 20
-// With --influx URL --writers N it is the reference instead: N writers POST the
-// same points as line protocol straight to InfluxDB /write, no kanshi between.
+// The ingest bench's sender, one process, everything pre-built before the clock starts:
+//   --influx URL: the reference. The points as line protocol bodies of --lines lines, POSTed to
+//     /write by --inflight requests at a time; done when the last write answered 204.
+//   --url WS --tokens FILE: the collector. One protocol-1 agent connection per token, each sending
+//     its points as frames of --batch points, --window frames unacked (64: the agent's default
+//     collector.maxInflight); done at the last ack.
+// Prints one JSON line: points, the clock's start (epoch ms), seconds, points/s, latency p50/p99, errors.
 
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
+import { frame, line, type PointSet } from './ingest-points.js'
 
 const { values } = parseArgs({
   options: {
     url: { type: 'string' },
     tokens: { type: 'string' },
-    seconds: { type: 'string', default: '20' },
-    points: { type: 'string', default: '100' },
-    window: { type: 'string', default: '8' },
     influx: { type: 'string' },
-    writers: { type: 'string', default: '8' }
+    clients: { type: 'string', default: '4' },
+    points: { type: 'string', default: '400000' },
+    batch: { type: 'string', default: '500' },
+    window: { type: 'string', default: '64' },
+    lines: { type: 'string', default: '5000' },
+    inflight: { type: 'string', default: '4' },
+    base: { type: 'string' }
   }
 })
-const agents = values.influx !== undefined ? [] : JSON.parse(readFileSync(values.tokens!, 'utf8')) as Array<{ id: string, token: string }>
-const seconds = Number(values.seconds)
-const perBatch = Number(values.points)
-const window = Number(values.window)
+const clients = Number(values.clients)
+const set: PointSet = { clients, perClient: Math.ceil(Number(values.points) / clients), base: Number(values.base ?? Date.now() - 86_400_000) }
+const total = set.clients * set.perClient
 const latencies: number[] = []
-let acked = 0
+let done = 0
 let errors = 0
-let stopAt = 0
 
-const base = Date.now()
-
-// Timestamps are unique per agent (base + running number), so InfluxDB keeps every point.
-// Frames and lines are built by concatenation, not JSON.stringify of objects: the
-// generator shares the cores with what it measures, and should cost as little as
-// it can on both sides (kanshi's and the reference's) alike.
-function batch (seq: number, id: string): string {
-  const f = `,"agent":${JSON.stringify(id)}}}`
-  let out = `{"type":"batch","seq":${seq},"points":[`
-  for (let i = 0; i < perBatch; i++) {
-    const n = seq * perBatch + i
-    out += `${i === 0 ? '' : ','}{"m":"bench","t":${base + n},"tags":{"n":"${i % 10}"},"f":{"v":${n}${f}`
+async function direct (url: string): Promise<number> {
+  const lines = Number(values.lines)
+  const bodies: Array<{ body: Buffer, n: number }> = []
+  for (let c = 0; c < clients; c++) {
+    for (let from = 0; from < set.perClient; from += lines) {
+      const to = Math.min(set.perClient, from + lines)
+      const ls: string[] = []
+      for (let i = from; i < to; i++) ls.push(line(set, c, i))
+      bodies.push({ body: Buffer.from(ls.join('\n')), n: to - from })
+    }
   }
-  return out + ']}'
+  const started = Date.now()
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const b = bodies[next++]!
+      const t0 = performance.now()
+      const res = await fetch(`${url}/write?db=kanshi&precision=ms`, { method: 'POST', body: b.body })
+      await res.arrayBuffer()
+      if (res.status !== 204) { errors++; continue }
+      latencies.push(performance.now() - t0)
+      done += b.n
+    }
+  }
+  await Promise.all(Array.from({ length: Number(values.inflight) }, worker))
+  return started
 }
 
-async function runWriter (url: string, w: number): Promise<void> {
-  for (let seq = 1; Date.now() < stopAt; seq++) {
-    const lines: string[] = []
-    // The same series shape as the collector writes (tags host, n, role; fields v, agent).
-    for (let i = 0; i < perBatch; i++) lines.push(`bench,host=writer${w},n=${i % 10},role=server v=${seq * perBatch + i},agent="writer${w}" ${base + seq * perBatch + i}`)
-    const t0 = performance.now()
-    const res = await fetch(`${url}/write?db=kanshi&precision=ms`, { method: 'POST', body: lines.join('\n') })
-    await res.arrayBuffer()
-    if (res.status !== 204) { errors++; continue }
-    latencies.push(performance.now() - t0)
-    acked += perBatch
-  }
-}
-
-async function runAgent (a: { id: string, token: string }): Promise<void> {
-  const ws = new WebSocket(values.url!, { headers: { authorization: `Bearer ${a.token}` } })
-  const sentAt = new Map<number, number>()
-  let seq = 0
-  await new Promise<void>((resolve, reject) => {
+/** agent connects and waits for its welcome; go() then sends every frame, resolving at the last ack. */
+function agent (a: { id: string, token: string }, frames: string[]): Promise<{ go: () => Promise<void> }> {
+  const window = Number(values.window)
+  const perFrame = Number(values.batch)
+  const ws = new WebSocket(values.url!, { headers: { authorization: `Bearer ${a.token}` }, perMessageDeflate: false })
+  const sentAt: number[] = []
+  let sent = 0
+  let acked = 0
+  let finish = (): void => {}
+  const send = (): void => { if (sent < frames.length) { sentAt[sent] = performance.now(); ws.send(frames[sent++]!) } }
+  return new Promise((resolve, reject) => {
     ws.on('error', reject)
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: a.id, hostname: a.id, version: 'bench', os: 'linux' } })))
-    const send = (): void => {
-      if (Date.now() >= stopAt) { if (sentAt.size === 0) { ws.close(); resolve() } return }
-      seq++
-      sentAt.set(seq, performance.now())
-      ws.send(batch(seq, a.id))
-    }
     ws.on('message', d => {
-      const m = JSON.parse(d.toString())
-      if (m.type === 'welcome') { seq = m.ackedSeq; for (let i = 0; i < window; i++) send() }
-      else if (m.type === 'ack') {
-        const t0 = sentAt.get(m.seq)
-        sentAt.delete(m.seq)
-        if (t0 !== undefined) latencies.push(performance.now() - t0)
-        acked += perBatch
-        send()
-      } else if (m.type === 'error') { errors++ }
+      const m = JSON.parse(d.toString()) as { type: string, seq?: number, ackedSeq?: number }
+      if (m.type === 'welcome') {
+        if (m.ackedSeq !== 0) reject(new Error(`${a.id}: the collector already holds seq ${m.ackedSeq!}; the bench needs a fresh one`))
+        resolve({ go: () => new Promise(resolve => { finish = resolve; for (let i = 0; i < window; i++) send() }) })
+      } else if (m.type === 'ack') {
+        // Acks are cumulative: seq n acknowledges every frame up to n.
+        for (; acked < m.seq!; acked++) { latencies.push(performance.now() - sentAt[acked]!); done += Math.min(perFrame, set.perClient - acked * perFrame) }
+        if (acked === frames.length) { ws.close(); finish() } else while (sent < acked + window && sent < frames.length) send()
+      } else if (m.type === 'error') { errors++; process.stderr.write(`${a.id}: ${d.toString()}\n`) }
     })
-    ws.on('close', () => resolve())
   })
 }
 
-const pct = (xs: number[], p: number): number => xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!
-const started = Date.now()
-stopAt = started + seconds * 1000
-if (values.influx !== undefined) {
-  await fetch(`${values.influx}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE kanshi' }) })
-  await Promise.all(Array.from({ length: Number(values.writers) }, (_, w) => runWriter(values.influx!, w)))
-} else {
-  await Promise.all(agents.map(runAgent))
+async function viaCollector (): Promise<number> {
+  const tokens = (JSON.parse(readFileSync(values.tokens!, 'utf8')) as Array<{ id: string, token: string }>).slice(0, clients)
+  const perFrame = Number(values.batch)
+  const frames = tokens.map((_, c) => {
+    const fs: string[] = []
+    for (let from = 0, seq = 1; from < set.perClient; from += perFrame, seq++) fs.push(frame(set, c, seq, from, Math.min(set.perClient, from + perFrame)))
+    return fs
+  })
+  const agents = await Promise.all(tokens.map((a, c) => agent(a, frames[c]!)))
+  const started = Date.now()
+  await Promise.all(agents.map(a => a.go()))
+  return started
 }
-const elapsed = (Date.now() - started) / 1000
+
+const started = values.influx !== undefined ? await direct(values.influx) : await viaCollector()
+const seconds = (Date.now() - started) / 1000
 latencies.sort((a, b) => a - b)
-process.stdout.write(JSON.stringify({ agents: values.influx !== undefined ? Number(values.writers) : agents.length, pointsPerBatch: perBatch, seconds: elapsed, points: acked, pointsPerSec: Math.round(acked / elapsed), ackP50ms: +pct(latencies, 0.5).toFixed(2), ackP99ms: +pct(latencies, 0.99).toFixed(2), errors }) + '\n')
+const pct = (p: number): number => latencies.length === 0 ? NaN : +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2)
+process.stdout.write(JSON.stringify({ points: done, total, base: set.base, started, seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')
+process.exit(0)

@@ -19,7 +19,7 @@ const here = resolve(import.meta.dirname)
 const BENCHES: Array<{ name: string, file: string, full: string[] }> = [
   { name: 'inputs', file: 'inputs.bench.js', full: ['30'] },
   { name: 'agent', file: 'agent.bench.js', full: ['--seconds', '180'] },
-  { name: 'ingest', file: 'ingest.bench.js', full: ['15', '20', '--rounds', '3'] },
+  { name: 'ingest', file: 'ingest.bench.js', full: ['--points', '400000', '--rounds', '3'] },
   { name: 'connections', file: 'connections.bench.js', full: ['--agents', '10000', '--seconds', '180'] },
   { name: 'alert', file: 'alert.bench.js', full: ['30'] },
   { name: 'capacity', file: 'capacity.bench.js', full: ['200', '365'] },

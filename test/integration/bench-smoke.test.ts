@@ -23,7 +23,7 @@ t.test('npm run bench --smoke: each bench runs and prints its ratio lines', asyn
   const expect: Record<string, RegExp[]> = {
     inputs: [/^ratio systeminformation \/ proc, all six inputs: [\d.]+$/m],
     agent: [/^ratio kanshi-agent \(package bin\) \/ node_exporter: CPU [\d.]+, RSS median [\d.]+, RSS peak [\d.]+$/m],
-    ingest: [/^ratios: \(b stored\)\/\(c\) = [\d.]+; \(a\)\/\(c\) = [\d.]+$/m],
+    ingest: [/^ratios: pinned = ([\d.]+|n\/a \(one core\)); shared = [\d.]+$/m],
     connections: [/^ratio collector \/ bare ws: CPU [\d.]+, RSS [\d.]+$/m],
     alert: [/^ratio kanshi \/ reference: p50 [\d.]+, p99 [\d.]+$/m],
     capacity: [/^ratio [^\n]*tier[^\n]*: [\d.]+/m],
