@@ -5,7 +5,7 @@
 
 import { execFile } from 'node:child_process'
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { basename, delimiter, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']
@@ -35,4 +35,17 @@ export async function printPdf (chromium: string, html: string, pdf: string, tim
     })
   })
   if (!existsSync(pdf) || statSync(pdf).size === 0) throw new Error(`${chromium} wrote no PDF`)
+}
+
+/**
+ * pdfBeside prints html to the PDF of the same name beside it (report.html → report.pdf) when asked
+ * and Chromium is there: it returns the PDF's file name, or why there is none.
+ */
+export async function pdfBeside (html: string, wanted: boolean): Promise<{ file: string } | { skipped: string }> {
+  if (!wanted) return { skipped: 'not asked for (--no-pdf)' }
+  const chromium = findChromium()
+  if (chromium === undefined) return { skipped: `Chromium not found (install the chromium package, or set KANSHI_CHROMIUM to its path); ${basename(html)} prints to PDF from any browser` }
+  const file = basename(html).replace(/\.html$/, '.pdf')
+  await printPdf(chromium, html, join(dirname(html), file))
+  return { file }
 }

@@ -17,7 +17,7 @@ import { charts } from './charts.js'
 import { renderHtml } from './html.js'
 import { writeXlsx } from './xlsx.js'
 import { writeCsvs } from './csv.js'
-import { findChromium, printPdf } from './pdf.js'
+import { pdfBeside } from './pdf.js'
 import { words, type Lang } from './i18n.js'
 import { securityAttention } from './sections/security.js'
 import { inventoryAttention } from './sections/inventory.js'
@@ -109,15 +109,8 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   await writeXlsx(join(o.outDir, 'report.xlsx'), tables, tz, { title: words(o.lang)('title'), month: o.month.id })
   files.push('report.xlsx')
   files.push(...writeCsvs(o.outDir, tables, tz))
-  let pdfSkipped: string | undefined
-  if (!o.pdf) pdfSkipped = 'not asked for (--no-pdf)'
-  else {
-    const chromium = findChromium()
-    if (chromium === undefined) pdfSkipped = 'Chromium not found (install the chromium package, or set KANSHI_CHROMIUM to its path); report.html prints to PDF from any browser'
-    else {
-      await printPdf(chromium, html, join(o.outDir, 'report.pdf'))
-      files.push('report.pdf')
-    }
-  }
+  const pdf = await pdfBeside(html, o.pdf)
+  if ('file' in pdf) files.push(pdf.file)
+  const pdfSkipped = 'skipped' in pdf ? pdf.skipped : undefined
   return { files, pdfSkipped, cur, prev, systems, tables, attention: att, queryMs, statements: q.statements, influxUrl: inputs.influx.url }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { CollectorConfig } from '../../config.js'
 import { influxTarget } from '../report.js'
 import { writeXlsx } from '../xlsx.js'
-import { findChromium, printPdf } from '../pdf.js'
+import { pdfBeside } from '../pdf.js'
 import { words } from '../i18n.js'
 import { dailyFigures } from './figures.js'
 import { buildDailyTables, needsAction } from './tables.js'
@@ -27,10 +27,8 @@ export async function runDailyReport (o: { config: CollectorConfig, day: string 
   await writeXlsx(join(o.outDir, 'daily.xlsx'), tables, f.window.timezone, { title: words(o.lang)('dTitle'), month: o.day })
   files.push('daily.xlsx')
   const lines = action.map(a => `[${a.category}] ${a.text}`)
-  if (!o.pdf) return { files, pdfSkipped: 'not asked for (--no-pdf)', needsAction: lines, day: o.day }
-  const chromium = findChromium()
-  if (chromium === undefined) return { files, pdfSkipped: 'Chromium not found (install the chromium package, or set KANSHI_CHROMIUM to its path); daily.html prints to PDF from any browser', needsAction: lines, day: o.day }
-  await printPdf(chromium, html, join(o.outDir, 'daily.pdf'))
-  files.push('daily.pdf')
+  const pdf = await pdfBeside(html, o.pdf)
+  if ('skipped' in pdf) return { files, pdfSkipped: pdf.skipped, needsAction: lines, day: o.day }
+  files.push(pdf.file)
   return { files, needsAction: lines, day: o.day }
 }

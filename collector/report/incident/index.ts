@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { CollectorConfig } from '../../config.js'
 import { influxTarget } from '../report.js'
 import { writeXlsx } from '../xlsx.js'
-import { findChromium, printPdf } from '../pdf.js'
+import { pdfBeside } from '../pdf.js'
 import { aroundEvent, readIncident, type IncidentData } from './data.js'
 import { buildIncidentTables } from './tables.js'
 import { incidentCharts, renderIncidentHtml } from './html.js'
@@ -39,10 +39,8 @@ export async function runIncidentReport (o: { config: CollectorConfig, id: numbe
   await writeXlsx(join(o.outDir, 'incident.xlsx'), tables, tz, { title: incidentWords(o.lang)('title'), month: `#${data.row.id}` })
   files.push('incident.xlsx')
   const done = { id: o.id, primary: data.row.id, ...(metricsProblem !== undefined ? { metricsProblem } : {}) }
-  if (!o.pdf) return { files, pdfSkipped: 'not asked for (--no-pdf)', ...done }
-  const chromium = findChromium()
-  if (chromium === undefined) return { files, pdfSkipped: 'Chromium not found (install the chromium package, or set KANSHI_CHROMIUM to its path); incident.html prints to PDF from any browser', ...done }
-  await printPdf(chromium, html, join(o.outDir, 'incident.pdf'))
-  files.push('incident.pdf')
+  const pdf = await pdfBeside(html, o.pdf)
+  if ('skipped' in pdf) return { files, pdfSkipped: pdf.skipped, ...done }
+  files.push(pdf.file)
   return { files, ...done }
 }

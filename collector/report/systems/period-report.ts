@@ -13,7 +13,7 @@ import { startedMonths, type Period } from '../period.js'
 import type { Table } from '../tables.js'
 import { writeXlsx } from '../xlsx.js'
 import { writeCsvs } from '../csv.js'
-import { findChromium, printPdf } from '../pdf.js'
+import { pdfBeside } from '../pdf.js'
 import type { Lang } from '../i18n.js'
 import { systemFigures, type SystemPeriod } from './figures.js'
 import { systemTables } from './tables.js'
@@ -56,15 +56,8 @@ export async function runPeriodReport (o: PeriodRun): Promise<PeriodResult> {
   await writeXlsx(join(o.outDir, 'report.xlsx'), tables, tz, { title: periodTitle(o.period, o.lang), month: o.period.id })
   files.push('report.xlsx')
   files.push(...writeCsvs(o.outDir, tables, tz))
-  let pdfSkipped: string | undefined
-  if (!o.pdf) pdfSkipped = 'not asked for (--no-pdf)'
-  else {
-    const chromium = findChromium()
-    if (chromium === undefined) pdfSkipped = 'Chromium not found (install the chromium package, or set KANSHI_CHROMIUM to its path); report.html prints to PDF from any browser'
-    else {
-      await printPdf(chromium, html, join(o.outDir, 'report.pdf'))
-      files.push('report.pdf')
-    }
-  }
+  const pdf = await pdfBeside(html, o.pdf)
+  if ('file' in pdf) files.push(pdf.file)
+  const pdfSkipped = 'skipped' in pdf ? pdf.skipped : undefined
   return { files, pdfSkipped, months: figures, systems, tables, influxUrl: inputs.influx.url }
 }
