@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Guard } from '../api/auth.js'
 import type { ClusterStatus } from '../cluster/index.js'
+import { pollScript } from './section-poll.js'
 
 export const CLUSTER_SECTION_HTML = `
     <section id="cluster-section" hidden>
@@ -59,22 +60,7 @@ export const CLUSTER_JS = `'use strict';
       tb.appendChild(tr);
     });
   }
-  async function refresh() {
-    if (document.getElementById('app-view').hidden) return;
-    try {
-      var r = await fetch('/api/v1/cluster', { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-      if (!r.ok) return;
-      last = await r.json();
-      render();
-    } catch (e) { /* the main view shows connection problems */ }
-  }
-  document.addEventListener('DOMContentLoaded', function () {
-    new MutationObserver(render).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
-    new MutationObserver(function () { if (!document.getElementById('app-view').hidden) refresh(); }).observe(document.getElementById('app-view'), { attributes: true, attributeFilter: ['hidden'] });
-    refresh();
-    setInterval(refresh, 10000);
-  });
-})();
+${pollScript('/api/v1/cluster', 10000)}})();
 `
 
 export interface ConsoleClusterOptions {

@@ -4,6 +4,7 @@
 // inserted as text, never as HTML.
 
 import type { FastifyPluginAsync } from 'fastify'
+import { pollScript } from './section-poll.js'
 
 export const INVENTORY_SECTION_HTML = `
     <section id="inventory-section">
@@ -54,22 +55,7 @@ export const INVENTORY_JS = `'use strict';
       tb.appendChild(tr);
     });
   }
-  async function refresh() {
-    if (document.getElementById('app-view').hidden) return;
-    try {
-      var r = await fetch('/api/v1/inventory', { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-      if (!r.ok) return;
-      last = await r.json();
-      render();
-    } catch (e) { /* the main view shows connection problems */ }
-  }
-  document.addEventListener('DOMContentLoaded', function () {
-    new MutationObserver(render).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
-    new MutationObserver(function () { if (!document.getElementById('app-view').hidden) refresh(); }).observe(document.getElementById('app-view'), { attributes: true, attributeFilter: ['hidden'] });
-    refresh();
-    setInterval(refresh, 60000);
-  });
-})();
+${pollScript('/api/v1/inventory', 60000)}})();
 `
 
 /** consoleInventory serves the section's script (public like /console.js: it holds no data). */
