@@ -5,38 +5,21 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
-import ExcelJS from 'exceljs'
 import { stamp } from '../../collector/state/entry.js'
 import { devicePolicy } from '../../collector/state/device-stamp.js'
 import { entryToLines } from '../../collector/storage/line-protocol.js'
 import type { Batch, Point } from '../../protocol/messages.js'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { runReport } from '../helpers/report-cli.js'
+import { minutesInHours, sheetRows } from '../helpers/report-month.js'
 
 const MIN = 60_000
-const DAY = 86_400_000
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
 const AUG = jst('2026-08-01T00:00:00')
 const SEP = jst('2026-09-01T00:00:00')
 // Down one business hour on Mon 3 Aug; the poller silent two hours on Tue 4 Aug.
 const DOWN = [jst('2026-08-03T10:00:00'), jst('2026-08-03T11:00:00')] as const
 const SILENT = [jst('2026-08-04T10:00:00'), jst('2026-08-04T12:00:00')] as const
-const localDate = (ms: number): string => new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10)
-const localMinute = (ms: number): number => Math.floor(((ms + 9 * 3_600_000) % DAY) / MIN)
-const weekday = (ms: number): number => new Date(ms + 9 * 3_600_000).getUTCDay()
-// Business hours 08:30–17:45 on weekdays but 山の日 (11 Aug), as report-edge.test.ts uses.
-const inHours = (ms: number): boolean => weekday(ms) !== 0 && weekday(ms) !== 6 && localDate(ms) !== '2026-08-11' && localMinute(ms) >= 510 && localMinute(ms) < 1065
-const minutesInHours = (from: number, to: number): number => { let n = 0; for (let m = from; m < to; m += MIN) if (inHours(m)) n++; return n }
-
-async function sheetRows (file: string, name: string): Promise<Array<Record<string, unknown>>> {
-  const wb = new ExcelJS.Workbook()
-  await wb.xlsx.readFile(file)
-  const ws = wb.getWorksheet(name)!
-  const head = (ws.getRow(1).values as unknown[]).slice(1).map(String)
-  const out: Array<Record<string, unknown>> = []
-  ws.eachRow((row, i) => { if (i > 1) out.push(Object.fromEntries(head.map((h, j) => [h, row.getCell(j + 1).value]))) })
-  return out
-}
 
 t.test('a device pinged by a poller is in the monthly availability like a host', async t => {
   const { influx, dir } = await withReportDb(t)

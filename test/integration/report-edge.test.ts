@@ -10,30 +10,15 @@ import ExcelJS from 'exceljs'
 import { reportDb, withInfluxd } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
+import { minutesInHours, sheetRows } from '../helpers/report-month.js'
 
 const MIN = 60_000
-const DAY = 86_400_000
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
 const AUG = jst('2026-08-01T00:00:00')
 const SEP = jst('2026-09-01T00:00:00')
 const LATE_FROM = jst('2026-08-20T12:00:00')
 const GONE_AT = jst('2026-08-05T12:00:00')
 // 山の日 (11 Aug) is the only national holiday in August 2026.
-const localDate = (ms: number): string => new Date(ms + 9 * 3_600_000).toISOString().slice(0, 10)
-const localMinute = (ms: number): number => Math.floor(((ms + 9 * 3_600_000) % DAY) / MIN)
-const weekday = (ms: number): number => new Date(ms + 9 * 3_600_000).getUTCDay()
-const inHours = (ms: number): boolean => weekday(ms) !== 0 && weekday(ms) !== 6 && localDate(ms) !== '2026-08-11' && localMinute(ms) >= 510 && localMinute(ms) < 1065
-const minutesInHours = (from: number, to: number): number => { let n = 0; for (let m = from; m < to; m += MIN) if (inHours(m)) n++; return n }
-
-async function sheetRows (file: string, name: string): Promise<Array<Record<string, unknown>>> {
-  const wb = new ExcelJS.Workbook()
-  await wb.xlsx.readFile(file)
-  const ws = wb.getWorksheet(name)!
-  const head = (ws.getRow(1).values as unknown[]).slice(1).map(String)
-  const out: Array<Record<string, unknown>> = []
-  ws.eachRow((row, i) => { if (i > 1) out.push(Object.fromEntries(head.map((h, j) => [h, row.getCell(j + 1).value]))) })
-  return out
-}
 
 t.test('raw data only, hosts arriving and leaving mid-month, no incident record, empty months', async t => {
   const influx = await withInfluxd(t)
