@@ -16,7 +16,10 @@ import { newKeyPair } from '../../collector/archive/manifest.js'
 import { verifyArchive } from '../../collector/archive/verify.js'
 import { waitFor } from '../helpers/procs.js'
 
-const logger = pino({ level: 'silent' })
+// The stage's own log is kept: a wait that times out prints it with the stage's state, so a failure
+// on a loaded CI machine says what the stage was doing rather than only that it did not finish.
+const logged: string[] = []
+const logger = pino({ level: 'debug' }, { write: (s: string) => { logged.push(s.trim()) } })
 const keys = newKeyPair()
 
 t.test('events and alert points are archived in WAL order; a replay is skipped', async t => {
@@ -41,8 +44,12 @@ t.test('events and alert points are archived in WAL order; a replay is skipped',
   const alert: WalEntry = { a: '', s: 0, r: clock, p: [{ m: 'alert', t: clock, tags: { host: 'web01', role: 'server', site: 'x', rule: 'cpu_high', severity: 'critical', state: 'firing' }, f: { summary: 'CPU 95%', value: 95, active: 1 } }] }
   await wal.append(encodeEntry(batch))
   await wal.append(encodeEntry(alert))
-  await waitFor(() => wal.reader('archive').caughtUp() && wal.reader('archive').committed.offset > 0, 30_000, 20)
-  await waitFor(async () => (await metrics.events.get()).values[0]!.value === 2, 30_000, 20)
+  const explain = async (err: Error): Promise<never> => {
+    const r = wal.reader('archive')
+    throw new Error(`${err.message}; stage problem: ${stage.problem ?? 'none'}; caught up ${String(r.caughtUp())}, committed ${JSON.stringify(r.committed)} durable end ${JSON.stringify(wal.durableEnd())}; events counted ${JSON.stringify((await metrics.events.get()).values)}; log:\n${logged.join('\n')}`)
+  }
+  await waitFor(() => wal.reader('archive').caughtUp() && wal.reader('archive').committed.offset > 0, 30_000, 20).catch(explain)
+  await waitFor(async () => (await metrics.events.get()).values[0]?.value === 2, 30_000, 20).catch(explain)
   const end = { ...wal.reader('archive').committed }
   await stage.stop()
   await wal.close()
