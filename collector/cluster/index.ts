@@ -131,13 +131,18 @@ export class Cluster {
       postgres: redactUrl(this.o.config.postgres.url),
       pgUp: this.pgUp,
       pgError: this.pgError,
-      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen.
-      leader: this.isLeader() ? this.node : this.pgUp ? this.lastLeader?.holder : undefined,
-      epoch: this.isLeader() ? this.held!.epoch : this.pgUp ? this.lastLeader?.epoch : undefined,
+      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen
+      // (nor this node, whose deadline passed before a statement failed).
+      leader: this.isLeader() ? this.node : this.otherLeader()?.holder,
+      epoch: this.isLeader() ? this.held!.epoch : this.otherLeader()?.epoch,
       self: this.isLeader(),
       nodes: this.lastNodes,
       sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)
     }
+  }
+
+  private otherLeader (): { holder: string, epoch: number } | undefined {
+    return this.pgUp && this.lastLeader?.holder !== this.node ? this.lastLeader : undefined
   }
 
   /** tick runs one heartbeat now (tests, and the loop); concurrent calls share it. */

@@ -22,7 +22,7 @@ export interface ClusterSetup {
   readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
 }
 
-export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number }): Promise<ClusterSetup> {
+export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number, pgUrls?: Array<string | undefined> }): Promise<ClusterSetup> {
   const dir = await tmpDir(t)
   const ports: number[] = []
   for (let i = 0; i < o.collectors; i++) ports.push(await freePort())
@@ -44,7 +44,7 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'ops-en', email: ['ops@example.jp'], locale: 'en' }],
         groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
       },
-      cluster: { node: `c${i + 1}`, postgres: { url: o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
+      cluster: { node: `c${i + 1}`, postgres: { url: o.pgUrls?.[i] ?? o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
     })
   }
   for (const id of o.agents) {
