@@ -60,6 +60,8 @@ export class Cluster {
   private pgUp = false
   private pgError: string | undefined = 'not connected yet'
   private lastBeat: number | undefined
+  /** performance.now() of the first heartbeat that succeeded after start or after PostgreSQL was unreachable */
+  private upSince: number | undefined
   private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
 
   constructor (private readonly o: ClusterOptions) {
@@ -121,7 +123,8 @@ export class Cluster {
    */
   hostDown (agent: string): { judge: boolean, lastSeen?: number } {
     const w = this.where.get(agent)
-    const judge = this.isLeader() && (w === undefined || w.node === null || w.node === this.node)
+    // An agent of a peer whose row is stale is judged only once settled: the peer may have waited for the database too.
+    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null)))
     return w === undefined ? { judge } : { judge, lastSeen: w.seenAt }
   }
 
@@ -139,6 +142,14 @@ export class Cluster {
       nodes: this.lastNodes,
       sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)
     }
+  }
+
+  /**
+   * settled: PostgreSQL has answered this node for a whole lease. Until then a peer's stale row may only
+   * mean that it too waited for the database (an outage, a cluster start): no peer is judged down.
+   */
+  private settled (): boolean {
+    return this.pgUp && this.upSince !== undefined && performance.now() - this.upSince >= this.o.config.lease
   }
 
   private otherLeader (): { holder: string, epoch: number } | undefined {
@@ -209,7 +220,8 @@ export class Cluster {
       if (e !== undefined) {
         const dueAt = Math.floor(fetchedAt / config.heartbeat) * config.heartbeat
         if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
-          const r = await sweep(this.pool, this.node, e, ns, ws)
+          // Not settled: peers may come back, none is found down yet.
+          const r = await sweep(this.pool, this.node, e, this.settled() ? ns : ns.filter(n => n.live), ws)
           if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
         }
       }
@@ -228,6 +240,7 @@ export class Cluster {
 
   private up (): void {
     if (!this.pgUp && this.failures > 0) this.o.logger.warn({ after: this.failures }, 'cluster: PostgreSQL reachable again')
+    if (!this.pgUp) this.upSince = performance.now()
     this.pgUp = true
     this.pgError = undefined
     this.failures = 0
