@@ -4,8 +4,9 @@
 // each at 10 s, agent-like fields); influxd is restarted (its caches empty; the OS page cache is
 // not dropped), then the repairs of the daily tier run one after the other with the collector's
 // own query (repairQuery), client (InfluxQL) and parser (repairPoints). Prints ms per agent and in
-// total for each N, and the hourly and 5-minute repairs of one agent for comparison.
-//   node dist/scripts/bench/repair-cold.bench.js [--agents 1,10,50] [--smoke]
+// total for each N, and the hourly and 5-minute repairs of one agent; the ratio is daily / hourly
+// (the hourly repair: about what a daily one read from the 5-minute tier would cost).
+//   node dist/scripts/bench/repair-cold.bench.js [--agents 1,10,50] [--smoke]   (npm run bench -- --only repair)
 
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -97,12 +98,16 @@ try {
   }
 
   console.log('\none agent, warm, five runs each (median ms):')
+  const medians: number[] = []
   for (const tierNo of [0, 1, 2]) {
     const ms: number[] = []
     for (let i = 0; i < 5; i++) ms.push((await repair(host(0), tierNo)).ms)
     const tier = DEFAULT_TIERS[tierNo]!
+    medians.push(q(ms, 0.5))
     console.log(`  ${tier.suffix === '' ? '5m' : tier.suffix.slice(1)} bucket (${(tier.bucketMs / STEP * SHAPE.length).toLocaleString('en')} raw points): ${q(ms, 0.5).toFixed(1)} ms`)
   }
+  // The reference: the hourly repair, about what a daily repair read from the 5-minute tier would cost.
+  console.log(`ratio daily / hourly repair, one agent: ${(medians[2]! / medians[1]!).toFixed(2)}`)
 } finally {
   await influx.stop()
   rmSync(dir, { recursive: true, force: true })
