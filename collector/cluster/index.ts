@@ -60,6 +60,8 @@ export class Cluster {
   private pgUp = false
   private pgError: string | undefined = 'not connected yet'
   private lastBeat: number | undefined
+  /** performance.now() of the first heartbeat that succeeded after start or after PostgreSQL was unreachable */
+  private upSince: number | undefined
   private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
 
   constructor (private readonly o: ClusterOptions) {
@@ -121,7 +123,8 @@ export class Cluster {
    */
   hostDown (agent: string): { judge: boolean, lastSeen?: number } {
     const w = this.where.get(agent)
-    const judge = this.isLeader() && (w === undefined || w.node === null || w.node === this.node)
+    // An agent of a peer whose row is stale is judged only once settled: the peer may have waited for the database too.
+    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null)))
     return w === undefined ? { judge } : { judge, lastSeen: w.seenAt }
   }
 
@@ -131,13 +134,26 @@ export class Cluster {
       postgres: redactUrl(this.o.config.postgres.url),
       pgUp: this.pgUp,
       pgError: this.pgError,
-      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen.
-      leader: this.isLeader() ? this.node : this.pgUp ? this.lastLeader?.holder : undefined,
-      epoch: this.isLeader() ? this.held!.epoch : this.pgUp ? this.lastLeader?.epoch : undefined,
+      // PostgreSQL unreachable and no lease of our own: who leads is unknown, not the last one seen
+      // (nor this node, whose deadline passed before a statement failed).
+      leader: this.isLeader() ? this.node : this.otherLeader()?.holder,
+      epoch: this.isLeader() ? this.held!.epoch : this.otherLeader()?.epoch,
       self: this.isLeader(),
       nodes: this.lastNodes,
       sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)
     }
+  }
+
+  /**
+   * settled: PostgreSQL has answered this node for a whole lease. Until then a peer's stale row may only
+   * mean that it too waited for the database (an outage, a cluster start): no peer is judged down.
+   */
+  private settled (): boolean {
+    return this.pgUp && this.upSince !== undefined && performance.now() - this.upSince >= this.o.config.lease
+  }
+
+  private otherLeader (): { holder: string, epoch: number } | undefined {
+    return this.pgUp && this.lastLeader?.holder !== this.node ? this.lastLeader : undefined
   }
 
   /** tick runs one heartbeat now (tests, and the loop); concurrent calls share it. */
@@ -204,7 +220,8 @@ export class Cluster {
       if (e !== undefined) {
         const dueAt = Math.floor(fetchedAt / config.heartbeat) * config.heartbeat
         if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
-          const r = await sweep(this.pool, this.node, e, ns, ws)
+          // Not settled: peers may come back, none is found down yet.
+          const r = await sweep(this.pool, this.node, e, this.settled() ? ns : ns.filter(n => n.live), ws)
           if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
         }
       }
@@ -223,6 +240,7 @@ export class Cluster {
 
   private up (): void {
     if (!this.pgUp && this.failures > 0) this.o.logger.warn({ after: this.failures }, 'cluster: PostgreSQL reachable again')
+    if (!this.pgUp) this.upSince = performance.now()
     this.pgUp = true
     this.pgError = undefined
     this.failures = 0

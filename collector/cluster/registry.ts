@@ -31,12 +31,13 @@ export async function beat (pool: Pool, node: string, address: string, sessions:
     // Rows of agents gone a day ago are history nobody reads.
     await c.query("DELETE FROM agent_sessions WHERE node = $1 AND NOT connected AND last_seen < now() - interval '1 day'", [node])
     await c.query('COMMIT')
+    c.release()
     return r.rowCount === 1
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => {})
+    // Not ROLLBACK: after a timeout it would wait behind the stuck statement. The connection is
+    // dropped instead (a late reply must not meet the next statement); the server rolls back.
+    c.release(err as Error)
     throw err
-  } finally {
-    c.release()
   }
 }
 

@@ -70,11 +70,12 @@ export async function migrate (pool: Pool): Promise<number[]> {
       applied.push(v)
     }
     await c.query('COMMIT')
+    c.release()
     return applied
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => {})
+    // Not ROLLBACK: after a timeout it would wait behind the stuck statement. The connection is
+    // dropped instead (a late reply must not meet the next statement); the server rolls back.
+    c.release(err as Error)
     throw err
-  } finally {
-    c.release()
   }
 }

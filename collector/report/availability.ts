@@ -14,6 +14,8 @@ const SLOT_MIN = SLOT_MS / 60_000
 
 export interface AvailRow {
   kind: 'host' | 'service'
+  /** a host row for a device polled by an agent (its host_up carries `poller`): 機器, not サーバ */
+  device?: true
   host: string
   role: string
   site: string
@@ -76,7 +78,7 @@ export async function availabilityFigures (q: InfluxQL, src: Sources, intervals:
     const hu = src.from('host_up', i)
     const sv = src.from('service', i)
     stmts.push(
-      `SELECT sum("up_mean") AS "up", count("up_mean") AS "n" FROM ${hu} WHERE ${w} GROUP BY "host", "role", "site"`,
+      `SELECT sum("up_mean") AS "up", count("up_mean") AS "n" FROM ${hu} WHERE ${w} GROUP BY "host", "role", "site", "poller"`,
       `SELECT sum("up_mean") AS "up", count("up_mean") AS "n" FROM ${sv} WHERE ${w} AND "check" != 'job' GROUP BY "host", "role", "site", "service", "check"`,
       `SELECT "up_mean" FROM ${hu} WHERE ${w} AND "up_min" < 1 GROUP BY "host"`,
       `SELECT "response_ms_mean", "response_ms_max" FROM ${sv} WHERE ${w} AND "check" = 'http' AND "response_ms_count" > 0 GROUP BY "host", "service"`
@@ -119,6 +121,7 @@ export async function availabilityFigures (q: InfluxQL, src: Sources, intervals:
         const n = col(s, 'n')(row) ?? 0
         if (n === 0) continue
         const a = target(kind, s.tags)
+        if (kind === 'host' && (s.tags['poller'] ?? '') !== '') a.row.device = true
         const p = a.per.get(k) ?? { n: 0, up: 0 }
         p.n += n; p.up += col(s, 'up')(row) ?? 0
         a.per.set(k, p)

@@ -95,6 +95,7 @@ const W = {
   peakDayGb: ['最大日 GB', 'Busiest day GB'],
   kind: ['種別', 'Kind'],
   kindHost: ['サーバ', 'server'],
+  kindDevice: ['機器', 'device'],
   kindService: ['サービス', 'service'],
   service: ['サービス', 'Service'],
   check: ['監視種別', 'Check'],

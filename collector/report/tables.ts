@@ -98,7 +98,7 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
     columns: [C('kind', 'text', 9), C('host', 'text', 16), C('service', 'text', 16), C('site', 'text', 10),
       C('scheduledMin', 'int', 12), C('plannedMin', 'int', 11), C('measuredMin', 'int', 10), C('downMin', 'num', 10, 1), C('noDataMin', 'int', 11), C('avail', 'pct', 11, 3), C('targetPct', 'num', 8, 1), C('meets', 'text', 7), C('schedule', 'text', 14)],
     rows: cur.availability.map(r => ({
-      kind: r.kind === 'host' ? w('kindHost') : w('kindService'), host: r.host, service: r.service, site: r.site,
+      kind: r.kind === 'service' ? w('kindService') : r.device === true ? w('kindDevice') : w('kindHost'), host: r.host, service: r.service, site: r.site,
       scheduledMin: r.scheduledMin, plannedMin: r.plannedMin, measuredMin: r.measuredMin, downMin: r.downMin, noDataMin: r.noDataMin, avail: r.availability,
       targetPct: r.target, meets: r.availability === null ? w('na') : r.availability >= r.target ? w('met') : w('missed'), schedule: r.schedule
     }))

@@ -24,7 +24,8 @@ const BENCHES: Array<{ name: string, file: string, full: string[] }> = [
   { name: 'alert', file: 'alert.bench.js', full: ['30'] },
   { name: 'capacity', file: 'capacity.bench.js', full: ['200', '365'] },
   { name: 'report', file: 'report.bench.js', full: [] },
-  { name: 'logs', file: 'logs.bench.js', full: ['--lines', '300000', '--rounds', '3'] }
+  { name: 'logs', file: 'logs.bench.js', full: ['--lines', '300000', '--rounds', '3'] },
+  { name: 'repair', file: 'repair-cold.bench.js', full: ['--agents', '1,10,50'] }
 ]
 
 function version (cmd: string, args: string[]): string {

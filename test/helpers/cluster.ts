@@ -1,6 +1,7 @@
-// Collectors as real processes in one cluster on a private PostgreSQL, each WAL-only, with
-// alerting to the test SMTP server and a heartbeat rule; agents (real processes) with urls
-// [c1, c2]. The setup of the cluster tests.
+// Collectors as real processes in one cluster on a private PostgreSQL, each WAL-only (or on
+// influxUrl), with alerting to the test SMTP server and a heartbeat rule; agents (real processes)
+// with urls [c1, c2] (agentOrder: other indexes). pgUrls: a collector's own PostgreSQL URL (a
+// proxy). The setup of the cluster tests.
 
 import { join } from 'node:path'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -15,6 +16,8 @@ export interface ClusterSetup {
   dir: string
   ports: number[]
   agents: string[]
+  /** each agent's token (for protocol clients of the test's own) */
+  tokens: Record<string, string>
   startCollector(i: number): Promise<Program>
   startAgent(id: string): Promise<Program>
   /** a collector's /metrics value (undefined when it cannot be read) */
@@ -22,7 +25,7 @@ export interface ClusterSetup {
   readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
 }
 
-export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number }): Promise<ClusterSetup> {
+export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number, pgUrls?: Array<string | undefined>, influxUrl?: string, agentOrder?: Record<string, number[]> }): Promise<ClusterSetup> {
   const dir = await tmpDir(t)
   const ports: number[] = []
   for (let i = 0; i < o.collectors; i++) ports.push(await freePort())
@@ -34,7 +37,7 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
     writeConfig(join(dir, `c${i + 1}.yaml`), {
       listen: { host: '127.0.0.1', port: ports[i] },
       dataDir: join(dir, `c${i + 1}`),
-      influx: { version: 1, embedded: { enabled: false } },
+      influx: o.influxUrl === undefined ? { version: 1, embedded: { enabled: false } } : { version: 1, url: o.influxUrl, db: 'kanshi' },
       ingest: { defaultInterval: '1s', hostDownAfterIntervals: o.hostDownAfterIntervals ?? 3 },
       agents,
       api: viewerApi(),
@@ -44,13 +47,13 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'ops-en', email: ['ops@example.jp'], locale: 'en' }],
         groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
       },
-      cluster: { node: `c${i + 1}`, postgres: { url: o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
+      cluster: { node: `c${i + 1}`, postgres: { url: o.pgUrls?.[i] ?? o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
     })
   }
   for (const id of o.agents) {
     writeConfig(join(dir, `${id}.yaml`), {
       id,
-      collector: { urls: ports.slice(0, 2).map(p => `ws://127.0.0.1:${p}/v1/agent`) },
+      collector: { urls: (o.agentOrder?.[id] ?? [0, 1]).map(i => `ws://127.0.0.1:${ports[i]}/v1/agent`) },
       interval: '1s',
       dataDir: join(dir, id),
       inputs: { enabled: ['cpu'] }
@@ -71,6 +74,7 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
     dir,
     ports,
     agents: o.agents,
+    tokens,
     startCollector: async i => {
       const c = await spawnProgram(t, 'collector', ['--config', join(dir, `c${i + 1}.yaml`)], { env: { KANSHI_PG_PASSWORD: o.pg.password } })
       await c.waitForLine(l => l.includes('collector listening'), 20_000)

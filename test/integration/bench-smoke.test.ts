@@ -27,7 +27,8 @@ t.test('npm run bench --smoke: each bench runs and prints its ratio lines', asyn
     connections: [/^ratio collector \/ bare ws: CPU [\d.]+, RSS [\d.]+$/m],
     alert: [/^ratio kanshi \/ reference: p50 [\d.]+, p99 [\d.]+$/m],
     capacity: [/^ratio [^\n]*tier[^\n]*: [\d.]+/m],
-    logs: [/^ {2}utf8 .* ratio kanshi\/reference [\d.]+$/m, /^ {2}cp932 .* ratio kanshi\/reference [\d.]+$/m]
+    logs: [/^ {2}utf8 .* ratio kanshi\/reference [\d.]+$/m, /^ {2}cp932 .* ratio kanshi\/reference [\d.]+$/m],
+    repair: [/^ratio daily \/ hourly repair, one agent: [\d.]+$/m]
   }
   if (existsSync(join(root, 'dist', 'scripts', 'bench', 'report.bench.js'))) expect['report'] = [/ratio/i]
   for (const [name, res] of Object.entries(expect)) {

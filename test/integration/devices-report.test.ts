@@ -38,6 +38,8 @@ t.test('a device pinged by a poller is in the monthly availability like a host',
     entryToLines(e, lines)
   }
   t.ok(lines.some(l => l.startsWith('host_up,') && l.includes('host=sw-3f') && l.includes('poller=poller-1')), 'host_up for the device')
+  // An agent's own host_up (no poller tag), up all month: its row stays a server.
+  for (let m = AUG; m < SEP; m += MIN) lines.push(`host_up,host=ap01,role=server,site=本庁舎 up=1 ${m}`)
   await writeLines(influx.url, 'kanshi_raw', lines)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\n`)
@@ -45,8 +47,9 @@ t.test('a device pinged by a poller is in the monthly availability like a host',
   const r = await runReport(['--month', '2026-08', '--out', out, '--config', config, '--no-pdf'])
   t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`)
   const av = await sheetRows(join(out, 'report.xlsx'), 'Availability')
-  const row = av.find(a => a['ホスト'] === 'sw-3f' && a['種別'] === 'サーバ')
-  t.ok(row, `a host row for the device (rows: ${av.map(a => `${String(a['ホスト'])}/${String(a['種別'])}`).join(', ')})`)
+  const row = av.find(a => a['ホスト'] === 'sw-3f' && a['種別'] === '機器')
+  t.ok(row, `a row of kind 機器 for the device (rows: ${av.map(a => `${String(a['ホスト'])}/${String(a['種別'])}`).join(', ')})`)
+  t.same(av.filter(a => a['ホスト'] === 'ap01').map(a => a['種別']), ['サーバ'], 'the agent\'s own row stays サーバ')
   const silentMin = minutesInHours(SILENT[0], SILENT[1])
   const downMin = minutesInHours(DOWN[0], DOWN[1])
   const measured = minutesInHours(AUG, SEP) - silentMin
@@ -55,4 +58,9 @@ t.test('a device pinged by a poller is in the monthly availability like a host',
   t.equal(row!['計測 分'], measured)
   const want = (measured - downMin) / measured
   t.ok(Math.abs(Number(row!['稼働率 %']) - want) < 1e-9, `availability ${String(row!['稼働率 %'])} = ${want} (a fraction in the sheet)`)
+  const en = join(dir, 'aug-en')
+  const r2 = await runReport(['--month', '2026-08', '--out', en, '--config', config, '--no-pdf', '--lang', 'en'])
+  t.equal(r2.code, 0, `en: exit 0 (stderr: ${r2.stderr})`)
+  const kinds = (await sheetRows(join(en, 'report.xlsx'), 'Availability')).map(a => `${String(a['Host'])}/${String(a['Kind'])}`).sort()
+  t.same(kinds, ['ap01/server', 'sw-3f/device', 'sw-3f/service'], 'en: device, server, and the device\'s ping service')
 })

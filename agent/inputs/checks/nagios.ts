@@ -6,9 +6,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import type { Check, CheckResult } from './types.js'
 import { parsePluginOutput, perfFields } from './perfdata.js'
+import { decoder } from '../logs/logline.js'
 
 export const STATUS_NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const
 export const UNKNOWN = 3
+
+/** What a plugin prints in: UTF-8, or CP932 (Shift_JIS with Microsoft's extensions) as on Japanese Windows. */
+export const PLUGIN_ENCODINGS = ['utf-8', 'cp932', 'shift_jis'] as const
+export type PluginEncoding = typeof PLUGIN_ENCODINGS[number]
 
 export interface CommandCheckOptions {
   command: readonly string[]
@@ -17,6 +22,8 @@ export interface CommandCheckOptions {
   timeoutMs: number
   /** bytes of stdout (and of stderr) kept; the rest is counted and dropped */
   maxOutputBytes?: number
+  /** how stdout and stderr are decoded (default utf-8); invalid bytes become U+FFFD */
+  encoding?: PluginEncoding
   platform?: NodeJS.Platform
   now?: () => number
 }
@@ -48,7 +55,7 @@ export function statusOf (code: number | null): number {
 
 interface Ran { code: number | null, signal: string | null, stdout: string, stderr: string, truncated: number, timedOut: boolean, spawnError?: string }
 
-function runPlugin (o: CommandCheckOptions, signal: AbortSignal): Promise<Ran> {
+function runPlugin (o: CommandCheckOptions, signal: AbortSignal, decode: (b: Buffer) => string): Promise<Ran> {
   const cap = o.maxOutputBytes ?? 64 * 1024
   const platform = o.platform ?? process.platform
   return new Promise(resolve => {
@@ -82,8 +89,8 @@ function runPlugin (o: CommandCheckOptions, signal: AbortSignal): Promise<Ran> {
       signal.removeEventListener('abort', kill)
       resolve({
         code, signal: sig, truncated, timedOut,
-        stdout: Buffer.concat(out.stdout).toString('utf8'),
-        stderr: Buffer.concat(out.stderr).toString('utf8'),
+        stdout: decode(Buffer.concat(out.stdout)),
+        stderr: decode(Buffer.concat(out.stderr)),
         ...(spawnError !== undefined ? { spawnError } : {})
       })
     })
@@ -93,9 +100,14 @@ function runPlugin (o: CommandCheckOptions, signal: AbortSignal): Promise<Ran> {
 /** commandCheck runs the plugin once per interval and reads its status, message and perfdata. */
 export function commandCheck (o: CommandCheckOptions): Check {
   const now = o.now ?? Date.now
+  // The CP932 table (iconv-lite) is loaded at the first run, and only by checks that need it.
+  const encoding = o.encoding ?? 'utf-8'
+  let decode: Promise<(b: Buffer) => string> | undefined
   return async signal => {
+    decode ??= encoding === 'utf-8' ? Promise.resolve((b: Buffer) => b.toString('utf8')) : decoder('cp932')
+    const d = await decode
     const t0 = now()
-    const r = await runPlugin(o, signal)
+    const r = await runPlugin(o, signal, d)
     const responseMs = now() - t0
     const res = (status: number, message: string, fields: Record<string, number> = {}): CheckResult => ({
       up: status === 0, message, responseMs,

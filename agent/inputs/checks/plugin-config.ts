@@ -7,7 +7,7 @@ import { AnyKey } from '../../../protocol/messages.js'
 import { ConfigError, OneOf, SizeBytes } from '../../../common/config.js'
 import { BusinessCalendar } from '../../../common/calendar.js'
 import type { Check } from './types.js'
-import { commandCheck } from './nagios.js'
+import { PLUGIN_ENCODINGS, commandCheck, type PluginEncoding } from './nagios.js'
 import { backupCheck } from './backup.js'
 
 export const PluginCheckKeys = {
@@ -15,6 +15,7 @@ export const PluginCheckKeys = {
   env: Type.Optional(Type.Record(AnyKey, Type.String(), { description: 'a map of environment variables' })),
   cwd: Type.Optional(Type.String({ minLength: 1, description: 'a directory path' })),
   maxOutput: Type.Optional(SizeBytes({ min: 1024, description: 'a size such as "64KiB"' })),
+  encoding: Type.Optional(OneOf(PLUGIN_ENCODINGS)),
   schedule: Type.Optional(OneOf(['business-days', 'daily'])),
   maxAgeBusinessDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366, description: 'a whole number of days' })),
   minGenerations: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number of files' }))
@@ -27,6 +28,7 @@ interface Entry {
   env?: Record<string, string> | undefined
   cwd?: string | undefined
   maxOutput?: number | undefined
+  encoding?: PluginEncoding | undefined
   path?: string | undefined
   schedule?: 'business-days' | 'daily' | undefined
   maxAgeBusinessDays?: number | undefined
@@ -48,7 +50,8 @@ export function buildCommandCheck (file: string, c: Entry, at: (k: string) => st
     timeoutMs: c.timeout,
     ...(c.env !== undefined ? { env: c.env } : {}),
     ...(c.cwd !== undefined ? { cwd: isAbsolute(c.cwd) ? c.cwd : resolve(base, c.cwd) } : {}),
-    ...(c.maxOutput !== undefined ? { maxOutputBytes: Math.min(c.maxOutput, 16 * 1024 * 1024) } : {})
+    ...(c.maxOutput !== undefined ? { maxOutputBytes: Math.min(c.maxOutput, 16 * 1024 * 1024) } : {}),
+    ...(c.encoding !== undefined ? { encoding: c.encoding } : {})
   })
 }
 

@@ -46,7 +46,7 @@ export function monthTables (months: readonly MonthFigures[], lang: Lang, notify
       const rows = [...per.values()]
       const measured = rows.reduce((s, x) => s + x.measuredMin, 0)
       const down = rows.reduce((s, x) => s + x.downMin, 0)
-      const row: Record<string, Cell> = { kind: r.kind === 'host' ? w('kindHost') : w('kindService'), host: r.host, service: r.service, target: r.target, total: measured > 0 ? 100 * (measured - down) / measured : null, downMin: down }
+      const row: Record<string, Cell> = { kind: r.kind === 'service' ? w('kindService') : r.device === true ? w('kindDevice') : w('kindHost'), host: r.host, service: r.service, target: r.target, total: measured > 0 ? 100 * (measured - down) / measured : null, downMin: down }
       months.forEach((_, i) => { row[`m${i}`] = per.get(i)?.availability ?? null })
       return row
     })

@@ -1,0 +1,122 @@
+// c1 cut off from PostgreSQL (a blackhole proxy between them: no byte passes, no error comes),
+// c2 not. c1 led: it stops acting as leader at its own deadline (lease minus a margin), before
+// c2 takes the lease; no cluster job runs twice; one "collector c1 down" mail per receiver; c1
+// goes on acking its agent into its WAL. Healed, c1 rejoins as a follower. Times are printed.
+
+import t from 'tap'
+import { join } from 'node:path'
+import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
+import { Wal } from '../../collector/state/wal/index.js'
+import { startPostgres } from '../helpers/postgres.js'
+import { withSmtp } from '../helpers/smtp.js'
+import { makeCluster } from '../helpers/cluster.js'
+import { startBlackhole } from '../helpers/blackhole.js'
+import { waitFor } from '../helpers/procs.js'
+import { asViewer } from '../helpers/config.js'
+
+const LEASE_MS = 3000
+const HEARTBEAT_MS = 500
+const CUT_MS = 9000
+
+async function walEntries (dataDir: string, agent: string): Promise<WalEntry[]> {
+  const out: WalEntry[] = []
+  const wal = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: d => { const e = decodeEntry(d); if (e.a === agent) out.push(e) } })
+  await wal.close()
+  return out
+}
+
+t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothing twice, ingest goes on', async t => {
+  const pg = await startPostgres(t)
+  const smtp = await withSmtp(t)
+  const proxy = await startBlackhole({ host: '127.0.0.1', port: pg.port }, t)
+  const cl = await makeCluster(t, { pg, smtp, collectors: 2, agents: ['web01'], lease: `${LEASE_MS}ms`, heartbeat: `${HEARTBEAT_MS}ms`, pgUrls: [proxy.url(pg.url)] })
+  const c1 = await cl.startCollector(0)
+  await c1.waitForLine(l => l.includes('this collector is the leader'), 15_000)
+  const c2 = await cl.startCollector(1)
+  const agent = await cl.startAgent('web01')
+  const lease = async (): Promise<{ holder: string, epoch: number, live: boolean }> => (await pg.admin.query("SELECT holder, epoch::int, expires_at > now() AS live FROM leases WHERE name = 'leader'")).rows[0]
+  await waitFor(async () => (await pg.admin.query("SELECT 1 FROM agent_sessions WHERE agent = 'web01' AND node = 'c1' AND connected")).rowCount === 1, 20_000)
+  await waitFor(async () => (await cl.metric(1, 'kanshi_cluster_nodes')) === 2, 10_000)
+  const first = await lease()
+  t.same([first.holder, await cl.metric(0, 'kanshi_cluster_leader'), await cl.metric(1, 'kanshi_cluster_leader')], ['c1', 1, 0], 'c1 leads, c2 follows')
+  t.ok(proxy.stats().forwarded > 0, 'c1 reaches PostgreSQL through the proxy')
+  const clusterView = async (i: number): Promise<{ status: { self: boolean, leader?: string, pgUp: boolean } }> =>
+    await (await fetch(`http://127.0.0.1:${cl.ports[i]}/api/v1/cluster`, { headers: asViewer })).json() as { status: { self: boolean, leader?: string, pgUp: boolean } }
+  const acks = async (i: number): Promise<number> => (await cl.metric(i, 'kanshi_frames_sent_total{type="ack"}')) ?? 0
+
+  // Cut. Poll c1's own view (its isLeader() deadline, on /metrics) and the database's lease together.
+  proxy.set('blackhole')
+  const cutAt = Date.now()
+  const acksAtCut = await acks(0)
+  let stoodDown: number | undefined
+  let taken: number | undefined
+  let bothLed = false
+  const claims = new Set<string>()
+  await waitFor(async () => {
+    const [mine, db, v] = await Promise.all([cl.metric(0, 'kanshi_cluster_leader'), lease(), clusterView(0)])
+    const at = Date.now() - cutAt
+    if (mine === 0) stoodDown ??= at
+    if (db.holder === 'c2' && db.live) taken ??= at
+    if (mine === 1 && db.holder === 'c2') bothLed = true
+    if (!v.status.self && v.status.leader === 'c1') claims.add(`${at} ms`)
+    return stoodDown !== undefined && taken !== undefined
+  }, LEASE_MS + 8000, 50)
+  t.comment(`partition: c1 stopped leading ${stoodDown} ms after the cut; c2 held the lease ${taken} ms after it (lease ${LEASE_MS} ms, heartbeat ${HEARTBEAT_MS} ms)`)
+  t.ok(stoodDown! <= LEASE_MS, `c1 stood down within the lease (${stoodDown} ms)`)
+  t.ok(stoodDown! <= taken!, 'c1 stood down no later than c2 took over')
+  t.notOk(bothLed, 'no poll saw c1 leading while the database said c2')
+  t.same([...claims], [], 'c1\'s console never named c1 leader once it stood down')
+  t.ok(taken! <= LEASE_MS + HEARTBEAT_MS + 1000, `c2 leads within lease + heartbeat (${taken} ms)`)
+  const second = await lease()
+  t.ok(second.epoch > first.epoch, `a new epoch (${first.epoch} → ${second.epoch})`)
+
+  // While cut: c1 says it is not the leader, and warns that PostgreSQL is unreachable; ingest goes on.
+  await waitFor(async () => (await cl.readyz(0)).warnings?.some(w => w.startsWith('cluster: postgres unreachable')), 10_000)
+  const warnedMs = Date.now() - cutAt
+  t.comment(`c1's /readyz warned ${warnedMs} ms after the cut`)
+  // One statement timeout (statementTimeout 2 s + 1 s on the client) after the cut, give or take a heartbeat.
+  t.ok(warnedMs <= 3000 + HEARTBEAT_MS + 1000, 'within a statement timeout: a timed-out connection is not reused')
+  const view = await clusterView(0)
+  t.same([view.status.self, view.status.pgUp], [false, false], 'the console on c1: not leading, PostgreSQL unreachable')
+  t.not(view.status.leader, 'c1', 'and it does not name itself leader')
+  await new Promise(resolve => setTimeout(resolve, Math.max(0, CUT_MS - (Date.now() - cutAt))))
+  const acked = await acks(0) - acksAtCut
+  t.ok(acked >= (CUT_MS / 1000) * 0.6, `c1 acked its agent ${acked} times in ${CUT_MS} ms of partition`)
+  t.equal(await cl.metric(0, 'kanshi_cluster_leader'), 0, 'c1 still does not lead')
+  t.ok(proxy.stats().swallowed > 0, `the proxy held ${proxy.stats().swallowed} bytes`)
+
+  // Heal: c1 rejoins as a follower, the lease stays with c2 at its epoch.
+  proxy.set('pass')
+  const healAt = Date.now()
+  await waitFor(async () => (await cl.metric(0, 'kanshi_cluster_pg_up')) === 1 && (await cl.metric(0, 'kanshi_cluster_nodes')) === 2, 15_000, 50)
+  t.comment(`c1 back in the cluster ${Date.now() - healAt} ms after the heal`)
+  await new Promise(resolve => setTimeout(resolve, 2 * HEARTBEAT_MS))
+  t.same([await cl.metric(0, 'kanshi_cluster_leader'), await cl.metric(1, 'kanshi_cluster_leader')], [0, 1], 'c1 follows, c2 leads')
+  t.same(await lease(), { holder: 'c2', epoch: second.epoch, live: true }, 'the lease did not change hands again')
+
+  // Nothing twice: every leader job due time has one run, and c1 ran none after c2 began.
+  const dup = await pg.admin.query('SELECT job, due_at, count(*)::int AS n FROM cluster_jobs GROUP BY job, due_at HAVING count(*) > 1')
+  t.same(dup.rows, [], 'no cluster job ran twice for one due time')
+  const late = await pg.admin.query("SELECT count(*)::int AS n FROM cluster_jobs WHERE node = 'c1' AND ran_at >= (SELECT min(ran_at) FROM cluster_jobs WHERE epoch = $1)", [second.epoch])
+  t.equal(late.rows[0].n, 0, 'c1 ran no leader job after c2 began leading')
+  const runs = await pg.admin.query('SELECT node, epoch::int, count(*)::int AS n FROM cluster_jobs GROUP BY node, epoch ORDER BY epoch')
+  t.same(runs.rows.map(r => [r.node, r.epoch]), [['c1', first.epoch], ['c2', second.epoch]], 'each epoch ran on its holder only')
+  const downs = smtp.mails.filter(m => /c1/.test(m.subject) && !/復帰|is back/.test(m.subject))
+  t.ok(downs.length <= 2, `at most one "collector c1 down" mail per receiver (${downs.length})`)
+  t.same(new Set(downs.map(m => m.to.join())).size, downs.length, 'never two to one receiver')
+  const nd = await pg.admin.query("SELECT count(*)::int AS n FROM node_down WHERE node = 'c1'")
+  t.equal(nd.rows[0].n, downs.length / 2, 'node_down holds the partition once if it was mailed')
+
+  // c1's WAL holds every batch it acked during the partition.
+  agent.kill('SIGTERM')
+  await agent.waitExit()
+  c1.kill('SIGTERM')
+  t.equal(await c1.waitExit(), 0)
+  c2.kill('SIGTERM')
+  await c2.waitExit()
+  const inCut = (await walEntries(join(cl.dir, 'c1'), 'web01')).filter(e => e.r >= cutAt && e.r <= healAt)
+  t.ok(inCut.length >= acked - 1, `c1's WAL holds ${inCut.length} batches received while cut (${acked} acks counted)`)
+  const seqs = inCut.map(e => e.s)
+  t.same(seqs, [...seqs].sort((a, b) => a - b).filter((s, i, a) => i === 0 || s !== a[i - 1]), 'in order, none twice')
+  t.equal(seqs.at(-1)! - seqs[0]! + 1, seqs.length, 'no gap')
+})
