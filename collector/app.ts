@@ -163,7 +163,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const topology = hostTopology(() => agentList, ingest.devices)
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
+    : await createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
   // Log events a logsBy rule keeps shorter stay out of the archive, which must not outlive them.
   const exclude = shortLived(config.influxTargets.flatMap(t => t.retention.logsBy))
   const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file, ...(exclude !== undefined ? { exclude } : {}) })

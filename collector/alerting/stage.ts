@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
-import { Evaluator, type Transition } from './evaluator.js'
+import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
 import { mutedBy } from './silences.js'
@@ -31,7 +31,7 @@ export interface StageOptions {
   /** alerts on one system within this of a 障害's first detection join it (0: never) */
   mergeWindowMs?: number
   /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
-  dependsOn?: (host: string, labels: Record<string, string>) => string | undefined
+  dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
 }
 
 export class AlertingStage {
@@ -48,12 +48,16 @@ export class AlertingStage {
     this.now = o.now
     this.lines = o.lines ?? new Map()
     this.consumer = new WalConsumer(o.wal, o.reader)
-    o.evaluator.restore(o.store.loadSeries())
+  }
+
+  /** load restores the series state (pending `for` timers, firing series) from the store; call it before start. */
+  async load (): Promise<void> {
+    this.o.evaluator.restore(await this.o.store.loadSeries())
   }
 
   start (): void {
     this.loop = this.run().catch(err => this.o.logger.fatal({ err }, 'alerting stage stopped on an unexpected error'))
-    this.timer = setInterval(() => { void this.tick() }, this.o.tickMs ?? 1000)
+    this.timer = setInterval(() => { this.tickSafe() }, this.o.tickMs ?? 1000)
   }
 
   async stop (): Promise<void> {
@@ -62,7 +66,7 @@ export class AlertingStage {
     if (this.timer !== undefined) clearInterval(this.timer)
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
-    this.persist()
+    await this.persist()
   }
 
   private async run (): Promise<void> {
@@ -75,55 +79,74 @@ export class AlertingStage {
       const e = recordEntry(rec)
       // A batch resent after a failover was seen by the collector that acked it first: storage only.
       if (e.resend === true) continue
-      this.apply(this.o.evaluator.observePoints(e.p, now))
-      if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
+      await this.apply(this.o.evaluator.observePoints(e.p, now))
+      if (e.e !== undefined && e.e.length > 0) await this.apply(this.o.evaluator.observeEvents(e.e, now))
     }
-    this.persist()
+    await this.persist()
     await this.o.reader.commit(recs[recs.length - 1]!.end)
   }
 
   /** tick moves time on: `for` durations, absences, log windows, then plans and sends mail. */
   async tick (): Promise<void> {
     const now = this.now()
-    this.apply(this.o.evaluator.tick(now))
-    this.persist()
-    this.o.notifier.plan(now)
+    await this.apply(this.o.evaluator.tick(now))
+    await this.persist()
+    await this.o.notifier.plan(now)
     await this.o.notifier.deliver(now)
   }
 
-  private soon: NodeJS.Immediate | undefined
+  /** tickSafe runs a tick from a timer: a store error is logged and the next tick tries again. */
+  private tickSafe (): void {
+    this.tick().catch(err => this.o.logger.error({ err }, 'alerting tick failed; the next tick tries again'))
+  }
 
-  apply (transitions: Transition[]): void {
+  private soon: NodeJS.Immediate | undefined
+  /** store writes in the order the evaluator made them (apply, persist) */
+  private chain: Promise<void> = Promise.resolve()
+
+  private serial (f: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(f)
+    this.chain = run.catch(() => {})
+    return run
+  }
+
+  /** apply records transitions (incidents opened and resolved) in the store, in order; it throws the store's error. */
+  async apply (transitions: Transition[]): Promise<void> {
     if (transitions.length === 0) return
     // A firing or resolved alert is planned and sent now, not at the next tick (group_wait still applies).
     if (!this.stopped && this.soon === undefined && transitions.some(t => t.kind === 'firing' || t.kind === 'resolved')) {
       this.soon = setImmediate(() => {
         this.soon = undefined
-        void this.tick()
+        this.tickSafe()
       })
     }
-    const { store } = this.o
-    store.tx(() => {
-      for (const t of transitions) {
-        this.dirty.add(t.series.key)
-        this.o.onTransition?.(t)
-        if (t.kind === 'firing') this.fire(t)
-        else if (t.kind === 'resolved') this.resolve(t)
-      }
+    for (const t of transitions) {
+      this.dirty.add(t.series.key)
+      this.o.onTransition?.(t)
+    }
+    // Snapshots: the evaluator goes on changing its series while the write waits its turn.
+    const snap = transitions.map(t => ({ ...t, series: structuredClone(t.series) }))
+    await this.serial(async () => {
+      await this.o.store.tx(async store => {
+        for (const t of snap) {
+          if (t.kind === 'firing') await this.fire(store, t)
+          else if (t.kind === 'resolved') await this.resolve(store, t)
+        }
+      })
     })
   }
 
-  private fire (t: Transition): void {
+  private async fire (store: AlertStore, t: Transition): Promise<void> {
     const { series: s, rule } = t
-    if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
-    const windows = this.o.store.windows()
-    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
+    if (await store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
+    const windows = await store.windows()
+    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? await this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
     const summary = summaryOf(rule, withText(s), s.value, 'ja')
     const labels = { ...s.labels, ...rule.labels }
     const systems = systemsOf(this.o.systems ?? [], labels['host'] ?? '', labels, labels['service'])
     const detectedAt = s.since || t.at
-    const into = this.o.store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
-    const id = this.o.store.openIncident({
+    const into = await store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
+    const id = await store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels,
       summary, summary_en: summaryOf(rule, withText(s), s.value, 'en'),
       description: summaryOf(rule, withText(s), s.value, 'ja', 'description'), description_en: summaryOf(rule, withText(s), s.value, 'en', 'description'),
@@ -135,10 +158,10 @@ export class AlertingStage {
     this.writePoint(rule, s.labels, 'firing', s.value, t.at, summary)
   }
 
-  private resolve (t: Transition): void {
-    const inc = this.o.store.openIncidentFor(t.series.key)
+  private async resolve (store: AlertStore, t: Transition): Promise<void> {
+    const inc = await store.openIncidentFor(t.series.key)
     if (inc === undefined) return
-    this.o.store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
+    await store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
     this.lines.delete(inc.id)
     this.o.logger.info({ incident: inc.id, rule: t.rule.name, host: inc.host, reason: t.reason }, 'alert resolved')
     this.writePoint(t.rule, t.series.labels, 'resolved', t.series.value, t.at, inc.summary, Math.round((t.at - inc.detected_at) / 1000))
@@ -158,17 +181,22 @@ export class AlertingStage {
     })
   }
 
-  private persist (): void {
+  private async persist (): Promise<void> {
     if (this.dirty.size === 0) return
-    const keep = []
-    const removed = []
+    const keep: Series[] = []
+    const removed: string[] = []
     for (const k of this.dirty) {
       const s = this.o.evaluator.series.get(k)
       if (s === undefined) removed.push(k)
       else keep.push(s)
     }
-    this.o.store.saveSeries(keep, removed)
     this.dirty.clear()
+    // Copies: the evaluator goes on changing its series while the write waits its turn.
+    const copies = keep.map(s => structuredClone(s))
+    await this.serial(async () => { await this.o.store.saveSeries(copies, removed) }).catch(err => {
+      for (const k of [...keep.map(s => s.key), ...removed]) this.dirty.add(k)
+      throw err
+    })
   }
 }
 

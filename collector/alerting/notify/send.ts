@@ -37,18 +37,18 @@ export class SendStage {
     this.sending = true
     let sent = 0
     try {
-      for (const m of this.o.store.dueMail(now)) {
+      for (const m of await this.o.store.dueMail(now)) {
         const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments)
         this.o.onMail?.(m.kind, r.kind)
         if (r.kind === 'ok') {
           const at = this.o.now()
-          this.o.store.mailSent(m, at)
-          if (m.kind === 'report') this.o.store.audit('collector', 'report.delivered', { mail: m.id, receiver: m.receiver, recipients: m.recipients, subject: m.subject, attachments: m.attachments.map(f => basename(f)), attempts: m.attempts + 1 }, at)
+          await this.o.store.mailSent(m, at)
+          if (m.kind === 'report') await this.o.store.audit('collector', 'report.delivered', { mail: m.id, receiver: m.receiver, recipients: m.recipients, subject: m.subject, attachments: m.attachments.map(f => basename(f)), attempts: m.attempts + 1 }, at)
           sent++
           continue
         }
         const retryAt = this.o.now() + this.retryDelay(m, r.kind === 'fail')
-        this.o.store.mailFailed(m.id, r.reason, retryAt)
+        await this.o.store.mailFailed(m.id, r.reason, retryAt)
         this.o.logger[m.attempts === 0 ? 'warn' : 'debug']({ mail: m.id, kind: m.kind, reason: r.reason, retryAt }, 'mail not accepted; kept in the outbox and retried')
         if (r.kind === 'retry') break
       }
