@@ -47,8 +47,18 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-/** createAlerting opens the store (SQLite in dataDir unless one is given: the cluster's PostgreSQL) and restores the series state. */
-export async function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology, shared?: AlertStore): Promise<Alerting> {
+/** Cluster mode: the shared store (PostgreSQL) and the lease that fences an agent's writes. */
+export interface SharedAlerting {
+  store: AlertStore
+  fenceOf: (agent: string) => string | undefined
+  onFenced: (lease: string) => void
+}
+
+/**
+ * createAlerting opens the store and restores the series state: SQLite in dataDir, or (cluster) the shared
+ * store, where each agent's series are loaded when its lease is taken here (stage.adopt).
+ */
+export async function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology, shared?: SharedAlerting): Promise<Alerting> {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
@@ -59,7 +69,7 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
     rules,
     inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
   })
-  const store: AlertStore = shared ?? new SqliteAlertStore(dataDir, audit)
+  const store: AlertStore = shared?.store ?? new SqliteAlertStore(dataDir, audit)
   // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
   const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
   for (const m of a.maintenance) {
@@ -74,7 +84,7 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
   const lines = new Map<number, string[]>()
   const notifier = new Notifier({
     store,
-    send: async (to, subject, text, html, attachments) => await smtp.send(to, subject, text, html, attachments),
+    send: async (to, subject, text, html, attachments, messageId) => await smtp.send(to, subject, text, html, attachments, messageId),
     calendar,
     receivers: a.receivers,
     routes: a.routes,
@@ -105,8 +115,8 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
         const p = down.size === 0 ? undefined : downAncestor(topology, host, labels, h => h !== host && down.has(h))
         return p === undefined ? undefined : `parent:${p}`
       }
-  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}) })
-  await stage.load()
+  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}), ...(shared !== undefined ? { fenceOf: shared.fenceOf, onFenced: shared.onFenced } : {}) })
+  if (shared === undefined) await stage.load()
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,

@@ -8,6 +8,7 @@ import { encodeEntry, recordEntry } from '../state/entry.js'
 import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
+import { FencedError } from './store-api.js'
 import { mutedBy } from './silences.js'
 import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
@@ -30,6 +31,10 @@ export interface StageOptions {
   systems?: readonly SystemConfig[]
   /** alerts on one system within this of a 障害's first detection join it (0: never) */
   mergeWindowMs?: number
+  /** cluster: the lease that fences an agent's writes (agent:<id>); unset: nothing is fenced */
+  fenceOf?: (agent: string) => string | undefined
+  /** cluster: a write refused because this node does not (yet) hold the agent's lease */
+  onFenced?: (lease: string) => void
   /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
   dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
 }
@@ -41,6 +46,12 @@ export class AlertingStage {
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => number
   private readonly dirty = new Set<string>()
+  /** the agent of each dirty series, so a removal is fenced like a change */
+  private readonly agentOf = new Map<string, string>()
+  /** agents whose refused (fenced) writes were logged, once until they are adopted again */
+  private readonly warned = new Set<string>()
+  /** cluster: agents whose series state was loaded here since their lease was taken (only these are written) */
+  private readonly adopted = new Set<string>()
   /** log lines of firing log-rule series, by incident id, for the mails */
   readonly lines: Map<number, string[]>
 
@@ -79,8 +90,8 @@ export class AlertingStage {
       const e = recordEntry(rec)
       // A batch resent after a failover was seen by the collector that acked it first: storage only.
       if (e.resend === true) continue
-      await this.apply(this.o.evaluator.observePoints(e.p, now))
-      if (e.e !== undefined && e.e.length > 0) await this.apply(this.o.evaluator.observeEvents(e.e, now))
+      await this.apply(by(e.a, this.o.evaluator.observePoints(e.p, now)))
+      if (e.e !== undefined && e.e.length > 0) await this.apply(by(e.a, this.o.evaluator.observeEvents(e.e, now)))
     }
     await this.persist()
     await this.o.reader.commit(recs[recs.length - 1]!.end)
@@ -122,18 +133,66 @@ export class AlertingStage {
     }
     for (const t of transitions) {
       this.dirty.add(t.series.key)
+      this.agentOf.set(t.series.key, t.series.agent ?? '')
       this.o.onTransition?.(t)
     }
     // Snapshots: the evaluator goes on changing its series while the write waits its turn.
-    const snap = transitions.map(t => ({ ...t, series: structuredClone(t.series) }))
-    await this.serial(async () => {
-      await this.o.store.tx(async store => {
-        for (const t of snap) {
-          if (t.kind === 'firing') await this.fire(store, t)
-          else if (t.kind === 'resolved') await this.resolve(store, t)
-        }
+    const groups = new Map<string, Transition[]>()
+    for (const t of transitions) {
+      if (t.kind !== 'firing' && t.kind !== 'resolved') continue
+      const a = t.series.agent ?? ''
+      groups.set(a, [...groups.get(a) ?? [], { ...t, series: structuredClone(t.series) }])
+    }
+    for (const [agent, snap] of groups) {
+      await this.serial(async () => {
+        await this.fenced(agent, async () => {
+          await this.o.store.tx(async store => {
+            for (const t of snap) {
+              if (t.kind === 'firing') await this.fire(store, t)
+              else await this.resolve(store, t)
+            }
+          }, this.txOptions(agent))
+        })
       })
+    }
+  }
+
+  private txOptions (agent: string): { fence?: string } {
+    const fence = agent === '' ? undefined : this.o.fenceOf?.(agent)
+    return fence === undefined ? {} : { fence }
+  }
+
+  /** fenced runs an agent's write; refused (the agent moved to a peer) it is dropped here and logged once: the holder records it. */
+  private async fenced (agent: string, f: () => Promise<void>): Promise<void> {
+    try {
+      const lease = agent === '' ? undefined : this.o.fenceOf?.(agent)
+      // Not adopted yet: what this node computed from its own memory must not overwrite the state it is about to load.
+      if (lease !== undefined && !this.adopted.has(agent)) {
+        this.o.onFenced?.(lease)
+        throw new FencedError(lease)
+      }
+      await f()
+    } catch (err) {
+      if (!(err instanceof FencedError)) throw err
+      if (this.warned.has(agent)) return
+      this.warned.add(agent)
+      this.o.logger.warn({ agent, lease: err.lease }, 'alerting: write refused, this collector does not hold the agent (kanshi_alert_fenced_total); the collector that does records its alerts')
+    }
+  }
+
+  /** adopt loads an agent's series state (pending `for` timers, firing series) from the store: its lease was just taken here. */
+  async adopt (agent: string): Promise<number> {
+    let n = 0
+    this.adopted.delete(agent)
+    await this.serial(async () => {
+      const list = await this.o.store.loadSeries(agent)
+      this.o.evaluator.restore(list)
+      this.warned.delete(agent)
+      this.adopted.add(agent)
+      n = list.length
     })
+    this.o.logger.info({ agent, series: n }, 'alerting: agent taken over here; its series state loaded')
+    return n
   }
 
   private async fire (store: AlertStore, t: Transition): Promise<void> {
@@ -183,21 +242,36 @@ export class AlertingStage {
 
   private async persist (): Promise<void> {
     if (this.dirty.size === 0) return
-    const keep: Series[] = []
-    const removed: string[] = []
+    // By agent: each agent's series are written fenced by its lease (cluster).
+    const groups = new Map<string, { keep: Series[], removed: string[] }>()
     for (const k of this.dirty) {
       const s = this.o.evaluator.series.get(k)
-      if (s === undefined) removed.push(k)
-      else keep.push(s)
+      const agent = s?.agent ?? this.agentOf.get(k) ?? ''
+      const g = groups.get(agent) ?? { keep: [], removed: [] }
+      groups.set(agent, g)
+      // Copies: the evaluator goes on changing its series while the write waits its turn.
+      if (s === undefined) g.removed.push(k)
+      else g.keep.push(structuredClone(s))
     }
     this.dirty.clear()
-    // Copies: the evaluator goes on changing its series while the write waits its turn.
-    const copies = keep.map(s => structuredClone(s))
-    await this.serial(async () => { await this.o.store.saveSeries(copies, removed) }).catch(err => {
-      for (const k of [...keep.map(s => s.key), ...removed]) this.dirty.add(k)
-      throw err
-    })
+    this.agentOf.clear()
+    for (const [agent, g] of groups) {
+      await this.serial(async () => {
+        await this.fenced(agent, async () => {
+          await this.o.store.tx(async store => { await store.saveSeries(g.keep, g.removed, agent === '' ? undefined : agent) }, this.txOptions(agent))
+        })
+      }).catch(err => {
+        for (const k of [...g.keep.map(s => s.key), ...g.removed]) { this.dirty.add(k); this.agentOf.set(k, agent) }
+        throw err
+      })
+    }
   }
+}
+
+/** by marks transitions with the agent whose data made them ('' for the collector's own points). */
+function by (agent: string, ts: Transition[]): Transition[] {
+  for (const t of ts) t.series.agent = agent
+  return ts
 }
 
 /** withText adds the point's message (a plugin's output) to the labels a summary can name: {{message}}. */

@@ -66,8 +66,11 @@ export interface IncidentBookApi {
   published(since: number): Promise<Notice[]>
 }
 
-/** TxOptions: fence names a lease (cluster: `agent:<id>`); the transaction commits only while this node holds it. */
-export interface TxOptions { fence?: string }
+/**
+ * TxOptions: fence names a lease (cluster: `agent:<id>`): the transaction commits only while this node
+ * holds it. exclusive names a lock: one such transaction at a time across the cluster (the mail planner).
+ */
+export interface TxOptions { fence?: string, exclusive?: string }
 
 /** FencedError: a fenced transaction refused because this node no longer holds the lease (nothing was written). */
 export class FencedError extends Error {

@@ -48,9 +48,12 @@ export class PgAlertStore implements AlertStore {
 
   async tx<T> (fn: (t: AlertStore) => Promise<T>, opts?: TxOptions): Promise<T> {
     const lease = opts?.fence
-    const fence = lease === undefined
+    const lock = opts?.exclusive
+    const fence = lease === undefined && lock === undefined
       ? undefined
       : async (q: Query): Promise<void> => {
+        if (lock !== undefined) await q('SELECT pg_advisory_xact_lock(hashtext($1))', [`kanshi:${lock}`])
+        if (lease === undefined) return
         const epoch = this.o.epochOf?.(lease)
         const held = epoch !== undefined && (await q('SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now() FOR SHARE', [lease, this.o.node, epoch])).rowCount === 1
         if (!held) {

@@ -3,9 +3,12 @@
 // dead-man mail and the report runner.
 
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
+import { Counter, type Registry } from 'prom-client'
 import { VERSION } from '../../protocol/version.js'
-import type { Alerting } from '../alerting/index.js'
+import type { Alerting, SharedAlerting } from '../alerting/index.js'
+import { agentLease } from './agent-leases.js'
+import { PgAlertStore } from './alert-store-pg.js'
+import { pgMessage } from './pg.js'
 import type { AuditLog } from '../audit/log.js'
 import type { CollectorConfig } from '../config.js'
 import type { AgentStatus } from '../ingest/ingest.js'
@@ -30,6 +33,8 @@ export interface WiringOptions {
 /** A Cluster that build() attaches to alerting and the reports once they exist. */
 export interface WiredCluster extends Cluster {
   attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined) => void
+  /** alerting's store on the cluster's PostgreSQL (schema first); undefined when PostgreSQL cannot be reached at start (SQLite, logged) */
+  sharedAlerting: () => Promise<SharedAlerting | undefined>
 }
 
 export function startCluster (o: WiringOptions): WiredCluster {
@@ -45,8 +50,22 @@ export function startCluster (o: WiringOptions): WiredCluster {
     logger,
     registry: o.registry
   })
+  const fenced = new Counter({ name: 'kanshi_alert_fenced_total', help: 'alerting writes refused because this collector does not hold the agent\'s lease (agent:<id>)', registers: [o.registry] })
   return Object.assign(cluster, {
+    sharedAlerting: async (): Promise<SharedAlerting | undefined> => {
+      try {
+        await cluster.migrateNow()
+      } catch (err) {
+        logger.error({ err: pgMessage(err) }, 'cluster: PostgreSQL unreachable at start: alerting keeps its state in the local SQLite for this run (not shared, not fenced)')
+        return undefined
+      }
+      const store = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
+      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() } }
+    },
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
+      if (alerting !== undefined && alerting.store.backend === 'postgres') {
+        cluster.agents.onTaken = agent => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+      }
       notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
       if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
       if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt) }

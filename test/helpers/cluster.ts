@@ -22,7 +22,25 @@ export interface ClusterSetup {
   readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
 }
 
-export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number }): Promise<ClusterSetup> {
+export interface ClusterOptions {
+  pg: Postgres
+  smtp: Smtp
+  collectors: number
+  agents: string[]
+  lease: string
+  heartbeat: string
+  hostDownAfterIntervals?: number
+  /** more alert rules (YAML), in rules/extra.yaml */
+  rules?: string
+  /** more alerting keys for every collector (routes …) */
+  alerting?: Record<string, unknown>
+  /** how many collectors are in the agents' urls (default 2: [c1, c2]) */
+  urls?: number
+  /** more agent.yaml keys per agent (checks …) */
+  agentConfig?: (id: string) => Record<string, unknown>
+}
+
+export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterSetup> {
   const dir = await tmpDir(t)
   const ports: number[] = []
   for (let i = 0; i < o.collectors; i++) ports.push(await freePort())
@@ -30,6 +48,7 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
   const rulesDir = join(dir, 'rules')
   mkdirSync(rulesDir)
   writeFileSync(join(rulesDir, 'hosts.yaml'), "- { name: host_down, type: heartbeat, severity: critical, summary: { ja: '{{host}} 停止', en: '{{host}} down' } }\n")
+  if (o.rules !== undefined) writeFileSync(join(rulesDir, 'extra.yaml'), o.rules)
   for (let i = 0; i < o.collectors; i++) {
     writeConfig(join(dir, `c${i + 1}.yaml`), {
       listen: { host: '127.0.0.1', port: ports[i] },
@@ -42,7 +61,8 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
         rulesDir,
         smtp: { host: '127.0.0.1', port: o.smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'ops-en', email: ['ops@example.jp'], locale: 'en' }],
-        groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
+        groupWait: '0s', groupInterval: '1s', repeatInterval: '1h',
+        ...o.alerting
       },
       cluster: { node: `c${i + 1}`, postgres: { url: o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
     })
@@ -50,10 +70,11 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
   for (const id of o.agents) {
     writeConfig(join(dir, `${id}.yaml`), {
       id,
-      collector: { urls: ports.slice(0, 2).map(p => `ws://127.0.0.1:${p}/v1/agent`) },
+      collector: { urls: ports.slice(0, o.urls ?? 2).map(p => `ws://127.0.0.1:${p}/v1/agent`) },
       interval: '1s',
       dataDir: join(dir, id),
-      inputs: { enabled: ['cpu'] }
+      inputs: { enabled: ['cpu'] },
+      ...o.agentConfig?.(id)
     })
   }
   const metric = async (i: number, name: string): Promise<number | undefined> => {

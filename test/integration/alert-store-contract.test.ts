@@ -3,6 +3,9 @@
 // values come from the generated input, never from the store's own output.
 
 import t, { type Test } from 'tap'
+import { pino } from 'pino'
+import { BusinessCalendar } from '../../common/calendar.js'
+import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { AuditLog } from '../../collector/audit/log.js'
 import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import type { AlertStore, NewIncident } from '../../collector/alerting/store-api.js'
@@ -266,6 +269,22 @@ t.test('PostgreSQL', async t => {
     await b.mailSent(gb[0]!, T0 + 200)
     const row = await pg.admin.query('SELECT claimed_by, sent_at FROM outbox WHERE id = $1', [gb[0]!.id])
     t.same(row.rows[0], { claimed_by: null, sent_at: String(T0 + 200) }, 'sent: the claim is cleared')
+  })
+
+  t.test('mail planning: nodes planning at once queue each notice once (one planner at a time)', async t => {
+    const stores = [await make(t, 'n1'), await make(t, 'n2'), await make(t, 'n3')]
+    const notifiers = stores.map(store => new Notifier({
+      store, send: async () => ({ kind: 'ok' }), calendar: new BusinessCalendar({ timezone: 'Asia/Tokyo' }),
+      receivers: [{ name: 'oncall', email: ['o@example.jp'], locale: 'ja' }], routes: [{ match: {}, receiver: 'oncall' }],
+      groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 3_600_000, timezone: 'Asia/Tokyo', now: () => T0 + MIN, logger: pino({ level: 'silent' })
+    }))
+    const hosts = ['web01', 'web02', 'web03', 'web04']
+    for (const h of hosts) await stores[0]!.openIncident({ ...incidentOf(h, T0), rule: `r-${h}`, series_key: `r|${h}` })
+    // Every node plans several times at once, as their ticks may coincide.
+    const queued = await Promise.all(notifiers.flatMap(n => [0, 1, 2, 3].map(async () => await n.plan(T0 + MIN))))
+    const rows = (await pg.admin.query("SELECT incident_ids FROM outbox WHERE kind = 'firing'")).rows.flatMap(r => r.incident_ids as number[])
+    t.equal(rows.length, hosts.length, `one firing mail per incident (${queued.join(',')} queued by the ${queued.length} plans)`)
+    t.equal(new Set(rows).size, hosts.length)
   })
 
   t.test('fencing: a node whose agent lease was taken cannot write', async t => {

@@ -2,6 +2,7 @@
 // with a real SMTP server: escalation, acknowledgement (token and signed link),
 // maintenance windows, API roles and the audit chain.
 
+import type { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
@@ -53,6 +54,10 @@ t.test('a critical alert nobody acknowledges is escalated', async t => {
   t.same(smtp.mails[0]!.to, ['oncall@example.jp'])
   t.same(smtp.mails[1]!.to, ['boss@example.jp'])
   t.match(smtp.mails[1]!.subject, /^\[CRITICAL\] \[ESCALATION: not acknowledged\] k1 queue length 95/, 'in the managers\' locale')
+  // Each outbox row has its own fixed Message-ID (the same on a resend), from the store's scope.
+  const scope = await c.alerting!.store.scope()
+  const rows = (c.alerting!.store as SqliteAlertStore).db.db.prepare('SELECT id, subject FROM outbox WHERE sent_at IS NOT NULL ORDER BY id').all() as Array<{ id: number, subject: string }>
+  t.same(smtp.mails.slice(0, 2).map(m => m.messageId), rows.slice(0, 2).map(r => `<outbox-${r.id}.${scope}@kanshi>`), 'Message-ID <outbox-<id>.<scope>@kanshi>')
 })
 
 t.test('acknowledging stops escalation; roles are enforced; the audit chain holds', async t => {

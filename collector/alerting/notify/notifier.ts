@@ -73,14 +73,17 @@ export class Notifier {
   /** when the newest mail of each kind was queued, read at the start of each plan (the dedup stage asks) */
   private readonly lastQueued = new Map<string, number>()
 
-  /** plan runs the chain at now in one transaction; it returns how many mails it queued. */
+  /**
+   * plan runs the chain at now in one transaction; it returns how many mails it queued. In a cluster every
+   * node plans, one at a time (exclusive): each sees what the last one marked, so a notice is queued once.
+   */
   async plan (now: number): Promise<number> {
     return await this.o.store.tx(async store => {
       if (this.o.deadman !== undefined) this.lastQueued.set('deadman', await store.lastMailOf('deadman'))
       let notices = candidates(await store.firing(), await store.dueResolved(), this.o, this.leader?.() ?? true)
       for (const s of this.stages) notices = await s.exec(notices, now)
       return notices.length
-    })
+    }, { exclusive: 'notify-plan' })
   }
 
   /** deliver sends the outbox mails due at now. */

@@ -13,8 +13,11 @@ export const FINAL_RETRY_MS = 3_600_000
 /** Temporary refusals back off from 2.5–5 s to at most 5–10 min. */
 const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
 
-/** MailSend hands one mail to SMTP; attachments are file paths. */
-export type MailSend = (to: string[], subject: string, text: string, html: string, attachments: readonly string[]) => Promise<SendResult>
+/** MailSend hands one mail to SMTP; attachments are file paths; messageId is the outbox row's own. */
+export type MailSend = (to: string[], subject: string, text: string, html: string, attachments: readonly string[], messageId?: string) => Promise<SendResult>
+
+/** messageIdOf: one Message-ID per outbox row, unique to the store (one collector, or one cluster). */
+export const messageIdOf = (id: number, scope: string): string => `<outbox-${id}.${scope}@kanshi>`
 
 export interface SendOptions {
   store: AlertStore
@@ -37,8 +40,9 @@ export class SendStage {
     this.sending = true
     let sent = 0
     try {
+      const scope = await this.o.store.scope()
       for (const m of await this.o.store.dueMail(now)) {
-        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments)
+        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments, messageIdOf(m.id, scope))
         this.o.onMail?.(m.kind, r.kind)
         if (r.kind === 'ok') {
           const at = this.o.now()
