@@ -52,6 +52,8 @@ export interface SharedAlerting {
   store: AlertStore
   fenceOf: (agent: string) => string | undefined
   onFenced: (lease: string) => void
+  /** the cluster's ack-link secret: the first node's own becomes everyone's, so a link verifies on any node */
+  ackSecret: (local: Buffer) => Promise<Buffer>
 }
 
 /**
@@ -70,13 +72,16 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
     inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
   })
   const store: AlertStore = shared?.store ?? new SqliteAlertStore(dataDir, audit)
-  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
-  const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
-  for (const m of a.maintenance) {
-    if (known.has(m.name)) continue
-    await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
-  }
-  const ackSecret = loadSecret(dataDir)
+  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them
+  // (exclusive: collectors of a cluster starting at once record each once).
+  await store.tx(async store => {
+    const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
+    for (const m of a.maintenance) {
+      if (known.has(m.name)) continue
+      await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
+    }
+  }, { exclusive: 'config-maintenance' })
+  const ackSecret = shared === undefined ? loadSecret(dataDir) : await shared.ackSecret(loadSecret(dataDir))
   const { timeout, ...smtpOptions } = a.smtp
   const smtp = new SmtpSender({ ...smtpOptions, timeoutMs: timeout })
   const publicUrl = a.publicUrl?.replace(/\/+$/, '')

@@ -9,6 +9,7 @@ import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
 import { FencedError } from './store-api.js'
+import { backoffDelay } from '../../common/backoff.js'
 import { mutedBy } from './silences.js'
 import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
@@ -77,7 +78,7 @@ export class AlertingStage {
     if (this.timer !== undefined) clearInterval(this.timer)
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
-    await this.persist()
+    await this.persist().catch(err => this.o.logger.error({ err }, 'alerting: series state not saved at stop; pending timers start again'))
   }
 
   private async run (): Promise<void> {
@@ -106,9 +107,34 @@ export class AlertingStage {
     await this.o.notifier.deliver(now)
   }
 
-  /** tickSafe runs a tick from a timer: a store error is logged and the next tick tries again. */
+  private ticking = false
+  private tickErrors = 0
+
+  /** tickSafe runs a tick from a timer (one at a time): a store error is logged (the first, then every 60th) and the next tick tries again. */
   private tickSafe (): void {
-    this.tick().catch(err => this.o.logger.error({ err }, 'alerting tick failed; the next tick tries again'))
+    if (this.ticking) return
+    this.ticking = true
+    this.tick().then(() => { this.tickErrors = 0 }, err => {
+      if (this.tickErrors++ % 60 === 0) this.o.logger.error({ err, failures: this.tickErrors }, 'alerting tick failed; the next tick tries again')
+    }).finally(() => { this.ticking = false })
+  }
+
+  private failing = 0
+
+  /** retrying runs a store write until it is taken: with the store down alerting waits, in order, and drops nothing. A fenced refusal or a stop ends it. */
+  private async retrying (f: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await f()
+        if (this.failing > 0) this.o.logger.warn({ failures: this.failing }, 'alerting: the store takes writes again')
+        this.failing = 0
+        return
+      } catch (err) {
+        if (err instanceof FencedError || this.stopped) throw err
+        if (this.failing++ === 0) this.o.logger.error({ err }, 'alerting: the store refused a write; alerting waits and retries it (nothing is dropped)')
+        await new Promise(resolve => setTimeout(resolve, backoffDelay({ minMs: 250, maxMs: 10_000 }, attempt)))
+      }
+    }
   }
 
   private soon: NodeJS.Immediate | undefined
@@ -116,7 +142,7 @@ export class AlertingStage {
   private chain: Promise<void> = Promise.resolve()
 
   private serial (f: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(f)
+    const run = this.chain.then(async () => { await this.retrying(f) })
     this.chain = run.catch(() => {})
     return run
   }

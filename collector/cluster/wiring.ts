@@ -60,7 +60,12 @@ export function startCluster (o: WiringOptions): WiredCluster {
         return undefined
       }
       const store = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
-      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() } }
+      const ackSecret = async (local: Buffer): Promise<Buffer> => {
+        await cluster.pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
+        const r = await cluster.pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
+        return Buffer.from(r.rows[0]!.value, 'hex')
+      }
+      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret }
     },
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
       if (alerting !== undefined && alerting.store.backend === 'postgres') {
