@@ -9,6 +9,8 @@ import type { Alerting, SharedAlerting } from '../alerting/index.js'
 import { agentLease } from './agent-leases.js'
 import { PgAlertStore } from './alert-store-pg.js'
 import { pgMessage } from './pg.js'
+import { mirrorRecord } from './alert-mirror.js'
+import { SqliteAlertDb } from '../alerting/store.js'
 import type { AuditLog } from '../audit/log.js'
 import type { CollectorConfig } from '../config.js'
 import type { AgentStatus } from '../ingest/ingest.js'
@@ -50,6 +52,25 @@ export function startCluster (o: WiringOptions): WiredCluster {
     logger,
     registry: o.registry
   })
+  const stop = cluster.stop.bind(cluster)
+  let mirror: { run: () => Promise<void>, stop: () => void } | undefined
+  /** The reports read alerting.db: the shared record is copied into it every 6 heartbeats and before a report run. */
+  const startMirror = (): { run: () => Promise<void>, stop: () => void } => {
+    const db = new SqliteAlertDb(o.config.dataDir, o.audit)
+    let failed = false
+    const run = async (): Promise<void> => {
+      try {
+        await mirrorRecord(cluster.pool, db.db)
+        failed = false
+      } catch (err) {
+        if (!failed) logger.warn({ err: pgMessage(err) }, 'cluster: could not copy the incident record into alerting.db for the reports; tried again')
+        failed = true
+      }
+    }
+    const timer = setInterval(() => { void run() }, cc.heartbeat * 6)
+    timer.unref()
+    return { run, stop: () => { clearInterval(timer); db.close() } }
+  }
   const fenced = new Counter({ name: 'kanshi_alert_fenced_total', help: 'alerting writes refused because this collector does not hold the agent\'s lease (agent:<id>)', registers: [o.registry] })
   return Object.assign(cluster, {
     sharedAlerting: async (): Promise<SharedAlerting | undefined> => {
@@ -70,10 +91,15 @@ export function startCluster (o: WiringOptions): WiredCluster {
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
       if (alerting !== undefined && alerting.store.backend === 'postgres') {
         cluster.agents.onTaken = agent => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+        mirror = startMirror()
       }
       notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
       if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
-      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt) }
+      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt), before: async () => { await mirror?.run() } }
+    },
+    stop: async (): Promise<void> => {
+      mirror?.stop()
+      await stop()
     }
   })
 }

@@ -12,6 +12,8 @@ import { withSmtp, type Received } from '../helpers/smtp.js'
 import { makeCluster } from '../helpers/cluster.js'
 import { waitFor } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
+import Database from 'better-sqlite3'
+import { readRecord } from '../../collector/report/incidents.js'
 
 const FOR_MS = 5000
 const AGENTS = ['web01', 'web02', 'web03'] // fires before, during, after the kill
@@ -87,6 +89,16 @@ t.test('a rule firing before, during and after SIGKILL of the collector holding 
     t.equal(rows.length, 1, `${host}: one incident record in PostgreSQL`)
     t.ok(rows[0]?.resolved_at !== null, `${host}: resolved`)
   }
+  // The reports read alerting.db: every node's copy of the shared record catches up (every 6 heartbeats).
+  const pgRows = (await pg.admin.query("SELECT id, host, detected_at, resolved_at FROM incidents WHERE rule = 'app_down' ORDER BY id")).rows.map(r => [Number(r.id), r.host, Number(r.detected_at), r.resolved_at === null ? null : Number(r.resolved_at)])
+  const copy = (node: string): unknown[] => {
+    const db = new Database(join(cl.dir, node, 'alerting.db'), { readonly: true })
+    try { return (db.prepare("SELECT id, host, detected_at, resolved_at FROM incidents WHERE rule = 'app_down' ORDER BY id").all() as Array<Record<string, unknown>>).map(r => [r['id'], r['host'], r['detected_at'], r['resolved_at']]) } finally { db.close() }
+  }
+  await waitFor(() => JSON.stringify(copy('c3')) === JSON.stringify(pgRows), 15_000, 500)
+  t.same(copy('c3'), pgRows, `c3's alerting.db holds the ${pgRows.length} incidents of the shared record`)
+  const rec = readRecord(join(cl.dir, 'c3'), 0, Date.now() + 1, 'ja', { notifyWithinMin: 15, majorSeverities: ['critical'], majorMinMs: 30 * 60_000 })
+  t.same(rec.incidents.filter(i => i.rule === 'app_down').map(i => i.id), pgRows.map(r => r[0]), 'and the SLA report reads them')
   const scope0 = (await pg.admin.query("SELECT value FROM kanshi_meta WHERE key = 'scope'")).rows[0].value as string
   t.ok(smtp.mails.every(m => m.messageId.endsWith(`.${scope0}@kanshi>`)), 'Message-IDs carry the cluster scope')
 

@@ -40,6 +40,8 @@ export interface RunnerOptions {
 export interface LeaderGate {
   leader: () => boolean
   claim: (job: string, dueAt: number) => Promise<boolean>
+  /** runs before reports are generated (cluster: the shared incident record is mirrored into alerting.db) */
+  before?: () => Promise<void>
 }
 
 /** What one tick did for a kind. */
@@ -124,6 +126,7 @@ export class ReportRunner {
     const out: Ran[] = []
     await this.started
     if (this.gate !== undefined && !this.gate.leader()) return out
+    await this.gate?.before?.()
     for (const [kind, s, receivers] of this.schedules()) {
       const now = this.o.now()
       const last = await this.o.store.reportDone(kind)
