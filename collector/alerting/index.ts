@@ -121,7 +121,8 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
         return p === undefined ? undefined : `parent:${p}`
       }
   const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}), ...(shared !== undefined ? { fenceOf: shared.fenceOf, onFenced: shared.onFenced } : {}) })
-  if (shared === undefined) await stage.load()
+  // Cluster: the series of the collector's own points (host_up of the host-down judgement) now; each agent's when its lease is taken.
+  await stage.load(shared === undefined ? undefined : '')
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,

@@ -62,9 +62,9 @@ export class AlertingStage {
     this.consumer = new WalConsumer(o.wal, o.reader)
   }
 
-  /** load restores the series state (pending `for` timers, firing series) from the store; call it before start. */
-  async load (): Promise<void> {
-    this.o.evaluator.restore(await this.o.store.loadSeries())
+  /** load restores the series state (pending `for` timers, firing series) from the store, all or one agent's; call it before start. */
+  async load (agent?: string): Promise<void> {
+    this.o.evaluator.restore(await this.o.store.loadSeries(agent))
   }
 
   start (): void {
