@@ -132,7 +132,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     hostDownAfterIntervals: config.ingest.hostDownAfterIntervals,
     knownAgents: () => auth.identities(),
     // Called only once listening, after rollups below is set.
-    onSession: (agent, ev) => { if (ev === 'start') rollups?.sessionStart(agent); else rollups?.sessionEnd(agent) },
+    onSession: (agent, ev) => { if (ev === 'start') { rollups?.sessionStart(agent); cluster?.takeAgent(agent) } else rollups?.sessionEnd(agent) },
     ...(cluster !== undefined ? { hostDown: (agent: string) => cluster.hostDown(agent) } : {}),
     pace: readers.map(n => {
       const reader = wal.reader(n)
@@ -163,7 +163,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const topology = hostTopology(() => agentList, ingest.devices)
   const alerting = config.alerting === undefined
     ? undefined
-    : createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology)
+    : await createAlerting(config.alerting, config.dataDir, wal, logger, (kind, result) => metrics.mails.inc({ kind, result }), config.agents, audit, now, config.systems, topology, await cluster?.sharedAlerting())
   // Log events a logsBy rule keeps shorter stay out of the archive, which must not outlive them.
   const exclude = shortLived(config.influxTargets.flatMap(t => t.retention.logsBy))
   const archive = createArchive({ config, wal, metrics, logger: logger.child({ component: 'archive' }), now, auditFile: audit.file, ...(exclude !== undefined ? { exclude } : {}) })
@@ -221,13 +221,15 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     ingest.closeAll(1001, 'collector shutting down')
     await app.close()
     await reports?.stop()
+    // Alerting before the cluster: in cluster mode its last writes go through the cluster's pool.
+    if (alerting?.store.backend === 'postgres') await alerting.close()
     await cluster?.stop()
     await rollups?.stop()
     await archive?.stop()
     await jobs?.stop()
     await sweeper?.stop()
     await targets?.stop()
-    await alerting?.close()
+    if (alerting?.store.backend !== 'postgres') await alerting?.close()
     await wal.close()
     await seqs.checkpoint()
     await targets?.close()

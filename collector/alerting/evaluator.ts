@@ -26,6 +26,8 @@ export interface Series {
   lines: string[]
   /** the point's `message` field as last seen (a check's or plugin's output), for {{message}} */
   text?: string
+  /** cluster: the agent whose data last moved this series ('' for the collector's own points) */
+  agent?: string
 }
 
 export type TransitionKind = 'pending' | 'firing' | 'resolved' | 'cancelled'

@@ -12,7 +12,8 @@ import { ALWAYS, makeSchedule, type Schedule } from '../calendar/schedules.js'
 import type { AlertingConfig } from './config.js'
 import { Evaluator } from './evaluator.js'
 import { loadRules } from './rules.js'
-import { AlertStore } from './store.js'
+import type { AlertStore } from './store.js'
+import { SqliteAlertStore } from './store-sqlite.js'
 import type { AuditLog } from '../audit/log.js'
 import { Notifier } from './notify/notifier.js'
 import { SmtpSender } from './smtp.js'
@@ -31,7 +32,7 @@ export interface Alerting {
   /** the clock alerting runs on; the API reads it too */
   now: () => number
   /** reload reads the rules again; a bad file leaves the running rules in place and throws */
-  reload(): number
+  reload(): Promise<number>
   /** setAgents takes the agents' opening hours (agents[].schedule; kiosks default to kiosk-hours) */
   setAgents(agents: readonly AgentHours[]): void
   close(): Promise<void>
@@ -46,7 +47,20 @@ function loadSecret (dir: string): Buffer {
   return s
 }
 
-export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology): Alerting {
+/** Cluster mode: the shared store (PostgreSQL) and the lease that fences an agent's writes. */
+export interface SharedAlerting {
+  store: AlertStore
+  fenceOf: (agent: string) => string | undefined
+  onFenced: (lease: string) => void
+  /** the cluster's ack-link secret: the first node's own becomes everyone's, so a link verifies on any node */
+  ackSecret: (local: Buffer) => Promise<Buffer>
+}
+
+/**
+ * createAlerting opens the store and restores the series state: SQLite in dataDir, or (cluster) the shared
+ * store, where each agent's series are loaded when its lease is taken here (stage.adopt).
+ */
+export async function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology, shared?: SharedAlerting): Promise<Alerting> {
   const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
@@ -57,14 +71,17 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
     rules,
     inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
   })
-  const store = new AlertStore(dataDir, audit)
-  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
-  const known = new Set(store.windows('maintenance').filter(w => w.created_by === 'config').map(w => w.name))
-  for (const m of a.maintenance) {
-    if (known.has(m.name)) continue
-    store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
-  }
-  const ackSecret = loadSecret(dataDir)
+  const store: AlertStore = shared?.store ?? new SqliteAlertStore(dataDir, audit)
+  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them
+  // (exclusive: collectors of a cluster starting at once record each once).
+  await store.tx(async store => {
+    const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
+    for (const m of a.maintenance) {
+      if (known.has(m.name)) continue
+      await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
+    }
+  }, { exclusive: 'config-maintenance' })
+  const ackSecret = shared === undefined ? loadSecret(dataDir) : await shared.ackSecret(loadSecret(dataDir))
   const { timeout, ...smtpOptions } = a.smtp
   const smtp = new SmtpSender({ ...smtpOptions, timeoutMs: timeout })
   const publicUrl = a.publicUrl?.replace(/\/+$/, '')
@@ -72,7 +89,7 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
   const lines = new Map<number, string[]>()
   const notifier = new Notifier({
     store,
-    send: async (to, subject, text, html, attachments) => await smtp.send(to, subject, text, html, attachments),
+    send: async (to, subject, text, html, attachments, messageId) => await smtp.send(to, subject, text, html, attachments, messageId),
     calendar,
     receivers: a.receivers,
     routes: a.routes,
@@ -98,24 +115,26 @@ export function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, lo
   })
   const dependsOn = topology === undefined
     ? undefined
-    : (host: string, labels: Record<string, string>): string | undefined => {
-        const down = downHosts(store.firing(), heartbeatRules())
+    : async (host: string, labels: Record<string, string>): Promise<string | undefined> => {
+        const down = downHosts(await store.firing(), heartbeatRules())
         const p = down.size === 0 ? undefined : downAncestor(topology, host, labels, h => h !== host && down.has(h))
         return p === undefined ? undefined : `parent:${p}`
       }
-  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}) })
+  const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}), ...(shared !== undefined ? { fenceOf: shared.fenceOf, onFenced: shared.onFenced } : {}) })
+  // Cluster: the series of the collector's own points (host_up of the host-down judgement) now; each agent's when its lease is taken.
+  await stage.load(shared === undefined ? undefined : '')
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,
-    reload: () => {
+    reload: async () => {
       const next = loadRules(a.rulesDir, new Set(schedules.keys()))
-      stage.apply(evaluator.setRules(next, now()))
+      await stage.apply(evaluator.setRules(next, now()))
       return next.length
     },
     close: async () => {
       await stage.stop()
       smtp.close()
-      store.close()
+      await store.close()
     }
   }
 }

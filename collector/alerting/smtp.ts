@@ -30,14 +30,17 @@ export class SmtpSender {
     })
   }
 
-  /** send mails one message; attachments are file paths, read when sent (a missing one is a refusal, kept and retried hourly). */
-  async send (to: string[], subject: string, text: string, html: string, attachments: readonly string[] = []): Promise<SendResult> {
+  /**
+   * send mails one message; attachments are file paths, read when sent (a missing one is a refusal, kept and retried hourly).
+   * messageId is fixed per outbox row, so a mail sent twice (a crash right after the server's 250) is recognisably one.
+   */
+  async send (to: string[], subject: string, text: string, html: string, attachments: readonly string[] = [], messageId?: string): Promise<SendResult> {
     for (const f of attachments) {
       try { await access(f) } catch { return { kind: 'fail', reason: `attachment missing: ${f}` } }
     }
     try {
       const files = attachments.map(path => ({ filename: basename(path), path }))
-      const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html, ...(files.length > 0 ? { attachments: files } : {}) })
+      const info = await this.t.sendMail({ from: this.o.from, to, subject, text, html, ...(messageId !== undefined ? { messageId } : {}), ...(files.length > 0 ? { attachments: files } : {}) })
       if (info.rejected.length > 0 && info.accepted.length === 0) return { kind: 'fail', reason: `all recipients rejected: ${info.rejected.join(', ')}` }
       return { kind: 'ok' }
     } catch (err) {

@@ -5,9 +5,11 @@
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
-import { Evaluator, type Transition } from './evaluator.js'
+import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
+import { FencedError } from './store-api.js'
+import { backoffDelay } from '../../common/backoff.js'
 import { mutedBy } from './silences.js'
 import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
@@ -30,8 +32,12 @@ export interface StageOptions {
   systems?: readonly SystemConfig[]
   /** alerts on one system within this of a 障害's first detection join it (0: never) */
   mergeWindowMs?: number
+  /** cluster: the lease that fences an agent's writes (agent:<id>); unset: nothing is fenced */
+  fenceOf?: (agent: string) => string | undefined
+  /** cluster: a write refused because this node does not (yet) hold the agent's lease */
+  onFenced?: (lease: string) => void
   /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
-  dependsOn?: (host: string, labels: Record<string, string>) => string | undefined
+  dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
 }
 
 export class AlertingStage {
@@ -41,6 +47,12 @@ export class AlertingStage {
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => number
   private readonly dirty = new Set<string>()
+  /** the agent of each dirty series, so a removal is fenced like a change */
+  private readonly agentOf = new Map<string, string>()
+  /** agents whose refused (fenced) writes were logged, once until they are adopted again */
+  private readonly warned = new Set<string>()
+  /** cluster: agents whose series state was loaded here since their lease was taken (only these are written) */
+  private readonly adopted = new Set<string>()
   /** log lines of firing log-rule series, by incident id, for the mails */
   readonly lines: Map<number, string[]>
 
@@ -48,12 +60,16 @@ export class AlertingStage {
     this.now = o.now
     this.lines = o.lines ?? new Map()
     this.consumer = new WalConsumer(o.wal, o.reader)
-    o.evaluator.restore(o.store.loadSeries())
+  }
+
+  /** load restores the series state (pending `for` timers, firing series) from the store, all or one agent's; call it before start. */
+  async load (agent?: string): Promise<void> {
+    this.o.evaluator.restore(await this.o.store.loadSeries(agent))
   }
 
   start (): void {
     this.loop = this.run().catch(err => this.o.logger.fatal({ err }, 'alerting stage stopped on an unexpected error'))
-    this.timer = setInterval(() => { void this.tick() }, this.o.tickMs ?? 1000)
+    this.timer = setInterval(() => { this.tickSafe() }, this.o.tickMs ?? 1000)
   }
 
   async stop (): Promise<void> {
@@ -62,7 +78,7 @@ export class AlertingStage {
     if (this.timer !== undefined) clearInterval(this.timer)
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
-    this.persist()
+    await this.persist().catch(err => this.o.logger.error({ err }, 'alerting: series state not saved at stop; pending timers start again'))
   }
 
   private async run (): Promise<void> {
@@ -75,55 +91,147 @@ export class AlertingStage {
       const e = recordEntry(rec)
       // A batch resent after a failover was seen by the collector that acked it first: storage only.
       if (e.resend === true) continue
-      this.apply(this.o.evaluator.observePoints(e.p, now))
-      if (e.e !== undefined && e.e.length > 0) this.apply(this.o.evaluator.observeEvents(e.e, now))
+      await this.apply(by(e.a, this.o.evaluator.observePoints(e.p, now)))
+      if (e.e !== undefined && e.e.length > 0) await this.apply(by(e.a, this.o.evaluator.observeEvents(e.e, now)))
     }
-    this.persist()
+    await this.persist()
     await this.o.reader.commit(recs[recs.length - 1]!.end)
   }
 
   /** tick moves time on: `for` durations, absences, log windows, then plans and sends mail. */
   async tick (): Promise<void> {
     const now = this.now()
-    this.apply(this.o.evaluator.tick(now))
-    this.persist()
-    this.o.notifier.plan(now)
+    await this.apply(this.o.evaluator.tick(now))
+    await this.persist()
+    await this.o.notifier.plan(now)
     await this.o.notifier.deliver(now)
   }
 
-  private soon: NodeJS.Immediate | undefined
+  private ticking = false
+  private tickErrors = 0
 
-  apply (transitions: Transition[]): void {
+  /** tickSafe runs a tick from a timer (one at a time): a store error is logged (the first, then every 60th) and the next tick tries again. */
+  private tickSafe (): void {
+    if (this.ticking) return
+    this.ticking = true
+    this.tick().then(() => { this.tickErrors = 0 }, err => {
+      if (this.tickErrors++ % 60 === 0) this.o.logger.error({ err, failures: this.tickErrors }, 'alerting tick failed; the next tick tries again')
+    }).finally(() => { this.ticking = false })
+  }
+
+  private failing = 0
+
+  /** retrying runs a store write until it is taken: with the store down alerting waits, in order, and drops nothing. A fenced refusal or a stop ends it. */
+  private async retrying (f: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await f()
+        if (this.failing > 0) this.o.logger.warn({ failures: this.failing }, 'alerting: the store takes writes again')
+        this.failing = 0
+        return
+      } catch (err) {
+        if (err instanceof FencedError || this.stopped) throw err
+        if (this.failing++ === 0) this.o.logger.error({ err }, 'alerting: the store refused a write; alerting waits and retries it (nothing is dropped)')
+        await new Promise(resolve => setTimeout(resolve, backoffDelay({ minMs: 250, maxMs: 10_000 }, attempt)))
+      }
+    }
+  }
+
+  private soon: NodeJS.Immediate | undefined
+  /** store writes in the order the evaluator made them (apply, persist) */
+  private chain: Promise<void> = Promise.resolve()
+
+  private serial (f: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(async () => { await this.retrying(f) })
+    this.chain = run.catch(() => {})
+    return run
+  }
+
+  /** apply records transitions (incidents opened and resolved) in the store, in order; it throws the store's error. */
+  async apply (transitions: Transition[]): Promise<void> {
     if (transitions.length === 0) return
     // A firing or resolved alert is planned and sent now, not at the next tick (group_wait still applies).
     if (!this.stopped && this.soon === undefined && transitions.some(t => t.kind === 'firing' || t.kind === 'resolved')) {
       this.soon = setImmediate(() => {
         this.soon = undefined
-        void this.tick()
+        this.tickSafe()
       })
     }
-    const { store } = this.o
-    store.tx(() => {
-      for (const t of transitions) {
-        this.dirty.add(t.series.key)
-        this.o.onTransition?.(t)
-        if (t.kind === 'firing') this.fire(t)
-        else if (t.kind === 'resolved') this.resolve(t)
-      }
-    })
+    for (const t of transitions) {
+      this.dirty.add(t.series.key)
+      this.agentOf.set(t.series.key, t.series.agent ?? '')
+      this.o.onTransition?.(t)
+    }
+    // Snapshots: the evaluator goes on changing its series while the write waits its turn.
+    const groups = new Map<string, Transition[]>()
+    for (const t of transitions) {
+      if (t.kind !== 'firing' && t.kind !== 'resolved') continue
+      const a = t.series.agent ?? ''
+      groups.set(a, [...groups.get(a) ?? [], { ...t, series: structuredClone(t.series) }])
+    }
+    for (const [agent, snap] of groups) {
+      await this.serial(async () => {
+        await this.fenced(agent, async () => {
+          await this.o.store.tx(async store => {
+            for (const t of snap) {
+              if (t.kind === 'firing') await this.fire(store, t)
+              else await this.resolve(store, t)
+            }
+          }, this.txOptions(agent))
+        })
+      })
+    }
   }
 
-  private fire (t: Transition): void {
+  private txOptions (agent: string): { fence?: string } {
+    const fence = agent === '' ? undefined : this.o.fenceOf?.(agent)
+    return fence === undefined ? {} : { fence }
+  }
+
+  /** fenced runs an agent's write; refused (the agent moved to a peer) it is dropped here and logged once: the holder records it. */
+  private async fenced (agent: string, f: () => Promise<void>): Promise<void> {
+    try {
+      const lease = agent === '' ? undefined : this.o.fenceOf?.(agent)
+      // Not adopted yet: what this node computed from its own memory must not overwrite the state it is about to load.
+      if (lease !== undefined && !this.adopted.has(agent)) {
+        this.o.onFenced?.(lease)
+        throw new FencedError(lease)
+      }
+      await f()
+    } catch (err) {
+      if (!(err instanceof FencedError)) throw err
+      if (this.warned.has(agent)) return
+      this.warned.add(agent)
+      this.o.logger.warn({ agent, lease: err.lease }, 'alerting: write refused, this collector does not hold the agent (kanshi_alert_fenced_total); the collector that does records its alerts')
+    }
+  }
+
+  /** adopt loads an agent's series state (pending `for` timers, firing series) from the store: its lease was just taken here. */
+  async adopt (agent: string): Promise<number> {
+    let n = 0
+    this.adopted.delete(agent)
+    await this.serial(async () => {
+      const list = await this.o.store.loadSeries(agent)
+      this.o.evaluator.restore(list)
+      this.warned.delete(agent)
+      this.adopted.add(agent)
+      n = list.length
+    })
+    this.o.logger.info({ agent, series: n }, 'alerting: agent taken over here; its series state loaded')
+    return n
+  }
+
+  private async fire (store: AlertStore, t: Transition): Promise<void> {
     const { series: s, rule } = t
-    if (this.o.store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
-    const windows = this.o.store.windows()
-    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
+    if (await store.openIncidentFor(s.key) !== undefined) return // already recorded (replay after a restart)
+    const windows = await store.windows()
+    const muted = mutedBy(windows, { ...s.labels, severity: rule.severity }, rule.name, t.at, this.o.calendar) ?? await this.o.dependsOn?.(s.labels['host'] ?? '', s.labels)
     const summary = summaryOf(rule, withText(s), s.value, 'ja')
     const labels = { ...s.labels, ...rule.labels }
     const systems = systemsOf(this.o.systems ?? [], labels['host'] ?? '', labels, labels['service'])
     const detectedAt = s.since || t.at
-    const into = this.o.store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
-    const id = this.o.store.openIncident({
+    const into = await store.book.mergeTarget(systems, detectedAt, this.o.mergeWindowMs ?? 0, muted ?? null)
+    const id = await store.openIncident({
       rule: rule.name, severity: rule.severity, host: s.labels['host'] ?? '', labels,
       summary, summary_en: summaryOf(rule, withText(s), s.value, 'en'),
       description: summaryOf(rule, withText(s), s.value, 'ja', 'description'), description_en: summaryOf(rule, withText(s), s.value, 'en', 'description'),
@@ -135,10 +243,10 @@ export class AlertingStage {
     this.writePoint(rule, s.labels, 'firing', s.value, t.at, summary)
   }
 
-  private resolve (t: Transition): void {
-    const inc = this.o.store.openIncidentFor(t.series.key)
+  private async resolve (store: AlertStore, t: Transition): Promise<void> {
+    const inc = await store.openIncidentFor(t.series.key)
     if (inc === undefined) return
-    this.o.store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
+    await store.resolveIncident(inc.id, t.at, t.reason ?? null, t.series.value)
     this.lines.delete(inc.id)
     this.o.logger.info({ incident: inc.id, rule: t.rule.name, host: inc.host, reason: t.reason }, 'alert resolved')
     this.writePoint(t.rule, t.series.labels, 'resolved', t.series.value, t.at, inc.summary, Math.round((t.at - inc.detected_at) / 1000))
@@ -158,18 +266,38 @@ export class AlertingStage {
     })
   }
 
-  private persist (): void {
+  private async persist (): Promise<void> {
     if (this.dirty.size === 0) return
-    const keep = []
-    const removed = []
+    // By agent: each agent's series are written fenced by its lease (cluster).
+    const groups = new Map<string, { keep: Series[], removed: string[] }>()
     for (const k of this.dirty) {
       const s = this.o.evaluator.series.get(k)
-      if (s === undefined) removed.push(k)
-      else keep.push(s)
+      const agent = s?.agent ?? this.agentOf.get(k) ?? ''
+      const g = groups.get(agent) ?? { keep: [], removed: [] }
+      groups.set(agent, g)
+      // Copies: the evaluator goes on changing its series while the write waits its turn.
+      if (s === undefined) g.removed.push(k)
+      else g.keep.push(structuredClone(s))
     }
-    this.o.store.saveSeries(keep, removed)
     this.dirty.clear()
+    this.agentOf.clear()
+    for (const [agent, g] of groups) {
+      await this.serial(async () => {
+        await this.fenced(agent, async () => {
+          await this.o.store.tx(async store => { await store.saveSeries(g.keep, g.removed, agent === '' ? undefined : agent) }, this.txOptions(agent))
+        })
+      }).catch(err => {
+        for (const k of [...g.keep.map(s => s.key), ...g.removed]) { this.dirty.add(k); this.agentOf.set(k, agent) }
+        throw err
+      })
+    }
   }
+}
+
+/** by marks transitions with the agent whose data made them ('' for the collector's own points). */
+function by (agent: string, ts: Transition[]): Transition[] {
+  for (const t of ts) t.series.agent = agent
+  return ts
 }
 
 /** withText adds the point's message (a plugin's output) to the labels a summary can name: {{message}}. */

@@ -1,51 +1,16 @@
 // The alerting stage's durable state in SQLite (better-sqlite3, WAL journal,
 // synchronous=FULL): series state, the incident record the SLA report reads,
 // the mail outbox, silences and maintenance windows; audit rows go to collector/audit.
+// Synchronous; callers use it through SqliteAlertStore (store-sqlite.ts, the AlertStore interface).
 
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import type { Series } from './evaluator.js'
 import { AuditLog, type AuditEntry } from '../audit/log.js'
 import { IncidentBook } from './incident-store.js'
-import type { Incident } from './incident.js'
+import type { Incident, Matcher, NewIncident, NewMail, NewWindow, OutboxMail, Texts, Window } from './store-api.js'
 
-export type { Incident }
-
-export interface OutboxMail {
-  id: number
-  kind: 'firing' | 'resolved' | 'repeat' | 'escalation' | 'deadman' | 'report' | 'cluster'
-  incident_ids: number[]
-  receiver: string
-  recipients: string[]
-  subject: string
-  text: string
-  html: string
-  /** absolute paths of files attached to the mail (generated reports) */
-  attachments: string[]
-  created_at: number
-  attempts: number
-  next_attempt_at: number
-  sent_at: number | null
-  last_error: string | null
-}
-
-export interface Matcher { [tag: string]: string }
-
-export interface Window {
-  id: number
-  kind: 'silence' | 'maintenance'
-  name: string
-  matchers: Matcher
-  starts_at: number
-  ends_at: number
-  /** recurring maintenance: weekdays (0-6) and a local time range "HH:MM-HH:MM" */
-  recur_days: number[] | null
-  recur_hours: string | null
-  created_by: string
-  comment: string
-  created_at: number
-  deleted_at: number | null
-}
+export type { AlertStore, IncidentBookApi, Incident, Matcher, OutboxMail, Window } from './store-api.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (
@@ -68,6 +33,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, next_attempt_at);
 CREATE TABLE IF NOT EXISTS report_runs (kind TEXT PRIMARY KEY, period TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS windows (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT NOT NULL, matchers TEXT NOT NULL,
   starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, recur_days TEXT, recur_hours TEXT,
@@ -114,7 +80,7 @@ const INCIDENT_WRITE_UP: ReadonlyArray<[string, string]> = [
   ['exempt_category', 'TEXT'], ['exempt_reason', 'TEXT'], ['merged_into', 'INTEGER'], ['user_notice_at', 'INTEGER']
 ]
 
-export class AlertStore {
+export class SqliteAlertDb {
   readonly db: Database.Database
   /** 障害: merges, write-ups and notices (incident-store.ts) */
   readonly book: IncidentBook
@@ -141,6 +107,16 @@ export class AlertStore {
 
   tx<T> (fn: () => T): T { return this.db.transaction(fn)() }
 
+  /** scope: a random id made once per database, for Message-IDs (outbox-<id>.<scope>@kanshi) */
+  scope (): string {
+    if (this.scopeId !== undefined) return this.scopeId
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('scope', lower(hex(randomblob(8))))").run()
+    this.scopeId = (this.db.prepare("SELECT value FROM meta WHERE key = 'scope'").get() as { value: string }).value
+    return this.scopeId
+  }
+
+  private scopeId: string | undefined
+
   // ---- series ----
   loadSeries (): Series[] {
     return (this.db.prepare('SELECT data FROM series').all() as Row[]).map(r => JSON.parse(r['data'] as string) as Series)
@@ -156,7 +132,7 @@ export class AlertStore {
   }
 
   // ---- incidents ----
-  openIncident (i: Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[], merged_into?: number | null }): number {
+  openIncident (i: NewIncident): number {
     const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null)
     // A member's systems become the 障害's (the primary's list), in the same transaction as the stage's.
@@ -224,7 +200,7 @@ export class AlertStore {
   }
 
   /** setTexts rewrites an incident's summary and description (a parent's incident naming the hosts behind it). */
-  setTexts (id: number, t: Pick<Incident, 'summary' | 'summary_en' | 'description' | 'description_en'>): void {
+  setTexts (id: number, t: Texts): void {
     this.db.prepare('UPDATE incidents SET summary = ?, summary_en = ?, description = ?, description_en = ? WHERE id = ?').run(t.summary, t.summary_en, t.description, t.description_en, id)
   }
 
@@ -234,7 +210,7 @@ export class AlertStore {
   }
 
   // ---- outbox ----
-  enqueue (m: Omit<OutboxMail, 'id' | 'attempts' | 'sent_at' | 'last_error' | 'next_attempt_at' | 'attachments'> & { attachments?: readonly string[] }): number {
+  enqueue (m: NewMail): number {
     const r = this.db.prepare(`INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, attachments, created_at, next_attempt_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(m.kind, JSON.stringify(m.incident_ids), m.receiver, JSON.stringify(m.recipients), m.subject, m.text, m.html, JSON.stringify(m.attachments ?? []), m.created_at, m.created_at)
     return Number(r.lastInsertRowid)
@@ -280,7 +256,7 @@ export class AlertStore {
   }
 
   // ---- silences and maintenance ----
-  addWindow (w: Omit<Window, 'id' | 'created_at' | 'deleted_at'>, at: number): number {
+  addWindow (w: NewWindow, at: number): number {
     const r = this.db.prepare(`INSERT INTO windows (kind, name, matchers, starts_at, ends_at, recur_days, recur_hours, created_by, comment, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(w.kind, w.name, JSON.stringify(w.matchers), w.starts_at, w.ends_at, w.recur_days === null ? null : JSON.stringify(w.recur_days), w.recur_hours, w.created_by, w.comment, at)
     return Number(r.lastInsertRowid)

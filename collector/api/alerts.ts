@@ -37,7 +37,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
 
   app.get('/v1/alerts', { preHandler: need('viewer') }, async () => {
     const pending = [...alerting.evaluator.series.values()].filter(s => s.state === 'pending').map(s => ({ rule: s.rule, labels: s.labels, since: s.since, value: s.value }))
-    return { firing: store.firing(), pending }
+    return { firing: await store.firing(), pending }
   })
 
   app.get('/v1/incidents', { preHandler: need('viewer') }, async req => {
@@ -45,14 +45,14 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
     const from = q.from === undefined ? now() - 30 * 86_400_000 : Date.parse(q.from)
     const to = q.to === undefined ? now() : Date.parse(q.to)
     if (Number.isNaN(from) || Number.isNaN(to)) throw new KanshiError('E_BAD_REQUEST', 'from and to must be ISO 8601 times')
-    return { incidents: store.incidents(from, to) }
+    return { incidents: await store.incidents(from, to) }
   })
 
-  const doAck = (id: number, by: string): unknown => {
-    const before = store.incident(id)
+  const doAck = async (id: number, by: string): Promise<unknown> => {
+    const before = await store.incident(id)
     if (before === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
-    const after = store.ack(id, by, now())
-    if (before.acked_at === null) store.audit(by, 'alert.ack', { incident: id, rule: before.rule, host: before.host }, now())
+    const after = await store.ack(id, by, now())
+    if (before.acked_at === null) await store.audit(by, 'alert.ack', { incident: id, rule: before.rule, host: before.host }, now())
     return after
   }
 
@@ -62,10 +62,10 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
     // From a mail: the signed link stands in for a login; otherwise an operator token is needed.
     if (q.sig !== undefined) {
       if (!verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())) throw new KanshiError('E_FORBIDDEN', 'the acknowledge link is invalid or has expired')
-      return doAck(id, 'mail link')
+      return await doAck(id, 'mail link')
     }
     await need('operator')(req, reply)
-    return doAck(id, actorOf(req))
+    return await doAck(id, actorOf(req))
   })
 
   // A GET never changes state (mail scanners follow links): it shows a button that POSTs.
@@ -73,7 +73,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
     const id = (req.params as { id: number }).id
     const q = req.query as { exp?: string, sig?: string }
     const ok = q.sig !== undefined && verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())
-    const inc = store.incident(id)
+    const inc = await store.incident(id)
     const esc = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
     const body = !ok || inc === undefined
       ? '<p>このリンクは無効か期限切れです。 / This link is invalid or has expired.</p>'
@@ -89,21 +89,21 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   for (const kind of ['silence', 'maintenance'] as const) {
     const path = kind === 'silence' ? '/v1/silences' : '/v1/maintenance'
     const role: Role = kind === 'silence' ? 'operator' : 'admin'
-    app.get(path, { preHandler: need('viewer') }, async () => ({ [kind === 'silence' ? 'silences' : 'maintenance']: store.windows(kind) }))
+    app.get(path, { preHandler: need('viewer') }, async () => ({ [kind === 'silence' ? 'silences' : 'maintenance']: await store.windows(kind) }))
     app.post(path, { preHandler: need(role), schema: { body: WindowBody } }, async (req, reply) => {
       const b = req.body as WindowBodyT
       const start = Date.parse(b.start)
       const end = Date.parse(b.end)
       if (Number.isNaN(start) || Number.isNaN(end) || end <= start) throw new KanshiError('E_BAD_REQUEST', 'start and end must be ISO 8601 times with end after start')
       if (b.hours !== undefined && parseHours(b.hours) === undefined) throw new KanshiError('E_BAD_REQUEST', 'hours must be HH:MM-HH:MM with the start before the end')
-      const id = store.addWindow({ kind, name: b.name, matchers: b.match, starts_at: start, ends_at: end, recur_days: b.days ?? null, recur_hours: b.hours ?? null, created_by: actorOf(req), comment: b.comment ?? '' }, now())
-      store.audit(actorOf(req), `${kind}.create`, { id, ...b }, now())
+      const id = await store.addWindow({ kind, name: b.name, matchers: b.match, starts_at: start, ends_at: end, recur_days: b.days ?? null, recur_hours: b.hours ?? null, created_by: actorOf(req), comment: b.comment ?? '' }, now())
+      await store.audit(actorOf(req), `${kind}.create`, { id, ...b }, now())
       return await reply.code(201).send({ id })
     })
     app.delete(`${path}/:id`, { preHandler: need(role), schema: { params: IdParams } }, async (req, reply) => {
       const id = (req.params as { id: number }).id
-      if (!store.deleteWindow(id, now())) throw new KanshiError('E_NOT_FOUND', `no active ${kind} ${id}`)
-      store.audit(actorOf(req), `${kind}.delete`, { id }, now())
+      if (!await store.deleteWindow(id, now())) throw new KanshiError('E_NOT_FOUND', `no active ${kind} ${id}`)
+      await store.audit(actorOf(req), `${kind}.delete`, { id }, now())
       return await reply.code(204).send()
     })
   }
@@ -111,11 +111,11 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   app.post('/v1/rules/reload', { preHandler: need('admin') }, async req => {
     let n: number
     try {
-      n = alerting.reload()
+      n = await alerting.reload()
     } catch (err) {
       throw new KanshiError('E_BAD_RULES', (err as Error).message)
     }
-    store.audit(actorOf(req), 'rules.reload', { rules: n }, now())
+    await store.audit(actorOf(req), 'rules.reload', { rules: n }, now())
     return { rules: n }
   })
 }

@@ -103,22 +103,22 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
   const noticeBody = checked(NoticeBody)
   const mergeBody = checked(MergeBody)
 
-  const primaryOf = (id: number): Incident => {
-    const p = book.primaryOf(id)
+  const primaryOf = async (id: number): Promise<Incident> => {
+    const p = await book.primaryOf(id)
     if (p === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
     return p
   }
   /** detail is the 障害 as the console and the report show it: primary, folded times, members, notices, history. */
-  const detail = (id: number): object => {
-    const p = primaryOf(id)
-    const members = book.members(p.id)
+  const detail = async (id: number): Promise<object> => {
+    const p = await primaryOf(id)
+    const members = await book.members(p.id)
     const ids = [p.id, ...members.map(m => m.id)]
     const history = o.audit.about('incident', p.id).concat(members.flatMap(m => o.audit.about('incident', m.id)))
       .filter(e => e.action.startsWith('incident.')).sort((a, b) => a.id - b.id)
-    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: book.notices(p.id), history, ids }
+    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids }
   }
 
-  app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => detail((req.params as { id: number }).id))
+  app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
 
   // The 障害報告書 on request (no PDF: that needs Chromium on the collector); a download, never rendered in this origin.
   const ReportParams = Type.Object({ id: Type.Integer({ minimum: 1 }), format: Type.Union([Type.Literal('html'), Type.Literal('xlsx')]) })
@@ -137,7 +137,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     }
   })
   const incidentReport = async (id: number, format: 'html' | 'xlsx', lang: 'ja' | 'en', reply: FastifyReply): Promise<FastifyReply> => {
-    const p = primaryOf(id)
+    const p = await primaryOf(id)
     if (o.config === undefined) throw new KanshiError('E_NOT_FOUND', 'the incident report is not available here')
     const dir = await mkdtemp(join(tmpdir(), 'kanshi-incident-'))
     try {
@@ -152,42 +152,42 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
 
   app.patch('/v1/incidents/:id', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
-    const p = primaryOf(id)
+    const p = await primaryOf(id)
     if (p.id !== id) throw new KanshiError('E_BAD_REQUEST', `incident ${id} is merged into ${p.id}: edit the write-up of ${p.id}`)
-    const { before, after } = book.update(id, changesOf(patchBody(req.body)))
-    if (Object.keys(after).length > 0) alerting.store.audit(actorOf(req), 'incident.edit', { incident: id, before, after }, now())
-    return detail(id)
+    const { before, after } = await book.update(id, changesOf(patchBody(req.body)))
+    if (Object.keys(after).length > 0) await alerting.store.audit(actorOf(req), 'incident.edit', { incident: id, before, after }, now())
+    return await detail(id)
   })
 
   app.post('/v1/incidents/:id/notices', { preHandler: need('operator'), schema: { params: IdParams } }, async (req, reply) => {
     const id = (req.params as { id: number }).id
     const b = noticeBody(req.body)
-    const p = primaryOf(id)
+    const p = await primaryOf(id)
     const at = now()
     const expected = b.expectedRecoveryAt === undefined ? null : time('expectedRecoveryAt', b.expectedRecoveryAt)
-    const noticeId = book.addNotice(p.id, { message: b.message, expected_recovery_at: expected, published_at: at, published_by: actorOf(req) })
-    alerting.store.audit(actorOf(req), 'incident.notice', { incident: p.id, notice: noticeId, message: b.message, expectedRecoveryAt: expected }, at)
-    return await reply.code(201).send({ id: noticeId, incident: p.id, publishedAt: at, userNoticeAt: book.get(p.id)?.user_notice_at ?? null })
+    const noticeId = await book.addNotice(p.id, { message: b.message, expected_recovery_at: expected, published_at: at, published_by: actorOf(req) })
+    await alerting.store.audit(actorOf(req), 'incident.notice', { incident: p.id, notice: noticeId, message: b.message, expectedRecoveryAt: expected }, at)
+    return await reply.code(201).send({ id: noticeId, incident: p.id, publishedAt: at, userNoticeAt: (await book.get(p.id))?.user_notice_at ?? null })
   })
 
   app.post('/v1/incidents/:id/merge', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     const { into } = mergeBody(req.body)
-    const me = book.get(id)
+    const me = await book.get(id)
     if (me === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
-    if (book.get(into) === undefined) throw new KanshiError('E_NOT_FOUND', `body.into: no incident ${into}`)
+    if (await book.get(into) === undefined) throw new KanshiError('E_NOT_FOUND', `body.into: no incident ${into}`)
     let primary: number
-    try { primary = book.merge(id, into) } catch (err) { throw new KanshiError('E_BAD_REQUEST', `body.into: ${(err as Error).message}`) }
-    alerting.store.audit(actorOf(req), 'incident.merge', { incident: id, into: primary, before: { merged_into: me.merged_into }, after: { merged_into: primary } }, now())
-    return detail(primary)
+    try { primary = await book.merge(id, into) } catch (err) { throw new KanshiError('E_BAD_REQUEST', `body.into: ${(err as Error).message}`) }
+    await alerting.store.audit(actorOf(req), 'incident.merge', { incident: id, into: primary, before: { merged_into: me.merged_into }, after: { merged_into: primary } }, now())
+    return await detail(primary)
   })
 
   app.post('/v1/incidents/:id/split', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
-    if (book.get(id) === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
-    const from = book.split(id)
+    if (await book.get(id) === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
+    const from = await book.split(id)
     if (from === null) throw new KanshiError('E_BAD_REQUEST', `incident ${id} is not merged into another: split one of its members instead`)
-    alerting.store.audit(actorOf(req), 'incident.split', { incident: id, from, before: { merged_into: from }, after: { merged_into: null } }, now())
-    return detail(id)
+    await alerting.store.audit(actorOf(req), 'incident.split', { incident: id, from, before: { merged_into: from }, after: { merged_into: null } }, now())
+    return await detail(id)
   })
 }

@@ -12,6 +12,7 @@ import { migrate } from './schema.js'
 import { acquire, current, recordRun, release, stillHeld } from './lease.js'
 import { beat, leave, nodes, register, whereabouts, type NodeRow, type Session } from './registry.js'
 import { sweep, type SweepResult } from './sweep.js'
+import { AgentLeases } from './agent-leases.js'
 
 export interface ClusterOptions {
   config: ClusterConfig
@@ -47,6 +48,8 @@ const SAFETY_MS = 500
 
 export class Cluster {
   readonly pool: Pool
+  /** agent:<id> leases of the agents whose sessions are here (alerting fences on them) */
+  readonly agents: AgentLeases
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private running: Promise<void> | undefined
@@ -66,6 +69,7 @@ export class Cluster {
 
   constructor (private readonly o: ClusterOptions) {
     this.pool = o.pool ?? makePool(o.config.postgres, err => { this.down(err) })
+    this.agents = new AgentLeases({ pool: this.pool, node: o.config.node, leaseMs: o.config.lease })
     const r = o.registry
     this.gauges = r === undefined
       ? undefined
@@ -103,6 +107,19 @@ export class Cluster {
       this.down(err)
       return false
     }
+  }
+
+  /** takeAgent takes an agent's lease as its session starts here (a peer's still-live lease: retried each heartbeat). */
+  takeAgent (agent: string): void {
+    if (this.stopped || !this.migrated) return
+    this.agents.take(agent).catch(err => { this.down(err) })
+  }
+
+  /** migrateNow brings the schema up before alerting opens its PostgreSQL store; it throws PostgreSQL's error. */
+  async migrateNow (): Promise<void> {
+    const applied = await migrate(this.pool)
+    if (applied.length > 0) this.o.logger.info({ versions: applied }, 'cluster: PostgreSQL schema migrated')
+    this.migrated = true
   }
 
   /** claim records, fenced, that this leader runs job for due time dueAt; false: not the leader, or already run (by anyone). */
@@ -171,6 +188,8 @@ export class Cluster {
     if (this.pgUp) {
       try {
         if (held !== undefined) await release(this.pool, 'leader', this.node, held.epoch)
+        // The agents' leases too: a peer their sessions move to takes them at once.
+        await this.pool.query("UPDATE leases SET expires_at = now() WHERE holder = $1 AND name LIKE 'agent:%' AND expires_at > now()", [this.node])
         await leave(this.pool, this.node)
       } catch (err) {
         this.o.logger.warn({ err: pgMessage(err) }, 'cluster: could not record the stop in PostgreSQL; peers will see this node down after the lease time')
@@ -203,7 +222,9 @@ export class Cluster {
         this.registered = true
         logger.info({ node: this.node, postgres: redactUrl(config.postgres.url) }, 'cluster: node registered')
       }
-      if (!await beat(this.pool, this.node, this.o.address(), this.o.sessions())) this.registered = false
+      const sessions = this.o.sessions()
+      if (!await beat(this.pool, this.node, this.o.address(), sessions)) this.registered = false
+      await this.agents.renew(sessions.map(s => s.agent))
       const t0 = performance.now()
       const got = await acquire(this.pool, 'leader', this.node, config.lease)
       this.lead(got === undefined ? undefined : { epoch: got.epoch, until: t0 + got.remainingMs - SAFETY_MS })
@@ -220,8 +241,9 @@ export class Cluster {
       if (e !== undefined) {
         const dueAt = Math.floor(fetchedAt / config.heartbeat) * config.heartbeat
         if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
-          // Not settled: peers may come back, none is found down yet.
-          const r = await sweep(this.pool, this.node, e, this.settled() ? ns : ns.filter(n => n.live), ws)
+          // Not settled (PostgreSQL has not answered this node for a whole lease): after an outage every
+          // node was silent, and a peer whose first beat comes a little later is not down. None is judged down yet.
+          const r = await sweep(this.pool, this.node, e, ns, ws, this.settled())
           if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
         }
       }

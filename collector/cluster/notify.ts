@@ -39,18 +39,20 @@ export function clusterNotices (o: NoticeOptions): (r: SweepResult) => void {
       if (r.down.length > 0) o.logger.warn('cluster: no alerting receivers: the collector-down notice is only in the log and the audit log')
       return
     }
-    store.tx(() => {
+    const queued = store.tx(async t => {
       for (const rc of receivers) {
         for (const d of r.down) {
           const m = composeNodeDown(d, rc.locale, timezone)
-          store.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
+          await t.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
         }
         for (const b of r.back) {
           const m = composeNodeBack(b.node, b.downAt, now, rc.locale, timezone)
-          store.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
+          await t.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
         }
       }
     })
-    o.alerting?.notifier.deliver(o.now()).catch(err => o.logger.error({ err }, 'cluster notice delivery failed; the outbox retries'))
+    queued.then(async () => await o.alerting?.notifier.deliver(o.now()), err => {
+      o.logger.error({ err }, 'cluster: could not queue the collector notice mails; it is in the log and the audit log')
+    }).catch(err => o.logger.error({ err }, 'cluster notice delivery failed; the outbox retries'))
   }
 }

@@ -51,7 +51,45 @@ export const MIGRATIONS: readonly string[] = [
      epoch bigint NOT NULL,
      ran_at timestamptz NOT NULL DEFAULT now()
    );
-   CREATE INDEX cluster_jobs_due ON cluster_jobs (job, due_at);`
+   CREATE INDEX cluster_jobs_due ON cluster_jobs (job, due_at);`,
+  // 2: the alerting state shared by the cluster (collector/alerting/store-pg.ts): times are ms since
+  // the epoch (bigint), as in the single collector's SQLite, so rows read the same from both.
+  `CREATE TABLE kanshi_meta (key text PRIMARY KEY, value text NOT NULL);
+   INSERT INTO kanshi_meta (key, value) VALUES ('scope', substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+   CREATE TABLE alert_series (key text PRIMARY KEY, rule text NOT NULL, agent text NOT NULL DEFAULT '', data jsonb NOT NULL);
+   CREATE INDEX alert_series_agent ON alert_series (agent);
+   CREATE TABLE incidents (
+     id bigserial PRIMARY KEY, rule text NOT NULL, severity text NOT NULL, host text NOT NULL, labels jsonb NOT NULL,
+     summary text NOT NULL, summary_en text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '', description_en text NOT NULL DEFAULT '',
+     value double precision, threshold double precision, detected_at bigint NOT NULL, notified_at bigint, acked_at bigint, acked_by text,
+     resolved_at bigint, resolve_reason text, escalated_at bigint, suppressed_by text, last_notified_at bigint,
+     resolved_notified integer NOT NULL DEFAULT 0, series_key text NOT NULL, systems jsonb NOT NULL DEFAULT '[]',
+     cause_text text NOT NULL DEFAULT '', impact text NOT NULL DEFAULT '', affected_users text NOT NULL DEFAULT '', actions text NOT NULL DEFAULT '',
+     prevention text NOT NULL DEFAULT '', confirmed_recovery_at bigint, service_affecting integer, major_override integer,
+     exempt_category text, exempt_reason text, merged_into bigint, user_notice_at bigint
+   );
+   -- One open incident per series, whichever node records it.
+   CREATE UNIQUE INDEX incidents_open_series ON incidents (series_key) WHERE resolved_at IS NULL;
+   CREATE INDEX incidents_open ON incidents (resolved_at);
+   CREATE INDEX incidents_detected ON incidents (detected_at);
+   CREATE INDEX incidents_merged ON incidents (merged_into);
+   CREATE TABLE incident_notices (
+     id bigserial PRIMARY KEY, incident_id bigint NOT NULL, message text NOT NULL, expected_recovery_at bigint,
+     published_at bigint NOT NULL, published_by text NOT NULL
+   );
+   CREATE INDEX incident_notices_incident ON incident_notices (incident_id);
+   CREATE TABLE outbox (
+     id bigserial PRIMARY KEY, kind text NOT NULL, incident_ids jsonb NOT NULL, receiver text NOT NULL, recipients jsonb NOT NULL,
+     subject text NOT NULL, text text NOT NULL, html text NOT NULL, attachments jsonb NOT NULL DEFAULT '[]',
+     created_at bigint NOT NULL, attempts integer NOT NULL DEFAULT 0, next_attempt_at bigint NOT NULL, sent_at bigint, last_error text,
+     claimed_by text, claim_until timestamptz
+   );
+   CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+   CREATE TABLE report_runs (kind text PRIMARY KEY, period text NOT NULL, at bigint NOT NULL);
+   CREATE TABLE alert_windows (
+     id bigserial PRIMARY KEY, kind text NOT NULL, name text NOT NULL, matchers jsonb NOT NULL, starts_at bigint NOT NULL, ends_at bigint NOT NULL,
+     recur_days jsonb, recur_hours text, created_by text NOT NULL, comment text NOT NULL DEFAULT '', created_at bigint NOT NULL, deleted_at bigint
+   );`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

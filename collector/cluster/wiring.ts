@@ -3,9 +3,14 @@
 // dead-man mail and the report runner.
 
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
+import { Counter, type Registry } from 'prom-client'
 import { VERSION } from '../../protocol/version.js'
-import type { Alerting } from '../alerting/index.js'
+import type { Alerting, SharedAlerting } from '../alerting/index.js'
+import { agentLease } from './agent-leases.js'
+import { PgAlertStore } from './alert-store-pg.js'
+import { pgMessage } from './pg.js'
+import { mirrorRecord } from './alert-mirror.js'
+import { SqliteAlertDb } from '../alerting/store.js'
 import type { AuditLog } from '../audit/log.js'
 import type { CollectorConfig } from '../config.js'
 import type { AgentStatus } from '../ingest/ingest.js'
@@ -30,6 +35,8 @@ export interface WiringOptions {
 /** A Cluster that build() attaches to alerting and the reports once they exist. */
 export interface WiredCluster extends Cluster {
   attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined) => void
+  /** alerting's store on the cluster's PostgreSQL (schema first); undefined when PostgreSQL cannot be reached at start (SQLite, logged) */
+  sharedAlerting: () => Promise<SharedAlerting | undefined>
 }
 
 export function startCluster (o: WiringOptions): WiredCluster {
@@ -45,11 +52,54 @@ export function startCluster (o: WiringOptions): WiredCluster {
     logger,
     registry: o.registry
   })
+  const stop = cluster.stop.bind(cluster)
+  let mirror: { run: () => Promise<void>, stop: () => void } | undefined
+  /** The reports read alerting.db: the shared record is copied into it every 6 heartbeats and before a report run. */
+  const startMirror = (): { run: () => Promise<void>, stop: () => void } => {
+    const db = new SqliteAlertDb(o.config.dataDir, o.audit)
+    let failed = false
+    const run = async (): Promise<void> => {
+      try {
+        await mirrorRecord(cluster.pool, db.db)
+        failed = false
+      } catch (err) {
+        if (!failed) logger.warn({ err: pgMessage(err) }, 'cluster: could not copy the incident record into alerting.db for the reports; tried again')
+        failed = true
+      }
+    }
+    const timer = setInterval(() => { void run() }, cc.heartbeat * 6)
+    timer.unref()
+    return { run, stop: () => { clearInterval(timer); db.close() } }
+  }
+  const fenced = new Counter({ name: 'kanshi_alert_fenced_total', help: 'alerting writes refused because this collector does not hold the agent\'s lease (agent:<id>)', registers: [o.registry] })
   return Object.assign(cluster, {
+    sharedAlerting: async (): Promise<SharedAlerting | undefined> => {
+      try {
+        await cluster.migrateNow()
+      } catch (err) {
+        logger.error({ err: pgMessage(err) }, 'cluster: PostgreSQL unreachable at start: alerting keeps its state in the local SQLite for this run (not shared, not fenced)')
+        return undefined
+      }
+      const store = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
+      const ackSecret = async (local: Buffer): Promise<Buffer> => {
+        await cluster.pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
+        const r = await cluster.pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
+        return Buffer.from(r.rows[0]!.value, 'hex')
+      }
+      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret }
+    },
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
+      if (alerting !== undefined && alerting.store.backend === 'postgres') {
+        cluster.agents.onTaken = agent => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+        mirror = startMirror()
+      }
       notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
       if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
-      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt) }
+      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt), before: async () => { await mirror?.run() } }
+    },
+    stop: async (): Promise<void> => {
+      mirror?.stop()
+      await stop()
     }
   })
 }

@@ -137,7 +137,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
         ready: ready.statusCode === 200,
         walOldestMs: (o.storageReaders ?? ['storage']).map(age).reduce<number | null>((a, b) => b === null ? a : Math.max(a ?? 0, b), null),
         alertingLagMs: age('alerting'),
-        outbox: o.alerting?.store.pendingMail() ?? null,
+        outbox: o.alerting === undefined ? null : await o.alerting.store.pendingMail().catch(() => null),
         deadLetterPoints: dead
       },
       alerting: o.alerting !== undefined,

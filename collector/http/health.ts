@@ -57,7 +57,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)
     if (o.archive?.problem !== undefined) problems.push(o.archive.problem)
     if (o.alerting !== undefined) {
-      const stuck = o.alerting.store.pendingMail()
+      const stuck = await o.alerting.store.pendingMail().catch((err: Error) => { warnings = [...warnings, `alerting: the outbox cannot be read (${err.message})`]; return 0 })
       if (stuck > 50) problems.push(`alerting: ${stuck} mails waiting in the outbox (SMTP down?)`)
     }
     const agentsConnected = [...o.ingest.status.values()].filter(s => s.connected).length

@@ -38,16 +38,16 @@ function at (t: number, tz: string, lang: Lang): string {
 }
 
 /** statusEntries groups the published notices by 障害, newest first; only published fields leave this function. */
-export function statusEntries (alerting: Alerting | undefined, since: number): StatusEntry[] {
+export async function statusEntries (alerting: Alerting | undefined, since: number): Promise<StatusEntry[]> {
   if (alerting === undefined) return []
   const book = alerting.store.book
   const byIncident = new Map<number, StatusEntry>()
-  for (const n of book.published(since)) {
+  for (const n of await book.published(since)) {
     let e = byIncident.get(n.incident_id)
     if (e === undefined) {
-      const p = book.get(n.incident_id)
+      const p = await book.get(n.incident_id)
       if (p === undefined) continue
-      const f = fold(p, book.members(p.id))
+      const f = fold(p, await book.members(p.id))
       const resolvedAt = f.resolved_at === null ? null : p.confirmed_recovery_at ?? f.resolved_at
       e = { systems: f.systems, resolved: resolvedAt !== null, resolvedAt, notices: [] }
       byIncident.set(n.incident_id, e)
@@ -95,12 +95,12 @@ export const statusPage: FastifyPluginAsync<StatusOptions> = async (app, o) => {
   }
   app.get('/status', quiet, async (req, reply) => {
     const now = o.now()
-    const html = page(o.status.title, statusEntries(o.alerting, now - o.status.keep), langOf(req.query, req.headers['accept-language']), o.timezone, now)
+    const html = page(o.status.title, await statusEntries(o.alerting, now - o.status.keep), langOf(req.query, req.headers['accept-language']), o.timezone, now)
     return await secure(reply).type('text/html; charset=utf-8').send(html)
   })
   app.get('/status.json', quiet, async (_req, reply) => {
     const now = o.now()
-    const entries = statusEntries(o.alerting, now - o.status.keep).map(e => ({
+    const entries = (await statusEntries(o.alerting, now - o.status.keep)).map(e => ({
       systems: e.systems, resolved: e.resolved, resolvedAt: iso(e.resolvedAt),
       notices: e.notices.map(n => ({ message: n.message, expectedRecoveryAt: iso(n.expectedRecoveryAt), publishedAt: iso(n.publishedAt) }))
     }))

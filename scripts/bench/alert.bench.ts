@@ -42,7 +42,7 @@ const lat: number[] = []
 for (let i = 0; i < n; i++) {
   const host = `bench-host-${i}`
   const t0 = Date.now()
-  a.stage.apply(a.evaluator.observePoints([{ m: 'bench', t: t0, tags: { host }, f: { v: 99 } }], t0))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'bench', t: t0, tags: { host }, f: { v: 99 } }], t0))
   while (!received.has(host)) await new Promise(resolve => setTimeout(resolve, 5))
   lat.push(received.get(host)! - t0)
 }

@@ -25,7 +25,31 @@ export interface ClusterSetup {
   readyz(i: number): Promise<{ status: string, problems: string[], warnings?: string[] }>
 }
 
-export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, collectors: number, agents: string[], lease: string, heartbeat: string, hostDownAfterIntervals?: number, pgUrls?: Array<string | undefined>, influxUrl?: string, agentOrder?: Record<string, number[]> }): Promise<ClusterSetup> {
+export interface ClusterOptions {
+  pg: Postgres
+  smtp: Smtp
+  collectors: number
+  agents: string[]
+  lease: string
+  heartbeat: string
+  hostDownAfterIntervals?: number
+  /** per collector: the PostgreSQL url it uses instead of pg.url (a proxy in front, say) */
+  pgUrls?: Array<string | undefined>
+  /** an influxd the collectors write to (default: WAL-only) */
+  influxUrl?: string
+  /** per agent: the collectors (indexes) in its urls, in order (default: the first `urls`) */
+  agentOrder?: Record<string, number[]>
+  /** more alert rules (YAML), in rules/extra.yaml */
+  rules?: string
+  /** more alerting keys for every collector (routes …) */
+  alerting?: Record<string, unknown>
+  /** how many collectors are in the agents' urls (default 2: [c1, c2]) */
+  urls?: number
+  /** more agent.yaml keys per agent (checks …) */
+  agentConfig?: (id: string) => Record<string, unknown>
+}
+
+export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterSetup> {
   const dir = await tmpDir(t)
   const ports: number[] = []
   for (let i = 0; i < o.collectors; i++) ports.push(await freePort())
@@ -33,6 +57,7 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
   const rulesDir = join(dir, 'rules')
   mkdirSync(rulesDir)
   writeFileSync(join(rulesDir, 'hosts.yaml'), "- { name: host_down, type: heartbeat, severity: critical, summary: { ja: '{{host}} 停止', en: '{{host}} down' } }\n")
+  if (o.rules !== undefined) writeFileSync(join(rulesDir, 'extra.yaml'), o.rules)
   for (let i = 0; i < o.collectors; i++) {
     writeConfig(join(dir, `c${i + 1}.yaml`), {
       listen: { host: '127.0.0.1', port: ports[i] },
@@ -45,7 +70,8 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
         rulesDir,
         smtp: { host: '127.0.0.1', port: o.smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'ops-en', email: ['ops@example.jp'], locale: 'en' }],
-        groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
+        groupWait: '0s', groupInterval: '1s', repeatInterval: '1h',
+        ...o.alerting
       },
       cluster: { node: `c${i + 1}`, postgres: { url: o.pgUrls?.[i] ?? o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
     })
@@ -53,10 +79,11 @@ export async function makeCluster (t: Test, o: { pg: Postgres, smtp: Smtp, colle
   for (const id of o.agents) {
     writeConfig(join(dir, `${id}.yaml`), {
       id,
-      collector: { urls: (o.agentOrder?.[id] ?? [0, 1]).map(i => `ws://127.0.0.1:${ports[i]}/v1/agent`) },
+      collector: { urls: (o.agentOrder?.[id] ?? Array.from({ length: o.urls ?? 2 }, (_, i) => i)).map(i => `ws://127.0.0.1:${ports[i]}/v1/agent`) },
       interval: '1s',
       dataDir: join(dir, id),
-      inputs: { enabled: ['cpu'] }
+      inputs: { enabled: ['cpu'] },
+      ...o.agentConfig?.(id)
     })
   }
   const metric = async (i: number, name: string): Promise<number | undefined> => {

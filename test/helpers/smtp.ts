@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser'
 import type { Test } from 'tap'
 import { freePort } from './procs.js'
 
-export interface Received { at: number, to: string[], subject: string, text: string, html: string, attachments: Array<{ filename: string, contentType: string, content: Buffer }> }
+export interface Received { at: number, to: string[], subject: string, messageId: string, text: string, html: string, attachments: Array<{ filename: string, contentType: string, content: Buffer }> }
 
 export interface Smtp {
   port: number
@@ -38,7 +38,7 @@ export async function withSmtp (t: Test): Promise<Smtp> {
             if (state.refuse) { cb(Object.assign(new Error('try again later'), { responseCode: 451 })); return }
             const at = Date.now()
             simpleParser(Buffer.concat(chunks)).then(m => {
-              mails.push({ at, to: session.envelope.rcptTo.map(r => r.address), subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', attachments: m.attachments.map(a => ({ filename: a.filename ?? '', contentType: a.contentType, content: a.content })) })
+              mails.push({ at, to: session.envelope.rcptTo.map(r => r.address), subject: m.subject ?? '', messageId: m.messageId ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', attachments: m.attachments.map(a => ({ filename: a.filename ?? '', contentType: a.contentType, content: a.content })) })
               cb()
             }, cb)
           })

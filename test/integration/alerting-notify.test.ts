@@ -2,6 +2,7 @@
 // with a real SMTP server: escalation, acknowledgement (token and signed link),
 // maintenance windows, API roles and the audit chain.
 
+import type { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
@@ -35,11 +36,11 @@ async function app (t: Test, smtp: Smtp, extra: Record<string, unknown> = {}): P
   return { c, url }
 }
 
-function breach (c: Collector, host: string, value = 95): void {
+async function breach (c: Collector, host: string, value = 95): Promise<void> {
   const a = c.alerting!
   const now = Date.now()
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: now - 5000, tags: { host, role: 'kiosk', site: 's' }, f: { queue_length: value } }], now - 5000))
-  a.stage.apply(a.evaluator.tick(now))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: now - 5000, tags: { host, role: 'kiosk', site: 's' }, f: { queue_length: value } }], now - 5000))
+  await a.stage.apply(a.evaluator.tick(now))
 }
 
 const api = (url: string, path: string, token?: string, init: RequestInit = {}) =>
@@ -48,19 +49,23 @@ const api = (url: string, path: string, token?: string, init: RequestInit = {}) 
 t.test('a critical alert nobody acknowledges is escalated', async t => {
   const smtp = await withSmtp(t)
   const { c } = await app(t, smtp)
-  breach(c, 'k1')
+  await breach(c, 'k1')
   await waitFor(() => smtp.mails.length >= 2, 15_000, 100)
   t.same(smtp.mails[0]!.to, ['oncall@example.jp'])
   t.same(smtp.mails[1]!.to, ['boss@example.jp'])
   t.match(smtp.mails[1]!.subject, /^\[CRITICAL\] \[ESCALATION: not acknowledged\] k1 queue length 95/, 'in the managers\' locale')
+  // Each outbox row has its own fixed Message-ID (the same on a resend), from the store's scope.
+  const scope = await c.alerting!.store.scope()
+  const rows = (c.alerting!.store as SqliteAlertStore).db.db.prepare('SELECT id, subject FROM outbox WHERE sent_at IS NOT NULL ORDER BY id').all() as Array<{ id: number, subject: string }>
+  t.same(smtp.mails.slice(0, 2).map(m => m.messageId), rows.slice(0, 2).map(r => `<outbox-${r.id}.${scope}@kanshi>`), 'Message-ID <outbox-<id>.<scope>@kanshi>')
 })
 
 t.test('acknowledging stops escalation; roles are enforced; the audit chain holds', async t => {
   const smtp = await withSmtp(t)
   const { c, url } = await app(t, smtp)
-  breach(c, 'k2')
+  await breach(c, 'k2')
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
-  const id = c.alerting!.store.firing()[0]!.id
+  const id = (await c.alerting!.store.firing())[0]!.id
   t.equal((await api(url, `/v1/alerts/${id}/ack`, TOK.viewer, { method: 'POST' })).status, 403, 'a viewer cannot ack')
   t.equal((await api(url, `/v1/alerts/${id}/ack`, undefined, { method: 'POST' })).status, 401)
   const r = await api(url, `/v1/alerts/${id}/ack`, TOK.operator, { method: 'POST' })
@@ -81,16 +86,16 @@ t.test('acknowledging stops escalation; roles are enforced; the audit chain hold
 t.test('the signed link in a mail acknowledges with a POST; GET only shows the button; a forged link fails', async t => {
   const smtp = await withSmtp(t)
   const { c, url } = await app(t, smtp)
-  breach(c, 'k3')
+  await breach(c, 'k3')
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
   const link = /http:\/\/127\.0\.0\.1:1(\/v1\/alerts\/\d+\/ack\?exp=\d+&sig=[\w-]+)/.exec(smtp.mails[0]!.text)![1]!
   const page = await fetch(url + link)
   t.equal(page.status, 200)
   t.match(await page.text(), /<form method="post">/)
-  t.equal(c.alerting!.store.firing()[0]!.acked_at, null, 'GET changed nothing')
+  t.equal((await c.alerting!.store.firing())[0]!.acked_at, null, 'GET changed nothing')
   t.equal((await fetch(url + link.replace(/sig=[\w-]+/, 'sig=forged'), { method: 'POST' })).status, 403)
   t.equal((await fetch(url + link, { method: 'POST' })).status, 200)
-  t.equal(c.alerting!.store.firing()[0]!.acked_by, 'mail link')
+  t.equal((await c.alerting!.store.firing())[0]!.acked_by, 'mail link')
 })
 
 t.test('a maintenance window mutes the alert and is recorded on the incident', async t => {
@@ -101,13 +106,13 @@ t.test('a maintenance window mutes the alert and is recorded on the incident', a
   const r = await api(url, '/v1/maintenance', TOK.admin, { method: 'POST', body })
   t.equal(r.status, 201)
   const { id } = await r.json() as { id: number }
-  breach(c, 'k4')
-  breach(c, 'k5')
+  await breach(c, 'k4')
+  await breach(c, 'k5')
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
   await new Promise(resolve => setTimeout(resolve, 2000))
   t.notOk(smtp.mails.some(m => m.subject.includes('k4')), `nothing about k4 is mailed: ${smtp.mails.map(m => m.subject).join(' | ')}`)
   t.match(smtp.mails[0]!.subject, /k5/, 'k5, outside the window, is')
-  const incidents = c.alerting!.store.firing()
+  const incidents = await c.alerting!.store.firing()
   t.equal(incidents.find(i => i.host === 'k4')!.suppressed_by, `maintenance:${id}`)
   t.equal(incidents.find(i => i.host === 'k5')!.suppressed_by, null)
   const bad = await api(url, '/v1/silences', TOK.operator, { method: 'POST', body: JSON.stringify({ name: 'x', match: {}, start: 'soon', end: 'later' }) })
@@ -126,12 +131,12 @@ t.test('dead-man\'s switch: a periodic alive mail', async t => {
 t.test('rules reload through the API keeps state; a broken rule file is refused and the old rules stay', async t => {
   const smtp = await withSmtp(t)
   const { c, url } = await app(t, smtp)
-  breach(c, 'k6')
+  await breach(c, 'k6')
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
   t.equal((await api(url, '/v1/rules/reload', TOK.operator, { method: 'POST' })).status, 403)
   const r = await api(url, '/v1/rules/reload', TOK.admin, { method: 'POST' })
   t.same(await r.json(), { rules: 1 })
-  t.equal(c.alerting!.store.firing().length, 1, 'the firing alert is still firing, and was not mailed again')
+  t.equal((await c.alerting!.store.firing()).length, 1, 'the firing alert is still firing, and was not mailed again')
   await new Promise(resolve => setTimeout(resolve, 500))
   t.equal(smtp.mails.filter(m => m.subject.includes('k6') && !m.subject.includes('ESCALATION')).length, 1)
 })
@@ -139,9 +144,9 @@ t.test('rules reload through the API keeps state; a broken rule file is refused 
 t.test('alert changes are written as `alert` points for Grafana annotations', async t => {
   const smtp = await withSmtp(t)
   const { c } = await app(t, smtp)
-  breach(c, 'k7')
+  await breach(c, 'k7')
   const a = c.alerting!
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: Date.now(), tags: { host: 'k7', role: 'kiosk', site: 's' }, f: { queue_length: 10 } }], Date.now()))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: Date.now(), tags: { host: 'k7', role: 'kiosk', site: 's' }, f: { queue_length: 10 } }], Date.now()))
   await c.wal.flushed()
   const { decodeEntry } = await import('../../collector/state/entry.js')
   const { Wal } = await import('../../collector/state/wal/index.js')
@@ -159,7 +164,7 @@ t.test('alert changes are written as `alert` points for Grafana annotations', as
 t.test('a silence created after an alert fired stops its escalation', async t => {
   const smtp = await withSmtp(t)
   const { c, url } = await app(t, smtp)
-  breach(c, 'k8')
+  await breach(c, 'k8')
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
   const body = JSON.stringify({ name: '調査中', match: { host: 'k8', rule: 'queue_high' }, start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 600_000).toISOString() })
   t.equal((await api(url, '/v1/silences', TOK.operator, { method: 'POST', body })).status, 201)

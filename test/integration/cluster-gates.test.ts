@@ -3,6 +3,7 @@
 // done; a claimed one is mailed once. The dead-man's notice is planned by the leader only.
 // (The real gate, PostgreSQL's lease, is exercised by cluster-leader/-failover.test.ts.)
 
+import type { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import t from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -36,7 +37,7 @@ t.test('reports run on the leader only, and once per claimed due time', async t 
   await runner.stop()
   const gate = { lead: false, claimable: new Set<number>(), claims: [] as Array<[string, number]> }
   runner.gate = { leader: () => gate.lead, claim: async (job, dueAt) => { gate.claims.push([job, dueAt]); return gate.claimable.has(dueAt) } }
-  const mails = (): number => (tc.c.alerting!.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'report'").get() as { n: number }).n
+  const mails = (): number => ((tc.c.alerting!.store as SqliteAlertStore).db.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'report'").get() as { n: number }).n
 
   clock.t = at('2026-07-16T08:16')
   t.same(await runner.tick(), [], 'not the leader: nothing runs')

@@ -30,12 +30,12 @@ async function page (t: Test, browser: Browser, base: string, token: string): Pr
   return p
 }
 
-function breach (c: Collector, host: string): number {
+async function breach (c: Collector, host: string): Promise<number> {
   const a = c.alerting!
   const now = Date.now()
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: now - 5000, tags: { host, role: 'server', site: 's' }, f: { queue_length: 95 } }], now - 5000))
-  a.stage.apply(a.evaluator.tick(now))
-  return a.store.firing().find(i => i.host === host)!.id
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: now - 5000, tags: { host, role: 'server', site: 's' }, f: { queue_length: 95 } }], now - 5000))
+  await a.stage.apply(a.evaluator.tick(now))
+  return (await a.store.firing()).find(i => i.host === host)!.id
 }
 
 t.test('an operator writes up a 障害 and publishes a notice from the console; a viewer reads', async t => {
@@ -48,7 +48,7 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
       status: { enabled: true }
     }
   })
-  const id = breach(c, 'web01')
+  const id = await breach(c, 'web01')
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] })
   t.teardown(async () => await browser.close())
 
@@ -68,7 +68,7 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   await op.locator('#write-up-form select[name="major"]').selectOption('true')
   await op.locator('#write-up-form button[type="submit"]').click()
   await op.locator('#write-up dd[data-key="cause"]', { hasText: 'ディスクコントローラの故障' }).waitFor({ timeout: 10_000 })
-  const inc = c.alerting!.store.book.get(id)!
+  const inc = (await c.alerting!.store.book.get(id))!
   t.equal(inc.cause_text, 'ディスクコントローラの故障')
   t.equal(inc.prevention, '予備機を用意する')
   t.equal(inc.confirmed_recovery_at, Date.parse('2026-12-01T10:45:00+09:00'), 'the JST wall time the operator typed')
@@ -79,7 +79,7 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   await op.locator('#notice-form textarea[name="message"]').fill('住民票の発行を停止しています。')
   await op.locator('#notice-form button[type="submit"]').click()
   await op.locator('#notices li', { hasText: '住民票の発行を停止しています。' }).waitFor({ timeout: 10_000 })
-  t.ok(c.alerting!.store.book.get(id)!.user_notice_at !== null, 'the notice set user_notice_at')
+  t.ok((await c.alerting!.store.book.get(id))!.user_notice_at !== null, 'the notice set user_notice_at')
   t.match(await (await fetch(`${url}/status`)).text(), /住民票の発行を停止しています。/, 'and is on the status page')
   await op.screenshot({ path: join(artifacts, 'incident-view.png'), fullPage: true })
 

@@ -40,19 +40,19 @@ async function app (t: Test, clock: { now: number }, extra: Record<string, unkno
 }
 
 /** breach makes the rule fire for host with its detection (the breach's start) at `at`. */
-function breach (c: Collector, host: string, at: number): number {
+async function breach (c: Collector, host: string, at: number): Promise<number> {
   const a = c.alerting!
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: 95 } }], at))
-  a.stage.apply(a.evaluator.tick(at + 3000))
-  const inc = a.store.firing().find(i => i.host === host)
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: 95 } }], at))
+  await a.stage.apply(a.evaluator.tick(at + 3000))
+  const inc = (await a.store.firing()).find(i => i.host === host)
   if (inc === undefined) throw new Error(`no incident for ${host}`)
   return inc.id
 }
 
-function recover (c: Collector, host: string, at: number): void {
+async function recover (c: Collector, host: string, at: number): Promise<void> {
   const a = c.alerting!
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: 10 } }], at))
-  a.stage.apply(a.evaluator.tick(at + 1000))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: 10 } }], at))
+  await a.stage.apply(a.evaluator.tick(at + 1000))
 }
 
 const call = async (url: string, path: string, token: string | undefined, method = 'GET', body?: unknown): Promise<{ status: number, json: any }> => {
@@ -71,17 +71,17 @@ t.test('alerts on one system within the window are one 障害; other systems and
   const T0 = Date.now() - 3 * 3_600_000
   const clock = { now: T0 }
   const { c, url } = await app(t, clock)
-  const a = breach(c, 'web01', T0)
-  const b = breach(c, 'web02', T0 + 5 * MIN) // same system, 5 min later: joins a
-  const x = breach(c, 'tax01', T0 + 6 * MIN) // another system: its own 障害
-  const d = breach(c, 'web03', T0 + 11 * MIN) // same system, beyond 10 min: its own 障害
+  const a = await breach(c, 'web01', T0)
+  const b = await breach(c, 'web02', T0 + 5 * MIN) // same system, 5 min later: joins a
+  const x = await breach(c, 'tax01', T0 + 6 * MIN) // another system: its own 障害
+  const d = await breach(c, 'web03', T0 + 11 * MIN) // same system, beyond 10 min: its own 障害
   const book = c.alerting!.store.book
-  t.same(book.get(a)!.systems, ['共通基盤'], 'the system is recorded when the alert opens')
-  t.equal(book.get(a)!.merged_into, null)
-  t.equal(book.get(b)!.merged_into, a, 'web02 5 min after web01 joins it')
-  t.equal(book.get(x)!.merged_into, null, 'tax01 is another system')
-  t.same(book.get(x)!.systems, ['市税'])
-  t.equal(book.get(d)!.merged_into, null, '11 min after the first detection is beyond the window')
+  t.same((await book.get(a))!.systems, ['共通基盤'], 'the system is recorded when the alert opens')
+  t.equal((await book.get(a))!.merged_into, null)
+  t.equal((await book.get(b))!.merged_into, a, 'web02 5 min after web01 joins it')
+  t.equal((await book.get(x))!.merged_into, null, 'tax01 is another system')
+  t.same((await book.get(x))!.systems, ['市税'])
+  t.equal((await book.get(d))!.merged_into, null, '11 min after the first detection is beyond the window')
 
   const g = await call(url, `/v1/incidents/${b}`, TOK.viewer)
   t.equal(g.status, 200)
@@ -89,9 +89,9 @@ t.test('alerts on one system within the window are one 障害; other systems and
   t.same(g.json.members.map((m: { id: number }) => m.id), [b])
   t.same(g.json.folded.hosts, ['web01', 'web02'])
   t.equal(g.json.folded.detected_at, T0)
-  recover(c, 'web01', T0 + 20 * MIN)
+  await recover(c, 'web01', T0 + 20 * MIN)
   t.equal((await call(url, `/v1/incidents/${a}`, TOK.viewer)).json.folded.resolved_at, null, 'open while a member is open')
-  recover(c, 'web02', T0 + 30 * MIN)
+  await recover(c, 'web02', T0 + 30 * MIN)
   t.equal((await call(url, `/v1/incidents/${a}`, TOK.viewer)).json.folded.resolved_at, T0 + 30 * MIN, 'resolved at the latest member recovery')
 
   // By hand: tax01's alert joins a, then is split off again.
@@ -107,8 +107,8 @@ t.test('alerts on one system within the window are one 障害; other systems and
   const s = await call(url, `/v1/incidents/${x}/split`, TOK.operator, 'POST')
   t.equal(s.status, 200)
   t.equal(s.json.primary, x)
-  t.equal(book.get(x)!.merged_into, null)
-  t.same(book.get(x)!.systems, ['市税'], 'split off, tax01 keeps its own system')
+  t.equal((await book.get(x))!.merged_into, null)
+  t.same((await book.get(x))!.systems, ['市税'], 'split off, tax01 keeps its own system')
   const actions = c.audit.about('incident', x).map(e => e.action)
   t.same(actions, ['incident.merge', 'incident.split'], 'both audited')
   t.equal(c.audit.verify().broken, undefined, 'the audit chain verifies')
@@ -120,9 +120,9 @@ t.test('mergeWindow 0 turns merging off; the default is 10 minutes', async t => 
     backend: new NullSink(),
     config: { systems: SYSTEMS, alerting: { rulesDir, smtp: { host: '127.0.0.1', port: 1 }, incidents: { mergeWindow: 0 } } }
   })
-  const a = breach(c, 'web01', T0)
-  const b = breach(c, 'web02', T0 + MIN)
-  t.equal(c.alerting!.store.book.get(b)!.merged_into, null, `web02 stays apart from ${a}`)
+  const a = await breach(c, 'web01', T0)
+  const b = await breach(c, 'web02', T0 + MIN)
+  t.equal((await c.alerting!.store.book.get(b))!.merged_into, null, `web02 stays apart from ${a}`)
   t.equal(checkCollectorConfig('x.yaml', { alerting: {} }).alerting!.incidents.mergeWindow, 10 * MIN)
 })
 
@@ -130,8 +130,8 @@ t.test('PATCH edits the write-up: roles, 404, bad bodies named, audited with bef
   const T0 = Date.now() - 2 * 3_600_000
   const clock = { now: T0 }
   const { c, url } = await app(t, clock)
-  const id = breach(c, 'web01', T0)
-  const member = breach(c, 'web02', T0 + MIN)
+  const id = await breach(c, 'web01', T0)
+  const member = await breach(c, 'web02', T0 + MIN)
   const edit = { cause: '共有ストレージのコントローラ故障', impact: { systems: ['共通基盤'], users: '窓口職員 40 名', description: '住民票発行が 45 分停止' }, actions: 'コントローラ交換', prevention: '予備部品を常備する', confirmedRecoveryAt: '2026-12-01T10:45:00+09:00', serviceAffecting: true, major: true, exempt: null }
   t.equal((await call(url, `/v1/incidents/${id}`, TOK.viewer, 'PATCH', edit)).status, 403, 'a viewer cannot edit')
   t.equal((await call(url, `/v1/incidents/${id}`, undefined, 'PATCH', edit)).status, 401)
@@ -159,7 +159,7 @@ t.test('PATCH edits the write-up: roles, 404, bad bodies named, audited with bef
   clock.now = T0 + 30 * MIN
   const ok = await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', edit)
   t.equal(ok.status, 200)
-  const inc = c.alerting!.store.book.get(id)!
+  const inc = (await c.alerting!.store.book.get(id))!
   t.equal(inc.cause_text, edit.cause)
   t.equal(inc.affected_users, edit.impact.users)
   t.equal(inc.impact, edit.impact.description)
@@ -187,8 +187,8 @@ t.test('notices at 10 and 20 minutes; /status shows only them; off by default is
   const T0 = Date.now() - 2 * 3_600_000
   const clock = { now: T0 }
   const { c, url } = await app(t, clock, { status: { enabled: true, title: '市役所システム稼働状況' } })
-  const id = breach(c, 'web01', T0)
-  breach(c, 'web02', T0 + MIN)
+  const id = await breach(c, 'web01', T0)
+  await breach(c, 'web02', T0 + MIN)
   await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', { cause: 'SECRET-CAUSE-TEXT', actions: 'SECRET-ACTIONS' })
   const empty = await fetch(`${url}/status`)
   t.equal(empty.status, 200)
@@ -207,7 +207,7 @@ t.test('notices at 10 and 20 minutes; /status shows only them; off by default is
   const second = await call(url, `/v1/incidents/${id}/notices`, TOK.operator, 'POST', { message: '復旧作業中です。<script>alert(1)</script>' })
   t.equal(second.status, 201)
   t.equal(second.json.userNoticeAt, T0 + 10 * MIN, 'user_notice_at stays the first notice')
-  t.equal(c.alerting!.store.book.get(id)!.user_notice_at, T0 + 10 * MIN)
+  t.equal((await c.alerting!.store.book.get(id))!.user_notice_at, T0 + 10 * MIN)
 
   const res = await fetch(`${url}/status`)
   t.equal(res.status, 200)
@@ -232,8 +232,8 @@ t.test('notices at 10 and 20 minutes; /status shows only them; off by default is
   const raw = JSON.stringify(j)
   for (const secret of ['web01', 'queue_high', 'SECRET-CAUSE-TEXT', 'operator']) t.notOk(raw.includes(secret), `the feed does not show ${secret}`)
 
-  recover(c, 'web01', T0 + 50 * MIN)
-  recover(c, 'web02', T0 + 55 * MIN)
+  await recover(c, 'web01', T0 + 50 * MIN)
+  await recover(c, 'web02', T0 + 55 * MIN)
   const after = await (await fetch(`${url}/status.json`)).json() as { incidents: Array<{ resolved: boolean, resolvedAt: string }> }
   t.equal(after.incidents[0]!.resolved, true)
   t.equal(after.incidents[0]!.resolvedAt, new Date(T0 + 55 * MIN).toISOString())
@@ -255,9 +255,9 @@ t.test('the resolved mail links to the incident view', async t => {
   const smtp = await withSmtp(t)
   const T0 = Date.now() - 600_000
   const { c } = await app(t, { now: T0 + 10_000 }, {}, smtp.port)
-  const id = breach(c, 'web01', T0)
+  const id = await breach(c, 'web01', T0)
   await new Promise(resolve => setTimeout(resolve, 1500))
-  recover(c, 'web01', T0 + 20_000)
+  await recover(c, 'web01', T0 + 20_000)
   const deadline = Date.now() + 15_000
   while (Date.now() < deadline && !smtp.mails.some(m => /RESOLVED/.test(m.subject))) await new Promise(resolve => setTimeout(resolve, 100))
   const resolved = smtp.mails.find(m => /RESOLVED/.test(m.subject))

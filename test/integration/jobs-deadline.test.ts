@@ -67,7 +67,7 @@ t.test('missed at the deadline, overrun past maxDuration, resolved by the late s
   await waitFor(() => jobMails(smtp).length >= 1, 10_000, 100)
   const missed = jobMails(smtp)[0]!
   t.match(missed.subject, /^\[CRITICAL\] db01 のジョブ nightly-backup が期限 06:00 までに正常終了していません/)
-  const inc = col.c.alerting!.store.firing().find(i => i.rule === 'job_missed')!
+  const inc = (await col.c.alerting!.store.firing()).find(i => i.rule === 'job_missed')!
   t.equal(inc.host, 'db01')
   t.ok(inc.detected_at >= deadline && inc.detected_at < deadline + 5000, 'detected at the deadline (by the fake clock)')
 
@@ -87,12 +87,12 @@ t.test('missed at the deadline, overrun past maxDuration, resolved by the late s
   clock.now = finished
   a.batch(2, [{ m: 'service', t: finished, tags: { service: 'nightly-backup', check: 'job' }, f: { up: 1, exit_code: 0, duration_s: 190 * 60, started_ms: started, running: 0, message: 'ok' } }])
   await a.expect('ack')
-  await waitFor(() => col.c.alerting!.store.firing().every(i => !i.rule.startsWith('job_')) && jobMails(smtp).length >= 3, 10_000, 100)
+  await waitFor(async () => (await col.c.alerting!.store.firing()).every(i => !i.rule.startsWith('job_')) && jobMails(smtp).length >= 3, 10_000, 100)
   await new Promise(resolve => setTimeout(resolve, 1000))
   const resolved = jobMails(smtp).slice(2)
   t.ok(resolved.length > 0 && resolved.every(m => /^\[RESOLVED 復旧\]/.test(m.subject)), resolved.map(m => m.subject).join('\n'))
   for (const rule of ['job_missed', 'job_overrun']) t.ok(resolved.some(m => m.subject.includes(rule) || m.text.includes(rule)), `${rule} resolved in a mail`)
-  t.same(col.c.alerting!.store.firing().filter(i => i.rule.startsWith('job_')), [])
+  t.same((await col.c.alerting!.store.firing()).filter(i => i.rule.startsWith('job_')), [])
   const runs = col.c.jobs!.store.runs('nightly-backup', 'db01')
   t.same(runs.map(r => [r.due_at, r.started_at, r.finished_at, r.ok]), [[deadline, started, finished, 1]], 'the late run counts for the 06:00 run; no run on the holiday')
   await step(clock, finished + 2000)

@@ -10,7 +10,7 @@ import ExcelJS from 'exceljs'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { runReport } from '../helpers/report-cli.js'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { loadCollectorConfig } from '../../collector/config.js'
 import { runDailyReport } from '../../collector/report/daily/index.js'
 import { leastSquares } from '../../collector/report/disks.js'
@@ -91,26 +91,26 @@ function night (): string[] {
   return L
 }
 
-function incidents (dataDir: string): void {
-  const store = new AlertStore(dataDir)
+async function incidents (dataDir: string): Promise<void> {
+  const store = new SqliteAlertStore(dataDir)
   try {
     const base = { labels: {}, summary_en: '', description: '', description_en: '', value: 0, threshold: null, suppressed_by: null }
-    const open = (rule: string, host: string, summary: string, at: number): number =>
-      store.openIncident({ ...base, rule, severity: 'critical', host, summary, detected_at: at, series_key: `${rule}:${host}:${at}` })
-    const set = (id: number, notified: number | null, resolved?: number): void => {
-      store.db.prepare('UPDATE incidents SET notified_at = ? WHERE id = ?').run(notified, id)
-      if (resolved !== undefined) store.resolveIncident(id, resolved, 'cleared', 0)
+    const open = async (rule: string, host: string, summary: string, at: number): Promise<number> =>
+      await store.openIncident({ ...base, rule, severity: 'critical', host, summary, detected_at: at, series_key: `${rule}:${host}:${at}` })
+    const set = async (id: number, notified: number | null, resolved?: number): Promise<void> => {
+      store.db.db.prepare('UPDATE incidents SET notified_at = ? WHERE id = ?').run(notified, id)
+      if (resolved !== undefined) await store.resolveIncident(id, resolved, 'cleared', 0)
     }
     // 1: resolved before the window: not listed
-    set(open('cpu_high', 'web01', 'web01 CPU 95%', jst('2026-10-19T06:00:00')), jst('2026-10-19T06:05:00'), jst('2026-10-19T07:00:00'))
+    await set(await open('cpu_high', 'web01', 'web01 CPU 95%', jst('2026-10-19T06:00:00')), jst('2026-10-19T06:05:00'), jst('2026-10-19T07:00:00'))
     // 2: opened on Sunday, resolved in the window
-    set(open('service_down', 'app02', 'app02 api 停止', jst('2026-10-18T10:00:00')), jst('2026-10-18T10:05:00'), jst('2026-10-19T09:00:00'))
+    await set(await open('service_down', 'app02', 'app02 api 停止', jst('2026-10-18T10:00:00')), jst('2026-10-18T10:05:00'), jst('2026-10-19T09:00:00'))
     // 3: opened and resolved overnight, notified at 14 minutes
-    set(open('service_down', 'web01', 'web01 portal 停止', jst('2026-10-19T23:00:00')), jst('2026-10-19T23:14:00'), jst('2026-10-19T23:40:00'))
+    await set(await open('service_down', 'web01', 'web01 portal 停止', jst('2026-10-19T23:00:00')), jst('2026-10-19T23:14:00'), jst('2026-10-19T23:40:00'))
     // 4: db01 down at 03:00, notified at 20 minutes, still open
-    set(open('host_down', 'db01', 'db01 応答なし', jst('2026-10-20T03:00:00')), jst('2026-10-20T03:20:00'))
+    await set(await open('host_down', 'db01', 'db01 応答なし', jst('2026-10-20T03:00:00')), jst('2026-10-20T03:20:00'))
   } finally {
-    store.close()
+    await store.close()
   }
 }
 
@@ -150,7 +150,7 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   // Log events live in their own policy (influx.retention.logsPolicy), as the collector writes them.
   await writeLines(influx.url, 'kanshi_raw', lines.filter(l => !l.startsWith('log_event,')))
   await writeLines(influx.url, 'kanshi_logs', lines.filter(l => l.startsWith('log_event,')))
-  incidents(dataDir)
+  await incidents(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  jobs:\n    - { name: nightly-backup, host: db01, deadline: '06:00' }\n    - { name: daily-batch, host: web01, deadline: '07:00' }\n`)
   const out = join(dir, 'out')

@@ -4,6 +4,7 @@
 // day, one catch-up after a restart, the outbox across an SMTP outage, the audit
 // log, and GET /v1/reports for viewers only.
 
+import type { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -66,7 +67,7 @@ async function runAt (s: Setup, when: string): Promise<string[]> {
 }
 
 const reportMails = (s: Setup): Array<{ sent_at: number | null, attempts: number, subject: string }> =>
-  s.tc.c.alerting!.store.db.prepare("SELECT sent_at, attempts, subject FROM outbox WHERE kind = 'report' ORDER BY id").all() as Array<{ sent_at: number | null, attempts: number, subject: string }>
+  (s.tc.c.alerting!.store as SqliteAlertStore).db.db.prepare("SELECT sent_at, attempts, subject FROM outbox WHERE kind = 'report' ORDER BY id").all() as Array<{ sent_at: number | null, attempts: number, subject: string }>
 
 t.test('the daily mail at 08:15 on a business day, none on a holiday; the monthly on the 5th business day', async t => {
   const smtp = await withSmtp(t)
@@ -90,7 +91,7 @@ t.test('the daily mail at 08:15 on a business day, none on a holiday; the monthl
   t.same(ja.attachments.find(a => a.filename === 'report.xlsx')!.content, readFileSync(join(dir, 'report.xlsx')), 'the workbook byte for byte')
 
   t.same(await runAt(s, '2026-07-20T08:15'), [], 'Monday 20 July 2026 is 海の日: no report')
-  t.same(s.tc.c.reports!.next().find(o => o.kind === 'daily')!.period, '2026-07-21')
+  t.same((await s.tc.c.reports!.next()).find(o => o.kind === 'daily')!.period, '2026-07-21')
   t.same(await runAt(s, '2026-07-21T08:15'), ['daily 2026-07-21'])
   await waitFor(() => smtp.mails.length >= 4, 15_000, 50)
 

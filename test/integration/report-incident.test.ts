@@ -23,10 +23,10 @@ const MIN = 60_000
 const D = Date.parse('2026-11-10T10:00:00+09:00')
 const stamp = (t: number): string => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(t))
 
-function breach (c: Collector, host: string, at: number, value: number): void {
+async function breach (c: Collector, host: string, at: number, value: number): Promise<void> {
   const a = c.alerting!
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: value } }], at))
-  a.stage.apply(a.evaluator.tick(at + 3000))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's' }, f: { queue_length: value } }], at))
+  await a.stage.apply(a.evaluator.tick(at + 3000))
 }
 
 const call = async (url: string, path: string, method: string, body?: unknown): Promise<any> => {
@@ -76,13 +76,13 @@ t.test('kanshi-report --incident writes the 障害報告書 with its timeline, w
   )
   await writeLines(influx.url, 'kanshi_raw', lines)
 
-  breach(c, 'web01', D, 95)
+  await breach(c, 'web01', D, 95)
   await waitFor(() => smtp.mails.length >= 1, 15_000, 100)
-  const primary = c.alerting!.store.firing().find(i => i.host === 'web01')!.id
+  const primary = (await c.alerting!.store.firing()).find(i => i.host === 'web01')!.id
   clock.now = D + 3 * MIN + 30_000
-  breach(c, 'web02', D + 3 * MIN, 99)
-  const member = c.alerting!.store.firing().find(i => i.host === 'web02')!.id
-  t.equal(c.alerting!.store.book.get(member)!.merged_into, primary, 'web02 joined the 障害 of web01')
+  await breach(c, 'web02', D + 3 * MIN, 99)
+  const member = (await c.alerting!.store.firing()).find(i => i.host === 'web02')!.id
+  t.equal((await c.alerting!.store.book.get(member))!.merged_into, primary, 'web02 joined the 障害 of web01')
   clock.now = D + 4 * MIN
   await call(url, `/v1/alerts/${member}/ack`, 'POST')
   clock.now = D + 10 * MIN
@@ -90,13 +90,13 @@ t.test('kanshi-report --incident writes the 障害報告書 with its timeline, w
   clock.now = D + 20 * MIN
   await call(url, `/v1/incidents/${primary}/notices`, 'POST', { message: '復旧作業中です。' })
   const a = c.alerting!
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 30 * MIN, tags: { host: 'web01', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 30 * MIN))
-  a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 45 * MIN, tags: { host: 'web02', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 45 * MIN))
-  a.stage.apply(a.evaluator.tick(D + 46 * MIN))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 30 * MIN, tags: { host: 'web01', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 30 * MIN))
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: D + 45 * MIN, tags: { host: 'web02', role: 'server', site: 's' }, f: { queue_length: 1 } }], D + 45 * MIN))
+  await a.stage.apply(a.evaluator.tick(D + 46 * MIN))
   clock.now = D + 60 * MIN
   const writeUp = { cause: '共有ストレージのコントローラがタイムアウトした。', impact: { users: '窓口職員 40 名', description: '住民票の発行が 45 分間できなかった。' }, actions: 'コントローラを再起動した。', prevention: 'ファームウェアを更新する。', confirmedRecoveryAt: '2026-11-10T10:50:00+09:00' }
   await call(url, `/v1/incidents/${primary}`, 'PATCH', writeUp)
-  const notifiedAt = c.alerting!.store.book.get(primary)!.notified_at!
+  const notifiedAt = (await c.alerting!.store.book.get(primary))!.notified_at!
   t.ok(notifiedAt !== null, 'the firing mail was accepted')
 
   const out = join(dir, 'out')

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { runReport } from '../helpers/report-cli.js'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { loadCollectorConfig } from '../../collector/config.js'
 import { fiscalYearPeriod, makeMonth, quarterPeriod } from '../../collector/report/period.js'
 import { runReport as monthlyReport } from '../../collector/report/report.js'
@@ -111,39 +111,39 @@ function expectAvail (sys: '共通基盤' | '市税', from: number, to: number):
 }
 
 // ---- the incident record
-function record (dataDir: string): void {
-  const store = new AlertStore(dataDir)
+async function record (dataDir: string): Promise<void> {
+  const store = new SqliteAlertStore(dataDir)
   try {
-    const win = store.addWindow({ kind: 'maintenance', name: '共通基盤 定期保守', matchers: { system: '共通基盤' }, starts_at: E4[0], ends_at: E4[1], recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, E4[0] - DAY)
-    const dbWin = store.addWindow({ kind: 'maintenance', name: 'db01 patch', matchers: { host: 'db01' }, starts_at: F2[0], ends_at: F2[1], recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, F2[0] - DAY)
+    const win = await store.addWindow({ kind: 'maintenance', name: '共通基盤 定期保守', matchers: { system: '共通基盤' }, starts_at: E4[0], ends_at: E4[1], recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, E4[0] - DAY)
+    const dbWin = await store.addWindow({ kind: 'maintenance', name: 'db01 patch', matchers: { host: 'db01' }, starts_at: F2[0], ends_at: F2[1], recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, F2[0] - DAY)
     t.ok(win > 0 && dbWin > 0)
-    const open = (sys: string, severity: string, host: string, summary: string, at: number, f: { resolved: number, notified?: number, notice?: number, confirmed?: number, sa?: 0 | 1, major?: 0 | 1, exempt?: [string, string], suppressed?: string }): number => {
-      const id = store.openIncident({ rule: 'host_down', severity, host, labels: {}, summary, summary_en: summary, description: '', description_en: '', value: 0, threshold: null, detected_at: at, suppressed_by: f.suppressed ?? null, series_key: `${host}:${at}`, systems: [sys] })
-      store.db.prepare('UPDATE incidents SET notified_at = ?, user_notice_at = ?, confirmed_recovery_at = ?, service_affecting = ?, major_override = ?, exempt_category = ?, exempt_reason = ? WHERE id = ?')
+    const open = async (sys: string, severity: string, host: string, summary: string, at: number, f: { resolved: number, notified?: number, notice?: number, confirmed?: number, sa?: 0 | 1, major?: 0 | 1, exempt?: [string, string], suppressed?: string }): Promise<number> => {
+      const id = await store.openIncident({ rule: 'host_down', severity, host, labels: {}, summary, summary_en: summary, description: '', description_en: '', value: 0, threshold: null, detected_at: at, suppressed_by: f.suppressed ?? null, series_key: `${host}:${at}`, systems: [sys] })
+      store.db.db.prepare('UPDATE incidents SET notified_at = ?, user_notice_at = ?, confirmed_recovery_at = ?, service_affecting = ?, major_override = ?, exempt_category = ?, exempt_reason = ? WHERE id = ?')
         .run(f.notified ?? null, f.notice ?? null, f.confirmed ?? null, f.sa ?? null, f.major ?? null, f.exempt?.[0] ?? null, f.exempt?.[1] ?? null, id)
-      store.resolveIncident(id, f.resolved, 'cleared', 1)
+      await store.resolveIncident(id, f.resolved, 'cleared', 1)
       return id
     }
     // I1: both down; mail at 10 min, user notice at 12, recovered 13:28 (28 min: not major), confirmed by the client at 13:45
-    const i1 = open('共通基盤', 'critical', 'web01', '共通基盤 停止', E2[0], { notified: E2[0] + 10 * MIN, notice: E2[0] + 12 * MIN, resolved: E2[0] + 28 * MIN, confirmed: jst('2026-07-14T13:45:00') })
+    const i1 = await open('共通基盤', 'critical', 'web01', '共通基盤 停止', E2[0], { notified: E2[0] + 10 * MIN, notice: E2[0] + 12 * MIN, resolved: E2[0] + 28 * MIN, confirmed: jst('2026-07-14T13:45:00') })
     // I1b: the same outage seen on web02, merged into I1: not a second 障害 (it cleared a minute before
     // I1, so the folded 障害 still recovers at 13:28; a later member would extend it)
-    const i1b = open('共通基盤', 'critical', 'web02', 'web02 応答なし', E2[0] + MIN, { resolved: E2[0] + 27 * MIN })
-    store.db.prepare('UPDATE incidents SET merged_into = ? WHERE id = ?').run(i1, i1b)
+    const i1b = await open('共通基盤', 'critical', 'web02', 'web02 応答なし', E2[0] + MIN, { resolved: E2[0] + 27 * MIN })
+    store.db.db.prepare('UPDATE incidents SET merged_into = ? WHERE id = ?').run(i1, i1b)
     // I2: web01 alone down (redundancy covered it): the operator marks it not service-affecting
-    open('共通基盤', 'critical', 'web01', 'web01 応答なし', E1[0], { resolved: E1[1], notified: E1[0] + 5 * MIN, sa: 0 })
+    await open('共通基盤', 'critical', 'web01', 'web01 応答なし', E1[0], { resolved: E1[1], notified: E1[0] + 5 * MIN, sa: 0 })
     // I3: a warning, not service-affecting by its severity
-    open('共通基盤', 'warning', 'web02', 'web02 CPU 85%', jst('2026-08-10T10:00:00'), { resolved: jst('2026-08-10T10:20:00') })
+    await open('共通基盤', 'warning', 'web02', 'web02 CPU 85%', jst('2026-08-10T10:00:00'), { resolved: jst('2026-08-10T10:20:00') })
     // I4: portal down on both; mail late (20 min), user notice in time (10), recovered after 20; major by the operator
-    open('共通基盤', 'critical', 'web01', 'portal 停止', E6[0], { notified: E6[0] + 20 * MIN, notice: E6[0] + 10 * MIN, resolved: E6[1], major: 1 })
+    await open('共通基盤', 'critical', 'web01', 'portal 停止', E6[0], { notified: E6[0] + 20 * MIN, notice: E6[0] + 10 * MIN, resolved: E6[1], major: 1 })
     // I5: exempt (免責): a carrier outage
-    open('共通基盤', 'critical', 'web01', '回線断', E7[0], { notified: E7[0] + 5 * MIN, resolved: E7[1], exempt: ['③ 他社提供の回線', 'キャリア回線の障害（事業者発表あり）'] })
+    await open('共通基盤', 'critical', 'web01', '回線断', E7[0], { notified: E7[0] + 5 * MIN, resolved: E7[1], exempt: ['③ 他社提供の回線', 'キャリア回線の障害（事業者発表あり）'] })
     // 市税: I9 in May (major: critical for 2 h, never mailed), I6 on the holiday (major, 60 min, mailed at 5, no user notice), I8 in maintenance, I7 at night (15 min, mailed at 14)
-    open('市税', 'critical', 'db01', 'db01 停止', jst('2026-05-12T10:00:00'), { resolved: jst('2026-05-12T12:00:00') })
-    open('市税', 'critical', 'db01', 'db01 停止', F1[0], { notified: F1[0] + 5 * MIN, resolved: F1[1] })
-    open('市税', 'critical', 'db01', 'db01 停止（保守）', F2[0], { resolved: F2[1], suppressed: `maintenance:${dbWin}` })
-    open('市税', 'critical', 'db01', 'db01 停止', F3[0], { notified: F3[0] + 14 * MIN, resolved: F3[1] })
-  } finally { store.close() }
+    await open('市税', 'critical', 'db01', 'db01 停止', jst('2026-05-12T10:00:00'), { resolved: jst('2026-05-12T12:00:00') })
+    await open('市税', 'critical', 'db01', 'db01 停止', F1[0], { notified: F1[0] + 5 * MIN, resolved: F1[1] })
+    await open('市税', 'critical', 'db01', 'db01 停止（保守）', F2[0], { resolved: F2[1], suppressed: `maintenance:${dbWin}` })
+    await open('市税', 'critical', 'db01', 'db01 停止', F3[0], { notified: F3[0] + 14 * MIN, resolved: F3[1] })
+  } finally { await store.close() }
 }
 
 function csv (file: string): Array<Record<string, string>> {
@@ -175,7 +175,7 @@ systems:
 t.test('a generated quarter: the systems month by month, the quarter, the month, from–to, the fiscal year', async t => {
   const { influx, dir, dataDir } = await withReportDb(t)
   await writeLines(influx.url, 'kanshi_5m', quarter())
-  record(dataDir)
+  await record(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, CONFIG(influx.url))
   const near = (a: unknown, b: number, msg: string, eps = 1e-6): void => { t.ok(Math.abs(Number(a) - b) <= eps, `${msg}: ${String(a)} ≈ ${b}`) }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import ExcelJS from 'exceljs'
 import { chromium } from 'playwright-core'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { pngStats } from '../helpers/report-png.js'
 import { runReport } from '../helpers/report-cli.js'
 import { printGlyphs } from '../helpers/glyphs.js'
@@ -129,29 +129,29 @@ function september (): string[] {
   return slots(SEP, OCT).map(s => { const up = within(s, SEP_OUT) ? 0 : 1; return line('host_up', WEB, roll('up', up, 30, up, up), s) })
 }
 
-function incidents (dir: string): void {
-  const store = new AlertStore(dir)
+async function incidents (dir: string): Promise<void> {
+  const store = new SqliteAlertStore(dir)
   try {
     const base: { labels: Record<string, string>, summary_en: string, description: string, description_en: string, value: number, threshold: number | null, suppressed_by: string | null } = { labels: {}, summary_en: '', description: '', description_en: '', value: 0, threshold: null, suppressed_by: null }
-    const windowId = store.addWindow({ kind: 'maintenance', name: 'web01 patch', matchers: { host: 'web01' }, starts_at: MAINT[0]!, ends_at: MAINT[1]!, recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, MAINT[0]! - DAY)
-    const open = (rule: string, severity: string, host: string, summary: string, at: number, extra: Partial<typeof base> = {}): number =>
-      store.openIncident({ ...base, ...extra, rule, severity, host, summary, detected_at: at, series_key: `${rule}:${host}:${at}` })
-    const set = (id: number, f: { notified?: number, acked?: number, resolved: number }): void => {
-      store.db.prepare('UPDATE incidents SET notified_at = ?, acked_at = ?, acked_by = ? WHERE id = ?').run(f.notified ?? null, f.acked ?? null, f.acked !== undefined ? 'tanaka' : null, id)
-      store.resolveIncident(id, f.resolved, 'cleared', 0)
+    const windowId = await store.addWindow({ kind: 'maintenance', name: 'web01 patch', matchers: { host: 'web01' }, starts_at: MAINT[0]!, ends_at: MAINT[1]!, recur_days: null, recur_hours: null, created_by: 'ops', comment: '' }, MAINT[0]! - DAY)
+    const open = async (rule: string, severity: string, host: string, summary: string, at: number, extra: Partial<typeof base> = {}): Promise<number> =>
+      await store.openIncident({ ...base, ...extra, rule, severity, host, summary, detected_at: at, series_key: `${rule}:${host}:${at}` })
+    const set = async (id: number, f: { notified?: number, acked?: number, resolved: number }): Promise<void> => {
+      store.db.db.prepare('UPDATE incidents SET notified_at = ?, acked_at = ?, acked_by = ? WHERE id = ?').run(f.notified ?? null, f.acked ?? null, f.acked !== undefined ? 'tanaka' : null, id)
+      await store.resolveIncident(id, f.resolved, 'cleared', 0)
     }
     // previous month: one incident, notified after 5 minutes
-    set(open('service_down', 'critical', 'web01', 'portal down', jst('2026-09-01T09:00:00')), { notified: jst('2026-09-01T09:05:00'), resolved: jst('2026-09-01T09:10:00') })
+    await set(await open('service_down', 'critical', 'web01', 'portal down', jst('2026-09-01T09:00:00')), { notified: jst('2026-09-01T09:05:00'), resolved: jst('2026-09-01T09:10:00') })
     // notified at 14 minutes, recovered after 60: a warning, so not major
-    set(open('service_down', 'warning', 'web01', 'web01 portal 停止', SVC_DOWN[0]!, { description: 'アプリケーションサーバのメモリ不足' }), { notified: SVC_DOWN[0]! + 14 * MIN, acked: SVC_DOWN[0]! + 20 * MIN, resolved: SVC_DOWN[1]! })
+    await set(await open('service_down', 'warning', 'web01', 'web01 portal 停止', SVC_DOWN[0]!, { description: 'アプリケーションサーバのメモリ不足' }), { notified: SVC_DOWN[0]! + 14 * MIN, acked: SVC_DOWN[0]! + 20 * MIN, resolved: SVC_DOWN[1]! })
     // notified at 16 minutes, recovered after 35: major (critical, at least 30 minutes)
-    set(open('host_down', 'critical', 'web01', 'web01 応答なし', OUT_IN_HOURS[0]!), { notified: OUT_IN_HOURS[0]! + 16 * MIN, resolved: OUT_IN_HOURS[0]! + 35 * MIN })
+    await set(await open('host_down', 'critical', 'web01', 'web01 応答なし', OUT_IN_HOURS[0]!), { notified: OUT_IN_HOURS[0]! + 16 * MIN, resolved: OUT_IN_HOURS[0]! + 35 * MIN })
     // in the maintenance window: recorded, excluded from every figure
-    set(open('host_down', 'critical', 'web01', 'web01 応答なし（計画停止）', MAINT[0]!, { suppressed_by: `maintenance:${windowId}` }), { resolved: MAINT[1]! })
+    await set(await open('host_down', 'critical', 'web01', 'web01 応答なし（計画停止）', MAINT[0]!, { suppressed_by: `maintenance:${windowId}` }), { resolved: MAINT[1]! })
     // a warning that cleared after 10 minutes without a mail: not judged for the 15-minute notice
-    set(open('cpu_high_warning', 'warning', 'db01', 'db01 CPU 85%', PEAK - 5 * MIN), { resolved: PEAK + 5 * MIN })
+    await set(await open('cpu_high_warning', 'warning', 'db01', 'db01 CPU 85%', PEAK - 5 * MIN), { resolved: PEAK + 5 * MIN })
   } finally {
-    store.close()
+    await store.close()
   }
 }
 
@@ -194,7 +194,7 @@ function expected () {
 t.test('a generated month: every figure, the workbook, the CSV, the page', async t => {
   const { influx, dir, dataDir } = await withReportDb(t)
   await writeLines(influx.url, 'kanshi_5m', [...september(), ...october()])
-  incidents(dataDir)
+  await incidents(dataDir)
   const config = join(dir, 'collector.yaml')
   writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\nreport:\n  targets: { responseMs: 500 }\n  overrides: [ { match: { role: kiosk }, serviceHours: kiosk-hours, availability: 99 } ]\n`)
   const out = join(dir, 'out')

@@ -37,15 +37,15 @@ t.test('mute: a silenced or maintained incident leaves every kind of notice; the
   const windows: Window[] = [window({ matchers: { host: 'web01' } })]
   const mute = new MuteStage(() => windows, cal)
   for (const kind of ['firing', 'resolved', 'repeat', 'escalation'] as const) {
-    t.same(ids(mute.exec([{ kind, incidents: [web, db, atDetection] }], T0)), [[kind, [db.id]]], `${kind}: only the unmuted incident`)
+    t.same(ids(await mute.exec([{ kind, incidents: [web, db, atDetection] }], T0)), [[kind, [db.id]]], `${kind}: only the unmuted incident`)
   }
-  t.same(ids(mute.exec([{ kind: 'repeat', incidents: [web] }], T0)), [], 'a notice left empty goes')
-  t.same(ids(mute.exec([{ kind: 'deadman', incidents: [web] }], T0)), [['deadman', []]], 'the dead-man mail is still sent, without the muted alert')
-  t.same(ids(mute.exec([{ kind: 'firing', incidents: [web] }], T0 + 61 * MIN)), [['firing', [web.id]]], 'after the silence ends it is mailed again')
+  t.same(ids(await mute.exec([{ kind: 'repeat', incidents: [web] }], T0)), [], 'a notice left empty goes')
+  t.same(ids(await mute.exec([{ kind: 'deadman', incidents: [web] }], T0)), [['deadman', []]], 'the dead-man mail is still sent, without the muted alert')
+  t.same(ids(await mute.exec([{ kind: 'firing', incidents: [web] }], T0 + 61 * MIN)), [['firing', [web.id]]], 'after the silence ends it is mailed again')
   windows[0] = window({ matchers: { rule: 'disk_full', severity: 'critical' }, kind: 'maintenance', recur_days: [2], recur_hours: '09:00-11:00', ends_at: T0 + 30 * 86_400_000 })
-  t.same(ids(mute.exec([{ kind: 'firing', incidents: [db] }], T0)), [], 'a recurring window on Tuesdays 09-11 mutes at 10:00 by rule and severity')
-  t.same(ids(mute.exec([{ kind: 'firing', incidents: [db] }], T0 + 2 * 60 * MIN)), [['firing', [db.id]]], 'and not at 12:00')
-  t.same(ids(mute.exec([{ kind: 'firing', incidents: [db] }], T0 + 86_400_000)), [['firing', [db.id]]], 'nor on Wednesday')
+  t.same(ids(await mute.exec([{ kind: 'firing', incidents: [db] }], T0)), [], 'a recurring window on Tuesdays 09-11 mutes at 10:00 by rule and severity')
+  t.same(ids(await mute.exec([{ kind: 'firing', incidents: [db] }], T0 + 2 * 60 * MIN)), [['firing', [db.id]]], 'and not at 12:00')
+  t.same(ids(await mute.exec([{ kind: 'firing', incidents: [db] }], T0 + 86_400_000)), [['firing', [db.id]]], 'nor on Wednesday')
 })
 
 t.test('group: the first matching route picks the receiver; firing mails group per rule, others per receiver', async t => {

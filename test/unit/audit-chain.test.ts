@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLog } from '../../collector/audit/log.js'
 import { verifyAudit, verifyChain } from '../../collector/audit/verify.js'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { auditHash } from '../../collector/audit/chain.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -106,13 +106,13 @@ t.test('a witness one record behind (a crash after the commit) still verifies', 
 t.test('one audit database: the alerting store delegates to it; the legacy alerting.db chain is still verified', async t => {
   const dir = await tmpDir(t)
   const log = new AuditLog(dir)
-  const store = new AlertStore(dir, log)
-  store.audit('op (operator)', 'alert.ack', { incident: 1 }, 5)
+  const store = new SqliteAlertStore(dir, log)
+  await store.audit('op (operator)', 'alert.ack', { incident: 1 }, 5)
   log.append('agent', 'agent.auth_failed', { remote: '10.0.0.1' })
-  t.same(store.auditLog(10).map(e => e.action), ['agent.auth_failed', 'alert.ack'], 'both in one log')
-  const hasAudit = (store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'audit'").get()) !== undefined
+  t.same((await store.auditLog(10)).map(e => e.action), ['agent.auth_failed', 'alert.ack'], 'both in one log')
+  const hasAudit = (store.db.db.prepare("SELECT name FROM sqlite_master WHERE name = 'audit'").get()) !== undefined
   t.notOk(hasAudit, 'alerting.db gets no audit table')
-  store.close()
+  await store.close()
   t.equal(log.entries().length, 2, 'the shared log stays open after the store closes')
   log.close()
   t.same(verifyAudit(dir), [{ file: join(dir, 'audit.db'), records: 2 }], 'no legacy report without legacy rows')

@@ -7,7 +7,7 @@ import { devicePolicy, newDeviceSink } from '../../collector/state/device-stamp.
 import { descendants, downAncestor, hostTopology } from '../../collector/alerting/topology.js'
 import { DependencyStage, RELEASE_AFTER_MS } from '../../collector/alerting/notify/dependency.js'
 import { candidates } from '../../collector/alerting/notify/notifier.js'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { checkAgents } from '../../collector/config/agents.js'
 import { DeviceRegistry, MAX_DEVICES } from '../../collector/ingest/devices.js'
@@ -99,30 +99,30 @@ t.test('when: a sample counts only while the other fields hold; otherwise the se
 })
 
 t.test('dependency stage: suppresses children of a down parent, names them, releases one still down after the parent is back', async t => {
-  const store = new AlertStore(await tmpDir(t))
+  const store = new SqliteAlertStore(await tmpDir(t))
   t.teardown(() => store.close())
   const topo = hostTopology(() => [{ id: 'kiosk-1', parent: 'sw-3f' }, { id: 'kiosk-2', parent: 'sw-3f' }], { parents: () => [] })
-  const open = (host: string, rule: string, at: number): number => store.openIncident({
+  const open = async (host: string, rule: string, at: number): Promise<number> => await store.openIncident({
     rule, severity: 'critical', host, labels: { host }, summary: `${host} down`, summary_en: `${host} down`, description: '', description_en: '',
     value: 0, threshold: 0, detected_at: at, suppressed_by: null, series_key: `${rule}|${host}`
   })
   const stage = new DependencyStage({ store, topology: topo, heartbeatRules: () => new Set(['device_down', 'kiosk_down']) })
-  const run = (now: number) => stage.exec(candidates(store.firing(), [], {}), now)
-  const sw = open('sw-3f', 'device_down', 1000)
-  const k1 = open('kiosk-1', 'kiosk_down', 900) // opened before the parent's, not yet mailed
-  run(2000)
-  run(3000) // each plan until the first mail: the names are not added twice
-  t.equal(store.incident(k1)!.suppressed_by, 'parent:sw-3f')
-  t.equal(store.incident(sw)!.suppressed_by, null)
-  t.equal(store.incident(sw)!.summary, 'sw-3f down (配下 2 台到達不能)')
-  t.equal(store.incident(sw)!.description_en, '2 hosts behind it are unreachable (their own alerts are suppressed): kiosk-1, kiosk-2')
-  t.equal(store.incident(sw)!.summary_en, 'sw-3f down (2 hosts behind it unreachable)')
-  store.resolveIncident(sw, 10_000, null, 1)
-  run(10_000 + RELEASE_AFTER_MS - 1)
-  t.equal(store.incident(k1)!.suppressed_by, 'parent:sw-3f', 'within the grace after the parent came back: still suppressed')
-  run(10_000 + RELEASE_AFTER_MS)
-  t.equal(store.incident(k1)!.suppressed_by, null, 'still down 5 minutes after its parent recovered: released, its own alert')
-  t.match(store.incident(k1)!.description, '上位 sw-3f の復旧後も停止が続いています')
+  const run = async (now: number) => stage.exec(candidates(await store.firing(), [], {}), now)
+  const sw = await open('sw-3f', 'device_down', 1000)
+  const k1 = await open('kiosk-1', 'kiosk_down', 900) // opened before the parent's, not yet mailed
+  await run(2000)
+  await run(3000) // each plan until the first mail: the names are not added twice
+  t.equal((await store.incident(k1))!.suppressed_by, 'parent:sw-3f')
+  t.equal((await store.incident(sw))!.suppressed_by, null)
+  t.equal((await store.incident(sw))!.summary, 'sw-3f down (配下 2 台到達不能)')
+  t.equal((await store.incident(sw))!.description_en, '2 hosts behind it are unreachable (their own alerts are suppressed): kiosk-1, kiosk-2')
+  t.equal((await store.incident(sw))!.summary_en, 'sw-3f down (2 hosts behind it unreachable)')
+  await store.resolveIncident(sw, 10_000, null, 1)
+  await run(10_000 + RELEASE_AFTER_MS - 1)
+  t.equal((await store.incident(k1))!.suppressed_by, 'parent:sw-3f', 'within the grace after the parent came back: still suppressed')
+  await run(10_000 + RELEASE_AFTER_MS)
+  t.equal((await store.incident(k1))!.suppressed_by, null, 'still down 5 minutes after its parent recovered: released, its own alert')
+  t.match((await store.incident(k1))!.description, '上位 sw-3f の復旧後も停止が続いています')
 })
 
 t.test('config: a devices list naming an agent, or an agent its own parent, is refused with file and key', async t => {

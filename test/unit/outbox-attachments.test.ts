@@ -4,7 +4,7 @@
 import t from 'tap'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { AlertStore } from '../../collector/alerting/store.js'
+import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 t.test('an older alerting.db is migrated in place', async t => {
@@ -19,14 +19,14 @@ t.test('an older alerting.db is migrated in place', async t => {
   old.prepare("INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, created_at, next_attempt_at) VALUES ('firing', '[1]', 'oncall', '[\"o@example.jp\"]', 's', 't', 'h', 1, 1)").run()
   old.close()
   for (let i = 0; i < 2; i++) { // twice: the migration is idempotent
-    const store = new AlertStore(dir)
+    const store = new SqliteAlertStore(dir)
     t.teardown(() => store.close())
-    if (i === 0) store.enqueue({ kind: 'report', incident_ids: [], receiver: 'managers', recipients: ['m@example.jp'], subject: 'r', text: 't', html: 'h', attachments: ['/srv/reports/daily/2026-07-17/report.pdf'], created_at: 2 })
-    const due = store.dueMail(10)
+    if (i === 0) await store.enqueue({ kind: 'report', incident_ids: [], receiver: 'managers', recipients: ['m@example.jp'], subject: 'r', text: 't', html: 'h', attachments: ['/srv/reports/daily/2026-07-17/report.pdf'], created_at: 2 })
+    const due = await store.dueMail(10)
     t.same(due.map(m => [m.kind, m.subject, m.attachments]), [['firing', 's', []], ['report', 'r', ['/srv/reports/daily/2026-07-17/report.pdf']]])
     if (i === 0) {
-      t.equal(store.reportDone('daily'), undefined)
-      store.setReportDone('daily', '2026-07-17', 3)
-    } else t.equal(store.reportDone('daily'), '2026-07-17', 'the last completed period survives a reopen')
+      t.equal(await store.reportDone('daily'), undefined)
+      await store.setReportDone('daily', '2026-07-17', 3)
+    } else t.equal(await store.reportDone('daily'), '2026-07-17', 'the last completed period survives a reopen')
   }
 })

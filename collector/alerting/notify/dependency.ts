@@ -20,22 +20,22 @@ export const RELEASE_AFTER_MS = 5 * 60_000
 export class DependencyStage implements Stage {
   constructor (private readonly o: DependencyOptions) {}
 
-  exec (notices: readonly Notice[], now: number): Notice[] {
+  async exec (notices: readonly Notice[], now: number): Promise<Notice[]> {
     const rules = this.o.heartbeatRules()
     const down = downHosts(notices.flatMap(n => n.kind === 'firing' || n.kind === 'repeat' ? n.incidents : []), rules)
-    const { store, topology } = this.o
-    store.tx(() => {
+    const { topology } = this.o
+    await this.o.store.tx(async store => {
       for (const n of notices) {
         if (n.kind !== 'firing') continue
         for (const i of n.incidents) {
-          if (i.suppressed_by?.startsWith('parent:') === true) { this.release(i, down, rules, now); continue }
+          if (i.suppressed_by?.startsWith('parent:') === true) { await this.release(store, i, down, rules, now); continue }
           if (down.size === 0 || i.suppressed_by !== null || i.last_notified_at !== null) continue
           const parent = downAncestor(topology, i.host, i.labels, h => h !== i.host && down.has(h))
           if (parent !== undefined) {
             i.suppressed_by = `parent:${parent}`
-            store.suppress(i.id, i.suppressed_by)
+            await store.suppress(i.id, i.suppressed_by)
           } else if (rules.has(i.rule)) {
-            this.nameChildren(i)
+            await this.nameChildren(store, i)
           }
         }
       }
@@ -44,20 +44,20 @@ export class DependencyStage implements Stage {
   }
 
   /** release un-suppresses a host whose parents are all up again for a while: it is down on its own. */
-  private release (i: Incident, down: ReadonlySet<string>, rules: ReadonlySet<string>, now: number): void {
+  private async release (store: AlertStore, i: Incident, down: ReadonlySet<string>, rules: ReadonlySet<string>, now: number): Promise<void> {
     const parent = i.suppressed_by!.slice('parent:'.length)
     if (downAncestor(this.o.topology, i.host, i.labels, h => h !== i.host && down.has(h)) !== undefined || down.has(parent)) return
-    const back = this.o.store.lastResolvedAt(parent, [...rules])
+    const back = await store.lastResolvedAt(parent, [...rules])
     if (back !== undefined && now - back < (this.o.releaseAfterMs ?? RELEASE_AFTER_MS)) return
     i.suppressed_by = null
     i.description = `${i.description === '' ? '' : i.description + '\n'}上位 ${parent} の復旧後も停止が続いています`
     i.description_en = `${i.description_en === '' ? '' : i.description_en + '\n'}Still down after its parent ${parent} recovered`
-    this.o.store.release(i.id)
-    this.o.store.setTexts(i.id, i)
+    await store.release(i.id)
+    await store.setTexts(i.id, i)
   }
 
   /** nameChildren adds the hosts behind a down parent to its incident until its first mail (idempotent: each plan runs it). */
-  private nameChildren (i: Incident): void {
+  private async nameChildren (store: AlertStore, i: Incident): Promise<void> {
     const kids = descendants(this.o.topology, i.host)
     if (kids.length === 0) return
     const t = impactText(kids)
@@ -69,7 +69,7 @@ export class DependencyStage implements Stage {
     }
     if (next.summary === i.summary && next.description === i.description && next.summary_en === i.summary_en && next.description_en === i.description_en) return
     Object.assign(i, next)
-    this.o.store.setTexts(i.id, next)
+    await store.setTexts(i.id, next)
   }
 }
 

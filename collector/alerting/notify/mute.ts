@@ -8,10 +8,10 @@ import type { Notice, Stage } from './stage.js'
 
 export class MuteStage implements Stage {
   /** windows reads the active silences and maintenance windows once per run */
-  constructor (private readonly windows: () => readonly Window[], private readonly calendar: BusinessCalendar) {}
+  constructor (private readonly windows: () => readonly Window[] | Promise<readonly Window[]>, private readonly calendar: BusinessCalendar) {}
 
-  exec (notices: readonly Notice[], now: number): Notice[] {
-    const windows = this.windows()
+  async exec (notices: readonly Notice[], now: number): Promise<Notice[]> {
+    const windows = await this.windows()
     const live = (i: Incident): boolean => i.suppressed_by === null && mutedBy(windows, { ...i.labels, severity: i.severity }, i.rule, now, this.calendar) === undefined
     return notices.flatMap(n => {
       const incidents = n.incidents.filter(live)

@@ -63,17 +63,27 @@ export class Notifier {
       ...(o.dependency !== undefined ? [new DependencyStage({ store, ...o.dependency })] : []),
       new MuteStage(() => store.windows(), o.calendar),
       new GroupStage({ receivers: o.receivers, routes: o.routes, escalation: o.escalation?.receiver, deadman: o.deadman?.receiver }),
-      new DedupStage({ groupWaitMs: o.groupWaitMs, groupIntervalMs: o.groupIntervalMs, repeatIntervalMs: o.repeatIntervalMs, deadmanIntervalMs: o.deadman?.intervalMs, lastQueued: k => store.lastMailOf(k) }),
+      new DedupStage({ groupWaitMs: o.groupWaitMs, groupIntervalMs: o.groupIntervalMs, repeatIntervalMs: o.repeatIntervalMs, deadmanIntervalMs: o.deadman?.intervalMs, lastQueued: k => this.lastQueued.get(k) ?? 0 }),
       new EscalateStage(o.escalation?.afterMs ?? Infinity),
       new OutboxStage({ store, timezone: o.timezone, grafanaUrl: o.grafanaUrl, ackLink: o.ackLink, incidentLink: o.incidentLink, ...(o.linesOf !== undefined ? { linesOf: o.linesOf } : {}) })
     ]
     this.sender = new SendStage({ store, send: o.send, now: o.now, logger: o.logger, onMail: o.onMail, random: o.random })
   }
 
-  /** plan runs the chain at now in one transaction; it returns how many mails it queued. */
-  plan (now: number): number {
-    const { store } = this.o
-    return store.tx(() => this.stages.reduce((n, s) => s.exec(n, now), candidates(store.firing(), store.dueResolved(), this.o, this.leader?.() ?? true)).length)
+  /** when the newest mail of each kind was queued, read at the start of each plan (the dedup stage asks) */
+  private readonly lastQueued = new Map<string, number>()
+
+  /**
+   * plan runs the chain at now in one transaction; it returns how many mails it queued. In a cluster every
+   * node plans, one at a time (exclusive): each sees what the last one marked, so a notice is queued once.
+   */
+  async plan (now: number): Promise<number> {
+    return await this.o.store.tx(async store => {
+      if (this.o.deadman !== undefined) this.lastQueued.set('deadman', await store.lastMailOf('deadman'))
+      let notices = candidates(await store.firing(), await store.dueResolved(), this.o, this.leader?.() ?? true)
+      for (const s of this.stages) notices = await s.exec(notices, now)
+      return notices.length
+    }, { exclusive: 'notify-plan' })
   }
 
   /** deliver sends the outbox mails due at now. */

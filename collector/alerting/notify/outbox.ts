@@ -19,19 +19,18 @@ export interface OutboxOptions {
 export class OutboxStage implements Stage {
   constructor (private readonly o: OutboxOptions) {}
 
-  exec (notices: readonly Notice[], now: number): Notice[] {
-    const { store } = this.o
+  async exec (notices: readonly Notice[], now: number): Promise<Notice[]> {
     const queued: Notice[] = []
-    store.tx(() => {
+    await this.o.store.tx(async store => {
       for (const n of notices) {
         const r = n.receiver
         if (r === undefined) continue
         const ids = n.incidents.map(i => i.id)
         const m = n.kind === 'deadman' ? composeDeadman(n.incidents, r.locale) : compose(n.kind, n.incidents, this.context(r.locale, n.incidents), now)
-        store.enqueue({ kind: n.kind, incident_ids: n.kind === 'deadman' ? [] : ids, receiver: r.name, recipients: [...r.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
-        if (n.kind === 'firing' || n.kind === 'repeat') store.markQueued(ids, now)
-        else if (n.kind === 'resolved') store.markResolvedQueued(ids)
-        else if (n.kind === 'escalation') store.markEscalated(ids, now)
+        await store.enqueue({ kind: n.kind, incident_ids: n.kind === 'deadman' ? [] : ids, receiver: r.name, recipients: [...r.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
+        if (n.kind === 'firing' || n.kind === 'repeat') await store.markQueued(ids, now)
+        else if (n.kind === 'resolved') await store.markResolvedQueued(ids)
+        else if (n.kind === 'escalation') await store.markEscalated(ids, now)
         queued.push(n)
       }
     })

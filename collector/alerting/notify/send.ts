@@ -13,8 +13,11 @@ export const FINAL_RETRY_MS = 3_600_000
 /** Temporary refusals back off from 2.5–5 s to at most 5–10 min. */
 const MAIL_BACKOFF = { minMs: 5000, maxMs: 600_000 }
 
-/** MailSend hands one mail to SMTP; attachments are file paths. */
-export type MailSend = (to: string[], subject: string, text: string, html: string, attachments: readonly string[]) => Promise<SendResult>
+/** MailSend hands one mail to SMTP; attachments are file paths; messageId is the outbox row's own. */
+export type MailSend = (to: string[], subject: string, text: string, html: string, attachments: readonly string[], messageId?: string) => Promise<SendResult>
+
+/** messageIdOf: one Message-ID per outbox row, unique to the store (one collector, or one cluster). */
+export const messageIdOf = (id: number, scope: string): string => `<outbox-${id}.${scope}@kanshi>`
 
 export interface SendOptions {
   store: AlertStore
@@ -37,18 +40,19 @@ export class SendStage {
     this.sending = true
     let sent = 0
     try {
-      for (const m of this.o.store.dueMail(now)) {
-        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments)
+      const scope = await this.o.store.scope()
+      for (const m of await this.o.store.dueMail(now)) {
+        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments, messageIdOf(m.id, scope))
         this.o.onMail?.(m.kind, r.kind)
         if (r.kind === 'ok') {
           const at = this.o.now()
-          this.o.store.mailSent(m, at)
-          if (m.kind === 'report') this.o.store.audit('collector', 'report.delivered', { mail: m.id, receiver: m.receiver, recipients: m.recipients, subject: m.subject, attachments: m.attachments.map(f => basename(f)), attempts: m.attempts + 1 }, at)
+          await this.o.store.mailSent(m, at)
+          if (m.kind === 'report') await this.o.store.audit('collector', 'report.delivered', { mail: m.id, receiver: m.receiver, recipients: m.recipients, subject: m.subject, attachments: m.attachments.map(f => basename(f)), attempts: m.attempts + 1 }, at)
           sent++
           continue
         }
         const retryAt = this.o.now() + this.retryDelay(m, r.kind === 'fail')
-        this.o.store.mailFailed(m.id, r.reason, retryAt)
+        await this.o.store.mailFailed(m.id, r.reason, retryAt)
         this.o.logger[m.attempts === 0 ? 'warn' : 'debug']({ mail: m.id, kind: m.kind, reason: r.reason, retryAt }, 'mail not accepted; kept in the outbox and retried')
         if (r.kind === 'retry') break
       }

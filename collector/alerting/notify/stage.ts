@@ -18,7 +18,7 @@ export interface Notice {
   key?: string
 }
 
-/** Stage is one step of the chain: the notices still due at now, in order. */
+/** Stage is one step of the chain: the notices still due at now, in order (a stage that reads the store is async). */
 export interface Stage {
-  exec (notices: readonly Notice[], now: number): Notice[]
+  exec (notices: readonly Notice[], now: number): Notice[] | Promise<Notice[]>
 }

@@ -40,6 +40,8 @@ export interface RunnerOptions {
 export interface LeaderGate {
   leader: () => boolean
   claim: (job: string, dueAt: number) => Promise<boolean>
+  /** runs before reports are generated (cluster: the shared incident record is mirrored into alerting.db) */
+  before?: () => Promise<void>
 }
 
 /** What one tick did for a kind. */
@@ -68,13 +70,19 @@ export class ReportRunner {
     })
   }
 
+  private started: Promise<void> = Promise.resolve()
+
   start (): void {
-    // First start: what was due before the collector ran is not owed.
+    this.started = this.baselines()
+    this.arm(0)
+  }
+
+  /** First start: what was due before the collector ran is not owed. */
+  private async baselines (): Promise<void> {
     const now = this.o.now()
     for (const [kind, s] of this.schedules()) {
-      if (this.o.store.reportDone(kind) === undefined) this.o.store.setReportDone(kind, baseline(kind, s, now, this.o.calendar), now)
+      if (await this.o.store.reportDone(kind) === undefined) await this.o.store.setReportDone(kind, baseline(kind, s, now, this.o.calendar), now)
     }
-    this.arm(0)
   }
 
   async stop (): Promise<void> {
@@ -84,8 +92,10 @@ export class ReportRunner {
   }
 
   /** next says what each kind runs next and when (for logs and tests). */
-  next (now = this.o.now()): Occurrence[] {
-    return this.schedules().map(([kind, s]) => nextDue(kind, s, this.o.store.reportDone(kind), now, this.o.calendar))
+  async next (now = this.o.now()): Promise<Occurrence[]> {
+    const out: Occurrence[] = []
+    for (const [kind, s] of this.schedules()) out.push(nextDue(kind, s, await this.o.store.reportDone(kind), now, this.o.calendar))
+    return out
   }
 
   /** tick runs what is due at now, one kind after the other; concurrent calls share the run. */
@@ -97,30 +107,34 @@ export class ReportRunner {
   private arm (ms: number): void {
     if (this.stopped) return
     this.timer = setTimeout(() => {
-      void this.tick().catch(err => this.o.logger.error({ err }, 'report run failed')).finally(() => this.arm(this.sleepMs()))
+      void this.tick().catch(err => this.o.logger.error({ err }, 'report run failed'))
+        .then(async () => await this.sleepMs()).catch(() => 60_000).then(ms => { this.arm(ms) })
     }, ms)
     this.timer.unref()
   }
 
-  private sleepMs (): number {
+  private async sleepMs (): Promise<number> {
     // Not the cluster leader: nothing is due here; look again soon in case this node takes the lease.
     if (this.gate !== undefined && !this.gate.leader()) return FOLLOWER_SLEEP_MS
     const now = this.o.now()
-    const due = Math.min(...this.next(now).map(o => o.dueAt), ...[...this.failures.values()].map(f => f.retryAt))
+    const due = Math.min(...(await this.next(now)).map(o => o.dueAt), ...[...this.failures.values()].map(f => f.retryAt))
     return Math.max(1000, Math.min(MAX_SLEEP_MS, due - now))
   }
 
   private async runDue (): Promise<Ran[]> {
     // cluster: only the leader generates and mails reports.
     const out: Ran[] = []
+    await this.started
     if (this.gate !== undefined && !this.gate.leader()) return out
+    let prepared = false
     for (const [kind, s, receivers] of this.schedules()) {
       const now = this.o.now()
-      const last = this.o.store.reportDone(kind)
+      const last = await this.o.store.reportDone(kind)
       const occ = nextDue(kind, s, last, now, this.o.calendar)
       if (occ.dueAt > now) continue
       const f = this.failures.get(kind)
       if (f !== undefined && f.period === occ.period && f.retryAt > now) continue
+      if (!prepared) { await this.gate?.before?.(); prepared = true }
       if (last !== undefined) {
         const skipped = skippedBetween(kind, s, last, occ, this.o.calendar)
         if (skipped.length > 0) {
@@ -160,16 +174,17 @@ export class ReportRunner {
       // Lost the lease meanwhile, or another leader mailed this period already: not mailed twice.
       logger.warn({ kind, period }, 'cluster: report not mailed: this collector no longer leads, or the period was delivered by another')
       if (!this.gate.leader()) return { kind, period, ok: false, mails: [], error: 'not the cluster leader' }
-      store.setReportDone(kind, period, generatedAt)
+      await store.setReportDone(kind, period, generatedAt)
       return { kind, period, ok: true, mails: [] }
     }
-    const mails = store.tx(() => {
-      const ids = receivers.map(name => {
+    const mails = await store.tx(async t => {
+      const ids: number[] = []
+      for (const name of receivers) {
         const r = this.o.receivers.find(x => x.name === name)!
         const m = composeReportMail({ kind, period, locale: r.locale, summary: g.summary, attachments, pdfSkipped: g.pdfSkipped, publicUrl: this.o.publicUrl })
-        return store.enqueue({ kind: 'report', incident_ids: [], receiver: r.name, recipients: [...r.email], subject: m.subject, text: m.text, html: m.html, attachments, created_at: generatedAt })
-      })
-      store.setReportDone(kind, period, generatedAt)
+        ids.push(await t.enqueue({ kind: 'report', incident_ids: [], receiver: r.name, recipients: [...r.email], subject: m.subject, text: m.text, html: m.html, attachments, created_at: generatedAt }))
+      }
+      await t.setReportDone(kind, period, generatedAt)
       return ids
     })
     audit.append('collector', 'report.generated', { kind, period, files: g.files, pdfSkipped: g.pdfSkipped ?? null, mails, receivers, ms: Math.round(performance.now() - t0) }, generatedAt)
