@@ -74,8 +74,9 @@ t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothin
   await waitFor(async () => (await cl.readyz(0)).warnings?.some(w => w.startsWith('cluster: postgres unreachable')), 10_000)
   const warnedMs = Date.now() - cutAt
   t.comment(`c1's /readyz warned ${warnedMs} ms after the cut`)
-  // One statement timeout (statementTimeout 2 s + 1 s on the client) after the cut, give or take a heartbeat.
-  t.ok(warnedMs <= 3000 + HEARTBEAT_MS + 1000, 'within a statement timeout: a timed-out connection is not reused')
+  // One statement timeout (statementTimeout 2 s + 1 s on the client) after the cut, give or take a heartbeat
+  // and a loaded machine; reusing the timed-out connection (a second timeout behind the first) took 6.3-6.5 s.
+  t.ok(warnedMs < 6000, 'within about one statement timeout: a timed-out connection is not reused')
   const view = await clusterView(0)
   t.same([view.status.self, view.status.pgUp], [false, false], 'the console on c1: not leading, PostgreSQL unreachable')
   t.not(view.status.leader, 'c1', 'and it does not name itself leader')
