@@ -3,6 +3,7 @@
 // `alert` points back through the WAL for Grafana, and drives the notifier.
 
 import type { Logger } from 'pino'
+import { backoffDelay } from '../../common/backoff.js'
 import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
 import type { Evaluator, Series, Transition } from './evaluator.js'
@@ -38,6 +39,9 @@ export interface StageOptions {
   /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
   dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
 }
+
+/** A store write that failed is tried again after 125-250 ms, doubling to at most 2.5-5 s. */
+const STORE_RETRY = { minMs: 250, maxMs: 5000 }
 
 export class AlertingStage {
   private stopped = false
@@ -145,14 +149,14 @@ export class AlertingStage {
     }
     for (const [agent, snap] of groups) {
       await this.serial(async () => {
-        await this.fenced(agent, async () => {
+        await this.retrying(async () => await this.fenced(agent, async () => {
           await this.o.store.tx(async store => {
             for (const t of snap) {
               if (t.kind === 'firing') await this.fire(store, t)
               else await this.resolve(store, t)
             }
           }, this.txOptions(agent))
-        })
+        }))
       })
     }
   }
@@ -177,6 +181,24 @@ export class AlertingStage {
       if (this.warned.has(agent)) return
       this.warned.add(agent)
       this.o.logger.warn({ agent, lease: err.lease }, 'alerting: write refused, this collector does not hold the agent (kanshi_alert_fenced_total); the collector that does records its alerts')
+    }
+  }
+
+  /**
+   * retrying repeats a store write until it is recorded or the stage stops: a store that does not answer (PostgreSQL
+   * down; cluster/degraded-store.ts then goes local) holds the WAL record and the evaluator's transition, nothing is lost.
+   */
+  private async retrying (f: () => Promise<void>): Promise<void> {
+    for (let n = 0; ; n++) {
+      try {
+        await f()
+        if (n > 0) this.o.logger.info({ attempts: n + 1 }, 'alerting: the change is recorded after retries')
+        return
+      } catch (err) {
+        if (this.stopped) throw err
+        if (n === 0) this.o.logger.error({ err }, 'alerting: the store did not record a change; retried until it does (the WAL record waits)')
+        await new Promise(resolve => setTimeout(resolve, backoffDelay(STORE_RETRY, n)))
+      }
     }
   }
 
@@ -257,9 +279,9 @@ export class AlertingStage {
     this.agentOf.clear()
     for (const [agent, g] of groups) {
       await this.serial(async () => {
-        await this.fenced(agent, async () => {
+        await this.retrying(async () => await this.fenced(agent, async () => {
           await this.o.store.tx(async store => { await store.saveSeries(g.keep, g.removed, agent === '' ? undefined : agent) }, this.txOptions(agent))
-        })
+        }))
       }).catch(err => {
         for (const k of [...g.keep.map(s => s.key), ...g.removed]) { this.dirty.add(k); this.agentOf.set(k, agent) }
         throw err
