@@ -111,6 +111,7 @@ export class DegradingAlertStore implements AlertStore {
   }
 
   async close (): Promise<void> {
+    if (this.closed) return
     this.closed = true
     clearInterval(this.refresher)
     clearTimeout(this.probe)
