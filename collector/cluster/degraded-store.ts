@@ -68,6 +68,7 @@ export class DegradingAlertStore implements AlertStore {
   private refreshSoon: NodeJS.Timeout | undefined
   private reconciling: Promise<void> | undefined
   private closed = false
+  private reconcileError: string | undefined
   private readonly warnedDrop = new Set<string>()
   /** inside one of our transactions: which store it runs on, and the lease that fenced it */
   private readonly ctx = new AsyncLocalStorage<{ on: 'pg' | 'local', fence: string | null }>()
@@ -227,6 +228,7 @@ export class DegradingAlertStore implements AlertStore {
       })
       this.local.clear()
       this.local.setState('since', null)
+      this.reconcileError = undefined
       this.droppedTotal += r.dropped
       this.lastReconcile = r
       out = r
@@ -236,7 +238,10 @@ export class DegradingAlertStore implements AlertStore {
       this.failingSince = null
       this.o.logger.warn({ ...r, degradedSince: was }, 'alerting: PostgreSQL back; degraded mode ended and reconciled')
     }).catch(err => {
-      this.o.logger.warn({ err: pgMessage(err) }, 'alerting: reconciliation did not finish; the local journal is kept and tried again')
+      // Once per distinct reason: the probe tries again every second.
+      const why = pgMessage(err)
+      if (why !== this.reconcileError) this.o.logger.warn({ err: why }, 'alerting: reconciliation did not finish; the local journal is kept and tried again')
+      this.reconcileError = why
       throw err
     }).finally(() => { this.reconciling = undefined })
     await this.reconciling
