@@ -52,6 +52,8 @@ export interface SharedAlerting {
   store: AlertStore
   fenceOf: (agent: string) => string | undefined
   onFenced: (lease: string) => void
+  /** the cluster's ack-link secret: the first node's own becomes everyone's, so a link verifies on any node */
+  ackSecret: (local: Buffer) => Promise<Buffer>
 }
 
 /**
@@ -70,13 +72,16 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
     inSchedule: (r, t, labels) => (schedules.get(r.schedule) ?? ALWAYS).contains(t) && (hostHours.get(labels['host'] ?? '')?.contains(t) ?? true)
   })
   const store: AlertStore = shared?.store ?? new SqliteAlertStore(dataDir, audit)
-  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them.
-  const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
-  for (const m of a.maintenance) {
-    if (known.has(m.name)) continue
-    await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
-  }
-  const ackSecret = loadSecret(dataDir)
+  // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them
+  // (exclusive: collectors of a cluster starting at once record each once).
+  await store.tx(async store => {
+    const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
+    for (const m of a.maintenance) {
+      if (known.has(m.name)) continue
+      await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
+    }
+  }, { exclusive: 'config-maintenance' })
+  const ackSecret = shared === undefined ? loadSecret(dataDir) : await shared.ackSecret(loadSecret(dataDir))
   const { timeout, ...smtpOptions } = a.smtp
   const smtp = new SmtpSender({ ...smtpOptions, timeoutMs: timeout })
   const publicUrl = a.publicUrl?.replace(/\/+$/, '')
@@ -116,7 +121,8 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
         return p === undefined ? undefined : `parent:${p}`
       }
   const stage = new AlertingStage({ wal, reader: wal.reader('alerting'), store, evaluator, notifier, calendar, lines, now, logger: logger.child({ component: 'alerting' }), systems, mergeWindowMs: a.incidents.mergeWindow, ...(dependsOn !== undefined ? { dependsOn } : {}), ...(shared !== undefined ? { fenceOf: shared.fenceOf, onFenced: shared.onFenced } : {}) })
-  if (shared === undefined) await stage.load()
+  // Cluster: the series of the collector's own points (host_up of the host-down judgement) now; each agent's when its lease is taken.
+  await stage.load(shared === undefined ? undefined : '')
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
   return {
     stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,

@@ -3,13 +3,13 @@
 // `alert` points back through the WAL for Grafana, and drives the notifier.
 
 import type { Logger } from 'pino'
-import { backoffDelay } from '../../common/backoff.js'
 import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
 import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
 import type { AlertStore } from './store.js'
 import { FencedError } from './store-api.js'
+import { backoffDelay } from '../../common/backoff.js'
 import { mutedBy } from './silences.js'
 import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
@@ -40,9 +40,6 @@ export interface StageOptions {
   dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
 }
 
-/** A store write that failed is tried again after 125-250 ms, doubling to at most 2.5-5 s. */
-const STORE_RETRY = { minMs: 250, maxMs: 5000 }
-
 export class AlertingStage {
   private stopped = false
   private readonly consumer: WalConsumer
@@ -65,9 +62,9 @@ export class AlertingStage {
     this.consumer = new WalConsumer(o.wal, o.reader)
   }
 
-  /** load restores the series state (pending `for` timers, firing series) from the store; call it before start. */
-  async load (): Promise<void> {
-    this.o.evaluator.restore(await this.o.store.loadSeries())
+  /** load restores the series state (pending `for` timers, firing series) from the store, all or one agent's; call it before start. */
+  async load (agent?: string): Promise<void> {
+    this.o.evaluator.restore(await this.o.store.loadSeries(agent))
   }
 
   start (): void {
@@ -81,7 +78,7 @@ export class AlertingStage {
     if (this.timer !== undefined) clearInterval(this.timer)
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
-    await this.persist()
+    await this.persist().catch(err => this.o.logger.error({ err }, 'alerting: series state not saved at stop; pending timers start again'))
   }
 
   private async run (): Promise<void> {
@@ -110,9 +107,34 @@ export class AlertingStage {
     await this.o.notifier.deliver(now)
   }
 
-  /** tickSafe runs a tick from a timer: a store error is logged and the next tick tries again. */
+  private ticking = false
+  private tickErrors = 0
+
+  /** tickSafe runs a tick from a timer (one at a time): a store error is logged (the first, then every 60th) and the next tick tries again. */
   private tickSafe (): void {
-    this.tick().catch(err => this.o.logger.error({ err }, 'alerting tick failed; the next tick tries again'))
+    if (this.ticking) return
+    this.ticking = true
+    this.tick().then(() => { this.tickErrors = 0 }, err => {
+      if (this.tickErrors++ % 60 === 0) this.o.logger.error({ err, failures: this.tickErrors }, 'alerting tick failed; the next tick tries again')
+    }).finally(() => { this.ticking = false })
+  }
+
+  private failing = 0
+
+  /** retrying runs a store write until it is taken: with the store down alerting waits, in order, and drops nothing. A fenced refusal or a stop ends it. */
+  private async retrying (f: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await f()
+        if (this.failing > 0) this.o.logger.warn({ failures: this.failing }, 'alerting: the store takes writes again')
+        this.failing = 0
+        return
+      } catch (err) {
+        if (err instanceof FencedError || this.stopped) throw err
+        if (this.failing++ === 0) this.o.logger.error({ err }, 'alerting: the store refused a write; alerting waits and retries it (nothing is dropped)')
+        await new Promise(resolve => setTimeout(resolve, backoffDelay({ minMs: 250, maxMs: 10_000 }, attempt)))
+      }
+    }
   }
 
   private soon: NodeJS.Immediate | undefined
@@ -120,7 +142,7 @@ export class AlertingStage {
   private chain: Promise<void> = Promise.resolve()
 
   private serial (f: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(f)
+    const run = this.chain.then(async () => { await this.retrying(f) })
     this.chain = run.catch(() => {})
     return run
   }
@@ -149,14 +171,14 @@ export class AlertingStage {
     }
     for (const [agent, snap] of groups) {
       await this.serial(async () => {
-        await this.retrying(async () => await this.fenced(agent, async () => {
+        await this.fenced(agent, async () => {
           await this.o.store.tx(async store => {
             for (const t of snap) {
               if (t.kind === 'firing') await this.fire(store, t)
               else await this.resolve(store, t)
             }
           }, this.txOptions(agent))
-        }))
+        })
       })
     }
   }
@@ -181,24 +203,6 @@ export class AlertingStage {
       if (this.warned.has(agent)) return
       this.warned.add(agent)
       this.o.logger.warn({ agent, lease: err.lease }, 'alerting: write refused, this collector does not hold the agent (kanshi_alert_fenced_total); the collector that does records its alerts')
-    }
-  }
-
-  /**
-   * retrying repeats a store write until it is recorded or the stage stops: a store that does not answer (PostgreSQL
-   * down; cluster/degraded-store.ts then goes local) holds the WAL record and the evaluator's transition, nothing is lost.
-   */
-  private async retrying (f: () => Promise<void>): Promise<void> {
-    for (let n = 0; ; n++) {
-      try {
-        await f()
-        if (n > 0) this.o.logger.info({ attempts: n + 1 }, 'alerting: the change is recorded after retries')
-        return
-      } catch (err) {
-        if (this.stopped) throw err
-        if (n === 0) this.o.logger.error({ err }, 'alerting: the store did not record a change; retried until it does (the WAL record waits)')
-        await new Promise(resolve => setTimeout(resolve, backoffDelay(STORE_RETRY, n)))
-      }
     }
   }
 
@@ -279,9 +283,9 @@ export class AlertingStage {
     this.agentOf.clear()
     for (const [agent, g] of groups) {
       await this.serial(async () => {
-        await this.retrying(async () => await this.fenced(agent, async () => {
+        await this.fenced(agent, async () => {
           await this.o.store.tx(async store => { await store.saveSeries(g.keep, g.removed, agent === '' ? undefined : agent) }, this.txOptions(agent))
-        }))
+        })
       }).catch(err => {
         for (const k of [...g.keep.map(s => s.key), ...g.removed]) { this.dirty.add(k); this.agentOf.set(k, agent) }
         throw err

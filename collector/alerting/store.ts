@@ -109,9 +109,13 @@ export class SqliteAlertDb {
 
   /** scope: a random id made once per database, for Message-IDs (outbox-<id>.<scope>@kanshi) */
   scope (): string {
+    if (this.scopeId !== undefined) return this.scopeId
     this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('scope', lower(hex(randomblob(8))))").run()
-    return (this.db.prepare("SELECT value FROM meta WHERE key = 'scope'").get() as { value: string }).value
+    this.scopeId = (this.db.prepare("SELECT value FROM meta WHERE key = 'scope'").get() as { value: string }).value
+    return this.scopeId
   }
+
+  private scopeId: string | undefined
 
   // ---- series ----
   loadSeries (): Series[] {

@@ -68,6 +68,8 @@ export class Cluster {
   private pgUp = false
   private pgError: string | undefined = 'not connected yet'
   private lastBeat: number | undefined
+  /** when PostgreSQL last became reachable for this node (performance.now()) */
+  private reachableSince: number | undefined
   private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
 
   constructor (private readonly o: ClusterOptions) {
@@ -229,9 +231,12 @@ export class Cluster {
       this.up()
       const e = this.epoch()
       if (e !== undefined) {
+        // A peer's silence counts only once this node has seen PostgreSQL for a whole lease: after an
+        // outage every node was silent, and a peer whose first beat comes a little later is not down.
+        const judgeDown = this.reachableSince !== undefined && performance.now() - this.reachableSince >= config.lease
         const dueAt = Math.floor(fetchedAt / config.heartbeat) * config.heartbeat
         if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
-          const r = await sweep(this.pool, this.node, e, ns, ws)
+          const r = await sweep(this.pool, this.node, e, ns, ws, judgeDown)
           if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
         }
       }
@@ -250,6 +255,7 @@ export class Cluster {
 
   private up (): void {
     if (!this.pgUp && this.failures > 0) this.o.logger.warn({ after: this.failures }, 'cluster: PostgreSQL reachable again')
+    if (!this.pgUp) this.reachableSince = performance.now()
     this.pgUp = true
     this.pgError = undefined
     this.failures = 0

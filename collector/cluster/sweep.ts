@@ -10,7 +10,7 @@ import { agentsOf, type AgentWhere, type NodeRow } from './registry.js'
 export interface SweepResult { down: NodeDown[], back: Array<{ node: string, downAt: number }> }
 
 /** sweep finds the nodes that died or came back since the last sweep and records them, fenced by the leader's epoch. */
-export async function sweep (pool: Pool, self: string, epoch: number, nodes: readonly NodeRow[], where: readonly AgentWhere[]): Promise<SweepResult> {
+export async function sweep (pool: Pool, self: string, epoch: number, nodes: readonly NodeRow[], where: readonly AgentWhere[], judgeDown = true): Promise<SweepResult> {
   const open = await pool.query<{ node: string, down_at: Date }>('SELECT node, down_at FROM node_down WHERE resolved_at IS NULL')
   const isOpen = new Map(open.rows.map(r => [r.node, r.down_at.getTime()]))
   const out: SweepResult = { down: [], back: [] }
@@ -18,7 +18,7 @@ export async function sweep (pool: Pool, self: string, epoch: number, nodes: rea
   for (const n of nodes) {
     if (n.node === self) continue
     const downAt = isOpen.get(n.node)
-    if (!n.live && n.stoppedAt === null && downAt === undefined) {
+    if (!n.live && n.stoppedAt === null && downAt === undefined && judgeDown) {
       const had = await agentsOf(pool, n.node)
       const moved: Record<string, string[]> = {}
       const lost: string[] = []

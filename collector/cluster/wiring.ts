@@ -10,6 +10,8 @@ import { agentLease } from './agent-leases.js'
 import { PgAlertStore } from './alert-store-pg.js'
 import { DegradingAlertStore } from './degraded-store.js'
 import { pgMessage } from './pg.js'
+import { mirrorRecord } from './alert-mirror.js'
+import { SqliteAlertDb } from '../alerting/store.js'
 import type { AuditLog } from '../audit/log.js'
 import type { CollectorConfig } from '../config.js'
 import type { AgentStatus } from '../ingest/ingest.js'
@@ -51,6 +53,25 @@ export function startCluster (o: WiringOptions): WiredCluster {
     logger,
     registry: o.registry
   })
+  const stop = cluster.stop.bind(cluster)
+  let mirror: { run: () => Promise<void>, stop: () => void } | undefined
+  /** The reports read alerting.db: the shared record is copied into it every 6 heartbeats and before a report run. */
+  const startMirror = (): { run: () => Promise<void>, stop: () => void } => {
+    const db = new SqliteAlertDb(o.config.dataDir, o.audit)
+    let failed = false
+    const run = async (): Promise<void> => {
+      try {
+        await mirrorRecord(cluster.pool, db.db)
+        failed = false
+      } catch (err) {
+        if (!failed) logger.warn({ err: pgMessage(err) }, 'cluster: could not copy the incident record into alerting.db for the reports; tried again')
+        failed = true
+      }
+    }
+    const timer = setInterval(() => { void run() }, cc.heartbeat * 6)
+    timer.unref()
+    return { run, stop: () => { clearInterval(timer); db.close() } }
+  }
   const fenced = new Counter({ name: 'kanshi_alert_fenced_total', help: 'alerting writes refused because this collector does not hold the agent\'s lease (agent:<id>)', registers: [o.registry] })
   return Object.assign(cluster, {
     sharedAlerting: async (): Promise<SharedAlerting | undefined> => {
@@ -65,15 +86,25 @@ export function startCluster (o: WiringOptions): WiredCluster {
       const locales = new Map((o.config.alerting?.receivers ?? []).map(r => [r.name, r.locale]))
       const store = new DegradingAlertStore({ pg: pgStore, pool: cluster.pool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r) })
       cluster.alertingStatus = () => store.status()
-      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() } }
+      const ackSecret = async (local: Buffer): Promise<Buffer> => {
+        await cluster.pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
+        const r = await cluster.pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
+        return Buffer.from(r.rows[0]!.value, 'hex')
+      }
+      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret }
     },
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
       if (alerting !== undefined && alerting.store.backend === 'postgres') {
         cluster.agents.onTaken = agent => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+        mirror = startMirror()
       }
       notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
       if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
-      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt) }
+      if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt), before: async () => { await mirror?.run() } }
+    },
+    stop: async (): Promise<void> => {
+      mirror?.stop()
+      await stop()
     }
   })
 }

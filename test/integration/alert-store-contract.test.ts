@@ -202,20 +202,32 @@ function contract (t: Test, make: Make): void {
     }), /boom/)
     t.same(await s.firing(), [], 'no incident after the rollback')
     t.equal(await s.pendingMail(), 0, 'and no mail')
-    let outside: number | undefined
     const id = await s.tx(async x => {
       const id = await x.openIncident(incidentOf('web01', T0))
-      // Another caller's read while the transaction is open: it sees the committed state.
-      const other = s.pendingMail().then(n => { outside = n })
       await x.enqueue({ kind: 'firing', incident_ids: [id], receiver: 'r', recipients: [], subject: 's', text: '', html: '', created_at: T0 })
       await x.tx(async y => { await y.markQueued([id], T0) }) // a tx inside joins it
-      void other
       return id
     })
     t.equal((await s.incident(id))?.last_notified_at, T0)
     t.equal(await s.pendingMail(), 1)
-    await new Promise(resolve => setImmediate(resolve))
-    t.ok(outside === 0 || outside === 1, `the outside read saw a consistent state (${String(outside)})`)
+    // A caller outside an open transaction never sees its rows, even when it rolls back later.
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    let entered!: () => void
+    const inside = new Promise<void>(resolve => { entered = resolve })
+    const open = s.tx(async x => {
+      await x.enqueue({ kind: 'firing', incident_ids: [], receiver: 'r', recipients: [], subject: 'rolled back', text: '', html: '', created_at: T0 })
+      entered()
+      await gate
+      throw new Error('rolled back')
+    })
+    await inside
+    const outside = s.pendingMail()
+    await new Promise(resolve => setTimeout(resolve, 20))
+    release()
+    await t.rejects(open, /rolled back/)
+    t.equal(await outside, 1, 'the outside read saw only committed rows')
+    t.equal(await s.pendingMail(), 1)
     const sc = await s.scope()
     t.match(sc, /^[0-9a-f]{16}$/, 'a scope for Message-IDs')
     t.equal(await s.scope(), sc, 'stable')

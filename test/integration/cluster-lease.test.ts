@@ -10,6 +10,7 @@ import { makePool } from '../../collector/cluster/pg.js'
 import { MIGRATIONS, migrate } from '../../collector/cluster/schema.js'
 import { acquire, recordRun, stillHeld } from '../../collector/cluster/lease.js'
 import { Cluster } from '../../collector/cluster/index.js'
+import { AgentLeases } from '../../collector/cluster/agent-leases.js'
 import { checkCluster } from '../../collector/config/cluster.js'
 
 const quiet = pino({ level: 'silent' })
@@ -74,6 +75,29 @@ t.test('cluster on a real PostgreSQL', async t => {
     t.ok(await c2.claim('job', 2000))
     const runs = await pg.admin.query("SELECT node, epoch::int FROM cluster_jobs WHERE job = 'job' ORDER BY due_at")
     t.same(runs.rows, [{ node: 'c1', epoch: e1 }, { node: 'c2', epoch: c2.epoch() }], 'one run per due time, each by the leader of its epoch')
+  })
+
+  await t.test('agent leases: many in one statement; a peer is refused until they lapse; a move is a new epoch', async t => {
+    const a = new AgentLeases({ pool: pools[0]!, node: 'n1', leaseMs: 800 })
+    const b = new AgentLeases({ pool: pools[1]!, node: 'n2', leaseMs: 800 })
+    const taken: string[] = []
+    a.onTaken = (x, e) => { taken.push(`n1 ${x} ${e}`) }
+    b.onTaken = (x, e) => { taken.push(`n2 ${x} ${e}`) }
+    const xs = ['x1', 'x2', 'x3']
+    await a.renew(xs)
+    t.same(a.holds().sort(), xs, 'n1 holds the three')
+    t.same(taken.sort(), xs.map(x => `n1 ${x} 1`), 'each newly taken once, at epoch 1')
+    await a.renew(xs)
+    t.equal(taken.length, 3, 'a renewal is not a take')
+    t.notOk(await b.take('x2'), 'n2 is refused while n1 holds x2')
+    t.equal(b.epochOf('agent:x2'), undefined)
+    await a.renew(['x1', 'x3']) // x2's session left n1: its lease is not renewed
+    t.same(a.holds().sort(), ['x1', 'x3'])
+    await new Promise(resolve => setTimeout(resolve, 900))
+    t.ok(await b.take('x2'), 'n2 takes x2 once it lapsed by the database clock')
+    t.equal(b.epochOf('agent:x2'), 2, 'at a new epoch')
+    t.equal(taken.at(-1), 'n2 x2 2', 'and adopts it')
+    t.equal(a.epochOf('agent:x2'), undefined, 'n1 does not think it holds x2')
   })
 
   await t.test('PostgreSQL not there at start: no leader, the reason kept, no password in it', async t => {

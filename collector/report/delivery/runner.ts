@@ -40,6 +40,8 @@ export interface RunnerOptions {
 export interface LeaderGate {
   leader: () => boolean
   claim: (job: string, dueAt: number) => Promise<boolean>
+  /** runs before reports are generated (cluster: the shared incident record is mirrored into alerting.db) */
+  before?: () => Promise<void>
 }
 
 /** What one tick did for a kind. */
@@ -124,6 +126,7 @@ export class ReportRunner {
     const out: Ran[] = []
     await this.started
     if (this.gate !== undefined && !this.gate.leader()) return out
+    let prepared = false
     for (const [kind, s, receivers] of this.schedules()) {
       const now = this.o.now()
       const last = await this.o.store.reportDone(kind)
@@ -131,6 +134,7 @@ export class ReportRunner {
       if (occ.dueAt > now) continue
       const f = this.failures.get(kind)
       if (f !== undefined && f.period === occ.period && f.retryAt > now) continue
+      if (!prepared) { await this.gate?.before?.(); prepared = true }
       if (last !== undefined) {
         const skipped = skippedBetween(kind, s, last, occ, this.o.calendar)
         if (skipped.length > 0) {
