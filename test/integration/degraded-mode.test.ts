@@ -83,9 +83,10 @@ t.test('PostgreSQL stopped for 60 s: critical mail marked and sent once, a warni
   await store.tx(async s => { await s.saveSeries([seriesOf('cpu_high', 'web01', 'firing', T0)], [], 'web01') }, { fence: 'agent:web01' })
   await until(async () => (await store.local.store.firing()).some(i => i.id === a))
 
+  // The clock moves before the stop: any failure (a call, the probe, the warm copy's refresh) is stamped with it.
+  clock = T0 + 60 * SEC
   await pg.stop()
   const stoppedAt = Date.now()
-  clock = T0 + 60 * SEC
   await t.rejects(open('web01', 'mem_high', 'critical'), 'PostgreSQL down: the call throws (the stage retries its WAL record)')
   t.equal(store.status().degraded, false, 'not degraded yet')
   t.equal(store.status().unreachableSince, clock, 'unreachable since the first failure')
