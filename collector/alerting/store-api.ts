@@ -25,6 +25,8 @@ export interface OutboxMail {
   next_attempt_at: number
   sent_at: number | null
   last_error: string | null
+  /** cluster: the Message-ID a mail made while degraded keeps in PostgreSQL's outbox (else outbox-<id>.<scope>) */
+  message_id?: string | null
 }
 
 export interface Matcher { [tag: string]: string }

@@ -13,6 +13,7 @@ import { acquire, current, recordRun, release, stillHeld } from './lease.js'
 import { beat, leave, nodes, register, whereabouts, type NodeRow, type Session } from './registry.js'
 import { sweep, type SweepResult } from './sweep.js'
 import { AgentLeases } from './agent-leases.js'
+import type { DegradedStatus } from './degraded-status.js'
 
 export interface ClusterOptions {
   config: ClusterConfig
@@ -41,6 +42,8 @@ export interface ClusterStatus {
   nodes: NodeRow[]
   /** ms since the last successful heartbeat (undefined: none yet) */
   sinceBeatMs: number | undefined
+  /** alerting's degraded mode (縮退運転), when alerting runs on this cluster's store */
+  alerting?: DegradedStatus | undefined
 }
 
 /** Time kept back from the lease as the database reported it, for clock-rate differences and the round trip. */
@@ -50,6 +53,8 @@ export class Cluster {
   readonly pool: Pool
   /** agent:<id> leases of the agents whose sessions are here (alerting fences on them) */
   readonly agents: AgentLeases
+  /** alerting's degraded-mode status (set by the wiring when alerting uses the cluster's store) */
+  alertingStatus: (() => DegradedStatus) | undefined
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private running: Promise<void> | undefined
@@ -157,7 +162,8 @@ export class Cluster {
       epoch: this.isLeader() ? this.held!.epoch : this.otherLeader()?.epoch,
       self: this.isLeader(),
       nodes: this.lastNodes,
-      sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat)
+      sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat),
+      ...(this.alertingStatus !== undefined ? { alerting: this.alertingStatus() } : {})
     }
   }
 

@@ -89,7 +89,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE alert_windows (
      id bigserial PRIMARY KEY, kind text NOT NULL, name text NOT NULL, matchers jsonb NOT NULL, starts_at bigint NOT NULL, ends_at bigint NOT NULL,
      recur_days jsonb, recur_hours text, created_by text NOT NULL, comment text NOT NULL DEFAULT '', created_at bigint NOT NULL, deleted_at bigint
-   );`
+   );`,
+  // 3: degraded mode (cluster/degraded-reconcile.ts): each incident a collector recorded alone maps to one row, and a
+  // mail keeps its Message-ID from the local store, so reconciling twice writes nothing twice.
+  `CREATE TABLE degraded_origins (origin text PRIMARY KEY, incident_id bigint NOT NULL, node text NOT NULL, at bigint NOT NULL);
+   ALTER TABLE outbox ADD COLUMN message_id text;
+   CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

@@ -8,6 +8,7 @@ import { VERSION } from '../../protocol/version.js'
 import type { Alerting, SharedAlerting } from '../alerting/index.js'
 import { agentLease } from './agent-leases.js'
 import { PgAlertStore } from './alert-store-pg.js'
+import { DegradingAlertStore } from './degraded-store.js'
 import { pgMessage } from './pg.js'
 import { mirrorRecord } from './alert-mirror.js'
 import { SqliteAlertDb } from '../alerting/store.js'
@@ -80,7 +81,11 @@ export function startCluster (o: WiringOptions): WiredCluster {
         logger.error({ err: pgMessage(err) }, 'cluster: PostgreSQL unreachable at start: alerting keeps its state in the local SQLite for this run (not shared, not fenced)')
         return undefined
       }
-      const store = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
+      const pgStore = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
+      // PostgreSQL down for cluster.degradedAfter: alerting goes on locally (縮退運転), reconciled when it returns.
+      const locales = new Map((o.config.alerting?.receivers ?? []).map(r => [r.name, r.locale]))
+      const store = new DegradingAlertStore({ pg: pgStore, pool: cluster.pool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r) })
+      cluster.alertingStatus = () => store.status()
       const ackSecret = async (local: Buffer): Promise<Buffer> => {
         await cluster.pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
         const r = await cluster.pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")

@@ -19,6 +19,8 @@ export const ClusterSchema = Type.Object({
   }, Strict),
   lease: DurationMs({ default: '15s', min: 1000 }),
   heartbeat: DurationMs({ default: '5s', min: 200 }),
+  // Degraded mode (縮退運転): PostgreSQL unreachable this long, alerting runs on the local store and mails critical alerts alone.
+  degradedAfter: DurationMs({ default: '60s', min: 1000 }),
   // Who gets the "collector down" mail: receiver names; default: alerting.deadman's receiver, else every receiver.
   receivers: Type.Array(Type.String({ minLength: 1, description: 'the name of a receiver' }), { default: [], description: 'a list of receiver names (alerting.receivers)' })
 }, Strict)
@@ -31,7 +33,7 @@ export type ClusterConfig = Omit<Decoded, 'node' | 'postgres'> & {
 }
 
 /** checkCluster fills the node name, takes the password from the environment and checks the times and receivers; it throws ConfigError. */
-export function checkCluster (file: string, c: Decoded | undefined, path: (p: string) => string, env: NodeJS.ProcessEnv, receivers: readonly string[] | undefined): ClusterConfig | undefined {
+export function checkCluster (file: string, c: (Omit<Decoded, 'degradedAfter'> & { degradedAfter?: number }) | undefined, path: (p: string) => string, env: NodeJS.ProcessEnv, receivers: readonly string[] | undefined): ClusterConfig | undefined {
   if (c === undefined) return undefined
   let u: URL
   try { u = new URL(c.postgres.url) } catch { throw new ConfigError(file, 'cluster.postgres.url', 'expected a URL such as postgres://kanshi@db1:5432/kanshi') }
@@ -46,6 +48,7 @@ export function checkCluster (file: string, c: Decoded | undefined, path: (p: st
   const password = env[c.postgres.passwordEnv]
   return {
     ...c,
+    degradedAfter: c.degradedAfter ?? 60_000,
     node: c.node ?? hostname().split('.')[0]!,
     postgres: { ...c.postgres, password: password === '' ? undefined : password, caFile: c.postgres.caFile === undefined ? undefined : path(c.postgres.caFile) }
   }

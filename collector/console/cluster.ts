@@ -11,6 +11,7 @@ export const CLUSTER_SECTION_HTML = `
     <section id="cluster-section" hidden>
       <h2 data-cl="title">クラスタ</h2>
       <p id="cluster-summary"></p>
+      <p id="cluster-degraded" class="warn" hidden></p>
       <table id="cluster-nodes"><thead><tr>
         <th data-cl="node">ノード</th><th data-cl="state">状態</th><th data-cl="agents">エージェント</th><th data-cl="lastSeen">最終確認</th><th data-cl="started">起動</th><th data-cl="version">版</th><th data-cl="address">アドレス</th>
       </tr></thead><tbody></tbody></table>
@@ -21,10 +22,12 @@ export const CLUSTER_JS = `'use strict';
   var T = {
     ja: { title: 'クラスタ', node: 'ノード', state: '状態', agents: 'エージェント', lastSeen: '最終確認', started: '起動', version: '版', address: 'アドレス',
       live: '稼働', down: '停止 (応答なし)', stopped: '停止 (正常終了)', leader: 'リーダー', self: 'このノード', pgUp: 'PostgreSQL: 接続中', pgDown: 'PostgreSQL: 接続不可 — 収集は継続、リーダー業務は停止',
-      summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: '不明' },
+      summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: '不明',
+      degraded: 'アラート: 縮退運転中 ({since} から) — PostgreSQL に接続できないため、重大アラートはこのノードが単独で送信 (件名に [縮退運転])。保留中のメール {held} 件は復旧後に照合して送信' },
     en: { title: 'Cluster', node: 'Node', state: 'State', agents: 'Agents', lastSeen: 'Last seen', started: 'Started', version: 'Version', address: 'Address',
       live: 'live', down: 'down (silent)', stopped: 'stopped (graceful)', leader: 'leader', self: 'this node', pgUp: 'PostgreSQL: connected', pgDown: 'PostgreSQL: unreachable — ingest goes on, leader jobs stopped',
-      summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'unknown' }
+      summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'unknown',
+      degraded: 'Alerting: degraded since {since} — PostgreSQL unreachable, critical alerts are mailed by this node alone (subject [DEGRADED]). {held} mails held until the database returns and is reconciled' }
   };
   var last = null;
   function lang() { return document.documentElement.lang === 'en' ? 'en' : 'ja'; }
@@ -41,6 +44,10 @@ export const CLUSTER_JS = `'use strict';
     p.textContent = t('summary').replace('{self}', s.node).replace('{leader}', s.leader || t('none')).replace('{epoch}', s.epoch === undefined || s.epoch === null ? '—' : String(s.epoch)) +
       ' · ' + (s.pgUp ? t('pgUp') : t('pgDown') + (s.pgError ? ' (' + s.pgError + ')' : '')) + ' · ' + s.postgres;
     p.className = s.pgUp ? '' : 'warn';
+    var dg = document.getElementById('cluster-degraded');
+    var a = s.alerting;
+    dg.hidden = !(a && a.degraded);
+    if (!dg.hidden) dg.textContent = t('degraded').replace('{since}', a.since ? time(a.since) + ' JST' : '—').replace('{held}', String(a.held));
     var tb = document.getElementById('cluster-nodes').tBodies[0];
     while (tb.firstChild) tb.removeChild(tb.firstChild);
     s.nodes.forEach(function (n) {

@@ -10,6 +10,7 @@ import { sourceAllowed, type MetricsConfig } from '../config/metrics.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Metrics } from '../metrics.js'
 import type { Wal } from '../state/wal/index.js'
+import { readyzWarning, type DegradedStatus } from '../cluster/degraded-status.js'
 import type { StorageBackend } from '../storage/backend.js'
 import type { StorageTargets } from '../storage/targets.js'
 
@@ -33,7 +34,7 @@ export interface HealthOptions {
   callerOf: (req: FastifyRequest) => Caller | undefined
   now?: () => number
   /** cluster mode: PostgreSQL unreachable is a warning (ingest goes on) */
-  cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string } } | undefined
+  cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string, alerting?: DegradedStatus | undefined } } | undefined
 }
 
 export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
@@ -52,6 +53,8 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     }
     const cs = o.cluster?.status()
     if (cs !== undefined && !cs.pgUp) warnings = [...warnings, `cluster: postgres unreachable (${cs.pgError ?? 'no answer'}); ingest goes on, leader jobs stop`]
+    const degraded = readyzWarning(cs?.alerting)
+    if (degraded !== undefined) warnings = [...warnings, degraded]
     const walBytes = o.wal.totalBytes
     if (walBytes > o.walMaxBytes * 0.8) problems.push(`wal: ${walBytes} bytes held, over 80% of its bound ${o.walMaxBytes}`)
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)

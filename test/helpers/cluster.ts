@@ -47,6 +47,8 @@ export interface ClusterOptions {
   urls?: number
   /** more agent.yaml keys per agent (checks …) */
   agentConfig?: (id: string) => Record<string, unknown>
+  /** more cluster keys for every collector (degradedAfter …) */
+  cluster?: Record<string, unknown>
 }
 
 export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterSetup> {
@@ -73,7 +75,7 @@ export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterS
         groupWait: '0s', groupInterval: '1s', repeatInterval: '1h',
         ...o.alerting
       },
-      cluster: { node: `c${i + 1}`, postgres: { url: o.pgUrls?.[i] ?? o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat }
+      cluster: { node: `c${i + 1}`, postgres: { url: o.pgUrls?.[i] ?? o.pg.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: o.lease, heartbeat: o.heartbeat, ...o.cluster }
     })
   }
   for (const id of o.agents) {

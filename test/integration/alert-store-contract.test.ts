@@ -11,6 +11,7 @@ import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import type { AlertStore, NewIncident } from '../../collector/alerting/store-api.js'
 import type { Series } from '../../collector/alerting/evaluator.js'
 import { PgAlertStore, type PgStoreOptions } from '../../collector/cluster/alert-store-pg.js'
+import { DegradingAlertStore } from '../../collector/cluster/degraded-store.js'
 import { makePool } from '../../collector/cluster/pg.js'
 import { migrate } from '../../collector/cluster/schema.js'
 import { acquire } from '../../collector/cluster/lease.js'
@@ -350,5 +351,24 @@ t.test('PostgreSQL', async t => {
     t.same(after, before, 'nothing written: no incident, no mail')
     t.same(fenced, [`n2/${lease}`, `n1/${lease}`], 'each refusal counted')
     t.ok(await write(n2, 'web01-e') > 0, 'the new holder writes')
+  })
+})
+
+// The cluster's store as the collector uses it: PostgreSQL behind the degrading wrapper (cluster/degraded-store.ts),
+// with PostgreSQL up every call goes there and the contract holds unchanged.
+t.test('Degrading store (PostgreSQL up)', async t => {
+  const pg = await startPostgres(t)
+  const config = checkCluster('/c.yaml', { node: 'n1', postgres: { url: pg.url, passwordEnv: 'KANSHI_PG_PASSWORD', ssl: 'disable', connectTimeout: 2000, statementTimeout: 5000, poolSize: 4 }, lease: 3000, heartbeat: 1000, receivers: [] }, p => p, { KANSHI_PG_PASSWORD: pg.password }, undefined)!
+  const pool = makePool(config.postgres, () => {})
+  t.teardown(async () => await pool.end())
+  await migrate(pool)
+  contract(t, async t => {
+    await pg.admin.query('TRUNCATE alert_series, incidents, incident_notices, outbox, report_runs, alert_windows, degraded_origins RESTART IDENTITY')
+    const dir = await tmpDir(t)
+    const audit = new AuditLog(dir)
+    const inner = new PgAlertStore({ pool, node: 'n1', audit })
+    const s = new DegradingAlertStore({ pg: inner, pool, node: 'n1', dataDir: dir, audit, degradedAfterMs: 60_000, logger: pino({ level: 'silent' }) })
+    t.teardown(async () => { await s.close(); audit.close() })
+    return s
   })
 })

@@ -42,7 +42,7 @@ export class SendStage {
     try {
       const scope = await this.o.store.scope()
       for (const m of await this.o.store.dueMail(now)) {
-        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments, messageIdOf(m.id, scope))
+        const r = await this.o.send(m.recipients, m.subject, m.text, m.html, m.attachments, m.message_id ?? messageIdOf(m.id, scope))
         this.o.onMail?.(m.kind, r.kind)
         if (r.kind === 'ok') {
           const at = this.o.now()
