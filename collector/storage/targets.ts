@@ -53,6 +53,8 @@ export class StorageTargets {
         deadLetter: new DeadLetter(o.dataDir, { metrics: o.metrics, logger, ...(many ? { fileName: `dead-letter-${config.name}.jsonl` } : {}) }),
         batchLines: config.batchLines,
         lingerMs: config.flushInterval,
+        // Four writes in flight keep InfluxDB busy while a backlog drains (it answers each after its own WAL fsync).
+        concurrency: 4,
         rollups: config.rollups,
         ...(o.minBackoffMs !== undefined ? { minBackoffMs: o.minBackoffMs } : {}),
         ...(o.maxBackoffMs !== undefined ? { maxBackoffMs: o.maxBackoffMs } : {}),

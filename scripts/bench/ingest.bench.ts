@@ -149,7 +149,7 @@ try {
         d = await direct(dir, pinned)
       }
       round[pinned ? 'pinned' : 'shared'] = b === undefined ? { direct: d, kanshi: k } : { direct: d, kanshi: k, before: b }
-      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); CPU µs/point: influxd direct ${d.influxdUs}, collector ${k.collectorUs}, its influxd ${k.influxdUs}${b === undefined ? '' : `, before ${b.stored} (collector ${b.collectorUs} µs/point)`}; load ${loadavg()}\n`)
+      process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); CPU µs/point: influxd direct ${d.influxdUs}, collector ${k.collectorUs}, its influxd ${k.influxdUs}${b === undefined ? '' : `, before ${b.stored} (collector ${b.collectorUs} µs/point, its influxd ${b.influxdUs})`}; load ${loadavg()}\n`)
     }
     rounds.push(round)
   }
@@ -164,7 +164,7 @@ try {
     ratios[mode] = median(per)
     const bs = rs.filter(x => x.before !== undefined).map(x => x.before!.stored / x.direct.stored)
     if (bs.length > 0) out.push(`| ${mode}, build ${values.before!} | | ${median(rs.map(x => x.before!.stored))} | ${median(rs.map(x => x.before!.sent.pointsPerSec))} | | ${bs.map(x => x.toFixed(2)).join(', ')} | ${median(bs).toFixed(2)} |`)
-    cpu.push(`${mode}: influxd ${median(rs.map(x => x.direct.influxdUs))} µs/point direct, ${median(rs.map(x => x.kanshi.influxdUs))} behind the collector; collector ${median(rs.map(x => x.kanshi.collectorUs))}${bs.length > 0 ? ` (before: ${median(rs.map(x => x.before!.collectorUs))})` : ''}`)
+    cpu.push(`${mode}: influxd ${median(rs.map(x => x.direct.influxdUs))} µs/point direct, ${median(rs.map(x => x.kanshi.influxdUs))} behind the collector; collector ${median(rs.map(x => x.kanshi.collectorUs))}${bs.length > 0 ? ` (before: ${median(rs.map(x => x.before!.collectorUs))}, its influxd ${median(rs.map(x => x.before!.influxdUs))})` : ''}`)
     out.push(`| ${mode} | ${median(rs.map(x => x.direct.stored))} | ${median(rs.map(x => x.kanshi.stored))} | ${median(rs.map(x => x.kanshi.sent.pointsPerSec))} | ${median(rs.map(x => x.kanshi.sent.p50ms))}/${median(rs.map(x => x.kanshi.sent.p99ms))} | ${per.map(x => x.toFixed(2)).join(', ')} | ${ratios[mode]!.toFixed(2)} |`)
   }
   out.push(`CPU per point stored (medians; from /proc, the loaded machine's other work excluded): ${cpu.join('; ')}`)
