@@ -32,6 +32,7 @@ function startsOf (k: string): readonly [Buffer, Buffer] {
   return s
 }
 
+const TWO_POW_33 = 8_589_934_592
 const TRUE = Buffer.from('true')
 const FALSE = Buffer.from('false')
 
@@ -66,7 +67,7 @@ export class LineBody {
         if (typeof v === 'number') {
           if (!Number.isFinite(v)) continue
           this.copy(startsOf(k)[first ? 0 : 1])
-          this.ascii(String(v))
+          this.number(v)
         } else if (typeof v === 'boolean') {
           this.copy(startsOf(k)[first ? 0 : 1])
           this.copy(v ? TRUE : FALSE)
@@ -131,20 +132,70 @@ export class LineBody {
     this.length += this.buf.write(s, this.length)
   }
 
+  /**
+   * number appends String(v) for a finite v. Integers and values of at most two decimals (what
+   * the agent sends: counters, and percentages rounded by Math.round(x * 100) / 100) are written
+   * from their digits: below 2^33 a step of 0.01 is far wider than a double's spacing, so the exact
+   * decimal x / 100 that equals v is the shortest one that reads back as v, which String() writes.
+   */
+  private number (v: number): void {
+    const a = v < 0 ? -v : v
+    if (a < TWO_POW_33) {
+      const x = Math.round(a * 100)
+      if (x / 100 === a) {
+        if (v < 0) this.byte(0x2d)
+        const int = Math.floor(x / 100)
+        this.digits(int)
+        const frac = x - int * 100
+        if (frac !== 0) {
+          const d1 = Math.floor(frac / 10)
+          const d2 = frac - d1 * 10
+          this.room(3)
+          this.buf[this.length++] = 0x2e
+          this.buf[this.length++] = 0x30 + d1
+          if (d2 !== 0) this.buf[this.length++] = 0x30 + d2
+        }
+        return
+      }
+    } else if (a <= Number.MAX_SAFE_INTEGER && Number.isInteger(a)) {
+      if (v < 0) this.byte(0x2d)
+      this.digits(a)
+      return
+    }
+    this.ascii(String(v))
+  }
+
   /** time appends String(Math.trunc(t)), the digits made here for the usual (safe, non-negative) times. */
   private time (t: number): void {
     const v = Math.trunc(t)
-    if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER)) { this.ascii(String(v)); return }
-    let digits = 1
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++
-    this.room(digits)
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) this.digits(v)
+    else this.ascii(String(v))
+  }
+
+  /** digits appends a safe non-negative integer in decimal (+0 and -0 as "0"). */
+  private digits (v: number): void {
+    // Above 1e8 in two parts, each small enough for integer arithmetic.
+    if (v >= 1e8) {
+      const hi = Math.floor(v / 1e8)
+      this.digits(hi)
+      this.padded(v - hi * 1e8, 8)
+      return
+    }
+    let n = 1
+    for (let x = v; x >= 10; x = (x / 10) | 0) n++
+    this.padded(v, n)
+  }
+
+  /** padded appends v (below 1e8) as exactly n digits, zeros in front. */
+  private padded (v: number, n: number): void {
+    this.room(n)
     const buf = this.buf
-    let x = v
-    for (let i = this.length + digits - 1; i >= this.length; i--) {
-      const q = Math.floor(x / 10)
+    let x = v | 0
+    for (let i = this.length + n - 1; i >= this.length; i--) {
+      const q = (x / 10) | 0
       buf[i] = 0x30 + (x - q * 10)
       x = q
     }
-    this.length += digits
+    this.length += n
   }
 }

@@ -82,3 +82,32 @@ t.test('an empty body is empty', async t => {
   t.equal(body.length, 0)
   t.equal(body.lines, 0)
 })
+
+t.test('numbers are written as String() writes them', async t => {
+  // Kinds the digit paths take (integers, at most two decimals, both signs, near 2^33 and 2^53) and
+  // the ones they must leave to String() (more decimals, tiny, huge, exponents).
+  const kinds: Array<() => number> = [
+    () => Math.round((rnd() - 0.5) * 2e4) / 100,
+    () => Math.round(rnd() * 1e4) / 100,
+    () => Math.round(rnd() * 100) / 10,
+    () => Math.floor(rnd() * 1e6),
+    () => -Math.floor(rnd() * 1e12),
+    () => 8_589_934_592 + Math.round((rnd() - 0.5) * 2000) / 100,
+    () => Number.MAX_SAFE_INTEGER - Math.floor(rnd() * 1000),
+    () => Math.floor(rnd() * 2 ** 60),
+    () => rnd() * 1000,
+    () => Math.round(rnd() * 1e6) / 1000,
+    () => rnd() * 1e-7,
+    () => (rnd() - 0.5) * 1e30,
+    () => pick([0, -0, 0.01, -0.01, 0.1, 0.29, 1.005, 99.99, 100, 1e21, 1e-7, 123456789.12, 2 ** 33, -(2 ** 33), 5e-324])
+  ]
+  let bad = 0
+  for (let i = 0; i < 200_000; i++) {
+    const v = kinds[i % kinds.length]!()
+    const body = new LineBody(8)
+    body.addPoints({ a: '', s: 0, r: 0, p: [{ m: 'm', t: 1, f: { v } }] })
+    const want = `m v=${String(v)} 1`
+    if (body.bytes().toString() !== want && bad++ < 5) t.fail(`${want} written as ${body.bytes().toString()}`)
+  }
+  t.equal(bad, 0, 'every value written as String() does')
+})
