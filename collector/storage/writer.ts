@@ -27,6 +27,8 @@ export interface WriterOptions {
   metrics: Metrics
   logger: Logger
   batchLines?: number
+  /** lines a request may grow to while more records wait to be read (a backlog); default batchLines */
+  backlogBatchLines?: number
   lingerMs?: number
   minBackoffMs?: number
   maxBackoffMs?: number
@@ -64,6 +66,7 @@ export class StorageWriter {
   private wake: (() => void) | undefined
   private loop: Promise<void> | undefined
   private readonly batchLines: number
+  private readonly backlogLines: number
   private readonly lingerMs: number
   private readonly concurrency: number
   private readonly consumer: WalConsumer
@@ -78,6 +81,7 @@ export class StorageWriter {
   constructor (private readonly o: WriterOptions) {
     this.consumer = new WalConsumer(o.wal, o.reader, o.readBytes)
     this.batchLines = o.batchLines ?? 5000
+    this.backlogLines = Math.max(this.batchLines, o.backlogBatchLines ?? this.batchLines)
     this.lingerMs = o.lingerMs ?? 1000
     this.concurrency = Math.max(1, o.concurrency ?? 3)
     const { backend, metrics, logger } = o
@@ -209,14 +213,19 @@ export class StorageWriter {
         const started = Date.now()
         for (;;) {
           const count = batch.count
-          if (count >= this.batchLines || this.stopping || this.skipWanted !== undefined) break
+          if (this.stopping || this.skipWanted !== undefined) break
+          // Behind (more records wait, read or still in the WAL), a request may grow to backlogBatchLines:
+          // InfluxDB fsyncs its WAL once per request, and beside the collector's own fsyncs fewer, larger
+          // requests drain a backlog faster (BENCHMARKS.md section 2). Caught up, batchLines and the linger.
+          const limit = qi + 1 < queue.length || !reader.caughtUp() ? this.backlogLines : this.batchLines
+          if (count >= limit) break
           if (qi < queue.length) {
             const r = queue[qi]!
             const e = recordEntry(r)
             if (e.rollup === true && this.o.rollups === false) { end = r.end; qi++; continue }
-            // Whole records only, and no request over batchLines unless one record alone is larger:
+            // Whole records only, and no request over the limit unless one record alone is larger:
             // 5,000 + 4,018 lines as two requests cost InfluxDB a WAL write and fsync more than 4,509 + 4,509.
-            if (count > 0 && count + e.p.length + (e.e?.length ?? 0) > this.batchLines) break
+            if (count > 0 && count + e.p.length + (e.e?.length ?? 0) > limit) break
             batch.add(e)
             end = r.end
             qi++
@@ -275,7 +284,7 @@ export class StorageWriter {
     if (this.o.backend.writeBody !== undefined) {
       let count = 0
       for (const e of entries) count += e.p.length
-      if (count <= this.batchLines) {
+      if (count <= this.backlogLines) {
         const body = pointBody(entries, count)
         if (body.lines === 0) return
         const r = await this.store.writeBody(body.bytes(), body.lines, target)

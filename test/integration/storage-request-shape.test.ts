@@ -39,7 +39,7 @@ async function server (t: Test, hold: (n: number) => boolean = () => false): Pro
 const entry = (i: number, n: number): WalEntry => ({ a: 'web01', s: i + 1, r: 0, p: Array.from({ length: n }, (_, j) => ({ m: `r${i}`, t: j, tags: { host: 'web01' }, f: { v: j } })) })
 const lineOf = (i: number, j: number): string => `r${i},host=web01 v=${j} ${j}`
 
-async function setup (t: Test, url: string, sizes: number[], batchLines: number): Promise<{ wal: Wal, writer: StorageWriter }> {
+async function setup (t: Test, url: string, sizes: number[], batchLines: number, backlogBatchLines?: number): Promise<{ wal: Wal, writer: StorageWriter }> {
   const dir = t.testdir()
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage'] })
   for (let i = 0; i < sizes.length; i++) await wal.append(encodeEntry(entry(i, sizes[i]!)))
@@ -47,7 +47,7 @@ async function setup (t: Test, url: string, sizes: number[], batchLines: number)
   const logger = pino({ level: 'silent' })
   const writer = new StorageWriter({
     wal, reader: wal.reader('storage'), metrics, logger, backend: new InfluxV1({ url, db: 'kanshi', timeoutMs: 5000 }),
-    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs: 20, batchLines, concurrency: 4
+    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs: 20, batchLines, concurrency: 4, ...(backlogBatchLines !== undefined ? { backlogBatchLines } : {})
   })
   t.teardown(async () => { await writer.stop(); await wal.close() })
   return { wal, writer }
@@ -109,4 +109,21 @@ t.test('the cursor waits for the oldest request even when later ones are stored'
   posts[0]!.answer()
   await until(() => wal.reader('storage').committed.offset === wal.durableEnd().offset)
   t.same(posts.flatMap(p => p.lines).sort(), Array.from({ length: 8 }, (_, i) => Array.from({ length: 50 }, (_, j) => lineOf(i, j))).flat().sort(), 'every line written')
+})
+
+t.test('behind, requests grow to backlogBatchLines; caught up, batchLines again', async t => {
+  const { url, posts } = await server(t)
+  // 40 records of 30 points already in the WAL: a backlog of 1,200 lines.
+  const { wal, writer } = await setup(t, url, Array.from({ length: 40 }, () => 30), 100, 300)
+  writer.start()
+  await until(() => posts.reduce((a, p) => a + p.lines.length, 0) >= 1200)
+  t.ok(posts.length <= 6, `the backlog went in ${posts.length} requests, not 12 of 90 lines`)
+  t.ok(posts.every(p => p.lines.length <= 300 && p.lines.length % 30 === 0), `whole records, at most 300 lines: ${posts.map(p => p.lines.length).join(', ')}`)
+  // Caught up: records appended one at a time, each sent within the linger, at most batchLines a request.
+  const before = posts.length
+  for (let i = 40; i < 50; i++) {
+    await wal.append(encodeEntry(entry(i, 60)))
+    await until(() => posts.reduce((a, p) => a + p.lines.length, 0) >= 1200 + (i - 39) * 60)
+  }
+  t.ok(posts.slice(before).every(p => p.lines.length <= 100), `caught up: ${posts.slice(before).map(p => p.lines.length).join(', ')} lines a request`)
 })
