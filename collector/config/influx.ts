@@ -29,6 +29,7 @@ export const InfluxSchema = Type.Object({
   bucket: Type.Optional(Type.String()),
   timeout: DurationMs({ default: '10s', min: 100 }),
   batchLines: Type.Integer({ default: 5000, minimum: 1, maximum: 100000, description: 'a number of lines (1-100000)' }),
+  backlogBatchLines: Type.Integer({ default: 20000, minimum: 1, maximum: 100000, description: 'a number of lines (1-100000)' }),
   flushInterval: DurationMs({ default: '1s', min: 10 }),
   rollups: Type.Boolean({ default: true, description: 'true or false: write 5-minute rollups as data passes' }),
   retention: Type.Object({

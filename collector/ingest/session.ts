@@ -26,10 +26,23 @@ export interface SessionOptions {
   maxProtocol?: number
   /** stored acknowledgements; without them (WAL-only) a protocol-2 hello gets a protocol-1 welcome */
   stored?: StoredTracker
+  /** frame bytes parsed and not yet acked above which the socket is not read (default 256 KiB) */
+  maxPendingBytes?: number
 }
+
+/**
+ * Parsed batches are objects on the heap until their group commit acks them: an agent with 64 frames
+ * in flight would keep 30 MB of them alive, each copied twice by the young-generation GC. Past
+ * this many frame bytes the socket is paused, so the rest wait as bytes in the kernel's buffers.
+ */
+const MAX_PENDING_BYTES = 256 * 1024
 
 export class Session implements SessionHandle {
   private helloDone = false
+  /** frame bytes handed to ingest and not yet answered; reading is paused above maxPendingBytes */
+  private pendingBytes = 0
+  private paused = false
+  private readonly maxPendingBytes: number
   /** set once a batch could not be stored: later frames are ignored until the socket closes */
   private failing = false
   private closed = false
@@ -42,6 +55,7 @@ export class Session implements SessionHandle {
 
   constructor (private readonly ws: WebSocket, private readonly id: Identity, private readonly remote: string, private readonly o: SessionOptions) {
     this.log = o.logger.child({ agent: id.id, remote })
+    this.maxPendingBytes = o.maxPendingBytes ?? MAX_PENDING_BYTES
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary))
     ws.on('close', () => this.onClose())
     ws.on('error', err => this.log.debug({ err }, 'socket error'))
@@ -165,7 +179,11 @@ export class Session implements SessionHandle {
     if (!this.helloDone) return this.refuse('E_NO_HELLO', Errors.E_NO_HELLO.message, seq)
     if (!validateBatch(msg)) return this.refuse('E_BAD_BATCH', validateBatch.describe(), seq)
     const t0 = performance.now()
+    this.pendingBytes += frame.length
+    if (!this.paused && this.pendingBytes > this.maxPendingBytes) { this.paused = true; this.ws.pause() }
     void this.o.ingest.accept(this.id, msg as Batch, frame).then(r => {
+      this.pendingBytes -= frame.length
+      if (this.paused && this.pendingBytes <= this.maxPendingBytes >> 1) { this.paused = false; this.ws.resume() }
       if (r.kind === 'ack') {
         this.corkAcks()
         this.send({ type: 'ack', seq: r.seq })

@@ -10,6 +10,8 @@ export interface StorageBackend {
   readonly name: string
   /** write sends lines of line protocol (ms precision) in one request, to the raw, rollup or logs retention. */
   write(lines: string[], target?: Target): Promise<SendResult>
+  /** writeBody sends `lines` lines already joined as UTF-8 bytes (collector/storage/line-body.ts); absent when the back end takes lines only */
+  writeBody?(body: Buffer, lines: number, target?: Target): Promise<SendResult>
   /** ping tells whether the server answers at all (for /readyz). */
   ping(): Promise<boolean>
   /** prepare creates what the back end needs (the database on 1.x); retried by the caller. */

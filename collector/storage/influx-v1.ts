@@ -42,17 +42,37 @@ export class InfluxV1 implements StorageBackend {
   }
 
   async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
+    return await this.post(lines.join('\n'), target)
+  }
+
+  /** writeBody sends lines already joined and encoded (collector/storage/line-body.ts): no join, no encode. */
+  async writeBody (body: Buffer, _lines: number, target: Target = 'raw'): Promise<SendResult> {
+    return await this.post(body, target)
+  }
+
+  /** the /write URL of each target, made once */
+  private readonly urls = new Map<Target, string>()
+
+  private writeUrl (target: Target): string {
+    let url = this.urls.get(target)
+    if (url !== undefined) return url
     const q = new URLSearchParams({ db: this.o.db, precision: 'ms' })
     // Unmanaged retention: log events go beside the raw data, rollups to the database default.
     const rp = target === 'rollup' ? this.o.retention?.rollup.name : target === 'logs' ? this.o.retention?.logs?.name ?? this.o.rp : this.o.rp
     if (rp !== undefined && rp !== '') q.set('rp', rp)
+    url = `${this.base}/write?${q.toString()}`
+    this.urls.set(target, url)
+    return url
+  }
+
+  private async post (body: string | Buffer, target: Target): Promise<SendResult> {
     try {
-      const res = await fetch(`${this.base}/write?${q.toString()}`, {
-        method: 'POST', headers: this.headers, body: lines.join('\n'), signal: AbortSignal.timeout(this.o.timeoutMs)
+      const res = await fetch(this.writeUrl(target), {
+        method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(this.o.timeoutMs)
       })
-      const body = res.status === 204 ? '' : await res.text()
+      const answer = res.status === 204 ? '' : await res.text()
       // 1.x answers 404 "database not found" when the database was dropped: retry after prepare().
-      return classifyStatus(res.status, body, res.headers.get('retry-after'))
+      return classifyStatus(res.status, answer, res.headers.get('retry-after'))
     } catch (err) {
       return networkFailure(err)
     }

@@ -57,6 +57,17 @@ export class RetryingBackend implements StorageBackend {
 
   /** write returns ok once the lines are stored, fail when refused for good, retry only when aborted. */
   async write (lines: string[], target: Target = 'raw'): Promise<SendResult> {
+    return await this.retried(() => this.inner.write(lines, target), lines.length)
+  }
+
+  /** writeBody is write for a body of `lines` lines already in bytes (the inner back end must take bodies). */
+  async writeBody (body: Buffer, lines: number, target: Target = 'raw'): Promise<SendResult> {
+    const inner = this.inner
+    if (inner.writeBody === undefined) throw new Error(`${inner.name} takes lines, not a body`)
+    return await this.retried(() => inner.writeBody!(body, lines, target), lines)
+  }
+
+  private async retried (send: () => Promise<SendResult>, count: number): Promise<SendResult> {
     const { metrics } = this.o
     const labels = this.labels
     for (let attempt = 0; ; attempt++) {
@@ -64,13 +75,13 @@ export class RetryingBackend implements StorageBackend {
       const p = await prepared
       if (p.kind !== 'ok') return p
       const t0 = this.now()
-      const r = await this.inner.write(lines, target)
+      const r = await send()
       metrics.writeDuration.observe({ ...labels, result: r.kind }, (this.now() - t0) / 1000)
       if (r.kind === 'ok') {
         if (!this.healthy && this.lastError !== undefined) this.o.logger.info('storage writes succeed again')
         this.healthy = true
         metrics.storageUp.set(labels, 1)
-        metrics.pointsWritten.inc(labels, lines.length)
+        metrics.pointsWritten.inc(labels, count)
         return r
       }
       if (r.kind === 'fail') return r

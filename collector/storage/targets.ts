@@ -52,7 +52,10 @@ export class StorageTargets {
         wal: o.wal, reader, backend, metrics: o.metrics, logger,
         deadLetter: new DeadLetter(o.dataDir, { metrics: o.metrics, logger, ...(many ? { fileName: `dead-letter-${config.name}.jsonl` } : {}) }),
         batchLines: config.batchLines,
+        backlogBatchLines: config.backlogBatchLines,
         lingerMs: config.flushInterval,
+        // Four writes in flight keep InfluxDB busy while a backlog drains (it answers each after its own WAL fsync).
+        concurrency: 4,
         rollups: config.rollups,
         ...(o.minBackoffMs !== undefined ? { minBackoffMs: o.minBackoffMs } : {}),
         ...(o.maxBackoffMs !== undefined ? { maxBackoffMs: o.maxBackoffMs } : {}),

@@ -6,13 +6,15 @@
 // writer per target, each with its own cursor; skipTo() gives up a failing target's backlog.
 
 import type { Logger } from 'pino'
-import { WalConsumer, type Wal, type WalReader, type Position } from '../state/wal/index.js'
+import { WalConsumer, type Wal, type WalReader, type WalRecord, type Position } from '../state/wal/index.js'
 import { recordEntry } from '../state/entry.js'
 import { backoffDelay } from '../../common/backoff.js'
 import type { Refused } from '../../common/send-result.js'
 import type { Metrics } from '../metrics.js'
 import type { StorageBackend, Target } from './backend.js'
 import { entryToLines } from './line-protocol.js'
+import { WriteBatch, pointBody, pointLines } from './write-batch.js'
+import type { WalEntry } from '../state/entry.js'
 import type { DeadLetter } from './dead-letter.js'
 import { RetryingBackend } from './retrying-backend.js'
 import { toDeadLetter, writeIsolating } from './isolate.js'
@@ -25,11 +27,13 @@ export interface WriterOptions {
   metrics: Metrics
   logger: Logger
   batchLines?: number
+  /** lines a request may grow to while more records wait to be read (a backlog); default batchLines */
+  backlogBatchLines?: number
   lingerMs?: number
   minBackoffMs?: number
   maxBackoffMs?: number
   readBytes?: number
-  /** batches in flight at once (default 3) */
+  /** batches in flight at once (default 3; the targets ask for 4, as many as the bench's direct writer) */
   concurrency?: number
   random?: () => number
   /** false: leave rollup records out (this target has influx.rollups: false while another has them) */
@@ -62,6 +66,7 @@ export class StorageWriter {
   private wake: (() => void) | undefined
   private loop: Promise<void> | undefined
   private readonly batchLines: number
+  private readonly backlogLines: number
   private readonly lingerMs: number
   private readonly concurrency: number
   private readonly consumer: WalConsumer
@@ -76,6 +81,7 @@ export class StorageWriter {
   constructor (private readonly o: WriterOptions) {
     this.consumer = new WalConsumer(o.wal, o.reader, o.readBytes)
     this.batchLines = o.batchLines ?? 5000
+    this.backlogLines = Math.max(this.batchLines, o.backlogBatchLines ?? this.batchLines)
     this.lingerMs = o.lingerMs ?? 1000
     this.concurrency = Math.max(1, o.concurrency ?? 3)
     const { backend, metrics, logger } = o
@@ -194,21 +200,43 @@ export class StorageWriter {
     const c = this.consumer
     const inflight: InFlight[] = []
     let rollupChain: Promise<void> = Promise.resolve()
+    // Records read but not yet in a batch: a batch takes whole records up to batchLines, the rest wait here.
+    let queue: WalRecord[] = []
+    let qi = 0
     try {
       // prepare() gives up only on stop, or for a skipTo() while the target is still down.
       if ((await this.store.prepare()).kind !== 'ok') throw new Stopped()
       while (!this.stopping) {
         if (this.skipWanted !== undefined) throw new Skip()
-        const lines: string[] = []
-        const rollupLines: string[] = []
-        const logLines: string[] = []
+        const batch = new WriteBatch()
         let end: Position | undefined
         const started = Date.now()
-        while (lines.length + rollupLines.length + logLines.length < this.batchLines && !this.stopping && this.skipWanted === undefined) {
+        for (;;) {
+          const count = batch.count
+          if (this.stopping || this.skipWanted !== undefined) break
+          // Behind (more records wait, read or still in the WAL), a request may grow to backlogBatchLines:
+          // InfluxDB fsyncs its WAL once per request, and beside the collector's own fsyncs fewer, larger
+          // requests drain a backlog faster (BENCHMARKS.md section 2). Caught up, batchLines and the linger.
+          const limit = qi + 1 < queue.length || !reader.caughtUp() ? this.backlogLines : this.batchLines
+          if (count >= limit) break
+          if (qi < queue.length) {
+            const r = queue[qi]!
+            const e = recordEntry(r)
+            if (e.rollup === true && this.o.rollups === false) { end = r.end; qi++; continue }
+            // Whole records only, and no request over the limit unless one record alone is larger:
+            // 5,000 + 4,018 lines as two requests cost InfluxDB a WAL write and fsync more than 4,509 + 4,509.
+            if (count > 0 && count + e.p.length + (e.e?.length ?? 0) > limit) break
+            batch.add(e)
+            end = r.end
+            qi++
+            continue
+          }
           // The WAL consume loop's read and wait, driven here: a batch spans reads until full or lingered.
           const recs = await c.read()
+          queue = recs
+          qi = 0
           if (recs.length === 0) {
-            if (lines.length + rollupLines.length + logLines.length === 0) {
+            if (batch.count === 0) {
               // Idle: settle what is in flight first, so the cursor does not wait for the next data.
               if (inflight.length > 0) { await this.settle(inflight, true); continue }
               await c.wait(1000)
@@ -218,18 +246,11 @@ export class StorageWriter {
             if (left <= 0) break
             await c.wait(left)
             if (reader.caughtUp()) break
-            continue
-          }
-          for (const r of recs) {
-            const e = recordEntry(r)
-            end = r.end
-            if (e.rollup === true && this.o.rollups === false) continue
-            entryToLines(e, e.rollup === true ? rollupLines : lines, logLines)
           }
         }
         if (end === undefined) continue
-        const raw = logLines.length === 0 ? this.sendAll(lines, 'raw') : Promise.all([this.sendAll(lines, 'raw'), this.sendAll(logLines, 'logs')]).then(() => {})
-        rollupChain = rollupChain.then(async () => { await raw.catch(() => {}); await this.sendAll(rollupLines, 'rollup') })
+        const raw = batch.logs.length === 0 ? this.sendEntries(batch.raw, 'raw') : Promise.all([this.sendEntries(batch.raw, 'raw'), this.sendAll(batch.logs, 'logs')]).then(() => {})
+        rollupChain = rollupChain.then(async () => { await raw.catch(() => {}); await this.sendEntries(batch.rollup, 'rollup') })
         const job: InFlight = { end, done: Promise.resolve() }
         job.done = Promise.all([raw, rollupChain]).then(() => {}, (err: unknown) => { job.err = err })
         // A failed rollup write must not let later ones pass it: the chain carries the failure on.
@@ -252,6 +273,27 @@ export class StorageWriter {
       }
       throw err
     }
+  }
+
+  /**
+   * sendEntries writes the entries' points: as one body of bytes when the back end takes one and
+   * the batch is not over batchLines, else (and to find the line InfluxDB refused) as text lines.
+   */
+  private async sendEntries (entries: WalEntry[], target: Target): Promise<void> {
+    if (entries.length === 0) return
+    if (this.o.backend.writeBody !== undefined) {
+      let count = 0
+      for (const e of entries) count += e.p.length
+      if (count <= this.backlogLines) {
+        const body = pointBody(entries, count)
+        if (body.lines === 0) return
+        const r = await this.store.writeBody(body.bytes(), body.lines, target)
+        if (r.kind === 'ok') { this.loopError = undefined; return }
+        if (r.kind === 'retry') throw new Stopped() // aborted: shutdown or skipTo()
+        // Refused for good: bisect the lines as text below, to keep every good one and dead-letter the bad.
+      }
+    }
+    await this.sendAll(pointLines(entries), target)
   }
 
   private async sendAll (all: string[], target: Target): Promise<void> {

@@ -15,7 +15,7 @@ const STAGES: Array<[string, RegExp]> = [
   ['batch check (validate)', /protocol\/batch-check|protocol\/messages/],
   ['ingest + stamp', /collector\/ingest\/|collector\/state\/(entry|device-stamp|seqs)/],
   ['WAL (encode, append, fsync, read)', /collector\/state\/wal\//],
-  ['line protocol build', /collector\/storage\/line-protocol/],
+  ['line protocol build', /collector\/storage\/(line-protocol|line-body|write-batch)/],
   ['storage writer + HTTP to InfluxDB', /collector\/storage\/(writer|targets|influx-v1|retrying-backend|isolate|dead-letter)|undici|node:internal\/deps\/undici|node:(http|net|_http)/],
   ['rollups', /collector\/storage\/rollup/],
   ['alert evaluation', /collector\/alerting\//],

@@ -3,7 +3,8 @@
 //     /write by --inflight requests at a time; done when the last write answered 204.
 //   --url WS --tokens FILE: the collector. One protocol-1 agent connection per token, each sending
 //     its points as frames of --batch points, --window frames unacked (64: the agent's default
-//     collector.maxInflight); done at the last ack.
+//     collector.maxInflight); done at the last ack. With --protocol 2 it also waits for the collector's
+//     `stored` frames (every batch in InfluxDB, docs/protocol.md) and reports when the last one came.
 // Prints one JSON line: points, the clock's start (epoch ms), seconds, points/s, latency p50/p99, errors.
 
 import { parseArgs } from 'node:util'
@@ -22,7 +23,8 @@ const { values } = parseArgs({
     window: { type: 'string', default: '64' },
     lines: { type: 'string', default: '5000' },
     inflight: { type: 'string', default: '4' },
-    base: { type: 'string' }
+    base: { type: 'string' },
+    protocol: { type: 'string', default: '1' }
   }
 })
 const clients = Number(values.clients)
@@ -60,8 +62,13 @@ async function direct (url: string): Promise<number> {
   return started
 }
 
+/** when each agent's last batch was reported stored (protocol 2) */
+const storedAt: Array<Promise<number>> = []
+
 /** agent connects and waits for its welcome; go() then sends every frame, resolving at the last ack. */
 function agent (a: { id: string, token: string }, frames: string[]): Promise<{ go: () => Promise<void> }> {
+  let stored = (_at: number): void => {}
+  storedAt.push(new Promise(resolve => { stored = resolve }))
   const window = Number(values.window)
   const perFrame = Number(values.batch)
   const ws = new WebSocket(values.url!, { headers: { authorization: `Bearer ${a.token}` }, perMessageDeflate: false })
@@ -72,7 +79,7 @@ function agent (a: { id: string, token: string }, frames: string[]): Promise<{ g
   const send = (): void => { if (sent < frames.length) { sentAt[sent] = performance.now(); ws.send(frames[sent++]!) } }
   return new Promise((resolve, reject) => {
     ws.on('error', reject)
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: a.id, hostname: a.id, version: 'bench', os: 'linux' } })))
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: Number(values.protocol), agent: { id: a.id, hostname: a.id, version: 'bench', os: 'linux' } })))
     ws.on('message', d => {
       const m = JSON.parse(d.toString()) as { type: string, seq?: number, ackedSeq?: number }
       if (m.type === 'welcome') {
@@ -81,7 +88,9 @@ function agent (a: { id: string, token: string }, frames: string[]): Promise<{ g
       } else if (m.type === 'ack') {
         // Acks are cumulative: seq n acknowledges every frame up to n.
         for (; acked < m.seq!; acked++) { latencies.push(performance.now() - sentAt[acked]!); done += Math.min(perFrame, set.perClient - acked * perFrame) }
-        if (acked === frames.length) { ws.close(); finish() } else while (sent < acked + window && sent < frames.length) send()
+        if (acked === frames.length) { if (values.protocol === '1') ws.close(); finish() } else while (sent < acked + window && sent < frames.length) send()
+      } else if (m.type === 'stored') {
+        if (m.seq === frames.length) { stored(Date.now()); ws.close() }
       } else if (m.type === 'error') { errors++; process.stderr.write(`${a.id}: ${d.toString()}\n`) }
     })
   })
@@ -103,7 +112,9 @@ async function viaCollector (): Promise<number> {
 
 const started = values.influx !== undefined ? await direct(values.influx) : await viaCollector()
 const seconds = (Date.now() - started) / 1000
+// Protocol 2: the time the last agent heard that its last batch is stored (at most 300 s more).
+const allStored = values.protocol === '2' ? await Promise.race([Promise.all(storedAt).then(ts => Math.max(...ts)), new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 300_000))]) : undefined
 latencies.sort((a, b) => a - b)
 const pct = (p: number): number => latencies.length === 0 ? NaN : +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2)
-process.stdout.write(JSON.stringify({ points: done, total, base: set.base, started, seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')
+process.stdout.write(JSON.stringify({ points: done, total, base: set.base, started, ...(allStored !== undefined ? { storedAt: allStored } : {}), seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')
 process.exit(0)
