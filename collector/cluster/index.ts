@@ -26,7 +26,7 @@ export interface ClusterOptions {
   onSweep?: (r: SweepResult) => void
   logger: Logger
   registry?: Registry | undefined
-  /** a pool instead of one from config (tests) */
+  /** a pool instead of one from config (tests); it then serves alerting too */
   pool?: Pool
 }
 
@@ -50,7 +50,10 @@ export interface ClusterStatus {
 const SAFETY_MS = 500
 
 export class Cluster {
+  /** the heartbeat's, the leases' and the sweep's connections: never queued behind alerting's statements */
   readonly pool: Pool
+  /** alerting's connections (the shared alert store, degraded mode, the report copy): cluster.postgres.poolSize */
+  readonly dataPool: Pool
   /** agent:<id> leases of the agents whose sessions are here (alerting fences on them) */
   readonly agents: AgentLeases
   /** alerting's degraded-mode status (set by the wiring when alerting uses the cluster's store) */
@@ -73,7 +76,9 @@ export class Cluster {
   private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
 
   constructor (private readonly o: ClusterOptions) {
-    this.pool = o.pool ?? makePool(o.config.postgres, err => { this.down(err) })
+    // Two pools: a slow or busy alert store must not delay the heartbeat that keeps the leases.
+    this.pool = o.pool ?? makePool({ ...o.config.postgres, poolSize: 2 }, err => { this.down(err) })
+    this.dataPool = o.pool ?? makePool(o.config.postgres, err => { this.down(err) })
     this.agents = new AgentLeases({ pool: this.pool, node: o.config.node, leaseMs: o.config.lease })
     const r = o.registry
     this.gauges = r === undefined
@@ -203,6 +208,7 @@ export class Cluster {
     }
     if (this.gauges !== undefined) for (const n of ['kanshi_cluster_leader', 'kanshi_cluster_nodes', 'kanshi_cluster_pg_up']) this.o.registry?.removeSingleMetric(n)
     await this.pool.end().catch(() => {})
+    if (this.dataPool !== this.pool) await this.dataPool.end().catch(() => {})
   }
 
   private arm (ms: number): void {

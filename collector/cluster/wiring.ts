@@ -61,7 +61,7 @@ export function startCluster (o: WiringOptions): WiredCluster {
     let failed = false
     const run = async (): Promise<void> => {
       try {
-        await mirrorRecord(cluster.pool, db.db)
+        await mirrorRecord(cluster.dataPool, db.db)
         failed = false
       } catch (err) {
         if (!failed) logger.warn({ err: pgMessage(err) }, 'cluster: could not copy the incident record into alerting.db for the reports; tried again')
@@ -81,14 +81,14 @@ export function startCluster (o: WiringOptions): WiredCluster {
         logger.error({ err: pgMessage(err) }, 'cluster: PostgreSQL unreachable at start: alerting keeps its state in the local SQLite for this run (not shared, not fenced)')
         return undefined
       }
-      const pgStore = new PgAlertStore({ pool: cluster.pool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
+      const pgStore = new PgAlertStore({ pool: cluster.dataPool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
       // PostgreSQL down for cluster.degradedAfter: alerting goes on locally (縮退運転), reconciled when it returns.
       const locales = new Map((o.config.alerting?.receivers ?? []).map(r => [r.name, r.locale]))
-      const store = new DegradingAlertStore({ pg: pgStore, pool: cluster.pool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r) })
+      const store = new DegradingAlertStore({ pg: pgStore, pool: cluster.dataPool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r) })
       cluster.alertingStatus = () => store.status()
       const ackSecret = async (local: Buffer): Promise<Buffer> => {
-        await cluster.pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
-        const r = await cluster.pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
+        await cluster.dataPool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
+        const r = await cluster.dataPool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
         return Buffer.from(r.rows[0]!.value, 'hex')
       }
       return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret }
