@@ -37,8 +37,21 @@ export interface HealthOptions {
   cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string, alerting?: DegradedStatus | undefined } } | undefined
 }
 
+/** How long /readyz waits for the outbox count before it answers with the last one read (a balancer's probe must not hang on PostgreSQL). */
+const OUTBOX_WAIT_MS = 250
+
 export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
   const now = o.now ?? Date.now
+  // The outbox count: one read at a time, shared by the probes that arrive meanwhile; the last result kept.
+  let outbox: { n: number, error?: string } = { n: 0 }
+  let reading: Promise<void> | undefined
+  const readOutbox = async (store: NonNullable<HealthOptions['alerting']>['store']): Promise<{ n: number, error?: string }> => {
+    reading ??= store.pendingMail().then(n => { outbox = { n } }, (err: Error) => { outbox = { n: outbox.n, error: err.message } }).finally(() => { reading = undefined })
+    let timer: NodeJS.Timeout | undefined
+    const late = await Promise.race([reading.then(() => false), new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(true), OUTBOX_WAIT_MS) })])
+    clearTimeout(timer)
+    return late ? { n: outbox.n, error: outbox.error ?? `no answer within ${OUTBOX_WAIT_MS} ms; the count is the last one read` } : outbox
+  }
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (req, reply) => {
@@ -60,7 +73,8 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     if (o.wal.diskError !== undefined) problems.push(`wal: ${o.wal.diskError}`)
     if (o.archive?.problem !== undefined) problems.push(o.archive.problem)
     if (o.alerting !== undefined) {
-      const stuck = await o.alerting.store.pendingMail().catch((err: Error) => { warnings = [...warnings, `alerting: the outbox cannot be read (${err.message})`]; return 0 })
+      const { n: stuck, error } = await readOutbox(o.alerting.store)
+      if (error !== undefined) warnings = [...warnings, `alerting: the outbox cannot be read (${error})`]
       if (stuck > 50) problems.push(`alerting: ${stuck} mails waiting in the outbox (SMTP down?)`)
     }
     const agentsConnected = [...o.ingest.status.values()].filter(s => s.connected).length

@@ -77,6 +77,12 @@ t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothin
   // One statement timeout (statementTimeout 2 s + 1 s on the client) after the cut, give or take a heartbeat
   // and a loaded machine; reusing the timed-out connection (a second timeout behind the first) took 6.3-6.5 s.
   t.ok(warnedMs < 6000, 'within about one statement timeout: a timed-out connection is not reused')
+  // A balancer's probe gets its answer without waiting on the cut database (a statement there hangs 3 s).
+  const probeAt = Date.now()
+  const probe = await cl.readyz(0)
+  const probeMs = Date.now() - probeAt
+  t.ok((probe.warnings ?? []).some(w => w.startsWith('alerting: the outbox cannot be read')), `/readyz says the outbox count is not current (${JSON.stringify(probe.warnings)})`)
+  t.ok(probeMs < 2000, `/readyz answered in ${probeMs} ms while PostgreSQL is cut`)
   const view = await clusterView(0)
   t.same([view.status.self, view.status.pgUp], [false, false], 'the console on c1: not leading, PostgreSQL unreachable')
   t.not(view.status.leader, 'c1', 'and it does not name itself leader')
