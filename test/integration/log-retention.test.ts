@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { writeKeys } from '../helpers/archive.js'
 import { verifyArchive } from '../../collector/archive/verify.js'
+import { committedToEnd } from '../helpers/wal.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -58,7 +59,7 @@ t.test('log events go to kanshi_logs; logsBy deletes kiosk events after keep, se
     await a.waitFrame(m => m.type === 'ack' && m.seq === 1, 'ack 1')
     sent[id] = events.map(e => e.message).sort()
   }
-  await waitFor(() => col.c.targets!.list[0]!.reader.caughtUp() && col.c.targets!.list[0]!.writer.healthy, 20_000, 50)
+  await waitFor(() => committedToEnd(col.c.targets!.list[0]!.reader, col.c.wal) && col.c.targets!.list[0]!.writer.healthy, 20_000, 50)
   const raw = await query(influx.url, 'kanshi', 'SELECT count("message") FROM "kanshi_raw"."log_event"')
   t.same(raw.results[0].series, undefined, 'no log event in the raw policy')
   t.ok((await query(influx.url, 'kanshi', 'SELECT count("usage_percent") FROM "kanshi_raw"."cpu"')).results[0].series, 'metrics stay in kanshi_raw')

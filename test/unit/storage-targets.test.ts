@@ -16,6 +16,7 @@ import type { StorageBackend } from '../../collector/storage/backend.js'
 import { ConfigError } from '../../common/config.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/procs.js'
+import { committedToEnd } from '../helpers/wal.js'
 
 /** Down answers every write with a retry (InfluxDB down), counting the lines it was offered. */
 class Down implements StorageBackend {
@@ -92,7 +93,7 @@ t.test('a target down from the start (prepare failing) is given up for too, and 
   for (let seq = 1; seq <= 160; seq++) { await wal.append(encodeEntry(entry(seq, 20))); lines += 21 }
   await waitFor(async () => ((await metrics.storageSkipped.get()).values[0]?.value ?? 0) > 0, 10_000, 10)
   up = true
-  await waitFor(() => targets.list[1]!.reader.caughtUp() && targets.list[1]!.writer.healthy, 10_000, 10)
+  await waitFor(() => committedToEnd(targets.list[1]!.reader, wal) && targets.list[1]!.writer.healthy, 10_000, 10)
   const skipped = (await metrics.storageSkipped.get()).values[0]!.value
   t.equal(late.lines + skipped, lines, `B wrote ${late.lines} lines and gave up ${skipped}: every line accounted for`)
   t.equal(ok.lines, lines, 'A wrote every line')
