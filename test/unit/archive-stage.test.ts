@@ -15,6 +15,7 @@ import { ArchiveWriter } from '../../collector/archive/writer.js'
 import { newKeyPair } from '../../collector/archive/manifest.js'
 import { verifyArchive } from '../../collector/archive/verify.js'
 import { waitFor } from '../helpers/procs.js'
+import { committedToEnd } from '../helpers/wal.js'
 
 // The stage's own log is kept: a wait that times out prints it with the stage's state, so a failure
 // on a loaded CI machine says what the stage was doing rather than only that it did not finish.
@@ -48,10 +49,12 @@ t.test('events and alert points are archived in WAL order; a replay is skipped',
     const r = wal.reader('archive')
     throw new Error(`${err.message}; stage problem: ${stage.problem ?? 'none'}; caught up ${String(r.caughtUp())}, committed ${JSON.stringify(r.committed)} durable end ${JSON.stringify(wal.durableEnd())}; events counted ${JSON.stringify((await metrics.events.get()).values)}; log:\n${logged.join('\n')}`)
   }
-  await waitFor(() => wal.reader('archive').caughtUp() && wal.reader('archive').committed.offset > 0, 30_000, 20).catch(explain)
+  // Committed to the WAL's end, not only read: the two records may be taken one read at a time.
+  await waitFor(() => committedToEnd(wal.reader('archive'), wal), 30_000, 20).catch(explain)
   await waitFor(async () => (await metrics.events.get()).values[0]?.value === 2, 30_000, 20).catch(explain)
-  const end = { ...wal.reader('archive').committed }
   await stage.stop()
+  const end = { ...wal.reader('archive').committed }
+  t.same(end, wal.durableEnd(), 'the archive cursor is past both records')
   await wal.close()
 
   const lines = (): any[] => gunzipSync(readFileSync(join(dir, 'archive', '2026-12-01.log.gz'))).toString().split('\n').slice(0, -1).map(l => JSON.parse(l.slice(65)))
