@@ -45,6 +45,8 @@ import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/inde
 import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
 import type { JobTracker } from './jobs/tracker.js'
 import { startCluster, type Cluster, type WiredCluster } from './cluster/wiring.js'
+import { PgSessions } from './cluster/console-sessions-pg.js'
+import { pgMessage } from './cluster/pg.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -189,7 +191,9 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const { maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol } = config.ingest
   await app.register(agentRoute, { auth, audit, ingest, metrics, logger: logger.child({ component: 'session' }), maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol, ...(stored !== undefined ? { stored } : {}) })
   const apiAuth = new ApiAuth(config.api.tokens)
-  const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
+  // In cluster mode the console's sessions are shared through PostgreSQL: a login on one node works on all.
+  const consoleSessions = cluster === undefined ? undefined : new PgSessions({ pool: cluster.pool, node: config.cluster!.node, now, ready: async () => { await cluster.migrateNow() } })
+  const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now, sessions: consoleSessions, onError: err => { logger.error({ err: pgMessage(err) }, 'console: the shared sessions cannot be reached') } })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now, cluster })
   await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })

@@ -30,7 +30,7 @@ export class ApiAuth {
  * RequestAuth resolves a request without a bearer token by other means (the
  * operator console's session cookie); `refused` is a 403 (a missing CSRF token).
  */
-export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } | { refused: string } | undefined
+export type RequestAuth = (req: FastifyRequest) => Promise<{ name: string, role: Role } | { refused: string } | undefined>
 
 export type Guard = (role: Role) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
@@ -47,10 +47,10 @@ export function atLeast (have: Role, want: Role): boolean {
  * `actorOf(req)` ("name (role)"), for the audit log; `callerOf` resolves a
  * request without refusing it (a page that shows more to a viewer).
  */
-export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string, callerOf: (req: FastifyRequest) => Caller | undefined } {
+export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string, callerOf: (req: FastifyRequest) => Promise<Caller | undefined> } {
   const actors = new WeakMap<FastifyRequest, string>()
   const need: Guard = role => async (req, reply) => {
-    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+    const alt = req.headers.authorization === undefined ? await other?.(req) : undefined
     if (alt !== undefined && 'refused' in alt) throw new KanshiError('E_FORBIDDEN', alt.refused)
     const who = auth.check(req.headers.authorization) ?? alt
     if (who === undefined) {
@@ -60,8 +60,8 @@ export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actor
     if (!atLeast(who.role, role)) throw new KanshiError('E_FORBIDDEN', `this needs the ${role} role; the token has ${who.role}`)
     actors.set(req, `${who.name} (${who.role})`)
   }
-  const callerOf = (req: FastifyRequest): Caller | undefined => {
-    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+  const callerOf = async (req: FastifyRequest): Promise<Caller | undefined> => {
+    const alt = req.headers.authorization === undefined ? await other?.(req) : undefined
     if (alt !== undefined && 'refused' in alt) return undefined
     return auth.check(req.headers.authorization) ?? alt
   }

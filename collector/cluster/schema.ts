@@ -94,7 +94,13 @@ export const MIGRATIONS: readonly string[] = [
   // mail keeps its Message-ID from the local store, so reconciling twice writes nothing twice.
   `CREATE TABLE degraded_origins (origin text PRIMARY KEY, incident_id bigint NOT NULL, node text NOT NULL, at bigint NOT NULL);
    ALTER TABLE outbox ADD COLUMN message_id text;
-   CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`
+   CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`,
+  // 4: the console's sessions (cluster/console-sessions-pg.ts: only a SHA-256 of the session id, times in ms).
+  `CREATE TABLE console_sessions (
+     id_sha256 text PRIMARY KEY, name text NOT NULL, role text NOT NULL, csrf text NOT NULL, node text NOT NULL,
+     created_at bigint NOT NULL, last_used bigint NOT NULL
+   );
+   CREATE INDEX console_sessions_created ON console_sessions (created_at);`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */
