@@ -46,6 +46,7 @@ import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
 import type { JobTracker } from './jobs/tracker.js'
 import { startCluster, type Cluster, type WiredCluster } from './cluster/wiring.js'
 import { PgSessions } from './cluster/console-sessions-pg.js'
+import { sharedAuditView } from './cluster/audit-pg.js'
 import { pgMessage } from './cluster/pg.js'
 
 export interface BuildOptions {
@@ -196,7 +197,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now, sessions: consoleSessions, onError: err => { logger.error({ err: pgMessage(err) }, 'console: the shared sessions cannot be reached') } })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now, cluster })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now, sharedAudit: cluster === undefined ? undefined : async () => await sharedAuditView(cluster.pool, cluster.auditShipper) })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })

@@ -11,6 +11,7 @@ import { PgSessions } from '../../collector/cluster/console-sessions-pg.js'
 import { CONSOLE_DEFAULTS, MemorySessions, SessionStore, type ConsoleLimits, type SessionBackend } from '../../collector/console/sessions.js'
 import { startCollector } from '../helpers/collector.js'
 import { startPostgres, type Postgres } from '../helpers/postgres.js'
+import { waitFor } from '../helpers/procs.js'
 
 type Make = (now: () => number, limits: Readonly<ConsoleLimits>) => Promise<SessionBackend>
 const H = 3_600_000
@@ -112,12 +113,13 @@ t.test('postgres', async t => {
 t.test('two collectors on one PostgreSQL share the console login', async t => {
   const db = await startPostgres(t)
   const TOKEN = 'operator-token-shared-sessions'
+  const ADMIN = 'admin-token-shared-sessions'
   const col = async (node: string) => await startCollector(t, {
     listen: false,
     env: { KANSHI_PG_PASSWORD: db.password },
     config: {
       influx: { embedded: { enabled: false } },
-      api: { tokens: [{ name: 'yamada', tokenSha256: createHash('sha256').update(TOKEN).digest('hex'), role: 'operator' }] },
+      api: { tokens: [{ name: 'yamada', tokenSha256: createHash('sha256').update(TOKEN).digest('hex'), role: 'operator' }, { name: 'root', tokenSha256: createHash('sha256').update(ADMIN).digest('hex'), role: 'admin' }] },
       cluster: { node, postgres: { url: db.url, connectTimeout: '1s', statementTimeout: '2s' }, lease: '3s', heartbeat: '1s' }
     }
   })
@@ -141,6 +143,16 @@ t.test('two collectors on one PostgreSQL share the console login', async t => {
   t.equal(out.statusCode, 204, 'logged out on c2')
   t.equal((await c1.c.app.inject({ url: '/console/session', headers: { cookie } })).statusCode, 401, 'and so on c1')
   t.equal((await c1.c.app.inject({ url: '/api/v1/agents', headers: { cookie } })).statusCode, 401)
+
+  // The audit log: the login on c1 and the logout on c2 in one shared chain, each naming its node.
+  const audit = async () => (await c2.c.app.inject({ url: '/v1/audit', headers: { authorization: `Bearer ${ADMIN}` } })).json()
+  await waitFor(async () => (await audit()).cluster?.entries?.some((e: { action: string }) => e.action === 'console.logout'), 10_000, 100)
+  const shared = (await audit()).cluster
+  t.equal(shared.brokenAt, null, 'the shared chain verifies')
+  t.equal(shared.unshared, 0)
+  const mine = shared.entries.filter((e: { action: string }) => e.action.startsWith('console.')).map((e: { node: string, action: string, actor: string }) => [e.node, e.action, e.actor])
+  t.same(mine, [['c2', 'console.logout', 'yamada (operator)'], ['c1', 'console.login', 'yamada (operator)']], 'newest first, each from its node')
+  t.equal(shared.records, (await db.admin.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n)
 
   // PostgreSQL gone: a session cannot be checked; the console says so (500), API tokens still work.
   const again = await c1.c.app.inject({ method: 'POST', url: '/console/login', payload: { token: TOKEN }, headers: origin })
