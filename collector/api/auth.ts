@@ -17,12 +17,17 @@ export class ApiAuth {
     this.byHash = new Map(tokens.map(t => [t.tokenSha256, { name: t.name, role: t.role, hash: Buffer.from(t.tokenSha256, 'hex') }]))
   }
 
+  /** told the name of each token accepted (its last use is recorded: api/token-use.ts) */
+  onUse: ((name: string) => void) | undefined
+
   check (header: string | undefined): { name: string, role: Role } | undefined {
     const m = header === undefined ? null : /^Bearer\s+(\S{1,512})$/i.exec(header)
     if (m === null) return undefined
     const d = createHash('sha256').update(m[1]!).digest()
     const e = this.byHash.get(d.toString('hex'))
-    return e !== undefined && timingSafeEqual(d, e.hash) ? { name: e.name, role: e.role } : undefined
+    if (e === undefined || !timingSafeEqual(d, e.hash)) return undefined
+    this.onUse?.(e.name)
+    return { name: e.name, role: e.role }
   }
 }
 

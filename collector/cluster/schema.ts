@@ -96,7 +96,7 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN message_id text;
    CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`,
   // 4: the console's sessions (cluster/console-sessions-pg.ts: only a SHA-256 of the session id, times in ms),
-  // and the shared audit chain.
+  // the shared audit chain and API tokens' last use.
   `CREATE TABLE console_sessions (
      id_sha256 text PRIMARY KEY, name text NOT NULL, role text NOT NULL, csrf text NOT NULL, node text NOT NULL,
      created_at bigint NOT NULL, last_used bigint NOT NULL
@@ -111,7 +111,9 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE audit_cursor (node text PRIMARY KEY, local_id bigint NOT NULL, shared_id bigint NOT NULL, hash text NOT NULL);
    CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
    CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
-   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();`
+   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+   -- API tokens' last use (cluster/token-use-pg.ts), written at most once per token per minute by each node.
+   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

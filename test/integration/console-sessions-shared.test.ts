@@ -154,6 +154,12 @@ t.test('two collectors on one PostgreSQL share the console login', async t => {
   t.same(mine, [['c2', 'console.logout', 'yamada (operator)'], ['c1', 'console.login', 'yamada (operator)']], 'newest first, each from its node')
   t.equal(shared.records, (await db.admin.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n)
 
+  // API tokens' last use: the admin token used on c2 only, written by c2, listed by c1.
+  t.equal(await c2.c.tokenUse.flush(), 1, 'c2 saw only the admin token (yamada came through the session)')
+  const uses = (await c1.c.app.inject({ url: '/api/v1/tokens/use', headers: { authorization: `Bearer ${TOKEN}` } })).json().tokens
+  t.same(uses.find((u: { name: string }) => u.name === 'root')?.node, 'c2', 'c1 lists the use c2 recorded')
+  t.same(uses.find((u: { name: string }) => u.name === 'yamada')?.node, 'c1', 'and its own: the console login and this request')
+
   // PostgreSQL gone: a session cannot be checked; the console says so (500), API tokens still work.
   const again = await c1.c.app.inject({ method: 'POST', url: '/console/login', payload: { token: TOKEN }, headers: origin })
   const cookie2 = String(again.headers['set-cookie']).split(';')[0]!
