@@ -66,7 +66,8 @@ export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actor
     actors.set(req, `${who.name} (${who.role})`)
   }
   const callerOf = async (req: FastifyRequest): Promise<Caller | undefined> => {
-    const alt = req.headers.authorization === undefined ? await other?.(req) : undefined
+    // Only tells who asks (/readyz): a session store that cannot answer makes the caller a stranger, not an error.
+    const alt = req.headers.authorization === undefined ? await other?.(req).catch(() => undefined) : undefined
     if (alt !== undefined && 'refused' in alt) return undefined
     return auth.check(req.headers.authorization) ?? alt
   }

@@ -56,7 +56,8 @@ export class AuditShipper {
   }
 
   start (): void {
-    this.o.audit.onAppend = () => { void this.ship() }
+    // While PostgreSQL is unreachable the timer retries, not every append.
+    this.o.audit.onAppend = () => { if (!this.failing) void this.ship() }
     const tick = (): void => { this.timer = setTimeout(() => { void this.ship().finally(tick) }, this.o.intervalMs ?? 5000); this.timer.unref() }
     tick()
     void this.ship()
@@ -77,7 +78,7 @@ export class AuditShipper {
       do {
         this.again = false
         await this.drain()
-      } while (this.again)
+      } while (this.again && !this.failing)
     })().finally(() => { this.running = undefined })
     return await this.running
   }

@@ -168,6 +168,8 @@ t.test('two collectors on one PostgreSQL share the console login', async t => {
   t.equal(down.statusCode, 500)
   t.equal(down.json().code, 'E_INTERNAL', 'the detail (PostgreSQL unreachable) goes to the log only, as for every 5xx')
   t.equal((await c2.c.app.inject({ url: '/api/v1/agents', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200, 'a bearer token needs no database')
+  const rz = await c2.c.app.inject({ url: '/readyz', headers: { cookie: cookie2 } })
+  t.ok([200, 503].includes(rz.statusCode) && typeof rz.json().status === 'string', `/readyz with a session cookie still answers (${rz.statusCode}), as to a stranger`)
   await db.start()
   t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 200, 'back with PostgreSQL: the session survived')
 })
