@@ -11,6 +11,9 @@ import { AuditShipper, verifySharedAudit } from '../../collector/cluster/audit-p
 import { migrate } from '../../collector/cluster/schema.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { writeConfig } from '../helpers/config.js'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 
 t.test('two nodes, one chain', async t => {
   const db = await startPostgres(t)
@@ -20,11 +23,12 @@ t.test('two nodes, one chain', async t => {
   await migrate(pool)
   let clock = 1_700_000_000_000
   const node = async (name: string) => {
-    const audit = new AuditLog(await tmpDir(t), () => clock++)
+    const dir = await tmpDir(t)
+    const audit = new AuditLog(dir, () => clock++)
     t.teardown(() => { audit.close() })
     const registry = new Registry()
     const ship = new AuditShipper({ pool, node: name, audit, logger: pino({ level: 'silent' }), registry, intervalMs: 60_000, batch: 7 })
-    return { audit, ship, registry }
+    return { audit, ship, registry, dir }
   }
   const c1 = await node('c1')
   const c2 = await node('c2')
@@ -76,8 +80,19 @@ t.test('two nodes, one chain', async t => {
     for (const r of snapshot) await db.admin.query('INSERT INTO audit_log (id, node, local_id, at, actor, action, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)', [r.id, r.node, r.local_id, r.at, r.actor, r.action, r.detail, r.prev_hash, r.hash])
     t.same(await verifySharedAudit(pool), { records: total }, 'restored')
   }
+  // kanshi-collector audit verify checks the shared chain too when the config has cluster:.
+  const cfg = writeConfig(join(c1.dir, 'collector.yaml'), { dataDir: c1.dir, cluster: { node: 'c1', postgres: { url: db.url } } })
+  const cli = () => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'kanshi-collector.js'), 'audit', 'verify', '--config', cfg], { encoding: 'utf8', env: { ...process.env, KANSHI_PG_PASSWORD: db.password } })
+  const ok = cli()
+  t.equal(ok.status, 0, ok.stderr)
+  t.match(ok.stdout, `audit_log (the cluster's shared chain): ${total} records, chain intact`)
+  t.match(ok.stdout, `${c1.audit.file}: ${N + M} records, chain intact`, 'and the local audit.db')
   await tamper("UPDATE audit_log SET actor = 'someone else' WHERE id = 17")
   t.same(await verifySharedAudit(pool), { records: 16, broken: { id: 17, reason: 'its content does not match its hash (the record was edited)' } }, 'an edit')
+  const bad = cli()
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, 'audit_log (the cluster\'s shared chain): audit record 17 is broken: its content does not match its hash')
+  t.notMatch(bad.stderr + bad.stdout, db.password, 'no password in the output')
   await restore()
   await tamper("UPDATE audit_log SET node = 'c3' WHERE id = 18")
   t.equal((await verifySharedAudit(pool)).broken?.id, 18, 'the node name is inside the hash')
