@@ -160,16 +160,29 @@ t.test('two collectors on one PostgreSQL share the console login', async t => {
   t.same(uses.find((u: { name: string }) => u.name === 'root')?.node, 'c2', 'c1 lists the use c2 recorded')
   t.same(uses.find((u: { name: string }) => u.name === 'yamada')?.node, 'c1', 'and its own: the console login and this request')
 
-  // PostgreSQL gone: a session cannot be checked; the console says so (500), API tokens still work.
+  // PostgreSQL gone: a node goes on with the sessions it has seen; a login there is local and written
+  // when PostgreSQL returns, and so is a logout.
   const again = await c1.c.app.inject({ method: 'POST', url: '/console/login', payload: { token: TOKEN }, headers: origin })
   const cookie2 = String(again.headers['set-cookie']).split(';')[0]!
+  const csrf2 = again.json().csrf as string
   await db.stop()
-  const down = await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })
-  t.equal(down.statusCode, 500)
-  t.equal(down.json().code, 'E_INTERNAL', 'the detail (PostgreSQL unreachable) goes to the log only, as for every 5xx')
+  t.equal((await c1.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 200, 'c1 knows the session it made')
+  t.equal((await c1.c.app.inject({ url: '/console/state', headers: { cookie: cookie2 } })).statusCode, 200, 'and the console keeps working there')
+  t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 401, 'c2 never saw it: log in again there')
   t.equal((await c2.c.app.inject({ url: '/api/v1/agents', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200, 'a bearer token needs no database')
   const rz = await c2.c.app.inject({ url: '/readyz', headers: { cookie: cookie2 } })
-  t.ok([200, 503].includes(rz.statusCode) && typeof rz.json().status === 'string', `/readyz with a session cookie still answers (${rz.statusCode}), as to a stranger`)
+  t.ok([200, 503].includes(rz.statusCode) && typeof rz.json().status === 'string', `/readyz with a session cookie still answers (${rz.statusCode})`)
+  const local = await c2.c.app.inject({ method: 'POST', url: '/console/login', payload: { token: TOKEN }, headers: origin })
+  t.equal(local.statusCode, 200, 'a login on c2 while PostgreSQL is down')
+  const cookie3 = String(local.headers['set-cookie']).split(';')[0]!
+  t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie3 } })).statusCode, 200)
+  t.equal((await c1.c.app.inject({ method: 'POST', url: '/console/logout', headers: { cookie: cookie2, ...origin, 'x-csrf-token': csrf2 } })).statusCode, 204, 'a logout on c1 while PostgreSQL is down')
+  t.equal((await c1.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 401, 'ended on c1 at once')
   await db.start()
-  t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 200, 'back with PostgreSQL: the session survived')
+  // Each node writes what it kept on its next console request.
+  t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie3 } })).statusCode, 200)
+  t.equal((await c1.c.app.inject({ url: '/console/session', headers: { cookie: cookie3 } })).statusCode, 200, 'the login made on c2 during the outage works on c1 now')
+  t.equal((await c2.c.app.inject({ url: '/console/session', headers: { cookie: cookie2 } })).statusCode, 401, 'the logout made on c1 during the outage holds on c2')
+  const rows = (await db.admin.query('SELECT id_sha256 FROM console_sessions')).rows.map(r => r.id_sha256)
+  t.same(rows, [createHash('sha256').update(cookie3.split('=')[1]!).digest('hex')], 'one session left in PostgreSQL: the one made during the outage')
 })
