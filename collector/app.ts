@@ -2,6 +2,8 @@
 // → WAL → storage writer / rollups / alerting) and the HTTP plugins, without
 // listening, so tests build the real app and inject requests or listen on port 0.
 
+import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
@@ -45,6 +47,12 @@ import { ARCHIVE_READER, createArchive, type ArchiveStage } from './archive/inde
 import { JOBS_READER, createJobTracker, jobsWanted } from './jobs/index.js'
 import type { JobTracker } from './jobs/tracker.js'
 import { startCluster, type Cluster, type WiredCluster } from './cluster/wiring.js'
+import { PgSessions } from './cluster/console-sessions-pg.js'
+import { PgTokenUse } from './cluster/token-use-pg.js'
+import { FileTokenUse, TokenUse } from './api/token-use.js'
+import { tokenUseRoute } from './api/token-use-route.js'
+import { sharedAuditView } from './cluster/audit-pg.js'
+import { pgMessage } from './cluster/pg.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -62,6 +70,8 @@ export interface BuildOptions {
 
 export interface Collector {
   app: FastifyInstance
+  /** API tokens' last use (GET /api/v1/tokens/use) */
+  tokenUse: TokenUse
   wal: Wal
   ingest: Ingest
   auth: AgentAuth
@@ -189,15 +199,26 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const { maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol } = config.ingest
   await app.register(agentRoute, { auth, audit, ingest, metrics, logger: logger.child({ component: 'session' }), maxFrameBytes, maxErrorsPerMinute, maxConnectionsPerAddress, maxProtocol, ...(stored !== undefined ? { stored } : {}) })
   const apiAuth = new ApiAuth(config.api.tokens)
-  const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now })
+  // API tokens' last use: noted per request, written once a minute (token-use.json; PostgreSQL in a cluster).
+  const tokenUse = new TokenUse({
+    node: config.cluster?.node ?? hostname(),
+    now,
+    backend: cluster === undefined ? new FileTokenUse(join(config.dataDir, 'token-use.json')) : new PgTokenUse(cluster.pool, async () => { await cluster.migrateNow() }),
+    onError: err => { logger.warn({ err: pgMessage(err) }, 'api: the last use of API tokens could not be written; kept for the next try') }
+  })
+  apiAuth.onUse = name => { tokenUse.seen(name) }
+  // In cluster mode the console's sessions are shared through PostgreSQL: a login on one node works on all.
+  const consoleSessions = cluster === undefined ? undefined : new PgSessions({ pool: cluster.pool, node: config.cluster!.node, now, ready: async () => { await cluster.migrateNow() } })
+  const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now, sessions: consoleSessions, onError: err => { logger.error({ err: pgMessage(err) }, 'console: the shared sessions cannot be reached') } })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now, cluster })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now, sharedAudit: cluster === undefined ? undefined : async () => await sharedAuditView(cluster.pool, cluster.auditShipper) })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
   await app.register(consoleInventory)
   await app.register(consoleCluster, { need, cluster })
+  await app.register(tokenUseRoute, { need, tokens: config.api.tokens, use: tokenUse })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),
     readers: [...(targets?.list.map(t => t.config.reader) ?? []), ...(alerting !== undefined ? ['alerting'] : [])],
@@ -213,6 +234,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   archive?.start()
   jobs?.start()
   cluster?.start()
+  tokenUse.start()
 
   let down: Promise<void> | undefined
   const shutdown = async (): Promise<void> => await (down ??= (async () => {
@@ -223,6 +245,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     await reports?.stop()
     // Alerting before the cluster: in cluster mode its last writes go through the cluster's pool.
     if (alerting?.store.backend === 'postgres') await alerting.close()
+    await tokenUse.stop()
     await cluster?.stop()
     await rollups?.stop()
     await archive?.stop()
@@ -251,5 +274,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   }
   const storedPosition = (): Position => targets?.storedPosition() ?? { ...wal.reader('storage').committed }
   const onStored = (cb: (pos: Position) => void): () => void => targets?.onStored(cb) ?? (() => {})
-  return { app, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, cluster, storage, shutdown, reloadAgents }
+  return { app, tokenUse, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, cluster, storage, shutdown, reloadAgents }
 }

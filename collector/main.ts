@@ -76,7 +76,7 @@ async function main (argv: string[]): Promise<number> {
   if (values.version === true) { process.stdout.write(`${VERSION}\n`); return 0 }
   if (positionals[0] === 'audit') {
     if (positionals[1] !== 'verify' || positionals.length > 2) { process.stderr.write('kanshi-collector: usage: audit verify [--config FILE]\n'); return 2 }
-    return auditVerify(values.config)
+    return await auditVerify(values.config)
   }
   if (positionals[0] === 'archive' && positionals[1] === 'keygen' && positionals.length === 2) return archiveKeygen(values.out)
   if (values.config === undefined) { process.stderr.write('kanshi-collector: --config FILE is required (see --help)\n'); return 2 }

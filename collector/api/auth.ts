@@ -17,12 +17,17 @@ export class ApiAuth {
     this.byHash = new Map(tokens.map(t => [t.tokenSha256, { name: t.name, role: t.role, hash: Buffer.from(t.tokenSha256, 'hex') }]))
   }
 
+  /** told the name of each token accepted (its last use is recorded: api/token-use.ts) */
+  onUse: ((name: string) => void) | undefined
+
   check (header: string | undefined): { name: string, role: Role } | undefined {
     const m = header === undefined ? null : /^Bearer\s+(\S{1,512})$/i.exec(header)
     if (m === null) return undefined
     const d = createHash('sha256').update(m[1]!).digest()
     const e = this.byHash.get(d.toString('hex'))
-    return e !== undefined && timingSafeEqual(d, e.hash) ? { name: e.name, role: e.role } : undefined
+    if (e === undefined || !timingSafeEqual(d, e.hash)) return undefined
+    this.onUse?.(e.name)
+    return { name: e.name, role: e.role }
   }
 }
 
@@ -30,7 +35,7 @@ export class ApiAuth {
  * RequestAuth resolves a request without a bearer token by other means (the
  * operator console's session cookie); `refused` is a 403 (a missing CSRF token).
  */
-export type RequestAuth = (req: FastifyRequest) => { name: string, role: Role } | { refused: string } | undefined
+export type RequestAuth = (req: FastifyRequest) => Promise<{ name: string, role: Role } | { refused: string } | undefined>
 
 export type Guard = (role: Role) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
@@ -47,10 +52,10 @@ export function atLeast (have: Role, want: Role): boolean {
  * `actorOf(req)` ("name (role)"), for the audit log; `callerOf` resolves a
  * request without refusing it (a page that shows more to a viewer).
  */
-export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string, callerOf: (req: FastifyRequest) => Caller | undefined } {
+export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actorOf: (req: FastifyRequest) => string, callerOf: (req: FastifyRequest) => Promise<Caller | undefined> } {
   const actors = new WeakMap<FastifyRequest, string>()
   const need: Guard = role => async (req, reply) => {
-    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+    const alt = req.headers.authorization === undefined ? await other?.(req) : undefined
     if (alt !== undefined && 'refused' in alt) throw new KanshiError('E_FORBIDDEN', alt.refused)
     const who = auth.check(req.headers.authorization) ?? alt
     if (who === undefined) {
@@ -60,8 +65,9 @@ export function guard (auth: ApiAuth, other?: RequestAuth): { need: Guard, actor
     if (!atLeast(who.role, role)) throw new KanshiError('E_FORBIDDEN', `this needs the ${role} role; the token has ${who.role}`)
     actors.set(req, `${who.name} (${who.role})`)
   }
-  const callerOf = (req: FastifyRequest): Caller | undefined => {
-    const alt = req.headers.authorization === undefined ? other?.(req) : undefined
+  const callerOf = async (req: FastifyRequest): Promise<Caller | undefined> => {
+    // Only tells who asks (/readyz): a session store that cannot answer makes the caller a stranger, not an error.
+    const alt = req.headers.authorization === undefined ? await other?.(req).catch(() => undefined) : undefined
     if (alt !== undefined && 'refused' in alt) return undefined
     return auth.check(req.headers.authorization) ?? alt
   }

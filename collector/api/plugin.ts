@@ -24,6 +24,8 @@ export interface ApiOptions {
   /** the collector's config (the incident report is generated from it) */
   config?: CollectorConfig | undefined
   now?: () => number
+  /** cluster mode: the shared audit chain (cluster/audit-pg.ts sharedAuditView) */
+  sharedAudit?: (() => Promise<object>) | undefined
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -33,7 +35,9 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   // The full check (edits, gaps, a cut tail against the head witness), not only the rows shown.
   app.get('/v1/audit', { preHandler: need('admin') }, async () => {
     const r = o.audit.verify()
-    return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200) }
+    // In cluster mode also the shared chain; PostgreSQL unreachable is said, the local log is still shown.
+    const cluster = o.sharedAudit === undefined ? undefined : await o.sharedAudit()
+    return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200), ...(cluster !== undefined ? { cluster } : {}) }
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
   if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf, config: o.config })

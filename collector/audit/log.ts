@@ -21,6 +21,8 @@ const AUDIT_DB = 'audit.db'
 const AUDIT_HEAD = 'audit.head'
 
 export interface AuditEntry { id: number, at: number, actor: string, action: string, detail: unknown }
+/** AuditRow is a record as stored: detail is its JSON text (the hashed form). */
+export interface AuditRow { id: number, at: number, actor: string, action: string, detail: string }
 
 export class AuditLog {
   readonly file: string
@@ -55,6 +57,21 @@ export class AuditLog {
   /** append adds one record chained to the previous one, then moves the head witness to it. */
   append (actor: string, action: string, detail: unknown, at = this.now()): void {
     writeHead(this.headFile, this.insert(at, actor, action, JSON.stringify(detail)))
+    this.onAppend?.()
+  }
+
+  /** onAppend is told after each append (the cluster's shipper wakes on it). */
+  onAppend: (() => void) | undefined
+
+  /** after lists the records after a local id, oldest first, as stored (the cluster's shipper copies them). */
+  after (id: number, limit = 500): AuditRow[] {
+    return (this.db.prepare('SELECT id, at, actor, action, detail FROM audit WHERE id > ? ORDER BY id LIMIT ?').all(id, limit) as Array<Record<string, unknown>>)
+      .map(r => ({ id: Number(r['id']), at: Number(r['at']), actor: String(r['actor']), action: String(r['action']), detail: String(r['detail']) }))
+  }
+
+  /** lastId is the newest local record's id (0 when empty). */
+  lastId (): number {
+    return Number((this.db.prepare('SELECT max(id) AS m FROM audit').get() as { m: number | null }).m ?? 0)
   }
 
   /** entries lists the newest records first. */

@@ -94,7 +94,26 @@ export const MIGRATIONS: readonly string[] = [
   // mail keeps its Message-ID from the local store, so reconciling twice writes nothing twice.
   `CREATE TABLE degraded_origins (origin text PRIMARY KEY, incident_id bigint NOT NULL, node text NOT NULL, at bigint NOT NULL);
    ALTER TABLE outbox ADD COLUMN message_id text;
-   CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`
+   CREATE UNIQUE INDEX outbox_message_id ON outbox (message_id) WHERE message_id IS NOT NULL;`,
+  // 4: the console's sessions (cluster/console-sessions-pg.ts: only a SHA-256 of the session id, times in ms),
+  // the shared audit chain and API tokens' last use.
+  `CREATE TABLE console_sessions (
+     id_sha256 text PRIMARY KEY, name text NOT NULL, role text NOT NULL, csrf text NOT NULL, node text NOT NULL,
+     created_at bigint NOT NULL, last_used bigint NOT NULL
+   );
+   CREATE INDEX console_sessions_created ON console_sessions (created_at);
+   -- The cluster's audit chain (cluster/audit-pg.ts): every node's records, copied from its audit.db in order,
+   -- chained one after another under an advisory lock; audit_cursor is each node's last copied record (the witness).
+   CREATE TABLE audit_log (
+     id bigint PRIMARY KEY, node text NOT NULL, local_id bigint NOT NULL, at bigint NOT NULL, actor text NOT NULL,
+     action text NOT NULL, detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL, UNIQUE (node, local_id)
+   );
+   CREATE TABLE audit_cursor (node text PRIMARY KEY, local_id bigint NOT NULL, shared_id bigint NOT NULL, hash text NOT NULL);
+   CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+   CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+   -- API tokens' last use (cluster/token-use-pg.ts), written at most once per token per minute by each node.
+   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

@@ -7,6 +7,7 @@ import { Counter, type Registry } from 'prom-client'
 import { VERSION } from '../../protocol/version.js'
 import type { Alerting, SharedAlerting } from '../alerting/index.js'
 import { agentLease } from './agent-leases.js'
+import { AuditShipper } from './audit-pg.js'
 import { PgAlertStore } from './alert-store-pg.js'
 import { DegradingAlertStore } from './degraded-store.js'
 import { pgMessage } from './pg.js'
@@ -38,6 +39,8 @@ export interface WiredCluster extends Cluster {
   attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined) => void
   /** alerting's store on the cluster's PostgreSQL (schema first); undefined when PostgreSQL cannot be reached at start (SQLite, logged) */
   sharedAlerting: () => Promise<SharedAlerting | undefined>
+  /** copies audit.db into the cluster's shared audit chain */
+  auditShipper: AuditShipper
 }
 
 export function startCluster (o: WiringOptions): WiredCluster {
@@ -54,6 +57,9 @@ export function startCluster (o: WiringOptions): WiredCluster {
     registry: o.registry
   })
   const stop = cluster.stop.bind(cluster)
+  const start = cluster.start.bind(cluster)
+  // The audit log: audit.db first on every node, copied in order into the cluster's one chain (audit_log).
+  const auditShipper = new AuditShipper({ pool: cluster.pool, node: cc.node, audit: o.audit, logger, registry: o.registry, ready: async () => { await cluster.migrateNow() } })
   let mirror: { run: () => Promise<void>, stop: () => void } | undefined
   /** The reports read alerting.db: the shared record is copied into it every 6 heartbeats and before a report run. */
   const startMirror = (): { run: () => Promise<void>, stop: () => void } => {
@@ -102,8 +108,14 @@ export function startCluster (o: WiringOptions): WiredCluster {
       if (alerting !== undefined) alerting.notifier.leader = () => cluster.isLeader()
       if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt), before: async () => { await mirror?.run() } }
     },
+    auditShipper,
+    start: (): void => {
+      start()
+      auditShipper.start()
+    },
     stop: async (): Promise<void> => {
       mirror?.stop()
+      await auditShipper.stop()
       await stop()
     }
   })

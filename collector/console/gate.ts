@@ -4,21 +4,26 @@
 
 import type { FastifyRequest } from 'fastify'
 import type { RequestAuth } from '../api/auth.js'
-import { LoginLimiter, SessionStore, csrfMatches, parseCookies, type ConsoleSession } from './sessions.js'
+import { KanshiError } from '../../protocol/errors.js'
+import { LoginLimiter, MemorySessions, SessionStore, csrfMatches, parseCookies, type ConsoleSession, type SessionBackend } from './sessions.js'
 
 export interface GateOptions {
   tls: boolean
   /** the collector's URL as people reach it (behind a proxy the Host header may differ) */
   publicUrl?: string | undefined
   now: () => number
+  /** where sessions live (default: in memory; PgSessions in cluster mode) */
+  sessions?: SessionBackend
+  /** told when the session backend fails (the request gets E_INTERNAL) */
+  onError?: (err: unknown) => void
 }
 
 export interface ConsoleGate {
-  sessions: SessionStore
+  sessions: SessionBackend
   limiter: LoginLimiter
   /** sameOrigin: Origin (or, without it, Sec-Fetch-Site) must show the request came from this site. */
   sameOrigin(req: FastifyRequest): boolean
-  sessionOf(req: FastifyRequest): ConsoleSession | undefined
+  sessionOf(req: FastifyRequest): Promise<ConsoleSession | undefined>
   /** writeGuard says why a state change from a session is refused (no CSRF token, another site), or undefined. */
   writeGuard(req: FastifyRequest, s: ConsoleSession): string | undefined
   /** cookie is the Set-Cookie value for a session id (empty with maxAge 0 to log out) */
@@ -27,7 +32,7 @@ export interface ConsoleGate {
 }
 
 export function consoleGate (o: GateOptions): ConsoleGate {
-  const sessions = new SessionStore(o.now)
+  const sessions = o.sessions ?? new MemorySessions(new SessionStore(o.now))
   const limiter = new LoginLimiter(o.now)
   // Under TLS the __Host- prefix makes the browser refuse the cookie unless Secure, Path=/ and host-only.
   const cookieName = o.tls ? '__Host-kanshi_session' : 'kanshi_session'
@@ -38,15 +43,24 @@ export function consoleGate (o: GateOptions): ConsoleGate {
     if (typeof origin === 'string') return origin === `${o.tls ? 'https' : 'http'}://${req.headers.host ?? ''}` || origin === publicOrigin
     return req.headers['sec-fetch-site'] === 'same-origin'
   }
-  const sessionOf = (req: FastifyRequest): ConsoleSession | undefined => sessions.get(parseCookies(req.headers.cookie).get(cookieName))
+  const sessionOf = async (req: FastifyRequest): Promise<ConsoleSession | undefined> => {
+    const id = parseCookies(req.headers.cookie).get(cookieName)
+    if (id === undefined || id === '') return undefined
+    try {
+      return await sessions.get(id)
+    } catch (err) {
+      o.onError?.(err)
+      throw new KanshiError('E_INTERNAL', 'the console sessions cannot be read (PostgreSQL unreachable?); retry later or use an API token')
+    }
+  }
   const writeGuard = (req: FastifyRequest, s: ConsoleSession): string | undefined => {
     if (!sameOrigin(req)) return 'cross-origin request refused'
     const h = req.headers['x-csrf-token']
     if (!csrfMatches(s, typeof h === 'string' ? h : undefined)) return 'a valid CSRF token (x-csrf-token header) is required'
     return undefined
   }
-  const requestAuth: RequestAuth = req => {
-    const s = sessionOf(req)
+  const requestAuth: RequestAuth = async req => {
+    const s = await sessionOf(req)
     if (s === undefined) return undefined
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const why = writeGuard(req, s)

@@ -78,7 +78,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
   // Browsers ask for it on every page; an empty answer keeps 404s out of their consoles.
   app.get('/favicon.ico', quiet, async (_req, reply) => await reply.code(204).send())
 
-  app.get('/console/session', quiet, async req => me(loggedIn(gate.sessionOf(req))))
+  app.get('/console/session', quiet, async req => me(loggedIn(await gate.sessionOf(req))))
 
   app.post('/console/login', { bodyLimit: 4096 }, async (req, reply) => {
     const addr = req.ip
@@ -101,7 +101,7 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
       throw new KanshiError('E_AUTH', 'the token is not valid')
     }
     gate.limiter.succeed(addr)
-    const s = gate.sessions.create(who.name, who.role)
+    const s = await gate.sessions.create(who.name, who.role)
     logins.inc({ result: 'ok' })
     log.info({ remote: addr, user: who.name, role: who.role }, 'console login')
     audit(`${who.name} (${who.role})`, 'console.login', { remote: addr })
@@ -109,16 +109,16 @@ export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, o) 
   })
 
   app.post('/console/logout', async (req, reply) => {
-    const s = loggedIn(gate.sessionOf(req))
+    const s = loggedIn(await gate.sessionOf(req))
     const why = gate.writeGuard(req, s)
     if (why !== undefined) throw new KanshiError('E_FORBIDDEN', why)
-    gate.sessions.delete(s.id)
+    await gate.sessions.delete(s.id)
     audit(`${s.name} (${s.role})`, 'console.logout', { remote: req.ip })
     return await reply.header('set-cookie', gate.cookie('', 0)).code(204).send()
   })
 
   app.get('/console/state', quiet, async req => {
-    loggedIn(gate.sessionOf(req))
+    loggedIn(await gate.sessionOf(req))
     // What /readyz decides, asked of the same app so the console never disagrees with the load balancer;
     // the session goes along, so /readyz gives the reasons it keeps from strangers.
     const ready = await app.inject({ method: 'GET', url: '/readyz', headers: { cookie: req.headers.cookie ?? '' } })

@@ -1,6 +1,7 @@
 // The operator console's logins: API tokens checked like ApiAuth does, sessions
-// kept in memory (a collector restart logs everyone out), a CSRF token per
-// session, and failed logins limited per address.
+// behind SessionBackend (in memory on one collector, a restart logs everyone out;
+// in PostgreSQL in cluster mode), a CSRF token per session, and failed logins
+// limited per address (per node).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Role } from '../api/auth.js'
@@ -80,6 +81,35 @@ export class SessionStore {
 
   /** maxAgeS is the cookie lifetime: the absolute limit (the idle limit is enforced here, not by the browser). */
   get maxAgeS (): number { return Math.floor(this.limits.sessionMaxMs / 1000) }
+}
+
+/**
+ * SessionBackend is where the console's sessions live: MemorySessions on one collector,
+ * PgSessions (collector/cluster/console-sessions-pg.ts) shared by a cluster. Every get
+ * enforces both expiries with the injected clock; create keeps at most maxSessions.
+ */
+export interface SessionBackend {
+  readonly kind: 'memory' | 'postgres'
+  create(name: string, role: Role): Promise<ConsoleSession>
+  /** a live session, marked used; undefined when unknown or expired (an expired one is removed) */
+  get(id: string | undefined): Promise<ConsoleSession | undefined>
+  delete(id: string): Promise<void>
+  /** the cookie lifetime in seconds (the absolute limit) */
+  readonly maxAgeS: number
+}
+
+/** MemorySessions is the SessionStore of one collector behind the async SessionBackend. */
+export class MemorySessions implements SessionBackend {
+  readonly kind = 'memory' as const
+  constructor (readonly store: SessionStore = new SessionStore()) {}
+  async create (name: string, role: Role): Promise<ConsoleSession> { return { ...this.store.create(name, role) } }
+  async get (id: string | undefined): Promise<ConsoleSession | undefined> {
+    const s = this.store.get(id)
+    return s === undefined ? undefined : { ...s }
+  }
+
+  async delete (id: string): Promise<void> { this.store.delete(id) }
+  get maxAgeS (): number { return this.store.maxAgeS }
 }
 
 /** csrfMatches compares a presented CSRF token with the session's in constant time. */

@@ -31,7 +31,7 @@ export interface HealthOptions {
   access: MetricsConfig
   /** the API's guard: need('viewer') refuses, callerOf only tells who asks */
   need: Guard
-  callerOf: (req: FastifyRequest) => Caller | undefined
+  callerOf: (req: FastifyRequest) => Promise<Caller | undefined>
   now?: () => number
   /** cluster mode: PostgreSQL unreachable is a warning (ingest goes on) */
   cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string, alerting?: DegradedStatus | undefined } } | undefined
@@ -79,7 +79,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     }
     const agentsConnected = [...o.ingest.status.values()].filter(s => s.connected).length
     const status = problems.length === 0 ? 'ready' : 'not ready'
-    const who = o.callerOf(req)
+    const who = await o.callerOf(req)
     // The reasons name the storage URL and its errors: only for a viewer (the console sends its session).
     const body = who !== undefined && atLeast(who.role, 'viewer')
       ? { status, storage: o.storage, problems, ...(warnings.length > 0 ? { warnings } : {}), walBytes, walMaxBytes: o.walMaxBytes, agentsConnected }

@@ -29,7 +29,7 @@ t.test('cluster on a real PostgreSQL', async t => {
     const r = await pg.admin.query('SELECT count(*)::int AS n FROM kanshi_schema')
     t.equal(r.rows[0].n, MIGRATIONS.length)
     const tables = await pg.admin.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
-    t.same(tables.rows.map(x => x.table_name), ['agent_sessions', 'alert_series', 'alert_windows', 'cluster_jobs', 'degraded_origins', 'incident_notices', 'incidents', 'kanshi_meta', 'kanshi_schema', 'leases', 'node_down', 'nodes', 'outbox', 'report_runs'])
+    t.same(tables.rows.map(x => x.table_name), ['agent_sessions', 'alert_series', 'alert_windows', 'api_token_use', 'audit_cursor', 'audit_log', 'cluster_jobs', 'console_sessions', 'degraded_origins', 'incident_notices', 'incidents', 'kanshi_meta', 'kanshi_schema', 'leases', 'node_down', 'nodes', 'outbox', 'report_runs'])
   })
 
   await t.test('lease: one holder; renewals keep the epoch; expiry by the database clock hands it on with epoch + 1', async t => {

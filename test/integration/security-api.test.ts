@@ -39,7 +39,8 @@ const ROUTES: Array<[method: 'GET' | 'POST' | 'DELETE', url: string, need: Need,
   ['POST', '/v1/maintenance', 'admin', window],
   ['DELETE', '/v1/maintenance/999', 'admin'],
   ['POST', '/v1/rules/reload', 'admin'],
-  ['GET', '/v1/audit', 'admin']
+  ['GET', '/v1/audit', 'admin'],
+  ['GET', '/api/v1/tokens/use', 'operator']
 ]
 
 const SECRETS = [...Object.values(TOK), 'smtp-secret-password', 'agent-secret-token']
