@@ -113,7 +113,13 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
    -- API tokens' last use (cluster/token-use-pg.ts), written at most once per token per minute by each node.
-   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`
+   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`,
+  // 5: a node's audit.db that is not the one it copied before (a lost data directory, a restore) is a new
+  // generation: its records are copied under gen + 1 instead of colliding with, or hiding behind, the old ones.
+  `ALTER TABLE audit_log ADD COLUMN gen integer NOT NULL DEFAULT 0;
+   ALTER TABLE audit_log DROP CONSTRAINT audit_log_node_local_id_key;
+   ALTER TABLE audit_log ADD CONSTRAINT audit_log_node_gen_local UNIQUE (node, gen, local_id);
+   ALTER TABLE audit_cursor ADD COLUMN gen integer NOT NULL DEFAULT 0;`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */
