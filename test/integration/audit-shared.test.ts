@@ -2,7 +2,7 @@
 // chain (concurrent copies serialised), each record naming its node; PostgreSQL stopped, the
 // records wait in audit.db and are counted, then copied; edits, gaps and a cut tail detected.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import pino from 'pino'
 import { Registry } from 'prom-client'
@@ -15,12 +15,18 @@ import { writeConfig } from '../helpers/config.js'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 
-t.test('two nodes, one chain', async t => {
+/** database starts a private PostgreSQL with kanshi's schema and a pool on it. */
+async function database (t: Test): Promise<{ db: Awaited<ReturnType<typeof startPostgres>>, pool: pg.Pool }> {
   const db = await startPostgres(t)
   const pool = new pg.Pool({ host: '127.0.0.1', port: db.port, user: 'kanshi', database: 'kanshi', password: db.password, max: 4, connectionTimeoutMillis: 1000 })
   pool.on('error', () => {})
   t.teardown(async () => { await pool.end() })
   await migrate(pool)
+  return { db, pool }
+}
+
+t.test('two nodes, one chain', async t => {
+  const { db, pool } = await database(t)
   let clock = 1_700_000_000_000
   const node = async (name: string) => {
     const dir = await tmpDir(t)
@@ -109,11 +115,7 @@ t.test('two nodes, one chain', async t => {
 // records go in as a new generation, none hidden behind the old cursor; `audit verify` compares
 // audit.db with the shared chain record by record, so a chain rewritten whole on one side shows.
 t.test('a new audit.db on the same node, and the cross-check', async t => {
-  const db = await startPostgres(t)
-  const pool = new pg.Pool({ host: '127.0.0.1', port: db.port, user: 'kanshi', database: 'kanshi', password: db.password, max: 4, connectionTimeoutMillis: 1000 })
-  pool.on('error', () => {})
-  t.teardown(async () => { await pool.end() })
-  await migrate(pool)
+  const { db, pool } = await database(t)
   let clock = 1_700_000_000_000
   const open = async (dir: string) => {
     const audit = new AuditLog(dir, () => clock++)
