@@ -212,7 +212,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const gate = consoleGate({ tls: config.listen.tls !== undefined, publicUrl: config.alerting?.publicUrl, now, sessions: consoleSessions, onError: err => { logger.error({ err: pgMessage(err) }, 'console: the shared sessions cannot be reached') } })
   const { need, callerOf } = guard(apiAuth, gate.requestAuth)
   await app.register(health, { wal, walMaxBytes: config.wal.maxBytes, ingest, metrics, backend, targets, alerting, archive, storage, access: config.metrics, need, callerOf, now, cluster })
-  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now, sharedAudit: cluster === undefined ? undefined : async () => await sharedAuditView(cluster.pool, cluster.auditShipper) })
+  await app.register(api, { apiAuth, consoleAuth: gate.requestAuth, ingest, audit, alerting, reportsDir: config.reports.outDir, config, now, sharedAudit: cluster === undefined ? undefined : async () => await sharedAuditView(cluster.pool, cluster.auditShipper), refreshRecord: cluster === undefined ? undefined : async () => { await cluster.refreshRecord() } })
   await app.register(statusPage, { status: config.status, alerting, timezone: config.alerting?.timezone ?? config.report.timezone, now })
   const inventoryTarget = backend === undefined ? undefined : { ...influxTarget(config), url: config.influx.url ?? opts.influxUrl ?? influxTarget(config).url }
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })

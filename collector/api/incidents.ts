@@ -91,6 +91,8 @@ export interface IncidentApiOptions {
   actorOf: (req: FastifyRequest) => string
   /** the collector's config: the 障害報告書 is generated from it on request */
   config?: CollectorConfig | undefined
+  /** runs before a 障害報告書 is generated (cluster: the shared record is copied into alerting.db, which the report reads) */
+  beforeReport?: (() => Promise<void>) | undefined
 }
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) })
@@ -141,6 +143,8 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     if (o.config === undefined) throw new KanshiError('E_NOT_FOUND', 'the incident report is not available here')
     const dir = await mkdtemp(join(tmpdir(), 'kanshi-incident-'))
     try {
+      // A write-up edited a moment ago (on any node) is in the report.
+      await o.beforeReport?.()
       await runIncidentReport({ config: o.config, id: p.id, outDir: dir, lang, pdf: false, now: now() })
       const body = await readFile(join(dir, `incident.${format}`))
       return await reply.type(format === 'html' ? 'text/html; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')

@@ -26,6 +26,8 @@ export interface ApiOptions {
   now?: () => number
   /** cluster mode: the shared audit chain (cluster/audit-pg.ts sharedAuditView) */
   sharedAudit?: (() => Promise<object>) | undefined
+  /** cluster mode: copies the shared incident record into alerting.db before a 障害報告書 is made from it */
+  refreshRecord?: (() => Promise<void>) | undefined
 }
 
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
@@ -40,7 +42,7 @@ export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
     return { brokenAt: r.broken?.id ?? null, problem: r.broken?.reason ?? null, records: r.records, entries: o.audit.entries(200), ...(cluster !== undefined ? { cluster } : {}) }
   })
   if (o.alerting !== undefined) await app.register(alertApi, { alerting: o.alerting, need, actorOf })
-  if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf, config: o.config })
+  if (o.alerting !== undefined) await app.register(incidentApi, { alerting: o.alerting, audit: o.audit, need, actorOf, config: o.config, beforeReport: o.refreshRecord })
   await app.register(reportApi, { outDir: o.reportsDir, need })
   await app.register(deviceApi, { ingest: o.ingest, need, now: o.now ?? Date.now })
 }

@@ -41,6 +41,8 @@ export interface WiredCluster extends Cluster {
   sharedAlerting: () => Promise<SharedAlerting | undefined>
   /** copies audit.db into the cluster's shared audit chain */
   auditShipper: AuditShipper
+  /** copies the shared incident record into alerting.db now (the reports read it); failures are logged */
+  refreshRecord: () => Promise<void>
 }
 
 export function startCluster (o: WiringOptions): WiredCluster {
@@ -109,6 +111,7 @@ export function startCluster (o: WiringOptions): WiredCluster {
       if (reports !== undefined) reports.gate = { leader: () => cluster.isLeader(), claim: async (job, dueAt) => await cluster.claim(job, dueAt), before: async () => { await mirror?.run() } }
     },
     auditShipper,
+    refreshRecord: async (): Promise<void> => { await mirror?.run() },
     start: (): void => {
       start()
       auditShipper.start()
