@@ -100,6 +100,7 @@ t.test('an agent that moves during the outage is evaluated where it lands and it
   const mail = marked()[0]!
   t.match(mail.subject, /^\[縮退運転\] \[CRITICAL\] web01 アプリ停止/, 'c2 mails it, marked 縮退運転')
   t.match(mail.text, /収集サーバ c2 が単独で判断して送信しました/)
+  t.comment(`critical mail ${mail.at - killedAt} ms after c1 was killed (degradedAfter ${DEGRADED_AFTER_MS} ms)`)
   t.equal(await cl.metric(1, 'kanshi_alerting_degraded'), 1)
   t.match((await cl.readyz(1)).warnings?.join('\n') ?? '', /縮退運転/, '/readyz of c2 says 縮退運転')
 
