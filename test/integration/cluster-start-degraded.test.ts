@@ -23,7 +23,7 @@ const RULE = "- { name: app_down, type: service, severity: critical, where: { se
 interface Setup { pg: Postgres, smtp: Smtp, cl: ClusterSetup, fail: (on: boolean) => void, marked: () => Smtp['mails'] }
 
 /** setup: two collectors (c1, c2) and web01, whose `app` check exits with what the test sets. */
-async function setup (t: Test, urls: number): Promise<Setup> {
+async function setup (t: Test, urls: number, alerting: Record<string, unknown> = {}): Promise<Setup> {
   const pg = await startPostgres(t)
   const smtp = await withSmtp(t)
   const dir = await tmpDir(t)
@@ -32,7 +32,7 @@ async function setup (t: Test, urls: number): Promise<Setup> {
   fail(false)
   const cl = await makeCluster(t, {
     pg, smtp, collectors: 2, agents: ['web01'], lease: '3s', heartbeat: '1s', urls, rules: RULE,
-    alerting: { routes: [{ receiver: 'oncall' }] },
+    alerting: { routes: [{ receiver: 'oncall' }], ...alerting },
     cluster: { degradedAfter: `${DEGRADED_AFTER_MS}ms` },
     agentConfig: () => ({ checks: [{ name: 'app', type: 'command', command: ['/bin/sh', '-c', `exit $(cat ${state})`], interval: '1s', timeout: '5s' }] })
   })
@@ -116,4 +116,25 @@ t.test('an agent that moves during the outage is evaluated where it lands and it
   t.pass('nothing left in the outbox')
   t.equal(marked().length, 1, 'no duplicate mail')
   t.comment(`mails: ${JSON.stringify(smtp.mails.map(m => m.subject))}`)
+})
+
+t.test('ack links mailed while started degraded keep working on the node that sent them', async t => {
+  const { pg, cl, fail, marked } = await setup(t, 1, { publicUrl: 'https://kanshi.example.jp' })
+  // c2 starts first with PostgreSQL up: its secret becomes the cluster's.
+  const c2 = await cl.startCollector(1)
+  c2.kill('SIGTERM')
+  await c2.waitExit()
+  await pg.stop()
+  await cl.startCollector(0)
+  fail(true)
+  await cl.startAgent('web01')
+  await waitFor(() => marked().length === 1, 20_000, 100)
+  const link = /https:\/\/kanshi\.example\.jp(\/v1\/alerts\/\d+\/ack\?[^\s"<>]+)/.exec(marked()[0]!.text)?.[1]?.replace(/&amp;/g, '&')
+  t.ok(link !== undefined, `the degraded mail carries an ack link: ${link}`)
+  await pg.start()
+  await waitFor(async () => await cl.metric(0, 'kanshi_alerting_degraded') === 0, 20_000, 200)
+  await cl.startCollector(1)
+  const page = async (i: number): Promise<string> => await (await fetch(`http://127.0.0.1:${cl.ports[i]!}${link!}`)).text()
+  t.match(await page(0), /<h1>web01 アプリ停止/, 'the link works on the node that mailed it, after the switch to the cluster\'s secret')
+  t.match(await page(1), /無効か期限切れ/, 'a peer does not know that node\'s own secret (documented: acknowledge in the console)')
 })
