@@ -29,6 +29,8 @@ export interface Alerting {
   notifier: Notifier
   calendar: BusinessCalendar
   ackSecret: Buffer
+  /** secrets of links mailed earlier that this node still accepts (cluster: its own, from a start while PostgreSQL was unreachable) */
+  formerAckSecrets?: readonly Buffer[]
   /** the clock alerting runs on; the API reads it too */
   now: () => number
   /** reload reads the rules again; a bad file leaves the running rules in place and throws */
@@ -54,6 +56,8 @@ export interface SharedAlerting {
   onFenced: (lease: string) => void
   /** the cluster's ack-link secret: the first node's own becomes everyone's, so a link verifies on any node */
   ackSecret: (local: Buffer) => Promise<Buffer>
+  /** started degraded: set receives the cluster's secret once PostgreSQL answers (ackSecret gave the local one) */
+  onAckSecret?: (set: (shared: Buffer) => void) => void
 }
 
 /**
@@ -74,14 +78,20 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
   const store: AlertStore = shared?.store ?? new SqliteAlertStore(dataDir, audit)
   // Maintenance windows from the config are (re)recorded once each, by name, so the SLA report sees them
   // (exclusive: collectors of a cluster starting at once record each once).
-  await store.tx(async store => {
-    const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
-    for (const m of a.maintenance) {
-      if (known.has(m.name)) continue
-      await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
-    }
-  }, { exclusive: 'config-maintenance' })
-  const ackSecret = shared === undefined ? loadSecret(dataDir) : await shared.ackSecret(loadSecret(dataDir))
+  const recordMaintenance = async (): Promise<void> => {
+    await store.tx(async store => {
+      const known = new Set((await store.windows('maintenance')).filter(w => w.created_by === 'config').map(w => w.name))
+      for (const m of a.maintenance) {
+        if (known.has(m.name)) continue
+        await store.addWindow({ kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end), recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '' }, now())
+      }
+    }, { exclusive: 'config-maintenance' })
+  }
+  await recordMaintenance()
+  // Cluster started degraded: recorded locally (they mute here) and again in PostgreSQL once it answers.
+  store.whenShared?.(recordMaintenance)
+  let ackSecret = shared === undefined ? loadSecret(dataDir) : await shared.ackSecret(loadSecret(dataDir))
+  const formerAckSecrets: Buffer[] = []
   const { timeout, ...smtpOptions } = a.smtp
   const smtp = new SmtpSender({ ...smtpOptions, timeoutMs: timeout })
   const publicUrl = a.publicUrl?.replace(/\/+$/, '')
@@ -124,8 +134,15 @@ export async function createAlerting (a: AlertingConfig, dataDir: string, wal: W
   // Cluster: the series of the collector's own points (host_up of the host-down judgement) now; each agent's when its lease is taken.
   await stage.load(shared === undefined ? undefined : '')
   logger.info({ rules: rules.length, schedules: [...schedules.keys()], receivers: a.receivers.length }, 'alerting ready')
+  // Links mailed with this node's own secret while PostgreSQL was unreachable keep working here.
+  shared?.onAckSecret?.(next => {
+    if (next.equals(ackSecret)) return
+    formerAckSecrets.push(ackSecret)
+    ackSecret = next
+  })
   return {
-    stage, store, evaluator, notifier, calendar, ackSecret, now, setAgents,
+    stage, store, evaluator, notifier, calendar, now, setAgents, formerAckSecrets,
+    get ackSecret () { return ackSecret },
     reload: async () => {
       const next = loadRules(a.rulesDir, new Set(schedules.keys()))
       await stage.apply(evaluator.setRules(next, now()))

@@ -95,6 +95,8 @@ export interface AlertStore {
   tx<T>(fn: (t: AlertStore) => Promise<T>, opts?: TxOptions): Promise<T>
   /** the id that makes Message-IDs unique to this store (one collector, or one cluster) */
   scope(): Promise<string>
+  /** cluster, degraded: f runs again once the shared store answers (after reconciliation); otherwise nothing */
+  whenShared?(f: () => Promise<void>): void
 
   /** loadSeries: every series, or (cluster) those last evaluated for one agent */
   loadSeries(agent?: string): Promise<Series[]>

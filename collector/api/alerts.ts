@@ -61,7 +61,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
     const q = req.query as { exp?: string, sig?: string }
     // From a mail: the signed link stands in for a login; otherwise an operator token is needed.
     if (q.sig !== undefined) {
-      if (!verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())) throw new KanshiError('E_FORBIDDEN', 'the acknowledge link is invalid or has expired')
+      if (![alerting.ackSecret, ...alerting.formerAckSecrets ?? []].some(s => verifyAck(s, id, Number(q.exp), q.sig!, now()))) throw new KanshiError('E_FORBIDDEN', 'the acknowledge link is invalid or has expired')
       return await doAck(id, 'mail link')
     }
     await need('operator')(req, reply)
@@ -72,7 +72,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   app.get('/v1/alerts/:id/ack', { schema: { params: IdParams } }, async (req, reply) => {
     const id = (req.params as { id: number }).id
     const q = req.query as { exp?: string, sig?: string }
-    const ok = q.sig !== undefined && verifyAck(alerting.ackSecret, id, Number(q.exp), q.sig, now())
+    const ok = q.sig !== undefined && [alerting.ackSecret, ...alerting.formerAckSecrets ?? []].some(s => verifyAck(s, id, Number(q.exp), q.sig!, now()))
     const inc = await store.incident(id)
     const esc = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
     const body = !ok || inc === undefined

@@ -109,12 +109,16 @@ export class LocalAlerting {
     const wcols = (this.db.prepare('PRAGMA table_info(windows)').all() as Array<{ name: string }>).map(c => c.name)
     const wins = this.db.prepare(`INSERT INTO windows (${wcols.join(', ')}) VALUES (${wcols.map(c => '@' + c).join(', ')})`)
     this.db.transaction(() => {
+      this.setState('copied_at', String(Date.now()))
       this.db.prepare('DELETE FROM incidents WHERE id < ?').run(LOCAL_ID_MIN)
       for (const i of open) ins.run(Object.fromEntries(cols.map(c => [c, sqlValue(c, (i as unknown as Record<string, unknown>)[c])])))
       this.db.exec('DELETE FROM windows')
       for (const w of windows) wins.run(Object.fromEntries(wcols.map(c => [c, sqlValue(c, (w as unknown as Record<string, unknown>)[c])])))
     })()
   }
+
+  /** hasCopy: a warm copy was taken from PostgreSQL at least once (open incidents, windows) */
+  hasCopy (): boolean { return this.getState('copied_at') !== undefined }
 
   close (): Promise<void> { return this.store.close() }
 }

@@ -36,6 +36,10 @@ export interface DegradingOptions {
   registry?: Registry
   /** a receiver's locale (the mark's language); unknown: the mail's own */
   localeOf?: (receiver: string) => Locale | undefined
+  /** PostgreSQL could not be reached at start (the reason): degraded mode begins at once */
+  startDegraded?: string
+  /** runs before each reconciliation, once PostgreSQL answers (the schema, this node's agent leases); a throw keeps the journal */
+  beforeReconcile?: () => Promise<void>
 }
 
 /** unreachable: PostgreSQL did not answer (connection, timeout, shutdown) as opposed to refusing a statement. */
@@ -70,6 +74,8 @@ export class DegradingAlertStore implements AlertStore {
   private closed = false
   private reconcileError: string | undefined
   private readonly warnedDrop = new Set<string>()
+  /** work that must reach PostgreSQL itself (config maintenance windows), run after reconciliation */
+  private afterReconcile: Array<() => Promise<void>> = []
   /** inside one of our transactions: which store it runs on, and the lease that fenced it */
   private readonly ctx = new AsyncLocalStorage<{ on: 'pg' | 'local', fence: string | null }>()
   private readonly now: () => number
@@ -85,6 +91,15 @@ export class DegradingAlertStore implements AlertStore {
       this.since = since === undefined ? this.now() : Number(since)
       this.armProbe()
     }
+    // Started with PostgreSQL unreachable: degraded at once (no warm copy may exist; how long the database has been gone is unknown).
+    if (o.startDegraded !== undefined && this.mode === 'pg') {
+      this.mode = 'degraded'
+      this.since = this.failingSince = this.now()
+      this.lastError = o.startDegraded
+      this.local.setState('since', String(this.since))
+      this.o.logger.error({ err: o.startDegraded, warmCopy: this.local.hasCopy() }, 'alerting: PostgreSQL unreachable at start: degraded mode (縮退運転) from the start; this collector evaluates alone, mails critical alerts marked [縮退運転], holds the rest, and reconciles when the database answers')
+      this.armProbe()
+    }
     this.book = this.routedBook()
     const r = o.registry
     if (r !== undefined) {
@@ -98,6 +113,11 @@ export class DegradingAlertStore implements AlertStore {
   }
 
   get degraded (): boolean { return this.mode === 'degraded' }
+
+  /** whenShared: degraded, f runs again on PostgreSQL after reconciliation (what it wrote went to the local store); else nothing. */
+  whenShared (f: () => Promise<void>): void {
+    if (this.mode === 'degraded') this.afterReconcile.push(f)
+  }
 
   status (): DegradedStatus {
     return {
@@ -215,7 +235,7 @@ export class DegradingAlertStore implements AlertStore {
   async reconcileNow (): Promise<ReconcileResult | undefined> {
     if (this.reconciling !== undefined) { await this.reconciling; return this.lastReconcile ?? undefined }
     let out: ReconcileResult | undefined
-    this.reconciling = this.local.store.tx(async () => {
+    this.reconciling = (async () => { await this.o.beforeReconcile?.() })().then(async () => await this.local.store.tx(async () => {
       if (this.mode !== 'degraded' && !this.local.pending()) return
       const r = await reconcile({
         pool: this.o.pool, node: this.o.node, local: this.local, scope: await this.local.store.scope(), now: this.now(),
@@ -237,7 +257,7 @@ export class DegradingAlertStore implements AlertStore {
       this.since = null
       this.failingSince = null
       this.o.logger.warn({ ...r, degradedSince: was }, 'alerting: PostgreSQL back; degraded mode ended and reconciled')
-    }).catch(err => {
+    })).catch(err => {
       // Once per distinct reason: the probe tries again every second.
       const why = pgMessage(err)
       if (why !== this.reconcileError) this.o.logger.warn({ err: why }, 'alerting: reconciliation did not finish; the local journal is kept and tried again')
@@ -245,7 +265,10 @@ export class DegradingAlertStore implements AlertStore {
       throw err
     }).finally(() => { this.reconciling = undefined })
     await this.reconciling
-    if (out !== undefined) this.refresh()
+    if (out !== undefined) {
+      this.refresh()
+      for (const f of this.afterReconcile.splice(0)) f().catch(err => { this.o.logger.warn({ err: pgMessage(err) }, 'alerting: could not record the config\'s maintenance windows in PostgreSQL after reconciliation') })
+    }
     return out
   }
 
@@ -366,7 +389,8 @@ export class DegradingAlertStore implements AlertStore {
   mailFailed: AlertStore['mailFailed'] = async (id, e, at) => { await this.call(async s => { await s.mailFailed(id, e, at) }, async s => { await s.mailFailed(id, e, at) }) }
   reportDone: AlertStore['reportDone'] = async k => await this.call(async s => await s.reportDone(k), async () => this.refuse('a scheduled report'))
   setReportDone: AlertStore['setReportDone'] = async (k, p, at) => { await this.call(async s => { await s.setReportDone(k, p, at) }, async () => this.refuse('a scheduled report')) }
-  addWindow: AlertStore['addWindow'] = async (w, at) => await this.call(async s => await s.addWindow(w, at), async () => this.refuse('adding a silence or maintenance window'))
+  // Degraded: the config's maintenance windows are kept locally (they mute here); createAlerting records them in PostgreSQL after reconciliation (whenShared).
+  addWindow: AlertStore['addWindow'] = async (w, at) => await this.call(async s => await s.addWindow(w, at), async s => w.created_by === 'config' ? await s.addWindow(w, at) : this.refuse('adding a silence or maintenance window'))
   deleteWindow: AlertStore['deleteWindow'] = async (id, at) => await this.call(async s => await s.deleteWindow(id, at), async () => this.refuse('deleting a silence or maintenance window'))
   windows: AlertStore['windows'] = async (k, d) => await this.call(async s => await s.windows(k, d), async s => await s.windows(k, d))
   // The audit log is this collector's own file either way.

@@ -119,10 +119,14 @@ export class Cluster {
     }
   }
 
+  /** unreachable: an agent's session started here and its lease could not be tried (PostgreSQL down); alerting may adopt it alone */
+  onTakeUnreachable: ((agent: string) => void) | undefined
+
   /** takeAgent takes an agent's lease as its session starts here (a peer's still-live lease: retried each heartbeat). */
   takeAgent (agent: string): void {
-    if (this.stopped || !this.migrated) return
-    this.agents.take(agent).catch(err => { this.down(err) })
+    if (this.stopped) return
+    if (!this.migrated) { this.onTakeUnreachable?.(agent); return }
+    this.agents.take(agent).catch(err => { this.down(err); this.onTakeUnreachable?.(agent) })
   }
 
   /** migrateNow brings the schema up before alerting opens its PostgreSQL store; it throws PostgreSQL's error. */

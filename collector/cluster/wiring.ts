@@ -18,6 +18,7 @@ import type { CollectorConfig } from '../config.js'
 import type { AgentStatus } from '../ingest/ingest.js'
 import type { ReportRunner } from '../report/delivery/runner.js'
 import { Cluster } from './index.js'
+import { sharedSecret } from './ack-secret.js'
 import { clusterNotices } from './notify.js'
 import type { SweepResult } from './sweep.js'
 
@@ -37,8 +38,8 @@ export interface WiringOptions {
 /** A Cluster that build() attaches to alerting and the reports once they exist. */
 export interface WiredCluster extends Cluster {
   attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined) => void
-  /** alerting's store on the cluster's PostgreSQL (schema first); undefined when PostgreSQL cannot be reached at start (SQLite, logged) */
-  sharedAlerting: () => Promise<SharedAlerting | undefined>
+  /** alerting's store on the cluster's PostgreSQL (schema first); PostgreSQL unreachable at start: degraded from the start, reconciled when it answers */
+  sharedAlerting: () => Promise<SharedAlerting>
   /** copies audit.db into the cluster's shared audit chain */
   auditShipper: AuditShipper
   /** copies the shared incident record into alerting.db now (the reports read it); failures are logged */
@@ -80,30 +81,43 @@ export function startCluster (o: WiringOptions): WiredCluster {
     timer.unref()
     return { run, stop: () => { clearInterval(timer); db.close() } }
   }
+  let store: DegradingAlertStore | undefined
   const fenced = new Counter({ name: 'kanshi_alert_fenced_total', help: 'alerting writes refused because this collector does not hold the agent\'s lease (agent:<id>)', registers: [o.registry] })
   return Object.assign(cluster, {
-    sharedAlerting: async (): Promise<SharedAlerting | undefined> => {
+    sharedAlerting: async (): Promise<SharedAlerting> => {
+      let down: string | undefined
       try {
         await cluster.migrateNow()
       } catch (err) {
-        logger.error({ err: pgMessage(err) }, 'cluster: PostgreSQL unreachable at start: alerting keeps its state in the local SQLite for this run (not shared, not fenced)')
-        return undefined
+        down = pgMessage(err)
       }
       const pgStore = new PgAlertStore({ pool: cluster.dataPool, node: cc.node, epochOf: l => cluster.agents.epochOf(l), onFenced: () => { fenced.inc() }, audit: o.audit })
-      // PostgreSQL down for cluster.degradedAfter: alerting goes on locally (縮退運転), reconciled when it returns.
+      const shared = sharedSecret(cluster.dataPool)
+      // PostgreSQL down for cluster.degradedAfter, or at start: alerting goes on locally (縮退運転), reconciled when it returns.
       const locales = new Map((o.config.alerting?.receivers ?? []).map(r => [r.name, r.locale]))
-      const store = new DegradingAlertStore({ pg: pgStore, pool: cluster.dataPool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r) })
-      cluster.alertingStatus = () => store.status()
-      const ackSecret = async (local: Buffer): Promise<Buffer> => {
-        await cluster.dataPool.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1) ON CONFLICT (key) DO NOTHING", [local.toString('hex')])
-        const r = await cluster.dataPool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'ack_secret'")
-        return Buffer.from(r.rows[0]!.value, 'hex')
-      }
-      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret }
+      store = new DegradingAlertStore({
+        pg: pgStore, pool: cluster.dataPool, node: cc.node, dataDir: o.config.dataDir, audit: o.audit, degradedAfterMs: cc.degradedAfter, logger: o.logger.child({ component: 'alerting' }), registry: o.registry, localeOf: r => locales.get(r),
+        ...(down !== undefined ? { startDegraded: down } : {}),
+        beforeReconcile: async () => {
+          await cluster.migrateNow()
+          // The leases of the agents here now (moved here while degraded): taken before their journal is written, then fenced again.
+          await cluster.agents.renew([...o.sessions()].filter(s => s.connected).map(s => s.id))
+          await shared.settle()
+        }
+      })
+      cluster.alertingStatus = () => store!.status()
+      return { store, fenceOf: agentLease, onFenced: () => { fenced.inc() }, ackSecret: shared.read, onAckSecret: shared.onSettled }
     },
     attach: (alerting: Alerting | undefined, reports: ReportRunner | undefined): void => {
       if (alerting !== undefined && alerting.store.backend === 'postgres') {
-        cluster.agents.onTaken = agent => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+        const adopt = (agent: string): void => { alerting.stage.adopt(agent).catch(err => logger.error({ err, agent }, 'cluster: could not load the series state of an agent taken over; its pending alerts start again')) }
+        cluster.agents.onTaken = adopt
+        // PostgreSQL down as a session starts here: evaluated alone (series from the warm copy, or fresh); the lease is taken before reconciliation.
+        cluster.onTakeUnreachable = agent => {
+          if (store === undefined || cluster.agents.epochOf(agentLease(agent)) !== undefined) return
+          logger.warn({ agent, degraded: store.degraded }, 'cluster: agent arrived while PostgreSQL is unreachable: evaluated here alone (縮退運転 once degraded); its lease is taken when the database returns')
+          adopt(agent)
+        }
         mirror = startMirror()
       }
       notices = clusterNotices({ cluster: cc, alerting, alertingConfig: o.config.alerting, audit: o.audit, now: o.now, logger })
