@@ -113,7 +113,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
    -- API tokens' last use (cluster/token-use-pg.ts), written at most once per token per minute by each node.
-   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`
+   CREATE TABLE api_token_use (name text PRIMARY KEY, last_used_at bigint NOT NULL, node text NOT NULL);`,
+  // 5: a silent collector that still answers its peers is cut off from PostgreSQL, not down (cluster/peer-verdict.ts):
+  // its notice is a node_down row of kind 'cut_off' (still one open row per node, whichever kind).
+  `ALTER TABLE node_down ADD COLUMN kind text NOT NULL DEFAULT 'down' CHECK (kind IN ('down', 'cut_off'));`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */
