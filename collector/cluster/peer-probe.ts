@@ -137,7 +137,8 @@ export class PeerWatch {
       for (const a of report.agents) this.heardAt.set(a.agent, Math.max(this.heardAt.get(a.agent) ?? 0, at - a.ageMs))
       for (const [a, t] of this.heardAt) if (at - t > 86_400_000) this.heardAt.delete(a)
     } else {
-      s.probe = { kind: 'failed', at, failures: (s.probe?.kind === 'failed' ? s.probe.failures : 0) + 1 }
+      const streak = s.probe?.kind === 'failed' ? s.probe : undefined
+      s.probe = { kind: 'failed', at, failures: (streak?.failures ?? 0) + 1, since: streak?.since ?? at }
     }
   }
 

@@ -5,7 +5,7 @@
 /** What the last probes of a peer found (peer-probe.ts). */
 export type ProbeState =
   | { kind: 'answered', at: number, node: string, pgUp: boolean }
-  | { kind: 'failed', at: number, failures: number }
+  | { kind: 'failed', at: number, failures: number, /** when the streak of failures began */ since: number }
 
 export type OpenNotice = 'down' | 'cut_off' | undefined
 
@@ -51,7 +51,8 @@ export function decide (f: PeerFacts, t: VerdictTimes, now: number): Verdict {
   const fresh = p !== undefined && now - p.at <= t.leaseMs
   const dead = fresh && p.kind === 'failed' && p.failures >= t.failuresForDown
   const answers = fresh && p.kind === 'answered' && p.node === f.node
-  if (f.open === 'cut_off') return dead ? 'cut_off_down' : 'none'
+  // A cut-off node that stops answering is down once silent for a lease too (as a beating one would be): its agents have moved by then.
+  if (f.open === 'cut_off') return dead && p.at - p.since >= t.leaseMs ? 'cut_off_down' : 'none'
   if (dead) return 'down'
   if (answers) return p.pgUp ? 'wait' : 'cut_off'
   // No conclusive probe (none possible, or the answers keep contradicting the row): past the bound, as before the probe existed.

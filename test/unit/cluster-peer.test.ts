@@ -59,7 +59,7 @@ t.test('the sweep\'s decision table for a peer', async t => {
   const now = T0
   const base: PeerFacts = { node: 'c2', live: false, stopped: false, ageMs: 16_000, open: undefined, judge: true, probe: undefined }
   const answered = (pgUp: boolean, ago = 1000, node = 'c2'): PeerFacts['probe'] => ({ kind: 'answered', at: now - ago, node, pgUp })
-  const failed = (failures: number, ago = 1000): PeerFacts['probe'] => ({ kind: 'failed', at: now - ago, failures })
+  const failed = (failures: number, ago = 1000, streakMs = 0): PeerFacts['probe'] => ({ kind: 'failed', at: now - ago, failures, since: now - ago - streakMs })
   const giveUp = times.leaseMs + times.failuresForDown * (times.peerTimeoutMs + times.heartbeatMs) + times.heartbeatMs
   const rows: Array<[string, Partial<PeerFacts>, string]> = [
     ['beats, nothing open', { live: true }, 'none'],
@@ -81,7 +81,9 @@ t.test('the sweep\'s decision table for a peer', async t => {
     ['down already: nothing more', { open: 'down', probe: failed(9) }, 'none'],
     ['cut off and still answering', { open: 'cut_off', probe: answered(false) }, 'none'],
     ['cut off, one failed probe', { open: 'cut_off', probe: failed(1) }, 'none'],
-    ['cut off, then no answer twice: down', { open: 'cut_off', probe: failed(2) }, 'cut_off_down'],
+    ['cut off, then no answer twice within a lease: not yet', { open: 'cut_off', probe: failed(2, 0, times.leaseMs - 1) }, 'none'],
+    ['cut off, then no answer for a lease: down', { open: 'cut_off', probe: failed(2, 0, times.leaseMs) }, 'cut_off_down'],
+    ['cut off, one failure however long ago it began', { open: 'cut_off', probe: failed(1, 0, times.leaseMs * 2) }, 'none'],
     ['cut off, long silent, answering: never down by age', { open: 'cut_off', ageMs: 3_600_000, probe: answered(false) }, 'none']
   ]
   for (const [name, f, want] of rows) t.equal(decide({ ...base, ...f }, times, now), want, name)
