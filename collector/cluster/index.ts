@@ -79,7 +79,7 @@ export class Cluster {
   private held: { epoch: number, until: number } | undefined
   private lastLeader: { holder: string, epoch: number } | undefined
   private lastNodes: NodeRow[] = []
-  private where = new Map<string, { node: string | null, seenAt: number }>()
+  private where = new Map<string, { node: string | null, seenAt: number, lastNode: string | null }>()
   private pgUp = false
   private pgError: string | undefined = 'not connected yet'
   private lastBeat: number | undefined
@@ -187,7 +187,7 @@ export class Cluster {
     const heardAt = this.watch.lastHeard(agent)
     const seenAt = Math.max(w?.seenAt ?? -Infinity, heardAt ?? -Infinity)
     // An agent of a peer whose row is stale is judged only once settled: the peer may have waited for the database too.
-    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null)))
+    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null) && !this.pendingPeer(w, heardAt)))
     return seenAt === -Infinity ? { judge } : { judge, lastSeen: seenAt }
   }
 
@@ -214,6 +214,16 @@ export class Cluster {
    */
   private settled (): boolean {
     return this.pgUp && this.upSince !== undefined && performance.now() - this.upSince >= this.o.config.lease
+  }
+
+  /**
+   * pendingPeer: the agent's last collector is silent in PostgreSQL and not judged yet (the leader is asking it).
+   * Its stale row says nothing about the agent: wait for the verdict (down: judged from there; cut off: by what it reports).
+   */
+  private pendingPeer (w: { node: string | null, lastNode: string | null } | undefined, heardAt: number | undefined): boolean {
+    if (w === undefined || w.node !== null || w.lastNode === null || w.lastNode === this.node || heardAt !== undefined) return false
+    const peer = this.lastNodes.find(n => n.node === w.lastNode)
+    return peer !== undefined && !peer.live && peer.stoppedAt === null && peer.notice === null
   }
 
   private view (n: NodeRow): NodeView {
@@ -298,7 +308,7 @@ export class Cluster {
       this.lastNodes = ns
       // The leader asks silent peers directly, beside this heartbeat (each probe bounded by cluster.peerTimeout).
       this.watch.kick(this.isLeader() ? ns.map(n => ({ node: n.node, address: n.address, ageMs: n.ageMs, stopped: n.stoppedAt !== null, cutOff: n.notice === 'cut_off' })) : [])
-      this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs }]))
+      this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs, lastNode: w.lastNode ?? null }]))
       this.up()
       const e = this.epoch()
       if (e !== undefined) {

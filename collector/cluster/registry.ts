@@ -66,16 +66,21 @@ export async function nodes (pool: Pool, leaseMs: number): Promise<NodeRow[]> {
 }
 
 /** Where an agent is: its connected session on a live node, and how long ago (database clock) any node last heard it. */
-export interface AgentWhere { agent: string, node: string | null, ageMs: number }
+export interface AgentWhere {
+  agent: string, node: string | null, ageMs: number
+  /** the node of its latest session, live or not */
+  lastNode?: string | null
+}
 
 /** whereabouts gives, for every agent any node has seen, the live node holding it (if any) and the age of its last contact. */
 export async function whereabouts (pool: Pool, leaseMs: number): Promise<AgentWhere[]> {
-  const r = await pool.query<{ agent: string, node: string | null, age_ms: number }>(
+  const r = await pool.query<{ agent: string, node: string | null, age_ms: number, last_node: string | null }>(
     `SELECT s.agent,
        (array_agg(s.node ORDER BY s.last_seen DESC) FILTER (WHERE s.connected AND s.last_seen > now() - $1 * interval '1 millisecond' AND n.stopped_at IS NULL AND n.last_seen > now() - $1 * interval '1 millisecond'))[1] AS node,
-       (extract(epoch FROM now() - max(s.last_seen)) * 1000)::float8 AS age_ms
+       (extract(epoch FROM now() - max(s.last_seen)) * 1000)::float8 AS age_ms,
+       (array_agg(s.node ORDER BY s.last_seen DESC))[1] AS last_node
      FROM agent_sessions s JOIN nodes n ON n.node = s.node GROUP BY s.agent`, [leaseMs])
-  return r.rows.map(x => ({ agent: x.agent, node: x.node, ageMs: x.age_ms }))
+  return r.rows.map(x => ({ agent: x.agent, node: x.node, ageMs: x.age_ms, lastNode: x.last_node }))
 }
 
 /** agentsOf lists the agents a node had connected when it was last seen. */
