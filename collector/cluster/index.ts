@@ -14,7 +14,7 @@ import { beat, leave, nodes, register, whereabouts, type NodeRow, type Session }
 import { sweep, type SweepResult } from './sweep.js'
 import { AgentLeases } from './agent-leases.js'
 import type { DegradedStatus } from './degraded-status.js'
-import { PeerKey, readCachedSecret, sharedSecret } from './peer-auth.js'
+import { cacheSecret, PeerKey, readCachedSecret, sharedSecret } from './peer-auth.js'
 import { PeerWatch, type PeerReport } from './peer-probe.js'
 
 export interface ClusterOptions {
@@ -284,9 +284,15 @@ export class Cluster {
         this.migrated = true
       }
       if (!this.secretShared) {
-        this.cachedSecret = await sharedSecret(this.pool, this.o.peerSecretFile, this.cachedSecret)
-        this.peerKey.set(this.cachedSecret)
+        const secret = await sharedSecret(this.pool)
+        this.peerKey.set(secret)
         this.secretShared = true
+        const file = this.o.peerSecretFile
+        if (file !== undefined && this.cachedSecret?.equals(secret) !== true) {
+          this.cachedSecret = secret
+          // A disk that refuses is not PostgreSQL down: logged, the secret stays in memory.
+          cacheSecret(file, secret).catch(err => { this.o.logger.warn({ err, file }, 'cluster: could not keep the peer secret on disk; a start while PostgreSQL is unreachable will not answer peers') })
+        }
       }
       if (!this.registered) {
         await register(this.pool, this.node, this.o.version, this.o.address())
@@ -354,8 +360,9 @@ export class Cluster {
     this.pgUp = false
     this.pgError = message
     this.failures++
-    // The database may have been restored or recreated: check the schema and the node row again.
+    // The database may have been restored or recreated: check the schema, the node row and the peer secret again.
     this.migrated = false
     this.registered = false
+    this.secretShared = false
   }
 }

@@ -95,11 +95,14 @@ export async function readCachedSecret (file: string): Promise<Buffer | undefine
   }
 }
 
-/** sharedSecret makes (first node) or reads the cluster's peer secret in kanshi_meta and keeps a copy in file (mode 0600). */
-export async function sharedSecret (pool: Pool, file: string | undefined, cached: Buffer | undefined): Promise<Buffer> {
+/** sharedSecret makes (first node) or reads the cluster's peer secret in kanshi_meta; it throws PostgreSQL's error. */
+export async function sharedSecret (pool: Pool): Promise<Buffer> {
   await pool.query("INSERT INTO kanshi_meta (key, value) VALUES ('peer_secret', $1) ON CONFLICT (key) DO NOTHING", [randomBytes(32).toString('hex')])
   const r = await pool.query<{ value: string }>("SELECT value FROM kanshi_meta WHERE key = 'peer_secret'")
-  const secret = Buffer.from(r.rows[0]!.value, 'hex')
-  if (file !== undefined && (cached === undefined || !cached.equals(secret))) await writeFileAtomic(file, secret.toString('hex') + '\n', { mode: 0o600 })
-  return secret
+  return Buffer.from(r.rows[0]!.value, 'hex')
+}
+
+/** cacheSecret keeps the secret in file (mode 0600, atomic) for a start without PostgreSQL. */
+export async function cacheSecret (file: string, secret: Buffer): Promise<void> {
+  await writeFileAtomic(file, secret.toString('hex') + '\n', { mode: 0o600 })
 }

@@ -20,11 +20,17 @@ export const peerRoute: FastifyPluginAsync<PeerRouteOptions> = async (app, o) =>
   if (p === undefined) return
   const name = 'kanshi_cluster_peer_refused_total'
   const refused = (o.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ?? new Counter({ name, help: 'peer calls refused by this collector, by reason (bad_signature, stale, replay …)', labelNames: ['reason'], registers: [o.registry] })
+  // One log line per reason a minute: refusals are counted, and a flood of them must not flood the log.
+  const logged = new Map<string, number>()
   app.get('/api/v1/cluster/peer', { logLevel: 'warn' }, async (req, reply) => {
-    const why = p.key.verify(req.headers, p.node, o.now())
+    const now = o.now()
+    const why = p.key.verify(req.headers, p.node, now)
     if (why !== undefined) {
       refused.inc({ reason: why })
-      req.log.warn({ reason: why, from: req.socket.remoteAddress }, 'cluster: peer call refused')
+      if (now - (logged.get(why) ?? -Infinity) >= 60_000) {
+        logged.set(why, now)
+        req.log.warn({ reason: why, from: req.socket.remoteAddress }, 'cluster: peer call refused (counted in kanshi_cluster_peer_refused_total; logged once a minute per reason)')
+      }
       throw new KanshiError('E_AUTH', `peer call refused (${why})`)
     }
     const body = JSON.stringify(p.report())
