@@ -313,7 +313,7 @@ export class Cluster {
       const [ns, ws] = await Promise.all([nodes(this.pool, config.lease), whereabouts(this.pool, config.lease)])
       this.lastNodes = ns
       // The leader asks silent peers directly, beside this heartbeat (each probe bounded by cluster.peerTimeout).
-      this.watch.kick(this.isLeader() ? ns.map(n => ({ node: n.node, address: n.address, ageMs: n.ageMs, stopped: n.stoppedAt !== null, cutOff: n.notice === 'cut_off' })) : [])
+      this.watch.kick(this.isLeader() ? ns.map(n => ({ node: n.node, address: n.address, ageMs: n.ageMs, stopped: n.stoppedAt !== null, cutOff: n.notice === 'cut_off', down: n.notice === 'down' })) : [])
       this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs, lastNode: w.lastNode ?? null }]))
       this.up()
       const e = this.epoch()

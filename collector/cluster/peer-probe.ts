@@ -25,7 +25,11 @@ export interface PeerReport {
 export type ProbeResult = 'answered' | 'timeout' | 'unreachable' | 'refused' | 'bad_reply' | 'no_address'
 
 /** A peer to probe: its name, its advertised address and how long its row has been silent. */
-export interface ProbeTarget { node: string, address: string, ageMs: number, stopped: boolean, cutOff: boolean }
+export interface ProbeTarget {
+  node: string, address: string, ageMs: number, stopped: boolean, cutOff: boolean
+  /** already judged down: not asked again (its row beating is what ends that notice) */
+  down?: boolean
+}
 
 export interface PeerWatchOptions {
   self: string
@@ -71,7 +75,7 @@ export class PeerWatch {
     for (const t of targets) {
       if (t.node === this.o.self) continue
       seen.add(t.node)
-      const silent = !t.stopped && (t.ageMs > 2 * this.o.heartbeatMs || t.cutOff)
+      const silent = !t.stopped && t.down !== true && (t.ageMs > 2 * this.o.heartbeatMs || t.cutOff)
       if (!silent) { this.forget(t.node); continue }
       const s = this.state(t.node)
       if (s.inFlight === undefined) void this.probe(t, s)

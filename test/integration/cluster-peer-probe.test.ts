@@ -65,8 +65,9 @@ t.test('probes: answered, timeout, refused, forged reply, no address', async t =
   t.equal(watch.report('c5'), undefined, 'a forged answer is not believed')
 
   // A second round: failures accumulate; a peer that beats again is forgotten.
-  watch.kick(targets.map(x => x.node === 'c2' ? { ...x, ageMs: 0 } : x))
+  watch.kick(targets.map(x => x.node === 'c2' ? { ...x, ageMs: 0 } : x.node === 'c3' ? { ...x, down: true } : x))
   t.equal(watch.probeState('c2'), undefined, 'c2 beats again: forgotten')
+  t.equal(watch.probeState('c3'), undefined, 'c3 judged down: not asked any more')
   await waitFor(() => (watch.probeState('c7') as { failures?: number } | undefined)?.failures === 2, 3000, 20)
   t.match(watch.probeState('c7'), { kind: 'failed', failures: 2 }, 'c7: two failures in a row')
 })
