@@ -1,5 +1,5 @@
 // The leader's probe of a silent peer against real HTTP servers on loopback: an answer as
-// itself, a peer behind a blackhole (bounded by peerTimeout, the caller never waits longer),
+// itself, a peer behind a blackhole (bounded by peerTimeout, the caller never waits longer), over https with a CA,
 // a peer with another secret (refused), a forged reply, a wildcard address; and the peer secret
 // shared through a real PostgreSQL, kept on disk (0600) so a node started without the database
 // still verifies its peers' calls.
@@ -8,7 +8,8 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import { createServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
@@ -70,6 +71,27 @@ t.test('probes: answered, timeout, refused, forged reply, no address', async t =
   t.equal(watch.probeState('c3'), undefined, 'c3 judged down: not asked any more')
   await waitFor(() => (watch.probeState('c7') as { failures?: number } | undefined)?.failures === 2, 3000, 20)
   t.match(watch.probeState('c7'), { kind: 'failed', failures: 2 }, 'c7: two failures in a row')
+})
+
+t.test('https peers: the certificate is checked against listen.tls.ca', async t => {
+  const dir = await tmpDir(t)
+  const key = join(dir, 'key.pem')
+  const cert = join(dir, 'cert.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+  const secret = randomBytes(32)
+  const app = Fastify({ https: { key: await readFile(key), cert: await readFile(cert) } })
+  await app.register(peerRoute, { peer: { node: 'c2', key: new PeerKey(secret), report: () => ({ node: 'c2', pgUp: false, pgError: null, sinceBeatMs: null, degraded: null, agents: [] }) }, registry: new Registry(), now: Date.now })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(async () => { await app.close() })
+  const target: ProbeTarget = { node: 'c2', address: `https://127.0.0.1:${(app.server.address() as { port: number }).port}`, ageMs: 10_000, stopped: false, cutOff: false }
+  const trusting = new PeerWatch({ self: 'c1', key: new PeerKey(secret), timeoutMs: 2000, heartbeatMs: 200, leaseMs: 5000, ca: await readFile(cert), logger: quiet })
+  const system = new PeerWatch({ self: 'c1', key: new PeerKey(secret), timeoutMs: 2000, heartbeatMs: 200, leaseMs: 5000, logger: quiet })
+  t.teardown(() => { trusting.stop(); system.stop() })
+  trusting.kick([target])
+  system.kick([target])
+  await waitFor(() => trusting.probeState('c2') !== undefined && system.probeState('c2') !== undefined, 4000, 20)
+  t.match(trusting.probeState('c2'), { kind: 'answered', node: 'c2' }, 'with the CA: answered over https')
+  t.match(system.probeState('c2'), { kind: 'failed' }, 'a self-signed peer is not trusted on the system CAs alone')
 })
 
 t.test('the peer secret: one per cluster in PostgreSQL, kept on disk, used without the database', async t => {
