@@ -4,7 +4,7 @@
 
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import type { Logger } from 'pino'
@@ -53,6 +53,8 @@ import { FileTokenUse, TokenUse } from './api/token-use.js'
 import { tokenUseRoute } from './api/token-use-route.js'
 import { sharedAuditView } from './cluster/audit-pg.js'
 import { pgMessage } from './cluster/pg.js'
+import { advertiseUrl } from './cluster/advertise.js'
+import { peerRoute } from './cluster/peer-route.js'
 
 export interface BuildOptions {
   config: CollectorConfig
@@ -135,7 +137,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   const stored = backend !== undefined && config.ingest.maxProtocol >= 2 ? new StoredTracker(a => seqs.acked(a), slowest.committed) : undefined
   if (stored !== undefined) await scanUnstored(wal, slowest.name, stored)
   // Cluster (cluster:): created before ingest, whose host-down judgement asks it; started with the rest.
-  const cluster: WiredCluster | undefined = config.cluster === undefined ? undefined : startCluster({ config, logger, registry: metrics.registry, sessions: (): Iterable<AgentStatus> => ingest.status.values(), address: () => appAddress(), audit, now })
+  const cluster: WiredCluster | undefined = config.cluster === undefined ? undefined : startCluster({ config, logger, registry: metrics.registry, sessions: (): Iterable<AgentStatus> => ingest.status.values(), address: () => appAddress(), audit, now, peerCa: config.listen.tls?.ca === undefined ? undefined : await readFile(config.listen.tls.ca) })
   const ingest = new Ingest({
     wal, seqs, metrics, ...(stored !== undefined ? { stored } : {}), logger: logger.child({ component: 'ingest' }),
     defaultIntervalMs: config.ingest.defaultInterval,
@@ -190,7 +192,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   })
   const appAddress = (): string => {
     const a = app.server.address()
-    return typeof a === 'object' && a !== null ? `${a.address}:${a.port}` : `${config.listen.host}:${config.listen.port}`
+    return advertiseUrl(config.cluster?.advertise, config.listen.tls !== undefined, typeof a === 'object' && a !== null ? a : undefined, config.listen)
   }
   await app.register(limits, { maxSocketsPerAddress: config.ingest.maxConnectionsPerAddress, silentMs: config.listen.headersTimeout, metrics })
   await app.register(errorReplies)
@@ -218,6 +220,7 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   await app.register(inventoryApi, { need, target: inventoryTarget, timezone: config.report.timezone, ...config.report.inventory, now })
   await app.register(consoleInventory)
   await app.register(consoleCluster, { need, cluster })
+  await app.register(peerRoute, { peer: cluster === undefined ? undefined : { node: cluster.node, key: cluster.peerKey, report: () => cluster.peerReport() }, registry: metrics.registry, now })
   await app.register(tokenUseRoute, { need, tokens: config.api.tokens, use: tokenUse })
   await app.register(consolePlugin, {
     gate, apiAuth, ingest, wal, metrics, alerting, audit, now, grafanaUrl: config.alerting?.grafanaUrl, logger: logger.child({ component: 'console' }),

@@ -14,6 +14,8 @@ import { beat, leave, nodes, register, whereabouts, type NodeRow, type Session }
 import { sweep, type SweepResult } from './sweep.js'
 import { AgentLeases } from './agent-leases.js'
 import type { DegradedStatus } from './degraded-status.js'
+import { cacheSecret, PeerKey, readCachedSecret, sharedSecret } from './peer-auth.js'
+import { PeerWatch, type PeerReport } from './peer-probe.js'
 
 export interface ClusterOptions {
   config: ClusterConfig
@@ -28,7 +30,17 @@ export interface ClusterOptions {
   registry?: Registry | undefined
   /** a pool instead of one from config (tests); it then serves alerting too */
   pool?: Pool
+  /** this node's connected agents with the age of each one's last frame, for peers that ask (peer-route.ts) */
+  peerAgents?: () => Array<{ agent: string, ageMs: number }>
+  /** where the peer secret is kept on disk (<dataDir>/cluster-peer.key); undefined: memory only */
+  peerSecretFile?: string
+  /** PEM CA(s) of https peers (listen.tls.ca) */
+  peerCa?: Buffer | undefined
 }
+
+/** A node as the console and /readyz show it: live, stopped, cut off from PostgreSQL (answers its peers) or down. */
+export type NodeState = 'live' | 'stopped' | 'cut_off' | 'down'
+export type NodeView = NodeRow & { state: NodeState, peer?: { pgError: string | null, agents: number, degraded: boolean } }
 
 /** What the console, /readyz and /metrics show. */
 export interface ClusterStatus {
@@ -39,7 +51,7 @@ export interface ClusterStatus {
   leader: string | undefined
   epoch: number | undefined
   self: boolean
-  nodes: NodeRow[]
+  nodes: NodeView[]
   /** ms since the last successful heartbeat (undefined: none yet) */
   sinceBeatMs: number | undefined
   /** alerting's degraded mode (縮退運転), when alerting runs on this cluster's store */
@@ -67,19 +79,25 @@ export class Cluster {
   private held: { epoch: number, until: number } | undefined
   private lastLeader: { holder: string, epoch: number } | undefined
   private lastNodes: NodeRow[] = []
-  private where = new Map<string, { node: string | null, seenAt: number }>()
+  private where = new Map<string, { node: string | null, seenAt: number, lastNode: string | null }>()
   private pgUp = false
   private pgError: string | undefined = 'not connected yet'
   private lastBeat: number | undefined
   /** performance.now() of the first heartbeat that succeeded after start or after PostgreSQL was unreachable */
   private upSince: number | undefined
   private readonly gauges: { leader: Gauge, nodes: Gauge, pgUp: Gauge } | undefined
+  /** the cluster's peer secret: signs this leader's probes and checks the probes of others */
+  readonly peerKey = new PeerKey(undefined)
+  private readonly watch: PeerWatch
+  private secretShared = false
+  private cachedSecret: Buffer | undefined
 
   constructor (private readonly o: ClusterOptions) {
     // Two pools: a slow or busy alert store must not delay the heartbeat that keeps the leases.
     this.pool = o.pool ?? makePool({ ...o.config.postgres, poolSize: 2 }, err => { this.down(err) })
     this.dataPool = o.pool ?? makePool(o.config.postgres, err => { this.down(err) })
     this.agents = new AgentLeases({ pool: this.pool, node: o.config.node, leaseMs: o.config.lease })
+    this.watch = new PeerWatch({ self: o.config.node, key: this.peerKey, timeoutMs: o.config.peerTimeout, heartbeatMs: o.config.heartbeat, leaseMs: o.config.lease, ca: o.peerCa, logger: o.logger, registry: o.registry })
     const r = o.registry
     this.gauges = r === undefined
       ? undefined
@@ -94,7 +112,22 @@ export class Cluster {
 
   /** start begins the heartbeat loop; it returns at once (PostgreSQL may be down: the loop retries). */
   start (): void {
-    this.arm(0)
+    // The secret kept on disk first: a node started while cut off from PostgreSQL still answers its peers.
+    if (this.o.peerSecretFile === undefined) { this.arm(0); return }
+    void readCachedSecret(this.o.peerSecretFile).then(k => { if (k !== undefined && !this.peerKey.ready) { this.cachedSecret = k; this.peerKey.set(k) } }).finally(() => { this.arm(0) })
+  }
+
+  /** peerReport: what this node tells a peer that asks (GET /api/v1/cluster/peer). */
+  peerReport (): PeerReport {
+    const a = this.alertingStatus?.()
+    return {
+      node: this.node,
+      pgUp: this.pgUp,
+      pgError: this.pgError ?? null,
+      sinceBeatMs: this.lastBeat === undefined ? null : Math.round(performance.now() - this.lastBeat),
+      degraded: a === undefined ? null : { degraded: a.degraded, since: a.since, held: a.held },
+      agents: this.o.peerAgents?.() ?? []
+    }
   }
 
   /** isLeader: this node holds the leader lease and its local deadline (lease minus a margin) has not passed. */
@@ -154,9 +187,12 @@ export class Cluster {
    */
   hostDown (agent: string): { judge: boolean, lastSeen?: number } {
     const w = this.where.get(agent)
+    // A peer cut off from PostgreSQL that answers it hears the agent: its silence is the age that peer reports, not its stale row's.
+    const heardAt = this.watch.lastHeard(agent)
+    const seenAt = Math.max(w?.seenAt ?? -Infinity, heardAt ?? -Infinity)
     // An agent of a peer whose row is stale is judged only once settled: the peer may have waited for the database too.
-    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null)))
-    return w === undefined ? { judge } : { judge, lastSeen: w.seenAt }
+    const judge = this.isLeader() && (w?.node === this.node || (this.settled() && (w === undefined || w.node === null) && !this.pendingPeer(w, heardAt)))
+    return seenAt === -Infinity ? { judge } : { judge, lastSeen: seenAt }
   }
 
   status (): ClusterStatus {
@@ -170,7 +206,7 @@ export class Cluster {
       leader: this.isLeader() ? this.node : this.otherLeader()?.holder,
       epoch: this.isLeader() ? this.held!.epoch : this.otherLeader()?.epoch,
       self: this.isLeader(),
-      nodes: this.lastNodes,
+      nodes: this.lastNodes.map(n => this.view(n)),
       sinceBeatMs: this.lastBeat === undefined ? undefined : Math.round(performance.now() - this.lastBeat),
       ...(this.alertingStatus !== undefined ? { alerting: this.alertingStatus() } : {})
     }
@@ -182,6 +218,23 @@ export class Cluster {
    */
   private settled (): boolean {
     return this.pgUp && this.upSince !== undefined && performance.now() - this.upSince >= this.o.config.lease
+  }
+
+  /**
+   * pendingPeer: the agent's last collector is silent in PostgreSQL and not judged yet (the leader is asking it).
+   * Its stale row says nothing about the agent: wait for the verdict (down: judged from there; cut off: by what it reports).
+   */
+  private pendingPeer (w: { node: string | null, lastNode: string | null } | undefined, heardAt: number | undefined): boolean {
+    if (w === undefined || w.node !== null || w.lastNode === null || w.lastNode === this.node || heardAt !== undefined) return false
+    const peer = this.lastNodes.find(n => n.node === w.lastNode)
+    return peer !== undefined && !peer.live && peer.stoppedAt === null && peer.notice === null
+  }
+
+  private view (n: NodeRow): NodeView {
+    const rep = n.node === this.node ? undefined : this.watch.report(n.node)
+    // Cut off only once the leader recorded it: a silent peer not yet judged (after an outage, say) is shown as before.
+    const state: NodeState = n.live ? 'live' : n.stoppedAt !== null ? 'stopped' : n.notice === 'cut_off' ? 'cut_off' : 'down'
+    return { ...n, state, ...(state === 'cut_off' && rep !== undefined ? { peer: { pgError: rep.pgError, agents: rep.agents.length, degraded: rep.degraded?.degraded === true } } : {}) }
   }
 
   private otherLeader (): { holder: string, epoch: number } | undefined {
@@ -196,6 +249,7 @@ export class Cluster {
 
   async stop (): Promise<void> {
     this.stopped = true
+    this.watch.stop()
     if (this.timer !== undefined) clearTimeout(this.timer)
     await this.running
     const held = this.held
@@ -233,6 +287,17 @@ export class Cluster {
         if (applied.length > 0) logger.info({ versions: applied }, 'cluster: PostgreSQL schema migrated')
         this.migrated = true
       }
+      if (!this.secretShared) {
+        const secret = await sharedSecret(this.pool)
+        this.peerKey.set(secret)
+        this.secretShared = true
+        const file = this.o.peerSecretFile
+        if (file !== undefined && this.cachedSecret?.equals(secret) !== true) {
+          this.cachedSecret = secret
+          // A disk that refuses is not PostgreSQL down: logged, the secret stays in memory.
+          cacheSecret(file, secret).catch(err => { this.o.logger.warn({ err, file }, 'cluster: could not keep the peer secret on disk; a start while PostgreSQL is unreachable will not answer peers') })
+        }
+      }
       if (!this.registered) {
         await register(this.pool, this.node, this.o.version, this.o.address())
         this.registered = true
@@ -251,7 +316,9 @@ export class Cluster {
       const fetchedAt = Date.now()
       const [ns, ws] = await Promise.all([nodes(this.pool, config.lease), whereabouts(this.pool, config.lease)])
       this.lastNodes = ns
-      this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs }]))
+      // The leader asks silent peers directly, beside this heartbeat (each probe bounded by cluster.peerTimeout).
+      this.watch.kick(this.isLeader() ? ns.map(n => ({ node: n.node, address: n.address, ageMs: n.ageMs, stopped: n.stoppedAt !== null, cutOff: n.notice === 'cut_off', down: n.notice === 'down' })) : [])
+      this.where = new Map(ws.map(w => [w.agent, { node: w.node, seenAt: fetchedAt - w.ageMs, lastNode: w.lastNode ?? null }]))
       this.up()
       const e = this.epoch()
       if (e !== undefined) {
@@ -259,8 +326,14 @@ export class Cluster {
         if (await recordRun(this.pool, this.node, e, 'sweep', dueAt)) {
           // Not settled (PostgreSQL has not answered this node for a whole lease): after an outage every
           // node was silent, and a peer whose first beat comes a little later is not down. None is judged down yet.
-          const r = await sweep(this.pool, this.node, e, ns, ws, this.settled())
-          if (r.down.length > 0 || r.back.length > 0) this.o.onSweep?.(r)
+          const w = this.watch
+          const r = await sweep(this.pool, this.node, e, ns, ws, this.settled(), {
+            probe: n => w.probeState(n),
+            report: n => w.report(n),
+            times: { leaseMs: config.lease, heartbeatMs: config.heartbeat, peerTimeoutMs: config.peerTimeout, failuresForDown: 2 },
+            now: Date.now
+          })
+          if (r.down.length + r.back.length + (r.cutOff?.length ?? 0) + (r.cutOffBack?.length ?? 0) > 0) this.o.onSweep?.(r)
         }
       }
     } catch (err) {
@@ -291,8 +364,9 @@ export class Cluster {
     this.pgUp = false
     this.pgError = message
     this.failures++
-    // The database may have been restored or recreated: check the schema and the node row again.
+    // The database may have been restored or recreated: check the schema, the node row and the peer secret again.
     this.migrated = false
     this.registered = false
+    this.secretShared = false
   }
 }

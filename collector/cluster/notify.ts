@@ -6,7 +6,7 @@ import type { Alerting } from '../alerting/index.js'
 import type { AlertingConfig } from '../alerting/config.js'
 import type { AuditLog } from '../audit/log.js'
 import type { ClusterConfig } from '../config/cluster.js'
-import { composeNodeBack, composeNodeDown } from './down-mail.js'
+import { composeCutOff, composeCutOffBack, composeNodeBack, composeNodeDown } from './down-mail.js'
 import type { SweepResult } from './sweep.js'
 
 export interface NoticeOptions {
@@ -34,9 +34,17 @@ export function clusterNotices (o: NoticeOptions): (r: SweepResult) => void {
       o.logger.warn({ node: b.node }, `cluster: collector ${b.node} is back`)
       o.audit.append('collector', 'cluster.node_back', { node: b.node, downAt: b.downAt }, now)
     }
+    for (const c of r.cutOff ?? []) {
+      o.logger.error({ node: c.node, agents: c.agents.length, degraded: c.degraded }, `cluster: collector ${c.node} cut off from PostgreSQL; it answers its peers and keeps its agents`)
+      o.audit.append('collector', 'cluster.node_cut_off', { node: c.node, agents: c.agents, degraded: c.degraded }, now)
+    }
+    for (const b of r.cutOffBack ?? []) {
+      o.logger.warn({ node: b.node }, `cluster: collector ${b.node} reaches PostgreSQL again`)
+      o.audit.append('collector', 'cluster.node_cut_off_end', { node: b.node, since: b.since }, now)
+    }
     const store = o.alerting?.store
     if (store === undefined || receivers.length === 0) {
-      if (r.down.length > 0) o.logger.warn('cluster: no alerting receivers: the collector-down notice is only in the log and the audit log')
+      if (r.down.length > 0 || (r.cutOff?.length ?? 0) > 0) o.logger.warn('cluster: no alerting receivers: the collector-down notice is only in the log and the audit log')
       return
     }
     const queued = store.tx(async t => {
@@ -47,6 +55,14 @@ export function clusterNotices (o: NoticeOptions): (r: SweepResult) => void {
         }
         for (const b of r.back) {
           const m = composeNodeBack(b.node, b.downAt, now, rc.locale, timezone)
+          await t.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
+        }
+        for (const c of r.cutOff ?? []) {
+          const m = composeCutOff(c, rc.locale, timezone)
+          await t.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
+        }
+        for (const b of r.cutOffBack ?? []) {
+          const m = composeCutOffBack(b.node, b.since, now, rc.locale, timezone)
           await t.enqueue({ kind: 'cluster', incident_ids: [], receiver: rc.name, recipients: [...rc.email], subject: m.subject, text: m.text, html: m.html, created_at: now })
         }
       }

@@ -3,7 +3,13 @@
 
 import type { Pool } from './pg.js'
 
-export interface NodeRow { node: string, startedAt: number, lastSeen: number, stoppedAt: number | null, version: string, address: string, live: boolean, agents: number }
+export interface NodeRow {
+  node: string, startedAt: number, lastSeen: number, stoppedAt: number | null, version: string, address: string, live: boolean, agents: number
+  /** ms since its last heartbeat, by the database clock */
+  ageMs: number
+  /** its open notice: 'down' (silent, no answer) or 'cut_off' (silent in PostgreSQL, answers its peers) */
+  notice: 'down' | 'cut_off' | null
+}
 
 /** register records this node as started now (database clock), replacing a previous run's row. */
 export async function register (pool: Pool, node: string, version: string, address: string): Promise<void> {
@@ -49,25 +55,32 @@ export async function leave (pool: Pool, node: string): Promise<void> {
 
 /** nodes lists every node; live: seen within leaseMs by the database clock and not stopped. */
 export async function nodes (pool: Pool, leaseMs: number): Promise<NodeRow[]> {
-  const r = await pool.query<{ node: string, started_at: Date, last_seen: Date, stopped_at: Date | null, version: string, address: string, live: boolean, agents: string }>(
+  const r = await pool.query<{ node: string, started_at: Date, last_seen: Date, stopped_at: Date | null, version: string, address: string, live: boolean, agents: string, age_ms: number, notice: 'down' | 'cut_off' | null }>(
     `SELECT n.node, n.started_at, n.last_seen, n.stopped_at, n.version, n.address,
        (n.stopped_at IS NULL AND n.last_seen > now() - $1 * interval '1 millisecond') AS live,
-       (SELECT count(*) FROM agent_sessions s WHERE s.node = n.node AND s.connected) AS agents
+       (SELECT count(*) FROM agent_sessions s WHERE s.node = n.node AND s.connected) AS agents,
+       (extract(epoch FROM now() - n.last_seen) * 1000)::float8 AS age_ms,
+       (SELECT d.kind FROM node_down d WHERE d.node = n.node AND d.resolved_at IS NULL) AS notice
      FROM nodes n ORDER BY n.node`, [leaseMs])
-  return r.rows.map(x => ({ node: x.node, startedAt: x.started_at.getTime(), lastSeen: x.last_seen.getTime(), stoppedAt: x.stopped_at?.getTime() ?? null, version: x.version, address: x.address, live: x.live, agents: Number(x.agents) }))
+  return r.rows.map(x => ({ node: x.node, startedAt: x.started_at.getTime(), lastSeen: x.last_seen.getTime(), stoppedAt: x.stopped_at?.getTime() ?? null, version: x.version, address: x.address, live: x.live, agents: Number(x.agents), ageMs: x.age_ms, notice: x.notice }))
 }
 
 /** Where an agent is: its connected session on a live node, and how long ago (database clock) any node last heard it. */
-export interface AgentWhere { agent: string, node: string | null, ageMs: number }
+export interface AgentWhere {
+  agent: string, node: string | null, ageMs: number
+  /** the node of its latest session, live or not */
+  lastNode?: string | null
+}
 
 /** whereabouts gives, for every agent any node has seen, the live node holding it (if any) and the age of its last contact. */
 export async function whereabouts (pool: Pool, leaseMs: number): Promise<AgentWhere[]> {
-  const r = await pool.query<{ agent: string, node: string | null, age_ms: number }>(
+  const r = await pool.query<{ agent: string, node: string | null, age_ms: number, last_node: string | null }>(
     `SELECT s.agent,
        (array_agg(s.node ORDER BY s.last_seen DESC) FILTER (WHERE s.connected AND s.last_seen > now() - $1 * interval '1 millisecond' AND n.stopped_at IS NULL AND n.last_seen > now() - $1 * interval '1 millisecond'))[1] AS node,
-       (extract(epoch FROM now() - max(s.last_seen)) * 1000)::float8 AS age_ms
+       (extract(epoch FROM now() - max(s.last_seen)) * 1000)::float8 AS age_ms,
+       (array_agg(s.node ORDER BY s.last_seen DESC))[1] AS last_node
      FROM agent_sessions s JOIN nodes n ON n.node = s.node GROUP BY s.agent`, [leaseMs])
-  return r.rows.map(x => ({ agent: x.agent, node: x.node, ageMs: x.age_ms }))
+  return r.rows.map(x => ({ agent: x.agent, node: x.node, ageMs: x.age_ms, lastNode: x.last_node }))
 }
 
 /** agentsOf lists the agents a node had connected when it was last seen. */

@@ -119,7 +119,10 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE audit_log ADD COLUMN gen integer NOT NULL DEFAULT 0;
    ALTER TABLE audit_log DROP CONSTRAINT audit_log_node_local_id_key;
    ALTER TABLE audit_log ADD CONSTRAINT audit_log_node_gen_local UNIQUE (node, gen, local_id);
-   ALTER TABLE audit_cursor ADD COLUMN gen integer NOT NULL DEFAULT 0;`
+   ALTER TABLE audit_cursor ADD COLUMN gen integer NOT NULL DEFAULT 0;`,
+  // 6: a silent collector that still answers its peers is cut off from PostgreSQL, not down (cluster/peer-verdict.ts):
+  // its notice is a node_down row of kind 'cut_off' (still one open row per node, whichever kind).
+  `ALTER TABLE node_down ADD COLUMN kind text NOT NULL DEFAULT 'down' CHECK (kind IN ('down', 'cut_off'));`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

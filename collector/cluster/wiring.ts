@@ -2,6 +2,7 @@
 // sessions from ingest, its notices through alerting, and the leader gates on the
 // dead-man mail and the report runner.
 
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { VERSION } from '../../protocol/version.js'
@@ -33,6 +34,8 @@ export interface WiringOptions {
   address: () => string
   audit: AuditLog
   now: () => number
+  /** PEM CA(s) of https peers (listen.tls.ca) */
+  peerCa?: Buffer | undefined
 }
 
 /** A Cluster that build() attaches to alerting and the reports once they exist. */
@@ -56,6 +59,9 @@ export function startCluster (o: WiringOptions): WiredCluster {
     address: o.address,
     sessions: () => [...o.sessions()].filter(s => s.connected).map(s => ({ agent: s.id, connectedAt: s.connectedAt ?? o.now() })),
     onSweep: r => notices?.(r),
+    peerAgents: () => [...o.sessions()].filter(s => s.connected).map(s => ({ agent: s.id, ageMs: Math.max(0, o.now() - s.lastSeen) })),
+    peerSecretFile: join(o.config.dataDir, 'cluster-peer.key'),
+    ...(o.peerCa !== undefined ? { peerCa: o.peerCa } : {}),
     logger,
     registry: o.registry
   })

@@ -22,13 +22,19 @@ export const ClusterSchema = Type.Object({
   // Degraded mode (縮退運転): PostgreSQL unreachable this long, alerting runs on the local store and mails critical alerts alone.
   degradedAfter: DurationMs({ default: '60s', min: 1000 }),
   // Who gets the "collector down" mail: receiver names; default: alerting.deadman's receiver, else every receiver.
+  // How peers reach this node (GET /api/v1/cluster/peer): a base URL; default from listen (a wildcard host: this host's name).
+  advertise: Type.Optional(Type.String({ pattern: '^https?://[^/]+/?$', description: 'a base URL such as https://c1.example.jp:8443' })),
+  // The leader asks a silent peer directly before judging it down: each probe waits at most this.
+  peerTimeout: Type.Optional(DurationMs({ min: 100 })),
   receivers: Type.Array(Type.String({ minLength: 1, description: 'the name of a receiver' }), { default: [], description: 'a list of receiver names (alerting.receivers)' })
 }, Strict)
 
 type Decoded = StaticDecode<typeof ClusterSchema>
 
-export type ClusterConfig = Omit<Decoded, 'node' | 'postgres'> & {
+export type ClusterConfig = Omit<Decoded, 'node' | 'postgres' | 'peerTimeout'> & {
   node: string
+  /** default 2 s, at most the lease */
+  peerTimeout: number
   postgres: Decoded['postgres'] & { password: string | undefined, caFile: string | undefined }
 }
 
@@ -40,6 +46,7 @@ export function checkCluster (file: string, c: (Omit<Decoded, 'degradedAfter'> &
   if (u.password !== '') throw new ConfigError(file, 'cluster.postgres.url', `expected no password in the URL: put it in the environment variable ${c.postgres.passwordEnv}`)
   if (u.pathname.length <= 1) throw new ConfigError(file, 'cluster.postgres.url', 'expected a database name in the URL path, such as /kanshi')
   if (c.heartbeat * 2 > c.lease) throw new ConfigError(file, 'cluster.heartbeat', `expected at most half of cluster.lease (${c.lease / 1000}s), so a lease is renewed at least twice before it expires`)
+  if (c.peerTimeout !== undefined && c.peerTimeout > c.lease) throw new ConfigError(file, 'cluster.peerTimeout', `expected at most cluster.lease (${c.lease / 1000}s)`)
   if (c.postgres.ssl === 'verify-full' && c.postgres.caFile === undefined) throw new ConfigError(file, 'cluster.postgres.caFile', 'expected a CA file with ssl: verify-full')
   c.receivers.forEach((name, i) => {
     if (receivers === undefined) throw new ConfigError(file, 'cluster.receivers', 'expected an alerting section to mail through; add one or remove this key')
@@ -49,6 +56,7 @@ export function checkCluster (file: string, c: (Omit<Decoded, 'degradedAfter'> &
   return {
     ...c,
     degradedAfter: c.degradedAfter ?? 60_000,
+    peerTimeout: c.peerTimeout ?? Math.min(2000, c.lease),
     node: c.node ?? hostname().split('.')[0]!,
     postgres: { ...c.postgres, password: password === '' ? undefined : password, caFile: c.postgres.caFile === undefined ? undefined : path(c.postgres.caFile) }
   }

@@ -21,11 +21,11 @@ export const CLUSTER_JS = `'use strict';
 (function () {
   var T = {
     ja: { title: 'クラスタ', node: 'ノード', state: '状態', agents: 'エージェント', lastSeen: '最終確認', started: '起動', version: '版', address: 'アドレス',
-      live: '稼働', down: '停止 (応答なし)', stopped: '停止 (正常終了)', leader: 'リーダー', self: 'このノード', pgUp: 'PostgreSQL: 接続中', pgDown: 'PostgreSQL: 接続不可 — 収集は継続、リーダー業務は停止',
+      live: '稼働', down: '停止 (応答なし)', cutOff: 'PostgreSQL 接続不可 (応答あり・収集継続)', stopped: '停止 (正常終了)', leader: 'リーダー', self: 'このノード', pgUp: 'PostgreSQL: 接続中', pgDown: 'PostgreSQL: 接続不可 — 収集は継続、リーダー業務は停止',
       summary: 'このノード {self} / リーダー {leader} (epoch {epoch})', none: '不明',
       degraded: 'アラート: 縮退運転中 ({since} から) — PostgreSQL に接続できないため、重大アラートはこのノードが単独で送信 (件名に [縮退運転])。保留中のメール {held} 件は復旧後に照合して送信' },
     en: { title: 'Cluster', node: 'Node', state: 'State', agents: 'Agents', lastSeen: 'Last seen', started: 'Started', version: 'Version', address: 'Address',
-      live: 'live', down: 'down (silent)', stopped: 'stopped (graceful)', leader: 'leader', self: 'this node', pgUp: 'PostgreSQL: connected', pgDown: 'PostgreSQL: unreachable — ingest goes on, leader jobs stopped',
+      live: 'live', down: 'down (silent)', cutOff: 'cut off from PostgreSQL (answers, collecting)', stopped: 'stopped (graceful)', leader: 'leader', self: 'this node', pgUp: 'PostgreSQL: connected', pgDown: 'PostgreSQL: unreachable — ingest goes on, leader jobs stopped',
       summary: 'This node {self} / leader {leader} (epoch {epoch})', none: 'unknown',
       degraded: 'Alerting: degraded since {since} — PostgreSQL unreachable, critical alerts are mailed by this node alone (subject [DEGRADED]). {held} mails held until the database returns and is reconciled' }
   };
@@ -57,8 +57,8 @@ export const CLUSTER_JS = `'use strict';
       if (n.node === s.leader) tags.push(t('leader'));
       if (n.node === s.node) tags.push(t('self'));
       tr.appendChild(td(n.node + (tags.length ? ' (' + tags.join(', ') + ')' : '')));
-      var st = n.live ? 'live' : n.stoppedAt !== null ? 'stopped' : 'down';
-      tr.appendChild(td(t(st), st === 'down' ? 'bad' : st === 'stopped' ? 'warn' : ''));
+      var st = n.state === 'cut_off' ? 'cutOff' : n.live ? 'live' : n.stoppedAt !== null ? 'stopped' : 'down';
+      tr.appendChild(td(t(st) + (st === 'cutOff' && n.peer && n.peer.degraded ? ' — ' + (lang() === 'en' ? 'degraded (縮退運転)' : '縮退運転中') : ''), st === 'down' ? 'bad' : st === 'stopped' || st === 'cutOff' ? 'warn' : ''));
       tr.appendChild(td(String(n.agents)));
       tr.appendChild(td(time(n.lastSeen)));
       tr.appendChild(td(time(n.startedAt)));

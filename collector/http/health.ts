@@ -34,7 +34,7 @@ export interface HealthOptions {
   callerOf: (req: FastifyRequest) => Promise<Caller | undefined>
   now?: () => number
   /** cluster mode: PostgreSQL unreachable is a warning (ingest goes on) */
-  cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string, alerting?: DegradedStatus | undefined } } | undefined
+  cluster?: { status: () => { pgUp: boolean, pgError: string | undefined, node: string, alerting?: DegradedStatus | undefined, nodes?: PeerLine[] } } | undefined
 }
 
 /** How long /readyz waits for the outbox count before it answers with the last one read (a balancer's probe must not hang on PostgreSQL). */
@@ -66,6 +66,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     }
     const cs = o.cluster?.status()
     if (cs !== undefined && !cs.pgUp) warnings = [...warnings, `cluster: postgres unreachable (${cs.pgError ?? 'no answer'}); ingest goes on, leader jobs stop`]
+    warnings = [...warnings, ...peerWarnings(cs?.node, cs?.nodes)]
     const degraded = readyzWarning(cs?.alerting)
     if (degraded !== undefined) warnings = [...warnings, degraded]
     const walBytes = o.wal.totalBytes
@@ -106,4 +107,14 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     }
     return await reply.header('content-type', m.registry.contentType).send(await m.registry.metrics())
   })
+}
+
+interface PeerLine { node: string, state?: string, notice?: string | null, peer?: { agents: number, degraded: boolean } }
+
+/** peerWarnings: a peer cut off from PostgreSQL (it answers, its agents are fine) is told apart from a dead one. */
+function peerWarnings (self: string | undefined, nodes: readonly PeerLine[] | undefined): string[] {
+  return (nodes ?? []).filter(n => n.node !== self).flatMap(n =>
+    n.state === 'cut_off'
+      ? [`cluster: collector ${n.node} cut off from PostgreSQL; it answers its peers${n.peer !== undefined ? ` and keeps ${n.peer.agents} agents${n.peer.degraded ? ' (縮退運転 there)' : ''}` : ''}; not down`]
+      : n.state === 'down' && n.notice === 'down' ? [`cluster: collector ${n.node} down (silent, does not answer its peers)`] : [])
 }

@@ -1,7 +1,9 @@
 // c1 cut off from PostgreSQL (a blackhole proxy between them: no byte passes, no error comes),
 // c2 not. c1 led: it stops acting as leader at its own deadline (lease minus a margin), before
-// c2 takes the lease; no cluster job runs twice; one "collector c1 down" mail per receiver; c1
-// goes on acking its agent into its WAL. Healed, c1 rejoins as a follower. Times are printed.
+// c2 takes the lease; no cluster job runs twice; c1 goes on acking its agent into its WAL. c2
+// asks the silent c1 directly (signed peer call): it answers, so ONE "cut off" mail per receiver,
+// no "collector down", no host-down mail and no host_up=0 for its agent. Healed, c1 rejoins as a
+// follower and the resolved mail follows. Times are printed.
 
 import t from 'tap'
 import { join } from 'node:path'
@@ -13,6 +15,7 @@ import { makeCluster } from '../helpers/cluster.js'
 import { startBlackhole } from '../helpers/blackhole.js'
 import { waitFor } from '../helpers/procs.js'
 import { asViewer } from '../helpers/config.js'
+import { PEER_HEADERS, PeerKey } from '../../collector/cluster/peer-auth.js'
 
 const LEASE_MS = 3000
 const HEARTBEAT_MS = 500
@@ -86,7 +89,41 @@ t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothin
   const view = await clusterView(0)
   t.same([view.status.self, view.status.pgUp], [false, false], 'the console on c1: not leading, PostgreSQL unreachable')
   t.not(view.status.leader, 'c1', 'and it does not name itself leader')
+
+  // c2 leads and asks the silent c1 directly: c1 answers as itself without PostgreSQL, so it is cut off, not down.
+  const cutMails = (): typeof smtp.mails => smtp.mails.filter(m => /collector c1 cannot reach PostgreSQL|コレクタ c1 が PostgreSQL に接続不可/.test(m.subject))
+  await waitFor(() => cutMails().length === 2, LEASE_MS + 10_000, 100)
+  t.comment(`the "cut off" mail ${Math.min(...cutMails().map(m => m.at)) - cutAt} ms after the cut`)
+  const cutEn = cutMails().find(m => m.to.includes('ops@example.jp'))!
+  t.match(cutEn.subject, /^\[kanshi\] collector c1 cannot reach PostgreSQL; 1 agents still report through it; its alerts run in 縮退運転/)
+  t.match(cutEn.text, /1 agents stay connected to c1 .*: web01/, 'it names the agent that still reports through c1')
+  t.ok(cutMails().some(m => m.to.includes('oncall@example.jp') && m.subject.includes('エージェント 1 台は c1 経由で収集継続')), 'and in Japanese to the ja receiver')
+  t.ok((await cl.metric(1, 'kanshi_cluster_peer_probe_total{result="answered"}') ?? 0) > 0, 'c2 counts the answered probes')
+  await waitFor(async () => (await cl.readyz(1)).warnings?.some(w => w.startsWith('cluster: collector c1 cut off from PostgreSQL; it answers its peers and keeps 1 agents')), 5000)
+  const seen = (await clusterView(1) as unknown as { status: { nodes: Array<{ node: string, state: string, live: boolean }> } }).status.nodes.find(n => n.node === 'c1')
+  t.same([seen?.live, seen?.state], [false, 'cut_off'], 'the console on c2: c1 cut off, not down')
+
+  // The peer call itself: only a signed, fresh, unreplayed request gets an answer, and the answer is signed.
+  const secret = (await pg.admin.query("SELECT value FROM kanshi_meta WHERE key = 'peer_secret'")).rows[0].value as string
+  const key = new PeerKey(Buffer.from(secret, 'hex'))
+  const peerCall = async (headers: Record<string, string>, port = cl.ports[0]!): Promise<Response> => await fetch(`http://127.0.0.1:${port}/api/v1/cluster/peer`, { headers, signal: AbortSignal.timeout(3000) })
+  const signed = key.sign('test', 'c1', Date.now())
+  const res = await peerCall(signed)
+  const body = await res.text()
+  t.equal(res.status, 200, 'a signed call to c1 is answered while c1 is cut off')
+  t.ok(key.verifyReply(signed[PEER_HEADERS.nonce]!, body, res.headers.get(PEER_HEADERS.sig) ?? undefined), 'the answer is signed over the request\'s nonce')
+  const said = JSON.parse(body) as { node: string, pgUp: boolean, agents: Array<{ agent: string, ageMs: number }> }
+  t.same([said.node, said.pgUp, said.agents.map(a => a.agent)], ['c1', false, ['web01']], 'c1: itself, no PostgreSQL, web01 connected')
+  t.ok(said.agents[0]!.ageMs < 3000, `web01's last frame ${said.agents[0]!.ageMs} ms ago`)
+  t.equal((await peerCall(signed)).status, 401, 'the same request replayed: refused')
+  t.equal((await peerCall({})).status, 401, 'unsigned: refused')
+  t.equal((await peerCall(new PeerKey(Buffer.alloc(32, 7)).sign('test', 'c1', Date.now()))).status, 401, 'signed with another key: refused')
+  t.equal((await peerCall(key.sign('test', 'c1', Date.now() - 120_000))).status, 401, 'two minutes old: refused')
+  t.equal((await peerCall(key.sign('test', 'c2', Date.now()))).status, 401, 'addressed to c2, sent to c1: refused')
+
   await new Promise(resolve => setTimeout(resolve, Math.max(0, CUT_MS - (Date.now() - cutAt))))
+  t.same(smtp.mails.map(m => m.subject).filter(x => /web01/.test(x)), [], 'no host-down mail for web01, which kept reporting through c1')
+  t.same(smtp.mails.map(m => m.subject).filter(x => /collector c1 down|コレクタ c1 停止/.test(x)), [], 'no "collector c1 down" mail')
   const acked = await acks(0) - acksAtCut
   t.ok(acked >= (CUT_MS / 1000) * 0.6, `c1 acked its agent ${acked} times in ${CUT_MS} ms of partition`)
   t.equal(await cl.metric(0, 'kanshi_cluster_leader'), 0, 'c1 still does not lead')
@@ -100,6 +137,11 @@ t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothin
   await new Promise(resolve => setTimeout(resolve, 2 * HEARTBEAT_MS))
   t.same([await cl.metric(0, 'kanshi_cluster_leader'), await cl.metric(1, 'kanshi_cluster_leader')], [0, 1], 'c1 follows, c2 leads')
   t.same(await lease(), { holder: 'c2', epoch: second.epoch, live: true }, 'the lease did not change hands again')
+  const backMails = (): typeof smtp.mails => smtp.mails.filter(m => /collector c1 is back in PostgreSQL|コレクタ c1 が PostgreSQL に復帰/.test(m.subject))
+  await waitFor(() => backMails().length === 2, 10_000, 100)
+  t.equal(new Set(backMails().map(m => m.to.join())).size, 2, 'one resolved mail per receiver')
+  const notice = await pg.admin.query("SELECT kind, agents, resolved_at IS NOT NULL AS resolved FROM node_down WHERE node = 'c1'")
+  t.same(notice.rows, [{ kind: 'cut_off', agents: 1, resolved: true }], 'node_down: one cut-off notice, resolved')
 
   // Nothing twice: every leader job due time has one run, and c1 ran none after c2 began.
   const dup = await pg.admin.query('SELECT job, due_at, count(*)::int AS n FROM cluster_jobs GROUP BY job, due_at HAVING count(*) > 1')
@@ -121,6 +163,11 @@ t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothin
   t.equal(await c1.waitExit(), 0)
   c2.kill('SIGTERM')
   await c2.waitExit()
+  // Neither collector wrote host_up=0 for web01 (c2 leads and judges host-down: the cut-off c1 told it web01 reports).
+  for (const c of ['c1', 'c2']) {
+    const ups = (await walEntries(join(cl.dir, c), '')).flatMap(e => e.p).filter(p => p.m === 'host_up' && p.tags?.['host'] === 'web01')
+    t.same(ups.filter(p => p.f['up'] === 0).map(p => p.t), [], `${c}'s WAL: no host_up=0 for web01 (${ups.length} host_up points)`)
+  }
   const inCut = (await walEntries(join(cl.dir, 'c1'), 'web01')).filter(e => e.r >= cutAt && e.r <= healAt)
   t.ok(inCut.length >= acked - 1, `c1's WAL holds ${inCut.length} batches received while cut (${acked} acks counted)`)
   const seqs = inCut.map(e => e.s)

@@ -23,7 +23,11 @@ t.test('the cluster section: nodes, leader, epoch, PostgreSQL', async t => {
   await waitFor(() => col.c.cluster?.isLeader(), 10_000, 100)
   // A peer seen a minute ago: down.
   await pg.admin.query("INSERT INTO nodes (node, started_at, last_seen, version, address) VALUES ('c2', now() - interval '1 hour', now() - interval '1 minute', '0.1.0', '10.0.0.2:8080')")
-  await waitFor(() => col.c.cluster!.status().nodes.length === 2, 10_000, 100)
+  // A peer recorded cut off from PostgreSQL (it answered the leader's probe). Its address is this collector, which
+  // answers as c1, not c3: no answer as c3 and no failed probe either, so the notice stays as written.
+  await pg.admin.query("INSERT INTO nodes (node, started_at, last_seen, version, address) VALUES ('c3', now() - interval '1 hour', now() - interval '1 minute', '0.1.0', $1)", [col.url])
+  await pg.admin.query("INSERT INTO node_down (node, down_at, leader, epoch, agents, moved, lost, kind) VALUES ('c3', now(), 'c1', 1, 2, '{}', '{}', 'cut_off')")
+  await waitFor(() => col.c.cluster!.status().nodes.length === 3, 10_000, 100)
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] })
   t.teardown(async () => await browser.close())
@@ -40,6 +44,8 @@ t.test('the cluster section: nodes, leader, epoch, PostgreSQL', async t => {
   t.same((await cells('c1')).slice(0, 3), ['c1 (リーダー, このノード)', '稼働', '0'])
   t.same((await cells('c2')).slice(0, 3), ['c2', '停止 (応答なし)', '0'])
   t.equal(await page.locator('#cluster-nodes tr[data-node="c2"] td').nth(1).getAttribute('class'), 'bad')
+  t.same((await cells('c3')).slice(0, 2), ['c3', 'PostgreSQL 接続不可 (応答あり・収集継続)'], 'a cut-off peer is told apart from a dead one')
+  t.equal(await page.locator('#cluster-nodes tr[data-node="c3"] td').nth(1).getAttribute('class'), 'warn')
   t.notMatch(await page.content(), pg.password, 'no password on the page')
   await page.screenshot({ path: resolve(artifacts, 'cluster-ja.png'), fullPage: true })
 
