@@ -138,10 +138,15 @@ export class PgAlertStore implements AlertStore {
   enqueue: AlertStore['enqueue'] = async m => (await this.q<{ id: number }>(`INSERT INTO outbox (kind, incident_ids, receiver, recipients, subject, text, html, attachments, created_at, next_attempt_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`, [m.kind, JSON.stringify(m.incident_ids), m.receiver, JSON.stringify(m.recipients), m.subject, m.text, m.html, JSON.stringify(m.attachments ?? []), m.created_at])).rows[0]!.id
 
-  /** dueMail claims the due mails for this node (its own claims again, others' once expired), oldest first. */
+  /**
+   * dueMail claims the due mails for this node (its own claims again, others' once expired or once the
+   * leader has judged the claimer down: silent in PostgreSQL and not answering its peers), oldest first.
+   */
   async dueMail (now: number, limit = 20): Promise<OutboxMail[]> {
     const r = await this.q(`UPDATE outbox o SET claimed_by = $3, claim_until = now() + $4 * interval '1 millisecond'
-      FROM (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 AND (claim_until IS NULL OR claim_until <= now() OR claimed_by = $3)
+      FROM (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1
+              AND (claim_until IS NULL OR claim_until <= now() OR claimed_by = $3
+                   OR claimed_by IN (SELECT node FROM node_down WHERE resolved_at IS NULL AND kind = 'down'))
             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) d
       WHERE o.id = d.id RETURNING o.*`, [finite(now), limit, this.o.node, this.o.claimMs ?? CLAIM_MS])
     return (r.rows as unknown as OutboxMail[]).sort((a, b) => a.id - b.id)

@@ -276,7 +276,16 @@ t.test('PostgreSQL', async t => {
     t.same([...got].sort((x, y) => x - y), ids, 'between them, all ten')
     t.same((await b.dueMail(T0 + 100)).map(m => m.id), gb.map(m => m.id), 'n2 gets its own claims again, none of n1\'s')
     t.same((await a.dueMail(T0 + 100)).map(m => m.id), ga.map(m => m.id), 'n1 takes its own claims again (a retry after a refusal)')
-    // n1 dies holding its claims: once they expire by the database clock, n2 takes them.
+    // n1 dies holding its claims: once the leader judges it down (silent, not answering), n2 takes them at once.
+    await pg.admin.query("INSERT INTO node_down (node, down_at, leader, epoch, agents, moved, lost, kind) VALUES ('n1', now(), 'n3', 1, 0, '{}', '{}', 'cut_off')")
+    t.same((await b.dueMail(T0 + 100)).map(m => m.id), gb.map(m => m.id), 'n1 cut off from PostgreSQL but alive (it may be sending them): its claims stay')
+    await pg.admin.query("UPDATE node_down SET kind = 'down' WHERE node = 'n1'")
+    t.same((await b.dueMail(T0 + 100)).map(m => m.id), ids, 'n1 judged down: its claims are taken before they expire')
+    await pg.admin.query('DELETE FROM node_down')
+    await b.mailFailed(gb[1]!.id, 'x', T0 + 100)
+    await a.dueMail(T0 + 100)
+    t.ok((await pg.admin.query("SELECT count(*)::int AS n FROM outbox WHERE claimed_by = 'n1'")).rows[0].n > 0, 'n1 claims again')
+    // Or once they expire by the database clock.
     await pg.admin.query("UPDATE outbox SET claim_until = now() - interval '1 second' WHERE claimed_by = 'n1'")
     t.same((await b.dueMail(T0 + 100)).map(m => m.id), ids, 'expired claims are taken by another node')
     await b.mailSent(gb[0]!, T0 + 200)
