@@ -148,7 +148,7 @@ try {
   for (let r = 0; r < roundsWanted; r++) {
     const round: typeof rounds[number] = { shared: undefined, pinned: undefined }
     for (const pinned of modes) {
-      const profile = values.profile !== undefined && r === 0 && pinned === (modes.length > 1) ? values.profile : undefined
+      const profile = values.profile !== undefined && r === 0 && pinned === modes.includes(true) ? values.profile : undefined
       let d: Run, k: Run
       let b: Run | undefined
       if (r % 2 === 0) {
