@@ -3,7 +3,7 @@
 // `alert` points back through the WAL for Grafana, and drives the notifier.
 
 import type { Logger } from 'pino'
-import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
+import { WalConsumer, type Position, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
 import type { Evaluator, Series, Transition } from './evaluator.js'
 import { render, type Rule } from './rules.js'
@@ -38,6 +38,8 @@ export interface StageOptions {
   onFenced?: (lease: string) => void
   /** dependsOn names what suppresses a new incident because its parent is down ("parent:<name>") */
   dependsOn?: (host: string, labels: Record<string, string>) => Promise<string | undefined>
+  /** least time between two cursor commits while the records read change no stored state (default 1 s) */
+  commitEveryMs?: number
 }
 
 export class AlertingStage {
@@ -79,13 +81,23 @@ export class AlertingStage {
     if (this.soon !== undefined) clearImmediate(this.soon)
     await this.loop
     await this.persist().catch(err => this.o.logger.error({ err }, 'alerting: series state not saved at stop; pending timers start again'))
+    await this.commitOwed().catch(err => this.o.logger.error({ err }, 'alerting: cursor not saved at stop; the last records are evaluated again at start'))
   }
 
   private async run (): Promise<void> {
-    await this.consumer.run({ idleMs: 500, records: async recs => await this.take(recs) })
+    await this.consumer.run({ idleMs: 500, records: async recs => await this.take(recs), idle: async () => { await this.commitOwed() } })
   }
 
   private async take (recs: WalRecord[]): Promise<void> {
+    this.taking = true
+    try {
+      await this.takeNow(recs)
+    } finally {
+      this.taking = false
+    }
+  }
+
+  private async takeNow (recs: WalRecord[]): Promise<void> {
     const now = this.now()
     for (const rec of recs) {
       const e = recordEntry(rec)
@@ -95,7 +107,50 @@ export class AlertingStage {
       if (e.e !== undefined && e.e.length > 0) await this.apply(by(e.a, this.o.evaluator.observeEvents(e.e, now)))
     }
     await this.persist()
-    await this.o.reader.commit(recs[recs.length - 1]!.end)
+    await this.commitAfter(recs[recs.length - 1]!.end)
+  }
+
+  /** the position read and handed on but not yet committed, and when the last commit began (performance.now()) */
+  private owed: Position | undefined
+  private lastCommit = -Infinity
+  /** the store took a write (series state, an incident) since the last commit that covered every record handed on */
+  private stateWritten = false
+  /** a take() is under way: a commit now (from a tick) is behind records whose effects may be stored */
+  private taking = false
+  private committing: Promise<void> | undefined
+
+  /**
+   * commitAfter moves the cursor past records handed on. A commit is a file write, an fsync and a
+   * rename: once per read it held ingest up through flow control (BENCHMARKS.md section 2, third
+   * pass). While the records changed no stored state it waits (commitEveryMs, or until idle): a
+   * replay after a crash then evaluates again only records that came after every stored state, as
+   * if they had come after the restart. Once the store was written, the cursor follows at once, so
+   * a replay never brings older points onto a newer stored state.
+   */
+  private async commitAfter (end: Position): Promise<void> {
+    this.owed = end
+    if (this.stateWritten || performance.now() - this.lastCommit >= (this.o.commitEveryMs ?? 1000)) await this.commitOwed(true)
+  }
+
+  /**
+   * commitOwed commits the owed position (one commit at a time; a later one waits for the one under way).
+   * all: the position covers every record handed on (not a tick's commit while a take() is under way).
+   */
+  private async commitOwed (all = !this.taking): Promise<void> {
+    while (this.committing !== undefined) await this.committing
+    const pos = this.owed
+    if (pos === undefined) return
+    this.owed = undefined
+    if (all) this.stateWritten = false
+    this.lastCommit = performance.now()
+    this.committing = this.o.reader.commit(pos).finally(() => { this.committing = undefined })
+    try {
+      await this.committing
+    } catch (err) {
+      this.owed ??= pos
+      this.stateWritten = true
+      throw err
+    }
   }
 
   /** tick moves time on: `for` durations, absences, log windows, then plans and sends mail. */
@@ -103,6 +158,8 @@ export class AlertingStage {
     const now = this.now()
     await this.apply(this.o.evaluator.tick(now))
     await this.persist()
+    // Stored state now reflects every record handed on: the cursor follows (see commitAfter).
+    if (this.stateWritten) await this.commitOwed()
     await this.o.notifier.plan(now)
     await this.o.notifier.deliver(now)
   }
@@ -169,6 +226,7 @@ export class AlertingStage {
       const a = t.series.agent ?? ''
       groups.set(a, [...groups.get(a) ?? [], { ...t, series: structuredClone(t.series) }])
     }
+    if (groups.size > 0) this.stateWritten = true
     for (const [agent, snap] of groups) {
       await this.serial(async () => {
         await this.fenced(agent, async () => {
@@ -281,6 +339,7 @@ export class AlertingStage {
     }
     this.dirty.clear()
     this.agentOf.clear()
+    this.stateWritten = true
     for (const [agent, g] of groups) {
       await this.serial(async () => {
         await this.fenced(agent, async () => {

@@ -6,7 +6,10 @@
 // once with every process sharing both cores and once pinned: influxd on core 0, the sender (and the
 // collector) on core 1. Prints a table, the ratios per round and their medians.
 // --before DIR adds a second collector build (a dist/ directory of another commit) to every round, alternating.
-//   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--before DIR] [--smoke]
+// --variants a,b adds collector runs changed in one way each (ingest-diag.ts: WAL or influxd on tmpfs,
+// rollups or alerting off) to every round; --mode pinned|shared runs only that mode. After each run
+// a line on stderr says where it waited (WAL commits, writes, flow control; influxd's own write times).
+//   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--before DIR] [--variants V,..] [--mode M] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
@@ -18,8 +21,9 @@ import { parseArgs } from 'node:util'
 import { startInfluxd, freePort, type InfluxdProcess } from '../../collector/storage/influxd-process.js'
 import { FIELDS, MEASUREMENT, ROLE, SITE } from './ingest-points.js'
 import { cpuSeconds, loadavg } from './proc-stat.js'
+import { collectorDiag, coreTimes, diagText, idleText, influxDiag, variantsOf, type Variant } from './ingest-diag.js'
 
-const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' }, before: { type: 'string' } } })
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, points: { type: 'string', default: '400000' }, rounds: { type: 'string', default: '3' }, profile: { type: 'string' }, before: { type: 'string' }, variants: { type: 'string' }, mode: { type: 'string' } } })
 const points = values.smoke ? 20_000 : Number(values.points)
 const roundsWanted = values.smoke ? 1 : Number(values.rounds)
 const clients = 4
@@ -75,26 +79,30 @@ async function direct (dir: string, pinned: boolean): Promise<Run> {
   const inf = await freshInfluxd(dir, pinned)
   try {
     const cpu0 = cpuSeconds(inf.pid)
+    const cores0 = coreTimes()
     const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--influx', inf.url, '--points', String(points), '--clients', String(clients)], pinned))) as Sent
+    const cores1 = coreTimes()
     const held = await countPoints(inf.url)
     if (held !== sent.total || sent.errors > 0) throw new Error(`direct: influxd holds ${held} of ${sent.total} points (${sent.errors} failed writes)`)
+    process.stderr.write(`  direct: ${idleText(cores0, cores1)}; ${diagText(undefined, await influxDiag(inf.url))}\n`)
     return { stored: sent.pointsPerSec, sent, collectorUs: 0, influxdUs: usPerPoint(cpuSeconds(inf.pid) - cpu0, sent.total) }
   } finally { await inf.stop() }
 }
 
-async function viaCollector (dir: string, pinned: boolean, profile: string | undefined, build = dist): Promise<Run> {
-  const inf = await freshInfluxd(dir, pinned)
+async function viaCollector (dir: string, pinned: boolean, profile: string | undefined, build = dist, variant?: Variant): Promise<Run> {
+  const inf = await freshInfluxd(variant === 'influx-tmpfs' ? shm : dir, pinned)
   const port = await freePort()
   const tokens = Array.from({ length: clients }, (_, i) => ({ id: `bench${i}`, token: randomBytes(16).toString('hex') }))
-  const cdir = join(dir, `collector-${port}`)
+  const cdir = join(variant === 'wal-tmpfs' ? shm : dir, `collector-${port}`)
   mkdirSync(join(cdir, 'rules'), { recursive: true })
   writeFileSync(join(cdir, 'tokens.json'), JSON.stringify(tokens))
   // One threshold rule on the bench's measurement, never crossed: every point is evaluated, no mail sent.
   writeFileSync(join(cdir, 'rules', 'r.yaml'), `- { name: bench, type: threshold, metric: ${MEASUREMENT}.${FIELDS[0]}, op: ">", threshold: 1000, for: 0s, severity: critical, summary: { ja: "{{host}}", en: "{{host}}" } }\n`)
   const config = {
     listen: { host: '127.0.0.1', port }, dataDir: join(cdir, 'data'), log: { level: 'warn' },
-    influx: { version: 1, url: inf.url, db: 'kanshi', rollups: true },
-    alerting: { rulesDir: join(cdir, 'rules'), smtp: { host: '127.0.0.1', port: 9 }, receivers: [{ name: 'r', email: ['oncall@example.jp'] }], routes: [{ receiver: 'r' }] },
+    influx: { version: 1, url: inf.url, db: 'kanshi', rollups: variant !== 'no-rollups' },
+    metrics: { auth: 'none' },
+    alerting: variant === 'no-alerting' ? undefined : { rulesDir: join(cdir, 'rules'), smtp: { host: '127.0.0.1', port: 9 }, receivers: [{ name: 'r', email: ['oncall@example.jp'] }], routes: [{ receiver: 'r' }] },
     agents: tokens.map(a => ({ id: a.id, tokenSha256: createHash('sha256').update(a.token).digest('hex'), role: ROLE, site: SITE }))
   }
   writeFileSync(join(cdir, 'c.yaml'), JSON.stringify(config))
@@ -103,6 +111,7 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
   try {
     await ready(port)
     const cpu0 = { c: cpuSeconds(collector.pid!), i: cpuSeconds(inf.pid) }
+    const cores0 = coreTimes()
     // Protocol 2, as agents speak it: the collector sends `stored` once every storage target answered
     // for a batch and its cursor moved past it. Stored = when the last of those came (an upper bound on
     // when influxd held the points); then one full count checks that influxd holds every point.
@@ -112,6 +121,8 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
     if (sent.points !== sent.total || sent.errors > 0) throw new Error(`collector: ${sent.points} of ${sent.total} points acked (${sent.errors} errors)`)
     if (sent.storedAt === undefined) throw new Error('collector: not every batch was reported stored within 300 s')
     const cpu1 = { c: cpuSeconds(collector.pid!), i: cpuSeconds(inf.pid) }
+    const cores1 = coreTimes()
+    process.stderr.write(`  collector${variant === undefined ? '' : ` (${variant})`}${build === dist ? '' : ` ${build}`}: ${idleText(cores0, cores1)}; ${diagText(await collectorDiag(port).catch(() => undefined), await influxDiag(inf.url))}\n`)
     const held = await countPoints(inf.url)
     if (held !== sent.total) throw new Error(`collector: reported stored, but influxd holds ${held} of ${sent.total} points`)
     const stored = Math.round(sent.total / ((sent.storedAt - sent.started) / 1000))
@@ -124,17 +135,20 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kanshi-bench-'))
+// The tmpfs variants' data (WAL or influxd), gone with the run.
+const shm = mkdtempSync(join('/dev/shm', 'kanshi-bench-'))
+const variants = variantsOf(values.variants)
 const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 try {
   // Alternating: the order of direct and collector swaps every round, shared and pinned side by side,
   // so each ratio compares neighbouring minutes of a shared machine.
-  const modes = pinnable ? [false, true] : [false]
+  const modes = (pinnable ? [false, true] : [false]).filter(p => values.mode === undefined || values.mode === (p ? 'pinned' : 'shared'))
   const before = values.before === undefined ? undefined : resolve(values.before)
   const rounds: Array<Record<'shared' | 'pinned', { direct: Run, kanshi: Run, before?: Run } | undefined>> = []
   for (let r = 0; r < roundsWanted; r++) {
     const round: typeof rounds[number] = { shared: undefined, pinned: undefined }
     for (const pinned of modes) {
-      const profile = values.profile !== undefined && r === 0 && pinned === (modes.length > 1) ? values.profile : undefined
+      const profile = values.profile !== undefined && r === 0 && pinned === modes.includes(true) ? values.profile : undefined
       let d: Run, k: Run
       let b: Run | undefined
       if (r % 2 === 0) {
@@ -146,6 +160,9 @@ try {
         k = await viaCollector(dir, pinned, profile)
         d = await direct(dir, pinned)
       }
+      const vs: string[] = []
+      for (const v of variants) { const x = await viaCollector(dir, pinned, undefined, dist, v); vs.push(`${v} ${x.stored} (${x.collectorUs} µs/point, its influxd ${x.influxdUs})`) }
+      if (vs.length > 0) process.stderr.write(`  variants: ${vs.join('; ')}\n`)
       round[pinned ? 'pinned' : 'shared'] = b === undefined ? { direct: d, kanshi: k } : { direct: d, kanshi: k, before: b }
       process.stderr.write(`round ${r + 1} ${pinned ? 'pinned' : 'shared'}: direct ${d.stored}, collector ${k.stored} points/s (acked ${k.sent.pointsPerSec}); CPU µs/point: influxd direct ${d.influxdUs}, collector ${k.collectorUs}, its influxd ${k.influxdUs}${b === undefined ? '' : `, before ${b.stored} (collector ${b.collectorUs} µs/point, its influxd ${b.influxdUs})`}; load ${loadavg()}\n`)
     }
@@ -166,9 +183,10 @@ try {
     out.push(`| ${mode} | ${median(rs.map(x => x.direct.stored))} | ${median(rs.map(x => x.kanshi.stored))} | ${median(rs.map(x => x.kanshi.sent.pointsPerSec))} | ${median(rs.map(x => x.kanshi.sent.p50ms))}/${median(rs.map(x => x.kanshi.sent.p99ms))} | ${per.map(x => x.toFixed(2)).join(', ')} | ${ratios[mode]!.toFixed(2)} |`)
   }
   out.push(`CPU per point stored (medians; from /proc, the loaded machine's other work excluded): ${cpu.join('; ')}`)
-  out.push(`ratios: pinned = ${ratios['pinned']?.toFixed(2) ?? 'n/a (one core)'}; shared = ${ratios['shared']!.toFixed(2)}`)
+  out.push(`ratios: pinned = ${ratios['pinned']?.toFixed(2) ?? 'n/a (one core)'}; shared = ${ratios['shared']?.toFixed(2) ?? 'not run'}`)
   process.stdout.write(out.join('\n') + '\n')
 } finally {
   for (const c of children) c.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
+  rmSync(shm, { recursive: true, force: true })
 }

@@ -11,7 +11,7 @@ import { Wal } from '../../collector/state/wal/index.js'
 import { encodeEntry, type WalEntry } from '../../collector/state/entry.js'
 import { InfluxV1 } from '../../collector/storage/influx-v1.js'
 import { DeadLetter } from '../../collector/storage/dead-letter.js'
-import { StorageWriter } from '../../collector/storage/writer.js'
+import { QUIET_MS, StorageWriter } from '../../collector/storage/writer.js'
 import { createMetrics } from '../../collector/metrics.js'
 
 interface Post { lines: string[], answer: () => void }
@@ -39,7 +39,7 @@ async function server (t: Test, hold: (n: number) => boolean = () => false): Pro
 const entry = (i: number, n: number): WalEntry => ({ a: 'web01', s: i + 1, r: 0, p: Array.from({ length: n }, (_, j) => ({ m: `r${i}`, t: j, tags: { host: 'web01' }, f: { v: j } })) })
 const lineOf = (i: number, j: number): string => `r${i},host=web01 v=${j} ${j}`
 
-async function setup (t: Test, url: string, sizes: number[], batchLines: number, backlogBatchLines?: number): Promise<{ wal: Wal, writer: StorageWriter }> {
+async function setup (t: Test, url: string, sizes: number[], batchLines: number, backlogBatchLines?: number, lingerMs = 20): Promise<{ wal: Wal, writer: StorageWriter }> {
   const dir = t.testdir()
   const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage'] })
   for (let i = 0; i < sizes.length; i++) await wal.append(encodeEntry(entry(i, sizes[i]!)))
@@ -47,7 +47,7 @@ async function setup (t: Test, url: string, sizes: number[], batchLines: number,
   const logger = pino({ level: 'silent' })
   const writer = new StorageWriter({
     wal, reader: wal.reader('storage'), metrics, logger, backend: new InfluxV1({ url, db: 'kanshi', timeoutMs: 5000 }),
-    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs: 20, batchLines, concurrency: 4, ...(backlogBatchLines !== undefined ? { backlogBatchLines } : {})
+    deadLetter: new DeadLetter(dir, { metrics, logger }), lingerMs, batchLines, concurrency: 4, ...(backlogBatchLines !== undefined ? { backlogBatchLines } : {})
   })
   t.teardown(async () => { await writer.stop(); await wal.close() })
   return { wal, writer }
@@ -126,4 +126,22 @@ t.test('behind, requests grow to backlogBatchLines; caught up, batchLines again'
     await until(() => posts.reduce((a, p) => a + p.lines.length, 0) >= 1200 + (i - 39) * 60)
   }
   t.ok(posts.slice(before).every(p => p.lines.length <= 100), `caught up: ${posts.slice(before).map(p => p.lines.length).join(', ')} lines a request`)
+})
+
+t.test('a batch lingers while records keep coming, and goes QUIET_MS after the last one, not after flushInterval', async t => {
+  const { url, posts } = await server(t)
+  const lingerMs = 10_000
+  const { wal, writer } = await setup(t, url, [], 1000, 1000, lingerMs)
+  writer.start()
+  // A stream: a record every QUIET_MS / 4 for 2 × QUIET_MS, then nothing.
+  const n = 8
+  for (let i = 0; i < n; i++) {
+    await wal.append(encodeEntry(entry(i, 10)))
+    await new Promise(resolve => setTimeout(resolve, QUIET_MS / 4))
+  }
+  const last = Date.now()
+  await until(() => posts.reduce((a, p) => a + p.lines.length, 0) >= n * 10, lingerMs / 2)
+  const waited = Date.now() - last
+  t.ok(waited < lingerMs / 4, `the last records were sent ${waited} ms after they came (flushInterval ${lingerMs} ms)`)
+  t.ok(posts.length <= 2, `the stream went in ${posts.length} request(s) of ${posts.map(p => p.lines.length).join(', ')} lines: it lingered while records came`)
 })
