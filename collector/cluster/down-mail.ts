@@ -29,23 +29,31 @@ export function composeNodeDown (d: NodeDown, locale: Locale, timezone: string):
   const ja = locale === 'ja'
   const movedTotal = Object.values(d.moved).reduce((n, a) => n + a.length, 0)
   const where = Object.entries(d.moved).sort(([a], [b]) => a.localeCompare(b)).map(([n, a]) => `${n} (${a.length})`).join(', ')
-  const subject = ja
-    ? `[kanshi] コレクタ ${d.node} 停止: エージェント ${movedTotal} 台が ${where || '—'} へ移動、${d.lost.length} 台が未接続`
-    : `[kanshi] collector ${d.node} down; ${movedTotal} agents moved to ${where || '—'}; ${d.lost.length} not reconnected`
+  // No agent on record (none connected, or the node never reached PostgreSQL to record them): no "0 moved to —".
+  const none = d.agents === 0
+  const subject = none
+    ? (ja ? `[kanshi] コレクタ ${d.node} 停止 (接続中のエージェントの記録なし)` : `[kanshi] collector ${d.node} down (no agents on record as connected to it)`)
+    : ja
+      ? `[kanshi] コレクタ ${d.node} 停止: エージェント ${movedTotal} 台が ${where || '—'} へ移動、${d.lost.length} 台が未接続`
+      : `[kanshi] collector ${d.node} down; ${movedTotal} agents moved to ${where || '—'}; ${d.lost.length} not reconnected`
   const lines = ja
     ? [
         `コレクタ ${d.node} からの応答が途絶えました (最終確認 ${localTime(d.lastSeen, timezone, locale)})。`,
-        `接続していたエージェント ${d.agents} 台のうち ${movedTotal} 台は他のコレクタへ再接続しました。データは失われていません。`,
+        none
+          ? '接続中のエージェントは記録されていません (PostgreSQL に届かないまま動いていた場合も含みます)。エージェントの状態はクラスタ画面で確認してください。'
+          : `接続していたエージェント ${d.agents} 台のうち ${movedTotal} 台は他のコレクタへ再接続しました。データは失われていません。`,
         ...Object.entries(d.moved).sort(([a], [b]) => a.localeCompare(b)).map(([n, a]) => `- ${n}: ${list(a)}`),
-        d.lost.length === 0 ? '未接続のエージェントはありません。' : `未接続 ${d.lost.length} 台: ${list(d.lost)} (ホスト停止として別途通知されます)`,
+        ...none ? [] : [d.lost.length === 0 ? '未接続のエージェントはありません。' : `未接続 ${d.lost.length} 台: ${list(d.lost)} (ホスト停止として別途通知されます)`],
         '',
         `対応: ${d.node} のプロセスとホストを確認してください。復旧すると復旧メールが届きます。手順は docs/operations.ja.md「クラスタ」を参照。`
       ]
     : [
         `Collector ${d.node} stopped reporting (last seen ${localTime(d.lastSeen, timezone, locale)}).`,
-        `Of the ${d.agents} agents connected to it, ${movedTotal} reconnected to other collectors; no data is lost.`,
+        none
+          ? 'No agents are on record as connected to it (also the case when it ran without reaching PostgreSQL). See the console\'s cluster view for where the agents are.'
+          : `Of the ${d.agents} agents connected to it, ${movedTotal} reconnected to other collectors; no data is lost.`,
         ...Object.entries(d.moved).sort(([a], [b]) => a.localeCompare(b)).map(([n, a]) => `- ${n}: ${list(a)}`),
-        d.lost.length === 0 ? 'Every agent reconnected.' : `${d.lost.length} not reconnected: ${list(d.lost)} (their host-down alerts follow separately)`,
+        ...none ? [] : [d.lost.length === 0 ? 'Every agent reconnected.' : `${d.lost.length} not reconnected: ${list(d.lost)} (their host-down alerts follow separately)`],
         '',
         `Action: check the process and host of ${d.node}. A mail follows when it is back. Runbook: docs/operations.md, "Cluster".`
       ]

@@ -63,4 +63,10 @@ t.test('the collector-down mail: counts and names from its input, in both langua
   const ja = composeNodeDown(d, 'ja', 'Asia/Tokyo')
   t.equal(ja.subject, `[kanshi] コレクタ c1 停止: エージェント ${moved} 台が c2 (2), c3 (1) へ移動、${d.lost.length} 台が未接続`)
   t.match(ja.html, /^<pre>/)
+  // A node with no agents on record (none connected, or it never reached PostgreSQL): not "0 agents moved to —".
+  const empty = { ...d, agents: 0, moved: {}, lost: [] }
+  t.equal(composeNodeDown(empty, 'en', 'Asia/Tokyo').subject, '[kanshi] collector c1 down (no agents on record as connected to it)')
+  t.equal(composeNodeDown(empty, 'ja', 'Asia/Tokyo').subject, '[kanshi] コレクタ c1 停止 (接続中のエージェントの記録なし)')
+  t.notMatch(composeNodeDown(empty, 'en', 'Asia/Tokyo').text, /reconnected|moved/, 'no claim about moves')
+  t.notMatch(composeNodeDown(empty, 'ja', 'Asia/Tokyo').text, /移動|未接続のエージェントはありません/)
 })
