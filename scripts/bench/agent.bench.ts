@@ -84,13 +84,23 @@ try {
   const scraper = setInterval(() => { void scrape().catch(() => {}) }, INTERVAL_S * 1000)
 
   await sleep(warmup * 1000)
+  // An agent that exited (a missing build, a bad config) is named, not met as ENOENT under /proc.
+  const alive = (): void => {
+    for (const s of subjects) if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.label} exited (${s.child.exitCode ?? s.child.signalCode!}) during the bench; is dist/ built (npx tsc -p tsconfig.json && node dist/scripts/bundle.js)?`)
+  }
+  alive()
   for (const s of subjects) s.cpu0 = cpuSeconds(s.child.pid!)
   const t0 = performance.now()
-  const sampler = setInterval(() => { for (const s of subjects) s.rss.push(memory(s.child.pid!).rss) }, INTERVAL_S * 1000 / 2)
+  let died: Error | undefined
+  const sampler = setInterval(() => {
+    try { alive(); for (const s of subjects) s.rss.push(memory(s.child.pid!).rss) } catch (err) { died ??= err as Error }
+  }, INTERVAL_S * 1000 / 2)
   await sleep(seconds * 1000)
   const elapsed = (performance.now() - t0) / 1000
   clearInterval(sampler)
   clearInterval(scraper)
+  if (died !== undefined) throw died
+  alive()
   for (const s of subjects) {
     s.cpu1 = cpuSeconds(s.child.pid!)
     const m = memory(s.child.pid!)
