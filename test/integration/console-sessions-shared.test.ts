@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import { migrate } from '../../collector/cluster/schema.js'
+import { MIGRATIONS, migrate } from '../../collector/cluster/schema.js'
 import { PgSessions } from '../../collector/cluster/console-sessions-pg.js'
 import { CONSOLE_DEFAULTS, MemorySessions, SessionStore, type ConsoleLimits, type SessionBackend } from '../../collector/console/sessions.js'
 import { startCollector } from '../helpers/collector.js'
@@ -77,7 +77,7 @@ t.test('postgres', async t => {
   const db: Postgres = await startPostgres(t)
   const pool = new pg.Pool({ host: '127.0.0.1', port: db.port, user: 'kanshi', database: 'kanshi', password: db.password, max: 4 })
   t.teardown(async () => { await pool.end() })
-  t.same(await migrate(pool), [1, 2, 3, 4], 'migration 4 applies after 1–3')
+  t.same(await migrate(pool), MIGRATIONS.map((_, i) => i + 1), 'every migration applies in order (4: console_sessions)')
   let n = 0
   const made: PgSessions[] = []
   contract(t, 'postgres', async (now, limits) => {
