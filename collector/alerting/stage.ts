@@ -129,7 +129,10 @@ export class AlertingStage {
    */
   private async commitAfter (end: Position): Promise<void> {
     this.owed = end
-    if (this.stateWritten || performance.now() - this.lastCommit >= (this.o.commitEveryMs ?? 1000)) await this.commitOwed(true)
+    // A WAL past a quarter of its bound is kept by the slowest cursor: then this one follows every read,
+    // or a small bound fills behind it and ingest is refused (E_WAL_FULL) while a second goes by.
+    const pressed = this.o.wal.totalBytes * 4 > this.o.wal.maxTotalBytes
+    if (this.stateWritten || pressed || performance.now() - this.lastCommit >= (this.o.commitEveryMs ?? 1000)) await this.commitOwed(true)
   }
 
   /**

@@ -20,8 +20,8 @@ const THRESHOLD = 90
 const logger = pino({ level: 'silent' })
 
 /** one stage over a WAL opened in dir and a store in dir, as the collector wires them (no timer started) */
-async function open (dir: string, commitEveryMs: number): Promise<{ wal: Wal, store: SqliteAlertStore, stage: AlertingStage, take: (recs: WalRecord[]) => Promise<void>, commits: () => number }> {
-  const wal = await Wal.open({ dir: `${dir}/wal`, readers: ['alerting'] })
+async function open (dir: string, commitEveryMs: number, maxBytes?: number): Promise<{ wal: Wal, store: SqliteAlertStore, stage: AlertingStage, take: (recs: WalRecord[]) => Promise<void>, commits: () => number }> {
+  const wal = await Wal.open({ dir: `${dir}/wal`, readers: ['alerting'], ...(maxBytes !== undefined ? { maxBytes } : {}) })
   const store = new SqliteAlertStore(dir)
   const calendar = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
   const rule = checkRule('r.yaml', 0, { name: 'cpu_high', type: 'threshold', metric: 'cpu.usr', op: '>', threshold: THRESHOLD, for: '0s', severity: 'critical' })
@@ -103,6 +103,25 @@ t.test('a running stage commits when it catches up, and every commitEveryMs unde
   t.same(reader.committed, end, 'caught up and idle: the cursor is at the end of the WAL')
   t.ok(a.commits() >= 1, `committed ${a.commits()} time(s)`)
   await a.stage.stop()
+  await a.wal.close()
+  await a.store.close()
+})
+
+// A small WAL bound: the slowest cursor decides what the WAL may drop, so a cursor waiting a second
+// fills it and ingest is refused (E_WAL_FULL) meanwhile. Past a quarter of the bound it follows every read.
+t.test('a WAL past a quarter of its bound: the cursor follows every read', async t => {
+  const dir = await tmpDir(t)
+  const a = await open(dir, 3_600_000, 256 * 1024)
+  const reader = a.wal.reader('alerting')
+  await append(a.wal, 1, 20, 10)
+  t.ok(a.wal.totalBytes * 4 > a.wal.maxTotalBytes, `the WAL holds ${a.wal.totalBytes} of ${a.wal.maxTotalBytes} bytes`)
+  let reads = 0
+  for (let recs = await reader.read(8 * 1024); recs.length > 0; recs = await reader.read(8 * 1024)) {
+    reads++
+    await a.take(recs)
+    t.same(reader.committed, recs[recs.length - 1]!.end, `read ${reads}: committed at once`)
+  }
+  t.equal(a.commits(), reads, 'one commit per read')
   await a.wal.close()
   await a.store.close()
 })
