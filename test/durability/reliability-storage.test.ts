@@ -39,7 +39,7 @@ t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks 
     collector: { wal: { maxBytes: '1MiB', segmentBytes: '128KiB' } }
   })
   const { port } = stack
-  await stack.startCollector()
+  const collector = await stack.startCollector()
   const agent = await stack.startAgent()
   // About 2 000 points a second: the 1 MiB WAL fills well within the short outage, even on a busy machine.
   const pusher = startPusher(stack.pushUrl, { perRequest: 100, everyMs: 50 })
@@ -66,6 +66,12 @@ t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks 
   const drainStart = Date.now()
   await waitFor(async () => { got = await countSeqtest(query, influxd.url, 'walb'); return got[0] === n }, LONG ? 900_000 : 120_000, 1000).catch(() => {})
   t.comment(`the agent's backlog took ${Math.round((Date.now() - drainStart) / 1000)} s to drain into InfluxDB after /readyz was 200 again`)
+  if (got[0] !== n) {
+    // Where the rest is, for the next reader of a failed run: the agent's and the collector's last words, and /readyz.
+    t.comment(`short by ${n - (got[0] ?? 0)} points; /readyz: ${JSON.stringify(await readyz(port).catch(err => String(err)))}`)
+    for (const l of agent.lines.slice(-15)) t.comment(`agent: ${l.slice(0, 300)}`)
+    for (const l of collector.lines.slice(-15)) t.comment(`collector: ${l.slice(0, 300)}`)
+  }
   t.same(got, [n, pusher.confirmed.reduce((a, b) => a + b, 0)], `all ${n} points present once`)
   t.ok(agent.lines.some(l => l.includes('E_WAL_FULL') || l.includes('1013')), 'the agent saw the refusal and kept its batches')
 })
