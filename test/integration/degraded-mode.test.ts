@@ -27,6 +27,7 @@ import { checkCluster } from '../../collector/config/cluster.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { waitFor } from '../helpers/procs.js'
 
 const T0 = Date.parse('2026-12-07T09:00:00+09:00')
 const SEC = 1000
@@ -45,13 +46,7 @@ const seriesOf = (rule: string, host: string, state: Series['state'], since: num
   key: `${rule}|host=${host}`, rule, labels: { host }, state, since, firedAt: state === 'firing' ? since : 0, value: 95, lastSeen: since, samples: [[since, 95]], lines: [], agent: host
 })
 
-async function until (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!await cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => { await waitFor(cond, ms, 50) }
 
 t.test('PostgreSQL stopped for 60 s: critical mail marked and sent once, a warning held, state reconciled after', async t => {
   const pg = await startPostgres(t)

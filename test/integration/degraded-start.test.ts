@@ -24,17 +24,12 @@ import { checkCluster } from '../../collector/config/cluster.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { waitFor } from '../helpers/procs.js'
 
 const T0 = Date.parse('2026-12-07T09:00:00+09:00')
 const silent = pino({ level: 'silent' })
 
-async function until (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!await cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => { await waitFor(cond, ms, 50) }
 
 t.test('a store created while PostgreSQL is unreachable is degraded at once and reconciles when it answers', async t => {
   const pg = await startPostgres(t)
