@@ -21,13 +21,9 @@ import { reconcile } from '../../collector/cluster/degraded-reconcile.js'
 import { DegradingAlertStore } from '../../collector/cluster/degraded-store.js'
 import { readyzWarning } from '../../collector/cluster/degraded-status.js'
 import { acquire } from '../../collector/cluster/lease.js'
-import { makePool } from '../../collector/cluster/pg.js'
-import { migrate } from '../../collector/cluster/schema.js'
-import { checkCluster } from '../../collector/config/cluster.js'
-import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { tmpDir } from '../helpers/tmp.js'
-import { waitFor } from '../helpers/procs.js'
+import { degradedFixture, until } from '../helpers/degraded.js'
 
 const T0 = Date.parse('2026-12-07T09:00:00+09:00')
 const SEC = 1000
@@ -46,15 +42,9 @@ const seriesOf = (rule: string, host: string, state: Series['state'], since: num
   key: `${rule}|host=${host}`, rule, labels: { host }, state, since, firedAt: state === 'firing' ? since : 0, value: 95, lastSeen: since, samples: [[since, 95]], lines: [], agent: host
 })
 
-const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => { await waitFor(cond, ms, 50) }
-
 t.test('PostgreSQL stopped for 60 s: critical mail marked and sent once, a warning held, state reconciled after', async t => {
-  const pg = await startPostgres(t)
+  const { pg, pool } = await degradedFixture(t)
   const smtp = await withSmtp(t)
-  const config = checkCluster('/c.yaml', { node: 'n1', postgres: { url: pg.url, passwordEnv: 'KANSHI_PG_PASSWORD', ssl: 'disable', connectTimeout: 500, statementTimeout: 1000, poolSize: 4 }, lease: 3000, heartbeat: 1000, receivers: [] }, p => p, { KANSHI_PG_PASSWORD: pg.password }, undefined)!
-  const pool = makePool(config.postgres, () => {})
-  t.teardown(async () => await pool.end())
-  await migrate(pool)
   // web01 is this node's agent for the whole test; web02 is held by another node (n2) before the outage.
   const e1 = await acquire(pool, 'agent:web01', 'n1', 600_000)
   await acquire(pool, 'agent:web02', 'n2', 600_000)

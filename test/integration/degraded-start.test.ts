@@ -18,26 +18,16 @@ import { PgAlertStore } from '../../collector/cluster/alert-store-pg.js'
 import { DegradingAlertStore } from '../../collector/cluster/degraded-store.js'
 import { readyzWarning } from '../../collector/cluster/degraded-status.js'
 import { acquire } from '../../collector/cluster/lease.js'
-import { makePool } from '../../collector/cluster/pg.js'
-import { migrate } from '../../collector/cluster/schema.js'
-import { checkCluster } from '../../collector/config/cluster.js'
-import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { tmpDir } from '../helpers/tmp.js'
-import { waitFor } from '../helpers/procs.js'
+import { degradedFixture, until } from '../helpers/degraded.js'
 
 const T0 = Date.parse('2026-12-07T09:00:00+09:00')
 const silent = pino({ level: 'silent' })
 
-const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => { await waitFor(cond, ms, 50) }
-
 t.test('a store created while PostgreSQL is unreachable is degraded at once and reconciles when it answers', async t => {
-  const pg = await startPostgres(t)
+  const { pg, pool } = await degradedFixture(t)
   const smtp = await withSmtp(t)
-  const config = checkCluster('/c.yaml', { node: 'n1', postgres: { url: pg.url, passwordEnv: 'KANSHI_PG_PASSWORD', ssl: 'disable', connectTimeout: 500, statementTimeout: 1000, poolSize: 4 }, lease: 3000, heartbeat: 1000, receivers: [] }, p => p, { KANSHI_PG_PASSWORD: pg.password }, undefined)!
-  const pool = makePool(config.postgres, () => {})
-  t.teardown(async () => await pool.end())
-  await migrate(pool)
   // A peer's secret is the cluster's already.
   const clusterSecret = randomBytes(32)
   await pg.admin.query("INSERT INTO kanshi_meta (key, value) VALUES ('ack_secret', $1)", [clusterSecret.toString('hex')])
