@@ -4,9 +4,8 @@
 // to the leader and is never judged down. Real PostgreSQL, collectors, agent and SMTP server.
 
 import t from 'tap'
+import { walEntries } from '../helpers/wal.js'
 import { join } from 'node:path'
-import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal/index.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { makeCluster } from '../helpers/cluster.js'
@@ -14,13 +13,6 @@ import { startBlackhole } from '../helpers/blackhole.js'
 import { waitFor } from '../helpers/procs.js'
 
 const LEASE_MS = 3000
-
-async function collectorPoints (dataDir: string): Promise<WalEntry[]> {
-  const out: WalEntry[] = []
-  const wal = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: d => { const e = decodeEntry(d); if (e.a === '') out.push(e) } })
-  await wal.close()
-  return out
-}
 
 t.test('cut off, then killed: the cut-off notice turns into one "collector down" mail', async t => {
   const pg = await startPostgres(t)
@@ -63,6 +55,6 @@ t.test('cut off, then killed: the cut-off notice turns into one "collector down"
   t.same(smtp.mails.map(m => m.subject).filter(x => /web01/.test(x)), [], 'no host-down mail for web01')
   c2.kill('SIGTERM')
   t.equal(await c2.waitExit(), 0)
-  const zeros = (await collectorPoints(join(cl.dir, 'c2'))).flatMap(e => e.p).filter(p => p.m === 'host_up' && p.tags?.['host'] === 'web01' && p.f['up'] === 0)
+  const zeros = (await walEntries(join(cl.dir, 'c2'), '')).flatMap(e => e.p).filter(p => p.m === 'host_up' && p.tags?.['host'] === 'web01' && p.f['up'] === 0)
   t.same(zeros.map(p => p.t), [], 'c2 wrote no host_up=0 for web01')
 })

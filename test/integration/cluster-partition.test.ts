@@ -6,9 +6,8 @@
 // follower and the resolved mail follows. Times are printed.
 
 import t from 'tap'
+import { walEntries } from '../helpers/wal.js'
 import { join } from 'node:path'
-import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal/index.js'
 import { startPostgres } from '../helpers/postgres.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { makeCluster } from '../helpers/cluster.js'
@@ -20,13 +19,6 @@ import { PEER_HEADERS, PeerKey } from '../../collector/cluster/peer-auth.js'
 const LEASE_MS = 3000
 const HEARTBEAT_MS = 500
 const CUT_MS = 9000
-
-async function walEntries (dataDir: string, agent: string): Promise<WalEntry[]> {
-  const out: WalEntry[] = []
-  const wal = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: d => { const e = decodeEntry(d); if (e.a === agent) out.push(e) } })
-  await wal.close()
-  return out
-}
 
 t.test('c1 partitioned from PostgreSQL: it stands down in time, c2 leads, nothing twice, ingest goes on', async t => {
   const pg = await startPostgres(t)

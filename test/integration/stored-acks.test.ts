@@ -3,15 +3,13 @@
 // another collector marked resend, and an agent falls back to protocol 1 where it must.
 
 import t, { type Test } from 'tap'
-import { join } from 'node:path'
 import { pino } from 'pino'
 import { NullSink } from '../../collector/storage/null-sink.js'
-import { decodeEntry, type WalEntry } from '../../collector/state/entry.js'
-import { Wal } from '../../collector/state/wal/index.js'
 import type { Point } from '../../protocol/messages.js'
 import { Spool } from '../../agent/spool.js'
 import { Transport } from '../../agent/transport.js'
 import { startCollector, type TestCollector } from '../helpers/collector.js'
+import { walEntries } from '../helpers/wal.js'
 import { connectAgent } from '../helpers/fake-agent.js'
 import { freePort } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -44,14 +42,6 @@ async function until (fn: () => boolean, what: string, ms = 15_000): Promise<voi
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
-}
-
-/** walEntries reads back the agent batches a (shut down) collector's WAL holds. */
-async function walEntries (dataDir: string): Promise<WalEntry[]> {
-  const out: WalEntry[] = []
-  const wal = await Wal.open({ dir: join(dataDir, 'wal'), readers: [], onRecover: d => { const e = decodeEntry(d); if (e.a === 'web01') out.push(e) } })
-  await wal.close()
-  return out
 }
 
 t.test('a protocol-2 hello gets welcome.storedSeq and stored frames; a protocol-1 hello gets neither', async t => {
@@ -96,7 +86,7 @@ t.test('WAL-only and maxProtocol 1 collectors answer protocol 1; the agent falls
   t.equal(tr.protocol, 1, 'the agent speaks protocol 1 after E_PROTOCOL')
   await tr.stop()
   await old.c.shutdown()
-  t.same((await walEntries(old.dataDir)).map(e => e.s), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each batch stored once, in order')
+  t.same((await walEntries(old.dataDir, 'web01')).map(e => e.s), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'each batch stored once, in order')
 })
 
 t.test('acked batches stay spooled until stored, and go to the next collector marked resend', async t => {
@@ -117,7 +107,7 @@ t.test('acked batches stay spooled until stored, and go to the next collector ma
   await until(() => spool.batches === 0, 'new batches stored')
   await tr.stop()
   await c2.c.shutdown()
-  const got = (await walEntries(c2.dataDir)).map(e => [e.s, e.resend === true])
+  const got = (await walEntries(c2.dataDir, 'web01')).map(e => [e.s, e.resend === true])
   t.same(got, [...Array.from({ length: 10 }, (_, i) => [i + 1, true]), [11, false], [12, false]], 'c2 got 1..10 marked resend, then 11 and 12 as new')
 })
 
@@ -151,5 +141,5 @@ t.test('the agent returns to the first collector once it takes connections again
   await until(() => spool.batches === 0, 'stored by c1')
   await tr.stop()
   await c1.c.shutdown()
-  t.same((await walEntries(c1.dataDir)).map(e => e.s), [2], 'c1 got the batch after the return, and only that')
+  t.same((await walEntries(c1.dataDir, 'web01')).map(e => e.s), [2], 'c1 got the batch after the return, and only that')
 })
