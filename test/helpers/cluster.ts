@@ -4,7 +4,8 @@
 // proxy). The setup of the cluster tests.
 
 import { join } from 'node:path'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { Test } from 'tap'
 import { agentEntries, asViewer, viewerApi, writeConfig } from './config.js'
 import { freePort, spawnProgram, type Program } from './procs.js'
@@ -88,16 +89,30 @@ export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterS
       ...o.agentConfig?.(id)
     })
   }
-  const metric = async (i: number, name: string): Promise<number | undefined> => {
-    try {
-      const res = await fetch(`http://127.0.0.1:${ports[i]}/metrics`, { headers: asViewer, signal: AbortSignal.timeout(2000) })
-      // name may carry labels, exactly as exposed: kanshi_frames_sent_total{type="ack"}
-      const quoted = name.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')
-      const m = new RegExp(`^${quoted}${name.includes('{') ? '' : '(?:\\{[^}]*\\})?'} (\\S+)`, 'm').exec(await res.text())
-      return m === null ? undefined : Number(m[1])
-    } catch {
-      return undefined
+  // A failed test keeps every collector's log (the tmp dir goes) and prints the lines that explain a handover.
+  const started: Array<{ name: string, p: Program }> = []
+  t.teardown(() => {
+    if (t.passing() || started.length === 0) return
+    process.stderr.write(`--- the ${o.smtp.mails.length} mails received:\n${o.smtp.mails.map(m => `${new Date(m.at).toISOString()} ${m.to.join(',')} ${m.subject}`).join('\n')}\n`)
+    const keep = mkdtempSync(join(tmpdir(), 'kanshi-cluster-logs-'))
+    for (const { name, p } of started) {
+      writeFileSync(join(keep, `${name}.log`), p.lines.join('\n') + '\n')
+      const telling = p.lines.filter(l => /"level":(4|5|6)0|alert|lease|taken over|adopt|fenced/.test(l)).slice(-40)
+      process.stderr.write(`--- ${name}: ${p.lines.length} log lines in ${keep}/${name}.log; the last that tell of alerting and leases:\n${telling.join('\n')}\n`)
     }
+  })
+  const metric = async (i: number, name: string): Promise<number | undefined> => {
+    // A busy machine can hold a scrape for seconds: three tries of 5 s each before "not readable".
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${ports[i]}/metrics`, { headers: asViewer, signal: AbortSignal.timeout(5000) })
+        // name may carry labels, exactly as exposed: kanshi_frames_sent_total{type="ack"}
+        const quoted = name.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')
+        const m = new RegExp(`^${quoted}${name.includes('{') ? '' : '(?:\\{[^}]*\\})?'} (\\S+)`, 'm').exec(await res.text())
+        return m === null ? undefined : Number(m[1])
+      } catch {}
+    }
+    return undefined
   }
   return {
     dir,
@@ -106,6 +121,7 @@ export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterS
     tokens,
     startCollector: async i => {
       const c = await spawnProgram(t, 'collector', ['--config', join(dir, `c${i + 1}.yaml`)], { env: { KANSHI_PG_PASSWORD: o.pg.password } })
+      started.push({ name: `c${i + 1}`, p: c })
       await c.waitForLine(l => l.includes('collector listening'), 20_000)
       return c
     },
