@@ -110,7 +110,9 @@ export async function makeCluster (t: Test, o: ClusterOptions): Promise<ClusterS
         const quoted = name.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')
         const m = new RegExp(`^${quoted}${name.includes('{') ? '' : '(?:\\{[^}]*\\})?'} (\\S+)`, 'm').exec(await res.text())
         return m === null ? undefined : Number(m[1])
-      } catch {}
+      } catch {
+        // refused or timed out: try again
+      }
     }
     return undefined
   }
