@@ -40,7 +40,10 @@ t.test('a rule firing before, during and after SIGKILL of the collector holding 
   const leases = async (): Promise<Record<string, string>> => Object.fromEntries((await pg.admin.query("SELECT name, holder FROM leases WHERE name LIKE 'agent:%' AND expires_at > now()")).rows.map(r => [r.name, r.holder]))
   await waitFor(async () => Object.values(await leases()).filter(h => h === 'c1').length === AGENTS.length, 10_000)
 
-  const mails = (host: string, kind: 'firing' | 'resolved'): Received[] => smtp.mails.filter(m => m.to.includes('oncall@example.jp') && m.subject.includes(`${host} アプリ停止`) && /RESOLVED/.test(m.subject) === (kind === 'resolved'))
+  // A mail names each of its alerts in a "■ <summary>" line: two alerts resolving within a group interval share one
+  // mail (resolved mails are grouped per receiver, across rules), which is then one resolved mail for each.
+  const mails = (host: string, kind: 'firing' | 'resolved'): Received[] => smtp.mails.filter(m => m.to.includes('oncall@example.jp') && new RegExp(`^■ ${host} アプリ停止\r?$`, 'm').test(m.text) &&
+    (kind === 'resolved' ? /RESOLVED/.test(m.subject) : !/RESOLVED|継続中|ESCALATION/.test(m.subject)))
   const pending = async (host: string): Promise<{ state: string, since: number } | undefined> =>
     (await pg.admin.query("SELECT data FROM alert_series WHERE rule = 'app_down' AND data->'labels'->>'host' = $1", [host])).rows[0]?.data
 
