@@ -55,6 +55,8 @@ export class AlertingStage {
   private readonly warned = new Set<string>()
   /** cluster: agents whose series state was loaded here since their lease was taken (only these are written) */
   private readonly adopted = new Set<string>()
+  /** cluster: how many times each agent's series state was loaded; a write computed from the memory before the last load is stale */
+  private readonly loads = new Map<string, number>()
   /** log lines of firing log-rule series, by incident id, for the mails */
   readonly lines: Map<number, string[]>
 
@@ -230,9 +232,12 @@ export class AlertingStage {
       groups.set(a, [...groups.get(a) ?? [], { ...t, series: structuredClone(t.series) }])
     }
     if (groups.size > 0) this.stateWritten = true
+    // Read before any wait: a load between two agents' writes must still find the second one stale.
+    const loads = new Map([...groups.keys()].map(a => [a, this.loads.get(a)]))
     for (const [agent, snap] of groups) {
+      const load = loads.get(agent)
       await this.serial(async () => {
-        await this.fenced(agent, async () => {
+        await this.fenced(agent, load, async () => {
           await this.o.store.tx(async store => {
             for (const t of snap) {
               if (t.kind === 'firing') await this.fire(store, t)
@@ -249,12 +254,16 @@ export class AlertingStage {
     return fence === undefined ? {} : { fence }
   }
 
-  /** fenced runs an agent's write; refused (the agent moved to a peer) it is dropped here and logged once: the holder records it. */
-  private async fenced (agent: string, f: () => Promise<void>): Promise<void> {
+  /**
+   * fenced runs an agent's write; refused (the agent moved to a peer) it is dropped here and logged once: the holder records it.
+   * load: the agent's load count when the write was computed (from the evaluator's memory at that time).
+   */
+  private async fenced (agent: string, load: number | undefined, f: () => Promise<void>): Promise<void> {
     try {
       const lease = agent === '' ? undefined : this.o.fenceOf?.(agent)
-      // Not adopted yet: what this node computed from its own memory must not overwrite the state it is about to load.
-      if (lease !== undefined && !this.adopted.has(agent)) {
+      // Not adopted yet, or computed from the memory a load has since replaced: it must not overwrite the state loaded, or
+      // the record (an incident opened, a series row) and the memory part (an open incident nothing resolves).
+      if (lease !== undefined && (!this.adopted.has(agent) || load !== this.loads.get(agent))) {
         this.o.onFenced?.(lease)
         throw new FencedError(lease)
       }
@@ -273,7 +282,11 @@ export class AlertingStage {
     this.adopted.delete(agent)
     await this.serial(async () => {
       const list = await this.o.store.loadSeries(agent)
+      // The record replaces this node's memory of the agent: series it lacks start afresh from the next points.
+      const recorded = new Set(list.map(s => s.key))
+      for (const [k, s] of this.o.evaluator.series) if (s.agent === agent && !recorded.has(k)) this.o.evaluator.series.delete(k)
       this.o.evaluator.restore(list)
+      this.loads.set(agent, (this.loads.get(agent) ?? 0) + 1)
       this.warned.delete(agent)
       this.adopted.add(agent)
       n = list.length
@@ -343,9 +356,11 @@ export class AlertingStage {
     this.dirty.clear()
     this.agentOf.clear()
     this.stateWritten = true
+    const loads = new Map([...groups.keys()].map(a => [a, this.loads.get(a)]))
     for (const [agent, g] of groups) {
+      const load = loads.get(agent)
       await this.serial(async () => {
-        await this.fenced(agent, async () => {
+        await this.fenced(agent, load, async () => {
           await this.o.store.tx(async store => { await store.saveSeries(g.keep, g.removed, agent === '' ? undefined : agent) }, this.txOptions(agent))
         })
       }).catch(err => {
