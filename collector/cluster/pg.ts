@@ -32,8 +32,11 @@ export function makePool (c: ClusterConfig['postgres'], onError: (err: Error) =>
     application_name: 'kanshi-collector',
     keepAlive: true
   })
-  // An idle client whose server went away emits 'error' on the pool: counted, never a crash.
+  // An idle client whose server went away emits 'error' on the pool; a checked-out one (between two statements of a
+  // transaction) emits it on itself, where pg listens to nobody: both counted, never a crash. The statement under way
+  // fails as usual, and pg does not reuse a client whose connection ended.
   pool.on('error', onError)
+  pool.on('connect', client => { client.on('error', onError) })
   return pool
 }
 

@@ -100,6 +100,22 @@ t.test('cluster on a real PostgreSQL', async t => {
     t.equal(a.epochOf('agent:x2'), undefined, 'n1 does not think it holds x2')
   })
 
+  await t.test('a connection the server ends while checked out: counted, no crash, not reused', async t => {
+    // PostgreSQL stopped or restarted (57P01) between two statements of a transaction: pg's client then emits
+    // 'error' with nobody listening while it is checked out, which ended a collector's process in a CI run.
+    const errors: string[] = []
+    const pool = makePool(config('x').postgres, err => { errors.push((err as { code?: string }).code ?? err.message) })
+    t.teardown(async () => { await pool.end() })
+    const c = await pool.connect()
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    await pg.admin.query('SELECT pg_terminate_backend($1)', [pid])
+    for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    t.equal(errors[0], '57P01', 'the error reached the pool\'s handler (an unhandled one ends the process)')
+    await t.rejects(c.query('SELECT 1'), 'the ended connection refuses statements')
+    c.release(true)
+    t.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1, 'the pool goes on with a new connection')
+  })
+
   await t.test('PostgreSQL not there at start: no leader, the reason kept, no password in it', async t => {
     const { freePort } = await import('../helpers/procs.js')
     const dead = checkCluster('/c.yaml', { node: 'c9', postgres: { url: `postgres://kanshi@127.0.0.1:${await freePort()}/kanshi`, passwordEnv: 'KANSHI_PG_PASSWORD', ssl: 'disable', connectTimeout: 500, statementTimeout: 500, poolSize: 1 }, lease: 1500, heartbeat: 500, receivers: [] }, p => p, env, undefined)!
