@@ -124,7 +124,8 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     const ids = [p.id, ...members.map(m => m.id)]
     const history = o.audit.about('incident', p.id).concat(members.flatMap(m => o.audit.about('incident', m.id)))
       .filter(e => e.action.startsWith('incident.')).sort((a, b) => a.id - b.id)
-    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids }
+    // timezone: the console shows and takes times in report.timezone.
+    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids, timezone: o.config?.report.timezone ?? 'Asia/Tokyo' }
   }
 
   app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
