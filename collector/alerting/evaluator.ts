@@ -7,6 +7,7 @@ import type { LogEvent, Point } from '../../protocol/messages.js'
 import type { Rule } from './rules.js'
 import { matches } from './rules.js'
 import { seriesHash } from '../storage/line-protocol.js'
+import { MATCHED_LINES_MAX, MATCHED_LINE_CHARS } from './incident-store.js'
 
 export type AlertState = 'inactive' | 'pending' | 'firing'
 
@@ -42,7 +43,8 @@ export interface Transition {
 }
 
 const MAX_SAMPLES = 2000
-const MAX_LINES = 5
+/** log rules keep the first lines of the window: stored with the incident (incident-store MATCHED_LINES_MAX) */
+const MAX_LINES = MATCHED_LINES_MAX
 
 export function compare (v: number, op: Rule['op'], x: number): boolean {
   switch (op) {
@@ -226,7 +228,7 @@ export class Evaluator {
         const s = this.get(rule, { host: tags['host'] ?? '', role: tags['role'] ?? '', site: tags['site'] ?? '', source: e.source })
         s.lastSeen = Math.max(s.lastSeen, e.t)
         s.samples.push([e.t, 1])
-        if (s.lines.length < MAX_LINES) s.lines.push(e.message.slice(0, 500))
+        if (s.lines.length < MAX_LINES) s.lines.push(e.message.slice(0, MATCHED_LINE_CHARS))
         this.trim(rule, s, now)
         this.step(rule, s, now, out)
       }

@@ -12,7 +12,22 @@ export interface Notice {
   expected_recovery_at: number | null
   published_at: number
   published_by: string
+  /** the last correction (PATCH): when and by whom; null if never corrected */
+  corrected_at: number | null
+  corrected_by: string | null
+  /** withdrawn (DELETE): off the status page and not counted as 告知; the row and the audit log keep it */
+  withdrawn_at: number | null
+  withdrawn_by: string | null
 }
+
+export type NewNotice = Pick<Notice, 'message' | 'expected_recovery_at' | 'published_at' | 'published_by'>
+/** NoticeChange: what a correction may change */
+export type NoticeChange = Partial<Pick<Notice, 'message' | 'expected_recovery_at'>>
+
+/** The first lines a log rule matched, as stored with its incident: at most 20, 500 characters each. */
+export const MATCHED_LINES_MAX = 20
+export const MATCHED_LINE_CHARS = 500
+export const boundLines = (lines: readonly string[] | undefined): string[] => (lines ?? []).slice(0, MATCHED_LINES_MAX).map(l => l.slice(0, MATCHED_LINE_CHARS))
 
 export const NOTICES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS incident_notices (
@@ -22,6 +37,8 @@ CREATE TABLE IF NOT EXISTS incident_notices (
 CREATE INDEX IF NOT EXISTS incident_notices_incident ON incident_notices (incident_id);
 CREATE INDEX IF NOT EXISTS incidents_merged ON incidents (merged_into);
 `
+/** The notice columns added after the first schema: corrections and withdrawals. */
+export const NOTICE_COLUMNS: ReadonlyArray<[string, string]> = [['corrected_at', 'INTEGER'], ['corrected_by', 'TEXT'], ['withdrawn_at', 'INTEGER'], ['withdrawn_by', 'TEXT']]
 
 /** The write-up fields an operator edits, as stored (column names). */
 export interface WriteUp {
@@ -36,16 +53,29 @@ export interface WriteUp {
   major_override: number | null
   exempt_category: string | null
   exempt_reason: string | null
+  severity_override: string | null
 }
 
-export const WRITE_UP_FIELDS: ReadonlyArray<keyof WriteUp> = ['cause_text', 'impact', 'affected_users', 'actions', 'prevention', 'systems', 'confirmed_recovery_at', 'service_affecting', 'major_override', 'exempt_category', 'exempt_reason']
+export const WRITE_UP_FIELDS: ReadonlyArray<keyof WriteUp> = ['cause_text', 'impact', 'affected_users', 'actions', 'prevention', 'systems', 'confirmed_recovery_at', 'service_affecting', 'major_override', 'exempt_category', 'exempt_reason', 'severity_override']
+
+/** migrateNotices creates the notices table, or adds the columns an older collector's lacks. */
+export function migrateNotices (db: Database.Database): void {
+  db.exec(NOTICES_SCHEMA)
+  const have = (db.prepare('PRAGMA table_info(incident_notices)').all() as Array<{ name: string }>).map(c => c.name)
+  for (const [name, type] of NOTICE_COLUMNS) if (!have.includes(name)) db.exec(`ALTER TABLE incident_notices ADD COLUMN ${name} ${type}`)
+}
 
 type Row = Record<string, unknown>
-const parse = (r: Row): Incident => ({ ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string>, systems: JSON.parse(r['systems'] as string) as string[] })
+const parse = (r: Row): Incident => ({
+  ...(r as unknown as Incident),
+  labels: JSON.parse(r['labels'] as string) as Record<string, string>,
+  systems: JSON.parse(r['systems'] as string) as string[],
+  matched_lines: JSON.parse((r['matched_lines'] as string | undefined) ?? '[]') as string[]
+})
 
 export class IncidentBook {
   constructor (private readonly db: Database.Database) {
-    db.exec(NOTICES_SCHEMA)
+    migrateNotices(db)
   }
 
   get (id: number): Incident | undefined {
@@ -67,9 +97,16 @@ export class IncidentBook {
   /**
    * mergeTarget finds the 障害 a new alert joins: a primary sharing one of its systems, detected
    * within windowMs before it, muted the same way (a maintenance alert never joins a real outage).
+   * An alert muted as parent:<host> joins the 障害 of that host's open, unmuted alert, whatever its systems.
    */
   mergeTarget (systems: readonly string[], detectedAt: number, windowMs: number, suppressedBy: string | null): Incident | undefined {
-    if (windowMs <= 0 || systems.length === 0) return undefined
+    if (windowMs <= 0) return undefined
+    const parent = parentOf(suppressedBy)
+    if (parent !== undefined) {
+      const r = this.db.prepare('SELECT id FROM incidents WHERE host = ? AND resolved_at IS NULL AND suppressed_by IS NULL AND detected_at <= ? ORDER BY detected_at, id LIMIT 1').get(parent, detectedAt) as { id: number } | undefined
+      if (r !== undefined) return this.primaryOf(r.id)
+    }
+    if (systems.length === 0) return undefined
     const rows = (this.db.prepare('SELECT * FROM incidents WHERE merged_into IS NULL AND detected_at >= ? AND detected_at <= ? ORDER BY detected_at, id').all(detectedAt - windowMs, detectedAt) as Row[]).map(parse)
     const kind = (s: string | null): string => (s ?? '').split(':')[0]!
     return rows.find(i => kind(i.suppressed_by) === kind(suppressedBy) && i.systems.some(s => systems.includes(s)))
@@ -133,12 +170,35 @@ export class IncidentBook {
   }
 
   /** addNotice records a published notice; the first one of a 障害 sets its user_notice_at. */
-  addNotice (primary: number, n: Omit<Notice, 'id' | 'incident_id'>): number {
+  addNotice (primary: number, n: NewNotice): number {
     const run = this.db.transaction(() => {
       const r = this.db.prepare('INSERT INTO incident_notices (incident_id, message, expected_recovery_at, published_at, published_by) VALUES (?, ?, ?, ?, ?)')
         .run(primary, n.message, n.expected_recovery_at, n.published_at, n.published_by)
       this.refreshNoticeAt(primary)
       return Number(r.lastInsertRowid)
+    })
+    return run()
+  }
+
+  /** changeNotice corrects a notice still published; published_at (the 告知 time) stays, corrected_at records the change. */
+  changeNotice (primary: number, notice: number, c: NoticeChange, by: string, at: number): { before: NoticeChange, after: NoticeChange } | undefined {
+    const cur = this.db.prepare('SELECT * FROM incident_notices WHERE id = ? AND incident_id = ? AND withdrawn_at IS NULL').get(notice, primary) as Notice | undefined
+    if (cur === undefined) return undefined
+    const { before, after } = noticeDiff(cur, c)
+    if (Object.keys(after).length > 0) {
+      this.db.prepare('UPDATE incident_notices SET message = ?, expected_recovery_at = ?, corrected_at = ?, corrected_by = ? WHERE id = ?')
+        .run(after.message ?? cur.message, 'expected_recovery_at' in after ? after.expected_recovery_at : cur.expected_recovery_at, at, by, notice)
+    }
+    return { before, after }
+  }
+
+  /** withdrawNotice marks a notice withdrawn: it leaves the status page and no longer counts as the 告知. */
+  withdrawNotice (primary: number, notice: number, by: string, at: number): Notice | undefined {
+    const run = this.db.transaction(() => {
+      const r = this.db.prepare('UPDATE incident_notices SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ? AND incident_id = ? AND withdrawn_at IS NULL').run(at, by, notice, primary)
+      if (r.changes === 0) return undefined
+      this.refreshNoticeAt(primary)
+      return this.db.prepare('SELECT * FROM incident_notices WHERE id = ?').get(notice) as Notice
     })
     return run()
   }
@@ -150,13 +210,28 @@ export class IncidentBook {
   /** published lists notices published since `since`, or of 障害 still open, newest 障害 first. */
   published (since: number): Notice[] {
     return this.db.prepare(`SELECT n.* FROM incident_notices n JOIN incidents i ON i.id = n.incident_id
-      WHERE n.published_at >= ? OR i.resolved_at IS NULL OR EXISTS (SELECT 1 FROM incidents m WHERE m.merged_into = i.id AND m.resolved_at IS NULL)
+      WHERE n.withdrawn_at IS NULL AND (n.published_at >= ? OR i.resolved_at IS NULL OR EXISTS (SELECT 1 FROM incidents m WHERE m.merged_into = i.id AND m.resolved_at IS NULL))
       ORDER BY n.published_at DESC, n.id DESC`).all(since) as Notice[]
   }
 
   private refreshNoticeAt (primary: number): void {
-    this.db.prepare('UPDATE incidents SET user_notice_at = (SELECT min(published_at) FROM incident_notices WHERE incident_id = ?) WHERE id = ?').run(primary, primary)
+    this.db.prepare('UPDATE incidents SET user_notice_at = (SELECT min(published_at) FROM incident_notices WHERE incident_id = ? AND withdrawn_at IS NULL) WHERE id = ?').run(primary, primary)
   }
+}
+
+/** parentOf: the host named by a parent:<host> mute, if that is what muted an alert. */
+export const parentOf = (suppressedBy: string | null): string | undefined => suppressedBy?.startsWith('parent:') === true ? suppressedBy.slice('parent:'.length) : undefined
+
+/** noticeDiff: before and after of the fields a correction really changes. */
+export function noticeDiff (cur: Pick<Notice, 'message' | 'expected_recovery_at'>, c: NoticeChange): { before: NoticeChange, after: NoticeChange } {
+  const before: NoticeChange = {}
+  const after: NoticeChange = {}
+  if (c.message !== undefined && c.message !== cur.message) { before.message = cur.message; after.message = c.message }
+  if (c.expected_recovery_at !== undefined && c.expected_recovery_at !== (cur.expected_recovery_at === null ? null : Number(cur.expected_recovery_at))) {
+    before.expected_recovery_at = cur.expected_recovery_at === null ? null : Number(cur.expected_recovery_at)
+    after.expected_recovery_at = c.expected_recovery_at
+  }
+  return { before, after }
 }
 
 /** Folded is a 障害 read as one: its primary with its members' times, severity and hosts. */
@@ -172,8 +247,10 @@ export interface Folded {
 
 const RANK: Record<string, number> = { info: 1, warning: 2, critical: 3 }
 
-/** fold: detected earliest, resolved latest (null while any is open), notified/acked earliest, severity highest, the primary's systems. */
-export function fold (primary: Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'>, members: ReadonlyArray<Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'>>): Folded {
+type Foldable = Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'> & { severity_override?: string | null }
+
+/** fold: detected earliest, resolved latest (null while any is open), notified/acked earliest, severity highest (or the operator's override), the primary's systems. */
+export function fold (primary: Foldable, members: ReadonlyArray<Pick<Incident, 'detected_at' | 'notified_at' | 'acked_at' | 'resolved_at' | 'severity' | 'host' | 'systems'>>): Folded {
   const all = [primary, ...members]
   const min = (xs: Array<number | null>): number | null => xs.reduce<number | null>((m, x) => x === null ? m : m === null || x < m ? x : m, null)
   return {
@@ -181,7 +258,7 @@ export function fold (primary: Pick<Incident, 'detected_at' | 'notified_at' | 'a
     notified_at: min(all.map(i => i.notified_at)),
     acked_at: min(all.map(i => i.acked_at)),
     resolved_at: all.some(i => i.resolved_at === null) ? null : Math.max(...all.map(i => i.resolved_at!)),
-    severity: all.reduce((s, i) => (RANK[i.severity] ?? 0) > (RANK[s] ?? 0) ? i.severity : s, primary.severity),
+    severity: primary.severity_override ?? all.reduce((s, i) => (RANK[i.severity] ?? 0) > (RANK[s] ?? 0) ? i.severity : s, primary.severity),
     hosts: [...new Set(all.map(i => i.host).filter(h => h !== ''))],
     // The primary's list is the 障害's: members' systems are added to it as they join, and an operator may correct it.
     systems: primary.systems

@@ -46,4 +46,8 @@ export interface Incident {
   merged_into: number | null
   /** when the first notice to users (障害発生告知) was published */
   user_notice_at: number | null
+  /** null: the highest severity of its alerts; critical|warning|info: set by an operator */
+  severity_override: string | null
+  /** log rules: the first lines the rule matched (at most 20, 500 characters each), stored as it fired */
+  matched_lines: string[]
 }

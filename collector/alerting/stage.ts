@@ -15,6 +15,9 @@ import type { BusinessCalendar } from '../../common/calendar.js'
 import type { Notifier } from './notify/notifier.js'
 import { systemsOf, type SystemConfig } from '../config/systems.js'
 
+/** a firing mail quotes this many of a log rule's matched lines */
+const MAIL_LINES = 5
+
 export interface StageOptions {
   wal: Wal
   reader: WalReader
@@ -26,7 +29,7 @@ export interface StageOptions {
   tickMs?: number
   now: () => number
   onTransition?: (t: Transition) => void
-  /** where the first lines of log-rule incidents are kept for the mails */
+  /** where the first lines (MAIL_LINES) of log-rule incidents are kept for the mails */
   lines?: Map<number, string[]>
   /** business systems (config systems:): an incident records the ones its alert belongs to */
   systems?: readonly SystemConfig[]
@@ -310,9 +313,10 @@ export class AlertingStage {
       summary, summary_en: summaryOf(rule, withText(s), s.value, 'en'),
       description: summaryOf(rule, withText(s), s.value, 'ja', 'description'), description_en: summaryOf(rule, withText(s), s.value, 'en', 'description'),
       value: s.value, threshold: Number.isNaN(rule.threshold) ? (Number.isNaN(rule.limit) ? null : rule.limit) : rule.threshold,
-      detected_at: detectedAt, suppressed_by: muted ?? null, series_key: s.key, systems, merged_into: into?.id ?? null
+      detected_at: detectedAt, suppressed_by: muted ?? null, series_key: s.key, systems, merged_into: into?.id ?? null, matched_lines: s.lines
     })
-    if (s.lines.length > 0) this.lines.set(id, [...s.lines])
+    // The mail quotes the first few; the 障害報告書 reads the stored ones.
+    if (s.lines.length > 0) this.lines.set(id, s.lines.slice(0, MAIL_LINES))
     this.o.logger.warn({ incident: id, rule: rule.name, host: s.labels['host'], value: s.value, muted, systems, mergedInto: into?.id }, muted === undefined ? 'alert firing' : `alert firing (muted by ${muted})`)
     this.writePoint(rule, s.labels, 'firing', s.value, t.at, summary)
   }

@@ -5,7 +5,7 @@
 import type { Series } from './evaluator.js'
 import type { AuditEntry } from '../audit/log.js'
 import type { Incident } from './incident.js'
-import type { Notice, WriteUp } from './incident-store.js'
+import type { NewNotice, Notice, NoticeChange, WriteUp } from './incident-store.js'
 
 export type { Incident }
 
@@ -47,7 +47,7 @@ export interface Window {
   deleted_at: number | null
 }
 
-export type NewIncident = Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[], merged_into?: number | null }
+export type NewIncident = Pick<Incident, 'rule' | 'severity' | 'host' | 'labels' | 'summary' | 'summary_en' | 'description' | 'description_en' | 'value' | 'threshold' | 'detected_at' | 'suppressed_by' | 'series_key'> & { systems?: string[], merged_into?: number | null, matched_lines?: readonly string[] }
 export type NewMail = Omit<OutboxMail, 'id' | 'attempts' | 'sent_at' | 'last_error' | 'next_attempt_at' | 'attachments'> & { attachments?: readonly string[] }
 export type NewWindow = Omit<Window, 'id' | 'created_at' | 'deleted_at'>
 export type Texts = Pick<Incident, 'summary' | 'summary_en' | 'description' | 'description_en'>
@@ -63,7 +63,11 @@ export interface IncidentBookApi {
   merge(id: number, into: number): Promise<number>
   split(id: number): Promise<number | null>
   update(id: number, changes: Partial<WriteUp>): Promise<{ before: Partial<WriteUp>, after: Partial<WriteUp> }>
-  addNotice(primary: number, n: Omit<Notice, 'id' | 'incident_id'>): Promise<number>
+  addNotice(primary: number, n: NewNotice): Promise<number>
+  /** changeNotice corrects a published notice of the 障害 (undefined: no such notice, or withdrawn); before/after of what changed */
+  changeNotice(primary: number, notice: number, c: NoticeChange, by: string, at: number): Promise<{ before: NoticeChange, after: NoticeChange } | undefined>
+  /** withdrawNotice takes a notice off the status page (kept, marked withdrawn); undefined: no such notice, or already withdrawn */
+  withdrawNotice(primary: number, notice: number, by: string, at: number): Promise<Notice | undefined>
   notices(primary: number): Promise<Notice[]>
   published(since: number): Promise<Notice[]>
 }

@@ -50,6 +50,8 @@ export class SqliteAlertStore implements AlertStore {
       split: async id => await this.run(() => b.split(id)),
       update: async (id, c) => await this.run(() => b.update(id, c)),
       addNotice: async (p, n) => await this.run(() => b.addNotice(p, n)),
+      changeNotice: async (p, n, c, by, at) => await this.run(() => b.changeNotice(p, n, c, by, at)),
+      withdrawNotice: async (p, n, by, at) => await this.run(() => b.withdrawNotice(p, n, by, at)),
       notices: async p => await this.run(() => b.notices(p)),
       published: async since => await this.run(() => b.published(since))
     }

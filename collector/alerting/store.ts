@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import type { Series } from './evaluator.js'
 import { AuditLog, type AuditEntry } from '../audit/log.js'
-import { IncidentBook } from './incident-store.js'
+import { IncidentBook, boundLines, migrateNotices } from './incident-store.js'
 import type { Incident, Matcher, NewIncident, NewMail, NewWindow, OutboxMail, Texts, Window } from './store-api.js'
 
 export type { AlertStore, IncidentBookApi, Incident, Matcher, OutboxMail, Window } from './store-api.js'
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS windows (
 type Row = Record<string, unknown>
 
 function incidentFromRow (r: Row): Incident {
-  return { ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string>, systems: JSON.parse(r['systems'] as string) as string[] }
+  return { ...(r as unknown as Incident), labels: JSON.parse(r['labels'] as string) as Record<string, string>, systems: JSON.parse(r['systems'] as string) as string[], matched_lines: JSON.parse((r['matched_lines'] as string | undefined) ?? '[]') as string[] }
 }
 
 function mailFromRow (r: Row): OutboxMail {
@@ -70,6 +70,7 @@ export function migrate (db: Database.Database): void {
   if (!outbox.includes('attachments')) db.exec("ALTER TABLE outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'")
   const incidents = (db.prepare('PRAGMA table_info(incidents)').all() as Array<{ name: string }>).map(c => c.name)
   for (const [name, type] of INCIDENT_WRITE_UP) if (!incidents.includes(name)) db.exec(`ALTER TABLE incidents ADD COLUMN ${name} ${type}`)
+  migrateNotices(db)
 }
 
 /** The incident columns added after the first schema: business systems and the write-up. */
@@ -77,8 +78,11 @@ const INCIDENT_WRITE_UP: ReadonlyArray<[string, string]> = [
   ['systems', "TEXT NOT NULL DEFAULT '[]'"], ['cause_text', "TEXT NOT NULL DEFAULT ''"], ['impact', "TEXT NOT NULL DEFAULT ''"],
   ['affected_users', "TEXT NOT NULL DEFAULT ''"], ['actions', "TEXT NOT NULL DEFAULT ''"], ['prevention', "TEXT NOT NULL DEFAULT ''"],
   ['confirmed_recovery_at', 'INTEGER'], ['service_affecting', 'INTEGER'], ['major_override', 'INTEGER'],
-  ['exempt_category', 'TEXT'], ['exempt_reason', 'TEXT'], ['merged_into', 'INTEGER'], ['user_notice_at', 'INTEGER']
+  ['exempt_category', 'TEXT'], ['exempt_reason', 'TEXT'], ['merged_into', 'INTEGER'], ['user_notice_at', 'INTEGER'],
+  ['severity_override', 'TEXT'], ['matched_lines', "TEXT NOT NULL DEFAULT '[]'"]
 ]
+/** the newest incident column: a file without it needs migrate */
+export const NEWEST_INCIDENT_COLUMN = INCIDENT_WRITE_UP[INCIDENT_WRITE_UP.length - 1]![0]
 
 export class SqliteAlertDb {
   readonly db: Database.Database
@@ -133,8 +137,8 @@ export class SqliteAlertDb {
 
   // ---- incidents ----
   openIncident (i: NewIncident): number {
-    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null)
+    const r = this.db.prepare(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into, matched_lines)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, i.value, i.threshold, i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null, JSON.stringify(boundLines(i.matched_lines)))
     // A member's systems become the 障害's (the primary's list), in the same transaction as the stage's.
     if (i.merged_into !== undefined && i.merged_into !== null) this.book.addSystems(i.merged_into, i.systems ?? [])
     return Number(r.lastInsertRowid)

@@ -33,6 +33,7 @@ const PatchBody = Type.Object({
   confirmedRecoveryAt: Type.Optional(Time),
   serviceAffecting: Type.Optional(Flag),
   major: Type.Optional(Flag),
+  severity: Type.Optional(Type.Union([Type.Literal('critical'), Type.Literal('warning'), Type.Literal('info'), Type.Null()], { description: 'critical, warning, info, or null (the highest severity of its alerts)' })),
   exempt: Type.Optional(Type.Union([Type.Object({
     category: Type.String({ minLength: 1, maxLength: 100, description: 'an exemption category' }),
     reason: Type.String({ minLength: 1, maxLength: 2000, description: 'the reason' })
@@ -44,6 +45,10 @@ const NoticeBody = Type.Object({
   message: Type.String({ minLength: 1, maxLength: 4000, description: 'the notice text shown to users' }),
   expectedRecoveryAt: Type.Optional(Time)
 }, { additionalProperties: false })
+const NoticePatchBody = Type.Object({
+  message: Type.Optional(Type.String({ minLength: 1, maxLength: 4000, description: 'the notice text shown to users' })),
+  expectedRecoveryAt: Type.Optional(Time)
+}, { additionalProperties: false, minProperties: 1 })
 const MergeBody = Type.Object({ into: Type.Integer({ minimum: 1, description: 'an incident id' }) }, { additionalProperties: false })
 
 /** checked validates a body and names the first bad field: "body.confirmedRecoveryAt: expected …". */
@@ -80,6 +85,7 @@ function changesOf (b: PatchBodyT): Partial<WriteUp> {
   if (b.confirmedRecoveryAt !== undefined) c.confirmed_recovery_at = time('confirmedRecoveryAt', b.confirmedRecoveryAt)
   if (b.serviceAffecting !== undefined) c.service_affecting = b.serviceAffecting === null ? null : b.serviceAffecting ? 1 : 0
   if (b.major !== undefined) c.major_override = b.major === null ? null : b.major ? 1 : 0
+  if (b.severity !== undefined) c.severity_override = b.severity
   if (b.exempt !== undefined) { c.exempt_category = b.exempt?.category ?? null; c.exempt_reason = b.exempt?.reason ?? null }
   return c
 }
@@ -103,6 +109,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
   const now = alerting.now
   const patchBody = checked(PatchBody)
   const noticeBody = checked(NoticeBody)
+  const noticePatchBody = checked(NoticePatchBody)
   const mergeBody = checked(MergeBody)
 
   const primaryOf = async (id: number): Promise<Incident> => {
@@ -117,7 +124,8 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     const ids = [p.id, ...members.map(m => m.id)]
     const history = o.audit.about('incident', p.id).concat(members.flatMap(m => o.audit.about('incident', m.id)))
       .filter(e => e.action.startsWith('incident.')).sort((a, b) => a.id - b.id)
-    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids }
+    // timezone: the console shows and takes times in report.timezone.
+    return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids, timezone: o.config?.report.timezone ?? 'Asia/Tokyo' }
   }
 
   app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
@@ -172,6 +180,40 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     const noticeId = await book.addNotice(p.id, { message: b.message, expected_recovery_at: expected, published_at: at, published_by: actorOf(req) })
     await alerting.store.audit(actorOf(req), 'incident.notice', { incident: p.id, notice: noticeId, message: b.message, expectedRecoveryAt: expected }, at)
     return await reply.code(201).send({ id: noticeId, incident: p.id, publishedAt: at, userNoticeAt: (await book.get(p.id))?.user_notice_at ?? null })
+  })
+
+  // A notice of the 障害 (id may be a member's): 404 naming why when it is not there or was withdrawn.
+  const noticeOf = async (id: number, n: number): Promise<Incident> => {
+    const p = await primaryOf(id)
+    const found = (await book.notices(p.id)).find(x => x.id === n)
+    if (found === undefined) throw new KanshiError('E_NOT_FOUND', `incident ${p.id} has no notice ${n}`)
+    if (found.withdrawn_at !== null) throw new KanshiError('E_NOT_FOUND', `notice ${n} of incident ${p.id} was withdrawn`)
+    return p
+  }
+  const NoticeParams = Type.Object({ id: Type.Integer({ minimum: 1 }), n: Type.Integer({ minimum: 1 }) })
+
+  // Correcting a published notice: the status page shows the new text and when it was corrected; published_at (the 告知 time) stays.
+  app.patch('/v1/incidents/:id/notices/:n', { preHandler: need('operator'), schema: { params: NoticeParams } }, async req => {
+    const { id, n } = req.params as { id: number, n: number }
+    const b = noticePatchBody(req.body)
+    const p = await noticeOf(id, n)
+    const at = now()
+    const change = { ...(b.message !== undefined ? { message: b.message } : {}), ...(b.expectedRecoveryAt !== undefined ? { expected_recovery_at: time('expectedRecoveryAt', b.expectedRecoveryAt) } : {}) }
+    const r = await book.changeNotice(p.id, n, change, actorOf(req), at)
+    if (r === undefined) throw new KanshiError('E_NOT_FOUND', `notice ${n} of incident ${p.id} was withdrawn`)
+    if (Object.keys(r.after).length > 0) await alerting.store.audit(actorOf(req), 'incident.notice.edit', { incident: p.id, notice: n, before: r.before, after: r.after }, at)
+    return { id: n, incident: p.id, notice: (await book.notices(p.id)).find(x => x.id === n) }
+  })
+
+  // Withdrawing: off the status page, no longer the 告知; the row stays (marked) and the audit log keeps what it said.
+  app.delete('/v1/incidents/:id/notices/:n', { preHandler: need('operator'), schema: { params: NoticeParams } }, async req => {
+    const { id, n } = req.params as { id: number, n: number }
+    const p = await noticeOf(id, n)
+    const at = now()
+    const w = await book.withdrawNotice(p.id, n, actorOf(req), at)
+    if (w === undefined) throw new KanshiError('E_NOT_FOUND', `notice ${n} of incident ${p.id} was withdrawn`)
+    await alerting.store.audit(actorOf(req), 'incident.notice.withdraw', { incident: p.id, notice: n, message: w.message, expectedRecoveryAt: w.expected_recovery_at, publishedAt: w.published_at }, at)
+    return { id: n, incident: p.id, withdrawnAt: at, userNoticeAt: (await book.get(p.id))?.user_notice_at ?? null }
   })
 
   app.post('/v1/incidents/:id/merge', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {

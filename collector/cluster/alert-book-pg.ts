@@ -2,7 +2,7 @@
 // incident-store.ts does on SQLite, statement for statement.
 
 import type { Incident } from '../alerting/incident.js'
-import { WRITE_UP_FIELDS, type Notice, type WriteUp } from '../alerting/incident-store.js'
+import { WRITE_UP_FIELDS, noticeDiff, parentOf, type NewNotice, type Notice, type NoticeChange, type WriteUp } from '../alerting/incident-store.js'
 import type { IncidentBookApi } from '../alerting/store-api.js'
 import type { PgRunner, Row } from './pg-query.js'
 
@@ -30,7 +30,13 @@ export class PgAlertBook implements IncidentBookApi {
   }
 
   async mergeTarget (systems: readonly string[], detectedAt: number, windowMs: number, suppressedBy: string | null): Promise<Incident | undefined> {
-    if (windowMs <= 0 || systems.length === 0) return undefined
+    if (windowMs <= 0) return undefined
+    const parent = parentOf(suppressedBy)
+    if (parent !== undefined) {
+      const r = (await this.r.q<{ id: number }>('SELECT id FROM incidents WHERE host = $1 AND resolved_at IS NULL AND suppressed_by IS NULL AND detected_at <= $2 ORDER BY detected_at, id LIMIT 1', [parent, detectedAt])).rows[0]
+      if (r !== undefined) return await this.primaryOf(Number(r.id))
+    }
+    if (systems.length === 0) return undefined
     const rows = (await this.r.q('SELECT * FROM incidents WHERE merged_into IS NULL AND detected_at >= $1 AND detected_at <= $2 ORDER BY detected_at, id', [detectedAt - windowMs, detectedAt])).rows as unknown as Incident[]
     return rows.find(i => kind(i.suppressed_by) === kind(suppressedBy) && i.systems.some(s => systems.includes(s)))
   }
@@ -85,12 +91,34 @@ export class PgAlertBook implements IncidentBookApi {
     return { before, after }
   }
 
-  async addNotice (primary: number, n: Omit<Notice, 'id' | 'incident_id'>): Promise<number> {
+  async addNotice (primary: number, n: NewNotice): Promise<number> {
     return await this.r.tx(async () => {
       const r = await this.r.q<{ id: number }>('INSERT INTO incident_notices (incident_id, message, expected_recovery_at, published_at, published_by) VALUES ($1, $2, $3, $4, $5) RETURNING id',
         [primary, n.message, n.expected_recovery_at, n.published_at, n.published_by])
       await this.refreshNoticeAt(primary)
       return r.rows[0]!.id
+    })
+  }
+
+  async changeNotice (primary: number, notice: number, c: NoticeChange, by: string, at: number): Promise<{ before: NoticeChange, after: NoticeChange } | undefined> {
+    return await this.r.tx(async () => {
+      const cur = (await this.r.q('SELECT * FROM incident_notices WHERE id = $1 AND incident_id = $2 AND withdrawn_at IS NULL FOR UPDATE', [notice, primary])).rows[0] as unknown as Notice | undefined
+      if (cur === undefined) return undefined
+      const { before, after } = noticeDiff(cur, c)
+      if (Object.keys(after).length > 0) {
+        await this.r.q('UPDATE incident_notices SET message = $1, expected_recovery_at = $2, corrected_at = $3, corrected_by = $4 WHERE id = $5',
+          [after.message ?? cur.message, 'expected_recovery_at' in after ? after.expected_recovery_at : cur.expected_recovery_at, at, by, notice])
+      }
+      return { before, after }
+    })
+  }
+
+  async withdrawNotice (primary: number, notice: number, by: string, at: number): Promise<Notice | undefined> {
+    return await this.r.tx(async () => {
+      const r = await this.r.q('UPDATE incident_notices SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3 AND incident_id = $4 AND withdrawn_at IS NULL RETURNING *', [at, by, notice, primary])
+      if (r.rows[0] === undefined) return undefined
+      await this.refreshNoticeAt(primary)
+      return r.rows[0] as unknown as Notice
     })
   }
 
@@ -100,11 +128,11 @@ export class PgAlertBook implements IncidentBookApi {
 
   async published (since: number): Promise<Notice[]> {
     return (await this.r.q(`SELECT n.* FROM incident_notices n JOIN incidents i ON i.id = n.incident_id
-      WHERE n.published_at >= $1 OR i.resolved_at IS NULL OR EXISTS (SELECT 1 FROM incidents m WHERE m.merged_into = i.id AND m.resolved_at IS NULL)
+      WHERE n.withdrawn_at IS NULL AND (n.published_at >= $1 OR i.resolved_at IS NULL OR EXISTS (SELECT 1 FROM incidents m WHERE m.merged_into = i.id AND m.resolved_at IS NULL))
       ORDER BY n.published_at DESC, n.id DESC`, [since])).rows as unknown as Notice[]
   }
 
   private async refreshNoticeAt (primary: number): Promise<void> {
-    await this.r.q('UPDATE incidents SET user_notice_at = (SELECT min(published_at) FROM incident_notices WHERE incident_id = $1) WHERE id = $1', [primary])
+    await this.r.q('UPDATE incidents SET user_notice_at = (SELECT min(published_at) FROM incident_notices WHERE incident_id = $1 AND withdrawn_at IS NULL) WHERE id = $1', [primary])
   }
 }

@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/log.js'
 import type { Series } from '../alerting/evaluator.js'
 import { FencedError, type AlertStore, type IncidentBookApi, type OutboxMail, type TxOptions, type Window } from '../alerting/store-api.js'
 import type { Incident } from '../alerting/incident.js'
+import { boundLines } from '../alerting/incident-store.js'
 import { PgAlertBook } from './alert-book-pg.js'
 import { PgRunner, type Query } from './pg-query.js'
 import type { Pool } from './pg.js'
@@ -92,9 +93,9 @@ export class PgAlertStore implements AlertStore {
   }
 
   openIncident: AlertStore['openIncident'] = async i => await this.r.tx(async () => {
-    const r = await this.q<{ id: number }>(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (series_key) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
-    [i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, num(i.value), num(i.threshold), i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null])
+    const r = await this.q<{ id: number }>(`INSERT INTO incidents (rule, severity, host, labels, summary, summary_en, description, description_en, value, threshold, detected_at, suppressed_by, series_key, systems, merged_into, matched_lines)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (series_key) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
+    [i.rule, i.severity, i.host, JSON.stringify(i.labels), i.summary, i.summary_en, i.description, i.description_en, num(i.value), num(i.threshold), i.detected_at, i.suppressed_by, i.series_key, JSON.stringify(i.systems ?? []), i.merged_into ?? null, JSON.stringify(boundLines(i.matched_lines))])
     // Another node recorded this series' incident first: that one is the incident.
     if (r.rows[0] === undefined) return (await this.openIncidentFor(i.series_key))!.id
     if (i.merged_into !== undefined && i.merged_into !== null) await this.book.addSystems(i.merged_into, i.systems ?? [])

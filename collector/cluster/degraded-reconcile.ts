@@ -13,11 +13,11 @@ import { LOCAL_ID_MIN, type LocalAlerting } from './degraded-local.js'
 import type { ReconcileResult } from './degraded-status.js'
 import type { Pool } from './pg.js'
 
-/** The incident columns written from a local row (migration 2's table, id aside). */
+/** The incident columns written from a local row (migrations 2 and 7, id aside). */
 const COLS = ['rule', 'severity', 'host', 'labels', 'summary', 'summary_en', 'description', 'description_en', 'value', 'threshold', 'detected_at', 'notified_at',
   'acked_at', 'acked_by', 'resolved_at', 'resolve_reason', 'escalated_at', 'suppressed_by', 'last_notified_at', 'resolved_notified', 'series_key', 'systems',
   'cause_text', 'impact', 'affected_users', 'actions', 'prevention', 'confirmed_recovery_at', 'service_affecting', 'major_override', 'exempt_category',
-  'exempt_reason', 'user_notice_at'] as const
+  'exempt_reason', 'user_notice_at', 'severity_override', 'matched_lines'] as const
 
 /** heldMessageId: the Message-ID a held mail keeps from the local store to PostgreSQL's outbox. */
 export const heldMessageId = (id: number, scope: string): string => `<held-${id}.${scope}@kanshi>`
@@ -186,7 +186,7 @@ async function insertMail (q: Q, m: Omit<OutboxMail, 'id'> & { message_id: strin
 }
 
 function value (c: typeof COLS[number], v: unknown): unknown {
-  if (c === 'labels' || c === 'systems') return JSON.stringify(v ?? (c === 'systems' ? [] : {}))
+  if (c === 'labels' || c === 'systems' || c === 'matched_lines') return JSON.stringify(v ?? (c === 'labels' ? {} : []))
   if (c === 'value' || c === 'threshold') return finite(v as number | null)
   return v ?? null
 }

@@ -317,6 +317,8 @@ export class DegradingAlertStore implements AlertStore {
       split: async id => await this.call(async () => await pgBook().split(id), async () => this.refuse('splitting incidents')),
       update: async (id, c) => await this.call(async () => await pgBook().update(id, c), async () => this.refuse('editing the write-up')),
       addNotice: async (p, n) => await this.call(async () => await pgBook().addNotice(p, n), async () => this.refuse('publishing a notice')),
+      changeNotice: async (p, n, c, by, at) => await this.call(async () => await pgBook().changeNotice(p, n, c, by, at), async () => this.refuse('correcting a notice')),
+      withdrawNotice: async (p, n, by, at) => await this.call(async () => await pgBook().withdrawNotice(p, n, by, at), async () => this.refuse('withdrawing a notice')),
       notices: async p => await this.call(async () => await pgBook().notices(p), async () => await lb().notices(p)),
       published: async since => await this.call(async () => await pgBook().published(since), async () => await lb().published(since))
     }

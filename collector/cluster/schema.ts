@@ -122,7 +122,15 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE audit_cursor ADD COLUMN gen integer NOT NULL DEFAULT 0;`,
   // 6: a silent collector that still answers its peers is cut off from PostgreSQL, not down (cluster/peer-verdict.ts):
   // its notice is a node_down row of kind 'cut_off' (still one open row per node, whichever kind).
-  `ALTER TABLE node_down ADD COLUMN kind text NOT NULL DEFAULT 'down' CHECK (kind IN ('down', 'cut_off'));`
+  `ALTER TABLE node_down ADD COLUMN kind text NOT NULL DEFAULT 'down' CHECK (kind IN ('down', 'cut_off'));`,
+  // 7: 障害 (alerting/incident-store.ts, as SQLite's migrate): an operator's severity, the lines a log rule matched,
+  // and notices corrected or withdrawn (kept, marked) after they were published.
+  `ALTER TABLE incidents ADD COLUMN severity_override text;
+   ALTER TABLE incidents ADD COLUMN matched_lines jsonb NOT NULL DEFAULT '[]';
+   ALTER TABLE incident_notices ADD COLUMN corrected_at bigint;
+   ALTER TABLE incident_notices ADD COLUMN corrected_by text;
+   ALTER TABLE incident_notices ADD COLUMN withdrawn_at bigint;
+   ALTER TABLE incident_notices ADD COLUMN withdrawn_by text;`
 ]
 
 /** migrate brings the schema to the newest version; it returns the versions it applied. */

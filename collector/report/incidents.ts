@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { migrate, type Window } from '../alerting/store.js'
+import { migrate, NEWEST_INCIDENT_COLUMN, type Window } from '../alerting/store.js'
 import { fold } from '../alerting/incident-store.js'
 
 export interface IncidentRow {
@@ -61,7 +61,7 @@ interface Row { [k: string]: unknown }
 /** upgrade adds the columns a newer collector writes when the file was made by an older one. */
 function upgrade (file: string): void {
   const ro = new Database(file, { readonly: true, fileMustExist: true })
-  const current = (ro.prepare('PRAGMA table_info(incidents)').all() as Array<{ name: string }>).some(c => c.name === 'user_notice_at')
+  const current = (ro.prepare('PRAGMA table_info(incidents)').all() as Array<{ name: string }>).some(c => c.name === NEWEST_INCIDENT_COLUMN)
   ro.close()
   if (current) return
   const rw = new Database(file, { fileMustExist: true })
@@ -151,7 +151,7 @@ function membersOf (db: Database.Database, ids: readonly number[]): Map<number, 
 
 function asFoldable (r: Row): Parameters<typeof fold>[0] {
   const n = (k: string): number | null => r[k] === null || r[k] === undefined ? null : Number(r[k])
-  return { detected_at: Number(r['detected_at']), notified_at: n('notified_at'), acked_at: n('acked_at'), resolved_at: n('resolved_at'), severity: String(r['severity']), host: String(r['host']), systems: JSON.parse(String(r['systems'])) as string[] }
+  return { detected_at: Number(r['detected_at']), notified_at: n('notified_at'), acked_at: n('acked_at'), resolved_at: n('resolved_at'), severity: String(r['severity']), severity_override: r['severity_override'] as string | null ?? null, host: String(r['host']), systems: JSON.parse(String(r['systems'])) as string[] }
 }
 
 export interface IncidentStats {

@@ -1,6 +1,7 @@
 // The public status page: /status (HTML, ja/en, no login, no scripts) and /status.json.
 // It shows only what an operator published as a notice to users (障害発生告知) — message,
-// expected recovery, systems, times, resolved — never hosts, rules or alert text.
+// expected recovery, systems, times, resolved — never hosts, rules or alert text. A corrected
+// notice shows its current text and when it was corrected; a withdrawn one is not shown.
 // When status.enabled is false both routes answer 404 like any unknown path.
 
 import { createHash } from 'node:crypto'
@@ -15,12 +16,13 @@ export interface StatusEntry {
   systems: string[]
   resolved: boolean
   resolvedAt: number | null
-  notices: Array<{ message: string, expectedRecoveryAt: number | null, publishedAt: number }>
+  /** correctedAt: when an operator last corrected the notice (null: as first published) */
+  notices: Array<{ message: string, expectedRecoveryAt: number | null, publishedAt: number, correctedAt: number | null }>
 }
 
 const WORDS = {
-  ja: { none: '現在、お知らせはありません。', ongoing: '対応中', resolved: '復旧済み', systems: '対象システム', published: '掲載', expected: '復旧見込み', resolvedAt: '復旧', other: 'English', updated: '更新' },
-  en: { none: 'There are no notices at present.', ongoing: 'Ongoing', resolved: 'Resolved', systems: 'Systems', published: 'Published', expected: 'Expected recovery', resolvedAt: 'Recovered', other: '日本語', updated: 'Updated' }
+  ja: { none: '現在、お知らせはありません。', ongoing: '対応中', resolved: '復旧済み', systems: '対象システム', published: '掲載', expected: '復旧見込み', resolvedAt: '復旧', other: 'English', updated: '更新', corrected: '訂正' },
+  en: { none: 'There are no notices at present.', ongoing: 'Ongoing', resolved: 'Resolved', systems: 'Systems', published: 'Published', expected: 'Expected recovery', resolvedAt: 'Recovered', other: '日本語', updated: 'Updated', corrected: 'Corrected' }
 } as const
 
 const CSS = 'body{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.4em}' +
@@ -52,7 +54,7 @@ export async function statusEntries (alerting: Alerting | undefined, since: numb
       e = { systems: f.systems, resolved: resolvedAt !== null, resolvedAt, notices: [] }
       byIncident.set(n.incident_id, e)
     }
-    e.notices.push({ message: n.message, expectedRecoveryAt: n.expected_recovery_at, publishedAt: n.published_at })
+    e.notices.push({ message: n.message, expectedRecoveryAt: n.expected_recovery_at, publishedAt: n.published_at, correctedAt: n.corrected_at ?? null })
   }
   return [...byIncident.values()]
 }
@@ -64,6 +66,7 @@ function page (title: string, entries: StatusEntry[], lang: Lang, tz: string, no
     return `<section class="${e.resolved ? 'resolved' : 'ongoing'}"><p class="state">${e.resolved ? w.resolved : w.ongoing}</p>` +
       `<dl>${rows.map(([k, v]) => `<dt>${esc(k!)}</dt><dd>${esc(v!)}</dd>`).join('')}</dl>` +
       e.notices.map(n => `<article><p class="msg">${esc(n.message)}</p><dl><dt>${w.published}</dt><dd>${esc(at(n.publishedAt, tz, lang))}</dd>` +
+        (n.correctedAt !== null ? `<dt>${w.corrected}</dt><dd>${esc(at(n.correctedAt, tz, lang))}</dd>` : '') +
         (n.expectedRecoveryAt !== null ? `<dt>${w.expected}</dt><dd>${esc(at(n.expectedRecoveryAt, tz, lang))}</dd>` : '') + '</dl></article>').join('') +
       '</section>'
   }).join('')
@@ -102,7 +105,7 @@ export const statusPage: FastifyPluginAsync<StatusOptions> = async (app, o) => {
     const now = o.now()
     const entries = (await statusEntries(o.alerting, now - o.status.keep)).map(e => ({
       systems: e.systems, resolved: e.resolved, resolvedAt: iso(e.resolvedAt),
-      notices: e.notices.map(n => ({ message: n.message, expectedRecoveryAt: iso(n.expectedRecoveryAt), publishedAt: iso(n.publishedAt) }))
+      notices: e.notices.map(n => ({ message: n.message, expectedRecoveryAt: iso(n.expectedRecoveryAt), publishedAt: iso(n.publishedAt), correctedAt: iso(n.correctedAt) }))
     }))
     return await secure(reply).header('access-control-allow-origin', '*').send({ title: o.status.title, updatedAt: iso(now), incidents: entries })
   })

@@ -128,6 +128,42 @@ function contract (t: Test, make: Make): void {
     await t.rejects(s.book.update(999_999, { impact: 'x' }), /no incident/)
   })
 
+  t.test('障害: parent merges, severity override, matched lines, notices corrected and withdrawn', async t => {
+    const s = await make(t)
+    const sw = await s.openIncident(incidentOf('sw01', T0))
+    const lines = Array.from({ length: 23 }, (_, i) => `line ${i} ` + 'y'.repeat(520))
+    const kid = await s.openIncident(incidentOf('kiosk1', T0 + MIN, { suppressed_by: 'parent:sw01', systems: ['発券'], matched_lines: lines }))
+    t.same((await s.incident(kid))?.matched_lines, lines.slice(0, 20).map(l => l.slice(0, 500)), 'matched lines: the first 20, 500 characters each')
+    t.same((await s.book.get(sw))?.matched_lines, [], 'none for a metric rule')
+    t.equal((await s.book.mergeTarget(['発券'], T0 + 40 * MIN, 10 * MIN, 'parent:sw01'))?.id, sw, 'muted by a down parent: the parent\'s 障害, whatever the window and systems')
+    t.equal(await s.book.mergeTarget(['発券'], T0 + 40 * MIN, 10 * MIN, 'parent:sw09'), undefined, 'a parent with no open alert: nothing')
+    t.equal(await s.book.mergeTarget(['発券'], T0 + 40 * MIN, 0, 'parent:sw01'), undefined, 'merging off (0) is off for parents too')
+    await s.resolveIncident(sw, T0 + 50 * MIN, null, 0)
+    t.equal(await s.book.mergeTarget(['発券'], T0 + 55 * MIN, 10 * MIN, 'parent:sw01'), undefined, 'the parent is back: nothing to join')
+
+    const u = await s.book.update(sw, { severity_override: 'info' })
+    t.same([u.before, u.after], [{ severity_override: null }, { severity_override: 'info' }])
+    t.equal((await s.book.get(sw))?.severity_override, 'info')
+
+    const n1 = await s.book.addNotice(sw, { message: '発券機停止', expected_recovery_at: T0 + 60 * MIN, published_at: T0 + 5 * MIN, published_by: 'op' })
+    const n2 = await s.book.addNotice(sw, { message: '続報', expected_recovery_at: null, published_at: T0 + 15 * MIN, published_by: 'op' })
+    const fix = await s.book.changeNotice(sw, n1, { message: '発券機・窓口停止', expected_recovery_at: T0 + 90 * MIN }, 'op2', T0 + 20 * MIN)
+    t.same(fix, { before: { message: '発券機停止', expected_recovery_at: T0 + 60 * MIN }, after: { message: '発券機・窓口停止', expected_recovery_at: T0 + 90 * MIN } })
+    t.same(await s.book.changeNotice(sw, n1, { message: '発券機・窓口停止' }, 'op2', T0 + 21 * MIN), { before: {}, after: {} }, 'no change, nothing recorded')
+    t.equal(await s.book.changeNotice(kid, n1, { message: 'x' }, 'op', T0), undefined, 'a notice of another 障害')
+    const one = (await s.book.notices(sw)).find(n => n.id === n1)!
+    t.same([one.message, one.expected_recovery_at, one.published_at, one.corrected_at, one.corrected_by], ['発券機・窓口停止', T0 + 90 * MIN, T0 + 5 * MIN, T0 + 20 * MIN, 'op2'])
+    const w = await s.book.withdrawNotice(sw, n1, 'op3', T0 + 25 * MIN)
+    t.same([w?.id, w?.withdrawn_at, w?.withdrawn_by], [n1, T0 + 25 * MIN, 'op3'])
+    t.equal(await s.book.withdrawNotice(sw, n1, 'op3', T0 + 26 * MIN), undefined, 'withdrawn once')
+    t.equal(await s.book.changeNotice(sw, n1, { message: 'x' }, 'op', T0), undefined, 'a withdrawn notice is not corrected')
+    t.equal((await s.book.get(sw))?.user_notice_at, T0 + 15 * MIN, 'the 告知 is the first notice not withdrawn')
+    t.same((await s.book.published(0)).map(n => n.id), [n2], 'a withdrawn notice is not published')
+    t.same((await s.book.notices(sw)).map(n => [n.id, n.withdrawn_at]), [[n1, T0 + 25 * MIN], [n2, null]], 'but kept')
+    await s.book.withdrawNotice(sw, n2, 'op3', T0 + 30 * MIN)
+    t.equal((await s.book.get(sw))?.user_notice_at, null, 'every notice withdrawn: no 告知')
+  })
+
   t.test('series state: save, overwrite, remove, load', async t => {
     const s = await make(t)
     const list = [seriesOf('a', T0), seriesOf('b', T0 + 1000), seriesOf('c', T0 + 2000)]

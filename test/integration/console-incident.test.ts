@@ -66,6 +66,7 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   await op.locator('#write-up-form textarea[name="prevention"]').fill('予備機を用意する')
   await op.locator('#write-up-form input[name="confirmed"]').fill('2026-12-01T10:45')
   await op.locator('#write-up-form select[name="major"]').selectOption('true')
+  await op.locator('#write-up-form select[name="severity"]').selectOption('warning')
   await op.locator('#write-up-form button[type="submit"]').click()
   await op.locator('#write-up dd[data-key="cause"]', { hasText: 'ディスクコントローラの故障' }).waitFor({ timeout: 10_000 })
   const inc = (await c.alerting!.store.book.get(id))!
@@ -73,6 +74,8 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   t.equal(inc.prevention, '予備機を用意する')
   t.equal(inc.confirmed_recovery_at, Date.parse('2026-12-01T10:45:00+09:00'), 'the JST wall time the operator typed')
   t.equal(inc.major_override, 1)
+  t.equal(inc.severity_override, 'warning', 'the severity the operator chose')
+  await op.locator('#write-up dd[data-key="severity"]', { hasText: 'warning' }).waitFor({ timeout: 10_000 })
   const edit = c.audit.about('incident', id).find(e => e.action === 'incident.edit')!
   t.equal(edit.actor, 'yamada (operator)')
 
@@ -81,7 +84,32 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   await op.locator('#notices li', { hasText: '住民票の発行を停止しています。' }).waitFor({ timeout: 10_000 })
   t.ok((await c.alerting!.store.book.get(id))!.user_notice_at !== null, 'the notice set user_notice_at')
   t.match(await (await fetch(`${url}/status`)).text(), /住民票の発行を停止しています。/, 'and is on the status page')
+
+  // Correct the notice, then withdraw it: the status page follows; the record keeps it, marked.
+  const n1 = (await c.alerting!.store.book.notices(id))[0]!.id
+  op.once('dialog', d => { void d.accept('住民票・印鑑証明の発行を停止しています。') })
+  await op.locator(`#notices li[data-notice="${n1}"] button.notice-correct`).click()
+  await op.locator(`#notices li[data-notice="${n1}"]`, { hasText: '印鑑証明' }).waitFor({ timeout: 10_000 })
+  t.equal((await c.alerting!.store.book.notices(id))[0]!.message, '住民票・印鑑証明の発行を停止しています。', 'corrected')
+  t.match(await (await fetch(`${url}/status`)).text(), /印鑑証明/, 'the status page shows the correction')
+  op.once('dialog', d => { void d.accept() })
+  await op.locator(`#notices li[data-notice="${n1}"] button.notice-withdraw`).click()
+  await op.locator(`#notices li.withdrawn[data-notice="${n1}"]`).waitFor({ timeout: 10_000 })
+  t.notMatch(await (await fetch(`${url}/status`)).text(), /印鑑証明/, 'withdrawn: gone from the status page')
+  t.same(c.audit.about('incident', id).map(e => e.action).filter(a => a.startsWith('incident.notice')), ['incident.notice', 'incident.notice.edit', 'incident.notice.withdraw'])
+
+  // Merge an alert of another host into this 障害, then split it off again.
+  const other = await breach(c, 'web09')
+  t.equal((await c.alerting!.store.book.get(other))!.merged_into, null, 'web09 is in no system: its own 障害')
+  await op.locator('#merge-form input[name="from"]').fill(String(other))
+  await op.locator('#merge-form button[type="submit"]').click()
+  await op.locator(`#alerts tr[data-incident="${other}"]`).waitFor({ timeout: 10_000 })
+  t.equal((await c.alerting!.store.book.get(other))!.merged_into, id, 'merged from the console')
   await op.screenshot({ path: join(artifacts, 'incident-view.png'), fullPage: true })
+  await op.locator(`#alerts tr[data-incident="${other}"] button.split`).click()
+  await op.locator(`#alerts tr[data-incident="${other}"]`).waitFor({ state: 'detached', timeout: 10_000 })
+  t.equal((await c.alerting!.store.book.get(other))!.merged_into, null, 'split from the console')
+  t.same(c.audit.about('incident', other).map(e => [e.action, e.actor]), [['incident.merge', 'yamada (operator)'], ['incident.split', 'yamada (operator)']])
 
   const report = await op.request.get(`/v1/incidents/${id}/report.html`)
   t.equal(report.status(), 200)
@@ -93,6 +121,34 @@ t.test('an operator writes up a 障害 and publishes a notice from the console; 
   await viewer.locator('#write-up dd[data-key="cause"]', { hasText: 'ディスクコントローラの故障' }).waitFor({ timeout: 10_000 })
   t.equal(await viewer.locator('#write-up-form').isHidden(), true, 'a viewer gets no edit form')
   t.equal(await viewer.locator('#notice-form').isHidden(), true)
+  t.equal(await viewer.locator('#merge-form').isHidden(), true, 'nor merge controls')
+  t.equal(await viewer.locator('#notices button').count(), 0, 'nor notice buttons')
   const refused = await viewer.request.fetch(`/v1/incidents/${id}`, { method: 'PATCH', data: { cause: 'x' }, headers: { 'x-csrf-token': 'whatever' } })
   t.equal(refused.status(), 403, 'and the API refuses its edits')
+})
+
+t.test('the incident view shows and takes times in report.timezone', async t => {
+  const { c, url } = await startCollector(t, {
+    backend: new NullSink(),
+    config: {
+      api: { tokens: [{ name: 'yamada', tokenSha256: sha(TOK.operator), role: 'operator' }] },
+      report: { timezone: 'America/New_York' },
+      alerting: { rulesDir, smtp: { host: '127.0.0.1', port: 1 } }
+    }
+  })
+  const id = await breach(c, 'web01')
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] })
+  t.teardown(async () => await browser.close())
+  const op = await page(t, browser, url, TOK.operator)
+  await op.goto(`/console/incidents/${id}`)
+  await op.locator('#write-up-form').waitFor({ state: 'visible', timeout: 10_000 })
+  await op.locator('span[data-i18n="confirmed"]', { hasText: 'America/New_York' }).waitFor({ timeout: 10_000 })
+  // 1 December: New York is on EST (UTC−5), a wall time 9 hours from JST's reading.
+  await op.locator('#write-up-form input[name="confirmed"]').fill('2026-12-01T10:45')
+  await op.locator('#write-up-form button[type="submit"]').click()
+  const want = new Date(Date.parse('2026-12-01T10:45:00-05:00')).toLocaleString('ja-JP', { timeZone: 'America/New_York', timeZoneName: 'short' })
+  await op.locator('#timeline dd[data-key="confirmedAt"]', { hasText: want }).waitFor({ timeout: 10_000 })
+  t.equal((await c.alerting!.store.book.get(id))!.confirmed_recovery_at, Date.parse('2026-12-01T10:45:00-05:00'), 'the wall time typed, in New York')
+  t.equal(await op.locator('#write-up-form input[name="confirmed"]').inputValue(), '2026-12-01T10:45', 'and read back the same')
+  t.equal(await op.locator('#timeline dd[data-key="confirmedAt"]').textContent(), want)
 })

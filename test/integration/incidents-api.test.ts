@@ -10,6 +10,9 @@ import { NullSink } from '../../collector/storage/null-sink.js'
 import { checkCollectorConfig } from '../../collector/config.js'
 import { startCollector } from '../helpers/collector.js'
 import { withSmtp } from '../helpers/smtp.js'
+import { tmpDir } from '../helpers/tmp.js'
+import { copyFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
 const TOK = { viewer: 'tok-viewer', operator: 'tok-operator' }
@@ -17,7 +20,7 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex')
 const MIN = 60_000
 const SYSTEMS = [{ name: '共通基盤', hosts: ['web01', 'web02', 'web03'] }, { name: '市税', hosts: ['tax01'] }]
 
-async function app (t: Test, clock: { now: number }, extra: Record<string, unknown> = {}, smtpPort = 1): Promise<{ c: Collector, url: string }> {
+async function app (t: Test, clock: { now: number }, extra: Record<string, unknown> = {}, smtpPort = 1, rules = rulesDir): Promise<{ c: Collector, url: string }> {
   const { c, url } = await startCollector(t, {
     backend: new NullSink(),
     build: { now: () => clock.now },
@@ -25,7 +28,7 @@ async function app (t: Test, clock: { now: number }, extra: Record<string, unkno
       api: { tokens: Object.entries(TOK).map(([role, tok]) => ({ name: `${role}-user`, tokenSha256: sha(tok), role })) },
       systems: SYSTEMS,
       alerting: {
-        rulesDir,
+        rulesDir: rules,
         smtp: { host: '127.0.0.1', port: smtpPort, from: 'kanshi@example.jp', timeout: '2s' },
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }],
         routes: [{ receiver: 'oncall' }],
@@ -114,6 +117,45 @@ t.test('alerts on one system within the window are one 障害; other systems and
   t.equal(c.audit.verify().broken, undefined, 'the audit chain verifies')
 })
 
+t.test('an alert muted because its parent is down joins the parent\'s 障害; a log rule keeps the lines it matched', async t => {
+  const dir = await tmpDir(t)
+  await copyFile(join(rulesDir, 'test.yaml'), join(dir, 'test.yaml'))
+  await writeFile(join(dir, 'more.yaml'), [
+    '- { name: host_down, type: heartbeat, for: 2s, severity: critical }',
+    "- { name: app_errors, type: log, level: [error], match: 'ORA-', count: 25, window: 5m, severity: warning }"
+  ].join('\n'))
+  const T0 = Date.now() - 3_600_000
+  const { c } = await app(t, { now: T0 }, {}, 1, dir)
+  const a = c.alerting!
+  // sw01 (in no system) goes down; web01 (共通基盤) and tax01 (市税) hang on it.
+  await a.stage.apply(a.evaluator.observePoints([{ m: 'host_up', t: T0, tags: { host: 'sw01', role: 'device', site: 's' }, f: { up: 0 } }], T0))
+  await a.stage.apply(a.evaluator.tick(T0 + 3000))
+  const sw = (await a.store.firing()).find(i => i.host === 'sw01')!
+  t.equal(sw.suppressed_by, null, 'the parent itself is not muted')
+  const kid = async (host: string, at: number): Promise<number> => {
+    await a.stage.apply(a.evaluator.observePoints([{ m: 'kiosk_app', t: at, tags: { host, role: 'server', site: 's', parent: 'sw01' }, f: { queue_length: 95 } }], at))
+    await a.stage.apply(a.evaluator.tick(at + 3000))
+    return (await a.store.firing()).find(i => i.host === host)!.id
+  }
+  const w = await kid('web01', T0 + 2 * MIN)
+  const x = await kid('tax01', T0 + 30 * MIN) // beyond mergeWindow: the parent is still down, so it is still its 障害
+  const book = a.store.book
+  for (const [id, host] of [[w, 'web01'], [x, 'tax01']] as const) {
+    const inc = (await book.get(id))!
+    t.equal(inc.suppressed_by, 'parent:sw01', `${host} is muted by its parent`)
+    t.equal(inc.merged_into, sw.id, `${host} joins sw01's 障害`)
+  }
+  t.same((await book.get(sw.id))!.systems, ['共通基盤', '市税'], 'the 障害 spans the systems behind the switch')
+
+  // A log rule: 25 matching lines of 600 characters; the incident keeps the first 20, 500 characters each; the mail quotes 5.
+  const msgs = Array.from({ length: 25 }, (_, i) => `ORA-${String(i).padStart(5, '0')} ` + 'x'.repeat(600))
+  const t1 = T0 + 40 * MIN
+  await a.stage.apply(a.evaluator.observeEvents(msgs.map((message, i) => ({ t: t1 + i, source: '/var/log/app.log', level: 'error', message, tags: { host: 'db09', role: 'server', site: 's' } })), t1 + 30))
+  const logInc = (await a.store.firing()).find(i => i.rule === 'app_errors')!
+  t.same(logInc.matched_lines, msgs.slice(0, 20).map(m => m.slice(0, 500)), 'the first 20 lines, 500 characters each')
+  t.equal(a.stage.lines.get(logInc.id)?.length, 5, 'the mail quotes the first 5')
+})
+
 t.test('mergeWindow 0 turns merging off; the default is 10 minutes', async t => {
   const T0 = Date.now() - 3_600_000
   const { c } = await startCollector(t, {
@@ -180,6 +222,22 @@ t.test('PATCH edits the write-up: roles, 404, bad bodies named, audited with bef
   t.same(hist[1]!.detail.after, { major_override: null, exempt_category: '外部要因', exempt_reason: '電力会社の停電' })
   const cleared = await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', { exempt: null })
   t.equal(cleared.json.incident.exempt_category, null, 'null clears the exemption')
+
+  // Severity override: both alerts are critical; the operator judges the 障害 a warning, then gives the judgement back.
+  t.equal(cleared.json.folded.severity, 'critical', 'by default the highest severity of its alerts')
+  const badSev = await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', { severity: 'major' })
+  t.equal(badSev.status, 400)
+  t.match(badSev.json.message, /body\.severity: expected critical, warning, info, or null/)
+  t.equal((await call(url, `/v1/incidents/${id}`, TOK.viewer, 'PATCH', { severity: 'info' })).status, 403, 'a viewer cannot set the severity')
+  clock.now = T0 + 50 * MIN
+  const sev = await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', { severity: 'warning' })
+  t.equal(sev.status, 200)
+  t.equal(sev.json.folded.severity, 'warning', 'the override is the 障害 severity')
+  t.equal(sev.json.incident.severity, 'critical', 'the alert keeps the severity it fired with')
+  const sevEdit = sev.json.history.at(-1) as { at: number, action: string, detail: { before: unknown, after: unknown } }
+  t.same([sevEdit.action, sevEdit.at, sevEdit.detail.before, sevEdit.detail.after], ['incident.edit', T0 + 50 * MIN, { severity_override: null }, { severity_override: 'warning' }], 'audited before/after')
+  const back = await call(url, `/v1/incidents/${id}`, TOK.operator, 'PATCH', { severity: null })
+  t.equal(back.json.folded.severity, 'critical', 'null gives the judgement back to the alerts')
   t.equal(c.audit.verify().broken, undefined, 'the audit chain verifies')
 })
 
@@ -231,6 +289,51 @@ t.test('notices at 10 and 20 minutes; /status shows only them; off by default is
   t.equal(j.incidents[0]!.notices[1]!.expectedRecoveryAt, new Date(T0 + 60 * MIN).toISOString())
   const raw = JSON.stringify(j)
   for (const secret of ['web01', 'queue_high', 'SECRET-CAUSE-TEXT', 'operator']) t.notOk(raw.includes(secret), `the feed does not show ${secret}`)
+
+  // Correcting the first notice: the page shows the new text and when it was corrected; the 告知 time stays.
+  const n1 = first.json.id as number
+  const n2 = second.json.id as number
+  const noticePath = `/v1/incidents/${id}/notices/${n1}`
+  t.equal((await call(url, noticePath, TOK.viewer, 'PATCH', { message: 'x' })).status, 403, 'a viewer cannot correct')
+  t.equal((await call(url, noticePath, TOK.viewer, 'DELETE')).status, 403, 'a viewer cannot withdraw')
+  t.equal((await call(url, `/v1/incidents/${id}/notices/9999`, TOK.operator, 'PATCH', { message: 'x' })).status, 404)
+  const badFix = await call(url, noticePath, TOK.operator, 'PATCH', { expectedRecoveryAt: 'soon' })
+  t.equal(badFix.status, 400)
+  t.match(badFix.json.message, /body\.expectedRecoveryAt/)
+  clock.now = T0 + 25 * MIN
+  const fixedAt = new Date(T0 + 90 * MIN).toISOString()
+  const fix = await call(url, noticePath, TOK.operator, 'PATCH', { message: '住民票・印鑑証明の発行ができない状態です。', expectedRecoveryAt: fixedAt })
+  t.equal(fix.status, 200)
+  t.equal(fix.json.notice.published_at, T0 + 10 * MIN, 'published_at is the 告知 time and stays')
+  t.equal(fix.json.notice.corrected_at, T0 + 25 * MIN)
+  const fixed = await (await fetch(`${url}/status.json`)).json() as { incidents: Array<{ notices: Array<{ message: string, expectedRecoveryAt: string | null, correctedAt: string | null }> }> }
+  t.same(fixed.incidents[0]!.notices.map(n => [n.message, n.expectedRecoveryAt, n.correctedAt]), [
+    ['復旧作業中です。<script>alert(1)</script>', null, null],
+    ['住民票・印鑑証明の発行ができない状態です。', fixedAt, new Date(T0 + 25 * MIN).toISOString()]
+  ], 'the feed shows the correction')
+  const fixedHtml = await (await fetch(`${url}/status`)).text()
+  t.match(fixedHtml, /<dt>訂正<\/dt>/, 'the page says it was corrected')
+  t.notMatch(fixedHtml, /住民票の発行ができない状態です。/, 'the old text is gone from the page')
+  const fixAudit = c.audit.about('incident', id).find(e => e.action === 'incident.notice.edit')!
+  t.same((fixAudit.detail as { before: unknown }).before, { message: '住民票の発行ができない状態です。', expected_recovery_at: T0 + 60 * MIN }, 'the audit keeps what it said')
+  t.same((fixAudit.detail as { after: unknown }).after, { message: '住民票・印鑑証明の発行ができない状態です。', expected_recovery_at: T0 + 90 * MIN })
+
+  // Withdrawing it: gone from the page and the feed, no longer the 告知, kept in the audit log.
+  clock.now = T0 + 30 * MIN
+  const wd = await call(url, noticePath, TOK.operator, 'DELETE')
+  t.equal(wd.status, 200)
+  t.equal(wd.json.userNoticeAt, T0 + 20 * MIN, 'the remaining notice (20 min) is now the 告知')
+  t.equal((await c.alerting!.store.book.get(id))!.user_notice_at, T0 + 20 * MIN)
+  t.equal((await call(url, noticePath, TOK.operator, 'DELETE')).status, 404, 'withdrawn once')
+  t.match((await call(url, noticePath, TOK.operator, 'PATCH', { message: 'y' })).json.message, /was withdrawn/, 'a withdrawn notice cannot be corrected')
+  const gone = await (await fetch(`${url}/status.json`)).json() as { incidents: Array<{ notices: Array<{ message: string }> }> }
+  t.same(gone.incidents[0]!.notices.map(n => n.message), ['復旧作業中です。<script>alert(1)</script>'])
+  t.notMatch(await (await fetch(`${url}/status`)).text(), /印鑑証明/)
+  const wdAudit = c.audit.about('incident', id).find(e => e.action === 'incident.notice.withdraw')!
+  t.same([wdAudit.actor, (wdAudit.detail as { notice: number }).notice, (wdAudit.detail as { message: string }).message], ['operator-user (operator)', n1, '住民票・印鑑証明の発行ができない状態です。'])
+  const view = await call(url, `/v1/incidents/${id}`, TOK.viewer)
+  t.same(view.json.notices.map((n: { id: number, withdrawn_at: number | null }) => [n.id, n.withdrawn_at]), [[n1, T0 + 30 * MIN], [n2, null]], 'the incident keeps the withdrawn notice, marked')
+  t.equal(c.audit.verify().broken, undefined)
 
   await recover(c, 'web01', T0 + 50 * MIN)
   await recover(c, 'web02', T0 + 55 * MIN)

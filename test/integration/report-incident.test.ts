@@ -16,6 +16,8 @@ import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { withSmtp } from '../helpers/smtp.js'
 import { waitFor } from '../helpers/procs.js'
 import { runReport } from '../helpers/report-cli.js'
+import { tmpDir } from '../helpers/tmp.js'
+import { copyFile, writeFile } from 'node:fs/promises'
 
 const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
 const OP = 'tok-operator'
@@ -45,6 +47,11 @@ function rowsOf (html: string, id: string): string[][] {
 t.test('kanshi-report --incident writes the 障害報告書 with its timeline, write-up and the hosts around the event', async t => {
   const { influx, dataDir } = await withReportDb(t)
   const smtp = await withSmtp(t)
+  // The fixture's rules plus a log rule: its 障害 carries the lines it matched.
+  const rules = await tmpDir(t)
+  await copyFile(join(rulesDir, 'test.yaml'), join(rules, 'test.yaml'))
+  await writeFile(join(rules, 'log.yaml'), "- { name: app_errors, type: log, level: [error], match: 'ORA-', count: 3, window: 5m, severity: warning }\n")
+  const TARGET = { recoveryMinutes: 30, noticeMinutes: 5 }
   const clock = { now: D + 2 * MIN }
   const { c, url, dir } = await startCollector(t, {
     backend: new NullSink(),
@@ -53,9 +60,9 @@ t.test('kanshi-report --incident writes the 障害報告書 with its timeline, w
       dataDir,
       influx: { url: influx.url, retention: { manage: false }, rollups: false },
       api: { tokens: [{ name: '山田', tokenSha256: createHash('sha256').update(OP).digest('hex'), role: 'operator' }] },
-      systems: [{ name: '共通基盤', hosts: ['web01', 'web02'] }],
+      systems: [{ name: '共通基盤', hosts: ['web01', 'web02'], targets: TARGET }],
       alerting: {
-        rulesDir, smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+        rulesDir: rules, smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
         receivers: [{ name: 'oncall', email: ['oncall@example.jp'] }], routes: [{ receiver: 'oncall' }], groupWait: '0s', groupInterval: '0s'
       }
     }
@@ -122,9 +129,19 @@ t.test('kanshi-report --incident writes the 障害報告書 with its timeline, w
   t.equal((html.match(/<svg/g) ?? []).length, 3, 'cpu, mem and host_up charts')
   t.match(html, /<h1>障害報告書 #/)
 
+  // Its times against 共通基盤's targets, computed here from the generated times.
+  const judged = (took: number, limit: number): string => took <= limit ? '達成' : '未達'
+  const notifyMin = (notifiedAt - D) / MIN
+  t.same(rowsOf(html, 'targets'), [
+    ['共通基盤', '復旧 (復旧確認時刻)', String(TARGET.recoveryMinutes), '50', judged(50, TARGET.recoveryMinutes), '対象'],
+    ['共通基盤', '報告 (初回の通知メール)', String(TARGET.noticeMinutes), String(Math.round(notifyMin)), judged(notifyMin, TARGET.noticeMinutes), '対象'],
+    ['共通基盤', '告知 (利用者への告知)', String(TARGET.noticeMinutes), '10', judged(10, TARGET.noticeMinutes), '対象']
+  ], 'recovery (confirmed at 50 min), report and notice against recoveryMinutes and noticeMinutes')
+  t.match(html, /<section id="matched"><h2>一致したログ行[^<]*<\/h2><p class="empty">ログ監視ルールの障害ではありません。/, 'a threshold 障害 has no matched lines')
+
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.readFile(join(out, 'incident.xlsx'))
-  t.same(wb.worksheets.map(s => s.name), ['概要', '経過', 'アラート', '告知', 'ログ', '変更履歴'])
+  t.same(wb.worksheets.map(s => s.name), ['概要', '経過', 'アラート', '告知', '目標', '一致ログ', 'ログ', '変更履歴'])
   t.equal(wb.getWorksheet('経過')!.rowCount, 7, 'header and six moments')
   const summary = wb.getWorksheet('概要')!.getSheetValues().map(v => Array.isArray(v) ? v.slice(1) : v)
   t.ok(summary.some(v => Array.isArray(v) && v[1] === writeUp.cause), 'the cause is in the workbook')
@@ -145,4 +162,19 @@ t.test('kanshi-report --incident writes the 障害報告書 with its timeline, w
   t.equal(en.code, 0, en.stderr)
   const enHtml = readFileSync(join(dir, 'en', 'incident.html'), 'utf8')
   t.same(rowsOf(enHtml, 'timeline').map(row => row[0]), ['Detected', 'On-call notified', 'Acknowledged', 'Users notified', 'Recovered (monitoring)', 'Recovery confirmed'])
+  t.same(rowsOf(enHtml, 'targets').map(row => [row[1], row[4]]), [['Recovery (confirmed time)', 'missed'], ['Report (first alert mail)', notifyMin <= TARGET.noticeMinutes ? 'met' : 'missed'], ['Notice to users', 'missed']])
+
+  // A log rule's 障害 on a host of no system: the lines it matched (first 20, 500 characters), no targets to judge.
+  const msgs = Array.from({ length: 24 }, (_, i) => `ORA-${String(i).padStart(5, '0')} ${'z'.repeat(i === 0 ? 700 : 10)}`)
+  const L = D + 90 * MIN
+  await a.stage.apply(a.evaluator.observeEvents(msgs.map((message, i) => ({ t: L + i, source: '/var/log/db.log', level: 'error', message, tags: { host: 'db07', role: 'server', site: 's' } })), L + 30))
+  const logInc = (await a.store.firing()).find(i => i.rule === 'app_errors')!
+  const lo = await runReport(['--incident', String(logInc.id), '--out', join(dir, 'log'), '--config', join(dir, 'collector.yaml'), '--no-pdf'])
+  t.equal(lo.code, 0, lo.stderr)
+  const logHtml = readFileSync(join(dir, 'log', 'incident.html'), 'utf8')
+  t.same(rowsOf(logHtml, 'matched').map(r => [r[1], r[2], r[3], r[4]]), msgs.slice(0, 20).map((m, i) => ['db07', 'app_errors', String(i + 1), m.slice(0, 500)]), 'matched lines: the first 20, 500 characters each')
+  t.match(logHtml, /業務システム \(systems:\) に属さないため/, 'no system: nothing to judge against')
+  const enLog = await runReport(['--incident', String(logInc.id), '--out', join(dir, 'log-en'), '--config', join(dir, 'collector.yaml'), '--no-pdf', '--lang', 'en'])
+  t.equal(enLog.code, 0, enLog.stderr)
+  t.match(readFileSync(join(dir, 'log-en', 'incident.html'), 'utf8'), /<h2>Matched lines \(the lines the rule matched, first 20\)<\/h2>/)
 })

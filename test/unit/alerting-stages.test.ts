@@ -21,7 +21,7 @@ function incident (o: Partial<Incident> = {}): Incident {
     notified_at: null, acked_at: null, acked_by: null, resolved_at: null, resolve_reason: null, escalated_at: null,
     suppressed_by: null, last_notified_at: null, resolved_notified: 0, series_key: 'k', systems: [],
     cause_text: '', impact: '', affected_users: '', actions: '', prevention: '', confirmed_recovery_at: null, service_affecting: null,
-    major_override: null, exempt_category: null, exempt_reason: null, merged_into: null, user_notice_at: null, ...o
+    major_override: null, exempt_category: null, exempt_reason: null, merged_into: null, user_notice_at: null, severity_override: null, matched_lines: [], ...o
   }
 }
 function window (o: Partial<Window>): Window {

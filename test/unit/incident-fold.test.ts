@@ -56,6 +56,11 @@ t.test('readRecord folds each primary with its members', async t => {
   t.equal(r.notifyMin, (earliest(spec.map(x => x.notified)) - T) / MIN)
   t.equal(r.major, true, 'critical and 70 minutes ≥ 30')
   t.same(rec.incidents[1]!.hosts, ['tax01'])
+  // The operator's severity is the 障害's, and the report's judgements by severity follow it.
+  await s.book.update(p, { severity_override: 'warning' })
+  const over = readRecord(dir, range.start, range.end, 'ja', O).incidents[0]!
+  t.same([over.severity, over.major, over.serviceAffecting], ['warning', false, false], 'a warning is neither major nor service-affecting by default')
+  await s.book.update(p, { severity_override: null })
   // An operator's correction of the systems (impact.systems) is what the 障害 reads as.
   await s.book.update(p, { systems: ['共通基盤'] })
   t.same(readRecord(dir, range.start, range.end, 'ja', O).incidents[0]!.systems, ['共通基盤'])

@@ -14,10 +14,18 @@ export interface AlertLine { id: number, rule: string, severity: string, host: s
 export interface HistoryLine { at: number, actor: string, action: string, fields: string, before: string, after: string }
 export interface MetricPoint { host: string, metric: 'cpu' | 'mem' | 'host_up', t: number, v: number }
 export interface LogLine { t: number, host: string, level: string, source: string, message: string }
+/** a line a log rule matched, as stored with its alert when it fired */
+export interface MatchedLine { id: number, host: string, rule: string, n: number, line: string }
+/** one target of one system the 障害 belongs to: the time it took against the minutes allowed */
+export interface Judgement { system: string, key: 'recovery' | 'report' | 'notice', limitMin: number, tookMin: number | null, met: boolean | null, counted: boolean }
 
 export interface IncidentData {
   row: IncidentRow
   alerts: AlertLine[]
+  /** the lines its log rules matched (first 20 per alert) */
+  matched: MatchedLine[]
+  /** its times judged against the targets of each of its systems (none without systems: in the config) */
+  judgements: Judgement[]
   notices: Notice[]
   history: HistoryLine[]
   metrics: MetricPoint[]
@@ -30,7 +38,7 @@ const HOUR = 3_600_000
 type Row = Record<string, unknown>
 
 /** readIncident reads the 障害 with this id (a member id reads its primary); undefined when unknown. */
-export function readIncident (dataDir: string, id: number, lang: 'ja' | 'en', o: Parameters<typeof readRecord>[4]): Omit<IncidentData, 'metrics' | 'logs' | 'window'> | undefined {
+export function readIncident (dataDir: string, id: number, lang: 'ja' | 'en', o: Parameters<typeof readRecord>[4]): Omit<IncidentData, 'metrics' | 'logs' | 'window' | 'judgements'> | undefined {
   const file = join(dataDir, 'alerting.db')
   if (!existsSync(file)) throw new Error(`no incident record at ${file} (is alerting: configured, and --config the collector's?)`)
   const db = new Database(file, { readonly: true, fileMustExist: true })
@@ -61,7 +69,9 @@ export function readIncident (dataDir: string, id: number, lang: 'ja' | 'en', o:
     summary: String((en ? r['summary_en'] : r['summary']) || r['summary'] || ''),
     detectedAt: Number(r['detected_at']), resolvedAt: r['resolved_at'] === null ? null : Number(r['resolved_at'])
   }))
-  return { row, alerts, notices, history: readHistory(dataDir, alerts.map(a => a.id)) }
+  const matched = [primary, ...members].flatMap(r => (JSON.parse(String(r['matched_lines'] ?? '[]')) as string[])
+    .map((line, i): MatchedLine => ({ id: Number(r['id']), host: String(r['host']), rule: String(r['rule']), n: i + 1, line })))
+  return { row, alerts, matched, notices, history: readHistory(dataDir, alerts.map(a => a.id)) }
 }
 
 /** readHistory lists the audited edits, merges and notices of these incidents, oldest first. */

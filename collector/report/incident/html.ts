@@ -73,9 +73,11 @@ export function renderIncidentHtml (o: { data: IncidentData, tables: IncidentTab
 <dl class="meta">${meta.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 <section id="timeline"><h2>${esc(w('timeline'))}</h2>${table(byId.get('timeline')!, o.tz, w('none'))}</section>
 <section id="write-up"><h2>${esc(w('writeUp'))}</h2><dl class="write-up">${writeUp.map(([id, k, v]) => `<dt>${esc(k)}</dt><dd id="w-${id}">${text(v)}</dd>`).join('')}</dl></section>
+<section id="targets"><h2>${esc(w('targets'))}</h2>${table(byId.get('targets')!, o.tz, w('noTargets'))}</section>
 <section id="notices"><h2>${esc(w('notices'))}</h2>${table(byId.get('notices')!, o.tz, w('none'))}</section>
 <section id="alerts"><h2>${esc(w('alerts'))}</h2>${table(byId.get('alerts')!, o.tz, w('none'))}</section>
 <section id="metrics"><h2>${esc(w('metrics'))}</h2>${o.charts.length === 0 ? `<p class="empty">${esc(w('noMetrics'))}</p>` : o.charts.map(c => `<div class="chart" id="c-${c.id}">${c.svg}</div>`).join('\n')}</section>
+<section id="matched"><h2>${esc(w('matched'))}</h2>${table(byId.get('matched')!, o.tz, w('noMatched'))}</section>
 <section id="logs"><h2>${esc(w('logs'))}</h2>${table(byId.get('logs')!, o.tz, w('noLogs'))}</section>
 <section id="history"><h2>${esc(w('history'))}</h2>${table(byId.get('history')!, o.tz, w('none'))}</section>
 </body></html>

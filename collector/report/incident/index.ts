@@ -11,6 +11,7 @@ import { aroundEvent, readIncident, type IncidentData } from './data.js'
 import { buildIncidentTables } from './tables.js'
 import { incidentCharts, renderIncidentHtml } from './html.js'
 import { incidentWords } from './words.js'
+import { judge } from './judge.js'
 
 export interface IncidentReportResult { files: string[], pdfSkipped?: string, id: number, primary: number, metricsProblem?: string }
 
@@ -27,7 +28,7 @@ export async function runIncidentReport (o: { config: CollectorConfig, id: numbe
     metricsProblem = (err as Error).message
     around = { metrics: [], logs: [], window: { start: base.row.detectedAt - 3_600_000, end: (base.row.resolvedAt ?? base.row.detectedAt) + 3_600_000 } }
   }
-  const data: IncidentData = { ...base, ...around }
+  const data: IncidentData = { ...base, ...around, judgements: judge(base.row, o.config.systems, o.now) }
   const tz = r.timezone
   const tables = buildIncidentTables(data, o.lang)
   const charts = await incidentCharts(data, o.lang, tz)

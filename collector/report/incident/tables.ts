@@ -16,6 +16,8 @@ export function timeline (d: Pick<IncidentData, 'row'>): Array<{ key: IncidentWo
   ]
 }
 
+const MEASURE = { recovery: 'measureRecovery', report: 'measureReport', notice: 'measureNotice' } as const
+
 export function buildIncidentTables (d: IncidentData, lang: Lang): IncidentTable[] {
   const w = incidentWords(lang)
   const C = (key: string, header: IncidentWord, type: Column['type'], width: number, digits?: number): Column => ({ key, header: w(header), type, width, ...(digits !== undefined ? { digits } : {}) })
@@ -41,8 +43,18 @@ export function buildIncidentTables (d: IncidentData, lang: Lang): IncidentTable
     },
     {
       id: 'notices', sheet: w('sheetNotices'), title: w('notices'),
-      columns: [C('published', 'published', 'datetime', 18), C('message', 'message', 'text', 60), C('expected', 'expected', 'datetime', 18), C('by', 'by', 'text', 20)],
-      rows: d.notices.map(n => ({ published: n.published_at, message: n.message, expected: n.expected_recovery_at, by: n.published_by }))
+      columns: [C('published', 'published', 'datetime', 18), C('message', 'message', 'text', 60), C('expected', 'expected', 'datetime', 18), C('by', 'by', 'text', 20), C('corrected', 'corrected', 'datetime', 18), C('withdrawn', 'withdrawn', 'datetime', 18)],
+      rows: d.notices.map(n => ({ published: n.published_at, message: n.message, expected: n.expected_recovery_at, by: n.published_by, corrected: n.corrected_at ?? null, withdrawn: n.withdrawn_at ?? null }))
+    },
+    {
+      id: 'targets', sheet: w('sheetTargets'), title: w('targets'),
+      columns: [C('system', 'systems', 'text', 16), C('measure', 'measure', 'text', 22), C('limit', 'targetMin', 'num', 12, 0), C('took', 'tookMin', 'num', 12, 0), C('result', 'result', 'text', 10), C('counted', 'counted', 'text', 14)],
+      rows: d.judgements.map(j => ({ system: j.system, measure: w(MEASURE[j.key]), limit: j.limitMin, took: j.tookMin === null ? null : Math.round(j.tookMin), result: w(j.met === null ? 'notJudged' : j.met ? 'met' : 'missed'), counted: w(j.counted ? 'countedYes' : 'countedNo') }))
+    },
+    {
+      id: 'matched', sheet: w('sheetMatched'), title: w('matched'),
+      columns: [C('id', 'id', 'int', 8), C('host', 'host', 'text', 14), C('rule', 'rule', 'text', 16), C('n', 'lineNo', 'int', 6), C('line', 'message', 'text', 90)],
+      rows: d.matched.map(m => ({ id: m.id, host: m.host, rule: m.rule, n: m.n, line: m.line }))
     },
     {
       id: 'logs', sheet: w('sheetLogs'), title: w('logs'),

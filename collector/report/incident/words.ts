@@ -15,7 +15,12 @@ const W = {
     metrics: '前後 1 時間の状況', chartCpu: 'CPU 使用率 (%)', chartMem: 'メモリ使用率 (%)', chartUp: '稼働 (1 = 接続中)',
     noMetrics: 'この時間帯の計測値はありません。', logs: '検知時のログ (先頭)', level: 'レベル', source: '出力元', noLogs: '該当するログはありません。',
     history: '記録の変更履歴', actor: '変更者', action: '操作', fields: '項目', before: '変更前', after: '変更後', none: 'なし', notRecorded: '未記録',
-    durationMin: '障害時間 (分)', sheetSummary: '概要', sheetTimeline: '経過', sheetAlerts: 'アラート', sheetNotices: '告知', sheetLogs: 'ログ', sheetHistory: '変更履歴'
+    durationMin: '障害時間 (分)', sheetSummary: '概要', sheetTimeline: '経過', sheetAlerts: 'アラート', sheetNotices: '告知', sheetLogs: 'ログ', sheetHistory: '変更履歴',
+    targets: '目標との比較', sheetTargets: '目標', measure: '項目', targetMin: '目標 (分以内)', tookMin: '実績 (分)', result: '判定', counted: 'SLA 集計',
+    measureRecovery: '復旧 (復旧確認時刻)', measureReport: '報告 (初回の通知メール)', measureNotice: '告知 (利用者への告知)',
+    met: '達成', missed: '未達', notJudged: '判定外', countedYes: '対象', countedNo: '対象外', noTargets: '業務システム (systems:) に属さないため、目標との比較はありません。',
+    matched: '一致したログ行 (ルールが検知した行、先頭 20 行)', sheetMatched: '一致ログ', lineNo: '行', noMatched: 'ログ監視ルールの障害ではありません。',
+    corrected: '訂正', withdrawn: '取り下げ'
   },
   en: {
     title: 'Incident report', id: 'Incident', systems: 'Systems', hosts: 'Hosts', severity: 'Severity', generated: 'Generated',
@@ -28,7 +33,12 @@ const W = {
     metrics: 'One hour either side', chartCpu: 'CPU usage (%)', chartMem: 'Memory used (%)', chartUp: 'Up (1 = connected)',
     noMetrics: 'No measurements in this period.', logs: 'Log lines at detection (first)', level: 'Level', source: 'Source', noLogs: 'No matching log lines.',
     history: 'Edit history', actor: 'By', action: 'Action', fields: 'Fields', before: 'Before', after: 'After', none: 'none', notRecorded: 'not recorded',
-    durationMin: 'Duration (min)', sheetSummary: 'Summary', sheetTimeline: 'Timeline', sheetAlerts: 'Alerts', sheetNotices: 'Notices', sheetLogs: 'Logs', sheetHistory: 'Edit history'
+    durationMin: 'Duration (min)', sheetSummary: 'Summary', sheetTimeline: 'Timeline', sheetAlerts: 'Alerts', sheetNotices: 'Notices', sheetLogs: 'Logs', sheetHistory: 'Edit history',
+    targets: 'Against the targets', sheetTargets: 'Targets', measure: 'Measure', targetMin: 'Target (within min)', tookMin: 'Took (min)', result: 'Result', counted: 'SLA figures',
+    measureRecovery: 'Recovery (confirmed time)', measureReport: 'Report (first alert mail)', measureNotice: 'Notice to users',
+    met: 'met', missed: 'missed', notJudged: 'not judged', countedYes: 'counted', countedNo: 'not counted', noTargets: 'Not part of a business system (systems:): no targets to judge against.',
+    matched: 'Matched lines (the lines the rule matched, first 20)', sheetMatched: 'Matched lines', lineNo: 'Line', noMatched: 'Not an incident of a log rule.',
+    corrected: 'Corrected', withdrawn: 'Withdrawn'
   }
 } as const
 
