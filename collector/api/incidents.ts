@@ -120,13 +120,13 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids }
   }
 
-  app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
+  app.get('/v1/incidents/:id', { onRequest: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
 
   // The 障害報告書 on request (no PDF: that needs Chromium on the collector); a download, never rendered in this origin.
   const ReportParams = Type.Object({ id: Type.Integer({ minimum: 1 }), format: Type.Union([Type.Literal('html'), Type.Literal('xlsx')]) })
   // One generation at a time: each queries InfluxDB and renders charts, and a viewer must not be able to pile them up.
   let generating: Promise<unknown> = Promise.resolve()
-  app.get('/v1/incidents/:id/report.:format', { preHandler: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
+  app.get('/v1/incidents/:id/report.:format', { onRequest: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
     const { id, format } = req.params as { id: number, format: 'html' | 'xlsx' }
     const turn = generating.catch(() => undefined)
     let done: () => void = () => undefined
@@ -154,7 +154,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     }
   }
 
-  app.patch('/v1/incidents/:id', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.patch('/v1/incidents/:id', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     const p = await primaryOf(id)
     if (p.id !== id) throw new KanshiError('E_BAD_REQUEST', `incident ${id} is merged into ${p.id}: edit the write-up of ${p.id}`)
@@ -163,7 +163,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return await detail(id)
   })
 
-  app.post('/v1/incidents/:id/notices', { preHandler: need('operator'), schema: { params: IdParams } }, async (req, reply) => {
+  app.post('/v1/incidents/:id/notices', { onRequest: need('operator'), schema: { params: IdParams } }, async (req, reply) => {
     const id = (req.params as { id: number }).id
     const b = noticeBody(req.body)
     const p = await primaryOf(id)
@@ -174,7 +174,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return await reply.code(201).send({ id: noticeId, incident: p.id, publishedAt: at, userNoticeAt: (await book.get(p.id))?.user_notice_at ?? null })
   })
 
-  app.post('/v1/incidents/:id/merge', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.post('/v1/incidents/:id/merge', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     const { into } = mergeBody(req.body)
     const me = await book.get(id)
@@ -186,7 +186,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return await detail(primary)
   })
 
-  app.post('/v1/incidents/:id/split', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.post('/v1/incidents/:id/split', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     if (await book.get(id) === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
     const from = await book.split(id)
