@@ -13,7 +13,7 @@ const W = {
     notices: '利用者への告知', message: '告知内容', expected: '復旧見込み', published: '掲載日時', by: '掲載者',
     alerts: '関連アラート', rule: 'ルール', summary: '概要', host: 'ホスト', resolved: '復旧',
     metrics: '前後 1 時間の状況', chartCpu: 'CPU 使用率 (%)', chartMem: 'メモリ使用率 (%)', chartUp: '稼働 (1 = 接続中)',
-    noMetrics: 'この時間帯の計測値はありません。', logs: '検知時のログ (先頭)', level: 'レベル', source: '出力元', noLogs: '該当するログはありません。',
+    noMetrics: 'この時間帯の計測値はありません。', logs: '検知時のログ (先頭)', logsHidden: 'ログ保持期間の短い役割・拠点のログ {n} 行は本文を載せていません', level: 'レベル', source: '出力元', noLogs: '該当するログはありません。',
     history: '記録の変更履歴', actor: '変更者', action: '操作', fields: '項目', before: '変更前', after: '変更後', none: 'なし', notRecorded: '未記録',
     durationMin: '障害時間 (分)', sheetSummary: '概要', sheetTimeline: '経過', sheetAlerts: 'アラート', sheetNotices: '告知', sheetLogs: 'ログ', sheetHistory: '変更履歴'
   },
@@ -26,7 +26,7 @@ const W = {
     notices: 'Notices to users', message: 'Notice', expected: 'Expected recovery', published: 'Published', by: 'Published by',
     alerts: 'Alerts', rule: 'Rule', summary: 'Summary', host: 'Host', resolved: 'Resolved',
     metrics: 'One hour either side', chartCpu: 'CPU usage (%)', chartMem: 'Memory used (%)', chartUp: 'Up (1 = connected)',
-    noMetrics: 'No measurements in this period.', logs: 'Log lines at detection (first)', level: 'Level', source: 'Source', noLogs: 'No matching log lines.',
+    noMetrics: 'No measurements in this period.', logs: 'Log lines at detection (first)', logsHidden: '{n} lines from roles or sites with a short log retention are left out', level: 'Level', source: 'Source', noLogs: 'No matching log lines.',
     history: 'Edit history', actor: 'By', action: 'Action', fields: 'Fields', before: 'Before', after: 'After', none: 'none', notRecorded: 'not recorded',
     durationMin: 'Duration (min)', sheetSummary: 'Summary', sheetTimeline: 'Timeline', sheetAlerts: 'Alerts', sheetNotices: 'Notices', sheetLogs: 'Logs', sheetHistory: 'Edit history'
   }
