@@ -257,7 +257,8 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   t.match(holHtml, '2026-10-12 is not a business day')
   t.match(holHtml, '<h2>1. What needs action</h2>')
 
-  // ---- influx.retention.logsBy: kiosk log text (kept 1 day) stays out of the report (kept 400 days, mailed); counts stay
+  // ---- influx.retention.logsBy: kiosk log text (kept 1 day) stays out of the report (kept 400 days, mailed); counts stay.
+  // A second rule with role and site (matching nothing here) keeps web01's text: both tags must match.
   const kioskLog = (tags: string, level: string, msg: string, at: number, n: number): string => `log_event,${tags},source=/var/log/kiosk.log,level=${level} message="${msg}",count=${n}i ${at}`
   const personal = ['山田太郎様 受付番号 A-12 印刷失敗', '090-1234-5678 へ折返し']
   const kLines = [
@@ -267,7 +268,7 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   ]
   await writeLines(influx.url, 'kanshi_logs', kLines)
   const kioskYaml = join(dir, 'kiosk-logs.yaml')
-  writeFileSync(kioskYaml, `influx: { url: '${influx.url}', retention: { logsBy: [ { where: { role: kiosk }, keep: 1d } ] } }\ndataDir: ./collector\n`)
+  writeFileSync(kioskYaml, `influx: { url: '${influx.url}', retention: { logsBy: [ { where: { role: kiosk }, keep: 1d }, { where: { role: server, site: branch9 }, keep: 2d } ] } }\ndataDir: ./collector\n`)
   const shown = await runDailyReport({ config: cfg, day: '2026-10-14', outDir: join(dir, 'kiosk-shown'), lang: 'ja', pdf: false, now: Date.now() })
   t.ok(shown.needsAction.some(l => l.includes(personal[0]!)), 'without a logsBy rule the kiosk message is in the report (the check below can fail)')
   const kr = await runDailyReport({ config: loadCollectorConfig(kioskYaml), day: '2026-10-14', outDir: join(dir, 'kiosk'), lang: 'ja', pdf: false, now: Date.now() })
