@@ -69,6 +69,8 @@ export const AgentConfigSchema = Type.Object({
     port: Type.Integer({ default: 8089, minimum: 0, maximum: 65535, description: 'a TCP port' }),
     allowStrings: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'a list of field names that may carry strings' }),
     allowTags: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'a list of tag keys a push client may set (host, role and site are always allowed)' }),
+    allowMeasurements: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of measurement names a push client may send' })),
+    allowFields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'a list of field keys a push client may send' })),
     allowEvents: Type.Boolean({ default: false, description: 'true or false (events are free text)' }),
     redact: Type.Optional(RedactSchema)
   }, { ...Strict, default: {} }),
@@ -152,7 +154,8 @@ function collectorUrls (file: string, url: string | undefined, urls: string[] | 
 function pushSection (file: string, p: Decoded['push']): AgentConfig['push'] {
   const { redact: rules, ...rest } = p
   const redact = buildRedactor(file, j => `push.redact.${j}`, rules)
-  return { ...rest, policy: { allowStrings: p.allowStrings, allowTags: p.allowTags, allowEvents: p.allowEvents, ...(redact !== undefined ? { redact } : {}) } }
+  const names = { ...(p.allowMeasurements !== undefined ? { allowMeasurements: p.allowMeasurements } : {}), ...(p.allowFields !== undefined ? { allowFields: p.allowFields } : {}) }
+  return { ...rest, policy: { allowStrings: p.allowStrings, allowTags: p.allowTags, allowEvents: p.allowEvents, ...names, ...(redact !== undefined ? { redact } : {}) } }
 }
 
 /** labelled names a checks: or logs: entry in a decoding error, as the per-entry rules do: logs.0(/var/log/app.log).rotateWait. */

@@ -99,6 +99,8 @@ export interface Collector {
   cluster: Cluster | undefined
   /** storage describes where data goes, for logs and /readyz */
   storage: string
+  /** every HTTP route registered (method and URL), so a test can walk them all */
+  routes: ReadonlyArray<{ method: string, url: string }>
   /** reloadAgents swaps the allowed agents (SIGHUP) and disconnects revoked ones. */
   reloadAgents(agents: CollectorConfig['agents']): void
   /** shutdown stops accepting, lets the writer flush what it can, and leaves the rest in the WAL. */
@@ -190,6 +192,8 @@ export async function build (opts: BuildOptions): Promise<Collector> {
     connectionTimeout: config.listen.requestTimeout,
     ...(await serverOptions(config))
   })
+  const routes: Array<{ method: string, url: string }> = []
+  app.addHook('onRoute', r => { for (const method of [r.method].flat()) routes.push({ method, url: r.url }) })
   const appAddress = (): string => {
     const a = app.server.address()
     return advertiseUrl(config.cluster?.advertise, config.listen.tls !== undefined, typeof a === 'object' && a !== null ? a : undefined, config.listen)
@@ -277,5 +281,5 @@ export async function build (opts: BuildOptions): Promise<Collector> {
   }
   const storedPosition = (): Position => targets?.storedPosition() ?? { ...wal.reader('storage').committed }
   const onStored = (cb: (pos: Position) => void): () => void => targets?.onStored(cb) ?? (() => {})
-  return { app, tokenUse, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, cluster, storage, shutdown, reloadAgents }
+  return { app, tokenUse, wal, ingest, auth, audit, writer, targets, storedPosition, onStored, metrics, alerting, reports, archive, jobs, cluster, storage, routes, shutdown, reloadAgents }
 }

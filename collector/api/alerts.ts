@@ -35,12 +35,12 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   const { store } = alerting
   const now = o.now ?? alerting.now
 
-  app.get('/v1/alerts', { preHandler: need('viewer') }, async () => {
+  app.get('/v1/alerts', { onRequest: need('viewer') }, async () => {
     const pending = [...alerting.evaluator.series.values()].filter(s => s.state === 'pending').map(s => ({ rule: s.rule, labels: s.labels, since: s.since, value: s.value }))
     return { firing: await store.firing(), pending }
   })
 
-  app.get('/v1/incidents', { preHandler: need('viewer') }, async req => {
+  app.get('/v1/incidents', { onRequest: need('viewer') }, async req => {
     const q = req.query as { from?: string, to?: string }
     const from = q.from === undefined ? now() - 30 * 86_400_000 : Date.parse(q.from)
     const to = q.to === undefined ? now() : Date.parse(q.to)
@@ -89,8 +89,8 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
   for (const kind of ['silence', 'maintenance'] as const) {
     const path = kind === 'silence' ? '/v1/silences' : '/v1/maintenance'
     const role: Role = kind === 'silence' ? 'operator' : 'admin'
-    app.get(path, { preHandler: need('viewer') }, async () => ({ [kind === 'silence' ? 'silences' : 'maintenance']: await store.windows(kind) }))
-    app.post(path, { preHandler: need(role), schema: { body: WindowBody } }, async (req, reply) => {
+    app.get(path, { onRequest: need('viewer') }, async () => ({ [kind === 'silence' ? 'silences' : 'maintenance']: await store.windows(kind) }))
+    app.post(path, { onRequest: need(role), schema: { body: WindowBody } }, async (req, reply) => {
       const b = req.body as WindowBodyT
       const start = Date.parse(b.start)
       const end = Date.parse(b.end)
@@ -100,7 +100,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
       await store.audit(actorOf(req), `${kind}.create`, { id, ...b }, now())
       return await reply.code(201).send({ id })
     })
-    app.delete(`${path}/:id`, { preHandler: need(role), schema: { params: IdParams } }, async (req, reply) => {
+    app.delete(`${path}/:id`, { onRequest: need(role), schema: { params: IdParams } }, async (req, reply) => {
       const id = (req.params as { id: number }).id
       if (!await store.deleteWindow(id, now())) throw new KanshiError('E_NOT_FOUND', `no active ${kind} ${id}`)
       await store.audit(actorOf(req), `${kind}.delete`, { id }, now())
@@ -108,7 +108,7 @@ export const alertApi: FastifyPluginAsync<AlertApiOptions> = async (app, o) => {
     })
   }
 
-  app.post('/v1/rules/reload', { preHandler: need('admin') }, async req => {
+  app.post('/v1/rules/reload', { onRequest: need('admin') }, async req => {
     let n: number
     try {
       n = await alerting.reload()

@@ -48,7 +48,8 @@ export function atLeast (have: Role, want: Role): boolean {
 }
 
 /**
- * guard builds preHandlers that require a role and record who called as
+ * guard builds hooks that require a role (routes run them as onRequest, so a stranger gets 401
+ * before any body or parameter is looked at) and record who called as
  * `actorOf(req)` ("name (role)"), for the audit log; `callerOf` resolves a
  * request without refusing it (a page that shows more to a viewer).
  */

@@ -1,7 +1,7 @@
 // GET /api/v1/devices: the devices agents poll, with their poller, parent and state. A device
 // whose poller is down or silent is "unknown", not "down": nobody could ask it.
 
-import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify'
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import type { Ingest } from '../ingest/ingest.js'
 import type { DeviceStatus } from '../ingest/devices.js'
 
@@ -24,6 +24,6 @@ export function devicesView (ingest: Ingest, now: number): DeviceView[] {
   })
 }
 
-export const deviceApi: FastifyPluginAsync<{ ingest: Ingest, need: (role: 'viewer') => preHandlerHookHandler, now: () => number }> = async (app, o) => {
-  app.get('/api/v1/devices', { preHandler: o.need('viewer') }, async () => ({ devices: devicesView(o.ingest, o.now()), untracked: o.ingest.devices.untracked }))
+export const deviceApi: FastifyPluginAsync<{ ingest: Ingest, need: (role: 'viewer') => onRequestHookHandler, now: () => number }> = async (app, o) => {
+  app.get('/api/v1/devices', { onRequest: o.need('viewer') }, async () => ({ devices: devicesView(o.ingest, o.now()), untracked: o.ingest.devices.untracked }))
 }

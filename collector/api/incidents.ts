@@ -128,13 +128,13 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return { id, primary: p.id, incident: p, folded: fold(p, members), members, notices: await book.notices(p.id), history, ids, timezone: o.config?.report.timezone ?? 'Asia/Tokyo' }
   }
 
-  app.get('/v1/incidents/:id', { preHandler: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
+  app.get('/v1/incidents/:id', { onRequest: need('viewer'), schema: { params: IdParams } }, async req => await detail((req.params as { id: number }).id))
 
   // The 障害報告書 on request (no PDF: that needs Chromium on the collector); a download, never rendered in this origin.
   const ReportParams = Type.Object({ id: Type.Integer({ minimum: 1 }), format: Type.Union([Type.Literal('html'), Type.Literal('xlsx')]) })
   // One generation at a time: each queries InfluxDB and renders charts, and a viewer must not be able to pile them up.
   let generating: Promise<unknown> = Promise.resolve()
-  app.get('/v1/incidents/:id/report.:format', { preHandler: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
+  app.get('/v1/incidents/:id/report.:format', { onRequest: need('viewer'), schema: { params: ReportParams } }, async (req, reply) => {
     const { id, format } = req.params as { id: number, format: 'html' | 'xlsx' }
     const turn = generating.catch(() => undefined)
     let done: () => void = () => undefined
@@ -162,7 +162,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     }
   }
 
-  app.patch('/v1/incidents/:id', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.patch('/v1/incidents/:id', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     const p = await primaryOf(id)
     if (p.id !== id) throw new KanshiError('E_BAD_REQUEST', `incident ${id} is merged into ${p.id}: edit the write-up of ${p.id}`)
@@ -171,7 +171,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return await detail(id)
   })
 
-  app.post('/v1/incidents/:id/notices', { preHandler: need('operator'), schema: { params: IdParams } }, async (req, reply) => {
+  app.post('/v1/incidents/:id/notices', { onRequest: need('operator'), schema: { params: IdParams } }, async (req, reply) => {
     const id = (req.params as { id: number }).id
     const b = noticeBody(req.body)
     const p = await primaryOf(id)
@@ -193,7 +193,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
   const NoticeParams = Type.Object({ id: Type.Integer({ minimum: 1 }), n: Type.Integer({ minimum: 1 }) })
 
   // Correcting a published notice: the status page shows the new text and when it was corrected; published_at (the 告知 time) stays.
-  app.patch('/v1/incidents/:id/notices/:n', { preHandler: need('operator'), schema: { params: NoticeParams } }, async req => {
+  app.patch('/v1/incidents/:id/notices/:n', { onRequest: need('operator'), schema: { params: NoticeParams } }, async req => {
     const { id, n } = req.params as { id: number, n: number }
     const b = noticePatchBody(req.body)
     const p = await noticeOf(id, n)
@@ -206,7 +206,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
   })
 
   // Withdrawing: off the status page, no longer the 告知; the row stays (marked) and the audit log keeps what it said.
-  app.delete('/v1/incidents/:id/notices/:n', { preHandler: need('operator'), schema: { params: NoticeParams } }, async req => {
+  app.delete('/v1/incidents/:id/notices/:n', { onRequest: need('operator'), schema: { params: NoticeParams } }, async req => {
     const { id, n } = req.params as { id: number, n: number }
     const p = await noticeOf(id, n)
     const at = now()
@@ -216,7 +216,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return { id: n, incident: p.id, withdrawnAt: at, userNoticeAt: (await book.get(p.id))?.user_notice_at ?? null }
   })
 
-  app.post('/v1/incidents/:id/merge', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.post('/v1/incidents/:id/merge', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     const { into } = mergeBody(req.body)
     const me = await book.get(id)
@@ -228,7 +228,7 @@ export const incidentApi: FastifyPluginAsync<IncidentApiOptions> = async (app, o
     return await detail(primary)
   })
 
-  app.post('/v1/incidents/:id/split', { preHandler: need('operator'), schema: { params: IdParams } }, async req => {
+  app.post('/v1/incidents/:id/split', { onRequest: need('operator'), schema: { params: IdParams } }, async req => {
     const id = (req.params as { id: number }).id
     if (await book.get(id) === undefined) throw new KanshiError('E_NOT_FOUND', `no incident ${id}`)
     const from = await book.split(id)

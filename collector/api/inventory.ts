@@ -22,7 +22,7 @@ export interface InventoryApiOptions {
 const LOOKBACK_MS = 8 * 86_400_000
 
 export const inventoryApi: FastifyPluginAsync<InventoryApiOptions> = async (app, o) => {
-  app.get('/api/v1/inventory', { preHandler: o.need('viewer') }, async () => {
+  app.get('/api/v1/inventory', { onRequest: o.need('viewer') }, async () => {
     if (o.target === undefined) return { maxUpdateAgeDays: o.maxUpdateAgeDays, hosts: [], problem: 'no database is configured (WAL-only): the inventory is kept in InfluxDB' }
     const now = o.now()
     let rows

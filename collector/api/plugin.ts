@@ -33,9 +33,9 @@ export interface ApiOptions {
 export const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   const { need, actorOf } = guard(o.apiAuth, o.consoleAuth)
   // Host names, addresses, versions and OS: a viewer's (or the console's) to see, not a stranger's.
-  app.get('/api/v1/agents', { preHandler: need('viewer') }, async () => ({ agents: [...o.ingest.status.values()] }))
+  app.get('/api/v1/agents', { onRequest: need('viewer') }, async () => ({ agents: [...o.ingest.status.values()] }))
   // The full check (edits, gaps, a cut tail against the head witness), not only the rows shown.
-  app.get('/v1/audit', { preHandler: need('admin') }, async () => {
+  app.get('/v1/audit', { onRequest: need('admin') }, async () => {
     const r = o.audit.verify()
     // In cluster mode also the shared chain; PostgreSQL unreachable is said, the local log is still shown.
     const cluster = o.sharedAudit === undefined ? undefined : await o.sharedAudit()

@@ -23,11 +23,11 @@ const TYPES: Record<string, string> = {
 }
 
 export const reportApi: FastifyPluginAsync<ReportApiOptions> = async (app, o) => {
-  app.get('/v1/reports', { preHandler: o.need('viewer') }, async () => ({
+  app.get('/v1/reports', { onRequest: o.need('viewer') }, async () => ({
     reports: listReports(o.outDir).map(m => ({ kind: m.kind, period: m.period, files: m.files, generatedAt: m.generatedAt, pdfSkipped: m.pdfSkipped ?? null }))
   }))
 
-  app.get('/v1/reports/:kind/:period/:file', { preHandler: o.need('viewer') }, async (req, reply) => {
+  app.get('/v1/reports/:kind/:period/:file', { onRequest: o.need('viewer') }, async (req, reply) => {
     const { kind, period, file } = req.params as { kind: string, period: string, file: string }
     const path = reportFile(o.outDir, kind, period, file)
     if (path === undefined) throw new KanshiError('E_NOT_FOUND', `no report file ${kind}/${period}/${file}`)

@@ -12,7 +12,7 @@ export interface TokenUseRouteOptions {
 }
 
 export const tokenUseRoute: FastifyPluginAsync<TokenUseRouteOptions> = async (app, o) => {
-  app.get('/api/v1/tokens/use', { preHandler: o.need('operator') }, async () => {
+  app.get('/api/v1/tokens/use', { onRequest: o.need('operator') }, async () => {
     const by = new Map((await o.use.list()).map(r => [r.name, r]))
     return {
       tokens: o.tokens.map(t => ({ name: t.name, role: t.role, lastUsedAt: by.get(t.name)?.lastUsedAt ?? null, node: by.get(t.name)?.node ?? null }))

@@ -1,5 +1,6 @@
 // logs export: the archived log events of the days from..to, filtered by host, level and a regex
 // over the message, as CSV (UTF-8 with a BOM, so Excel reads Japanese right) or JSON lines.
+// Only log events: the archive's alert and audit records are left out.
 
 import { createWriteStream, existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,9 +23,11 @@ export interface ExportResult { days: number, events: number, gaps: number, unre
 
 const COLUMNS = ['time', 'host', 'role', 'site', 'source', 'level', 'message'] as const
 
-/** csvCell quotes a cell when it holds a comma, a quote or a line break (RFC 4180). */
+/** csvCell quotes a cell when it holds a comma, a quote or a line break (RFC 4180), and puts a ' before
+ * a cell starting with = + - @ tab or CR so a spreadsheet shows it as text, never runs it (OWASP CSV injection). */
 export function csvCell (s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  const v = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
 }
 
 /** exportRow is what one event exports as (JSON lines; CSV takes COLUMNS of it). */
@@ -47,6 +50,8 @@ export async function exportLogs (o: ExportOptions): Promise<ExportResult> {
       if (typeof p === 'string') { res.unreadable++; continue }
       const b = p.body
       if (b.k === 'gap') { res.gaps += b.skipped ?? 0; continue }
+      // Alert and audit records are verified with the rest but are not log events: not exported.
+      if (b.k !== 'log') continue
       if (o.host !== undefined && b.host !== o.host) continue
       if (o.level !== undefined && b.level !== o.level) continue
       if (o.match !== undefined && !o.match.test(b.message ?? '')) continue

@@ -78,5 +78,5 @@ export interface ConsoleClusterOptions {
 /** consoleCluster serves the section's script (public: it holds no data) and the viewer's GET /api/v1/cluster. */
 export const consoleCluster: FastifyPluginAsync<ConsoleClusterOptions> = async (app, o) => {
   app.get('/console-cluster.js', { logLevel: 'warn' }, async (_req, reply) => await reply.type('text/javascript; charset=utf-8').send(CLUSTER_JS))
-  app.get('/api/v1/cluster', { preHandler: o.need('viewer') }, async () => o.cluster === undefined ? { enabled: false } : { enabled: true, status: o.cluster.status() })
+  app.get('/api/v1/cluster', { onRequest: o.need('viewer') }, async () => o.cluster === undefined ? { enabled: false } : { enabled: true, status: o.cluster.status() })
 }

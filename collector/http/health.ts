@@ -97,7 +97,7 @@ export const health: FastifyPluginAsync<HealthOptions> = async (app, o) => {
     if (o.access.auth === 'viewer') await viewer(req, reply)
   }
 
-  app.get('/metrics', { preHandler: metricsAccess }, async (_req, reply) => {
+  app.get('/metrics', { onRequest: metricsAccess }, async (_req, reply) => {
     const m = o.metrics
     m.walBytes.set(o.wal.totalBytes)
     for (const t of o.targets?.list ?? []) {

@@ -227,6 +227,7 @@ const W = {
   daysLeft: ['残り日数', 'Days left'],
   level: ['レベル', 'Level'],
   topMessages: ['主なメッセージ', 'Top messages'],
+  logsHidden: ['本文省略 {n} 件（ログ保持期間の短い役割・拠点）', '{n} left out (roles or sites with a short log retention)'],
   spoolLast: ['送信待ち（最新）', 'Spooled batches (last)'],
   spoolMax: ['送信待ち（最大）', 'Spooled batches (max)'],
   skewLast: ['時刻ずれ ms（最新）', 'Clock skew ms (last)'],

@@ -23,6 +23,8 @@ export interface InfluxTarget {
   rollupRp?: string | undefined
   /** retention policy of log_event (influx.retention.logsPolicy); undefined = rawRp */
   logsRp?: string | undefined
+  /** influx.retention.logsBy of every target: roles/sites whose log text stays out of reports (short-lived.ts) */
+  logsBy?: ReadonlyArray<{ where: { role?: string | undefined, site?: string | undefined } }>
   timeoutMs?: number
 }
 

@@ -64,6 +64,7 @@ export function influxTarget (c: CollectorConfig): InfluxTarget {
     rawRp: i.rp ?? (managed ? i.retention.rawPolicy : undefined),
     rollupRp: managed ? i.retention.rollupPolicy : undefined,
     logsRp: managed ? i.retention.logsPolicy : i.rp,
+    logsBy: c.influxTargets.flatMap(t => t.retention.logsBy),
     timeoutMs: 300_000
   }
 }

@@ -3,8 +3,10 @@
 // logs export gives back exactly what went in, as CSV (Excel BOM) and JSON lines, with filters.
 
 import t from 'tap'
-import { cpSync, readFileSync, rmSync, writeFileSync, truncateSync, statSync } from 'node:fs'
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync, truncateSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { encodeEntry } from '../../collector/state/entry.js'
 import { startCollector } from '../helpers/collector.js'
 import { connectAgent } from '../helpers/fake-agent.js'
 import { waitFor } from '../helpers/procs.js'
@@ -39,24 +41,34 @@ t.test('10,000 events archived over three days: verify, tampering, export', asyn
     ;[seqW, seqK] = await Promise.all([sendEvents(web, seqW, ew), sendEvents(kiosk, seqK, ek)])
     await waitFor(async () => await archived() === sent.length, 30_000, 100)
     t.pass(`day ${DAYS[d]}: ${sent.length} events archived`)
+    if (d === 0) {
+      // An alert state change and an audit record share the archive with the events; export leaves them out.
+      await col.c.wal.append(encodeEntry({ a: '', s: 0, r: clock, p: [{ m: 'alert', t: clock, tags: { host: 'kiosk01', role: 'kiosk', site: 'x', rule: 'disk_full', severity: 'error', state: 'firing' }, f: { summary: 'ID-3 ディスク 95%', value: 95, active: 1 } }] }))
+      col.c.audit.append('test', 'export.check', { host: 'kiosk01', message: 'ID-5 ログイン' })
+      const audits = col.c.audit.entries(1000).length
+      await waitFor(() => kinds(col.config.archive.dir, 'alert') === 1 && kinds(col.config.archive.dir, 'audit') === audits, 10_000, 100)
+      t.pass(`day ${DAYS[d]}: an alert record and ${audits} audit records archived`)
+    }
     clock += DAY
   }
   t.equal(sent.length, 10_000)
   const dir = col.config.archive.dir
   await waitFor(() => statSync(join(dir, `${DAYS[2]}.manifest`), { throwIfNoEntry: false }) !== undefined, 10_000, 100)
   await col.c.shutdown()
+  const others = kinds(dir, 'alert') + kinds(dir, 'audit')
+  t.ok(others >= 2, `${others} alert and audit records in the archive`)
 
   // An auditor's config: the archive and the public key, nothing else.
-  const audit = async (name: string, tamper?: (d: string) => void): Promise<ReturnType<typeof collectorCli>> => {
+  const audit = async (name: string, tamper?: (d: string) => void, range: string[] = []): Promise<ReturnType<typeof collectorCli>> => {
     const d = join(keyDir, name)
     cpSync(dir, d, { recursive: true })
     tamper?.(d)
     const cfg = writeConfig(join(keyDir, `${name}.yaml`), { archive: { dir: d, publicKey: keys.pub } })
-    return collectorCli(['archive', 'verify', '--config', cfg])
+    return collectorCli(['archive', 'verify', ...range, '--config', cfg])
   }
   const intact = await audit('intact')
   t.equal(intact.code, 0, intact.err)
-  t.match(intact.out, /3 days, 10000 records, chain and signatures intact/)
+  t.match(intact.out, new RegExp(`3 days, ${10_000 + others} records, chain and signatures intact`))
 
   const day2 = (d: string): string => join(d, `${DAYS[1]}.log.gz`)
   const cases: Array<[string, (d: string) => void, RegExp]> = [
@@ -84,14 +96,29 @@ t.test('10,000 events archived over three days: verify, tampering, export', asyn
     t.match(r.err, want, `${what}: named`)
   }
 
+  // --from/--to on the CLI: only the days in range are checked; an edit inside it is named, one outside is not looked at.
+  const edit500 = (d: string): void => editLines(day2(d), l => { l[499] = l[499]!.replace('ID-', 'ID_'); return l })
+  const day3 = sent.filter(e => e.t >= Date.parse('2026-12-02T15:00:00Z')).length
+  const later = await audit('range-after', edit500, ['--from', DAYS[2]!, '--to', DAYS[2]!])
+  t.equal(later.code, 0, later.err)
+  t.match(later.out, new RegExp(`: 1 days, ${day3} records, chain and signatures intact`), '--from/--to: the day after the edit alone verifies')
+  const inside = await audit('range-inside', edit500, ['--from', DAYS[1]!, '--to', DAYS[1]!])
+  t.equal(inside.code, 1, '--from/--to: the edited day in range exits 1')
+  t.match(inside.err, /2026-12-02\.log\.gz: record 500: its content does not match its hash/)
+  const reversed = await audit('range-reversed', undefined, ['--from', DAYS[2]!, '--to', DAYS[0]!])
+  t.equal(reversed.code, 2, 'a reversed range is a usage error')
+  t.match(reversed.err, /--from 2026-12-03 is after --to 2026-12-01/)
+
   // Export: what went in comes out, with the filters.
   const cfg = writeConfig(join(keyDir, 'export.yaml'), { archive: { dir, publicKey: keys.pub } })
-  const byId = (a: { message: string }, b: { message: string }): number => Number(/ID-(\d+)/.exec(a.message)![1]) - Number(/ID-(\d+)/.exec(b.message)![1])
+  const id = (m: string): number => Number(/ID-(\d+)/.exec(m)?.[1] ?? -1)
+  const byId = (a: { message: string }, b: { message: string }): number => id(a.message) - id(b.message)
   const expected = (f: (e: SentEvent) => boolean): SentEvent[] => sent.filter(f).sort(byId)
   const jsonl = join(keyDir, 'all.jsonl')
   const all = collectorCli(['logs', 'export', '--from', DAYS[0]!, '--to', DAYS[2]!, '--format', 'jsonl', '--out', jsonl, '--config', cfg])
   t.equal(all.code, 0, all.err)
   const rows = readFileSync(jsonl, 'utf8').split('\n').filter(l => l !== '').map(l => JSON.parse(l))
+  t.equal(rows.length, sent.length, 'JSONL: log events only, no alert or audit row')
   t.same(rows.map(r => ({ t: r.t, host: r.host, source: r.source, level: r.level, message: r.message })).sort(byId), expected(() => true), 'JSONL: every event once, as sent')
   t.ok(rows.every(r => r.role === (r.host === 'kiosk01' ? 'kiosk' : 'server')), 'the role stamped by the collector')
 
@@ -106,3 +133,10 @@ t.test('10,000 events archived over three days: verify, tampering, export', asyn
   t.ok(want.length > 50, `${want.length} events match the filters`)
   t.same(cells.map(([time, host, , , source, level, message]) => ({ t: Date.parse(time!), host, source, level, message })).sort(byId), want, 'CSV with --from/--host/--level/--match: exactly the matching events')
 })
+
+/** kinds counts the records of kind k in the archive's day files (the open one too: each append is a whole gzip member). */
+function kinds (dir: string, k: string): number {
+  return readdirSync(dir).filter(f => f.endsWith('.log.gz'))
+    .flatMap(f => gunzipSync(readFileSync(join(dir, f))).toString().split('\n').slice(0, -1))
+    .filter(l => JSON.parse(l.slice(65)).k === k).length
+}

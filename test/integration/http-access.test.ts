@@ -1,7 +1,8 @@
 // Who may read what over HTTP, through the real app on a real socket: /api/v1/agents
 // and /metrics need a viewer by default; metrics.auth: none and metrics.allow open
 // /metrics to a local Prometheus only; /healthz and /readyz tell a stranger up/ready, nothing more;
-// the deploy example's Prometheus scrape works with its token file.
+// the deploy example's Prometheus scrape works with its token file; every registered route
+// refuses a stranger unless it is on the public list below.
 
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
@@ -10,6 +11,8 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { sha256Hex } from '../../collector/ingest/auth.js'
+import { NullSink } from '../../collector/storage/null-sink.js'
+import { writeKeys } from '../helpers/archive.js'
 import { startCollector } from '../helpers/collector.js'
 import { writeConfig } from '../helpers/config.js'
 import { connectAgent } from '../helpers/fake-agent.js'
@@ -140,4 +143,53 @@ t.test('deploy/prometheus/prometheus.yml: a real Prometheus scrapes with the vie
   t.equal(health['kanshi-collector']?.health, 'up', `with the token: ${health['kanshi-collector']?.lastError ?? 'no target'}`)
   t.equal(health['no-token']?.health, 'down', 'without it')
   t.match(health['no-token']?.lastError, /401/)
+})
+
+// What a stranger may open, and why; HEAD follows GET. Anything else must answer 401, 403 or 404,
+// so a route added later without a guard fails here until it is guarded or listed with a reason.
+const PUBLIC: Record<string, string> = {
+  'GET /healthz': 'up, nothing more',
+  'GET /readyz': 'ready and a problem count, nothing more',
+  'GET /status': 'status.enabled: the published notices only',
+  'GET /status.json': 'status.enabled: the published notices only',
+  'GET /': 'the console page (static; data comes from the guarded API)',
+  'GET /console/incidents/:id': 'the incident page shell (static; data from /v1/incidents/:id)',
+  'GET /favicon.ico': 'an empty icon',
+  'GET /console.css': 'static',
+  'GET /console.js': 'static',
+  'GET /console-devices.js': 'static',
+  'GET /console-incident.js': 'static',
+  'GET /console-inventory.js': 'static',
+  'GET /console-cluster.js': 'static'
+}
+
+t.test('every registered route refuses a stranger (401/403/404) unless it is on the public list', async t => {
+  const rulesDir = new URL('../fixtures/alert-rules/', import.meta.url).pathname
+  const keys = writeKeys(await tmpDir(t))
+  const { c, tokens } = await startCollector(t, {
+    listen: false,
+    backend: new NullSink(),
+    agents: [{ id: 'srv-walk7' }, { id: 'kiosk-walk9', role: 'kiosk' }],
+    config: {
+      api,
+      alerting: { rulesDir, publicUrl: 'http://127.0.0.1:1', smtp: { host: '127.0.0.1', port: 1, from: 'k@example.jp' }, receivers: [{ name: 'r', email: ['a@example.jp'] }], routes: [{ receiver: 'r' }] },
+      status: { enabled: true },
+      archive: { enabled: true, signingKey: keys.key }
+    }
+  })
+  t.ok(c.routes.length > 40, `${c.routes.length} routes registered`)
+  const seen = new Set<string>()
+  for (const r of c.routes) {
+    const key = `${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`
+    seen.add(key)
+    const url = r.url.replace(/:[A-Za-z_]+/g, '1').replace(/\*/g, 'x')
+    const res = await c.app.inject({ method: r.method as 'GET', url, ...(['POST', 'PUT', 'PATCH'].includes(r.method) ? { payload: {} } : {}) })
+    for (const secret of ['srv-walk7', 'kiosk-walk9', tokens['srv-walk7']!, 'k@example.jp']) t.notOk(res.body.includes(secret), `${r.method} ${r.url}: names no host, address or token`)
+    if (PUBLIC[key] !== undefined) continue
+    t.ok([401, 403, 404].includes(res.statusCode), `${r.method} ${r.url}: ${res.statusCode} to a stranger (${res.body.slice(0, 80)})`)
+  }
+  for (const key of Object.keys(PUBLIC)) t.ok(seen.has(key), `the public list names a route that exists: ${key}`)
+  t.same(JSON.parse((await c.app.inject({ url: '/healthz' })).body), { status: 'ok' })
+  t.same(Object.keys(JSON.parse((await c.app.inject({ url: '/readyz' })).body)).sort(), ['problemCount', 'status'])
+  t.equal((await c.app.inject({ method: 'POST', url: '/v1/silences', payload: { bad: 1 } })).statusCode, 401, 'a stranger gets 401 before the body is validated')
 })

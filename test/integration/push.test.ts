@@ -127,3 +127,48 @@ t.test('push: push.allowTags — only listed tag keys (and the identity tags) pa
   t.equal(got.length, 1, 'only the allowed request was stored')
   t.same(l.stats, { accepted: 1, refused_invalid: 0, refused_policy: 3, redacted: 0 }, 'each refusal is counted')
 })
+
+t.test('push: measurement names and field keys are names, not free text; allow-lists and push.redact apply, refusals counted', async t => {
+  const got: Array<{ points: Array<{ m: string, f: Record<string, unknown> }>, events: Array<{ source: string, message: string }> }> = []
+  const start = async (policy?: ConstructorParameters<typeof PushListener>[0]['policy']) => {
+    const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, ...(policy !== undefined ? { policy } : {}) })
+    await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events } as never); return got.length } }))
+    t.teardown(async () => await l.close())
+    return l
+  }
+  const post = async (l: PushListener, path: string, body: string, type = 'application/json') => {
+    const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
+    return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
+  }
+  const nameJa = /測定名またはフィールド名/
+  const strict = await start()
+  const m = await post(strict, '/v1/push', JSON.stringify({ points: [{ m: '山田太郎 様', f: { tickets: 1 } }] }))
+  t.match(m, { status: 400, body: { error: /^not allowed: points\.0\.m: a measurement name must be a name \(ASCII letters, digits and _ \. : -, up to 128\), not free text; nothing was stored$/, error_ja: nameJa } }, 'a free-text measurement name is refused, in English and Japanese')
+  const f = await post(strict, '/write', 'kiosk_app 山田太郎=1i,tickets=2i\n', 'text/plain')
+  t.equal(f.status, 400)
+  t.match(f.body, { error: /^not allowed: point 1 \(kiosk_app\)\.f\.山田太郎: a field key must be a name/, error_ja: nameJa }, 'a free-text field key on /write too')
+  const sp = await post(strict, '/v1/push', 'kiosk\\ app tickets=1i\n', 'text/plain')
+  t.match(sp, { status: 400, body: { refused: ['point 1 (kiosk app).m: a measurement name must be a name (ASCII letters, digits and _ . : -, up to 128), not free text'] } }, 'an escaped space makes free text too')
+  t.equal(got.length, 0, 'nothing of the refused requests was stored')
+  t.equal(strict.stats.refused_policy, 3, 'each refused request counted in push_input.refused_policy')
+
+  const listed = await start({ allowStrings: [], allowEvents: false, allowMeasurements: ['kiosk_app'], allowFields: ['tickets', 'paper_ok'] })
+  t.same(await post(listed, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { tickets: 4, paper_ok: true } }] })), { status: 200, body: { seq: 1, points: 1, events: 0 } }, 'listed names pass')
+  const other = await post(listed, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { tickets: 1, yamada: 1 } }, { m: 'pos_app', f: { tickets: 1 } }] }))
+  t.same(other.body['refused'], [
+    'points.0.f.yamada: a field key not allowed from a push client (list it in push.allowFields)',
+    'points.1.m: a measurement name not allowed from a push client (list it in push.allowMeasurements)'
+  ], 'push.allowFields and push.allowMeasurements: every name not listed is named')
+  t.equal(listed.stats.refused_policy, 1)
+
+  const redact = buildRedactor('agent.yaml', j => `push.redact.${j}`, [{ preset: 'mynumber', replace: '[個人番号]' }, { preset: 'phone-jp', replace: '***' }])!
+  const masked = await start({ allowStrings: [], allowEvents: true, redact })
+  const r = await post(masked, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { '090-1234-5678': 1 } }, { m: '123456789018', f: { v: 1 } }] }))
+  t.same(r.body['refused'], [
+    'points.0.f.090-1234-5678: a field key holds what push.redact masks (personal data in a name)',
+    'points.1.m: a measurement name holds what push.redact masks (personal data in a name)'
+  ], 'a name push.redact would mask is refused (a renamed series would be worse)')
+  t.same(await post(masked, '/v1/push', JSON.stringify({ events: [{ source: 'kiosk 090-1234-5678', level: 'info', message: 'ok' }] })), { status: 200, body: { seq: 2, points: 0, events: 1 } })
+  t.equal(got.at(-1)!.events[0]!.source, 'kiosk ***', 'push.redact applies to event sources too')
+  t.same(masked.stats, { accepted: 1, refused_invalid: 0, refused_policy: 1, redacted: 1 })
+})

@@ -257,6 +257,32 @@ t.test('a generated night: the action page, every detail, the workbook, the PDF'
   t.match(holHtml, '2026-10-12 is not a business day')
   t.match(holHtml, '<h2>1. What needs action</h2>')
 
+  // ---- influx.retention.logsBy: kiosk log text (kept 1 day) stays out of the report (kept 400 days, mailed); counts stay.
+  // A second rule with role and site (matching nothing here) keeps web01's text: both tags must match.
+  const kioskLog = (tags: string, level: string, msg: string, at: number, n: number): string => `log_event,${tags},source=/var/log/kiosk.log,level=${level} message="${msg}",count=${n}i ${at}`
+  const personal = ['山田太郎様 受付番号 A-12 印刷失敗', '090-1234-5678 へ折返し']
+  const kLines = [
+    kioskLog(KIOSK, 'error', personal[0]!, jst('2026-10-13T10:00:00'), 4),
+    kioskLog(KIOSK, 'warning', personal[1]!, jst('2026-10-13T11:00:00'), 1),
+    kioskLog(WEB, 'error', 'upstream reset', jst('2026-10-13T12:00:00'), 2)
+  ]
+  await writeLines(influx.url, 'kanshi_logs', kLines)
+  const kioskYaml = join(dir, 'kiosk-logs.yaml')
+  writeFileSync(kioskYaml, `influx: { url: '${influx.url}', retention: { logsBy: [ { where: { role: kiosk }, keep: 1d }, { where: { role: server, site: branch9 }, keep: 2d } ] } }\ndataDir: ./collector\n`)
+  const shown = await runDailyReport({ config: cfg, day: '2026-10-14', outDir: join(dir, 'kiosk-shown'), lang: 'ja', pdf: false, now: Date.now() })
+  t.ok(shown.needsAction.some(l => l.includes(personal[0]!)), 'without a logsBy rule the kiosk message is in the report (the check below can fail)')
+  const kr = await runDailyReport({ config: loadCollectorConfig(kioskYaml), day: '2026-10-14', outDir: join(dir, 'kiosk'), lang: 'ja', pdf: false, now: Date.now() })
+  const kx = await sheets(join(dir, 'kiosk', 'daily.xlsx'))
+  const hiddenN = (level: string): number => kLines.filter(l => l.startsWith(`log_event,${KIOSK}`) && l.includes(`level=${level} `)).reduce((a, l) => a + Number(/count=(\d+)i/.exec(l)![1]), 0)
+  t.same(kx.rows('Logs').map(l => [l['ホスト'], l['レベル'], l['件数'], l['主なメッセージ']]), [
+    ['kiosk01', 'error', hiddenN('error'), `本文省略 ${hiddenN('error')} 件（ログ保持期間の短い役割・拠点）`],
+    ['kiosk01', 'warning', hiddenN('warning'), `本文省略 ${hiddenN('warning')} 件（ログ保持期間の短い役割・拠点）`],
+    ['web01', 'error', 2, 'upstream reset ×2']
+  ], 'kiosk rows keep their counts; their messages are left out, and said so')
+  const kHtml = readFileSync(join(dir, 'kiosk', 'daily.html'), 'utf8')
+  for (const p of personal) t.notOk(kHtml.includes(p) || kr.needsAction.some(l => l.includes(p)), `"${p}" is not in the report or its action lines`)
+  t.ok(kr.needsAction.includes(`[ログ] kiosk01 のログにエラー ${hiddenN('error')} 件（最多: —）`), 'the kiosk errors still need action, by count')
+
   // ---- Saturday 10 Oct: the window since Friday's opening, where nothing needs action
   const quiet = join(dir, 'quiet.yaml')
   writeFileSync(quiet, `influx: { url: '${influx.url}' }\ndataDir: ./collector\n`)

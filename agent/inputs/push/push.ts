@@ -3,14 +3,14 @@
 //   POST /v1/push  JSON {"points":[…],"events":[…]}, or line protocol when not JSON
 //   POST /write    InfluxDB 1.x compatible line protocol, ?precision=ns|us|ms|s, 204 on success
 // A request with any bad line is refused whole (400, each bad line named), and so is
-// one with data the policy does not allow (policy.ts: string fields, events).
+// one with data the policy does not allow (policy.ts: string fields, events, tag keys, names).
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { Limits, PointSchema, EventSchema, compile, type LogEvent, type Point } from '../../../protocol/messages.js'
 import type { Accumulator, Input, InputContext } from '../input.js'
 import { parseLineProtocol, type Precision } from './lineproto.js'
-import { DEFAULT_POLICY, redactPushed, refusals, type PushPolicy } from './policy.js'
+import { DEFAULT_POLICY, NAME_REFUSAL, redactPushed, refusals, type PushPolicy } from './policy.js'
 
 const PushSchema = Type.Object({
   points: Type.Optional(Type.Array(Type.Object({ ...PointSchema.properties, t: Type.Optional(PointSchema.properties.t) }), { maxItems: Limits.maxPointsPerBatch })),
@@ -21,6 +21,7 @@ const validatePoint = compile(PointSchema)
 const PRECISIONS = ['ns', 'us', 'ms', 's']
 const MAX_BODY = 1024 * 1024
 const NOT_ALLOWED_JA = '送信が許可されていないデータ（文字列フィールドまたはイベント）を含むため、何も保存しませんでした。数値と真偽値だけを送るか、push.allowStrings / push.allowEvents で許可してください。'
+const NAME_NOT_ALLOWED_JA = '許可されていない測定名またはフィールド名を含むため、何も保存しませんでした。名前は英数字と _ . : - だけで（自由記述や個人情報は不可）、push.allowMeasurements / push.allowFields を設定した場合はそこに列挙した名前だけが使えます。'
 const TAG_NOT_ALLOWED_JA = '許可されていないタグを含むため、何も保存しませんでした。タグには自由記述が入り得るため、必要なタグキーを push.allowTags に列挙してください（host・role・site は常に可）。'
 
 export interface PushOptions {
@@ -86,7 +87,7 @@ export class PushListener implements Input {
         if (points.length + events.length === 0) return reply(400, { error: 'no points and no events' })
         const refused = refusals(this.policy, points, events, json ? undefined : i => `point ${i + 1} (${points[i]!.m})`)
         if (refused.length > 0) {
-          return reply(400, { error: `not allowed: ${refused[0]!}; nothing was stored`, error_ja: /\.tags\./.test(refused[0]!) ? TAG_NOT_ALLOWED_JA : NOT_ALLOWED_JA, refused: refused.slice(0, 20) }, 'refused_policy')
+          return reply(400, { error: `not allowed: ${refused[0]!}; nothing was stored`, error_ja: NAME_REFUSAL.test(refused[0]!) ? NAME_NOT_ALLOWED_JA : /\.tags\./.test(refused[0]!) ? TAG_NOT_ALLOWED_JA : NOT_ALLOWED_JA, refused: refused.slice(0, 20) }, 'refused_policy')
         }
         this.stats.redacted += redactPushed(this.policy, points, events)
         const seq = await ctx.enqueue(points, events)

@@ -53,7 +53,7 @@ export async function dailyFigures (c: CollectorConfig, target: InfluxTarget, da
     statusAtOpening(q, raw, w.end, d.staleAfter),
     diskFigures(q, src, diskRange, w.timezone, { warning: c.report.thresholds.disk, fullWithinDays: d.diskFullWithinDays }),
     certificates(q, raw, w.end),
-    logCounts(q, target.logsRp ?? raw, w.start, w.end, d.topMessages),
+    logCounts(q, target.logsRp ?? raw, w.start, w.end, d.topMessages, target.logsBy),
     agentHealth(q, raw, w.start, w.end)
   ])
   return {

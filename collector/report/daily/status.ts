@@ -3,6 +3,7 @@
 // warnings (log_event), and the agents' spool and clock (agent).
 
 import { col, ident, type InfluxQL, type Series } from '../influxql.js'
+import { keptWhere, shortLivedWhere, type ShortLivedRule } from '../short-lived.js'
 
 const DAY = 86_400_000
 /** how far before opening a host or service must have reported to be listed */
@@ -78,16 +79,20 @@ export async function certificates (q: InfluxQL, rawRp: string | undefined, end:
   }).sort((a, b) => a.daysLeft - b.daysLeft || a.host.localeCompare(b.host))
 }
 
-export interface LogRow { host: string, level: string, count: number, top: Array<{ message: string, count: number }> }
+/** LogRow: hidden counts the events whose text is left out (a logsBy role/site: short-lived.ts). */
+export interface LogRow { host: string, level: string, count: number, top: Array<{ message: string, count: number }>, hidden: number }
 
-/** logCounts: events per host and level (errors and warnings) in [start, end), and the most frequent messages. */
-export async function logCounts (q: InfluxQL, logsRp: string | undefined, start: number, end: number, topN: number): Promise<LogRow[]> {
+/** logCounts: events per host and level (errors and warnings) in [start, end), and the most frequent messages (none of shortLived's roles/sites). */
+export async function logCounts (q: InfluxQL, logsRp: string | undefined, start: number, end: number, topN: number, shortLived: readonly ShortLivedRule[] = []): Promise<LogRow[]> {
   const levels = [...ERROR_LEVELS, ...WARNING_LEVELS].join('|')
   const w = `time >= ${start}ms AND time < ${end}ms AND "level" =~ /^(${levels})$/`
-  const [sums, rows] = await q.query([
+  const kept = keptWhere(shortLived)
+  const short = shortLivedWhere(shortLived)
+  const [sums, rows, hiddenSums] = await q.query([
     `SELECT sum("count") AS "n" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w} GROUP BY "host", "level"`,
     // the messages of the latest 10,000 events per host and level rank the top ones
-    `SELECT "message", "count" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w} GROUP BY "host", "level" ORDER BY time DESC LIMIT 10000`
+    `SELECT "message", "count" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w}${kept === '' ? '' : ` AND ${kept}`} GROUP BY "host", "level" ORDER BY time DESC LIMIT 10000`,
+    ...(short === undefined ? [] : [`SELECT sum("count") AS "n" FROM ${rawFrom(logsRp, 'log_event')} WHERE ${w} AND ${short} GROUP BY "host", "level"`])
   ])
   const key = (t: Record<string, string>): string => `${t['host']}\u0000${t['level']}`
   const top = new Map<string, Map<string, number>>()
@@ -98,12 +103,14 @@ export async function logCounts (q: InfluxQL, logsRp: string | undefined, start:
     for (const row of s.values) { const text = String(row[mi] ?? ''); m.set(text, (m.get(text) ?? 0) + (n(row) ?? 1)) }
     top.set(key(s.tags), m)
   }
+  const hidden = new Map((hiddenSums ?? []).map(s => [key(s.tags), s.values[0] === undefined ? 0 : col(s, 'n')(s.values[0]) ?? 0]))
   return sums!.map(s => ({
     host: s.tags['host'] ?? '',
     level: s.tags['level'] ?? '',
     count: s.values[0] === undefined ? 0 : col(s, 'n')(s.values[0]) ?? 0,
     top: [...(top.get(key(s.tags)) ?? new Map<string, number>())].map(([message, count]) => ({ message, count }))
-      .sort((a, b) => b.count - a.count || a.message.localeCompare(b.message)).slice(0, topN)
+      .sort((a, b) => b.count - a.count || a.message.localeCompare(b.message)).slice(0, topN),
+    hidden: hidden.get(key(s.tags)) ?? 0
   })).filter(r => r.count > 0).sort((a, b) => a.host.localeCompare(b.host) || levelRank(a.level) - levelRank(b.level))
 }
 

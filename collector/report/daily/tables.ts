@@ -111,7 +111,7 @@ export function buildDailyTables (f: DailyFigures, action: ActionItem[], c: Repo
     {
       id: 'logs', sheet: 'Logs', title: w('dLogs'),
       columns: [C('host', 'text', 14), C('level', 'text', 9), C('count', 'int', 9), C('topMessages', 'text', 80)],
-      rows: f.logs.map(l => ({ host: l.host, level: l.level, count: l.count, topMessages: l.top.map(m => `${clip(m.message)} ×${m.count}`).join(' / ') }))
+      rows: f.logs.map(l => ({ host: l.host, level: l.level, count: l.count, topMessages: [...l.top.map(m => `${clip(m.message)} ×${m.count}`), ...(l.hidden > 0 ? [w('logsHidden', { n: l.hidden })] : [])].join(' / ') }))
     },
     {
       id: 'agents', sheet: 'Agents', title: w('dAgents'),

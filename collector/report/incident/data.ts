@@ -9,6 +9,7 @@ import { readRecord, type IncidentRow } from '../incidents.js'
 import type { Notice } from '../../alerting/incident-store.js'
 import { InfluxQL, col, ident, str, type InfluxTarget } from '../influxql.js'
 import { rawFrom } from '../daily/status.js'
+import { keptWhere, shortLivedWhere } from '../short-lived.js'
 
 export interface AlertLine { id: number, rule: string, severity: string, host: string, summary: string, detectedAt: number, resolvedAt: number | null }
 export interface HistoryLine { at: number, actor: string, action: string, fields: string, before: string, after: string }
@@ -30,6 +31,8 @@ export interface IncidentData {
   history: HistoryLine[]
   metrics: MetricPoint[]
   logs: LogLine[]
+  /** log lines left out: their role/site has a short log retention (influx.retention.logsBy) */
+  logsHidden: number
   /** the chart window: detection − 1 h to recovery (or detection) + 1 h */
   window: { start: number, end: number }
 }
@@ -38,7 +41,7 @@ const HOUR = 3_600_000
 type Row = Record<string, unknown>
 
 /** readIncident reads the 障害 with this id (a member id reads its primary); undefined when unknown. */
-export function readIncident (dataDir: string, id: number, lang: 'ja' | 'en', o: Parameters<typeof readRecord>[4]): Omit<IncidentData, 'metrics' | 'logs' | 'window' | 'judgements'> | undefined {
+export function readIncident (dataDir: string, id: number, lang: 'ja' | 'en', o: Parameters<typeof readRecord>[4]): Omit<IncidentData, 'metrics' | 'logs' | 'logsHidden' | 'window' | 'judgements'> | undefined {
   const file = join(dataDir, 'alerting.db')
   if (!existsSync(file)) throw new Error(`no incident record at ${file} (is alerting: configured, and --config the collector's?)`)
   const db = new Database(file, { readonly: true, fileMustExist: true })
@@ -101,19 +104,23 @@ function show (v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v)
 }
 
-/** aroundEvent reads cpu, mem and host_up per minute for the hosts, and the first log lines at detection. */
-export async function aroundEvent (target: InfluxTarget, hosts: readonly string[], detectedAt: number, resolvedAt: number | null, maxLogLines = 20): Promise<Pick<IncidentData, 'metrics' | 'logs' | 'window'>> {
+/** aroundEvent reads cpu, mem and host_up per minute for the hosts, and the first log lines at detection (none of logsBy's roles/sites, counted). */
+export async function aroundEvent (target: InfluxTarget, hosts: readonly string[], detectedAt: number, resolvedAt: number | null, maxLogLines = 20): Promise<Pick<IncidentData, 'metrics' | 'logs' | 'logsHidden' | 'window'>> {
   const window = { start: detectedAt - HOUR, end: (resolvedAt ?? detectedAt) + HOUR }
-  if (hosts.length === 0) return { metrics: [], logs: [], window }
+  if (hosts.length === 0) return { metrics: [], logs: [], logsHidden: 0, window }
   const q = new InfluxQL(target)
   const hostCond = `(${hosts.map(h => `"host" = ${str(h)}`).join(' OR ')})`
   const w = `time >= ${window.start}ms AND time < ${window.end}ms AND ${hostCond}`
   const fields: Array<[MetricPoint['metric'], string]> = [['cpu', 'usage_percent'], ['mem', 'used_percent'], ['host_up', 'up']]
   // Log lines from 10 minutes before detection: what the hosts said as the trouble began.
   const logW = `time >= ${detectedAt - 10 * 60_000}ms AND time < ${detectedAt + 30 * 60_000}ms AND ${hostCond}`
+  const kept = keptWhere(target.logsBy ?? [])
+  const short = shortLivedWhere(target.logsBy ?? [])
+  const logFrom = rawFrom(target.logsRp ?? target.rawRp, 'log_event')
   const res = await q.query([
     ...fields.map(([m, f]) => `SELECT mean(${ident(f)}) AS "v" FROM ${rawFrom(target.rawRp, m)} WHERE ${w} GROUP BY time(1m), "host" fill(none)`),
-    `SELECT "message", "level", "source", "host" FROM ${rawFrom(target.logsRp ?? target.rawRp, 'log_event')} WHERE ${logW} ORDER BY time ASC LIMIT ${maxLogLines}`
+    `SELECT "message", "level", "source", "host" FROM ${logFrom} WHERE ${logW}${kept === '' ? '' : ` AND ${kept}`} ORDER BY time ASC LIMIT ${maxLogLines}`,
+    ...(short === undefined ? [] : [`SELECT count("message") AS "n" FROM ${logFrom} WHERE ${logW} AND ${short}`])
   ])
   const metrics: MetricPoint[] = []
   fields.forEach(([m], i) => {
@@ -129,5 +136,7 @@ export async function aroundEvent (target: InfluxTarget, hosts: readonly string[
     for (const r of s.values) logs.push({ t: Number(r[ix('time')]), host: String(r[ix('host')] ?? s.tags['host'] ?? ''), level: String(r[ix('level')] ?? ''), source: String(r[ix('source')] ?? ''), message: String(r[ix('message')] ?? '') })
   }
   logs.sort((a, b) => a.t - b.t)
-  return { metrics, logs: logs.slice(0, maxLogLines), window }
+  const hidden = res[fields.length + 1]?.[0]
+  const logsHidden = hidden?.values[0] === undefined ? 0 : col(hidden, 'n')(hidden.values[0]) ?? 0
+  return { metrics, logs: logs.slice(0, maxLogLines), logsHidden, window }
 }

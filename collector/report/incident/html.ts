@@ -78,7 +78,7 @@ export function renderIncidentHtml (o: { data: IncidentData, tables: IncidentTab
 <section id="alerts"><h2>${esc(w('alerts'))}</h2>${table(byId.get('alerts')!, o.tz, w('none'))}</section>
 <section id="metrics"><h2>${esc(w('metrics'))}</h2>${o.charts.length === 0 ? `<p class="empty">${esc(w('noMetrics'))}</p>` : o.charts.map(c => `<div class="chart" id="c-${c.id}">${c.svg}</div>`).join('\n')}</section>
 <section id="matched"><h2>${esc(w('matched'))}</h2>${table(byId.get('matched')!, o.tz, w('noMatched'))}</section>
-<section id="logs"><h2>${esc(w('logs'))}</h2>${table(byId.get('logs')!, o.tz, w('noLogs'))}</section>
+<section id="logs"><h2>${esc(w('logs'))}</h2>${table(byId.get('logs')!, o.tz, w('noLogs'))}${o.data.logsHidden > 0 ? `<p class="note" id="logs-hidden">${esc(w('logsHidden').replace('{n}', String(o.data.logsHidden)))}</p>` : ''}</section>
 <section id="history"><h2>${esc(w('history'))}</h2>${table(byId.get('history')!, o.tz, w('none'))}</section>
 </body></html>
 `

@@ -19,14 +19,14 @@ export async function runIncidentReport (o: { config: CollectorConfig, id: numbe
   const r = o.config.report
   const base = readIncident(o.config.dataDir, o.id, o.lang, { notifyWithinMin: r.targets.notifyWithinMin, majorSeverities: r.major.severities, majorMinMs: r.major.minDuration })
   if (base === undefined) throw new Error(`--incident: no incident ${o.id} in ${join(o.config.dataDir, 'alerting.db')}`)
-  let around: Pick<IncidentData, 'metrics' | 'logs' | 'window'>
+  let around: Pick<IncidentData, 'metrics' | 'logs' | 'logsHidden' | 'window'>
   let metricsProblem: string | undefined
   try {
     around = await aroundEvent(influxTarget(o.config), base.row.hosts, base.row.detectedAt, base.row.resolvedAt)
   } catch (err) {
     // InfluxDB down still leaves the write-up worth printing: the report says the charts are missing.
     metricsProblem = (err as Error).message
-    around = { metrics: [], logs: [], window: { start: base.row.detectedAt - 3_600_000, end: (base.row.resolvedAt ?? base.row.detectedAt) + 3_600_000 } }
+    around = { metrics: [], logs: [], logsHidden: 0, window: { start: base.row.detectedAt - 3_600_000, end: (base.row.resolvedAt ?? base.row.detectedAt) + 3_600_000 } }
   }
   const data: IncidentData = { ...base, ...around, judgements: judge(base.row, o.config.systems, o.now) }
   const tz = r.timezone

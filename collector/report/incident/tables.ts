@@ -57,7 +57,7 @@ export function buildIncidentTables (d: IncidentData, lang: Lang): IncidentTable
       rows: d.matched.map(m => ({ id: m.id, host: m.host, rule: m.rule, n: m.n, line: m.line }))
     },
     {
-      id: 'logs', sheet: w('sheetLogs'), title: w('logs'),
+      id: 'logs', sheet: w('sheetLogs'), title: d.logsHidden > 0 ? `${w('logs')} — ${w('logsHidden').replace('{n}', String(d.logsHidden))}` : w('logs'),
       columns: [C('t', 'time', 'datetime', 18), C('host', 'host', 'text', 14), C('level', 'level', 'text', 8), C('source', 'source', 'text', 24), C('message', 'message', 'text', 80)],
       rows: d.logs.map(l => ({ t: l.t, host: l.host, level: l.level, source: l.source, message: l.message }))
     },
