@@ -10,7 +10,7 @@ import type { ServiceCheckSpec } from './inputs/checks/service.js'
 import { LogSchema, buildLogs, logLabel, type LogSpecs } from './inputs/logs/config.js'
 import { buildRedactor, RedactSchema } from './inputs/logs/redact.js'
 import type { PushPolicy } from './inputs/push/policy.js'
-import { buildSnmpTraps, hideSecret, SnmpTrapsSchema } from './inputs/snmp/config.js'
+import { buildSnmpTraps, hideSecret, SnmpTrapsSchema, withDeviceTags } from './inputs/snmp/config.js'
 import type { TrapSpec } from './inputs/snmp/traps.js'
 
 /** The system inputs an agent.yaml may enable, in their default order. */
@@ -117,14 +117,15 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
   const { backoffMin, backoffMax } = c.collector
   if (backoffMax < backoffMin) throw new ConfigError(file, 'collector.backoffMax', `expected at least collector.backoffMin (${backoffMin}ms), got ${backoffMax}ms`)
   const { snmpTraps, ...rest } = c
-  const traps = buildSnmpTraps(file, snmpTraps, env)
+  const checks = buildChecks(file, c.checks, process.platform, env, c.timezone)
+  const traps = withDeviceTags(buildSnmpTraps(file, snmpTraps, env), checks)
   return deepFreeze({
     ...rest,
     file,
     id: c.id ?? hostname().split('.')[0]!,
     collector: { ...collector, urls, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
-    checks: buildChecks(file, c.checks, process.platform, env, c.timezone),
+    checks,
     logs: buildLogs(file, c.logs),
     push: pushSection(file, c.push),
     ...(traps !== undefined ? { snmpTraps: traps } : {})

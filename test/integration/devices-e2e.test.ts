@@ -1,14 +1,21 @@
 // Devices end to end with real processes: a kanshi-agent poller pings
 // loopback, polls a real snmpd (interfaces) and receives a trap sent with
 // snmptrap; the collector stores it all in a real influxd, each point with
-// its device tag and the trap as a log event with source snmptrap:<device>.
+// its device tag and the trap as a log event with source snmptrap:<device>
+// carrying the device's identity, on which the trap rule of docs/devices.md
+// section 5 mails naming the device.
 
 import t from 'tap'
 import { execFile } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
 import { makeStack } from '../helpers/stack.js'
 import { freeUdpPort, startSnmpd } from '../helpers/snmpd.js'
+import { withSmtp } from '../helpers/smtp.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 const rows = async (url: string, q: string): Promise<unknown[][]> => (await query(url, 'kanshi', q)).results[0].series?.[0]?.values ?? []
 
@@ -17,11 +24,27 @@ t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collec
   const snmpd = await startSnmpd(t)
   const trapPort = await freeUdpPort()
   const trapCommunity = 'trap-' + Math.random().toString(36).slice(2, 10)
+  const smtp = await withSmtp(t)
+  // The default rules and the trap rule exactly as docs/devices.md section 5 shows it.
+  const rules = join(await tmpDir(t), 'rules')
+  mkdirSync(rules)
+  const root = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url))
+  copyFileSync(root('alert-rules/default.yaml'), join(rules, 'default.yaml'))
+  const docRule = /```yaml\n(\s*- name: switch_link_down\n[\s\S]*?)```/.exec(readFileSync(root('docs/devices.md'), 'utf8'))
+  t.ok(docRule, 'docs/devices.md has the trap rule')
+  writeFileSync(join(rules, 'traps.yaml'), docRule![1]!.split('\n').map(l => l.replace(/^ {2}/, '')).join('\n'))
   const stack = await makeStack(t, {
     influx: { version: 1, url: influxd.url, db: 'kanshi' },
     agentId: 'poller-1',
     devices: true,
     inputs: [],
+    alerting: {
+      rulesDir: rules,
+      smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
+      receivers: [{ name: 'noc', email: ['noc@example.jp'], locale: 'en' }],
+      routes: [{ receiver: 'noc' }],
+      groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
+    },
     agent: {
       logPollInterval: '200ms',
       checks: [
@@ -51,5 +74,14 @@ t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collec
   await waitFor(async () => (await rows(influxd.url, "SELECT message FROM \"kanshi_logs\".\"log_event\" WHERE source = 'snmptrap:lab-switch'")).length >= 1, 20_000, 500)
   const trap = await rows(influxd.url, "SELECT message, level FROM \"kanshi_logs\".\"log_event\" WHERE source = 'snmptrap:lab-switch'")
   t.same(trap[0]!.slice(1), ['linkDown (1.3.6.1.6.3.1.1.5.3) from lab-switch: ifIndex.9=9', 'warning'])
+  // The trap is the device's event: host = the device, its checks' role and site, the poller named.
+  const trapWho = await query(influxd.url, 'kanshi', "SELECT message, host, poller, role, site FROM \"kanshi_logs\".\"log_event\" WHERE source = 'snmptrap:lab-switch'")
+  t.same(trapWho.results[0].series[0].values[0].slice(2), ['lab-switch', 'poller-1', 'switch', 'honcho'], 'the trap carries the device identity, not the poller\'s')
+  await waitFor(() => smtp.mails.some(m => m.subject.includes('link down')), 20_000, 200)
+  const mails = smtp.mails.filter(m => m.subject.includes('link down'))
+  t.equal(mails.length, 1, 'one trap mail')
+  t.equal(mails[0]!.subject, '[WARNING] snmptrap:lab-switch link down')
+  t.match(mails[0]!.text, /^ {2}Host: lab-switch \(Site: honcho\)$/m, 'the trap rule\'s incident is the device\'s (its site), not the poller\'s')
+  t.match(mails[0]!.text, /linkDown \(1\.3\.6\.1\.6\.3\.1\.1\.5\.3\) from lab-switch/, 'with the trap as the matching line')
   t.notOk(agent.lines.some(l => l.includes(snmpd.community) || l.includes(trapCommunity)), 'no community in the agent\'s log')
 })
