@@ -146,6 +146,26 @@ t.test('dependency stage: suppresses children of a down parent, names them, rele
   t.match((await store.incident(k1))!.description, '上位 sw-3f の復旧後も停止が続いています')
 })
 
+t.test('a trap of a device (its checks\' tags) is the device\'s incident: suppressed while its parent is down', async t => {
+  const store = new SqliteAlertStore(await tmpDir(t))
+  t.teardown(() => store.close())
+  // What the poller sends: the ping of sw-1 (parent core) and a trap event with the same identity tags.
+  const tags = { device: 'sw-1', host: 'sw-1', role: 'switch', parent: 'core' }
+  const e = stamp(poller, { type: 'batch', seq: 1, points: [{ m: 'service', t: 1, tags: { ...tags, check: 'ping' }, f: { up: 1 } }], events: [{ t: 2, source: 'snmptrap:sw-1', level: 'warning', message: 'linkDown', tags: { ...tags } }] } as Batch, 5)
+  t.same(e.e![0]!.tags, { ...tags, poller: 'poller', site: '本庁舎' }, 'the trap keeps the device identity, the poller added')
+  const registry = new DeviceRegistry()
+  registry.observe(e.p, 5)
+  const topo = hostTopology(() => [], registry)
+  const open = async (host: string, rule: string, at: number): Promise<number> => await store.openIncident({
+    rule, severity: 'warning', host, labels: { host }, summary: `${rule} ${host}`, summary_en: `${rule} ${host}`, description: '', description_en: '',
+    value: 0, threshold: 0, detected_at: at, suppressed_by: null, series_key: `${rule}|${host}`
+  })
+  await open('core', 'device_down', 1000)
+  const trap = await open(e.e![0]!.tags!['host']!, 'switch_link_down', 1100)
+  await new DependencyStage({ store, topology: topo, heartbeatRules: () => new Set(['device_down']) }).exec(candidates(await store.firing(), [], {}), 2000)
+  t.equal((await store.incident(trap))!.suppressed_by, 'parent:core', 'the trap rule\'s incident is suppressed by the down parent')
+})
+
 t.test('config: a devices list naming an agent, or an agent its own parent, is refused with file and key', async t => {
   const a = (id: string, more: Record<string, unknown> = {}) => ({ id, tokenSha256: id.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a'), role: 'server', site: '', labels: {}, ...more })
   t.throws(() => checkAgents('collector.yaml', [a('poller', { devices: ['sw-*', 'web01'] }), a('web01')] as never, []),
