@@ -10,7 +10,7 @@ import type { ServiceCheckSpec } from './inputs/checks/service.js'
 import { LogSchema, buildLogs, logLabel, type LogSpecs } from './inputs/logs/config.js'
 import { buildRedactor, RedactSchema } from './inputs/logs/redact.js'
 import type { PushPolicy } from './inputs/push/policy.js'
-import { buildSnmpTraps, hideSecret, SnmpTrapsSchema } from './inputs/snmp/config.js'
+import { buildSnmpTraps, hideSecret, SnmpTrapsSchema, withDeviceTags } from './inputs/snmp/config.js'
 import type { TrapSpec } from './inputs/snmp/traps.js'
 
 /** The system inputs an agent.yaml may enable, in their default order. */
@@ -38,6 +38,13 @@ export const AgentConfigSchema = Type.Object({
   interval: DurationMs({ default: '10s', min: 100 }),
   dataDir: Type.String({ default: './var/agent', description: 'a directory path' }),
   timezone: Type.String({ default: 'Asia/Tokyo', description: 'an IANA timezone for job deadlines' }),
+  // the business calendar of backup checks: copy the collector's alerting.calendar here
+  calendar: Type.Object({
+    holidays: Type.Boolean({ default: true, description: 'true or false' }),
+    yearEndClosure: Type.Boolean({ default: true, description: 'true or false' }),
+    closedDays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date YYYY-MM-DD' }), { default: [] }),
+    openDays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a date YYYY-MM-DD' }), { default: [] })
+  }, { ...Strict, default: {} }),
   role: Type.String({ default: 'server', description: 'a role reported in hello (the collector decides the stored tag)' }),
   site: Type.String({ default: '', description: 'a site name reported in hello' }),
   labels: Type.Record(Type.String(), Type.String(), { default: {}, description: 'a map of label names to strings' }),
@@ -119,14 +126,15 @@ export function checkAgentConfig (file: string, raw: unknown, env: NodeJS.Proces
   const { backoffMin, backoffMax } = c.collector
   if (backoffMax < backoffMin) throw new ConfigError(file, 'collector.backoffMax', `expected at least collector.backoffMin (${backoffMin}ms), got ${backoffMax}ms`)
   const { snmpTraps, ...rest } = c
-  const traps = buildSnmpTraps(file, snmpTraps, env)
+  const checks = buildChecks(file, c.checks, process.platform, env, c.timezone, c.calendar)
+  const traps = withDeviceTags(buildSnmpTraps(file, snmpTraps, env), checks)
   return deepFreeze({
     ...rest,
     file,
     id: c.id ?? hostname().split('.')[0]!,
     collector: { ...collector, urls, ...(c.collector.ca !== undefined ? { ca: path(c.collector.ca) } : {}), token },
     dataDir: path(c.dataDir),
-    checks: buildChecks(file, c.checks, process.platform, env, c.timezone),
+    checks,
     logs: buildLogs(file, c.logs),
     push: pushSection(file, c.push),
     ...(traps !== undefined ? { snmpTraps: traps } : {})

@@ -34,8 +34,10 @@ export class AgentAuth {
   reload (agents: readonly AgentEntry[]): void {
     const m = new Map<string, Entry>()
     const ids = new Set(agents.map(a => a.id))
+    const before = new Map([...this.byHash.values()].map(e => [e.id, e.devices?.pinged]))
     for (const a of agents) {
-      const devices = devicePolicy(a.devices ?? false, ids)
+      // what was pinged survives a reload (the same map, shared with sessions still open): ping keeps deciding
+      const devices = devicePolicy(a.devices ?? false, ids, before.get(a.id))
       for (const h of [a.tokenSha256, a.tokenSha256Next]) {
         if (h === undefined) continue
         const hex = h.toLowerCase()

@@ -41,6 +41,7 @@ export const ReportSchema = Type.Object({
     disk: Percent(80, 'disk warning threshold')
   }, { ...Strict, default: {} }),
   diskFullWithinDays: Type.Integer({ default: 90, minimum: 1, description: 'a whole number of days (at least 1)' }),
+  topInterfaces: Type.Integer({ default: 20, minimum: 1, description: 'a whole number of device interfaces (at least 1)' }),
   major: Type.Object({
     severities: Type.Array(Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], { description: 'one of info, warning, critical' }), { default: ['critical'], minItems: 1, description: 'a list of severities' }),
     minDuration: DurationMs({ default: '30m' })

@@ -9,6 +9,7 @@ import { serviceIntervals, slotsIn, type Interval, type Month, type ServiceHours
 import { hostFigures, type HostRow } from './hosts.js'
 import { diskFigures, type DiskRow } from './disks.js'
 import { trafficFigures, type TrafficDay } from './network.js'
+import { deviceTrafficFigures, type DeviceTraffic } from './sections/device-traffic.js'
 import { availabilityFigures, targetLabels, type AvailRow } from './availability.js'
 import { matcherMatches } from '../alerting/silences.js'
 import { jobFigures, type JobRow } from './jobs.js'
@@ -28,6 +29,8 @@ export interface MonthFigures {
   hosts: HostRow[]
   disks: DiskRow[]
   traffic: TrafficDay[]
+  /** device interfaces (snmp_if), the busiest report.topInterfaces */
+  deviceTraffic: DeviceTraffic
   availability: AvailRow[]
   jobs: JobRow[]
   record: IncidentRecord
@@ -84,10 +87,11 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
   }
   // The month before feeds only the summary's previous-month column: no per-host capacity tables.
   const none = async (): Promise<never[]> => []
-  const [hosts, disks, traffic, availability, jobs] = await Promise.all([
+  const [hosts, disks, traffic, deviceTraffic, availability, jobs] = await Promise.all([
     summaryOnly ? none() : timed('hosts', async () => await hostFigures(q, src, r, { cpu: t.cpu, mem: t.mem })),
     summaryOnly ? none() : timed('disks', async () => await diskFigures(q, src, r, m.timezone, { warning: t.disk, fullWithinDays: o.report.diskFullWithinDays })),
     summaryOnly ? none() : timed('network', async () => await trafficFigures(q, src, r, m.timezone)),
+    summaryOnly ? { rows: [], interfaces: 0 } : timed('deviceTraffic', async () => await deviceTrafficFigures(q, src, r, m.timezone, o.report.topInterfaces)),
     timed('availability', async () => await availabilityByHours(q, src, m, o, maintenance, intervals, plan)),
     timed('jobs', async () => await jobFigures(q, src, r, o.expectedJobs === undefined ? undefined : { ...o.expectedJobs, target: o.influx }))
   ])
@@ -100,7 +104,7 @@ export async function monthFigures (m: Month, o: FigureInputs, q = new InfluxQL(
     month: m,
     tiers: Object.fromEntries(src.tiers),
     serviceMinutes: intervals.reduce((s, i) => s + slotsIn(i) * 5, 0),
-    hosts, disks, traffic, availability, jobs, record,
+    hosts, disks, traffic, deviceTraffic, availability, jobs, record,
     stats: incidentStats(record.incidents),
     totals: totals(availability, jobs),
     security,

@@ -98,7 +98,7 @@ export function renderHtml (o: HtmlInputs): string {
 
   s.push(`<section><h2>${esc(w('hosts'))}</h2>${chart('cpu')}${tableHtml(t('hosts'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('disks'))}</h2>${chart('disk')}${tableHtml(t('disks'), tz, w('noData'))}</section>`)
-  s.push(`<section><h2>${esc(w('network'))}</h2>${chart('traffic')}${tableHtml(networkByHost(o.cur, o.lang), tz, w('noData'))}<p class="note">${esc(w('networkNote'))}</p></section>`)
+  s.push(`<section><h2>${esc(w('network'))}</h2>${chart('traffic')}${tableHtml(networkByHost(o.cur, o.lang), tz, w('noData'))}${deviceTrafficHtml(t('deviceTraffic'), tz)}<p class="note">${esc(w('networkNote'))}</p></section>`)
   s.push(`<section><h2>${esc(w('services'))}</h2>${chart('availability')}${tableHtml(t('services'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('availability'))}</h2>${tableHtml(t('availability'), tz, w('noData'))}</section>`)
   s.push(systemsHtml(o.tables, tz, o.lang))
@@ -119,6 +119,11 @@ export function systemsHtml (tables: readonly Table[], tz: string, lang: Lang): 
   const list = SYSTEM_TABLES.map(id => tables.find(x => x.id === id)).filter(x => x !== undefined)
   if (list.length === 0) return ''
   return `<section id="systems"><h2>${esc(w('ySection'))}</h2>` + list.map(t => `${t.id === 'systems' ? '' : `<h3>${esc(t.title)}</h3>`}${tableHtml(forPage(t), tz, w('noData'))}`).join('\n') + '</section>'
+}
+
+/** deviceTrafficHtml is the device interfaces' table under the hosts' traffic; nothing when no device reported snmp_if. */
+function deviceTrafficHtml (t: Table, tz: string): string {
+  return t.rows.length === 0 ? '' : `<h3>${esc(t.title)}</h3>${tableHtml(t, tz, '')}`
 }
 
 /** networkByHost condenses the per-day rows to one per host for the printed page. */

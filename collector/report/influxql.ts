@@ -96,6 +96,7 @@ const FIELDS: Record<string, string[]> = {
   mem: ['used_percent'],
   disk: ['used_percent', 'total_bytes'],
   net: ['rx_bytes_per_sec', 'tx_bytes_per_sec'],
+  snmp_if: ['rx_bytes_per_sec', 'tx_bytes_per_sec'],
   host_up: ['up'],
   service: ['up', 'response_ms', 'exit_code', 'on_time']
 }

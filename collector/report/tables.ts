@@ -7,6 +7,7 @@ import { summaryRows } from './summary.js'
 import { words, type Lang, type WordKey } from './i18n.js'
 import { securityTables } from './sections/security.js'
 import { inventoryTable } from './sections/inventory.js'
+import { deviceTrafficTable } from './sections/device-traffic.js'
 
 /** the tables of the service levels by system and of the quarter / fiscal-year report (systems/tables.ts) */
 export type SystemTableId = 'systems' | 'systemIncidentFigures' | 'systemIncidents' | 'exempt' | 'months' | 'periodAvailability'
@@ -29,7 +30,7 @@ export interface Column {
 export type Cell = string | number | null
 
 export interface Table {
-  id: 'summary' | 'hosts' | 'disks' | 'network' | 'services' | 'availability' | 'incidents' | 'jobs' | 'security' | 'logins' | 'inventory' | SystemTableId
+  id: 'summary' | 'hosts' | 'disks' | 'network' | 'deviceTraffic' | 'services' | 'availability' | 'incidents' | 'jobs' | 'security' | 'logins' | 'inventory' | SystemTableId
   sheet: string
   title: string
   columns: Column[]
@@ -80,6 +81,7 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
     columns: [C('date', 'text', 11), C('host', 'text', 16), C('rx', 'gb', 11), C('tx', 'gb', 11), C('total', 'gb', 11)],
     rows: cur.traffic.map(d => ({ date: d.date, host: d.host, rx: d.rxBytes / GB, tx: d.txBytes / GB, total: (d.rxBytes + d.txBytes) / GB }))
   })
+  tables.push(deviceTrafficTable(cur.deviceTraffic, lang))
 
   const services = cur.availability.filter(r => r.kind === 'service')
   tables.push({

@@ -7,7 +7,18 @@ import type { LogEvent, Point } from '../../protocol/messages.js'
 /** DevicePolicy says which device names one agent may write as (agents[].devices). */
 export interface DevicePolicy {
   allows(name: string): boolean
+  /** device → time of its last ping result from this agent: while recent, ping alone decides host_up */
+  readonly pinged: Map<string, number>
 }
+
+/**
+ * A device pinged within this long decides its liveness by ping only: an SNMP answer in another
+ * batch must not flap host_up while ICMP fails. A device whose ping check was removed goes over to
+ * SNMP after this long; after a collector restart SNMP may decide until the first ping arrives.
+ */
+export const PING_MEMORY_MS = 10 * 60_000
+/** At most this many pinged devices are remembered per agent (the oldest go first). */
+export const MAX_PINGED = 10_000
 
 /** DeviceSink is what stamp reports about a batch's device points; the caller owns and resets it. */
 export interface DeviceSink {
@@ -37,13 +48,14 @@ export function resetDeviceSink (s: DeviceSink): void { s.seen = 0; s.refused = 
 /**
  * devicePolicy builds the check for one agent: spec true (any name), a list of names and `*`
  * patterns, or false (none); a configured agent id is never a device name (a kiosk must not write
- * as a server).
+ * as a server). pinged: the memory of a previous policy of the same agent, kept over a reload.
  */
-export function devicePolicy (spec: boolean | readonly string[], agentIds: ReadonlySet<string>): DevicePolicy | undefined {
+export function devicePolicy (spec: boolean | readonly string[], agentIds: ReadonlySet<string>, pinged = new Map<string, number>()): DevicePolicy | undefined {
   if (spec === false || (Array.isArray(spec) && spec.length === 0)) return undefined
   const patterns = spec === true ? undefined : (spec as readonly string[]).map(globRegExp)
   return {
-    allows: name => name !== '' && !agentIds.has(name) && (patterns === undefined || patterns.some(re => re.test(name)))
+    allows: name => name !== '' && !agentIds.has(name) && (patterns === undefined || patterns.some(re => re.test(name))),
+    pinged
   }
 }
 
@@ -66,19 +78,30 @@ export function stampDevice (tags: Record<string, string>, poller: Poller): bool
 
 /**
  * finishDevices drops the refused points (marked by a null slot) and adds host_up for each
- * device's liveness: its ping results, or SNMP results for a device without ping in the batch.
+ * device's liveness: its ping results; SNMP results only for a device not pinged in this batch nor
+ * within PING_MEMORY_MS before (memory: the poller's `pinged` map, updated here).
  */
-export function finishDevices (p: Array<Point | null>, refused: number): Point[] {
+export function finishDevices (p: Array<Point | null>, refused: number, memory?: Map<string, number>): Point[] {
   const out = (refused > 0 ? p.filter(x => x !== null) : p) as Point[]
   const pinged = new Set<string>()
-  for (const pt of out) if (pt.m === 'service' && pt.tags?.['poller'] !== undefined && pt.tags['check'] === 'ping') pinged.add(pt.tags['host']!)
+  for (const pt of out) {
+    if (pt.m !== 'service' || pt.tags?.['poller'] === undefined || pt.tags['check'] !== 'ping' || typeof pt.f['up'] !== 'number') continue
+    const host = pt.tags['host']!
+    pinged.add(host)
+    if (memory !== undefined) remember(memory, host, pt.t)
+  }
+  const pingDecides = (host: string, t: number): boolean => {
+    if (pinged.has(host)) return true
+    const last = memory?.get(host)
+    return last !== undefined && t - last <= PING_MEMORY_MS
+  }
   const n = out.length
   for (let i = 0; i < n; i++) {
     const pt = out[i]!
     const tags = pt.tags
     if (pt.m !== 'service' || tags?.['poller'] === undefined) continue
     const check = tags['check']
-    if (check !== 'ping' && (check !== 'snmp' || pinged.has(tags['host']!))) continue
+    if (check !== 'ping' && (check !== 'snmp' || pingDecides(tags['host']!, pt.t))) continue
     const up = pt.f['up']
     if (typeof up !== 'number') continue
     const hu: Record<string, string> = { host: tags['host']!, role: tags['role']!, site: tags['site']!, poller: tags['poller'] }
@@ -86,6 +109,15 @@ export function finishDevices (p: Array<Point | null>, refused: number): Point[]
     out.push({ m: 'host_up', t: pt.t, tags: hu, f: { up: up >= 1 ? 1 : 0 } })
   }
   return out
+}
+
+/** remember keeps the newest ping time of a device, dropping the least recently pinged beyond MAX_PINGED. */
+function remember (memory: Map<string, number>, host: string, t: number): void {
+  const last = memory.get(host)
+  if (last !== undefined && last >= t) return
+  memory.delete(host)
+  memory.set(host, t)
+  if (memory.size > MAX_PINGED) memory.delete(memory.keys().next().value!)
 }
 
 /** stampDeviceEvents stamps the events with a device tag; refused ones are removed and counted. */

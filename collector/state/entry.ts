@@ -108,7 +108,7 @@ export function stamp (id: StampIdentity, b: Batch, received: number, dev?: Devi
     pt.tags = withIdentity(tags, id)
   }
   if (devices > 0) {
-    p = finishDevices(p as Array<Point | null>, refused)
+    p = finishDevices(p as Array<Point | null>, refused, id.devices?.pinged)
     if (dev !== undefined) { dev.seen += devices; dev.refused += refused }
   }
   p.push({ m: 'host_up', t: received, tags: identityTags(id), f: { up: 1 } })

@@ -13,12 +13,14 @@ export function addPanels (d: dashboard.DashboardBuilder, panels: ReadonlyArray<
 }
 
 const PING = `"check" = 'ping' AND "poller" =~ /.+/`
+/** every device's liveness checks: ping, and SNMP reachability (the only one of an SNMP-only device) */
+const LIVENESS = `"check" =~ /^(ping|snmp)$/ AND "poller" =~ /.+/`
 
-/** devicePanels: the NOC's devices table, RTT and loss over time, UPS charge. */
+/** devicePanels: the NOC's devices table (a row per device and check: SNMP-only devices too), RTT and loss over time, UPS charge. */
 export function devicePanels (): Array<cog.Builder<dashboard.Panel>> {
   return [
-    tablePanel('Devices / ネットワーク機器 (ping)', [
-      `SELECT last("up") AS "up", last("rtt_ms") AS "rtt_ms", last("loss_percent") AS "loss_percent" FROM "service" WHERE ${PING} AND $timeFilter GROUP BY "host", "site", "poller"`
+    tablePanel('Devices / ネットワーク機器 (ping, SNMP)', [
+      `SELECT last("up") AS "up", last("rtt_ms") AS "rtt_ms", last("loss_percent") AS "loss_percent", last("uptime_s") AS "uptime_s" FROM "service" WHERE ${LIVENESS} AND $timeFilter GROUP BY "host", "site", "poller", "check"`
     ]).span(12).height(9),
     lines('Device RTT / 応答時間 (ping)', 'ms', [`SELECT mean("rtt_ms") FROM "service" WHERE ${PING} AND $timeFilter GROUP BY time($__interval), "host" fill(null)`]).min(0).span(6).height(9),
     lines('Device packet loss / パケット損失率', 'percent', [`SELECT max("loss_percent") FROM "service" WHERE ${PING} AND $timeFilter GROUP BY time($__interval), "host" fill(null)`])

@@ -42,8 +42,14 @@ export const UPS_START: Readonly<Record<string, number>> = {
   '1.3.6.1.2.1.33.1.4.1.0': 3 // upsOutputSource: normal
 }
 
-/** startSnmpd starts snmpd; teardown stops it. withUps adds the UPS-MIB objects. */
-export async function startSnmpd (t: Test, o: { withUps?: boolean } = {}): Promise<Snmpd> {
+/** ifOperStatus of ifIndex 1 (lo), overridable so a test can take the interface down with set(). */
+export const IF_OPER_LO = '1.3.6.1.2.1.2.2.1.8.1'
+
+/**
+ * startSnmpd starts snmpd; teardown stops it. withUps adds the UPS-MIB objects; overrides serves
+ * more objects (integers) that set() changes, e.g. { [IF_OPER_LO]: 1 }.
+ */
+export async function startSnmpd (t: Test, o: { withUps?: boolean, overrides?: Record<string, number> } = {}): Promise<Snmpd> {
   const dir = await tmpDir(t)
   const persist = join(dir, 'persist')
   await mkdir(persist)
@@ -57,7 +63,7 @@ export async function startSnmpd (t: Test, o: { withUps?: boolean } = {}): Promi
     `rouser ${s.user.name} priv`,
     `sysName ${s.sysName}`,
     `sysLocation ${s.sysLocation}`,
-    ...(o.withUps === true ? Object.entries(UPS_START).map(([oid, v]) => `override -rw ${oid} integer ${v}`) : [])
+    ...Object.entries({ ...(o.withUps === true ? UPS_START : {}), ...o.overrides }).map(([oid, v]) => `override -rw ${oid} integer ${v}`)
   ].join('\n') + '\n'
   const file = join(dir, 'snmpd.conf')
   await writeFile(file, conf, { mode: 0o600 })

@@ -53,6 +53,8 @@ t.test('every query runs on real data and returns series', async t => {
     lines.push(`service,${dev},service=sw-3f,check=ping up=1,rtt_ms=${1 + i / 100},loss_percent=0 ${ts}`)
     lines.push(`snmp_if,${dev},ifname=ge-0/0/1 rx_bytes_per_sec=${1000 + i},tx_bytes_per_sec=500,rx_errors=0,tx_errors=0,rx_errors_per_sec=0,tx_errors_per_sec=0,oper_up=1,admin_up=1 ${ts}`)
     lines.push(`ups,host=ups-1,device=ups-1,role=ups,site=本庁舎,poller=dash-01 on_battery=0,charge_percent=100,runtime_s=1800 ${ts}`)
+    // an SNMP-only device (no ping check): the NOC's devices table lists it too
+    lines.push(`service,host=sw-snmp,device=sw-snmp,role=device,site=別館,poller=dash-01,service=sw-snmp,check=snmp up=1,uptime_s=${86_400 + i * 60} ${ts}`)
   }
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=firing summary="発券機 dash-01 プリンタ異常",value=0,threshold=0,active=1 ${now - 3_600_000}`)
   lines.push(`alert,${tags},rule=kiosk_printer_error,severity=critical,state=resolved summary="発券機 dash-01 プリンタ異常",value=1,threshold=0,active=0,duration_s=1200 ${now - 2_400_000}`)
@@ -91,4 +93,7 @@ t.test('every query runs on real data and returns series', async t => {
       t.ok(series.length > 0, `${f} ${what} returns series`)
     }
   }
+  const devices = (parsed['noc.json']!['panels'] as Json[]).find(p => String(p['title']).startsWith('Devices'))!
+  const rows = (await query(influxd.url, 'kanshi', grafana(devices['targets'][0].query, vars))).results[0].series as Json[]
+  t.same(rows.map(s => `${s.tags.host}/${s.tags.check}`).sort(), ['sw-3f/ping', 'sw-snmp/snmp'], 'the NOC devices table lists the pinged and the SNMP-only device')
 })

@@ -17,6 +17,17 @@ t.test('127.0.0.1 is up with a round trip', async t => {
   t.match(r.message, /^3\/3 replies from 127\.0\.0\.1, rtt avg [\d.]+ ms$/)
 })
 
+t.test('several loopback addresses pinged at once: each answers for itself', async t => {
+  // All of 127.0.0.0/8 is loopback on Linux: a poller's checks of several devices run concurrently.
+  const hosts = ['127.0.0.2', '127.0.0.3', '127.1.2.3']
+  const results = await Promise.all(hosts.map(async h => await run(h, 2)))
+  results.forEach((r, i) => {
+    t.equal(r.up, true, r.message)
+    t.equal(r.fields?.['loss_percent'], 0, `${hosts[i]!} loss 0%`)
+    t.equal(r.message.replace(/rtt avg [\d.]+ ms$/, ''), `2/2 replies from ${hosts[i]!}, `, 'the message names that address')
+  })
+})
+
 t.test('an unknown host is down with ping\'s reason', async t => {
   const r = await run('no-such-host.invalid', 1)
   t.equal(r.up, false)

@@ -85,7 +85,7 @@ t.test('raw data only, hosts arriving and leaving mid-month, no incident record,
   t.match(ehtml, 'Monthly report (capacity and service levels) — 2026-06')
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.readFile(join(empty, 'report.xlsx'))
-  t.equal(wb.worksheets.length, 11, 'every sheet is there')
+  t.equal(wb.worksheets.length, 12, 'every sheet is there (Device traffic too)')
   t.equal(wb.getWorksheet('Hosts')!.rowCount, 1, 'headers only')
   t.equal(wb.getWorksheet('Hosts')!.getRow(1).getCell(1).value, 'Host', 'English headers')
 })
@@ -98,7 +98,7 @@ t.test('bad report settings and arguments: one line naming the file, the key and
     ['bad-hours', "report: { serviceHours: { days: business, hours: ['18:00-09:00'] } }", /: report\.serviceHours\.hours\.0: expected HH:MM-HH:MM with the start before the end, got "18:00-09:00"$/],
     ['bad-duration', 'report: { major: { minDuration: soon } }', /: report\.major\.minDuration: expected a duration such as "10s", "5m" or "1h", got "soon"$/],
     ['bad-severity', 'report: { major: { severities: [fatal] } }', /: report\.major\.severities\.0: expected one of info, warning, critical, got "fatal"$/],
-    ['typo', 'report: { tagets: { availability: 99 } }', /: report\.tagets: unknown key \(a typo\?\); expected one of timezone, serviceHours, overrides, targets, thresholds, diskFullWithinDays, major, jobs, daily, inventory$/],
+    ['typo', 'report: { tagets: { availability: 99 } }', /: report\.tagets: unknown key \(a typo\?\); expected one of timezone, serviceHours, overrides, targets, thresholds, diskFullWithinDays, topInterfaces, major, jobs, daily, inventory$/],
     ['override-hours', 'report: { overrides: [ { match: { role: kiosk }, serviceHours: kiosk-time } ] }', /: report\.overrides\.0\.serviceHours: expected the name of a schedule \(business-hours, kiosk-hours\) or \{ days, hours \}, got "kiosk-time"$/],
     ['bad-timezone', 'report: { timezone: Mars/Olympus }', /: report\.timezone: expected an IANA timezone such as Asia\/Tokyo, got "Mars\/Olympus"$/],
     ['custom-schedule', 'alerting: { schedules: [ { name: night, days: all, hours: [\'00:00-06:00\'] } ] }\nreport: { serviceHours: kiosk-hours }', /: report\.serviceHours: expected the name of a schedule \(night\) or \{ days, hours \}, got "kiosk-hours"$/]

@@ -1,12 +1,17 @@
 // The report's batch on-time rate (バッチ処理完了時間順守率) with expected runs
 // from collector.yaml jobs: on a real influxd: runs that never reported count
-// as missed and in the denominator, in rollups and in raw data alike.
+// as missed and in the denominator, in rollups and in raw data alike; and the
+// real kanshi-report reads the top-level jobs: of collector.yaml.
 
 import t from 'tap'
 import { InfluxQL, Sources, type InfluxTarget } from '../../collector/report/influxql.js'
 import { jobFigures } from '../../collector/report/jobs.js'
 import { BusinessCalendar } from '../../common/calendar.js'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
+import { runReport } from '../helpers/report-cli.js'
+import { sheetRows } from '../helpers/report-month.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
 const DAY = 86_400_000
@@ -29,7 +34,7 @@ const line = (tags: Record<string, string>, f: Record<string, number>, ts: numbe
   `service,${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(',')} ${Object.entries(f).map(([k, v]) => `${k}=${v}`).join(',')} ${ts}`
 
 t.test('missed runs from jobs: and the calendar count against the on-time rate', async t => {
-  const { influx } = await withReportDb(t)
+  const { influx, dir } = await withReportDb(t)
   const dates = businessDates()
   t.equal(dates.length, 19, '21 weekdays less two holidays')
   const skipped = new Set([dates[4]!, dates[11]!]) // never ran
@@ -82,4 +87,16 @@ t.test('missed runs from jobs: and the calendar count against the on-time rate',
     const mid = await jobFigures(q, src, month, { jobs, calendar: cal, schedules: [], now: jst('2026-11-10T12:00:00'), target })
     t.equal(mid.find(r => r.service === 'month-end')!.expected, dates.filter(d => d <= '2026-11-10').length)
   }
+  // The CLI: collector.yaml's top-level jobs: reach the report (report.ts figureInputs), figures as above.
+  const config = join(dir, 'collector.yaml')
+  writeFileSync(config, `influx: { url: '${influx.url}' }\ndataDir: ./collector\njobs:\n${jobs.map(j => `  - { name: ${j.name}, host: ${j.host}, schedule: ${j.schedule}, deadline: '${j.deadline}' }`).join('\n')}\n`)
+  const out = join(dir, 'nov')
+  const r = await runReport(['--month', '2026-11', '--out', out, '--config', config, '--no-pdf'])
+  t.equal(r.code, 0, `kanshi-report exit 0 (stderr: ${r.stderr})`)
+  const sheet = await sheetRows(join(out, 'report.xlsx'), 'Jobs')
+  const nb = sheet.find(x => x['ジョブ'] === 'nightly-backup')
+  t.same([nb?.['実行回数'], nb?.['未実行（予定）'], nb?.['定刻完了']], [runs, skipped.size, onTime], 'nightly-backup: runs, the two missed days, on time')
+  t.ok(Math.abs(Number(nb?.['定刻完了率 %']) - onTime / (runs + skipped.size)) < 1e-9, `its rate counts the missed runs: ${String(nb?.['定刻完了率 %'])}`)
+  const me = sheet.find(x => x['ジョブ'] === 'month-end')
+  t.same([me?.['実行回数'], me?.['未実行（予定）'], me?.['定刻完了率 %']], [0, dates.length, 0], 'month-end never reported: missed every business day')
 })

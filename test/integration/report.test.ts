@@ -207,7 +207,7 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   // ---- workbook
   const wb = new ExcelJS.Workbook()
   await wb.xlsx.readFile(join(out, 'report.xlsx'))
-  t.same(wb.worksheets.map(w => w.name), ['Summary', 'Hosts', 'Disks', 'Network', 'Services', 'Availability', 'Incidents', 'Jobs', 'Security', 'Logins', 'Inventory'])
+  t.same(wb.worksheets.map(w => w.name), ['Summary', 'Hosts', 'Disks', 'Network', 'Device traffic', 'Services', 'Availability', 'Incidents', 'Jobs', 'Security', 'Logins', 'Inventory'])
   const rows = (name: string): Array<Record<string, unknown>> => {
     const ws = wb.getWorksheet(name)!
     const head = (ws.getRow(1).values as unknown[]).slice(1).map(String)

@@ -66,3 +66,28 @@ t.test('agent.yaml: a backup check needs path and maxAgeBusinessDays', async t =
   t.throws(() => checkAgentConfig(join(dir, 'agent.yaml'), { ...base, checks: [{ name: 'b', type: 'backup', path: '/b/*.dump', maxAgeBusinessDays: 1, schedule: 'weekly' }] }),
     /agent\.yaml: checks\.0\.schedule: expected one of business-days, daily, got "weekly"/)
 })
+
+t.test('agent.yaml calendar: closedDays and openDays reach the backup check', async t => {
+  const dir = await tmpDir(t)
+  const DAY = 86_400_000
+  const now = Date.now()
+  const made = now - 14 * DAY
+  writeFileSync(join(dir, 'db-1.dump'), 'x')
+  utimesSync(join(dir, 'db-1.dump'), new Date(made), new Date(made))
+  // every local date after the file's, up to tomorrow: all closed → 0 business days old
+  const dates = Array.from({ length: 16 }, (_, i) => new Date(made + (i + 1) * DAY + 9 * 3_600_000).toISOString().slice(0, 10))
+  const weekends = dates.filter(d => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay()))
+  const run = async (calendar?: Record<string, unknown>): Promise<R> => {
+    const cfg = checkAgentConfig(join(dir, 'agent.yaml'), { collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 'x' }, ...(calendar !== undefined ? { calendar } : {}), checks: [{ name: 'b', type: 'backup', path: 'db-*.dump', maxAgeBusinessDays: 1 }] })
+    return await (cfg.checks[0]!.check(new AbortController().signal) as Promise<R>)
+  }
+  const plain = await run()
+  const want = businessDaysSince(made, now, new BusinessCalendar({ timezone: 'Asia/Tokyo' }))
+  t.ok(want > 1, `14 days hold ${want} business days`)
+  t.same([plain.up, plain.fields?.['age_business_days']], [false, want], 'without calendar: holidays and weekends only')
+  const closed = await run({ closedDays: dates })
+  t.same([closed.up, closed.fields?.['age_business_days']], [true, 0], 'every day since closed (closedDays): not stale')
+  const open = await run({ openDays: weekends })
+  t.equal(open.fields?.['age_business_days'], want + weekends.filter(d => d <= new Date(now + 9 * 3_600_000).toISOString().slice(0, 10)).length, 'opened weekends (openDays) count')
+  t.throws(() => checkAgentConfig(join(dir, 'agent.yaml'), { collector: { url: 'ws://127.0.0.1:1/v1/agent', token: 'x' }, calendar: { closedDays: ['24 Nov'] } }), /agent\.yaml: calendar\.closedDays\.0: expected a date YYYY-MM-DD/)
+})

@@ -3,7 +3,8 @@
 
 import t from 'tap'
 import { decodeEntry, encodeEntry, stamp } from '../../collector/state/entry.js'
-import { devicePolicy, newDeviceSink } from '../../collector/state/device-stamp.js'
+import { devicePolicy, newDeviceSink, PING_MEMORY_MS } from '../../collector/state/device-stamp.js'
+import { AgentAuth, sha256Hex } from '../../collector/ingest/auth.js'
 import { descendants, downAncestor, hostTopology } from '../../collector/alerting/topology.js'
 import { DependencyStage, RELEASE_AFTER_MS } from '../../collector/alerting/notify/dependency.js'
 import { candidates } from '../../collector/alerting/notify/notifier.js'
@@ -52,6 +53,26 @@ t.test('stamp: device points keep their device identity; refused ones are droppe
   t.same(e.p[6]!.tags, { host: 'sw-2', role: 'switch', site: '別館', poller: 'poller' }, 'an SNMP-only device is up by SNMP; its own role and site kept')
   t.same(e.e!.map(x => [x.tags!['host'], x.tags!['poller']]), [['sw-1', 'poller']])
   t.same(decodeEntry(encodeEntry(e)), e, 'stored as its entry, it replays as stamped')
+})
+
+t.test('stamp: ping decides a pinged device even when its SNMP answer comes in another batch', async t => {
+  const id = { id: 'poller', role: 'server', site: 's', devices: devicePolicy(['sw-*'], agents) }
+  const T0 = 1_700_000_000_000
+  const one = (seq: number, t0: number, check: string, up: number, device = 'sw-9'): Array<[string, number, number]> => stamp(id, { type: 'batch', seq, points: [{ m: 'service', t: t0, tags: { device, host: device, check }, f: { up } }] } as Batch, t0)
+    .p.filter(p => p.m === 'host_up' && p.tags!['poller'] !== undefined).map(p => [p.tags!['host']!, p.t, p.f['up'] as number])
+  t.same(one(1, T0, 'ping', 0), [['sw-9', T0, 0]], 'ICMP filtered: down by ping')
+  t.same(one(2, T0 + 1000, 'snmp', 1), [], 'SNMP answers in the next batch: no host_up from it, no flap')
+  t.same(one(3, T0 + PING_MEMORY_MS, 'snmp', 1), [], 'still pinged within the memory')
+  t.same(one(4, T0 + PING_MEMORY_MS + 1001, 'snmp', 1), [['sw-9', T0 + PING_MEMORY_MS + 1001, 1]], 'ping gone longer than PING_MEMORY_MS: SNMP decides')
+  t.same(one(5, T0 + 2000, 'snmp', 0, 'sw-only'), [['sw-only', T0 + 2000, 0]], 'an SNMP-only device is decided by SNMP in every batch')
+  t.same(one(6, T0 + 3000, 'snmp', 1, 'sw-only'), [['sw-only', T0 + 3000, 1]])
+  // The memory lives in the agent's device policy and survives a reload of agents[].
+  const auth = new AgentAuth([{ id: 'poller', tokenSha256: sha256Hex('x'), role: 'server', site: 's', labels: {}, devices: ['sw-*'] }])
+  const who = (): typeof id => auth.authenticate('Bearer x')! as unknown as typeof id
+  stamp(who(), { type: 'batch', seq: 1, points: [{ m: 'service', t: T0, tags: { device: 'sw-9', host: 'sw-9', check: 'ping' }, f: { up: 0 } }] } as Batch, T0)
+  auth.reload([{ id: 'poller', tokenSha256: sha256Hex('x'), role: 'server', site: 's', labels: {}, devices: ['sw-*'] }])
+  const after = stamp(who(), { type: 'batch', seq: 2, points: [{ m: 'service', t: T0 + 1000, tags: { device: 'sw-9', host: 'sw-9', check: 'snmp' }, f: { up: 1 } }] } as Batch, T0 + 1000)
+  t.equal(after.p.filter(p => p.m === 'host_up' && p.tags!['host'] === 'sw-9').length, 0, 'after a reload ping still decides')
 })
 
 t.test('stamp: an agent without the devices permission keeps nothing of a device', async t => {
@@ -123,6 +144,26 @@ t.test('dependency stage: suppresses children of a down parent, names them, rele
   await run(10_000 + RELEASE_AFTER_MS)
   t.equal((await store.incident(k1))!.suppressed_by, null, 'still down 5 minutes after its parent recovered: released, its own alert')
   t.match((await store.incident(k1))!.description, '上位 sw-3f の復旧後も停止が続いています')
+})
+
+t.test('a trap of a device (its checks\' tags) is the device\'s incident: suppressed while its parent is down', async t => {
+  const store = new SqliteAlertStore(await tmpDir(t))
+  t.teardown(() => store.close())
+  // What the poller sends: the ping of sw-1 (parent core) and a trap event with the same identity tags.
+  const tags = { device: 'sw-1', host: 'sw-1', role: 'switch', parent: 'core' }
+  const e = stamp(poller, { type: 'batch', seq: 1, points: [{ m: 'service', t: 1, tags: { ...tags, check: 'ping' }, f: { up: 1 } }], events: [{ t: 2, source: 'snmptrap:sw-1', level: 'warning', message: 'linkDown', tags: { ...tags } }] } as Batch, 5)
+  t.same(e.e![0]!.tags, { ...tags, poller: 'poller', site: '本庁舎' }, 'the trap keeps the device identity, the poller added')
+  const registry = new DeviceRegistry()
+  registry.observe(e.p, 5)
+  const topo = hostTopology(() => [], registry)
+  const open = async (host: string, rule: string, at: number): Promise<number> => await store.openIncident({
+    rule, severity: 'warning', host, labels: { host }, summary: `${rule} ${host}`, summary_en: `${rule} ${host}`, description: '', description_en: '',
+    value: 0, threshold: 0, detected_at: at, suppressed_by: null, series_key: `${rule}|${host}`
+  })
+  await open('core', 'device_down', 1000)
+  const trap = await open(e.e![0]!.tags!['host']!, 'switch_link_down', 1100)
+  await new DependencyStage({ store, topology: topo, heartbeatRules: () => new Set(['device_down']) }).exec(candidates(await store.firing(), [], {}), 2000)
+  t.equal((await store.incident(trap))!.suppressed_by, 'parent:core', 'the trap rule\'s incident is suppressed by the down parent')
 })
 
 t.test('config: a devices list naming an agent, or an agent its own parent, is refused with file and key', async t => {

@@ -15,6 +15,7 @@ import { buildSnmp, deviceTags, DeviceCheckKeys, refuseDeviceKeys } from '../snm
 import { snmpCheck } from '../snmp/check.js'
 import { defenderCheck } from './defender.js'
 import { KILL_GRACE_MS, PluginCheckKeys, buildBackupCheck, buildCommandCheck } from './plugin-config.js'
+import type { CalendarOptions } from '../../../common/calendar.js'
 
 const Dur = (def: string, min: number) => DurationMs({ default: def, min, description: 'a duration such as "30s"' })
 
@@ -55,7 +56,7 @@ function regex (file: string, key: string, v: string): RegExp {
 export const checkLabel = (c: { name: string }, i: number): string => `checks.${i}(${c.name})`
 
 /** buildChecks turns decoded entries into runnable checks, naming file, check and key on a mistake. */
-export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, timezone = 'Asia/Tokyo'): ServiceCheckSpec[] {
+export function buildChecks (file: string, checks: readonly CheckEntry[], platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, timezone = 'Asia/Tokyo', calendar: CalendarOptions = {}): ServiceCheckSpec[] {
   const names = new Set<string>()
   return checks.map((c, i) => {
     const at = (k: string): string => `${checkLabel(c, i)}.${k}`
@@ -93,7 +94,7 @@ export function buildChecks (file: string, checks: readonly CheckEntry[], platfo
         check = defenderCheck({ maxSignatureAgeDays: c.maxSignatureAgeDays ?? 3, maxScanAgeDays: c.maxScanAgeDays })
         break
       case 'command': check = buildCommandCheck(file, c, at); break
-      case 'backup': check = buildBackupCheck(file, c, at, timezone); break
+      case 'backup': check = buildBackupCheck(file, c, at, timezone, calendar); break
       default: check = fileCheck({ path: resolve(dirname(resolve(file)), need(c.path, 'path', 'a file path')), maxAgeMs: need(c.maxAge, 'maxAge', 'a duration such as "26h"'), ...(c.minBytes !== undefined ? { minBytes: c.minBytes } : {}) })
     }
     return { name: c.name, type: c.type === 'file' ? 'job' : c.type, intervalMs: c.interval, timeoutMs: c.type === 'command' ? c.timeout + KILL_GRACE_MS : c.timeout, check, ...(tags !== undefined ? { tags } : {}) }

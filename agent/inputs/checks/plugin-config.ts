@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { AnyKey } from '../../../protocol/messages.js'
 import { ConfigError, OneOf, SizeBytes } from '../../../common/config.js'
-import { BusinessCalendar } from '../../../common/calendar.js'
+import { BusinessCalendar, type CalendarOptions } from '../../../common/calendar.js'
 import type { Check } from './types.js'
 import { PLUGIN_ENCODINGS, commandCheck, type PluginEncoding } from './nagios.js'
 import { backupCheck } from './backup.js'
@@ -55,14 +55,15 @@ export function buildCommandCheck (file: string, c: Entry, at: (k: string) => st
   })
 }
 
-export function buildBackupCheck (file: string, c: Entry, at: (k: string) => string, timezone: string): Check {
+/** buildBackupCheck: business days on the agent's calendar (holidays, 29 Dec-3 Jan, closedDays, openDays). */
+export function buildBackupCheck (file: string, c: Entry, at: (k: string) => string, timezone: string, calendar: CalendarOptions = {}): Check {
   if (c.path === undefined) throw new ConfigError(file, at('path'), 'expected a file pattern such as /backup/db-*.dump for a backup check, got missing')
   if (c.maxAgeBusinessDays === undefined) throw new ConfigError(file, at('maxAgeBusinessDays'), 'expected a whole number of days for a backup check, got missing')
   return backupCheck({
     path: resolve(dirname(resolve(file)), c.path),
     maxAgeDays: c.maxAgeBusinessDays,
     minGenerations: c.minGenerations ?? 1,
-    calendar: c.schedule === 'daily' ? undefined : new BusinessCalendar({ timezone }),
+    calendar: c.schedule === 'daily' ? undefined : new BusinessCalendar({ ...calendar, timezone }),
     timezone
   })
 }

@@ -27,7 +27,7 @@ export class Gate {
   }
 
   /** pass adds the record to the batch as an event unless a filter or the rate limit stops it. */
-  pass (batch: Batch, text: string, source: string, now: number, o: { level?: Level, t?: number, truncated?: boolean } = {}): void {
+  pass (batch: Batch, text: string, source: string, now: number, o: { level?: Level, t?: number, truncated?: boolean, tags?: Readonly<Record<string, string>> | undefined } = {}): void {
     const s = this.spec
     if (s.redact !== undefined) {
       const r = s.redact.apply(text)
@@ -40,9 +40,10 @@ export class Gate {
     if (!this.bucket.take(now)) { this.stats.dropped++; this.droppedUnreported++; return }
     this.stats.lines++
     const message = o.truncated === true ? clip(text, Limits.maxEventMessageLength - TRUNCATED.length) + TRUNCATED : clip(text, Limits.maxEventMessageLength)
-    // Security events (failed logons, lockouts, malware, logins) carry a `kind` tag; the entry's own tags win.
+    // Security events (failed logons, lockouts, malware, logins) carry a `kind` tag; the entry's own tags win,
+    // then the record's (a trap's device identity).
     const kind = s.security === false ? undefined : classify(source, text)
-    const tags = kind === undefined ? s.tags : { kind, ...s.tags }
+    const tags = kind === undefined && o.tags === undefined ? s.tags : { ...(kind !== undefined ? { kind } : {}), ...s.tags, ...o.tags }
     batch.add({ t: this.stamp(source, o.t ?? now), source: clip(source, 1024), level, message, ...(Object.keys(tags).length > 0 ? { tags } : {}) })
   }
 

@@ -19,7 +19,7 @@ export interface StreamSource {
 }
 
 /** A record from a stream source, with the position just after it. */
-export interface QueuedRecord { t: number, level: Level, source: string, message: string }
+export interface QueuedRecord { t: number, level: Level, source: string, message: string, tags?: Readonly<Record<string, string>> }
 
 /**
  * QueuedSource is what journald and the event log share: records queue up
@@ -48,7 +48,7 @@ export abstract class QueuedSource<R extends QueuedRecord, C> implements StreamS
     while (this.queue.length > 0) {
       if (batch.full) return false
       const r = this.queue.shift()!
-      this.gate.pass(batch, r.message, this.gate.spec.source ?? r.source, now, { level: r.level, t: r.t })
+      this.gate.pass(batch, r.message, this.gate.spec.source ?? r.source, now, { level: r.level, t: r.t, tags: r.tags })
       this.last = this.position(r)
     }
     this.drained()

@@ -183,3 +183,17 @@ export function buildSnmpTraps (file: string, c: StaticDecode<typeof SnmpTrapsSc
     host, port, communities, users, devices: c.devices, trapLevels: levels
   }
 }
+
+/**
+ * withDeviceTags gives the trap spec the identity of every device the agent's ping and snmp checks
+ * name (a tag from the first check of a device wins, later ones fill in), so a trap from a named sender carries its role, site and parent.
+ */
+export function withDeviceTags (spec: TrapSpec | undefined, checks: ReadonlyArray<{ tags?: Readonly<Record<string, string>> | undefined }>): TrapSpec | undefined {
+  if (spec === undefined) return undefined
+  const deviceTags: Record<string, Readonly<Record<string, string>>> = {}
+  for (const c of checks) {
+    const d = c.tags?.['device']
+    if (d !== undefined && c.tags!['host'] === d) deviceTags[d] = { ...c.tags, ...deviceTags[d] }
+  }
+  return { ...spec, deviceTags }
+}

@@ -1,6 +1,6 @@
 // SNMP trap receiver (v1, v2c, v3 and informs, with net-snmp's Receiver) as a
-// log stream source: each trap becomes an event with source snmptrap:<device>,
-// passed through the log input's gate (redaction, level floor, rate limit)
+// log stream source: each trap becomes an event with source snmptrap:<device>
+// (a sender named in devices: carries that device's identity tags), passed through the log input's gate (redaction, level floor, rate limit)
 // and spooled like any log line. UDP cannot be paused: when the queue is
 // full the trap is dropped, counted and reported in one event.
 
@@ -22,6 +22,8 @@ export interface TrapSpec extends GateSpec {
   users: TrapUser[]
   /** sender address → device name */
   devices: Record<string, string>
+  /** device name → the tags of its ping/snmp checks on this agent (device, host, role, site, parent) */
+  deviceTags?: Record<string, Readonly<Record<string, string>>>
   /** trap name or OID → level */
   trapLevels: Record<string, Level>
   /** traps waiting for the next log poll before more are dropped (default 10 000) */
@@ -88,10 +90,14 @@ export class TrapSource extends QueuedSource<QueuedRecord, undefined> {
       ? v1TrapOid(n.pdu.enterprise ?? '', n.pdu.generic ?? 6, n.pdu.specific ?? 0)
       : String(varbinds.find(v => v.oid === SNMP_TRAP_OID)?.value ?? 'unknown')
     const address = n.rinfo.address.replace(/^::ffff:/, '')
-    const device = this.spec.devices[address] ?? address
+    const named = this.spec.devices[address]
+    const device = named ?? address
     const f = formatTrap(trapOid, varbinds, device, this.spec.trapLevels)
     if (this.queue.length >= (this.spec.maxQueue ?? MAX_QUEUE)) { this.overflow++; this.counts.dropped++; this.gate.stats.dropped++; return }
-    this.queue.push({ t: this.clock(), level: f.level, source: `snmptrap:${device}`, message: f.message })
+    // A named device's trap is the device's event (its checks' tags; the collector stamps it like its
+    // points, under agents[].devices); an unnamed sender's stays the poller's event.
+    const tags = named === undefined ? undefined : this.spec.deviceTags?.[named] ?? { device: named, host: named }
+    this.queue.push({ t: this.clock(), level: f.level, source: `snmptrap:${device}`, message: f.message, ...(tags !== undefined ? { tags } : {}) })
   }
 
   /** refused counts a trap the receiver did not accept; the reason never quotes the community it carried. */
