@@ -24,7 +24,7 @@ export function flagText (i: SystemIncident, lang: Lang): string {
   const w = words(lang)
   const f = writeUpFlags(i)
   const part = { cause: w('yCause'), actions: w('yActions'), prevention: w('yPrevention') }
-  return [f.missing.length > 0 ? w('fNoWriteUp', { p: f.missing.map(k => part[k]).join('・') }) : '', f.unconfirmed ? w('fNoConfirm') : '', f.autoImpact ? w('fAutoSa') : ''].filter(x => x !== '').join(lang === 'ja' ? '、' : '; ')
+  return [f.missing.length > 0 ? w('fNoWriteUp', { p: f.missing.map(k => part[k]).join(lang === 'ja' ? '・' : ', ') }) : '', f.unconfirmed ? w('fNoConfirm') : '', f.autoImpact ? w('fAutoSa') : ''].filter(x => x !== '').join(lang === 'ja' ? '、' : '; ')
 }
 
 /** systemTables builds the five tables; with more than one month each system also gets a period-total row. */
