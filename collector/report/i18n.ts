@@ -343,6 +343,7 @@ const W = {
   yPrevention: ['再発防止策', 'Prevention'],
   yConfirmed: ['復旧確認時刻', 'Recovery confirmed'],
   yFlags: ['要確認', 'To check'],
+  yReportLink: ['障害報告書', 'Incident report'],
   fNoWriteUp: ['未記入: {p}', 'not written: {p}'],
   fNoConfirm: ['復旧未確認', 'recovery not confirmed'],
   fAutoSa: ['影響は自動判定', 'impact judged automatically'],

@@ -183,7 +183,7 @@ function listRow (x: Spec): Want {
     業務システム: x.sys, 番号: x.id, 重要度: x.severity, ホスト: x.host, 内容: x.summary, 検知: stamp(x.at), '復旧（確認）': stamp(x.confirmed ?? x.resolved),
     '復旧まで 分': rec, '復旧 目標内': yn(rec <= 240), '報告まで 分': x.notified !== undefined ? (x.notified - x.at) / MIN : null, '報告 目標内': yn(stepOk(x.notified, x)),
     '告知まで 分': x.notice !== undefined ? (x.notice - x.at) / MIN : null, '告知 目標内': yn(stepOk(x.notice, x)), 重大: majorOf(x) ? '○' : '', サービス影響: saOf(x) ? '○' : '×', SLA対象: countedOf(x) ? '○' : '×',
-    復旧確認時刻: x.confirmed !== undefined ? stamp(x.confirmed) : null, 原因: x.wu?.cause ?? '', 対応内容: x.wu?.actions ?? '', 再発防止策: x.wu?.prevention ?? '', 要確認: flagsOf(x)
+    復旧確認時刻: x.confirmed !== undefined ? stamp(x.confirmed) : null, 原因: x.wu?.cause ?? '', 対応内容: x.wu?.actions ?? '', 再発防止策: x.wu?.prevention ?? '', 要確認: flagsOf(x), 障害報告書: `${PUBLIC}/console/incidents/${x.id}`
   }
 }
 
@@ -193,8 +193,10 @@ function csv (file: string): Array<Record<string, string>> {
   return rows.slice(1).map(r => Object.fromEntries(rows[0]!.map((h, i) => [h, r[i] ?? ''])))
 }
 
+const PUBLIC = 'https://kanshi.example.jp'
 const CONFIG = (url: string): string => `influx: { url: '${url}' }
 dataDir: ./collector
+alerting: { publicUrl: '${PUBLIC}/' }
 systems:
   - name: 共通基盤
     hosts: [web01, web02]

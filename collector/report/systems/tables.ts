@@ -27,8 +27,11 @@ export function flagText (i: SystemIncident, lang: Lang): string {
   return [f.missing.length > 0 ? w('fNoWriteUp', { p: f.missing.map(k => part[k]).join(lang === 'ja' ? '・' : ', ') }) : '', f.unconfirmed ? w('fNoConfirm') : '', f.autoImpact ? w('fAutoSa') : ''].filter(x => x !== '').join(lang === 'ja' ? '、' : '; ')
 }
 
-/** systemTables builds the five tables; with more than one month each system also gets a period-total row. */
-export function systemTables (periods: readonly SystemPeriod[], lang: Lang): Table[] {
+/**
+ * systemTables builds the five tables; with more than one month each system also gets a period-total row.
+ * With publicUrl (alerting.publicUrl) each incident links its console page, where its 障害報告書 is.
+ */
+export function systemTables (periods: readonly SystemPeriod[], lang: Lang, publicUrl?: string): Table[] {
   if (periods.length === 0) return []
   const w = words(lang)
   const judge = (v: boolean | null): string => v === null ? w('na') : v ? w('met') : w('missed')
@@ -86,13 +89,15 @@ export function systemTables (periods: readonly SystemPeriod[], lang: Lang): Tab
       columns: [C('system', 'ySystem', 'text', 14), C('id', 'id', 'int', 6), C('severity', 'severity', 'text', 9), C('host', 'host', 'text', 12), C('summary', 'summaryCol', 'text', 30), C('detected', 'detected', 'datetime', 17), C('recovered', 'yRecoveredAt', 'datetime', 17),
         C('recoveryMin', 'yRecoveryMin', 'num', 9, 1), C('recoveryOk', 'yRecoveryOk', 'text', 8), C('reportMin', 'yReportMin', 'num', 9, 1), C('reportOk', 'yReportOk', 'text', 8), C('noticeMin', 'yNoticeMin', 'num', 9, 1), C('noticeOk', 'yNoticeOk', 'text', 8),
         C('major', 'major', 'text', 6), C('sa', 'yServiceAffecting', 'text', 8), C('counted', 'yCountedCol', 'text', 7),
-        C('confirmed', 'yConfirmed', 'datetime', 17), C('cause', 'yCause', 'text', 30), C('actions', 'yActions', 'text', 30), C('prevention', 'yPrevention', 'text', 30), C('flags', 'yFlags', 'text', 28)],
+        C('confirmed', 'yConfirmed', 'datetime', 17), C('cause', 'yCause', 'text', 30), C('actions', 'yActions', 'text', 30), C('prevention', 'yPrevention', 'text', 30), C('flags', 'yFlags', 'text', 28),
+        ...(publicUrl !== undefined ? [C('link', 'yReportLink', 'text', 40)] : [])],
       rows: incidents.map(({ p, i }) => ({
         system: p.system.name, id: i.row.id, severity: i.row.severity, host: i.row.host, summary: i.row.summary, detected: i.row.detectedAt,
         recovered: i.row.confirmedRecoveryAt ?? i.row.resolvedAt, recoveryMin: i.recoveryMin, recoveryOk: yes(i.recoveryMet),
         reportMin: i.row.notifyMin, reportOk: yes(i.reportMet), noticeMin: i.row.userNoticeMin, noticeOk: yes(i.noticeMet),
         major: i.row.major ? w('yes') : '', sa: i.row.serviceAffecting ? w('yes') : w('no'), counted: i.counted ? w('yes') : w('no'),
-        confirmed: i.row.confirmedRecoveryAt, cause: i.row.writeUp.cause, actions: i.row.writeUp.actions, prevention: i.row.writeUp.prevention, flags: flagText(i, lang)
+        confirmed: i.row.confirmedRecoveryAt, cause: i.row.writeUp.cause, actions: i.row.writeUp.actions, prevention: i.row.writeUp.prevention, flags: flagText(i, lang),
+        ...(publicUrl !== undefined ? { link: `${publicUrl.replace(/\/+$/, '')}/console/incidents/${i.row.id}` } : {})
       }))
     },
     {
@@ -120,7 +125,7 @@ export function systemTables (periods: readonly SystemPeriod[], lang: Lang): Tab
 /** PAGE_HIDDEN are the columns the printed page leaves to the workbook and CSV (the page header names each system's targets). */
 const PAGE_HIDDEN: Partial<Record<Table['id'], Set<string>>> = {
   systems: new Set(['schedule', 'respTarget', 'samples', 'busyMin', 'noDataMin']),
-  systemIncidents: new Set(['severity', 'reportMin', 'noticeMin'])
+  systemIncidents: new Set(['severity', 'reportMin', 'noticeMin', 'link'])
 }
 
 /** forPage narrows a system table to what fits an A4 page. */
