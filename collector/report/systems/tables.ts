@@ -125,7 +125,7 @@ export function systemTables (periods: readonly SystemPeriod[], lang: Lang, publ
 /** PAGE_HIDDEN are the columns the printed page leaves to the workbook and CSV (the page header names each system's targets). */
 const PAGE_HIDDEN: Partial<Record<Table['id'], Set<string>>> = {
   systems: new Set(['schedule', 'respTarget', 'samples', 'busyMin', 'noDataMin']),
-  systemIncidents: new Set(['severity', 'reportMin', 'noticeMin', 'link'])
+  systemIncidents: new Set(['severity', 'host', 'reportMin', 'noticeMin', 'confirmed', 'link'])
 }
 
 /** forPage narrows a system table to what fits an A4 page. */
