@@ -102,7 +102,7 @@ export function renderHtml (o: HtmlInputs): string {
   s.push(`<section><h2>${esc(w('services'))}</h2>${chart('availability')}${tableHtml(t('services'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('availability'))}</h2>${tableHtml(t('availability'), tz, w('noData'))}</section>`)
   s.push(systemsHtml(o.tables, tz, o.lang))
-  s.push(`<section><h2>${esc(w('incidents'))}</h2>${o.cur.record.available ? tableHtml(t('incidents'), tz, w('noData')) : `<p class="empty">${esc(w('noRecord'))}</p>`}</section>`)
+  s.push(`<section><h2>${esc(w('incidents'))}</h2>${o.cur.record.available ? tableHtml(t('incidents'), tz, w('noData')) : `<p class="empty">${esc(w('noRecord'))}</p>`}<p class="note" id="host-level-note">${esc(w('hostLevelNote'))}</p></section>`)
   s.push(`<section><h2>${esc(w('jobs'))}</h2>${tableHtml(t('jobs'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('security'))}</h2>${tableHtml(t('security'), tz, w('noData'))}</section>`)
   s.push(`<section><h2>${esc(w('logins'))}</h2>${tableHtml(t('logins'), tz, w('noData'))}<p class="note">${esc(w('secNote'))}</p></section>`)
@@ -111,7 +111,7 @@ export function renderHtml (o: HtmlInputs): string {
   return s.join('\n')
 }
 
-const SYSTEM_TABLES: ReadonlyArray<Table['id']> = ['systems', 'systemIncidentFigures', 'systemIncidents', 'exempt']
+const SYSTEM_TABLES: ReadonlyArray<Table['id']> = ['systems', 'systemIncidentFigures', 'systemIncidents', 'exempt', 'notServiceAffecting']
 
 /** systemsHtml is the "service levels by system" section, when systems are configured (the quarter and fiscal-year report use it too). */
 export function systemsHtml (tables: readonly Table[], tz: string, lang: Lang): string {

@@ -44,7 +44,7 @@ const W = {
   sNotify: ['障害通知 {n}分以内の割合', 'Incidents notified within {n} min'],
   sMajor: ['重大障害件数', 'Major incidents'],
   sBatch: ['バッチ定刻完了率', 'Batch jobs finished on time'],
-  sIncidents: ['障害件数（計画停止を除く）', 'Incidents (planned stops excluded)'],
+  sIncidents: ['障害件数（SLA対象）', 'Incidents (SLA)'],
   sMttr: ['平均復旧時間（MTTR）', 'Mean time to recovery (MTTR)'],
   sResp: ['HTTP応答時間 p95（最悪）', 'HTTP response time p95 (worst)'],
   uPct: ['%', '%'],
@@ -330,7 +330,29 @@ const W = {
   yaMajor: ['{s} の重大障害が年度累計 {v} 件（年間上限 {t} 件）', '{s}: {v} major incidents this fiscal year (at most {t} allowed)'],
   yaRecovery: ['{s} の障害 #{id} の復旧に {v} 分（目標 {t} 分以内）', '{s}: incident #{id} took {v} min to recover (target {t} min)'],
   yaReport: ['{s} の障害 #{id} の障害発生報告が {t} 分以内にありません', '{s}: incident #{id} was not reported to staff within {t} min'],
-  yaNotice: ['{s} の障害 #{id} の利用者告知が {t} 分以内にありません', '{s}: incident #{id}: users were not notified within {t} min']
+  yaNotice: ['{s} の障害 #{id} の利用者告知が {t} 分以内にありません', '{s}: incident #{id}: users were not notified within {t} min'],
+  // which incidents the SLA figures count (issue 18): the monthly §7 and the period incident list
+  slaCounted: ['SLA対象', 'SLA'],
+  slaWhy: ['SLA対象外の理由', 'Why left out'],
+  xExempt: ['免責: {c}（{r}）', 'exempt: {c} ({r})'],
+  xNotSaSet: ['サービス影響なし（運用者の判断）', 'no service impact (set by an operator)'],
+  xNotSaAuto: ['サービス影響なし（重要度 {s} による自動判定）', 'no service impact (judged from severity {s})'],
+  sExcluded: ['SLA対象外 {n} 件（免責 {e}・サービス影響なし {s}）', '{n} left out (exempt {e}, no service impact {s})'],
+  hostLevelNote: ['サーバ・サービス単位の稼働率は監視データのとおりで、免責・サービス影響なしの障害の時間も停止に数えます（除くのは計画停止のみ）。障害件数・通知率・重大障害・MTTR は SLA 対象の障害（サービス影響あり・免責なし・計画停止外）だけを数えます。', 'Host and service availability is as measured: the time of exempt and no-impact incidents counts as down (only planned stops are left out). Incidents, the notice rate, major incidents and MTTR count SLA incidents only (service-affecting, not exempt, not in planned maintenance).'],
+  yNotSaMin: ['影響なし 分', 'No-impact min'],
+  yNotSaList: ['サービス影響なしとした障害（SLA の数値から除外）', 'Incidents without service impact (left out of the SLA figures)'],
+  yNotSaReason: ['理由', 'Reason'],
+  yImpact: ['影響', 'Impact'],
+  yCause: ['原因', 'Cause'],
+  yActions: ['対応内容', 'Actions'],
+  yPrevention: ['再発防止策', 'Prevention'],
+  yConfirmed: ['復旧確認時刻', 'Recovery confirmed'],
+  yFlags: ['要確認', 'To check'],
+  yReportLink: ['障害報告書', 'Incident report'],
+  fNoWriteUp: ['未記入: {p}', 'not written: {p}'],
+  fNoConfirm: ['復旧未確認', 'recovery not confirmed'],
+  fAutoSa: ['影響は自動判定', 'impact judged automatically'],
+  yaFlags: ['要確認の障害 {n} 件（報告書未記入 {w}・復旧未確認 {c}・影響の自動判定 {a}）', '{n} incidents to check ({w} without a full write-up, {c} recovery not confirmed, {a} impact judged automatically)']
 } satisfies Record<string, readonly [string, string]>
 
 export type WordKey = keyof typeof W

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrate, NEWEST_INCIDENT_COLUMN, type Window } from '../alerting/store.js'
 import { fold } from '../alerting/incident-store.js'
+import { words, type Lang } from './i18n.js'
 
 export interface IncidentRow {
   id: number
@@ -38,6 +39,8 @@ export interface IncidentRow {
   systems: string[]
   /** counts against availability and the SLA: operator's choice, else severity critical */
   serviceAffecting: boolean
+  /** true when an operator set serviceAffecting; false when it was judged from the severity */
+  serviceAffectingSet: boolean
   /** 免責, with its category and reason; exempt incidents are listed apart and not counted */
   exempt: { category: string, reason: string } | null
   /** 復旧確認時刻: the client's confirmed recovery, when recorded */
@@ -124,6 +127,7 @@ export function readRecord (dataDir: string, start: number, end: number, lang: '
         major: r['major_override'] !== null ? r['major_override'] === 1 : muted !== 'maintenance' && o.majorSeverities.includes(severity) && durationMs >= o.majorMinMs,
         systems: f.systems,
         serviceAffecting: r['service_affecting'] !== null ? r['service_affecting'] === 1 : severity === 'critical',
+        serviceAffectingSet: r['service_affecting'] !== null,
         exempt: r['exempt_category'] === null ? null : { category: String(r['exempt_category']), reason: String(r['exempt_reason'] ?? '') },
         confirmedRecoveryAt: r['confirmed_recovery_at'] === null ? null : Number(r['confirmed_recovery_at']),
         userNoticeAt: r['user_notice_at'] === null ? null : Number(r['user_notice_at']),
@@ -154,20 +158,42 @@ function asFoldable (r: Row): Parameters<typeof fold>[0] {
   return { detected_at: Number(r['detected_at']), notified_at: n('notified_at'), acked_at: n('acked_at'), resolved_at: n('resolved_at'), severity: String(r['severity']), severity_override: r['severity_override'] as string | null ?? null, host: String(r['host']), systems: JSON.parse(String(r['systems'])) as string[] }
 }
 
+/** slaExclusion says why an incident is left out of the SLA figures, or null when it counts. */
+export function slaExclusion (r: IncidentRow): 'maintenance' | 'exempt' | 'notServiceAffecting' | null {
+  if (r.muted === 'maintenance') return 'maintenance'
+  if (r.exempt !== null) return 'exempt'
+  if (!r.serviceAffecting) return 'notServiceAffecting'
+  return null
+}
+
+/** exclusionText is the reason an incident is left out of the SLA figures, in words ('' when it counts). */
+export function exclusionText (r: IncidentRow, lang: Lang): string {
+  const w = words(lang)
+  switch (slaExclusion(r)) {
+    case 'maintenance': return w('mutedMaintenance')
+    case 'exempt': return w('xExempt', { c: r.exempt!.category, r: r.exempt!.reason })
+    case 'notServiceAffecting': return r.serviceAffectingSet ? w('xNotSaSet') : w('xNotSaAuto', { s: r.severity })
+    default: return ''
+  }
+}
+
 export interface IncidentStats {
-  /** incidents not in planned maintenance */
+  /** SLA incidents: service-affecting, not exempt, not in planned maintenance */
   count: number
   major: number
-  /** incidents judged for the notice rule, and those notified in time */
+  /** SLA incidents judged for the notice rule, and those notified in time */
   judged: number
   inTime: number
   notifyRate: number | null
-  /** mean minutes from detection to recovery of the recovered, unplanned incidents */
+  /** mean minutes from detection to recovery of the recovered SLA incidents */
   mttrMin: number | null
+  /** incidents left out of the figures: exempt, and not service-affecting (operator's choice or a warning) */
+  exempt: number
+  notServiceAffecting: number
 }
 
 export function incidentStats (rows: readonly IncidentRow[]): IncidentStats {
-  const counted = rows.filter(r => r.muted !== 'maintenance')
+  const counted = rows.filter(r => slaExclusion(r) === null)
   const judged = counted.filter(r => r.notifiedInTime !== null)
   const inTime = judged.filter(r => r.notifiedInTime === true).length
   const recovered = counted.filter(r => r.resolvedAt !== null)
@@ -177,6 +203,8 @@ export function incidentStats (rows: readonly IncidentRow[]): IncidentStats {
     judged: judged.length,
     inTime,
     notifyRate: judged.length > 0 ? 100 * inTime / judged.length : null,
-    mttrMin: recovered.length > 0 ? recovered.reduce((s, r) => s + r.durationMin, 0) / recovered.length : null
+    mttrMin: recovered.length > 0 ? recovered.reduce((s, r) => s + r.durationMin, 0) / recovered.length : null,
+    exempt: rows.filter(r => slaExclusion(r) === 'exempt').length,
+    notServiceAffecting: rows.filter(r => slaExclusion(r) === 'notServiceAffecting').length
   }
 }

@@ -97,7 +97,7 @@ export async function runReport (o: ReportRun): Promise<ReportResult> {
   const t0 = performance.now()
   const [cur, prev, systems] = await Promise.all([monthFigures(o.month, inputs, q), monthFigures(previousMonth(o.month), inputs, q, true), systemFigures(o.config, inputs, [o.month], q)])
   const queryMs = performance.now() - t0
-  const tables = [...buildTables(cur, prev, o.config.report, o.lang), ...systemTables(systems, o.lang)]
+  const tables = [...buildTables(cur, prev, o.config.report, o.lang), ...systemTables(systems, o.lang, o.config.alerting?.publicUrl)]
   // A missed system target leads the list: it is what the client's SLA judges.
   const att = [...systemAttention(systems, o.lang, 3), ...attention(cur, o.config.report, o.lang), ...securityAttention(cur.security, o.lang), ...inventoryAttention(cur.inventory, o.lang, o.config.report.inventory.maxUpdateAgeDays)]
   const svg = await charts(cur, o.config.report, o.lang)

@@ -51,7 +51,8 @@ export function summaryRows (cur: MonthFigures, prev: MonthFigures, c: ReportCon
   add(w('sNotify', { n: tg.notifyWithinMin }), f => f.record.available ? f.stats.notifyRate : null, w('uPct'), { op: '>=', v: tg.notifyRatio }, cur.record.available ? `${cur.stats.inTime} / ${cur.stats.judged}` : w('noRecord'))
   add(w('sMajor'), f => f.record.available ? f.stats.major : null, w('uCount'), { op: '<=', v: tg.majorIncidents }, '')
   add(w('sBatch'), f => f.totals.batchRate, w('uPct'), { op: '>=', v: tg.batchOnTime }, t.batchRuns > 0 ? `${t.batchOnTime} / ${t.batchRuns}` : '')
-  add(w('sIncidents'), f => f.record.available ? f.stats.count : null, w('uCount'), null, '')
+  const left = cur.stats.exempt + cur.stats.notServiceAffecting
+  add(w('sIncidents'), f => f.record.available ? f.stats.count : null, w('uCount'), null, left > 0 ? w('sExcluded', { n: left, e: cur.stats.exempt, s: cur.stats.notServiceAffecting }) : '')
   add(w('sMttr'), f => f.stats.mttrMin, w('uMin'), null, '')
   add(w('sResp'), f => f.totals.worstResponse?.response?.p95 ?? null, w('uMs'), { op: '<=', v: tg.responseMs }, t.worstResponse !== null ? who(t.worstResponse) : '')
   return rows

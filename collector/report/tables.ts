@@ -8,9 +8,10 @@ import { words, type Lang, type WordKey } from './i18n.js'
 import { securityTables } from './sections/security.js'
 import { inventoryTable } from './sections/inventory.js'
 import { deviceTrafficTable } from './sections/device-traffic.js'
+import { exclusionText, slaExclusion } from './incidents.js'
 
 /** the tables of the service levels by system and of the quarter / fiscal-year report (systems/tables.ts) */
-export type SystemTableId = 'systems' | 'systemIncidentFigures' | 'systemIncidents' | 'exempt' | 'months' | 'periodAvailability'
+export type SystemTableId = 'systems' | 'systemIncidentFigures' | 'systemIncidents' | 'exempt' | 'notServiceAffecting' | 'months' | 'periodAvailability'
 
 /** Column types decide formatting: pct is in percent units (99.5), datetime is Unix ms. */
 export type ColType = 'text' | 'int' | 'num' | 'pct' | 'datetime' | 'date' | 'gb'
@@ -110,13 +111,15 @@ export function buildTables (cur: MonthFigures, prev: MonthFigures, c: ReportCon
     id: 'incidents', sheet: 'Incidents', title: w('incidents'),
     columns: [C('id', 'int', 6), C('severity', 'text', 9), C('host', 'text', 14), C('summaryCol', 'text', 36), C('cause', 'text', 30),
       C('detected', 'datetime', 17), C('notified', 'datetime', 17), C('notifyMin', 'num', 10, 1), C('inTime', 'text', 10, undefined, w('inTime', { n: c.targets.notifyWithinMin })),
-      C('acked', 'datetime', 17), C('ackedBy', 'text', 12), C('resolved', 'datetime', 17), C('duration', 'num', 10, 1), C('major', 'text', 6), C('muted', 'text', 10), C('rule', 'text', 18)],
+      C('acked', 'datetime', 17), C('ackedBy', 'text', 12), C('resolved', 'datetime', 17), C('duration', 'num', 10, 1), C('major', 'text', 6), C('muted', 'text', 10),
+      C('slaCounted', 'text', 7), C('slaWhy', 'text', 28), C('rule', 'text', 18)],
     rows: cur.record.incidents.map(i => ({
       id: i.id, severity: i.severity, host: i.host, summaryCol: i.summary, cause: i.cause,
       detected: i.detectedAt, notified: i.notifiedAt, notifyMin: i.notifyMin,
       inTime: i.notifiedInTime === null ? w('na') : i.notifiedInTime ? w('yes') : w('no'),
       acked: i.ackedAt, ackedBy: i.ackedBy, resolved: i.resolvedAt, duration: i.durationMin, major: yesNo(i.major),
-      muted: i.muted === 'maintenance' ? w('mutedMaintenance') : i.muted === 'silence' ? w('mutedSilence') : '', rule: i.rule
+      muted: i.muted === 'maintenance' ? w('mutedMaintenance') : i.muted === 'silence' ? w('mutedSilence') : '', rule: i.rule,
+      slaCounted: slaExclusion(i) === null ? w('yes') : w('no'), slaWhy: exclusionText(i, lang)
     }))
   })
 

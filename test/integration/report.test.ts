@@ -283,6 +283,9 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   t.equal(by('web01 応答なし')['重大'], '○', 'critical for 35 minutes: major')
   t.equal(by('web01 応答なし')['所要 分'], 35)
   t.equal(by('計画停止')['除外'], '計画停止')
+  t.same([by('web01 応答なし')['SLA対象'], by('portal 停止')['SLA対象'], by('計画停止')['SLA対象']], ['○', '×', '×'])
+  t.equal(by('portal 停止')['SLA対象外の理由'], 'サービス影響なし（重要度 warning による自動判定）')
+  t.equal(by('計画停止')['SLA対象外の理由'], '計画停止')
   t.equal(by('db01 CPU')['15分以内'], '—', 'recovered before a notice was due: not judged')
 
   const jobs = rows('Jobs')
@@ -297,13 +300,15 @@ t.test('a generated month: every figure, the workbook, the CSV, the page', async
   near(item('サーバ稼働率（最低）')['前月比'], x.webHost.avail - x.sepAvail, 1e-9, 'month-over-month change')
   near(item('サービス稼働率（最低）')['実績'], x.portal.avail, 1e-9, 'lowest service availability')
   t.equal(item('サービス稼働率（最低）')['判定'], '未達')
-  t.equal(item('障害通知 15分以内')['実績'], 50, 'one of the two judged incidents in time')
+  // SLA incidents only (issue 18): the two warnings are not service-affecting, so the one judged is the critical notified at 16 minutes.
+  t.equal(item('障害通知 15分以内')['実績'], 0, 'the critical incident was notified late; the warnings are not counted')
   t.equal(item('障害通知 15分以内')['前月'], 100)
   t.equal(item('重大障害件数')['実績'], 1)
   t.equal(item('重大障害件数')['判定'], '未達', 'target: no major incident')
   near(item('バッチ定刻完了率')['実績'], 100 * 29 / 31, 1e-9, 'batch on-time')
-  t.equal(item('障害件数')['実績'], 3, 'planned stop not counted')
-  t.equal(item('平均復旧時間')['実績'], (60 + 35 + 10) / 3, 'MTTR')
+  t.equal(item('障害件数')['実績'], 1, 'planned stop and the warnings not counted')
+  t.equal(item('障害件数')['備考'], 'SLA対象外 2 件（免責 0・サービス影響なし 2）', 'what was left out is named')
+  t.equal(item('平均復旧時間')['実績'], 35, 'MTTR of the SLA incident')
   t.equal(item('HTTP応答時間 p95')['実績'], x.p95)
 
   // ---- CSV

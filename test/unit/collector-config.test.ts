@@ -109,3 +109,17 @@ t.test('docs/configuration.md has a row for every key, showing its default', asy
   walk(CollectorConfigSchema, '')
   t.ok(keys > 90, `${keys} keys checked`)
 })
+
+t.test('systems: a second name, hosts with where, an unknown schedule are errors naming the key', async t => {
+  const sys = (o: Record<string, unknown>): Record<string, unknown> => ({ name: '共通基盤', hosts: ['web01'], ...o })
+  t.throws(() => checkCollectorConfig(FILE, { systems: [sys({}), sys({ hosts: ['web02'] })] }, {}),
+    { message: '/etc/kanshi/collector.yaml: systems.1.name: expected a unique system name, got a second "共通基盤"' })
+  t.throws(() => checkCollectorConfig(FILE, { systems: [sys({ where: { role: 'server' } })] }, {}),
+    { message: /^\/etc\/kanshi\/collector.yaml: systems.0: expected exactly one of hosts \(a list of host names\) or where/ })
+  t.throws(() => checkCollectorConfig(FILE, { systems: [{ name: '発券' }] }, {}),
+    { message: /^\/etc\/kanshi\/collector.yaml: systems.0: expected exactly one of hosts/ }, 'neither hosts nor where')
+  t.throws(() => checkCollectorConfig(FILE, { systems: [sys({ schedule: 'night-shift' })] }, {}),
+    { message: /^\/etc\/kanshi\/collector.yaml: systems.0.schedule: expected always or one of the schedules \(.*business-hours.*\), got "night-shift"/ })
+  const ok = checkCollectorConfig(FILE, { systems: [sys({ schedule: 'always' }), { name: '発券', where: { role: 'kiosk' } }] }, {})
+  t.same(ok.systems.map(s => [s.name, s.redundancy, s.schedule]), [['共通基盤', 'all', 'always'], ['発券', 'all', 'business-hours']], 'defaults: redundancy all, business hours')
+})

@@ -6,8 +6,8 @@ import t from 'tap'
 import { eraYear, fiscalQuarterOf, fiscalYearOf, fiscalYearPeriod, fiscalYearStart, monthLabel, monthPeriod, parseDate, parseFiscalYear, parseQuarter, quarterPeriod, rangePeriod, startedMonths } from '../../collector/report/period.js'
 import { periodArg } from '../../collector/report/period-args.js'
 import { inSeason, responseTarget } from '../../collector/report/systems/availability.js'
-import { belongsTo, systemIncident, systemIncidentStats } from '../../collector/report/systems/incidents.js'
-import type { IncidentRow } from '../../collector/report/incidents.js'
+import { belongsTo, excludedSpans, systemIncident, systemIncidentStats, writeUpFlags } from '../../collector/report/systems/incidents.js'
+import { exclusionText, incidentStats, type IncidentRow } from '../../collector/report/incidents.js'
 import type { SystemConfig } from '../../collector/config/systems.js'
 
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
@@ -107,7 +107,7 @@ function row (o: Partial<IncidentRow>): IncidentRow {
   const detectedAt = o.detectedAt ?? jst('2026-07-01T10:00:00')
   return {
     id: 1, rule: 'r', severity: 'critical', host: 'web01', hosts: ['web01'], members: [], summary: '', cause: '', detectedAt, notifiedAt: null, ackedAt: null, ackedBy: null, resolvedAt: null,
-    notifyMin: null, durationMin: 0, muted: '', notifiedInTime: null, major: false, systems: ['共通基盤'], serviceAffecting: true, exempt: null,
+    notifyMin: null, durationMin: 0, muted: '', notifiedInTime: null, major: false, systems: ['共通基盤'], serviceAffecting: true, serviceAffectingSet: false, exempt: null,
     confirmedRecoveryAt: null, userNoticeAt: null, userNoticeMin: null, writeUp: { cause: '', impact: '', affectedUsers: '', actions: '', prevention: '' }, ...o
   }
 }
@@ -145,4 +145,29 @@ t.test('per-incident figures: confirmed recovery first, notice rules, what count
     { counted: 4, recoveryJudged: 4, recoveryMet: 3, max: 250, major: 1, exempt: 1, notSa: 1, reportJudged: 3, reportInTime: 1 })
   t.ok(belongsTo(row({ systems: [] }), SYS), 'an older record without systems: by host')
   t.notOk(belongsTo(row({ systems: ['市税'] }), SYS))
+})
+
+t.test('what the SLA figures leave out: host-level stats, availability spans, the write-up flags', async t => {
+  const d = jst('2026-07-01T10:00:00')
+  const m = 60_000
+  const crit = row({ id: 1, resolvedAt: d + 40 * m, durationMin: 40, notifiedInTime: false, major: true })
+  const warn = row({ id: 2, severity: 'warning', serviceAffecting: false, resolvedAt: d + 10 * m, durationMin: 10, notifiedInTime: true })
+  const marked = row({ id: 3, serviceAffecting: false, serviceAffectingSet: true, detectedAt: d + 60 * m, resolvedAt: d + 120 * m, durationMin: 60, notifiedInTime: true })
+  const exempt = row({ id: 4, exempt: { category: '③ 他社提供の回線', reason: 'キャリア障害' }, resolvedAt: d + 20 * m, durationMin: 20, notifiedInTime: true, major: true })
+  const planned = row({ id: 5, muted: 'maintenance', resolvedAt: d + 30 * m, durationMin: 30 })
+  const s = incidentStats([crit, warn, marked, exempt, planned])
+  t.same(s, { count: 1, major: 1, judged: 1, inTime: 0, notifyRate: 0, mttrMin: 40, exempt: 1, notServiceAffecting: 2 }, 'only the critical, service-affecting, non-exempt one counts')
+  t.same([crit, warn, marked, exempt, planned].map(r => exclusionText(r, 'ja')), ['', 'サービス影響なし（重要度 warning による自動判定）', 'サービス影響なし（運用者の判断）', '免責: ③ 他社提供の回線（キャリア障害）', '計画停止'])
+  t.equal(exclusionText(warn, 'en'), 'no service impact (judged from severity warning)')
+  // Availability leaves out the exempt and the operator-marked spans, not the warning's; a counted incident's span wins.
+  const overlap = row({ id: 6, detectedAt: d + 90 * m, resolvedAt: d + 100 * m, confirmedRecoveryAt: d + 105 * m })
+  const sp = excludedSpans([crit, warn, marked, exempt, planned, overlap].map(r => systemIncident(r, SYS)), d + 1000 * m)
+  t.same(sp.exempt, [{ start: d, end: d + 20 * m }])
+  t.same(sp.notServiceAffecting, [{ start: d + 60 * m, end: d + 120 * m }])
+  t.same(sp.counted, [{ start: d, end: d + 40 * m }, { start: d + 90 * m, end: d + 105 * m }], 'counted spans run to the confirmed recovery')
+  const done = row({ id: 7, serviceAffectingSet: true, confirmedRecoveryAt: d + 50 * m, writeUp: { cause: 'c', impact: '', affectedUsers: '', actions: 'a', prevention: 'p' } })
+  t.same(writeUpFlags(systemIncident(done, SYS)), { missing: [], unconfirmed: false, autoImpact: false }, 'written up, confirmed, judged by hand')
+  t.same(writeUpFlags(systemIncident(row({ writeUp: { cause: 'c', impact: '', affectedUsers: '', actions: ' ', prevention: '' } }), SYS)), { missing: ['actions', 'prevention'], unconfirmed: true, autoImpact: true })
+  t.same(writeUpFlags(systemIncident(marked, SYS)), { missing: [], unconfirmed: false, autoImpact: false }, 'not counted: nothing to write up')
+  t.same(writeUpFlags(systemIncident(warn, SYS)), { missing: [], unconfirmed: false, autoImpact: true }, 'a warning nobody judged')
 })

@@ -1,8 +1,10 @@
 // What the service-level meeting should look at first: each system's missed
-// targets over the report's period, then the incidents that missed theirs.
+// targets over the report's period, the write-ups still open, then the
+// incidents that missed their targets.
 
 import { words, type Lang } from '../i18n.js'
 import type { SystemPeriod } from './figures.js'
+import { writeUpFlags } from './incidents.js'
 
 const f = (v: number, d: number): string => v.toFixed(d)
 
@@ -18,6 +20,10 @@ export function systemAttention (periods: readonly SystemPeriod[], lang: Lang, l
     if (a.compliance !== null && a.compliance < t.responseCompliance) out.push(w('yaCompliance', { s, v: f(a.compliance, 1), t: t.responseCompliance }))
     if (p.total.majorYtd > t.majorPerYear) out.push(w('yaMajor', { s, v: p.total.majorYtd, t: t.majorPerYear }))
   }
+  // The write-ups the meeting must still settle: one line for the period (the incident list names them).
+  const flags = periods.flatMap(p => p.months.flatMap(m => m.incidents)).map(writeUpFlags)
+  const n = flags.filter(f => f.missing.length > 0 || f.unconfirmed || f.autoImpact).length
+  if (n > 0) out.push(w('yaFlags', { n, w: flags.filter(f => f.missing.length > 0).length, c: flags.filter(f => f.unconfirmed).length, a: flags.filter(f => f.autoImpact).length }))
   for (const p of periods) {
     const t = p.system.targets
     for (const i of p.months.flatMap(m => m.incidents).filter(x => x.counted)) {

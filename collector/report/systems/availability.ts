@@ -19,6 +19,8 @@ export interface SystemAvail {
   plannedMin: number
   /** minutes inside exempt (免責) incidents: not counted either way */
   exemptMin: number
+  /** minutes inside incidents an operator marked not service-affecting: not counted either way */
+  notSaMin: number
   measuredMin: number
   downMin: number
   noDataMin: number
@@ -34,13 +36,13 @@ export interface SystemAvail {
 }
 
 export function emptyAvail (): SystemAvail {
-  return { scheduledMin: 0, plannedMin: 0, exemptMin: 0, measuredMin: 0, downMin: 0, noDataMin: 0, availability: null, responseSamples: 0, responseWithin: 0, compliance: null, busyMin: 0 }
+  return { scheduledMin: 0, plannedMin: 0, exemptMin: 0, notSaMin: 0, measuredMin: 0, downMin: 0, noDataMin: 0, availability: null, responseSamples: 0, responseWithin: 0, compliance: null, busyMin: 0 }
 }
 
 /** addAvail sums two months' minutes and samples and recomputes the ratios (a quarter, a fiscal year). */
 export function addAvail (a: SystemAvail, b: SystemAvail): SystemAvail {
   const s = emptyAvail()
-  for (const k of ['scheduledMin', 'plannedMin', 'exemptMin', 'measuredMin', 'downMin', 'noDataMin', 'responseSamples', 'responseWithin', 'busyMin'] as const) s[k] = a[k] + b[k]
+  for (const k of ['scheduledMin', 'plannedMin', 'exemptMin', 'notSaMin', 'measuredMin', 'downMin', 'noDataMin', 'responseSamples', 'responseWithin', 'busyMin'] as const) s[k] = a[k] + b[k]
   return ratios(s)
 }
 
@@ -110,8 +112,10 @@ export interface SystemAvailInputs {
   month: Month
   serviceHours: ServiceHours
   maintenance: readonly Window[]
-  /** [start, end) spans of the system's exempt incidents */
+  /** [start, end) spans of the system's exempt incidents and of those marked not service-affecting; counted incidents' spans win over both */
   exempt: ReadonlyArray<{ start: number, end: number }>
+  notServiceAffecting?: ReadonlyArray<{ start: number, end: number }>
+  counted?: ReadonlyArray<{ start: number, end: number }>
 }
 
 /**
@@ -141,7 +145,11 @@ export async function systemAvailability (q: InfluxQL, src: Sources, sys: System
     const svcActive = svcLists.map(list => list.filter(mb => !planned(mb)))
     for (let t = iv.start; t < iv.end; t += SLOT_MS) {
       if (systemWindow || allPlanned || (hostList.length === 0 && svcLists.length > 0 && svcActive.every(l => l.length === 0))) { out.plannedMin += SLOT_MIN; continue }
-      if (o.exempt.some(e => t >= e.start && t < e.end)) { out.exemptMin += SLOT_MIN; continue }
+      const at = (e: { start: number, end: number }): boolean => t >= e.start && t < e.end
+      if (!(o.counted ?? []).some(at)) {
+        if (o.exempt.some(at)) { out.exemptMin += SLOT_MIN; continue }
+        if ((o.notServiceAffecting ?? []).some(at)) { out.notSaMin += SLOT_MIN; continue }
+      }
       if (t >= dayEnd) {
         const l = localTime(t, m.timezone)
         day = l.date

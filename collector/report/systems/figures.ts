@@ -10,7 +10,7 @@ import { readRecord } from '../incidents.js'
 import { InfluxQL, Sources } from '../influxql.js'
 import { fiscalYearOf, fiscalYearStart, makeServiceHours, type Month, type ServiceHours } from '../period.js'
 import { addAvail, emptyAvail, systemAvailability, type SystemAvail } from './availability.js'
-import { addStats, belongsTo, exemptSpans, systemIncident, systemIncidentStats, type SystemIncident, type SystemIncidentStats } from './incidents.js'
+import { addStats, belongsTo, excludedSpans, systemIncident, systemIncidentStats, type SystemIncident, type SystemIncidentStats } from './incidents.js'
 
 export interface SystemMonth {
   month: Month
@@ -54,11 +54,11 @@ export async function systemFigures (c: CollectorConfig, o: FigureInputs, months
   return await Promise.all(c.systems.map(async (sys): Promise<SystemPeriod> => {
     const sh = systemServiceHours(c, sys)
     const mine = record.incidents.filter(r => belongsTo(r, sys)).map(r => systemIncident(r, sys, last.end))
-    const exempt = exemptSpans(mine, last.end)
+    const spans = excludedSpans(mine, last.end)
     const per = await Promise.all(months.map(async (m, i): Promise<SystemMonth> => {
       const incidents = mine.filter(x => x.row.detectedAt >= m.start && x.row.detectedAt < m.end)
       const ytd = mine.filter(x => x.counted && x.row.major && x.row.detectedAt >= fyStarts[i]! && x.row.detectedAt < m.end).length
-      const avail = await systemAvailability(q, sources[i]!, sys, { month: m, serviceHours: sh, maintenance, exempt })
+      const avail = await systemAvailability(q, sources[i]!, sys, { month: m, serviceHours: sh, maintenance, ...spans })
       return { month: m, fiscalYear: fiscalYearOf(m.year, m.month), avail, incidents, stats: systemIncidentStats(incidents), majorYtd: ytd }
     }))
     const total = per.reduce((a, x) => ({ avail: addAvail(a.avail, x.avail), stats: addStats(a.stats, x.stats), majorYtd: x.majorYtd }), { avail: emptyAvail(), stats: systemIncidentStats([]), majorYtd: 0 })

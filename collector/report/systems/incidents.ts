@@ -90,7 +90,26 @@ export function addStats (a: SystemIncidentStats, b: SystemIncidentStats): Syste
   return out
 }
 
-/** exemptSpans are the [detection, recovery) spans of the exempt incidents: availability leaves them out. */
-export function exemptSpans (list: readonly SystemIncident[], end: number): Array<{ start: number, end: number }> {
-  return list.filter(i => i.row.exempt !== null).map(i => ({ start: i.row.detectedAt, end: i.row.confirmedRecoveryAt ?? i.row.resolvedAt ?? end }))
+export interface Span { start: number, end: number }
+
+/**
+ * excludedSpans are the [detection, recovery) spans availability leaves out: exempt incidents, and
+ * those an operator marked not service-affecting (a warning judged by its severity is not a span).
+ * Time inside a counted incident always counts.
+ */
+export function excludedSpans (list: readonly SystemIncident[], end: number): { exempt: Span[], notServiceAffecting: Span[], counted: Span[] } {
+  const span = (i: SystemIncident): Span => ({ start: i.row.detectedAt, end: i.row.confirmedRecoveryAt ?? i.row.resolvedAt ?? end })
+  const unplanned = list.filter(i => i.row.muted !== 'maintenance')
+  return {
+    exempt: unplanned.filter(i => i.row.exempt !== null).map(span),
+    notServiceAffecting: unplanned.filter(i => i.row.exempt === null && i.row.serviceAffectingSet && !i.row.serviceAffecting).map(span),
+    counted: list.filter(i => i.counted).map(span)
+  }
+}
+
+/** writeUpFlags are what the review meeting must still settle for an incident: blank write-up parts, no confirmed recovery, impact judged automatically. */
+export function writeUpFlags (i: SystemIncident): { missing: Array<'cause' | 'actions' | 'prevention'>, unconfirmed: boolean, autoImpact: boolean } {
+  const wu = i.row.writeUp
+  const missing = i.counted ? (['cause', 'actions', 'prevention'] as const).filter(k => wu[k].trim() === '') : []
+  return { missing, unconfirmed: i.counted && i.row.confirmedRecoveryAt === null, autoImpact: i.row.muted !== 'maintenance' && i.row.exempt === null && !i.row.serviceAffectingSet }
 }

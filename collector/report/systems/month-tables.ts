@@ -18,14 +18,16 @@ export function monthTables (months: readonly MonthFigures[], lang: Lang, notify
     id: 'months', sheet: 'Months', title: w('pMonths'),
     columns: [C('month', 'yMonth', 'text', 10), C('serviceOverall', 'sAvailServiceAll', 'pct', 12, 3), C('worstService', 'sAvailService', 'pct', 12, 3), C('worstServiceWho', 'pLowestWho', 'text', 18),
       C('worstHost', 'sAvailHost', 'pct', 12, 3), C('worstHostWho', 'pLowestWho', 'text', 14), C('targetsMet', 'sTargetsMet', 'text', 10),
-      C('incidents', 'sIncidents', 'int', 10), C('notifyRate', 'sNotify', 'pct', 10, 1), C('major', 'sMajor', 'int', 8), C('mttr', 'sMttr', 'num', 10, 1), C('batch', 'sBatch', 'pct', 10, 1)],
+      C('incidents', 'sIncidents', 'int', 10), C('notifyRate', 'sNotify', 'pct', 10, 1), C('major', 'sMajor', 'int', 8), C('mttr', 'sMttr', 'num', 10, 1), C('batch', 'sBatch', 'pct', 10, 1),
+      C('exempt', 'yExemptCount', 'int', 7), C('notSa', 'yNotSa', 'int', 9)],
     rows: months.map(f => ({
       month: monthLabel(f.month), serviceOverall: f.totals.serviceOverall,
       worstService: n(f.totals.worstService), worstServiceWho: f.totals.worstService !== null ? who(f.totals.worstService) : '',
       worstHost: n(f.totals.worstHost), worstHostWho: f.totals.worstHost !== null ? who(f.totals.worstHost) : '',
       targetsMet: f.totals.targetsJudged > 0 ? `${f.totals.targetsMeeting} / ${f.totals.targetsJudged}` : w('na'),
       incidents: f.record.available ? f.stats.count : null, notifyRate: f.record.available ? f.stats.notifyRate : null,
-      major: f.record.available ? f.stats.major : null, mttr: f.stats.mttrMin, batch: f.totals.batchRate
+      major: f.record.available ? f.stats.major : null, mttr: f.stats.mttrMin, batch: f.totals.batchRate,
+      exempt: f.record.available ? f.stats.exempt : null, notSa: f.record.available ? f.stats.notServiceAffecting : null
     }))
   }
   summary.columns[8] = { ...summary.columns[8]!, header: w('sNotify', { n: notifyWithinMin }) }

@@ -59,7 +59,7 @@ export function periodHtml (o: PeriodHtmlInputs): string {
   }
   for (const id of ['months', 'periodAvailability'] as const) {
     const x = t(id)
-    if (x !== undefined) s.push(`<section><h2>${esc(x.title)}</h2>${tableHtml(x, tz, w('noData'))}</section>`)
+    if (x !== undefined) s.push(`<section><h2>${esc(x.title)}</h2>${tableHtml(x, tz, w('noData'))}${id === 'months' ? `<p class="note" id="host-level-note">${esc(w('hostLevelNote'))}</p>` : ''}</section>`)
   }
   s.push('</body></html>\n')
   return s.join('\n')

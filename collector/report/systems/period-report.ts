@@ -46,7 +46,7 @@ export async function runPeriodReport (o: PeriodRun): Promise<PeriodResult> {
   if (months.length === 0) throw new Error(`${o.period.id} has not begun yet (it starts on ${o.period.months[0]!.days[0]})`)
   // All months at once: InfluxDB answers them on every core while the record is read.
   const [figures, systems] = await Promise.all([Promise.all(months.map(async m => await monthFigures(m, inputs, q, true))), systemFigures(o.config, inputs, months, q)])
-  const tables = [...systemTables(systems, o.lang), ...monthTables(figures, o.lang, o.config.report.targets.notifyWithinMin)]
+  const tables = [...systemTables(systems, o.lang, o.config.alerting?.publicUrl), ...monthTables(figures, o.lang, o.config.report.targets.notifyWithinMin)]
   mkdirSync(o.outDir, { recursive: true })
   const tz = o.period.timezone
   const files: string[] = []
