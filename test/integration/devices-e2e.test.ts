@@ -21,6 +21,17 @@ import { tmpDir } from '../helpers/tmp.js'
 
 const rows = async (url: string, q: string): Promise<unknown[][]> => (await query(url, 'kanshi', q)).results[0].series?.[0]?.values ?? []
 
+/** alerting to the test's SMTP server: one receiver (noc, English), every alert routed to it, mailed at once. */
+function nocAlerting (rulesDir: string, smtpPort: number): Record<string, unknown> {
+  return {
+    rulesDir,
+    smtp: { host: '127.0.0.1', port: smtpPort, from: 'kanshi@example.jp', timeout: '2s' },
+    receivers: [{ name: 'noc', email: ['noc@example.jp'], locale: 'en' }],
+    routes: [{ receiver: 'noc' }],
+    groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
+  }
+}
+
 t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collector', async t => {
   const influxd = await withInfluxd(t)
   const snmpd = await startSnmpd(t)
@@ -40,13 +51,7 @@ t.test('ping, snmp interfaces and a trap reach InfluxDB through agent and collec
     agentId: 'poller-1',
     devices: true,
     inputs: [],
-    alerting: {
-      rulesDir: rules,
-      smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
-      receivers: [{ name: 'noc', email: ['noc@example.jp'], locale: 'en' }],
-      routes: [{ receiver: 'noc' }],
-      groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
-    },
+    alerting: nocAlerting(rules, smtp.port),
     agent: {
       logPollInterval: '200ms',
       checks: [
@@ -103,13 +108,7 @@ t.test('an SNMP-only device: host_up, the NOC table, interface down mails, month
     site: 'honcho',
     devices: ['lab-*'],
     inputs: [],
-    alerting: {
-      rulesDir: rules,
-      smtp: { host: '127.0.0.1', port: smtp.port, from: 'kanshi@example.jp', timeout: '2s' },
-      receivers: [{ name: 'noc', email: ['noc@example.jp'], locale: 'en' }],
-      routes: [{ receiver: 'noc' }],
-      groupWait: '0s', groupInterval: '1s', repeatInterval: '1h'
-    },
+    alerting: nocAlerting(rules, smtp.port),
     // the month counted all day, so the report has the device whatever the hour the test runs
     collector: { report: { serviceHours: { days: 'all', hours: [] } } },
     agent: {

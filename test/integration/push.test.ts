@@ -1,10 +1,28 @@
 // The agent's local push endpoint on a real loopback port: good bodies become
 // one spooled batch each, bad ones get a clear 4xx, and nothing else breaks.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { PushListener } from '../../agent/inputs/push/push.js'
 import { buildRedactor } from '../../agent/inputs/logs/redact.js'
 import { inputContext } from '../helpers/input-context.js'
+
+type Policy = ConstructorParameters<typeof PushListener>[0]['policy']
+
+/** listenerOn: start(policy) opens a push listener on a free port whose batches land in got; closed at teardown. */
+function listenerOn (t: Test, got: Array<{ points: unknown[], events: unknown[] }>): (policy?: Policy) => Promise<PushListener> {
+  return async policy => {
+    const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, ...(policy !== undefined ? { policy } : {}) })
+    await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events }); return got.length } }))
+    t.teardown(async () => await l.close())
+    return l
+  }
+}
+
+/** post sends body to a listener's path; a JSON answer is parsed (204 has none). */
+async function post (l: PushListener, path: string, body: string, type = 'application/json'): Promise<{ status: number, body: Record<string, unknown> }> {
+  const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
+  return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
+}
 
 t.test('push: good, bad and oversized bodies', async t => {
   const got: Array<{ points: unknown[], events: unknown[] }> = []
@@ -67,16 +85,7 @@ t.test('push: InfluxDB line protocol on /v1/push (text/plain) and on the /write 
 t.test('push: kiosk apps may send numbers and statuses; strings and events only when allowed', async t => {
   const got: Array<{ points: Array<{ f: Record<string, unknown> }>, events: Array<{ message: string }> }> = []
   const redact = buildRedactor('agent.yaml', j => `push.redact.${j}`, [{ preset: 'mynumber', replace: '[個人番号]' }, { preset: 'phone-jp', replace: '***' }])!
-  const start = async (policy?: ConstructorParameters<typeof PushListener>[0]['policy']) => {
-    const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, ...(policy !== undefined ? { policy } : {}) })
-    await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events } as never); return got.length } }))
-    t.teardown(async () => await l.close())
-    return l
-  }
-  const post = async (l: PushListener, path: string, body: string, type = 'application/json') => {
-    const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
-    return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
-  }
+  const start = listenerOn(t, got)
   const strict = await start()
   t.same(await post(strict, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', tags: { counter: '1' }, f: { tickets: 3, paper_ok: true } }] })), { status: 200, body: { seq: 1, points: 1, events: 0 } }, 'numbers and booleans are accepted by default')
   const s = await post(strict, '/v1/push', JSON.stringify({ points: [{ m: 'kiosk_app', f: { tickets: 1, visitor: '山田太郎' } }] }))
@@ -130,16 +139,7 @@ t.test('push: push.allowTags — only listed tag keys (and the identity tags) pa
 
 t.test('push: measurement names and field keys are names, not free text; allow-lists and push.redact apply, refusals counted', async t => {
   const got: Array<{ points: Array<{ m: string, f: Record<string, unknown> }>, events: Array<{ source: string, message: string }> }> = []
-  const start = async (policy?: ConstructorParameters<typeof PushListener>[0]['policy']) => {
-    const l = new PushListener({ host: '127.0.0.1', port: 0, now: () => 1000, ...(policy !== undefined ? { policy } : {}) })
-    await l.start(inputContext({ enqueue: async (points, events = []) => { got.push({ points, events } as never); return got.length } }))
-    t.teardown(async () => await l.close())
-    return l
-  }
-  const post = async (l: PushListener, path: string, body: string, type = 'application/json') => {
-    const r = await fetch(`http://127.0.0.1:${l.port}${path}`, { method: 'POST', body, headers: { 'content-type': type } })
-    return { status: r.status, body: r.status === 204 ? {} : await r.json() as Record<string, unknown> }
-  }
+  const start = listenerOn(t, got)
   const nameJa = /測定名またはフィールド名/
   const strict = await start()
   const m = await post(strict, '/v1/push', JSON.stringify({ points: [{ m: '山田太郎 様', f: { tickets: 1 } }] }))
