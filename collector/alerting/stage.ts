@@ -264,8 +264,8 @@ export class AlertingStage {
   private async fenced (agent: string, load: number | undefined, f: () => Promise<void>): Promise<void> {
     try {
       const lease = agent === '' ? undefined : this.o.fenceOf?.(agent)
-      // Not adopted yet, or computed from the memory a load has since replaced: it must not overwrite the state loaded, or
-      // the record (an incident opened, a series row) and the memory part (an open incident nothing resolves).
+      // Not adopted yet, or computed from the memory a load has since replaced: written after the load, the record (an
+      // incident opened, a series row) and the memory would part ways (an open incident nothing resolves).
       if (lease !== undefined && (!this.adopted.has(agent) || load !== this.loads.get(agent))) {
         this.o.onFenced?.(lease)
         throw new FencedError(lease)
