@@ -15,6 +15,8 @@ export interface InfluxdOptions {
   readyTimeoutMs?: number
   /** require users and passwords (tests of a collector with a non-admin user) */
   authEnabled?: boolean
+  /** picks a free loopback port (default freePort; a test can hand out a taken one) */
+  choosePort?: () => Promise<number>
 }
 
 export interface InfluxdProcess {
@@ -85,14 +87,16 @@ export async function startInfluxd (o: InfluxdOptions): Promise<InfluxdProcess> 
   const bin = o.bin ?? findInfluxd()
   if (bin === undefined) throw new Error('influxd is not on PATH (Debian: apt-get install influxdb)')
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 })
-  const port = o.port === undefined || o.port === 0 ? await freePort() : o.port
+  const choose = o.choosePort ?? freePort
+  const chosen = o.port === undefined || o.port === 0
+  let port = chosen ? await choose() : o.port!
   // A port already taken (the influxdb package's own service on 8086) would answer our readiness
   // ping: the collector would write to someone else's InfluxDB. Refuse, saying which port.
   if (!await portFree(port)) throw new Error(`port 127.0.0.1:${port} is already in use (another InfluxDB, such as the influxdb package's own service?): stop it, or set influx.embedded.port to a free port`)
-  const rpcPort = await freePort()
+  let rpcPort = await choose()
   const conf = join(o.dataDir, 'influxdb.conf')
   writeFileSync(conf, configText(o.dataDir, port, rpcPort, o.authEnabled === true))
-  const url = `http://127.0.0.1:${port}`
+  let url = `http://127.0.0.1:${port}`
   let child: ChildProcess
   let tail = ''
 
@@ -124,7 +128,19 @@ export async function startInfluxd (o: InfluxdOptions): Promise<InfluxdProcess> 
     child.kill(signal)
   })
 
-  await launch()
+  // Ports we chose can be taken by another process between the choice and influxd's bind: choose again (three tries).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch()
+      break
+    } catch (err) {
+      if (!chosen || attempt === 3 || !/address already in use/.test((err as Error).message)) throw err
+      port = await choose()
+      rpcPort = await choose()
+      url = `http://127.0.0.1:${port}`
+      writeFileSync(conf, configText(o.dataDir, port, rpcPort, o.authEnabled === true))
+    }
+  }
   return {
     url,
     port,
