@@ -12,6 +12,7 @@ import type { AuditLog } from '../audit/log.js'
 import type { Locale } from '../alerting/mail.js'
 import { FencedError, type AlertStore, type IncidentBookApi, type NewMail, type TxOptions } from '../alerting/store-api.js'
 import { LocalAlerting } from './degraded-local.js'
+import { routedBook } from './degraded-book.js'
 import { reconcile } from './degraded-reconcile.js'
 import { localeOfMail, markDegraded, type DegradedStatus, type ReconcileResult } from './degraded-status.js'
 import { pgMessage, type Pool } from './pg.js'
@@ -100,7 +101,7 @@ export class DegradingAlertStore implements AlertStore {
       this.o.logger.error({ err: o.startDegraded, warmCopy: this.local.hasCopy() }, 'alerting: PostgreSQL unreachable at start: degraded mode (縮退運転) from the start; this collector evaluates alone, mails critical alerts marked [縮退運転], holds the rest, and reconciles when the database answers')
       this.armProbe()
     }
-    this.book = this.routedBook()
+    this.book = routedBook({ pg: () => this.o.pg.book, local: () => this.local.store.book, call: async (p, l) => await this.call(p, l), refuse: what => this.refuse(what), touch: (ids, f) => { this.touch(ids, f) } })
     const r = o.registry
     if (r !== undefined) {
       const g = new Gauge({ name: 'kanshi_alerting_degraded', help: '1 while alerting runs degraded (縮退運転): PostgreSQL unreachable, critical alerts mailed by this collector alone', registers: [r], collect: () => { g.set(this.mode === 'degraded' ? 1 : 0) } })
@@ -302,26 +303,6 @@ export class DegradingAlertStore implements AlertStore {
 
   private refuse (what: string): never {
     throw new Error(`${what} is not possible while alerting runs degraded (縮退運転: PostgreSQL unreachable since ${new Date(this.since ?? this.now()).toISOString()}); try again when the database is back`)
-  }
-
-  private routedBook (): IncidentBookApi {
-    const pgBook = (): IncidentBookApi => this.o.pg.book
-    const lb = (): IncidentBookApi => this.local.store.book
-    return {
-      get: async id => await this.call(async () => await pgBook().get(id), async () => await lb().get(id)),
-      primaryOf: async id => await this.call(async () => await pgBook().primaryOf(id), async () => await lb().primaryOf(id)),
-      members: async p => await this.call(async () => await pgBook().members(p), async () => await lb().members(p)),
-      mergeTarget: async (s, at, w, by) => await this.call(async () => await pgBook().mergeTarget(s, at, w, by), async () => await lb().mergeTarget(s, at, w, by)),
-      addSystems: async (p, s) => { await this.call(async () => { await pgBook().addSystems(p, s) }, async (_, f) => { await lb().addSystems(p, s); this.touch([p], f) }) },
-      merge: async (id, into) => await this.call(async () => await pgBook().merge(id, into), async () => this.refuse('merging incidents')),
-      split: async id => await this.call(async () => await pgBook().split(id), async () => this.refuse('splitting incidents')),
-      update: async (id, c) => await this.call(async () => await pgBook().update(id, c), async () => this.refuse('editing the write-up')),
-      addNotice: async (p, n) => await this.call(async () => await pgBook().addNotice(p, n), async () => this.refuse('publishing a notice')),
-      changeNotice: async (p, n, c, by, at) => await this.call(async () => await pgBook().changeNotice(p, n, c, by, at), async () => this.refuse('correcting a notice')),
-      withdrawNotice: async (p, n, by, at) => await this.call(async () => await pgBook().withdrawNotice(p, n, by, at), async () => this.refuse('withdrawing a notice')),
-      notices: async p => await this.call(async () => await pgBook().notices(p), async () => await lb().notices(p)),
-      published: async since => await this.call(async () => await pgBook().published(since), async () => await lb().published(since))
-    }
   }
 
   scope: AlertStore['scope'] = async () => await this.call(async s => await s.scope(), async s => await s.scope())
