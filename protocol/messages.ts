@@ -4,7 +4,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Limits } from './limits.js'
-import { isBatch } from './batch-check.js'
+import { colsProblem, isBatch } from './batch-check.js'
 
 /**
  * AnyKey is the key schema of every Record (map) in a config or a frame. TypeBox's default key
@@ -15,9 +15,9 @@ export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
 /**
  * PROTOCOL_VERSION is the newest protocol this build speaks; PROTOCOL_MIN the oldest it still
  * accepts. Protocol 2 adds stored acknowledgements (`stored` frames, welcome.storedSeq) and
- * `resend` batches (docs/protocol.md).
+ * `resend` batches; protocol 3 adds columnar points (`cols`, protocol/columns.ts) (docs/protocol.md).
  */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 export const PROTOCOL_MIN = 1
 
 export { Limits }
@@ -71,11 +71,25 @@ export const HelloSchema = Type.Object({
   agent: AgentInfoSchema
 })
 
+/**
+ * ColsSchema (protocol 3): one series' numeric points as columns. What a schema cannot say — v a
+ * whole number of rows of f.length + 1 numbers, each row's time a whole ms in range, the batch's
+ * points and rows together within maxPointsPerBatch — colsProblem() checks.
+ */
+export const ColsSchema = Type.Object({
+  m: Name,
+  tags: Type.Optional(Type.Record(AnyKey, TagValue, { maxProperties: Limits.maxTagsPerPoint, ...Keys })),
+  f: Type.Array(Name, { minItems: 1, maxItems: Limits.maxFieldsPerPoint, uniqueItems: true }),
+  v: Type.Array(Type.Number(), { maxItems: Limits.maxPointsPerBatch * (Limits.maxFieldsPerPoint + 1) })
+})
+
 export const BatchSchema = Type.Object({
   type: Type.Literal('batch'),
   seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   points: Type.Array(PointSchema, { maxItems: Limits.maxPointsPerBatch }),
   events: Type.Optional(Type.Array(EventSchema, { maxItems: Limits.maxEventsPerBatch })),
+  /** protocol 3: points whose fields are all numbers, as columns per series */
+  cols: Type.Optional(Type.Array(ColsSchema, { maxItems: Limits.maxPointsPerBatch })),
   /** protocol 2: acked before by another collector and sent again (its points go to storage, not to alerting) */
   resend: Type.Optional(Type.Boolean())
 })
@@ -137,9 +151,17 @@ export const validateHello = compile(HelloSchema)
 const checkBatch = compile(BatchSchema)
 /**
  * validateBatch takes the allocation-free check first (batch-check.ts); a batch it refuses goes
- * to Ajv, which says what is wrong and has the last word.
+ * to Ajv, which says what is wrong and has the last word on the shape, and then to colsProblem()
+ * for what the schema cannot say about columns.
  */
-export const validateBatch: Validator<Batch> = Object.assign((v: unknown): v is Batch => isBatch(v) || checkBatch(v), { describe: () => checkBatch.describe() })
+let problem: string | undefined
+export const validateBatch: Validator<Batch> = Object.assign((v: unknown): v is Batch => {
+  if (isBatch(v)) return true
+  problem = undefined
+  if (!checkBatch(v)) return false
+  problem = colsProblem(v)
+  return problem === undefined
+}, { describe: () => problem ?? checkBatch.describe() })
 export const validateWelcome = compile(WelcomeSchema)
 export const validateAck = compile(AckSchema)
 export const validateStored = compile(StoredSchema)
