@@ -5,11 +5,18 @@
 // seq and the cursors. A batch file may end with a second line, the input cursors as of that batch:
 // a crash between its rename and state.json's leaves that copy, which open() prefers, so a restart
 // neither repeats nor skips a line.
+//
+// A body is {"points":[…],"cols":[…],"events":[…]}: the all-numeric points as protocol-3 columns
+// (protocol/columns.ts), the rest as points. Files from before protocol 3 hold points only.
 
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { syncDir, writeFileAtomic } from '../common/atomic-write.js'
 import type { LogEvent, Point } from '../protocol/messages.js'
+import { fromColumns, toColumns, type Cols } from '../protocol/columns.js'
+
+/** COLS_SINCE is the first protocol whose batches may carry `cols`. */
+const COLS_SINCE = 3
 
 const FILE_RE = /^(\d{16})-(\d+)\.batch$/
 
@@ -101,9 +108,17 @@ export class Spool {
     return join(this.dir, `${String(e.seq).padStart(16, '0')}-${e.points}.batch`)
   }
 
-  /** add stores a new batch durably and returns its seq; cursors, when given, are saved with it. */
+  /**
+   * add stores a new batch durably (numeric points as columns) and returns its seq; cursors, when
+   * given, are saved with it. The file name counts every point and event, columns or not.
+   */
   async add (points: Point[], events: LogEvent[] = [], cursors?: Record<string, unknown>): Promise<number> {
-    const json = JSON.stringify(events.length > 0 ? { points, events } : { points })
+    const split = toColumns(points)
+    const json = JSON.stringify({
+      points: split.points,
+      ...(split.cols.length > 0 ? { cols: split.cols } : {}),
+      ...(events.length > 0 ? { events } : {})
+    })
     // The new cursors count only once the batch is on disk: a failed write must not advance them.
     const cursorMap = cursors === undefined ? this.cursorMap : { ...this.cursorMap, ...cursors }
     const trailer = cursors === undefined ? '' : '\n' + JSON.stringify(cursorMap)
@@ -221,8 +236,12 @@ export class Spool {
     if (seq > this.ackedHigh && seq <= this.lastSeq) this.ackedHigh = seq
   }
 
-  /** frame returns the wire text of a spooled batch, or undefined if it was dropped meanwhile; resend marks it sent again. */
-  async frame (seq: number, resend = false): Promise<string | undefined> {
+  /**
+   * frame returns the wire text of a spooled batch for a connection at `protocol`, or undefined if
+   * it was dropped meanwhile; resend marks it sent again. Below protocol 3 columns go as points (an
+   * older collector would ignore `cols` and lose them); at 3 the body goes as spooled, unparsed.
+   */
+  async frame (seq: number, protocol: number, resend = false): Promise<string | undefined> {
     const e = this.entry(seq)
     if (e === undefined) return undefined
     let body: string
@@ -233,7 +252,9 @@ export class Spool {
       throw err
     }
     const nl = body.indexOf('\n')
-    return `{"type":"batch","seq":${seq},${resend ? '"resend":true,' : ''}${(nl < 0 ? body : body.slice(0, nl)).slice(1)}`
+    let text = nl < 0 ? body : body.slice(0, nl)
+    if (protocol < COLS_SINCE) text = withoutColumns(text)
+    return `{"type":"batch","seq":${seq},${resend ? '"resend":true,' : ''}${text.slice(1)}`
   }
 
   /** remove deletes a batch (acked, or refused for good). */
@@ -268,4 +289,16 @@ export class Spool {
     await this.saveState()
     return true
   }
+}
+
+/**
+ * withoutColumns turns a spooled body's columns back into points for a collector below protocol 3.
+ * `"cols":` can only be a key (a string's quotes are escaped): without it the body goes unparsed.
+ */
+function withoutColumns (text: string): string {
+  if (!text.includes('"cols":')) return text
+  const b = JSON.parse(text) as { points: Point[], cols?: Cols[], events?: LogEvent[] }
+  if (b.cols === undefined) return text // a tag or field named "cols"
+  fromColumns(b.cols, b.points)
+  return JSON.stringify(b.events === undefined ? { points: b.points } : { points: b.points, events: b.events })
 }

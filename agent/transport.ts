@@ -1,7 +1,7 @@
 // The agent's side of the protocol: connect with the token, hello → welcome, send spooled batches
-// in seq order with a bounded window; on ack drop them (protocol 1) or keep them until `stored`
-// (protocol 2); on a lost or refused connection try the next collector with jittered backoff,
-// and return to the preferred one after preferFirstAfterMs.
+// in seq order with a bounded window (columns only at protocol 3); on ack drop them (protocol 1) or
+// keep them until `stored` (protocol 2 and up); on a lost or refused connection try the next
+// collector with jittered backoff, and return to the preferred one after preferFirstAfterMs.
 
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
@@ -48,7 +48,7 @@ export class Transport {
   private lastAckAt = 0
   private lastError = ''
   private pumping = false
-  /** the protocol of the connection (from its welcome): 2 keeps acked batches until stored */
+  /** the protocol of the connection (from its welcome): 2 and up keep acked batches until stored, 3 sends columns */
   protocol = 0
   private readonly choice: CollectorChoice
   private preferTimer: NodeJS.Timeout | undefined
@@ -193,7 +193,8 @@ export class Transport {
     if (await spool.continueAfter(ackedSeq)) {
       this.o.logger.warn({ ackedSeq }, 'collector holds higher seqs than this agent assigned (data dir reset?); continuing above them')
     }
-    this.protocol = protocol >= 2 && storedSeq !== undefined ? 2 : 1
+    // Stored acks need storedSeq; 3 (columns) builds on 2. Never above what this agent speaks.
+    this.protocol = protocol >= 2 && storedSeq !== undefined ? Math.min(protocol, PROTOCOL_VERSION) : 1
     if (this.protocol >= 2) {
       await spool.removeThrough(Math.min(storedSeq!, ackedSeq))
       spool.markAckedThrough(ackedSeq)
@@ -262,7 +263,7 @@ export class Transport {
         const seq = this.o.spool.firstAfter(this.lastSent)
         if (seq === undefined) return
         // Acked by another collector before a failover: it goes to storage here, not to alerting again.
-        const frame = await this.o.spool.frame(seq, this.o.spool.isAcked(seq))
+        const frame = await this.o.spool.frame(seq, this.protocol, this.o.spool.isAcked(seq))
         this.lastSent = seq
         if (frame === undefined) continue // dropped from a full spool meanwhile
         if (this.state !== 'ready' || ws !== this.ws) return

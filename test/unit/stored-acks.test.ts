@@ -93,8 +93,8 @@ t.test('spool: acked batches are kept, marked resend, remembered across a restar
   s.markAcked(1)
   s.markAckedThrough(3)
   t.equal(s.ackedBatches, 3)
-  t.equal(JSON.parse((await s.frame(2, true))!).resend, true)
-  t.notOk('resend' in JSON.parse((await s.frame(4))!))
+  t.equal(JSON.parse((await s.frame(2, 3, true))!).resend, true)
+  t.notOk('resend' in JSON.parse((await s.frame(4, 3))!))
   await s.add(pts(1)) // state.json now says acked through 3
   const again = await Spool.open(dir, 64 * 1024)
   t.same([1, 2, 3, 4, 5, 6, 7].map(q => again.isAcked(q)), [true, true, true, false, false, false, false], 'acked marks survive a restart')
