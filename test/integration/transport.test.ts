@@ -1,10 +1,14 @@
 // The agent's spool and transport against the real collector app over real
-// WebSockets: in-order delivery, resend after reconnect, wss:// with a private CA.
+// WebSockets: in-order delivery, resend after reconnect, wss:// with a private CA;
+// and protocol negotiation (columns at 3, fall back to 2 and 1) against a scripted peer.
 
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Point } from '../../protocol/messages.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
@@ -110,4 +114,117 @@ t.test('an agent whose data dir was reset continues above the collector\'s acked
   await t2.stop()
   await c.shutdown()
   t.same(await storedSeqs(join(dataDir, 'wal')), [1, 2, 3, 4, 5, 6, 7], 'the new batches were stored as 6 and 7, not dropped as duplicates')
+})
+
+/**
+ * A scripted collector for the negotiation: it refuses a hello above `max` with E_PROTOCOL (as a
+ * collector does), else welcomes with `welcome(hello)` (stored acks from 2), acks every batch and
+ * reports it stored. It records every hello's protocol and every batch frame.
+ */
+async function scripted (t: Test, max: number): Promise<{ url: string, max: number, welcome: (hello: number) => number, hellos: number[], batches: Array<Record<string, unknown>>, drop: () => void }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise(resolve => wss.once('listening', resolve))
+  const sockets = new Set<WebSocket>()
+  const peer = {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/v1/agent`,
+    max,
+    welcome: (hello: number) => hello,
+    hellos: [] as number[],
+    batches: [] as Array<Record<string, unknown>>,
+    drop: () => { for (const ws of sockets) ws.terminate() }
+  }
+  wss.on('connection', ws => {
+    sockets.add(ws)
+    ws.on('close', () => sockets.delete(ws))
+    let protocol = 0
+    ws.on('message', data => {
+      const msg = JSON.parse(data.toString()) as Record<string, unknown>
+      if (msg['type'] === 'hello') {
+        const hello = msg['protocol'] as number
+        peer.hellos.push(hello)
+        if (hello > peer.max) {
+          ws.send(JSON.stringify({ type: 'error', code: 'E_PROTOCOL', message: `protocol ${hello} is not supported` }))
+          ws.close(1002, 'unsupported protocol')
+          return
+        }
+        protocol = peer.welcome(hello)
+        ws.send(JSON.stringify({ type: 'welcome', protocol, ackedSeq: 0, ...(protocol >= 2 ? { storedSeq: 0 } : {}), serverTime: Date.now() }))
+      } else if (msg['type'] === 'batch') {
+        peer.batches.push(msg)
+        ws.send(JSON.stringify({ type: 'ack', seq: msg['seq'] }))
+        if (protocol >= 2) ws.send(JSON.stringify({ type: 'stored', seq: msg['seq'] }))
+      }
+    })
+  })
+  t.teardown(async () => { peer.drop(); await new Promise(resolve => wss.close(resolve)) })
+  return peer
+}
+
+/** numeric points of two series and one with a string field, as an input makes them */
+const mixed = (i: number): Point[] => [
+  { m: 'cpu', t: 1_700_000_000_000 + i, tags: { cpu: 'total' }, f: { usr: i, sys: i / 4 } },
+  { m: 'mem', t: 1_700_000_000_000 + i, f: { used: 1000 + i } },
+  { m: 'service', t: 1_700_000_000_000 + i, tags: { name: 'sshd' }, f: { state: 'running' } }
+]
+/** a batch frame's points, columns included, one sorted line each */
+const pointsOf = (b: Record<string, unknown>): string[] => {
+  const out = [...b['points'] as Point[]]
+  for (const c of (b['cols'] ?? []) as Array<{ m: string, tags?: Record<string, string>, f: string[], v: number[] }>) {
+    for (let o = 0; o < c.v.length; o += c.f.length + 1) out.push({ m: c.m, t: c.v[o]!, ...(c.tags === undefined ? {} : { tags: c.tags }), f: Object.fromEntries(c.f.map((k, j) => [k, c.v[o + 1 + j]!])) })
+  }
+  return out.map(p => JSON.stringify(p)).sort()
+}
+const lines = (ps: Point[]): string[] => ps.map(p => JSON.stringify(p)).sort()
+
+t.test('protocol 3: a collector that welcomes 3 gets columns; one that welcomes 2 gets points only', async t => {
+  for (const answer of [3, 2]) {
+    const peer = await scripted(t, 3)
+    peer.welcome = hello => Math.min(hello, answer)
+    const spool = await Spool.open(await tmpDir(t), 1 << 20)
+    const tr = transport(peer.url, spool)
+    tr.start()
+    for (let i = 1; i <= 3; i++) { await spool.add(mixed(i)); tr.notify() }
+    await until(() => spool.batches === 0)
+    await tr.stop()
+    t.same(peer.hellos, [3], `welcome ${answer}: one hello, protocol 3`)
+    t.equal(tr.protocol, answer)
+    t.same(peer.batches.map(b => b['seq']), [1, 2, 3])
+    t.same(peer.batches.map(b => 'cols' in b), [answer >= 3, answer >= 3, answer >= 3], `welcome ${answer}: ${answer >= 3 ? 'columns' : 'no columns'}`)
+    if (answer >= 3) t.same(peer.batches.map(b => (b['points'] as Point[]).map(p => p.m)), [['service'], ['service'], ['service']], 'only the string point stays a point')
+    t.same(peer.batches.map(pointsOf), [1, 2, 3].map(i => lines(mixed(i))), `welcome ${answer}: every point as spooled`)
+  }
+})
+
+t.test('protocol 3 → 2 → 1 against a protocol-1 collector, and 3 again after a lost connection', async t => {
+  const peer = await scripted(t, 2)
+  const spool = await Spool.open(await tmpDir(t), 1 << 20)
+  const tr = transport(peer.url, spool)
+  tr.start()
+  await until(() => tr.state === 'ready')
+  t.same(peer.hellos, [3, 2], 'E_PROTOCOL on 3: hello 2 next')
+  t.equal(tr.protocol, 2)
+  await spool.add(mixed(1)); tr.notify()
+  await until(() => spool.batches === 0)
+  t.notOk('cols' in peer.batches[0]!, 'protocol 2: no columns')
+
+  peer.max = 1 // downgraded to protocol 1 meanwhile
+  peer.drop()
+  await until(() => tr.state === 'ready' && peer.hellos.length === 5)
+  t.same(peer.hellos.slice(2), [3, 2, 1], 'after the lost connection: 3 again, then 2, then 1')
+  t.equal(tr.protocol, 1)
+  await spool.add(mixed(2)); tr.notify()
+  await until(() => spool.batches === 0)
+  t.notOk('cols' in peer.batches[1]!, 'protocol 1: no columns')
+  t.same(pointsOf(peer.batches[1]!), lines(mixed(2)), 'protocol 1: every point')
+
+  peer.max = 3 // upgraded meanwhile
+  peer.drop()
+  await until(() => tr.state === 'ready' && peer.hellos.length === 6)
+  t.equal(peer.hellos[5], 3, 'after the next lost connection: 3 again, and taken')
+  t.equal(tr.protocol, 3)
+  await spool.add(mixed(3)); tr.notify()
+  await until(() => spool.batches === 0)
+  await tr.stop()
+  t.ok('cols' in peer.batches[2]!, 'protocol 3: columns')
+  t.same(peer.batches.map(b => b['seq']), [1, 2, 3], 'each batch once, in order')
 })

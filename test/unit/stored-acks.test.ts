@@ -84,6 +84,18 @@ t.test('collector choice: next on failure, backoff per round, downgrade and pref
   t.equal(c.protocol(2), 2, 'a collector whose connection was lost is offered the newest protocol again')
 })
 
+t.test('collector choice: 3 → 2 → 1 on one collector, each at once; 3 again after a lost connection', async t => {
+  const c = new CollectorChoice(['ws://c1'])
+  t.equal(c.protocol(3), 3)
+  t.ok(c.downgrade(1, 3))
+  t.same([c.closed(), c.protocol(3)], [true, 2], 'refused 3: 2 at once')
+  t.ok(c.downgrade(1, 3))
+  t.same([c.closed(), c.protocol(3)], [true, 1], 'refused 2: 1 at once')
+  t.notOk(c.downgrade(1, 3), 'not below 1')
+  c.connected()
+  t.same([c.closed(), c.url, c.protocol(3)], [false, 'ws://c1', 3], 'a lost connection: the newest again, after a backoff')
+})
+
 const pts = (n: number, pad = 0): Point[] => Array.from({ length: n }, (_, i) => ({ m: 'x', t: i, tags: {}, f: { v: i, pad: 'p'.repeat(pad) } }))
 
 t.test('spool: acked batches are kept, marked resend, remembered across a restart, deleted first when full', async t => {
