@@ -297,7 +297,12 @@ export class Spool {
  */
 function withoutColumns (text: string): string {
   if (!text.includes('"cols":')) return text
-  const b = JSON.parse(text) as { points: Point[], cols?: Cols[], events?: LogEvent[] }
+  let b: { points: Point[], cols?: Cols[], events?: LogEvent[] }
+  try {
+    b = JSON.parse(text) as typeof b
+  } catch {
+    return text // a damaged file goes as it is: the collector refuses it, as it did before protocol 3
+  }
   if (b.cols === undefined) return text // a tag or field named "cols"
   fromColumns(b.cols, b.points)
   return JSON.stringify(b.events === undefined ? { points: b.points } : { points: b.points, events: b.events })

@@ -185,6 +185,13 @@ t.test('spool files from before protocol 3 (points only) are sent as they are at
     t.equal(await s.frame(7, protocol), `{"type":"batch","seq":7,${body.slice(1)}`, `protocol ${protocol}: seq 7 as spooled`)
     t.equal(await s.frame(8, protocol), `{"type":"batch","seq":8,${withKey.slice(1)}`, `protocol ${protocol}: seq 8 as spooled`)
   }
+  // a damaged file (a disk fault) goes as it is at every protocol, as before: the collector refuses it
+  const other = join(dir, 'damaged')
+  await fsp.mkdir(join(other, 'spool'), { recursive: true })
+  const damaged = '{"points":[],"cols":[{"m":"x","f":["v"],"v":[1,'
+  await fsp.writeFile(join(other, 'spool', '0000000000000001-1.batch'), damaged)
+  const d = await Spool.open(other, 1 << 20)
+  for (const protocol of [3, 2]) t.equal(await d.frame(1, protocol), `{"type":"batch","seq":1,${damaged.slice(1)}`, `protocol ${protocol}: a damaged file as it is`)
   const seq = await s.add(old)
   t.equal(seq, 9)
   t.same(JSON.parse((await s.frame(9, 2))!).points, old, 'the same points spooled now go as the same points to protocol 2')
