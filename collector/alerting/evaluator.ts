@@ -4,6 +4,7 @@
 // transitions out, the clock a parameter.
 
 import type { LogEvent, Point } from '../../protocol/messages.js'
+import type { Cols } from '../../protocol/columns.js'
 import type { Rule } from './rules.js'
 import { matches } from './rules.js'
 import { seriesHash } from '../storage/line-protocol.js'
@@ -208,6 +209,39 @@ export class Evaluator {
         s.samples.push([p.t, v])
         this.trim(rule, s, p.t)
         if (rule.type !== 'absent') this.step(rule, s, now, out)
+      }
+    }
+    return out
+  }
+
+  /**
+   * observeCols feeds columnar series (protocol 3) as observePoints feeds their rows as points: per
+   * series and rule the match, the series state and the field's position are found once.
+   */
+  observeCols (cols: readonly Cols[], now: number, out: Transition[] = []): Transition[] {
+    for (const c of cols) {
+      const rules = this.byMeasurement.get(c.m)
+      if (rules === undefined) continue
+      const w = c.f.length + 1
+      const v = c.v
+      for (const rule of rules) {
+        if (rule.type === 'log') continue
+        const j = c.f.indexOf(rule.field)
+        if (j < 0 || !matches(rule, c.tags)) continue
+        const s = this.get(rule, c.tags ?? {})
+        const when = rule.when?.map(([k, want]): [number, number] => [c.f.indexOf(k), want])
+        for (let o = 0; o < v.length; o += w) {
+          const t = v[o]!
+          s.lastSeen = Math.max(s.lastSeen, t)
+          if (when !== undefined && !when.every(([i, want]) => i >= 0 && v[o + 1 + i] === want)) {
+            s.samples.length = 0
+            if (rule.type !== 'absent') this.step(rule, s, now, out)
+            continue
+          }
+          s.samples.push([t, v[o + 1 + j]!])
+          this.trim(rule, s, t)
+          if (rule.type !== 'absent') this.step(rule, s, now, out)
+        }
       }
     }
     return out

@@ -108,7 +108,9 @@ export class AlertingStage {
       const e = recordEntry(rec)
       // A batch resent after a failover was seen by the collector that acked it first: storage only.
       if (e.resend === true) continue
-      await this.apply(by(e.a, this.o.evaluator.observePoints(e.p, now)))
+      const tr = this.o.evaluator.observePoints(e.p, now)
+      if (e.c !== undefined) this.o.evaluator.observeCols(e.c, now, tr)
+      await this.apply(by(e.a, tr))
       if (e.e !== undefined && e.e.length > 0) await this.apply(by(e.a, this.o.evaluator.observeEvents(e.e, now)))
     }
     await this.persist()

@@ -9,6 +9,6 @@ export const IngestSchema = Type.Object({
   defaultInterval: DurationMs({ default: '10s', min: 100 }),
   maxConnectionsPerAddress: Type.Integer({ default: 1000, minimum: 1, description: 'a whole number' }),
   maxErrorsPerMinute: Type.Integer({ default: 20, minimum: 1, description: 'a whole number' }),
-  /** the newest agent protocol spoken: 1 turns stored acknowledgements off (an old collector's behaviour) */
-  maxProtocol: Type.Integer({ default: 2, minimum: 1, maximum: 2, description: '1 or 2' })
+  /** the newest agent protocol spoken: 2 turns columnar batches off, 1 stored acknowledgements too (an old collector's behaviour) */
+  maxProtocol: Type.Integer({ default: 3, minimum: 1, maximum: 3, description: '1, 2 or 3' })
 }, { ...Strict, default: {} })

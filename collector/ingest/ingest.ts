@@ -8,6 +8,7 @@ import { KanshiError } from '../../protocol/errors.js'
 import { payloadBytes, type Wal, type WalReader } from '../state/wal/index.js'
 import type { SeqStore } from '../state/seqs.js'
 import { batchParts, encodeEntry, identityTags, stamp, type WalEntry } from '../state/entry.js'
+import { pointsIn, type Cols } from '../../protocol/columns.js'
 import type { Metrics } from '../metrics.js'
 import type { Identity } from './auth.js'
 import type { StoredTracker } from './stored.js'
@@ -150,7 +151,7 @@ export class Ingest {
     if (hole !== undefined && batch.seq > hole) {
       return { kind: 'refused', error: new KanshiError('E_WAL_FULL', `batch ${hole} was not stored; reconnect and resend from it`) }
     }
-    const points = batch.points.length
+    const points = pointsIn(batch)
     const dev = this.deviceSink
     resetDeviceSink(dev)
     const entry = stamp(id, batch, received, dev) // takes the batch over (and adds host_up to its points)
@@ -177,7 +178,7 @@ export class Ingest {
       return { kind: 'refused', error: err instanceof KanshiError ? err : new KanshiError('E_INTERNAL', String(err)) }
     }
     this.o.seqs.observe(agent, batch.seq)
-    if (st !== undefined) noteSelf(st, entry.p)
+    if (st !== undefined) noteSelf(st, entry.p, entry.c)
     if (refused > 0) this.refusedDevices(agent, refused, refusedName)
     if (devices > 0) this.devices.observe(entry.p, received)
     this.o.metrics.points.inc(Math.max(0, points - refused))
@@ -267,7 +268,7 @@ export class Ingest {
 }
 
 /** noteSelf copies the agent's own health (its `agent` point) into its status for /api/v1/agents and the console. */
-function noteSelf (st: AgentStatus, points: readonly Point[]): void {
+function noteSelf (st: AgentStatus, points: readonly Point[], cols: readonly Cols[] | undefined): void {
   // No closure over the loop's point: V8 would allocate a context for every point looked at.
   for (let i = points.length - 1; i >= 0; i--) {
     const p = points[i]!
@@ -275,6 +276,18 @@ function noteSelf (st: AgentStatus, points: readonly Point[]): void {
     st.spoolBatches = num(p.f['spool_batches']) ?? st.spoolBatches
     st.spoolBytes = num(p.f['spool_bytes']) ?? st.spoolBytes
     st.clockSkewMs = num(p.f['clock_skew_ms']) ?? st.clockSkewMs
+    return
+  }
+  if (cols === undefined) return
+  for (let i = cols.length - 1; i >= 0; i--) {
+    const c = cols[i]!
+    if (c.m !== 'agent' || c.v.length === 0) continue
+    // The series' last row.
+    const at = c.v.length - c.f.length
+    const field = (k: string): number | undefined => { const j = c.f.indexOf(k); return j < 0 ? undefined : c.v[at + j] }
+    st.spoolBatches = field('spool_batches') ?? st.spoolBatches
+    st.spoolBytes = field('spool_bytes') ?? st.spoolBytes
+    st.clockSkewMs = field('clock_skew_ms') ?? st.clockSkewMs
     return
   }
 }

@@ -158,9 +158,9 @@ export class Session implements SessionHandle {
       return this.close(1008, 'agent id does not match token')
     }
     this.helloDone = true
-    // Protocol 2 only where there is a storage position to report (not WAL-only).
+    // Protocol 2 and up only where there is a storage position to report (not WAL-only); 3 adds columns.
     const stored = msg.protocol >= 2 ? this.o.stored : undefined
-    const protocol = stored !== undefined ? 2 : 1
+    const protocol = stored !== undefined ? msg.protocol : 1
     const info = { hostname: msg.agent.hostname, version: msg.agent.version, os: msg.agent.os, protocol, ...(msg.agent.intervalMs !== undefined ? { intervalMs: msg.agent.intervalMs } : {}) }
     this.o.ingest.attach(this, this.id, info, this.remote)
     this.log.info({ version: msg.agent.version, os: msg.agent.os, protocol }, 'agent connected')

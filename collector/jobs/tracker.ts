@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Point } from '../../protocol/messages.js'
 import { WalConsumer, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
 import { encodeEntry, recordEntry } from '../state/entry.js'
+import { fromColumns } from '../../protocol/columns.js'
 import type { BusinessCalendar, LocalTime } from '../../common/calendar.js'
 import type { ScheduleSpec } from '../calendar/schedules.js'
 import type { JobConfig } from './config.js'
@@ -88,7 +89,10 @@ export class JobTracker {
 
   private async take (recs: WalRecord[]): Promise<void> {
     for (const rec of recs) {
-      for (const p of recordEntry(rec).p) if (p.m === 'service' && p.tags?.['check'] === 'job') this.observe(p)
+      const e = recordEntry(rec)
+      for (const p of e.p) if (p.m === 'service' && p.tags?.['check'] === 'job') this.observe(p)
+      // Columns (protocol 3): only a job's series become points.
+      if (e.c !== undefined) for (const c of e.c) if (c.m === 'service' && c.tags?.['check'] === 'job') for (const p of fromColumns([c])) this.observe(p)
     }
     // The runs are recorded; a failure to write the job point (a full WAL) is retried by the next tick.
     await this.evaluate(this.o.now()).catch(err => this.o.logger.error({ err }, 'could not write the job state; retrying on the next tick'))

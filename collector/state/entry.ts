@@ -4,6 +4,7 @@
 // Decoding stamps it, so both encodings decode to the same entry.
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
+import { fromColumns, rowsOf, type Cols } from '../../protocol/columns.js'
 import type { WalRecord } from './wal/index.js'
 import { finishDevices, isDevice, stampDevice, stampDeviceEvents, type DevicePolicy, type DeviceSink } from './device-stamp.js'
 
@@ -15,6 +16,8 @@ export interface WalEntry {
   /** receive time at the collector (ms) */
   r: number
   p: Point[]
+  /** protocol 3: more points, as columns per series (protocol/columns.ts), stamped like p */
+  c?: Cols[]
   e?: LogEvent[]
   /** set on the collector's 5-minute rollups: they go to the rollup retention policy / bucket */
   rollup?: true
@@ -67,6 +70,30 @@ export function recordEntry (r: WalRecord): WalEntry {
   return (r.entry as WalEntry | undefined) ?? decodeEntry(r.data)
 }
 
+/** pointCount is how many points an entry holds: its points and the rows of its columns. */
+export function pointCount (e: WalEntry): number {
+  let n = e.p.length
+  const c = e.c
+  if (c !== undefined) for (let i = 0; i < c.length; i++) n += rowsOf(c[i]!)
+  return n
+}
+
+const ALL = Symbol('points')
+
+/**
+ * pointsOf is every point of an entry as objects, its columns' rows included, made once per entry
+ * (kept under a symbol, which JSON.stringify leaves out). For readers off the hot path: the
+ * storage writer, rollups and alerting read the columns as they are.
+ */
+export function pointsOf (e: WalEntry): readonly Point[] {
+  if (e.c === undefined) return e.p
+  const held = (e as { [ALL]?: Point[] })[ALL]
+  if (held !== undefined) return held
+  const out = fromColumns(e.c, e.p.slice())
+  ;(e as { [ALL]?: Point[] })[ALL] = out
+  return out
+}
+
 export function identityTags (id: StampIdentity): Record<string, string> {
   return { host: id.id, role: id.role, site: id.site }
 }
@@ -92,6 +119,8 @@ function withIdentity (tags: Record<string, string> | undefined, id: StampIdenti
  */
 export function stamp (id: StampIdentity, b: Batch, received: number, dev?: DeviceSink): WalEntry {
   let p: Point[] = b.points
+  let c = b.cols
+  if (c !== undefined) c = stampCols(c, id, p)
   let devices = 0
   let refused = 0
   for (let i = 0; i < p.length; i++) {
@@ -113,6 +142,7 @@ export function stamp (id: StampIdentity, b: Batch, received: number, dev?: Devi
   }
   p.push({ m: 'host_up', t: received, tags: identityTags(id), f: { up: 1 } })
   const entry: WalEntry = { a: id.id, s: b.seq, r: received, p }
+  if (c !== undefined && c.length > 0) entry.c = c
   if (b.resend === true) entry.resend = true
   if (b.events !== undefined && b.events.length > 0) {
     let events = b.events
@@ -125,4 +155,23 @@ export function stamp (id: StampIdentity, b: Batch, received: number, dev?: Devi
     if (events.length > 0) entry.e = events
   }
   return entry
+}
+
+/**
+ * stampCols stamps each series once. A device's series (rare: agents that poll devices) becomes
+ * points, appended to p, so that the device rules in stamp() apply to them one by one.
+ */
+function stampCols (cols: Cols[], id: StampIdentity, p: Point[]): Cols[] {
+  let out = cols
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!
+    if (isDevice(c.tags)) {
+      if (out === cols) out = cols.slice(0, i)
+      fromColumns([c], p)
+      continue
+    }
+    c.tags = withIdentity(c.tags, id)
+    if (out !== cols) out.push(c)
+  }
+  return out
 }

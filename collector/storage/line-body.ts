@@ -3,7 +3,8 @@
 // entryToLines(...).join('\n') gives (test/unit/line-body.test.ts checks random points against it).
 
 import type { WalEntry } from '../state/entry.js'
-import { escapeKey, escapeString, seriesOf } from './line-protocol.js'
+import { colSeries, escapeKey, escapeString, seriesOf } from './line-protocol.js'
+import type { Cols } from '../../protocol/columns.js'
 
 /** Bytes of series lines and field starts, by their text: each is encoded once, then copied. */
 const seriesBytes = new Map<string, Buffer>()
@@ -82,6 +83,34 @@ export class LineBody {
       this.byte(0x20)
       this.time(p.t)
       this.lines++
+    }
+    if (e.c !== undefined) this.addCols(e.c)
+  }
+
+  /**
+   * addCols renders columnar series (protocol 3) as colLines makes them: per series its line and
+   * field starts are looked up once, then each row is copies and digits. Every value is a finite
+   * number (the batch check refused anything else), so every row makes a line.
+   */
+  addCols (cols: readonly Cols[]): void {
+    for (let i = 0; i < cols.length; i++) {
+      const c = cols[i]!
+      const series = bytesOfSeries(colSeries(c))
+      const nf = c.f.length
+      const starts = new Array<Buffer>(nf)
+      for (let j = 0; j < nf; j++) starts[j] = startsOf(c.f[j]!)[j === 0 ? 0 : 1]
+      const v = c.v
+      for (let o = 0; o < v.length; o += nf + 1) {
+        if (this.lines > 0) this.byte(0x0a)
+        this.copy(series)
+        for (let j = 0; j < nf; j++) {
+          this.copy(starts[j]!)
+          this.number(v[o + 1 + j]!)
+        }
+        this.byte(0x20)
+        this.time(v[o]!)
+        this.lines++
+      }
     }
   }
 

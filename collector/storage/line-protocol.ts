@@ -4,6 +4,7 @@
 
 import type { LogEvent } from '../../protocol/messages.js'
 import type { WalEntry } from '../state/entry.js'
+import type { Cols } from '../../protocol/columns.js'
 
 // Measurement: comma and space. Tag keys, tag values and field keys: comma, equals sign and space.
 // InfluxDB 1.x's parser takes "\" as escaping whatever byte follows it, but unescapes only "\,", "\ "
@@ -165,6 +166,37 @@ export function seriesOf (e: WalEntry): readonly string[] {
   return out
 }
 
+const COL_SERIES = Symbol('series')
+
+/** colSeries is a columnar series' line (protocol 3), made once per series entry and kept on it. */
+export function colSeries (c: Cols): string {
+  const held = (c as { [COL_SERIES]?: string })[COL_SERIES]
+  if (held !== undefined) return held
+  const line = seriesLineCached(c.m, c.tags)
+  ;(c as { [COL_SERIES]?: string })[COL_SERIES] = line
+  return line
+}
+
+/** colLines renders columnar series as lines, appended to out (the rows' order kept). */
+export function colLines (cols: readonly Cols[], out: string[]): void {
+  for (const c of cols) {
+    const series = colSeries(c)
+    const w = c.f.length + 1
+    for (let o = 0; o < c.v.length; o += w) {
+      // As pointLine makes it, from the names and values by position.
+      let line = series
+      let first = true
+      for (let j = 0; j < c.f.length; j++) {
+        const v = fieldValue(c.v[o + 1 + j]!)
+        if (v === undefined) continue
+        line += fieldStart(c.f[j]!, first) + v
+        first = false
+      }
+      if (!first) out.push(line + ' ' + String(Math.trunc(c.v[o]!)))
+    }
+  }
+}
+
 /**
  * pointLine finishes a line from its series line; it returns undefined when nothing writable is
  * left (no finite field), so a bad value never produces a line InfluxDB would refuse.
@@ -208,6 +240,7 @@ export function entryToLines (e: WalEntry, out: string[], events: string[] = out
     const line = pointLine(series[i]!, p.f, p.t)
     if (line !== undefined) out.push(line)
   }
+  if (e.c !== undefined) colLines(e.c, out)
   if (e.e !== undefined && e.e.length > 0) eventsToLines(e.e, events)
 }
 

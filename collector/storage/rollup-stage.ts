@@ -6,9 +6,9 @@ import { readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { WalConsumer, type Position, type Wal, type WalReader, type WalRecord } from '../state/wal/index.js'
-import { encodeEntry, recordEntry, type WalEntry } from '../state/entry.js'
+import { encodeEntry, pointsOf, recordEntry, type WalEntry } from '../state/entry.js'
 import { DEFAULT_TIERS, RollupAggregator, type PartialBuckets, type Series } from './rollup.js'
-import { seriesOf } from './line-protocol.js'
+import { colSeries, seriesOf } from './line-protocol.js'
 import { readCheckpoint, writeCheckpoint } from './rollup-checkpoint.js'
 import type { Point } from '../../protocol/messages.js'
 import { RepairBook } from './rollup-repair.js'
@@ -186,6 +186,15 @@ export class RollupStage {
         if (p.t > maxT) maxT = p.t
         if (!SKIP.has(p.m)) this.agg.add(p, now, series[i])
       }
+      const cols = e.c
+      if (cols !== undefined) {
+        for (let i = 0; i < cols.length; i++) {
+          const c = cols[i]!
+          const w = c.f.length + 1
+          for (let o = 0; o < c.v.length; o += w) if (c.v[o]! > maxT) maxT = c.v[o]!
+          if (!SKIP.has(c.m)) this.agg.addRows(c, now, colSeries(c))
+        }
+      }
       if (e.a === '') continue
       if (e.r > this.lastR) this.lastR = e.r
       if (e.resend === true || this.starts.size > 0) this.marks(e, now)
@@ -201,7 +210,7 @@ export class RollupStage {
     if (e.resend !== true && !starting) return
     let min = Infinity
     let max = -Infinity
-    for (const p of e.p) { if (p.m === 'host_up') continue; if (p.t < min) min = p.t; if (p.t > max) max = p.t }
+    for (const p of pointsOf(e)) { if (p.m === 'host_up') continue; if (p.t < min) min = p.t; if (p.t > max) max = p.t }
     if (min === Infinity) return
     if (e.resend === true) this.book.markRange(e.a, min, max, now)
     if (!starting) return

@@ -6,6 +6,7 @@
 // clock is a parameter; open buckets are checkpointed by rollup-checkpoint.ts.
 
 import type { Point } from '../../protocol/messages.js'
+import { fromColumns, type Cols } from '../../protocol/columns.js'
 import { seriesLine } from './line-protocol.js'
 
 const BUCKET_MS = 5 * 60_000
@@ -156,6 +157,42 @@ export class RollupAggregator {
       if (v > d[j + 3]!) d[j + 3] = v
     }
     if (p.t > s.d[0]!) s.d[0] = p.t
+  }
+
+  /**
+   * addRows folds a columnar series' rows (protocol 3) as add() folds each as a point: the series,
+   * and each field's slot, are found once for all its rows.
+   */
+  addRows (c: Cols, now: number, key = seriesLine(c.m, c.tags)): void {
+    let s = this.series.get(key)
+    if (s === undefined) {
+      s = this.newSeries(c.m, c.tags ?? {})
+      this.series.set(key, s)
+    }
+    const nf = c.f.length
+    const slot = new Array<number>(nf)
+    for (let j = 0; j < nf; j++) {
+      const i = s.names.indexOf(c.f[j]!)
+      slot[j] = i >= 0 ? i : this.widen(s, c.f[j]!)
+    }
+    const bucketMs = this.tiers[0]!.bucketMs
+    const v = c.v
+    for (let r = 0; r < v.length; r += nf + 1) {
+      const t = v[r]!
+      const start = Math.floor(t / bucketMs) * bucketMs
+      if (start <= s.d[1]!) { this.stats.late++; this.onLate?.(fromColumns([{ m: c.m, ...(c.tags !== undefined ? { tags: c.tags } : {}), f: c.f, v: v.slice(r, r + nf + 1) }])[0]!, s); continue }
+      const o = this.bucket(s, 0, start, now)
+      const d = s.d
+      for (let j = 0; j < nf; j++) {
+        const x = v[r + 1 + j]!
+        const k = o + 3 + 4 * slot[j]!
+        if (d[k + 1] === 0) { d[k] = x; d[k + 1] = 1; d[k + 2] = x; d[k + 3] = x; continue }
+        d[k] += x; d[k + 1]++
+        if (x < d[k + 2]!) d[k + 2] = x
+        if (x > d[k + 3]!) d[k + 3] = x
+      }
+      if (t > d[0]!) d[0] = t
+    }
   }
 
   /** bucket finds or opens the bucket of a tier starting at start (touching it) and returns its offset in s.d. */

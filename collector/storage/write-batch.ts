@@ -2,9 +2,9 @@
 // body gets the points rendered straight into bytes (line-body.ts); the text lines are made only
 // for back ends that take lines, and to find a line InfluxDB refused.
 
-import type { WalEntry } from '../state/entry.js'
+import { pointCount, type WalEntry } from '../state/entry.js'
 import { LineBody } from './line-body.js'
-import { eventsToLines, pointLine, seriesOf } from './line-protocol.js'
+import { colLines, eventsToLines, pointLine, seriesOf } from './line-protocol.js'
 
 export class WriteBatch {
   /** entries whose points go to the raw retention, and the collector's rollups */
@@ -17,7 +17,7 @@ export class WriteBatch {
 
   add (e: WalEntry): void {
     (e.rollup === true ? this.rollup : this.raw).push(e)
-    this.count += e.p.length
+    this.count += pointCount(e)
     if (e.e !== undefined && e.e.length > 0) {
       const before = this.logs.length
       eventsToLines(e.e, this.logs)
@@ -36,6 +36,7 @@ export function pointLines (entries: readonly WalEntry[]): string[] {
       const line = pointLine(series[i]!, p.f, p.t)
       if (line !== undefined) out.push(line)
     }
+    if (e.c !== undefined) colLines(e.c, out)
   }
   return out
 }

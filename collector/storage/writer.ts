@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino'
 import { WalConsumer, type Wal, type WalReader, type WalRecord, type Position } from '../state/wal/index.js'
-import { recordEntry } from '../state/entry.js'
+import { pointCount, recordEntry } from '../state/entry.js'
 import { backoffDelay } from '../../common/backoff.js'
 import type { Refused } from '../../common/send-result.js'
 import type { Metrics } from '../metrics.js'
@@ -228,7 +228,7 @@ export class StorageWriter {
             if (e.rollup === true && this.o.rollups === false) { end = r.end; qi++; continue }
             // Whole records only, and no request over the limit unless one record alone is larger:
             // 5,000 + 4,018 lines as two requests cost InfluxDB a WAL write and fsync more than 4,509 + 4,509.
-            if (count > 0 && count + e.p.length + (e.e?.length ?? 0) > limit) break
+            if (count > 0 && count + pointCount(e) + (e.e?.length ?? 0) > limit) break
             batch.add(e)
             end = r.end
             qi++
@@ -288,7 +288,7 @@ export class StorageWriter {
     if (entries.length === 0) return
     if (this.o.backend.writeBody !== undefined) {
       let count = 0
-      for (const e of entries) count += e.p.length
+      for (const e of entries) count += pointCount(e)
       if (count <= this.backlogLines) {
         const body = pointBody(entries, count)
         if (body.lines === 0) return

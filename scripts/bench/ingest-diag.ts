@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 
 /** A collector run changed in one way, to see which part the drain waits for. */
-export const VARIANTS = ['wal-tmpfs', 'influx-tmpfs', 'no-rollups', 'no-alerting'] as const
+export const VARIANTS = ['wal-tmpfs', 'influx-tmpfs', 'no-rollups', 'no-alerting', 'protocol-2'] as const
 export type Variant = typeof VARIANTS[number]
 
 export function variantsOf (arg: string | undefined): Variant[] {

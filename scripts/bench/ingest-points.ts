@@ -2,6 +2,9 @@
 // whether it goes as line protocol straight to InfluxDB or in a protocol frame through the
 // collector (which stamps host/role/site from the token). Five float fields, like a cpu input.
 
+import { toColumns } from '../../protocol/columns.js'
+import type { Point } from '../../protocol/messages.js'
+
 export const MEASUREMENT = 'bench'
 export const FIELDS = ['usr', 'sys', 'iowait', 'idle', 'steal'] as const
 export const ROLE = 'server'
@@ -19,6 +22,20 @@ export function line (set: PointSet, c: number, i: number): string {
   let s = `${MEASUREMENT},host=${hostOf(c)},n=${tagN(i)},role=${ROLE},site=${SITE} `
   for (let f = 0; f < FIELDS.length; f++) s += `${f === 0 ? '' : ','}${FIELDS[f]!}=${String(value(c, i, f))}`
   return s + ` ${set.base + i}`
+}
+
+/**
+ * colsFrame is the same batch as frame() in protocol 3's columns, encoded as the agent's spool
+ * encodes it (toColumns, then JSON): one series per tag n, rows in point order.
+ */
+export function colsFrame (set: PointSet, c: number, seq: number, from: number, to: number): string {
+  const points: Point[] = []
+  for (let i = from; i < to; i++) {
+    const f: Record<string, number> = {}
+    for (let k = 0; k < FIELDS.length; k++) f[FIELDS[k]!] = value(c, i, k)
+    points.push({ m: MEASUREMENT, t: set.base + i, tags: { n: tagN(i) }, f })
+  }
+  return JSON.stringify({ type: 'batch', seq, ...toColumns(points) })
 }
 
 /** frame is a protocol batch of points [from, to) of client c, as an agent sends it (tags without identity). */

@@ -1,13 +1,13 @@
 // Collector ingest against InfluxDB's own speed (issue 22). Each round runs, with a fresh influxd each:
 //   direct:    the points, pre-built as line protocol, POSTed straight to influxd (4 in flight, 5,000 lines)
-//   collector: the same points, pre-built as protocol frames, sent by 4 agent connections through the
+//   collector: the same points, pre-built as protocol-3 frames (columns), sent by 4 agent connections through the
 //              collector (WAL fsync before ack, rollups, alert evaluation on) into influxd; its rate is
 //              points / time until influxd holds them all (stored), not until the acks
 // once with every process sharing both cores and once pinned: influxd on core 0, the sender (and the
 // collector) on core 1. Prints a table, the ratios per round and their medians.
 // --before DIR adds a second collector build (a dist/ directory of another commit) to every round, alternating.
 // --variants a,b adds collector runs changed in one way each (ingest-diag.ts: WAL or influxd on tmpfs,
-// rollups or alerting off) to every round; --mode pinned|shared runs only that mode. After each run
+// rollups or alerting off, protocol-2 frames: points as objects, not columns) to every round; --mode pinned|shared runs only that mode. After each run
 // a line on stderr says where it waited (WAL commits, writes, flow control; influxd's own write times).
 //   node dist/scripts/bench/ingest.bench.js [--points 400000] [--rounds 3] [--profile DIR] [--before DIR] [--variants V,..] [--mode M] [--smoke]
 
@@ -117,7 +117,7 @@ async function viaCollector (dir: string, pinned: boolean, profile: string | und
     // when influxd held the points); then one full count checks that influxd holds every point.
     // (Until 2026-12-06 the bench polled influxd every 20 ms instead; each poll cost influxd about
     // 2.5 ms of CPU, about 1.9 µs per point of the run, on the core it was draining the collector with.)
-    const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(cdir, 'tokens.json'), '--points', String(points), '--clients', String(clients), '--protocol', '2'], pinned))) as Sent
+    const sent = JSON.parse(await output(run(join(dist, 'scripts/bench/loadgen.js'), ['--url', `ws://127.0.0.1:${port}/v1/agent`, '--tokens', join(cdir, 'tokens.json'), '--points', String(points), '--clients', String(clients), '--protocol', variant === 'protocol-2' ? '2' : '3'], pinned))) as Sent
     if (sent.points !== sent.total || sent.errors > 0) throw new Error(`collector: ${sent.points} of ${sent.total} points acked (${sent.errors} errors)`)
     if (sent.storedAt === undefined) throw new Error('collector: not every batch was reported stored within 300 s')
     const cpu1 = { c: cpuSeconds(collector.pid!), i: cpuSeconds(inf.pid) }

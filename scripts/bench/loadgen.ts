@@ -3,14 +3,15 @@
 //     /write by --inflight requests at a time; done when the last write answered 204.
 //   --url WS --tokens FILE: the collector. One protocol-1 agent connection per token, each sending
 //     its points as frames of --batch points, --window frames unacked (64: the agent's default
-//     collector.maxInflight); done at the last ack. With --protocol 2 it also waits for the collector's
-//     `stored` frames (every batch in InfluxDB, docs/protocol.md) and reports when the last one came.
+//     collector.maxInflight); done at the last ack. With --protocol 2 or 3 it also waits for the collector's
+//     `stored` frames (every batch in InfluxDB, docs/protocol.md) and reports when the last one came;
+//     with 3 the frames carry the points as columns (protocol/columns.ts), as agents send them.
 // Prints one JSON line: points, the clock's start (epoch ms), seconds, points/s, latency p50/p99, errors.
 
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
-import { frame, line, type PointSet } from './ingest-points.js'
+import { colsFrame, frame, line, type PointSet } from './ingest-points.js'
 
 const { values } = parseArgs({
   options: {
@@ -104,7 +105,9 @@ async function viaCollector (): Promise<number> {
     // Encoded to UTF-8 here, before the clock: a frame built by += is a rope of thousands of pieces that
     // ws.send would flatten and encode while timing (a quarter of the collector's core, measured).
     const fs: Buffer[] = []
-    for (let from = 0, seq = 1; from < set.perClient; from += perFrame, seq++) fs.push(Buffer.from(frame(set, c, seq, from, Math.min(set.perClient, from + perFrame))))
+    // Protocol 3: the points as columns, as agents send them to a collector that speaks it.
+    const make = Number(values.protocol) >= 3 ? colsFrame : frame
+    for (let from = 0, seq = 1; from < set.perClient; from += perFrame, seq++) fs.push(Buffer.from(make(set, c, seq, from, Math.min(set.perClient, from + perFrame))))
     return fs
   })
   const agents = await Promise.all(tokens.map((a, c) => agent(a, frames[c]!)))
@@ -115,8 +118,8 @@ async function viaCollector (): Promise<number> {
 
 const started = values.influx !== undefined ? await direct(values.influx) : await viaCollector()
 const seconds = (Date.now() - started) / 1000
-// Protocol 2: the time the last agent heard that its last batch is stored (at most 300 s more).
-const allStored = values.protocol === '2' ? await Promise.race([Promise.all(storedAt).then(ts => Math.max(...ts)), new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 300_000))]) : undefined
+// Protocol 2 and 3: the time the last agent heard that its last batch is stored (at most 300 s more).
+const allStored = Number(values.protocol) >= 2 ? await Promise.race([Promise.all(storedAt).then(ts => Math.max(...ts)), new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 300_000))]) : undefined
 latencies.sort((a, b) => a - b)
 const pct = (p: number): number => latencies.length === 0 ? NaN : +latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2)
 process.stdout.write(JSON.stringify({ points: done, total, base: set.base, started, ...(allStored !== undefined ? { storedAt: allStored } : {}), seconds, pointsPerSec: Math.round(done / seconds), p50ms: pct(0.5), p99ms: pct(0.99), errors }) + '\n')

@@ -92,6 +92,30 @@ t.test('the collector stamps host/role/site from the token, whatever the agent s
   t.same(e.p[1], { m: 'host_up', t: e.r, tags: { host: 'kiosk1', role: 'kiosk', site: '本庁舎' }, f: { up: 1 } })
 })
 
+t.test('protocol 3: columns are stamped per series and stored as received; a bad one is refused alone', async t => {
+  const { c, url } = await start(t)
+  const a = await connectAgent(t, url, { token: TOKENS.kiosk1, id: 'kiosk1' })
+  t.match(await a.greet({}, 3), { type: 'welcome', protocol: 3 })
+  t.equal(c.ingest.status.get('kiosk1')?.protocol, 3, '/api/v1/agents shows protocol 3')
+  const cols = [{ m: 'cpu', tags: { host: 'web01', site: 'evil', core: '0' }, f: ['usr', 'sys'], v: [1000, 1.5, 2, 2000, 3, 4] }, { m: 'agent', f: ['spool_batches'], v: [2000, 7] }]
+  a.batch(1, [], { cols })
+  t.same(await a.next(), { type: 'ack', seq: 1 })
+  t.equal(c.ingest.status.get('kiosk1')?.spoolBatches, 7, 'the agent\'s own point read from its columns')
+  a.batch(2, [], { cols: [{ m: 'cpu', f: ['usr', 'sys'], v: [3000, 1] }] })
+  t.match(await a.next(), { type: 'error', seq: 2, code: 'E_BAD_BATCH', message: /cols\.0\.v: 2 numbers are not whole rows of 3/ })
+  const other = await greeted(t, url, 'web01')
+  other.ws.send(batch(1))
+  t.same(await other.next(), { type: 'ack', seq: 1 }, 'another agent is not touched')
+  await c.shutdown()
+  const entries: any[] = []
+  const wal = await Wal.open({ dir: c.wal.dir, readers: [], onRecover: d => entries.push(decodeEntry(d)) })
+  await wal.close()
+  const e = entries.find(x => x.a === 'kiosk1')
+  t.same(e.c[0], { m: 'cpu', tags: { host: 'kiosk1', site: '本庁舎', core: '0', role: 'kiosk' }, f: ['usr', 'sys'], v: [1000, 1.5, 2, 2000, 3, 4] }, 'identity stamped over the agent\'s tags')
+  t.same(e.p, [{ m: 'host_up', t: e.r, tags: { host: 'kiosk1', role: 'kiosk', site: '本庁舎' }, f: { up: 1 } }])
+  t.equal(entries.filter(x => x.a === 'kiosk1').length, 1, 'the refused batch was not stored')
+})
+
 t.test('every refusal code, each on a live connection that keeps working', async t => {
   const { url } = await start(t)
   const a = await connectAgent(t, url, { token: TOKENS.web01 })

@@ -8,6 +8,7 @@ import { startCollector } from '../helpers/collector.js'
 import { connectAgent } from '../helpers/fake-agent.js'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { waitFor } from '../helpers/procs.js'
+import { toColumns } from '../../protocol/columns.js'
 
 t.test('a month of data across a collector restart: 5-minute and hourly rollups equal aggregates of the raw data', async t => {
   const influxd = await withInfluxd(t)
@@ -32,17 +33,20 @@ t.test('a month of data across a collector restart: 5-minute and hourly rollups 
   let acked = 0
   // Two connections, with a collector restart between them half-way through the month:
   // the open rollup buckets are checkpointed with the WAL cursor and resumed.
-  const sendRange = async (from: number, to: number): Promise<void> => {
+  // The second half goes as protocol 3's columns: stored and rolled up as the points of the first.
+  const sendRange = async (from: number, to: number, protocol = 1): Promise<void> => {
     const agent = await connectAgent(t, col.agentUrl, { token: 'gen-token', id: 'gen01' })
-    await agent.greet()
+    t.equal((await agent.greet({}, protocol)).protocol, protocol, `welcome says protocol ${protocol}`)
     for (let ts = from; ts < to;) {
       const points = []
       for (let i = 0; i < 5000 && ts < to; i++, ts += step) {
         points.push({ m: 'gen', t: ts, tags: {}, f: { v: Math.round(rnd() * 10000) / 100 } })
       }
       total += points.length
-      agent.batch(++seq, points)
-      await agent.expect('ack')
+      if (protocol >= 3) agent.batch(++seq, [], toColumns(points))
+      else agent.batch(++seq, points)
+      const want = seq
+      await agent.waitFrame(m => m.type === 'ack' && m.seq === want, `ack ${want}`)
       acked++
     }
     await agent.close()
@@ -50,7 +54,7 @@ t.test('a month of data across a collector restart: 5-minute and hourly rollups 
   const middle = start + 15 * 86_400_000 + 17 * 60_000 + 30_000 // mid-bucket and mid-hour
   await sendRange(start, middle)
   col = await col.restart()
-  await sendRange(middle, end)
+  await sendRange(middle, end, 3)
   t.equal(acked, seq, `${total} points in ${seq} batches acked`)
 
   // every bucket but the last closes (the series has not moved a grace period past it)
