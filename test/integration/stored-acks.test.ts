@@ -1,6 +1,7 @@
 // Protocol 2 against the real collector app over real WebSockets: stored frames follow the storage
 // cursor, protocol-1 agents see nothing new, acked batches stay spooled until stored and go to
-// another collector marked resend, and an agent falls back to protocol 1 where it must.
+// another collector marked resend, and an agent falls back to protocol 1 where it must; protocol 3's
+// columns from the real transport land in a real influxd exactly as spooled.
 
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
@@ -13,6 +14,7 @@ import { walEntries } from '../helpers/wal.js'
 import { connectAgent } from '../helpers/fake-agent.js'
 import { freePort } from '../helpers/procs.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { withInfluxd, query } from '../helpers/influxd.js'
 
 const TOKEN = 'stored-acks-test-token'
 const agents = [{ id: 'web01', token: TOKEN, role: 'server', site: 'honcho' }]
@@ -97,7 +99,7 @@ t.test('acked batches stay spooled until stored, and go to the next collector ma
   tr.start()
   for (let i = 1; i <= 10; i++) { await spool.add(point(i)); tr.notify() }
   await until(() => spool.ackedBatches === 10, 'ten batches acked by c1')
-  t.equal(tr.protocol, 2)
+  t.equal(tr.protocol, 3, 'protocol 3 (the default): stored acks, and columns')
   t.equal(spool.batches, 10, 'kept after the ack: c1 has not stored them')
   t.equal(tr.collectorIndex, 0)
   await c1.c.shutdown()
@@ -142,4 +144,44 @@ t.test('the agent returns to the first collector once it takes connections again
   await tr.stop()
   await c1.c.shutdown()
   t.same((await walEntries(c1.dataDir, 'web01')).map(e => e.s), [2], 'c1 got the batch after the return, and only that')
+})
+
+t.test('protocol 3 end to end: the agent\'s columns land in influxd exactly as spooled', async t => {
+  const influxd = await withInfluxd(t)
+  const c = await startCollector(t, { agents, config: { influx: { version: 1, url: influxd.url, db: 'kanshi', flushInterval: '50ms' } } })
+  const spool = await Spool.open(await tmpDir(t), 1 << 24)
+  const tr = transport([c.agentUrl], spool)
+  tr.start()
+  // three intervals of two numeric series (one without tags) and one string point, in the last minute
+  const base = Date.now() - 60_000
+  const sent: Point[] = []
+  for (let b = 0; b < 3; b++) {
+    const t0 = base + b * 10_000
+    const batch: Point[] = [
+      { m: 'p3cpu', t: t0, tags: { cpu: 'total', 棟: '本庁舎' }, f: { usr: 0.1 + 0.2 * b, sys: -1e-7 * (b + 1), big: 2 ** 53 - 1 - b } },
+      { m: 'p3cpu', t: t0 + 1, tags: { cpu: 'cpu0', 棟: '本庁舎' }, f: { usr: 1 / 3 + b, sys: 0, big: 1e300 } },
+      { m: 'p3mem', t: t0, f: { used: 8_123_456_789 + b } },
+      { m: 'p3svc', t: t0, tags: { name: 'sshd' }, f: { state: b === 1 ? 'stopped' : 'running', pid: 100 + b } }
+    ]
+    sent.push(...batch)
+    await spool.add(batch); tr.notify()
+  }
+  await until(() => spool.batches === 0, 'stored in influxd: the spool is empty')
+  t.equal(tr.protocol, 3, 'the connection spoke protocol 3: the numeric points went as columns')
+  await tr.stop()
+  // what influxd holds, one line per point (keys sorted, nulls of other points' fields left out), against what was spooled
+  const held: string[] = []
+  for (const m of ['p3cpu', 'p3mem', 'p3svc']) {
+    const r = await query(influxd.url, 'kanshi', `SELECT * FROM "${m}"`)
+    const s = r.results[0].series[0] as { columns: string[], values: unknown[][] }
+    for (const row of s.values) held.push(JSON.stringify([m, ...s.columns.map((k, i) => [k, row[i]] as const).filter(([, v]) => v !== null).sort(([a], [b]) => a < b ? -1 : 1)]))
+  }
+  const want = sent.map(p => {
+    const cols: Record<string, unknown> = { time: p.t, ...p.tags, host: 'web01', role: 'server', site: 'honcho', ...p.f }
+    return JSON.stringify([p.m, ...Object.keys(cols).sort().map(k => [k, cols[k]])])
+  })
+  t.same(held.sort(), want.sort(), `${sent.length} points: every value, tag and time exactly as spooled`)
+  await c.c.shutdown()
+  const wal = await walEntries(c.dataDir, 'web01')
+  t.same(wal.map(e => [e.p.map(p => p.m).filter(m => m !== 'host_up'), (e.c ?? []).map(x => x.m)]), [1, 2, 3].map(() => [['p3svc'], ['p3cpu', 'p3cpu', 'p3mem']]), 'on the wire: the numeric points as columns, the string point as a point (host_up is the collector\'s)')
 })
