@@ -248,10 +248,15 @@ export class Transport {
     }
   }
 
-  /** pump sends spooled batches above lastSent, oldest first, while the window has room. */
+  /**
+   * pump sends spooled batches above lastSent, oldest first, while the window has room. A pump that
+   * outlives its connection (reading a batch file while it closed) leaves lastSent to the new one,
+   * whose welcome set it, and starts the new connection's pump, which it had kept out.
+   */
   private async pump (): Promise<void> {
     if (this.pumping) return
     this.pumping = true
+    const started = this.ws
     try {
       while (this.state === 'ready' && this.inflight.size < this.o.maxInflight) {
         const ws = this.ws
@@ -264,14 +269,16 @@ export class Transport {
         if (seq === undefined) return
         // Acked by another collector before a failover: it goes to storage here, not to alerting again.
         const frame = await this.o.spool.frame(seq, this.protocol, this.o.spool.isAcked(seq))
+        // Another connection meanwhile: its welcome set lastSent (this seq may be past what it holds).
+        if (this.state !== 'ready' || ws !== this.ws) return
         this.lastSent = seq
         if (frame === undefined) continue // dropped from a full spool meanwhile
-        if (this.state !== 'ready' || ws !== this.ws) return
         this.inflight.add(seq)
         ws.send(frame)
       }
     } finally {
       this.pumping = false
+      if (this.ws !== started && this.state === 'ready') void this.pump()
     }
   }
 

@@ -228,3 +228,47 @@ t.test('protocol 3 → 2 → 1 against a protocol-1 collector, and 3 again after
   t.ok('cols' in peer.batches[2]!, 'protocol 3: columns')
   t.same(peer.batches.map(b => b['seq']), [1, 2, 3], 'each batch once, in order')
 })
+
+t.test('a pump that outlives its connection neither skips a batch nor keeps the next connection waiting', async t => {
+  // The collector: stored acks, and a welcome that says what it holds.
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise(resolve => wss.once('listening', resolve))
+  t.teardown(async () => { for (const ws of wss.clients) ws.terminate(); await new Promise(resolve => wss.close(resolve)) })
+  let held = 0
+  const got: Array<[number, number]> = [] // [connection, seq]
+  let connections = 0
+  wss.on('connection', ws => {
+    const n = ++connections
+    ws.on('message', data => {
+      const msg = JSON.parse(data.toString()) as { type: string, seq: number }
+      if (msg.type === 'hello') ws.send(JSON.stringify({ type: 'welcome', protocol: 2, ackedSeq: held, storedSeq: held, serverTime: Date.now() }))
+      if (msg.type !== 'batch') return
+      got.push([n, msg.seq])
+      held = Math.max(held, msg.seq)
+      ws.send(JSON.stringify({ type: 'ack', seq: msg.seq }))
+      ws.send(JSON.stringify({ type: 'stored', seq: msg.seq }))
+    })
+  })
+  const spool = await Spool.open(await tmpDir(t), 1 << 20)
+  for (let i = 1; i <= 6; i++) await spool.add(point(i))
+  // Reading batch 3's file takes until the first connection is gone and the second one is ready.
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  let reading3 = false
+  const frame = spool.frame.bind(spool)
+  spool.frame = async (seq, protocol, resend) => {
+    if (seq === 3 && connections === 1) { reading3 = true; await gate }
+    return await frame(seq, protocol, resend)
+  }
+  const tr = transport(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/v1/agent`, spool)
+  tr.start()
+  await until(() => reading3 && got.length === 2)
+  for (const ws of wss.clients) ws.terminate()
+  await until(() => connections === 2 && tr.state === 'ready')
+  release()
+  tr.notify() // as the next collected batch would
+  await until(() => spool.batches === 0)
+  await tr.stop()
+  t.same(got.map(([, seq]) => seq), [1, 2, 3, 4, 5, 6], 'every batch sent once, in order: none skipped and then deleted by a later stored')
+  t.same(got.slice(2).map(([n]) => n), [2, 2, 2, 2], 'the rest on the second connection')
+})
