@@ -206,8 +206,7 @@ export class Evaluator {
           if (rule.type !== 'absent') this.step(rule, s, now, out)
           continue
         }
-        s.samples.push([p.t, v])
-        this.trim(rule, s, p.t)
+        this.sample(rule, s, p.t, v)
         if (rule.type !== 'absent') this.step(rule, s, now, out)
       }
     }
@@ -238,8 +237,7 @@ export class Evaluator {
             if (rule.type !== 'absent') this.step(rule, s, now, out)
             continue
           }
-          s.samples.push([t, v[o + 1 + j]!])
-          this.trim(rule, s, t)
+          this.sample(rule, s, t, v[o + 1 + j]!)
           if (rule.type !== 'absent') this.step(rule, s, now, out)
         }
       }
@@ -281,6 +279,24 @@ export class Evaluator {
       this.step(rule, s, now, out)
     }
     return out
+  }
+
+  /**
+   * sample adds a value and trims the window. A rule that keeps its last n samples (no window)
+   * reuses the one that drops out: no array a point on the ingest path.
+   */
+  private sample (rule: Rule, s: Series, t: number, v: number): void {
+    const n = rule.windowMs > 0 ? 0 : Math.max(1, rule.count)
+    if (n > 0 && s.samples.length >= n) {
+      if (s.samples.length > n) s.samples.splice(0, s.samples.length - n)
+      const x = s.samples.shift()!
+      x[0] = t
+      x[1] = v
+      s.samples.push(x)
+      return
+    }
+    s.samples.push([t, v])
+    this.trim(rule, s, t)
   }
 
   private trim (rule: Rule, s: Series, now: number): void {
