@@ -1,6 +1,7 @@
 // A fleet of paced agents for the connection-scale bench: agents [from, to) of
-// a tokens file, each one WebSocket speaking protocol v1 that sends one batch of
-// P points every interval (at a random phase), as a real agent does. Connections
+// a tokens file, each one WebSocket speaking --protocol (3: points as columns, as agents send
+// them; 1: as objects) that sends one batch of P points every interval (at a random phase), as a
+// real agent does. Connections
 // are opened at --rate per second and spread over several loopback source
 // addresses (--local 127.0.0.2,127.0.0.3). Prints "connected N" once all are
 // open (or given up); when its stdin closes it stops and prints one JSON line
@@ -9,6 +10,8 @@
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
+import { toColumns } from '../../protocol/columns.js'
+import type { Point } from '../../protocol/messages.js'
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +22,8 @@ const { values } = parseArgs({
     local: { type: 'string', default: '127.0.0.1' },
     rate: { type: 'string', default: '250' },
     interval: { type: 'string', default: '10000' },
-    points: { type: 'string', default: '30' }
+    points: { type: 'string', default: '30' },
+    protocol: { type: 'string', default: '3' }
   }
 })
 const all = JSON.parse(readFileSync(values.tokens!, 'utf8')) as Array<{ id: string, token: string }>
@@ -27,15 +31,16 @@ const agents = all.slice(Number(values.from), values.to === undefined ? undefine
 const locals = values.local.split(',')
 const intervalMs = Number(values.interval)
 const perBatch = Number(values.points)
+const protocol = Number(values.protocol)
 const stats = { agents: agents.length, connected: 0, failedConnects: 0, closedEarly: 0, batches: 0, acked: 0, errors: 0, ackP50ms: 0, ackP99ms: 0 }
 const latencies: number[] = []
 let stopping = false
 const sockets: WebSocket[] = []
 
 function batch (seq: number, t: number): string {
-  const points = []
+  const points: Point[] = []
   for (let i = 0; i < perBatch; i++) points.push({ m: 'fleet', t, tags: { n: String(i) }, f: { v: seq + i } })
-  return JSON.stringify({ type: 'batch', seq, points })
+  return JSON.stringify(protocol >= 3 ? { type: 'batch', seq, ...toColumns(points) } : { type: 'batch', seq, points })
 }
 
 function open (a: { id: string, token: string }, i: number): Promise<void> {
@@ -46,7 +51,7 @@ function open (a: { id: string, token: string }, i: number): Promise<void> {
     let seq = 0
     let timer: NodeJS.Timeout | undefined
     let welcomed = false
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent: { id: a.id, hostname: a.id, version: 'fleet', os: 'linux', intervalMs } })))
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', protocol, agent: { id: a.id, hostname: a.id, version: 'fleet', os: 'linux', intervalMs } })))
     ws.on('message', d => {
       const m = JSON.parse(d.toString()) as { type: string, seq?: number, ackedSeq?: number }
       if (m.type === 'welcome') {
