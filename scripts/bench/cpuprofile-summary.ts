@@ -1,6 +1,8 @@
 // Self time of a V8 .cpuprofile (node --cpu-prof), summed by function, by file and by stage of the
 // ingest path, as shares of the profiled process's busy time (idle left out).
-//   node dist/scripts/bench/cpuprofile-summary.js FILE.cpuprofile [--top 25]
+//   node dist/scripts/bench/cpuprofile-summary.js FILE.cpuprofile [--top 25] [--from onFrame]
+// --from F counts only from the first sample in function F (onFrame: the first agent frame, so the
+// collector's start — module loading — is left out).
 
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -24,11 +26,16 @@ const STAGES: Array<[string, RegExp]> = [
   ['Node internals / native', /./]
 ]
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } })
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, from: { type: 'string' } } })
 const p = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Profile
 const byId = new Map(p.nodes.map(n => [n.id, n]))
 const self = new Map<number, number>()
-for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0))
+let first = 0
+if (values.from !== undefined) {
+  first = p.samples.findIndex(id => byId.get(id)?.callFrame.functionName === values.from)
+  if (first < 0) throw new Error(`--from: no sample in a function named ${values.from}`)
+}
+for (let i = first; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0))
 const short = (url: string): string => url.replace(/^file:\/\/.*?\/(dist|node_modules)\//, (_m, d: string) => d === 'dist' ? '' : 'node_modules/')
 const sums = { fn: new Map<string, number>(), file: new Map<string, number>(), stage: new Map<string, number>() }
 let busy = 0
