@@ -3,7 +3,7 @@
 // loopback source addresses by fleet processes, held steady for a while. Prints
 // the collector's CPU (cores), RSS and memory per connection, and the same for
 // the reference: a bare `ws` server holding the same fleet (ws-floor.ts).
-//   node dist/scripts/bench/connections.bench.js [--agents 10000] [--seconds 180] [--points 30] [--no-rollups] [--smoke]
+//   node dist/scripts/bench/connections.bench.js [--agents 10000] [--seconds 180] [--points 30] [--protocol 3] [--no-rollups] [--smoke]
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { freePort } from '../../collector/storage/influxd-process.js'
 import { cpuSeconds, loadavg, median, memory, mib } from './proc-stat.js'
 
-const { values } = parseArgs({ options: { agents: { type: 'string' }, seconds: { type: 'string' }, fleets: { type: 'string', default: '4' }, points: { type: 'string', default: '30' }, smoke: { type: 'boolean', default: false }, 'no-rollups': { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { agents: { type: 'string' }, seconds: { type: 'string' }, fleets: { type: 'string', default: '4' }, points: { type: 'string', default: '30' }, protocol: { type: 'string', default: '3' }, smoke: { type: 'boolean', default: false }, 'no-rollups': { type: 'boolean', default: false } } })
 const agents = Number(values.agents ?? (values.smoke ? 200 : 10_000))
 const seconds = Number(values.seconds ?? (values.smoke ? 3 : 180))
 const fleets = Number(values.fleets)
@@ -44,7 +44,7 @@ async function measure (label: string, server: ChildProcess, url: string, tokens
   const procs: ChildProcess[] = []
   for (let f = 0; f < fleets; f++) {
     const local = [0, 1].map(k => `127.0.0.${2 + f * 2 + k}`).join(',')
-    const p = spawn(process.execPath, [join(dist, 'scripts/bench/fleet.js'), '--url', url, '--tokens', tokensFile, '--from', String(f * per), '--to', String(Math.min(agents, (f + 1) * per)), '--local', local, '--rate', '250', '--interval', String(INTERVAL_MS), '--points', values.points!], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const p = spawn(process.execPath, [join(dist, 'scripts/bench/fleet.js'), '--url', url, '--tokens', tokensFile, '--from', String(f * per), '--to', String(Math.min(agents, (f + 1) * per)), '--local', local, '--rate', '250', '--interval', String(INTERVAL_MS), '--points', values.points!, '--protocol', values.protocol!], { stdio: ['pipe', 'pipe', 'inherit'] })
     procs.push(p)
     connected.push(new Promise(resolve => lines(p, l => { if (l.startsWith('connected')) resolve() })))
     finals.push(new Promise((resolve, reject) => {
@@ -105,7 +105,7 @@ try {
   await stop(floor)
   const row = (r: Result): string => `| ${r.label} | ${r.fleet.connected} / ${agents} | ${r.connectS.toFixed(0)} | ${r.cores.toFixed(3)} | ${mib(r.rssBase)} | ${mib(r.rss)} | ${mib(r.hwm)} | ${(r.perConn / 1024).toFixed(1)} | ${r.fleet.acked} / ${r.fleet.batches} | ${r.fleet.errors + r.fleet.failedConnects + r.fleet.closedEarly} | ${r.fleet.ackP50ms} / ${r.fleet.ackP99ms} |`
   process.stdout.write([
-    `connections: ${agents} agents at a ${INTERVAL_MS / 1000} s interval, ${values.points} points per batch, ${fleets} fleet processes over ${fleets * 2} loopback addresses, ${seconds} s steady; load average ${loadavg()}`,
+    `connections: ${agents} agents at a ${INTERVAL_MS / 1000} s interval, ${values.points} points per batch, protocol ${values.protocol!}, ${fleets} fleet processes over ${fleets * 2} loopback addresses, ${seconds} s steady; load average ${loadavg()}`,
     '| server | connected | connect s | CPU cores | RSS idle MiB | RSS steady MiB | RSS peak MiB | KiB per connection | acked / sent batches | errors | ack p50 / p99 ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     row(kan), row(ref),

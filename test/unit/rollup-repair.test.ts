@@ -193,6 +193,33 @@ t.test('the runner: a failed query is counted and retried later, the item kept; 
   t.same(results.filter(r => r === 'done'), ['done', 'done'])
 })
 
+t.test('the runner: a failed query pauses the whole run, so a down target gets one query a backoff', async t => {
+  let clock = T0 + 10 * D
+  const book = new RepairBook(DEFAULT_TIERS, { delayMs: 0, againMs: 60_000 })
+  const hosts = Array.from({ length: 50 }, (_, i) => `h${i}`)
+  for (const h of hosts) book.enqueue(h, 0, T0 + 9 * D, { segment: 1, offset: 0 })
+  let up = false
+  let queries = 0
+  const runner = new RepairRunner({
+    book, tiers: DEFAULT_TIERS, logger: silent, now: () => clock, stored: () => ({ segment: 1, offset: 0 }),
+    target: { db: 'kanshi', rawRp: 'kanshi_raw', rollupRp: 'kanshi_5m', rawKeepMs: parseRetention('35d') },
+    query: async () => { queries++; if (!up) throw new Error('connect ECONNREFUSED'); return [[]] },
+    append: async () => {},
+    minBackoffMs: 1000, maxBackoffMs: 4000
+  })
+  await runner.runDue()
+  t.equal(queries, 1, 'the first failure ends the run: not 50 queries to a target that is down')
+  await runner.runDue()
+  t.equal(queries, 1, 'nothing before the backoff')
+  for (let i = 0; i < 5; i++) { clock += 4000; await runner.runDue() }
+  t.equal(queries, 6, 'one query a backoff while it stays down')
+  t.equal(book.queue.size, 50, 'every repair still queued')
+  up = true
+  clock += 4000
+  await runner.runDue()
+  t.equal(queries, 56, 'once it answers, every due repair runs')
+})
+
 t.test('rollup.repairDelay and rollup.repeatAfter: defaults, durations, a bad value names the key', async t => {
   const d = checkCollectorConfig('/etc/kanshi/collector.yaml', {}, {})
   t.same(d.rollup, { repairDelay: 120_000, repeatAfter: 600_000 })
