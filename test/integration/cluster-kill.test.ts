@@ -49,7 +49,7 @@ t.test('SIGKILL the collector holding an agent, delete its data dir: every acked
   // c1 acks (protocol 2) and cannot store: the spool keeps every acked batch.
   await add(150)
   await waitFor(() => spool.ackedBatches === 150, 20_000, 20)
-  t.equal(tr.protocol, 2, 'the agent speaks protocol 2')
+  t.equal(tr.protocol, 3, 'the agent speaks protocol 3 (stored acks, and columns)')
   t.equal(spool.batches, 150, 'all 150 acked by c1 and kept: none stored')
 
   // Batches keep coming while c1 dies and its disk is gone for good.
