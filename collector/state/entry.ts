@@ -4,7 +4,7 @@
 // Decoding stamps it, so both encodings decode to the same entry.
 
 import type { Batch, LogEvent, Point } from '../../protocol/messages.js'
-import { fromColumns, rowsOf, type Cols } from '../../protocol/columns.js'
+import { fromColumns, pointsIn, type Cols } from '../../protocol/columns.js'
 import type { WalRecord } from './wal/index.js'
 import { finishDevices, isDevice, stampDevice, stampDeviceEvents, type DevicePolicy, type DeviceSink } from './device-stamp.js'
 
@@ -72,10 +72,7 @@ export function recordEntry (r: WalRecord): WalEntry {
 
 /** pointCount is how many points an entry holds: its points and the rows of its columns. */
 export function pointCount (e: WalEntry): number {
-  let n = e.p.length
-  const c = e.c
-  if (c !== undefined) for (let i = 0; i < c.length; i++) n += rowsOf(c[i]!)
-  return n
+  return pointsIn({ points: e.p, cols: e.c })
 }
 
 const ALL = Symbol('points')

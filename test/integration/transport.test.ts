@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Point } from '../../protocol/messages.js'
+import { fromColumns, type Cols } from '../../protocol/columns.js'
 import { NullSink } from '../../collector/storage/null-sink.js'
 import { decodeEntry } from '../../collector/state/entry.js'
 import { Wal } from '../../collector/state/wal/index.js'
@@ -167,13 +168,8 @@ const mixed = (i: number): Point[] => [
   { m: 'service', t: 1_700_000_000_000 + i, tags: { name: 'sshd' }, f: { state: 'running' } }
 ]
 /** a batch frame's points, columns included, one sorted line each */
-const pointsOf = (b: Record<string, unknown>): string[] => {
-  const out = [...b['points'] as Point[]]
-  for (const c of (b['cols'] ?? []) as Array<{ m: string, tags?: Record<string, string>, f: string[], v: number[] }>) {
-    for (let o = 0; o < c.v.length; o += c.f.length + 1) out.push({ m: c.m, t: c.v[o]!, ...(c.tags === undefined ? {} : { tags: c.tags }), f: Object.fromEntries(c.f.map((k, j) => [k, c.v[o + 1 + j]!])) })
-  }
-  return out.map(p => JSON.stringify(p)).sort()
-}
+const pointsOf = (b: Record<string, unknown>): string[] =>
+  fromColumns((b['cols'] ?? []) as Cols[], [...b['points'] as Point[]]).map(p => JSON.stringify(p)).sort()
 const lines = (ps: Point[]): string[] => ps.map(p => JSON.stringify(p)).sort()
 
 t.test('protocol 3: a collector that welcomes 3 gets columns; one that welcomes 2 gets points only', async t => {
