@@ -167,6 +167,16 @@ export class Ingest {
     }
     this.lastAccepted.set(agent, batch.seq)
     await this.paced()
+    // Checked again with nothing awaited before the append: meanwhile another record may have taken
+    // the room, or an earlier batch of this agent been refused. Appended past that hole, this batch
+    // would raise ackedSeq over the refused one, and the agent would delete it unsent.
+    const gap = this.refusedFrom.get(agent)
+    if ((gap !== undefined && batch.seq > gap) || this.o.wal.wouldRefuse(payloadBytes(buf))) {
+      this.refusedFrom.set(agent, Math.min(gap ?? Infinity, batch.seq))
+      // Earlier batches still on their way to disk stay accepted: their resends wait for them.
+      this.lastAccepted.set(agent, Math.min(this.lastAccepted.get(agent) ?? 0, batch.seq - 1))
+      return { kind: 'refused', error: new KanshiError('E_WAL_FULL', this.o.wal.diskError ?? (gap !== undefined && batch.seq > gap ? `batch ${gap} was not stored; reconnect and resend from it` : 'write-ahead log is at its byte bound')) }
+    }
     try {
       const end = await this.o.wal.append(buf, entry)
       // Before observe: the tracker reads the seq acked before this one.

@@ -11,7 +11,7 @@ import { createServer, connect, type Socket } from 'node:net'
 import { withInfluxd, query } from '../helpers/influxd.js'
 import { freePort, waitFor } from '../helpers/procs.js'
 import { asViewer } from '../helpers/config.js'
-import { makeStack, countSeqtest } from '../helpers/stack.js'
+import { makeStack, countSeqtest, missingSeqtest } from '../helpers/stack.js'
 import { startPusher } from '../helpers/pusher.js'
 
 const LONG = process.env['KANSHI_LONG'] === '1'
@@ -70,6 +70,8 @@ t.test(`InfluxDB stopped for ${OUTAGE_MS / 1000} s with a 1 MiB WAL bound: acks 
   if (got[0] !== n) {
     // Where the rest is, for the next reader of a failed run: the agent's and the collector's last words, and /readyz.
     t.comment(`short by ${n - (got[0] ?? 0)} points; /readyz: ${JSON.stringify(await readyz(port).catch(err => String(err)))}`)
+    t.comment(`missing numbers: ${await missingSeqtest(query, influxd.url, 'walb', pusher.confirmed).catch(err => String(err))}`)
+    for (const l of agent.lines.filter(l => /refused|dropped|rejected|released/.test(l)).slice(-10)) t.comment(`agent (refusals): ${l.slice(0, 300)}`)
     for (const l of agent.lines.slice(-15)) t.comment(`agent: ${l.slice(0, 300)}`)
     for (const l of collector.lines.slice(-15)) t.comment(`collector: ${l.slice(0, 300)}`)
   }

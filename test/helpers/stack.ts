@@ -80,6 +80,21 @@ export async function makeStack (t: Test, o: StackOptions): Promise<Stack> {
 }
 
 /** countSeqtest reads count and sum of the pusher's numbered points for a host. */
+/** missingSeqtest names the confirmed numbers InfluxDB lacks, as ranges ("1200-1499"), for a failed run's comment. */
+export async function missingSeqtest (query: (url: string, db: string, q: string) => Promise<any>, url: string, host: string, confirmed: readonly number[]): Promise<string> {
+  const r = await query(url, 'kanshi', `SELECT n FROM seqtest WHERE host = '${host}'`)
+  const have = new Set<number>((r.results[0].series?.[0]?.values ?? []).map((v: unknown[]) => v[1] as number))
+  const gone = [...confirmed].filter(n => !have.has(n)).sort((a, b) => a - b)
+  const ranges: string[] = []
+  for (let i = 0; i < gone.length;) {
+    let j = i
+    while (j + 1 < gone.length && gone[j + 1] === gone[j]! + 1) j++
+    ranges.push(i === j ? String(gone[i]) : `${gone[i]}-${gone[j]}`)
+    i = j + 1
+  }
+  return ranges.join(', ')
+}
+
 export async function countSeqtest (query: (url: string, db: string, q: string) => Promise<any>, url: string, host: string): Promise<[number, number]> {
   const r = await query(url, 'kanshi', `SELECT count(n), sum(n) FROM seqtest WHERE host = '${host}'`)
   return r.results[0].series?.[0]?.values?.[0]?.slice(1) ?? [0, 0]

@@ -43,3 +43,24 @@ t.test('a reader far behind holds batches until it reads; a stopped one does not
   t.equal((await ingest.accept(id, batch(6))).kind, 'ack')
   t.ok(performance.now() - t0 < 500, 'a reader silent for a second is not waited for')
 })
+
+t.test('a batch refused at the WAL bound after its check is a hole: a later, smaller one is not stored past it', async t => {
+  // web01's 2 passes the first bound check, then kiosk1's batch takes the room before 2 is appended;
+  // 3 is small enough to fit. Storing 3 would make welcome.ackedSeq 3, and the agent would drop 2.
+  const dir = await tmpDir(t)
+  const wal = await Wal.open({ dir: join(dir, 'wal'), readers: ['storage'], maxBytes: 6000, segmentBytes: 4096 })
+  t.teardown(async () => await wal.close())
+  const kiosk = { id: 'kiosk1', role: 'kiosk', site: 's', labels: {} }
+  const ingest = new Ingest({ wal, seqs: new SeqStore(dir), metrics: createMetrics(new Registry(), false), logger: pino({ level: 'silent' }), defaultIntervalMs: 10_000, hostDownAfterIntervals: 3, knownAgents: () => [id, kiosk] })
+  const big = (seq: number, n: number) => ({ type: 'batch' as const, seq, points: Array.from({ length: n }, (_, i) => ({ m: 'cpu', t: i, f: { v: i } })) })
+  t.equal((await ingest.accept(id, big(1, 1))).kind, 'ack')
+  const room = 6000 - wal.totalBytes
+  const other = ingest.accept(kiosk, big(1, Math.floor(room / 2 / 60)))
+  const two = ingest.accept(id, big(2, Math.floor(room * 0.7 / 60)))
+  const three = ingest.accept(id, big(3, 1))
+  const [o, r2, r3] = await Promise.all([other, two, three])
+  t.equal(o.kind, 'ack', 'the other agent\'s batch took the room')
+  t.equal(r2.kind, 'refused', 'web01\'s 2 no longer fits when it is appended')
+  t.equal(r3.kind, 'refused', 'and 3 is refused behind it, though it would fit')
+  t.equal(await ingest.ackedSeq('web01'), 1, 'welcome says 1: the agent resends 2 and 3')
+})
