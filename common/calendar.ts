@@ -1,7 +1,7 @@
 // The business calendar shared by alerting, maintenance windows, the SLA report and the agent's backup check:
 // Japanese national holidays, the year-end closure and configured days, in the office's timezone.
-
-import holidayJp from '@holiday-jp/holiday_jp'
+// The holidays themselves are a table passed in: common/holidays.ts for the collector, a lazily loaded
+// one for the agent (agent/inputs/checks/holidays.ts), since the table is 260 KB of script that V8 keeps.
 
 export interface LocalTime {
   /** YYYY-MM-DD in the calendar's timezone */
@@ -38,14 +38,24 @@ export function isValidTimeZone (tz: string): boolean {
   try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true } catch { return false }
 }
 
-/** holidayName returns the Japanese national holiday of a local date (YYYY-MM-DD), if any. */
-export function holidayName (date: string): string | undefined {
-  const [y, m, d] = date.split('-').map(Number)
-  // The library reads local date fields; a Date built from local fields round-trips whatever the process TZ is.
-  const local = new Date(y!, m! - 1, d!)
-  if (!holidayJp.isHoliday(local)) return undefined
-  const h = holidayJp.between(local, local)[0]
-  return h?.name ?? '祝日'
+/** HolidayLookup names the Japanese national holiday of a local date (YYYY-MM-DD), or gives undefined. */
+export type HolidayLookup = (date: string) => string | undefined
+
+/** HolidayTable is what the lookup needs of @holiday-jp/holiday_jp. */
+export interface HolidayTable {
+  isHoliday: (date: Date) => boolean
+  between: (start: Date, end: Date) => ReadonlyArray<{ name: string }>
+}
+
+/** holidayLookup makes the lookup from the table. */
+export function holidayLookup (table: HolidayTable): HolidayLookup {
+  return date => {
+    const [y, m, d] = date.split('-').map(Number)
+    // The library reads local date fields; a Date built from local fields round-trips whatever the process TZ is.
+    const local = new Date(y!, m! - 1, d!)
+    if (!table.isHoliday(local)) return undefined
+    return table.between(local, local)[0]?.name ?? '祝日'
+  }
 }
 
 export interface CalendarOptions {
@@ -62,15 +72,17 @@ export interface CalendarOptions {
   closedWeekdays?: readonly number[]
 }
 
-/** BusinessCalendar answers "is this a business day" for a local date. */
+/** BusinessCalendar answers "is this a business day" for a local date (japanCalendar in common/holidays.ts makes one). */
 export class BusinessCalendar {
   readonly timezone: string
   private readonly o: Required<Omit<CalendarOptions, 'closedDays' | 'openDays' | 'closedWeekdays'>>
   private readonly closed: Set<string>
   private readonly open: Set<string>
   private readonly closedWeekdays: Set<number>
+  private readonly holidayName: HolidayLookup
 
-  constructor (o: CalendarOptions = {}) {
+  constructor (o: CalendarOptions, holidayName: HolidayLookup) {
+    this.holidayName = holidayName
     this.timezone = o.timezone ?? 'Asia/Tokyo'
     this.o = { timezone: this.timezone, holidays: o.holidays ?? true, yearEndClosure: o.yearEndClosure ?? true }
     this.closed = new Set(o.closedDays ?? [])
@@ -84,7 +96,7 @@ export class BusinessCalendar {
     if (this.closed.has(l.date)) return 'closed day (config)'
     if (this.o.yearEndClosure && ((l.month === 12 && l.day >= 29) || (l.month === 1 && l.day <= 3))) return '年末年始 (year-end closure)'
     if (this.o.holidays) {
-      const h = holidayName(l.date)
+      const h = this.holidayName(l.date)
       if (h !== undefined) return `祝日: ${h}`
     }
     if (this.closedWeekdays.has(l.weekday)) return 'weekend'

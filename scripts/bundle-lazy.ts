@@ -1,6 +1,6 @@
 // npm run build: packages the agent reaches only through import(), and only on
 // some hosts (systeminformation off Linux, iconv-lite for Japanese log
-// encodings, net-snmp on pollers), travel compressed in the single file and compile on first import:
+// encodings, net-snmp on pollers, holidays for backup checks), travel compressed in the single file and compile on first import:
 // V8 holds all of a script's source from the start, used or not.
 
 import { build, type BuildOptions, type Plugin } from 'esbuild'
@@ -11,7 +11,9 @@ const LAZY_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   systeminformation: ['systeminformation', 'systeminformation/lib/util.js'],
   'iconv-lite': ['iconv-lite'],
   // SNMP polling and traps: only pollers load it (agent/inputs/snmp/session.ts).
-  'net-snmp': ['net-snmp']
+  'net-snmp': ['net-snmp'],
+  // Japanese national holidays, 260 KB of script: only backup checks on business days (agent/inputs/checks/holidays.ts).
+  '@holiday-jp/holiday_jp': ['@holiday-jp/holiday_jp']
 }
 
 const SPECIFIER = 'kanshi-lazy'

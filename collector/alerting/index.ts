@@ -6,7 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Wal } from '../state/wal/index.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { hostSchedules, type AgentHours } from '../calendar/opening-hours.js'
 import { ALWAYS, makeSchedule, type Schedule } from '../calendar/schedules.js'
 import type { AlertingConfig } from './config.js'
@@ -65,7 +66,7 @@ export interface SharedAlerting {
  * store, where each agent's series are loaded when its lease is taken here (stage.adopt).
  */
 export async function createAlerting (a: AlertingConfig, dataDir: string, wal: Wal, logger: Logger, onMail?: (kind: string, result: string) => void, agents: readonly AgentHours[] = [], audit?: AuditLog, now: () => number = Date.now, systems: readonly SystemConfig[] = [], topology?: Topology, shared?: SharedAlerting): Promise<Alerting> {
-  const calendar = new BusinessCalendar({ timezone: a.timezone, ...a.calendar })
+  const calendar = japanCalendar({ timezone: a.timezone, ...a.calendar })
   const schedules = new Map<string, Schedule>(a.schedules.map(s => [s.name, makeSchedule({ name: s.name, days: s.days, hours: s.hours }, calendar)]))
   const rules = loadRules(a.rulesDir, new Set(schedules.keys()))
   // Per-host opening hours (kiosks): outside them a host's series are out of schedule for every rule.

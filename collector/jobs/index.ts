@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { CollectorConfig } from '../config.js'
 import type { Wal } from '../state/wal/index.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { DEFAULT_SCHEDULES } from '../alerting/config.js'
 import { JobTracker } from './tracker.js'
 
@@ -14,7 +15,7 @@ export const JOBS_READER = 'jobs'
 
 /** jobsCalendar is the business calendar jobs are planned on: alerting's, or the default one. */
 export function jobsCalendar (config: Pick<CollectorConfig, 'alerting'>): BusinessCalendar {
-  return new BusinessCalendar({ ...(config.alerting !== undefined ? { timezone: config.alerting.timezone, ...config.alerting.calendar } : {}) })
+  return japanCalendar({ ...(config.alerting !== undefined ? { timezone: config.alerting.timezone, ...config.alerting.calendar } : {}) })
 }
 
 /** jobsWanted: jobs are configured, or were (jobs.db): then alerts of removed jobs still resolve. */

@@ -2,7 +2,8 @@
 // rollup bucket), and the runs of slots inside service hours, each with the
 // maintenance windows active in it: the intervals the availability queries ask for.
 
-import { BusinessCalendar, localTime } from '../../common/calendar.js'
+import { localTime, type BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { makeSchedule, type Schedule } from '../calendar/schedules.js'
 import { windowActive } from '../calendar/windows.js'
 import type { Window } from '../alerting/store.js'
@@ -75,7 +76,7 @@ export interface ServiceHours {
 }
 
 export function makeServiceHours (spec: { name: string, days: 'business' | 'all' | readonly number[], hours: readonly string[] }, calendar: { timezone: string, holidays?: boolean, yearEndClosure?: boolean, closedDays?: readonly string[], openDays?: readonly string[] }): ServiceHours {
-  const cal = new BusinessCalendar(calendar)
+  const cal = japanCalendar(calendar)
   return { calendar: cal, schedule: makeSchedule({ name: spec.name, days: spec.days, hours: spec.hours }, cal) }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { CollectorConfig } from '../config.js'
 import type { Window } from '../alerting/store.js'
 import { DEFAULT_SCHEDULES } from '../alerting/config.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { InfluxQL, type InfluxTarget } from './influxql.js'
 import { makeServiceHours, previousMonth, type Month } from './period.js'
 import { monthFigures, type FigureInputs, type MonthFigures } from './figures.js'
@@ -78,7 +78,7 @@ export function figureInputs (c: CollectorConfig, lang: Lang, now = Date.now()):
     id: -1 - i, kind: 'maintenance', name: m.name, matchers: m.match, starts_at: Date.parse(m.start), ends_at: Date.parse(m.end),
     recur_days: m.days ?? null, recur_hours: m.hours ?? null, created_by: 'config', comment: '', created_at: 0, deleted_at: null
   }))
-  const expectedJobs = { jobs: c.jobs, calendar: new BusinessCalendar(cal), schedules: a?.schedules ?? DEFAULT_SCHEDULES, now }
+  const expectedJobs = { jobs: c.jobs, calendar: japanCalendar(cal), schedules: a?.schedules ?? DEFAULT_SCHEDULES, now }
   return { influx: influxTarget(c), dataDir: c.dataDir, report: c.report, serviceHours: sh, overrideHours, configMaintenance, lang, logRules: logRuleNames(c), expectedJobs }
 }
 

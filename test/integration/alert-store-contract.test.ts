@@ -4,7 +4,7 @@
 
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { AuditLog } from '../../collector/audit/log.js'
 import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
@@ -332,7 +332,7 @@ t.test('PostgreSQL', async t => {
   t.test('mail planning: nodes planning at once queue each notice once (one planner at a time)', async t => {
     const stores = [await make(t, 'n1'), await make(t, 'n2'), await make(t, 'n3')]
     const notifiers = stores.map(store => new Notifier({
-      store, send: async () => ({ kind: 'ok' }), calendar: new BusinessCalendar({ timezone: 'Asia/Tokyo' }),
+      store, send: async () => ({ kind: 'ok' }), calendar: japanCalendar({ timezone: 'Asia/Tokyo' }),
       receivers: [{ name: 'oncall', email: ['o@example.jp'], locale: 'ja' }], routes: [{ match: {}, receiver: 'oncall' }],
       groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 3_600_000, timezone: 'Asia/Tokyo', now: () => T0 + MIN, logger: pino({ level: 'silent' })
     }))

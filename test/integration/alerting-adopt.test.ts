@@ -14,7 +14,7 @@ import { Evaluator } from '../../collector/alerting/evaluator.js'
 import { checkRule } from '../../collector/alerting/rules.js'
 import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 const T0 = Date.parse('2026-12-01T10:00:00+09:00')
@@ -38,7 +38,7 @@ t.test('a write computed before a load of the agent is not written after it: rec
     if (down) throw new Error('connect ECONNREFUSED (the test\'s gate)')
     return await tx(fn, opts)
   }
-  const calendar = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+  const calendar = japanCalendar({ timezone: 'Asia/Tokyo' })
   const rule = checkRule('r.yaml', 0, { name: 'cpu_high', type: 'threshold', metric: 'cpu.usr', op: '>', threshold: 90, for: `${FOR_MS / 1000}s`, severity: 'critical' })
   const evaluator = new Evaluator({ rules: [rule], inSchedule: () => true })
   let now = T0

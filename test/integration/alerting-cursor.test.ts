@@ -12,7 +12,7 @@ import { Evaluator } from '../../collector/alerting/evaluator.js'
 import { checkRule } from '../../collector/alerting/rules.js'
 import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 const T0 = Date.parse('2026-12-01T10:00:00+09:00')
@@ -23,7 +23,7 @@ const logger = pino({ level: 'silent' })
 async function open (dir: string, commitEveryMs: number, maxBytes?: number): Promise<{ wal: Wal, store: SqliteAlertStore, stage: AlertingStage, take: (recs: WalRecord[]) => Promise<void>, commits: () => number }> {
   const wal = await Wal.open({ dir: `${dir}/wal`, readers: ['alerting'], ...(maxBytes !== undefined ? { maxBytes } : {}) })
   const store = new SqliteAlertStore(dir)
-  const calendar = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+  const calendar = japanCalendar({ timezone: 'Asia/Tokyo' })
   const rule = checkRule('r.yaml', 0, { name: 'cpu_high', type: 'threshold', metric: 'cpu.usr', op: '>', threshold: THRESHOLD, for: '0s', severity: 'critical' })
   const evaluator = new Evaluator({ rules: [rule], inSchedule: () => true })
   const now = (): number => T0

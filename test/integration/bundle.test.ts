@@ -5,8 +5,9 @@
 
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import holidayJp from '@holiday-jp/holiday_jp'
 import iconv from 'iconv-lite'
 import { sha256Hex } from '../../collector/ingest/auth.js'
 import { asViewer, viewerApi } from '../helpers/config.js'
@@ -17,6 +18,31 @@ import { tmpDir } from '../helpers/tmp.js'
 const root = resolve(import.meta.dirname, '..', '..')
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
 const bundleScript = join(root, 'dist', 'scripts', 'bundle.js')
+
+const JST_MS = 9 * 3600_000
+/** jstDay is the Tokyo calendar date of an instant, as a UTC midnight Date (its getUTC* fields are the date). */
+const jstDay = (t: number): Date => { const d = new Date(t + JST_MS); return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())) }
+const yearEnd = (d: Date): boolean => (d.getUTCMonth() === 11 && d.getUTCDate() >= 29) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 3)
+const holiday = (d: Date): boolean => holidayJp.isHoliday(new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()))
+
+/**
+ * businessDaysBetween counts, the test's own way, the Tokyo dates after `from`'s up to `to`'s that are
+ * Monday to Friday, not a national holiday (the library itself) and not 29 Dec – 3 Jan.
+ */
+function businessDaysBetween (from: number, to: number, holidays = true): number {
+  let n = 0
+  for (let d = new Date(jstDay(from).getTime() + 86_400_000); d <= jstDay(to); d = new Date(d.getTime() + 86_400_000)) {
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !yearEnd(d) && !(holidays && holiday(d))) n++
+  }
+  return n
+}
+
+/** lastWeekdayHoliday is the latest national holiday before today (Tokyo) that falls Monday to Friday outside 29 Dec – 3 Jan. */
+function lastWeekdayHoliday (now: number): Date {
+  for (let d = new Date(jstDay(now).getTime() - 86_400_000); ; d = new Date(d.getTime() - 86_400_000)) {
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !yearEnd(d) && holiday(d)) return d
+  }
+}
 
 /** cleanEnv drops what could let the bundle find this repository's modules. */
 function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -122,8 +148,15 @@ t.test('kanshi-agent.mjs alone: --help, --version, and data from it reaches Infl
   // A Shift_JIS log file: iconv-lite's code tables must be inside the bundle too.
   const logDir = await tmpDir(t)
   writeFileSync(join(logDir, 'app.log'), iconv.encode('2026-11-23 09:00:00 ERROR 発券プリンタ用紙切れ\n', 'shift_jis'))
+  // A backup written at 23:00 Tokyo time the day before the latest weekday holiday: its age in business days
+  // needs the holiday table, which the bundle carries compressed and loads on the check's first run.
+  const backupDir = await tmpDir(t)
+  const backupMtime = lastWeekdayHoliday(Date.now()).getTime() - 86_400_000 + 23 * 3600_000 - JST_MS
+  writeFileSync(join(backupDir, 'db-1.dump'), 'dump')
+  utimesSync(join(backupDir, 'db-1.dump'), new Date(backupMtime), new Date(backupMtime))
   await runAgent(t, c, 'bundle-linux', [process.execPath, mjs], ['cpu', 'mem', 'disk', 'net', 'system'],
-    `logs:\n  - { path: '${join(logDir, '*.log')}', encoding: shift_jis, startAt: beginning }\n`)
+    `logs:\n  - { path: '${join(logDir, '*.log')}', encoding: shift_jis, startAt: beginning }\n` +
+    `checks:\n  - { name: db-backup, type: backup, path: '${join(backupDir, 'db-*.dump')}', schedule: business-days, maxAgeBusinessDays: 366, interval: 1s }\n`)
   const preload = 'data:text/javascript,Object.defineProperty(process,"platform",{value:"darwin"})'
   const si = await runAgent(t, c, 'bundle-si', [process.execPath, '--import', preload, siMjs], ['cpu'])
 
@@ -150,6 +183,17 @@ t.test('kanshi-agent.mjs alone: --help, --version, and data from it reaches Infl
     return (r.results[0].series?.[0]?.values ?? []).some((v: unknown[]) => String(v[1]).includes('発券プリンタ用紙切れ'))
   }, 30_000, 500)
   t.pass('a Shift_JIS log line from the bundled agent arrived decoded in log_event')
+
+  let backup: unknown[] | undefined
+  await waitFor(async () => {
+    const r = await query(c.influxUrl, 'kanshi', "SELECT age_business_days, up FROM service WHERE host = 'bundle-linux' AND service = 'db-backup' ORDER BY time DESC LIMIT 1")
+    backup = r.results[0].series?.[0]?.values?.[0]
+    return backup !== undefined
+  }, 30_000, 500)
+  const checkedAt = backup![0] as number
+  t.equal(backup![1], businessDaysBetween(backupMtime, checkedAt), 'the backup check counted business days with the holidays the bundle loaded lazily')
+  t.not(businessDaysBetween(backupMtime, checkedAt), businessDaysBetween(backupMtime, checkedAt, false), 'a holiday lies in that span, so the count depends on the table')
+  t.equal(backup![2], 1, 'and the backup is fresh enough')
 
   const agents = await agentsApi(c)
   const byId = new Map(agents.map(a => [a.id, a]))

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { InfluxQL, Sources, type InfluxTarget } from '../../collector/report/influxql.js'
 import { jobFigures } from '../../collector/report/jobs.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { withReportDb, writeLines } from '../helpers/influxd.js'
 import { runReport } from '../helpers/report-cli.js'
 import { sheetRows } from '../helpers/report-month.js'
@@ -63,7 +63,7 @@ t.test('missed runs from jobs: and the calendar count against the on-time rate',
   }
   // a Saturday run and a run of a job nobody expects do not change the expected counts
   raw.push(line({ ...tags, service: 'adhoc' }, { up: 1, exit_code: 0, started_ms: jst('2026-11-07T01:00:00') }, jst('2026-11-07T01:10:00')))
-  const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+  const cal = japanCalendar({ timezone: 'Asia/Tokyo' })
   const jobs = [
     { name: 'nightly-backup', host: 'db01', schedule: 'business-days', deadline: '06:00' },
     { name: 'month-end', host: 'batch01', schedule: 'business-days', deadline: '07:30' }

@@ -18,7 +18,8 @@ import { Batch, Gate } from '../../agent/inputs/logs/gate.js'
 import { LogInput } from '../../agent/inputs/logs/input.js'
 import { parseWinEventOutput } from '../../agent/inputs/logs/winevent.js'
 import { inventoryFields, linuxInventory, parseWindowsInventory } from '../../agent/inputs/inventory.js'
-import { BusinessCalendar, localTime } from '../../common/calendar.js'
+import { localTime } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { lastMonth, makeMonth, zonedTime, type Month } from '../../collector/report/period.js'
 import { runReport } from '../../collector/report/report.js'
 import { judgeInventory } from '../../collector/report/sections/inventory.js'
@@ -166,7 +167,7 @@ t.test('security events, daily logins, a lockout mail, and the inventory', async
     { host: 'win01', failures: sum(winAll, 'logon_failure'), lockouts: sum(winAll, 'lockout'), malware: sum(winAll, 'malware'), suspicious: 0, logins: sum(winAll, 'logon'), avHealthy: 100 * (DEF_UP.reduce((a, u) => a + u, 0) / DEF_UP.length), sigAge: defender.at(-1)!.f.signature_age_days }
   ], 'per host: failed logons, lockouts, malware, suspicious matches, logins')
 
-  const cal = new BusinessCalendar({ timezone: TZ })
+  const cal = japanCalendar({ timezone: TZ })
   const perDay = (day: number, kind: string): number => sum([...WIN.filter(s => s.day === day), ...SSH.filter(s => s.day === day)], kind)
   const hostsOn = (day: number): number => (WIN.some(s => s.day === day && s.kind === 'logon') ? 1 : 0) + (SSH.some(s => s.day === day && s.kind === 'logon') ? 1 : 0)
   const expectDays = month.days.map((date, i) => {

@@ -4,7 +4,7 @@
 
 import t, { type Test } from 'tap'
 import { pino } from 'pino'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { Notifier } from '../../collector/alerting/notify/notifier.js'
 import { SendStage, FINAL_RETRY_MS } from '../../collector/alerting/notify/send.js'
 import { SqliteAlertStore } from '../../collector/alerting/store-sqlite.js'
@@ -25,7 +25,7 @@ async function setup (t: Test) {
   const notifier = new Notifier({
     store,
     send: async (to, subject, text) => { mails.push({ to, subject, text, at: clock.t }); return { kind: 'ok', messageId: String(mails.length) } },
-    calendar: new BusinessCalendar({ timezone: 'Asia/Tokyo' }),
+    calendar: japanCalendar({ timezone: 'Asia/Tokyo' }),
     receivers: [{ name: 'oncall', email: ['oncall@example.jp'], locale: 'ja' }, { name: 'boss', email: ['boss@example.jp'], locale: 'en' }],
     routes: [{ match: {}, receiver: 'oncall' }],
     groupWaitMs: 30_000,

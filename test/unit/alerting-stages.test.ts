@@ -2,7 +2,7 @@
 // time driven by the `now` argument.
 
 import t from 'tap'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { MuteStage } from '../../collector/alerting/notify/mute.js'
 import { GroupStage } from '../../collector/alerting/notify/group.js'
 import { DedupStage } from '../../collector/alerting/notify/dedup.js'
@@ -30,7 +30,7 @@ function window (o: Partial<Window>): Window {
 const ids = (ns: Notice[]): Array<[NoticeKind, number[]]> => ns.map(n => [n.kind, n.incidents.map(i => i.id)])
 
 t.test('mute: a silenced or maintained incident leaves every kind of notice; the dead-man notice stays', async t => {
-  const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+  const cal = japanCalendar({ timezone: 'Asia/Tokyo' })
   const web = incident({ host: 'web01', labels: { host: 'web01' } })
   const db = incident({ host: 'db01', labels: { host: 'db01' }, rule: 'disk_full' })
   const atDetection = incident({ suppressed_by: 'maintenance:9' })

@@ -5,11 +5,12 @@ import t from 'tap'
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { backupCheck, businessDaysSince } from '../../agent/inputs/checks/backup.js'
-import { BusinessCalendar } from '../../common/calendar.js'
+import type { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { checkAgentConfig } from '../../agent/config.js'
 import { tmpDir } from '../helpers/tmp.js'
 
-const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+const cal = japanCalendar({ timezone: 'Asia/Tokyo' })
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
 type R = { up: boolean, message: string, fields?: Record<string, number> }
 
@@ -82,7 +83,7 @@ t.test('agent.yaml calendar: closedDays and openDays reach the backup check', as
     return await (cfg.checks[0]!.check(new AbortController().signal) as Promise<R>)
   }
   const plain = await run()
-  const want = businessDaysSince(made, now, new BusinessCalendar({ timezone: 'Asia/Tokyo' }))
+  const want = businessDaysSince(made, now, japanCalendar({ timezone: 'Asia/Tokyo' }))
   t.ok(want > 1, `14 days hold ${want} business days`)
   t.same([plain.up, plain.fields?.['age_business_days']], [false, want], 'without calendar: holidays and weekends only')
   const closed = await run({ closedDays: dates })

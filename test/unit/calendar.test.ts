@@ -1,10 +1,11 @@
 import t from 'tap'
-import { BusinessCalendar, localTime, holidayName } from '../../common/calendar.js'
+import { localTime } from '../../common/calendar.js'
+import { japanCalendar, holidayName } from '../../common/holidays.js'
 import { makeSchedule, parseHours } from '../../collector/calendar/schedules.js'
 
 // JST instants written by hand: Tokyo is UTC+9 with no daylight saving.
 const jst = (y: number, mo: number, d: number, h = 12, mi = 0): number => Date.UTC(y, mo - 1, d, h - 9, mi)
-const cal = new BusinessCalendar()
+const cal = japanCalendar()
 
 t.test('local time in Asia/Tokyo', async t => {
   t.same(localTime(jst(2026, 11, 24, 8, 30), 'Asia/Tokyo'), { date: '2026-11-24', year: 2026, month: 11, day: 24, weekday: 2, minute: 510 })
@@ -30,7 +31,7 @@ t.test('business days skip holidays, weekends, 29 Dec - 3 Jan and configured day
   t.equal(cal.isBusinessDay(jst(2026, 12, 28)), true, 'Monday 28 Dec is open')
   t.equal(cal.isBusinessDay(jst(2027, 1, 4)), true, 'Monday 4 Jan is open')
   t.equal(cal.isBusinessDay(jst(2026, 12, 30)), false, '30 Dec is closed')
-  const custom = new BusinessCalendar({ closedDays: ['2026-11-24'], openDays: ['2026-11-21'] })
+  const custom = japanCalendar({ closedDays: ['2026-11-24'], openDays: ['2026-11-21'] })
   t.equal(custom.isBusinessDay(jst(2026, 11, 24)), false, 'extra closed day')
   t.equal(custom.isBusinessDay(jst(2026, 11, 21)), true, 'Saturday opening')
 })

@@ -141,9 +141,9 @@ t.test('the default rule set loads, and every rule type is covered', async t => 
 })
 
 t.test('a business-hours rule is silent on a national holiday, on 30 Dec and after hours (injected clock)', async t => {
-  const { BusinessCalendar } = await import('../../common/calendar.js')
+  const { japanCalendar } = await import('../../common/holidays.js')
   const { makeSchedule } = await import('../../collector/calendar/schedules.js')
-  const sched = makeSchedule({ name: 'business-hours', days: 'business', hours: ['08:30-17:45'] }, new BusinessCalendar())
+  const sched = makeSchedule({ name: 'business-hours', days: 'business', hours: ['08:30-17:45'] }, japanCalendar())
   const r = rule({ name: 'kiosk_down', type: 'heartbeat', schedule: 'business-hours' })
   const jst = (y: number, mo: number, d: number, h: number) => Date.UTC(y, mo - 1, d, h - 9)
   const down = (at: number) => {
@@ -158,9 +158,9 @@ t.test('a business-hours rule is silent on a national holiday, on 30 Dec and aft
 
 t.test('opening hours per host: a kiosk off outside its hours is not an outage; other hosts are unaffected', async t => {
   const { hostSchedules } = await import('../../collector/calendar/opening-hours.js')
-  const { BusinessCalendar } = await import('../../common/calendar.js')
+  const { japanCalendar } = await import('../../common/holidays.js')
   const { makeSchedule } = await import('../../collector/calendar/schedules.js')
-  const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo', holidays: true, yearEndClosure: true, closedDays: [], openDays: [] })
+  const cal = japanCalendar({ timezone: 'Asia/Tokyo', holidays: true, yearEndClosure: true, closedDays: [], openDays: [] })
   const schedules = new Map([
     ['kiosk-hours', makeSchedule({ name: 'kiosk-hours', days: 'business', hours: ['08:30-17:15'] }, cal)],
     ['saturday-branch', makeSchedule({ name: 'saturday-branch', days: [6], hours: ['09:00-12:00'] }, cal)]

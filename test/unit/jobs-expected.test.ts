@@ -2,13 +2,13 @@
 // time a reported run belongs to (pure logic, no clock).
 
 import t from 'tap'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { LATE_WINDOW_MS, dueTimes, jobDays, localInstant, runFor } from '../../collector/jobs/expected.js'
 import { checkJobs } from '../../collector/jobs/config.js'
 import { formatDuration } from '../../collector/jobs/tracker.js'
 
 const jst = (s: string): number => Date.parse(`${s}+09:00`)
-const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+const cal = japanCalendar({ timezone: 'Asia/Tokyo' })
 
 t.test('local instants in a timezone, with and without DST', async t => {
   t.equal(localInstant('2026-11-24', 360, 'Asia/Tokyo'), jst('2026-11-24T06:00:00'))

@@ -3,11 +3,11 @@
 // the next month, one catch-up after downtime and none twice.
 
 import t from 'tap'
-import { BusinessCalendar } from '../../common/calendar.js'
+import { japanCalendar } from '../../common/holidays.js'
 import { baseline, dueOf, nextDue, nthBusinessDay, skippedBetween } from '../../collector/report/delivery/schedule.js'
 
 const at = (s: string): number => Date.parse(`${s}+09:00`)
-const cal = new BusinessCalendar({ timezone: 'Asia/Tokyo' })
+const cal = japanCalendar({ timezone: 'Asia/Tokyo' })
 const DAILY = { at: '08:15' }
 const MONTHLY = { businessDay: 5, at: '09:00' }
 
@@ -28,7 +28,7 @@ t.test('29 Dec - 3 Jan is skipped: after Monday 28 Dec comes Monday 4 Jan', asyn
 })
 
 t.test('configured closed and open days follow alerting.calendar', async t => {
-  const c = new BusinessCalendar({ timezone: 'Asia/Tokyo', closedDays: ['2026-07-21'], openDays: ['2026-07-18'] })
+  const c = japanCalendar({ timezone: 'Asia/Tokyo', closedDays: ['2026-07-21'], openDays: ['2026-07-18'] })
   t.equal(nextDue('daily', DAILY, '2026-07-17', at('2026-07-17T09:00'), c).period, '2026-07-18', 'an open Saturday gets its report')
   t.equal(nextDue('daily', DAILY, '2026-07-18', at('2026-07-18T09:00'), c).period, '2026-07-22', 'a closed Tuesday does not')
 })

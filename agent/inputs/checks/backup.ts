@@ -13,8 +13,8 @@ export interface BackupCheckOptions {
   path: string
   maxAgeDays: number
   minGenerations: number
-  /** business days are counted on it; undefined counts every day */
-  calendar: BusinessCalendar | undefined
+  /** business days are counted on it (or on what the function gives on the first run); undefined counts every day */
+  calendar: BusinessCalendar | (() => Promise<BusinessCalendar>) | undefined
   timezone?: string
   now?: () => number
 }
@@ -71,7 +71,8 @@ export function backupCheck (o: BackupCheckOptions): Check {
     }
     if (newest === undefined) return { up: false, message: `no backup matches ${o.path}`, fields: { generations: 0 } }
     const t = now()
-    const days = businessDaysSince(newest.mtime, t, o.calendar, o.timezone)
+    const calendar = typeof o.calendar === 'function' ? await o.calendar() : o.calendar
+    const days = businessDaysSince(newest.mtime, t, calendar, o.timezone)
     const fields = { age_s: Math.max(0, Math.round((t - newest.mtime) / 1000)), age_business_days: days, generations, newest_bytes: newest.size }
     const unit = o.calendar === undefined ? 'days' : 'business days'
     const problems: string[] = []

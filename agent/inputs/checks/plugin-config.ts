@@ -5,7 +5,8 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { AnyKey } from '../../../protocol/messages.js'
 import { ConfigError, OneOf, SizeBytes } from '../../../common/config.js'
-import { BusinessCalendar, type CalendarOptions } from '../../../common/calendar.js'
+import type { CalendarOptions } from '../../../common/calendar.js'
+import { lazyCalendar } from './holidays.js'
 import type { Check } from './types.js'
 import { PLUGIN_ENCODINGS, commandCheck, type PluginEncoding } from './nagios.js'
 import { backupCheck } from './backup.js'
@@ -17,7 +18,7 @@ export const PluginCheckKeys = {
   maxOutput: Type.Optional(SizeBytes({ min: 1024, description: 'a size such as "64KiB"' })),
   encoding: Type.Optional(OneOf(PLUGIN_ENCODINGS)),
   schedule: Type.Optional(OneOf(['business-days', 'daily'])),
-  maxAgeBusinessDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366, description: 'a whole number of days' })),
+  maxAgeBusinessDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366, description: 'a whole number of days from 0 to 366' })),
   minGenerations: Type.Optional(Type.Integer({ minimum: 1, description: 'a whole number of files' }))
 }
 
@@ -63,7 +64,7 @@ export function buildBackupCheck (file: string, c: Entry, at: (k: string) => str
     path: resolve(dirname(resolve(file)), c.path),
     maxAgeDays: c.maxAgeBusinessDays,
     minGenerations: c.minGenerations ?? 1,
-    calendar: c.schedule === 'daily' ? undefined : new BusinessCalendar({ ...calendar, timezone }),
+    calendar: c.schedule === 'daily' ? undefined : lazyCalendar({ ...calendar, timezone }),
     timezone
   })
 }

@@ -3,7 +3,8 @@
 // log errors and warnings, agents' spool and clock.
 
 import type { CollectorConfig } from '../../config.js'
-import { BusinessCalendar } from '../../../common/calendar.js'
+import type { BusinessCalendar } from '../../../common/calendar.js'
+import { japanCalendar } from '../../../common/holidays.js'
 import { InfluxQL, Sources, ident, type InfluxTarget, type Tier } from '../influxql.js'
 import { diskFigures, type DiskRow } from '../disks.js'
 import type { Lang } from '../i18n.js'
@@ -34,7 +35,7 @@ export interface DailyFigures {
 }
 
 export function calendarOf (c: CollectorConfig): BusinessCalendar {
-  return new BusinessCalendar({ timezone: c.report.timezone, ...(c.alerting?.calendar ?? {}) })
+  return japanCalendar({ timezone: c.report.timezone, ...(c.alerting?.calendar ?? {}) })
 }
 
 export async function dailyFigures (c: CollectorConfig, target: InfluxTarget, day: string, lang: Lang, now: number): Promise<DailyFigures> {
