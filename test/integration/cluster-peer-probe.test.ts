@@ -52,7 +52,8 @@ t.test('probes: answered, timeout, refused, forged reply, no address', async t =
   const t0 = performance.now()
   watch.kick(targets)
   const kickMs = performance.now() - t0
-  t.ok(kickMs < 50, `kick returns at once (${kickMs.toFixed(1)} ms): the probes run beside the heartbeat`)
+  // Far under the 800 ms probe timeout it must not wait for; a loaded machine may take a few scheduler slices.
+  t.ok(kickMs < 300, `kick returns at once (${kickMs.toFixed(1)} ms): the probes run beside the heartbeat`)
   await waitFor(() => targets.every(x => watch.probeState(x.node) !== undefined), 3000, 20)
   const doneMs = performance.now() - t0
   t.ok(doneMs < 800 + 700, `every probe concluded within peerTimeout (800 ms) + slack: ${doneMs.toFixed(0)} ms`)

@@ -2,7 +2,7 @@
 // child process (a stand-in for powershell.exe that answers with captured
 // output): the arguments, the parsing, and a Defender that is not there
 // (Get-MpComputerStatus failing with a Japanese message) reported down with
-// the reason. Also the classifier's cost on the hot path, measured.
+// the reason. The classifier's cost per line is printed, not bounded: speed belongs in benchmarks.
 
 import t from 'tap'
 import { readFileSync } from 'node:fs'
@@ -29,7 +29,7 @@ t.test('windows inventory through the stand-in', async t => {
   t.match(await windowsInventory(fake), { os_id: 'windows', os_name: 'Microsoft Windows Server 2019 Standard', os_build: '17763.6414', pending_reboot: true })
 })
 
-t.test('classifier cost: ordinary lines pay two string checks', async t => {
+t.test('classifier: 200,000 ordinary lines stay untagged, 200,000 sshd lines are tagged (cost printed)', async t => {
   const lines = Array.from({ length: 1000 }, (_, i) => `2026-12-06 10:00:${String(i % 60).padStart(2, '0')} INFO request ${i} served in ${i % 97} ms`)
   const n = 200_000
   let tagged = 0
@@ -42,6 +42,4 @@ t.test('classifier cost: ordinary lines pay two string checks', async t => {
   const sshNs = (performance.now() - b) * 1e6 / n
   t.equal(tagged, n, 'only the sshd lines were tagged')
   t.comment(`classify: ${perLineNs.toFixed(0)} ns per ordinary line, ${sshNs.toFixed(0)} ns per sshd line`)
-  // Generous bound for a shared 2-core machine: the gate's own work per line is several microseconds.
-  t.ok(perLineNs < 2000, `ordinary line ${perLineNs.toFixed(0)} ns`)
 })
