@@ -83,12 +83,13 @@ summary=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -1)
 pass=$(printf '%s' "$summary" | grep -oE 'pass: [0-9]+' | grep -oE '[0-9]+' || echo 0)
 fail=$(printf '%s' "$summary" | grep -oE 'fail: [0-9]+' | grep -oE '[0-9]+' || echo 0)
 skip=$(printf '%s' "$summary" | grep -oE 'skip: [0-9]+' | grep -oE '[0-9]+' || echo 0)
-# What failed, once more at the end where a CI log's tail shows it: each "not ok" with its diagnostics.
+# What failed, once more at the end where a CI log's tail shows it: each failed assertion with its
+# diagnostics, then the subtests around it (names only) and the file (with its exit code or signal).
 if [ "$fail" != 0 ]; then
   echo "failed:"
-  awk 'match($0, /^ *not ok /) { ind = RSTART + RLENGTH - 8; print; show = 1; next }
+  awk 'match($0, /^ *not ok /) { ind = RSTART + RLENGTH - 8; print; show = ($0 !~ /# time=/ || ind == 0); next }
        show && substr($0, 1, ind + 2) == sprintf("%*s", ind + 2, "") { print; next }
-       { show = 0 }' "$log" | head -400
+       { show = 0 }' "$log" | head -400 || true
 fi
 rm -f "$log"
 if [ "$pass" = 0 ] && [ "$status" = 0 ]; then echo "no test ran" >&2; exit 1; fi
