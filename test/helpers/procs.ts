@@ -54,6 +54,13 @@ export async function spawnProgram (t: Test, name: 'collector' | 'agent', args: 
   }
 }
 
+/** within awaits p, or throws "WHAT: not within MS ms", so a hang names its step. */
+export async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms) })
+  try { return await Promise.race([p, late]) } finally { clearTimeout(timer) }
+}
+
 /** waitFor polls fn until it returns truthy, or throws after timeoutMs. */
 export async function waitFor (fn: () => unknown | Promise<unknown>, timeoutMs: number, intervalMs = 200): Promise<void> {
   const end = Date.now() + timeoutMs
